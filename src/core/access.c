@@ -1,0 +1,180 @@
+/* Reading data back: the implicit evaluation points (data pointer, items, printing). */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* Makes an evaluated array's data contiguous in place (the value does not change). */
+static int make_contiguous(lz_array *a, const char *op) {
+  if ((a->flags & LZ_AF_CONTIGUOUS) || lz__is_contiguous(a)) {
+    a->flags |= LZ_AF_CONTIGUOUS;
+    return 0;
+  }
+  lz_buffer *b = lz__buffer_new((size_t)a->size * lz_dtype_size(a->dtype), op);
+  if (!b) return -1;
+  lz__copy_to_contiguous(b->data, a);
+  lz__buffer_release(a->buf);
+  a->buf = b;
+  a->offset = 0;
+  lz__set_contiguous_strides(a);
+  return 0;
+}
+
+static int eval_for(lz_array *a, const char *op) {
+  if (!a) {
+    if (!lz__has_error()) lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "array is NULL");
+    return -1;
+  }
+  return lz_eval(a);
+}
+
+const void *lz_array_data(lz_array *a) {
+  if (eval_for(a, "lz_array_data") != 0) return NULL;
+  if (make_contiguous(a, "lz_array_data") != 0) return NULL;
+  return lz__data_ptr(a);
+}
+
+int lz_array_read(lz_array *a, lz_dtype dtype, void *dst, size_t dst_bytes) {
+  if (eval_for(a, "lz_array_read") != 0) return -1;
+  if (!lz__dtype_valid(dtype))
+    return lz__error(LZ_ERROR_DTYPE, "lz_array_read", "invalid dtype %d", (int)dtype);
+  size_t need = (size_t)a->size * lz_dtype_size(dtype);
+  if (!dst || dst_bytes < need)
+    return lz__error(LZ_ERROR_INVALID_ARGUMENT, "lz_array_read",
+                     "destination holds %zu bytes, %zu needed for %lld %s elements", dst_bytes,
+                     need, (long long)a->size, lz_dtype_name(dtype));
+  if (make_contiguous(a, "lz_array_read") != 0) return -1;
+  lz__convert(dst, dtype, lz__data_ptr(a), a->dtype, a->size);
+  return 0;
+}
+
+static const void *item_ptr(lz_array *a, const char *op) {
+  if (eval_for(a, op) != 0) return NULL;
+  if (a->size != 1) {
+    char s[256];
+    lz__error(LZ_ERROR_SHAPE, op, "item needs a one-element array, got shape %s",
+              lz__fmt_shape(s, sizeof s, a->shape, a->ndim));
+    return NULL;
+  }
+  return lz__data_ptr(a);
+}
+
+double lz_item_f64(lz_array *a) {
+  const void *p = item_ptr(a, "lz_item_f64");
+  return p ? lz__load_f64(p, a->dtype) : 0.0;
+}
+float lz_item_f32(lz_array *a) {
+  const void *p = item_ptr(a, "lz_item_f32");
+  return p ? (float)lz__load_f64(p, a->dtype) : 0.0f;
+}
+int64_t lz_item_i64(lz_array *a) {
+  const void *p = item_ptr(a, "lz_item_i64");
+  return p ? lz__load_i64(p, a->dtype) : 0;
+}
+bool lz_item_bool(lz_array *a) {
+  const void *p = item_ptr(a, "lz_item_bool");
+  if (!p) return false;
+  if (a->dtype == LZ_COMPLEX64) {
+    const lz_complex64 *c = p;
+    return c->re != 0 || c->im != 0;
+  }
+  return lz__load_f64(p, a->dtype) != 0;
+}
+
+/* ---- printing, NumPy style ---- */
+
+typedef struct sbuf {
+  char *s;
+  size_t len, cap;
+  bool oom;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_put(sbuf *b, const char *fmt, ...) {
+  if (b->oom) return;
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if (b->len + (size_t)n < b->cap) {
+      b->len += (size_t)n;
+      return;
+    }
+    size_t cap = (b->cap + (size_t)n + 64) * 2;
+    char *s = realloc(b->s, cap);
+    if (!s) {
+      b->oom = true;
+      return;
+    }
+    b->s = s, b->cap = cap;
+  }
+}
+
+enum { EDGE = 3, SUMMARY_THRESHOLD = 1000 };
+
+static void put_elem(sbuf *b, const char *p, lz_dtype d) {
+  if (d == LZ_BOOL) {
+    sb_put(b, "%s", *(const uint8_t *)p ? "True" : "False");
+  } else if (d == LZ_COMPLEX64) {
+    const lz_complex64 *c = (const lz_complex64 *)p;
+    sb_put(b, "%g%+gj", (double)c->re, (double)c->im);
+  } else if (lz_dtype_is_float(d)) {
+    double v = lz__load_f64(p, d);
+    if (isnan(v)) sb_put(b, "nan");
+    else if (isinf(v)) sb_put(b, v > 0 ? "inf" : "-inf");
+    else if (v == floor(v) && fabs(v) < 1e16) sb_put(b, "%.0f", v);
+    else sb_put(b, "%.*g", d == LZ_FLOAT64 ? 8 : 6, v);
+  } else if (d == LZ_UINT64) {
+    sb_put(b, "%llu", (unsigned long long)*(const uint64_t *)p);
+  } else {
+    sb_put(b, "%lld", (long long)lz__load_i64(p, d));
+  }
+}
+
+static void put_dims(sbuf *b, const lz_array *a, int dim, const char *p, int indent,
+                     bool summarize) {
+  if (dim == a->ndim) {
+    put_elem(b, p, a->dtype);
+    return;
+  }
+  int n = a->shape[dim];
+  int64_t st = a->strides[dim] * (int64_t)lz_dtype_size(a->dtype);
+  sb_put(b, "[");
+  for (int i = 0; i < n; i++) {
+    if (summarize && n > 2 * EDGE && i == EDGE) {
+      sb_put(b, dim + 1 == a->ndim ? "..., " : "...,\n%*s", dim + 1 == a->ndim ? 0 : indent + 1,
+             "");
+      i = n - EDGE;
+    }
+    put_dims(b, a, dim + 1, p + i * st, indent + 1, summarize);
+    if (i + 1 < n) {
+      if (dim + 1 == a->ndim) sb_put(b, ", ");
+      else sb_put(b, ",%.*s%*s", a->ndim - dim - 1 > 1 ? 2 : 1, "\n\n", indent + 1, "");
+    }
+  }
+  sb_put(b, "]");
+}
+
+char *lz_array_tostring(lz_array *a) {
+  if (eval_for(a, "lz_array_tostring") != 0) return NULL;
+  sbuf b = {0};
+  sb_put(&b, "array(");
+  put_dims(&b, a, 0, lz__data_ptr(a), 6, a->size > SUMMARY_THRESHOLD);
+  sb_put(&b, ", dtype=%s)", lz_dtype_name(a->dtype));
+  if (b.oom) {
+    free(b.s);
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_array_tostring", "out of memory");
+    return NULL;
+  }
+  return b.s;
+}
+
+int lz_array_print(lz_array *a, FILE *f) {
+  char *s = lz_array_tostring(a);
+  if (!s) return -1;
+  int rc = fprintf(f ? f : stdout, "%s\n", s) < 0 ? -1 : 0;
+  free(s);
+  return rc;
+}

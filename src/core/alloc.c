@@ -1,0 +1,205 @@
+/* The data allocator: 64-byte aligned blocks, a size-bucketed cache of freed blocks for reuse,
+ * memory statistics, an optional memory limit, and a failure hook for tests.
+ * Size classes are 2^k, 1.25*2^k, 1.5*2^k and 1.75*2^k bytes, so a reused block wastes < 25%. */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+enum { NUM_CLASSES = 4 * 64 };
+
+typedef struct free_block {
+  struct free_block *next;
+} free_block;
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static free_block *cache_lists[NUM_CLASSES];
+static size_t active_bytes, peak_bytes, cache_bytes;
+static size_t cache_limit = (size_t)8 << 30;
+static size_t memory_limit; /* 0: none */
+static atomic_llong fail_countdown;
+static atomic_ullong kernel_count, node_count;
+
+/* Size class index and its capacity for a request of n bytes. */
+static int size_class(size_t n, size_t *cap) {
+  if (n < 64) n = 64;
+  int k = 63 - __builtin_clzll((unsigned long long)n); /* 2^k <= n */
+  size_t base = (size_t)1 << k;
+  int q = 0;
+  size_t c = base;
+  if (n > base) {
+    size_t step = base >> 2;
+    q = (int)((n - base + step - 1) / step); /* 1..4 */
+    c = base + (size_t)q * step;
+    if (q == 4) k += 1, q = 0, c = (size_t)1 << k;
+  }
+  *cap = c;
+  return k * 4 + q;
+}
+
+void *lz__data_alloc(size_t nbytes, size_t *capacity) {
+  size_t cap;
+  int cls = size_class(nbytes, &cap);
+  void *p = NULL;
+  if (lz__should_fail()) return NULL;
+  pthread_mutex_lock(&mu);
+  if (memory_limit && active_bytes + cap > memory_limit) {
+    pthread_mutex_unlock(&mu);
+    return NULL;
+  }
+  if (cache_lists[cls]) {
+    free_block *b = cache_lists[cls];
+    cache_lists[cls] = b->next;
+    cache_bytes -= cap;
+    p = b;
+  }
+  active_bytes += cap;
+  if (active_bytes > peak_bytes) peak_bytes = active_bytes;
+  pthread_mutex_unlock(&mu);
+  if (!p) {
+    if (posix_memalign(&p, 64, cap) != 0) p = NULL;
+    if (!p) { /* give the cache back to the system and try once more */
+      lz_clear_cache();
+      if (posix_memalign(&p, 64, cap) != 0) p = NULL;
+    }
+    if (!p) {
+      pthread_mutex_lock(&mu);
+      active_bytes -= cap;
+      pthread_mutex_unlock(&mu);
+      return NULL;
+    }
+  }
+  *capacity = cap;
+  return p;
+}
+
+void lz__data_free(void *p, size_t capacity) {
+  if (!p) return;
+  size_t cap;
+  int cls = size_class(capacity, &cap);
+  pthread_mutex_lock(&mu);
+  active_bytes -= capacity;
+  if (cap == capacity && cache_bytes + cap <= cache_limit) {
+    free_block *b = p;
+    b->next = cache_lists[cls];
+    cache_lists[cls] = b;
+    cache_bytes += cap;
+    p = NULL;
+  }
+  pthread_mutex_unlock(&mu);
+  free(p);
+}
+
+lz_buffer *lz__buffer_new(size_t nbytes, const char *op) {
+  lz_buffer *b = lz__malloc(sizeof *b);
+  if (!b) {
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory allocating a buffer header");
+    return NULL;
+  }
+  memset(b, 0, sizeof *b);
+  atomic_init(&b->refs, 1);
+  b->nbytes = nbytes;
+  if (nbytes <= sizeof b->inline_data) {
+    b->data = b->inline_data;
+    return b;
+  }
+  b->data = lz__data_alloc(nbytes, &b->capacity);
+  if (!b->data) {
+    free(b);
+    char lim[64] = "";
+    if (memory_limit) snprintf(lim, sizeof lim, " (memory limit %zu bytes)", memory_limit);
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory allocating %zu bytes%s", nbytes, lim);
+    return NULL;
+  }
+  return b;
+}
+
+lz_buffer *lz__buffer_wrap(void *data, size_t nbytes, void (*release)(void *, void *), void *ctx) {
+  lz_buffer *b = lz__malloc(sizeof *b);
+  if (!b) return NULL;
+  memset(b, 0, sizeof *b);
+  atomic_init(&b->refs, 1);
+  b->data = data;
+  b->nbytes = nbytes;
+  b->release = release;
+  b->ctx = ctx;
+  return b;
+}
+
+void lz__buffer_retain(lz_buffer *b) { atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed); }
+
+void lz__buffer_release(lz_buffer *b) {
+  if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1) return;
+  if (b->release) b->release(b->data, b->ctx);
+  else if (b->capacity) lz__data_free(b->data, b->capacity);
+  free(b);
+}
+
+void lz__count_kernel(void) { atomic_fetch_add_explicit(&kernel_count, 1, memory_order_relaxed); }
+void lz__count_node(void) { atomic_fetch_add_explicit(&node_count, 1, memory_order_relaxed); }
+uint64_t lz_get_kernel_count(void) { return atomic_load(&kernel_count); }
+uint64_t lz_get_node_count(void) { return atomic_load(&node_count); }
+
+#define LOCKED(expr)                                                                             \
+  do {                                                                                           \
+    pthread_mutex_lock(&mu);                                                                     \
+    expr;                                                                                        \
+    pthread_mutex_unlock(&mu);                                                                   \
+  } while (0)
+
+size_t lz_get_active_memory(void) {
+  size_t v;
+  LOCKED(v = active_bytes);
+  return v;
+}
+size_t lz_get_peak_memory(void) {
+  size_t v;
+  LOCKED(v = peak_bytes);
+  return v;
+}
+void lz_reset_peak_memory(void) { LOCKED(peak_bytes = active_bytes); }
+size_t lz_get_cache_memory(void) {
+  size_t v;
+  LOCKED(v = cache_bytes);
+  return v;
+}
+size_t lz_set_memory_limit(size_t bytes) {
+  size_t old;
+  LOCKED(old = memory_limit; memory_limit = bytes);
+  return old;
+}
+void lz_set_alloc_failure(int64_t n) { atomic_store(&fail_countdown, n > 0 ? n : 0); }
+
+bool lz__should_fail(void) {
+  if (LZ_LIKELY(atomic_load_explicit(&fail_countdown, memory_order_relaxed) <= 0)) return false;
+  return atomic_fetch_sub(&fail_countdown, 1) == 1;
+}
+
+void *lz__malloc(size_t n) { return lz__should_fail() ? NULL : malloc(n); }
+
+void lz_clear_cache(void) {
+  free_block *all = NULL;
+  pthread_mutex_lock(&mu);
+  for (int i = 0; i < NUM_CLASSES; i++) {
+    while (cache_lists[i]) {
+      free_block *b = cache_lists[i];
+      cache_lists[i] = b->next;
+      b->next = all;
+      all = b;
+    }
+  }
+  cache_bytes = 0;
+  pthread_mutex_unlock(&mu);
+  while (all) {
+    free_block *n = all->next;
+    free(all);
+    all = n;
+  }
+}
+
+size_t lz_set_cache_limit(size_t bytes) {
+  size_t old;
+  LOCKED(old = cache_limit; cache_limit = bytes);
+  if (lz_get_cache_memory() > bytes) lz_clear_cache();
+  return old;
+}

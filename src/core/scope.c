@@ -1,0 +1,111 @@
+/* Scopes: a thread-local stack of owned handles, so nested expressions need no frees.
+ * One flat list holds every open scope's entries; `marks` records where each scope starts. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+typedef struct entry {
+  lz_array *a; /* NULL once freed by the user */
+  bool kept;
+} entry;
+
+static _Thread_local entry *entries;
+static _Thread_local size_t n_entries, cap_entries;
+static _Thread_local size_t *marks;
+static _Thread_local int depth, cap_marks;
+
+static bool push_entry(lz_array *a, bool kept) {
+  if (n_entries == cap_entries) {
+    size_t cap = cap_entries ? cap_entries * 2 : 1024;
+    entry *e = realloc(entries, cap * sizeof *e);
+    if (!e) return false;
+    entries = e, cap_entries = cap;
+  }
+  entries[n_entries++] = (entry){a, kept};
+  a->scope_refs++;
+  return true;
+}
+
+lz_array *lz__track(lz_array *a) {
+  if (depth == 0 || !a) return a;
+  if (!push_entry(a, false)) {
+    /* Cannot record ownership: fail the op rather than leak or double free later. */
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_scope", "out of memory tracking an array");
+    lz__array_decref(a);
+    return NULL;
+  }
+  return a;
+}
+
+void lz_scope_begin(void) {
+  if (depth == cap_marks) {
+    int cap = cap_marks ? cap_marks * 2 : 16;
+    size_t *m = realloc(marks, (size_t)cap * sizeof *m);
+    if (!m) { /* a scope we cannot open still nests correctly: it merges with its parent */
+      lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_scope_begin", "out of memory opening a scope");
+      return;
+    }
+    marks = m, cap_marks = cap;
+  }
+  marks[depth++] = n_entries;
+}
+
+void lz_scope_end(void) {
+  if (depth == 0) return;
+  size_t start = marks[--depth];
+  size_t n_kept = 0;
+  /* Kept entries slide down to `start` (they now belong to the parent); the rest are released.
+   * Releasing may free arrays but never touches the entry list, so the loop is safe. */
+  for (size_t i = start; i < n_entries; i++) {
+    entry e = entries[i];
+    if (!e.a) continue;
+    if (e.kept) {
+      entries[start + n_kept++] = (entry){e.a, false};
+    } else {
+      e.a->scope_refs--;
+      lz__array_decref(e.a);
+    }
+  }
+  n_entries = start + n_kept;
+  if (depth == 0) { /* the caller owns what was kept */
+    for (size_t i = 0; i < n_entries; i++) entries[i].a->scope_refs--;
+    n_entries = 0;
+    if (cap_entries > 65536) {
+      free(entries);
+      entries = NULL, cap_entries = 0;
+    }
+  }
+}
+
+lz_array *lz_keep(lz_array *a) {
+  if (!a || depth == 0) return a;
+  size_t start = marks[depth - 1];
+  for (size_t i = n_entries; i-- > start;) {
+    if (entries[i].a == a && !entries[i].kept) {
+      entries[i].kept = true;
+      return a;
+    }
+  }
+  /* Not created in this scope (e.g. made outside and passed in): take a new reference that
+   * the enclosing scope, or the caller, will own. */
+  lz__array_incref(a);
+  if (!push_entry(a, true)) {
+    lz__array_decref(a);
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_keep", "out of memory");
+    return NULL;
+  }
+  return a;
+}
+
+int lz_scope_depth(void) { return depth; }
+
+bool lz__scope_forget(lz_array *a) {
+  for (size_t i = n_entries; i-- > 0;) {
+    if (entries[i].a == a) {
+      entries[i].a = NULL;
+      a->scope_refs--;
+      return true;
+    }
+  }
+  return false;
+}

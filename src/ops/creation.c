@@ -1,0 +1,94 @@
+/* Creation ops: full (a broadcast view of one constant) and arange. */
+#include "ops.h"
+
+#include <math.h>
+
+/* full: input 0 is a 0-d constant; the output views it with all strides 0. */
+static int full_cpu(lz_node *node, lz_array **outs) {
+  int64_t zeros[LZ_MAX_NDIM] = {0};
+  lz__set_view(outs[0], node->inputs[0], 0, zeros);
+  return 0;
+}
+
+const lz_op_def lz_opdef_full = {
+    .name = "full",
+    .flags = LZ_OPF_VIEW,
+    .cpu = full_cpu,
+};
+
+lz_array *lz_full(const int *shape, int ndim, double value, lz_dtype dtype) {
+  if (!lz__dtype_valid(dtype)) {
+    lz__error(LZ_ERROR_DTYPE, "lz_full", "invalid dtype %d", (int)dtype);
+    return NULL;
+  }
+  lz_array *c = lz__constant(value, dtype, false);
+  if (!c) return NULL;
+  lz_array *out = lz__make(LZ_OP_FULL, NULL, &c, 1, dtype, shape, ndim);
+  lz__array_decref(c);
+  return out;
+}
+
+lz_array *lz_zeros(const int *shape, int ndim, lz_dtype dtype) {
+  return lz_full(shape, ndim, 0.0, dtype);
+}
+lz_array *lz_ones(const int *shape, int ndim, lz_dtype dtype) {
+  return lz_full(shape, ndim, 1.0, dtype);
+}
+
+lz_array *lz_full_like(lz_array *a, double value) {
+  if (!lz__check_inputs("lz_full_like", &a, 1)) return NULL;
+  return lz_full(a->shape, a->ndim, value, a->dtype);
+}
+lz_array *lz_zeros_like(lz_array *a) { return lz_full_like(a, 0.0); }
+lz_array *lz_ones_like(lz_array *a) { return lz_full_like(a, 1.0); }
+
+/* ---- arange ---- */
+
+typedef struct arange_params {
+  double start, step;
+} arange_params;
+
+static int arange_cpu(lz_node *node, lz_array **outs) {
+  const arange_params *p = node->params;
+  lz_array *out = outs[0];
+  if (lz__alloc_output(out, "lz_arange") != 0) return -1;
+  char *d = lz__data_ptr(out);
+  size_t sz = lz_dtype_size(out->dtype);
+  if (out->dtype == LZ_FLOAT32) {
+    for (int64_t i = 0; i < out->size; i++) ((float *)d)[i] = (float)(p->start + (double)i * p->step);
+  } else if (out->dtype == LZ_INT32) {
+    for (int64_t i = 0; i < out->size; i++)
+      ((int32_t *)d)[i] = (int32_t)(p->start + (double)i * p->step);
+  } else {
+    for (int64_t i = 0; i < out->size; i++)
+      lz__store_f64(d + i * (int64_t)sz, out->dtype, p->start + (double)i * p->step);
+  }
+  return 0;
+}
+
+const lz_op_def lz_opdef_arange = {
+    .name = "arange",
+    .params_size = sizeof(arange_params),
+    .cpu = arange_cpu,
+};
+
+lz_array *lz_arange(double start, double stop, double step, lz_dtype dtype) {
+  if (!lz__dtype_valid(dtype) || dtype == LZ_BOOL || dtype == LZ_COMPLEX64) {
+    lz__error(LZ_ERROR_DTYPE, "lz_arange", "dtype %s is not supported", lz_dtype_name(dtype));
+    return NULL;
+  }
+  if (step == 0 || !isfinite(start) || !isfinite(stop) || !isfinite(step)) {
+    lz__error(LZ_ERROR_INVALID_ARGUMENT, "lz_arange",
+              "needs finite start, stop and a nonzero step (got %g, %g, %g)", start, stop, step);
+    return NULL;
+  }
+  double n = ceil((stop - start) / step);
+  if (n < 0) n = 0;
+  if (n > 2147483647.0) {
+    lz__error(LZ_ERROR_INVALID_ARGUMENT, "lz_arange", "%g elements is too many", n);
+    return NULL;
+  }
+  int shape[1] = {(int)n};
+  arange_params p = {start, step};
+  return lz__make(LZ_OP_ARANGE, &p, NULL, 0, dtype, shape, 1);
+}
