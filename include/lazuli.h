@@ -15,6 +15,9 @@
 #include "lazuli/elementwise.h"
 #include "lazuli/reduce.h"
 #include "lazuli/shape.h"
+#include "lazuli/indexing.h"
+#include "lazuli/random.h"
 #include "lazuli/linalg.h"
+#include "lazuli/transforms.h"
 
 #endif /* LAZULI_H */

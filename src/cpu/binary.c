@@ -151,6 +151,6 @@ int lz_cpu_binary(lz_node *node, lz_array **outs) {
   size_t sizes[3] = {lz_dtype_size(out->dtype), lz_dtype_size(a->dtype), lz_dtype_size(b->dtype)};
   lz_cpu_iter it;
   lz_cpu_iter_init(&it, out->ndim, out->shape, 3, base, strides, sizes);
-  lz_cpu_iter_run(&it, 0, lz_cpu_iter_outer(&it), fn, NULL);
+  lz_cpu_iter_for(&it, fn, NULL);
   return 0;
 }

@@ -31,6 +31,10 @@ LZ_HIDDEN int64_t lz_cpu_iter_inner(const lz_cpu_iter *it);
 LZ_HIDDEN void lz_cpu_iter_run(const lz_cpu_iter *it, int64_t begin, int64_t end,
                                lz_cpu_inner_fn fn, void *ctx);
 
+/* Runs every run of the iteration, split across the worker threads when the work is large
+ * enough. `fn` must only touch the elements of its run. Every elementwise kernel calls this. */
+LZ_HIDDEN void lz_cpu_iter_for(const lz_cpu_iter *it, lz_cpu_inner_fn fn, void *ctx);
+
 /* Operand i of `node` as (base pointer, element strides broadcast to `out`'s shape). */
 LZ_HIDDEN void lz_cpu_broadcast_strides(const lz_array *in, const lz_array *out, int64_t *strides);
 

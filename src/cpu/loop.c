@@ -74,6 +74,10 @@ void lz_cpu_iter_run(const lz_cpu_iter *it, int64_t begin, int64_t end, lz_cpu_i
   }
 }
 
+void lz_cpu_iter_for(const lz_cpu_iter *it, lz_cpu_inner_fn fn, void *ctx) {
+  lz_cpu_iter_run(it, 0, lz_cpu_iter_outer(it), fn, ctx); /* threads: see issue on speed */
+}
+
 void lz_cpu_broadcast_strides(const lz_array *in, const lz_array *out, int64_t *strides) {
   int off = out->ndim - in->ndim;
   for (int d = 0; d < out->ndim; d++) {
@@ -116,5 +120,5 @@ void lz__copy_to_contiguous(void *dst, const lz_array *src) {
   size_t sizes[2] = {sz, sz};
   lz_cpu_iter it;
   lz_cpu_iter_init(&it, src->ndim, src->shape, 2, base, strides, sizes);
-  lz_cpu_iter_run(&it, 0, lz_cpu_iter_outer(&it), copy_inner, &sz);
+  lz_cpu_iter_for(&it, copy_inner, &sz);
 }

@@ -33,6 +33,6 @@ int lz_cpu_astype(lz_node *node, lz_array **outs) {
   size_t sizes[2] = {lz_dtype_size(out->dtype), lz_dtype_size(in->dtype)};
   lz_cpu_iter it;
   lz_cpu_iter_init(&it, out->ndim, out->shape, 2, base, strides, sizes);
-  lz_cpu_iter_run(&it, 0, lz_cpu_iter_outer(&it), cast_inner, &c);
+  lz_cpu_iter_for(&it, cast_inner, &c);
   return 0;
 }
