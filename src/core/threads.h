@@ -1,0 +1,15 @@
+/* The worker pool. Kernels split work with lz__parallel_for; small work stays on the caller. */
+#ifndef LZ_THREADS_H
+#define LZ_THREADS_H
+
+#include "internal.h"
+
+/* Calls fn(ctx, begin, end) over disjoint ranges covering [0, n), possibly on several threads
+ * at once, and returns when all are done. `grain` is the smallest range worth a thread (in the
+ * same units as n); n <= grain runs inline on the caller. fn must be thread-safe. */
+LZ_HIDDEN void lz__parallel_for(int64_t n, int64_t grain,
+                                void (*fn)(void *ctx, int64_t begin, int64_t end), void *ctx);
+/* Number of threads kernels may use (LZ_NUM_THREADS, or one per core). */
+LZ_HIDDEN int lz__num_threads(void);
+
+#endif /* LZ_THREADS_H */
