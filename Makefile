@@ -4,7 +4,7 @@ ASAN_DIR := build/asan
 REL_DIR := build/release
 CMAKE ?= cmake
 
-.PHONY: all deps build demo test test-asan test-release bench bench-compare fuzz install clean format
+.PHONY: all deps build demo test test-asan test-release test-fuzz fuzz-build bench bench-compare fuzz install clean format
 
 all: build
 
@@ -21,7 +21,7 @@ demo: build
 	./scripts/demo.sh $(REL_DIR)
 
 # Every test under ASan+UBSan (warnings as errors), then again in the optimised build.
-test: deps test-asan test-release
+test: deps test-asan test-release test-fuzz
 
 test-asan:
 	$(CMAKE) -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DLZ_SANITIZE=ON -DLZ_WERROR=ON \
@@ -39,6 +39,32 @@ bench: build
 bench-compare: build
 	@sh scripts/install-deps.sh --bench
 	python3 bench/compare.py $(REL_DIR)/bench/lz_bench
+
+FUZZ_DIR := build/fuzz
+FUZZ_TARGETS := npy npz safetensors
+FUZZ_SECONDS ?= 60
+
+fuzz-build:
+	CC=clang $(CMAKE) -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DLZ_FUZZ=ON -DLZ_WERROR=ON \
+	  -DLZ_BUILD_TESTS=OFF -DLZ_BUILD_EXAMPLES=OFF -DLZ_BUILD_BENCH=OFF -DCMAKE_C_FLAGS="-O1"
+	$(CMAKE) --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+
+# A short run of every fuzzer over its committed seed corpus (part of `make test`).
+test-fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz_$$t (10 s)"; \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t && \
+	  $(FUZZ_DIR)/fuzz/fuzz_$$t -max_total_time=10 -rss_limit_mb=2048 -print_final_stats=0 \
+	    $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t > $(FUZZ_DIR)/fuzz_$$t.log 2>&1 \
+	    || { tail -40 $(FUZZ_DIR)/fuzz_$$t.log; exit 1; }; \
+	done; echo "fuzz: all targets clean"
+
+# Longer fuzzing: make fuzz FUZZ_SECONDS=600
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t && \
+	  $(FUZZ_DIR)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
 
 install: build
 	$(CMAKE) --install $(REL_DIR)

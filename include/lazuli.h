@@ -19,5 +19,7 @@
 #include "lazuli/random.h"
 #include "lazuli/linalg.h"
 #include "lazuli/transforms.h"
+#include "lazuli/dict.h"
+#include "lazuli/io.h"
 
 #endif /* LAZULI_H */

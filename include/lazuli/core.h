@@ -145,6 +145,14 @@ LZ_API uint64_t lz_array_id(const lz_array *a);
 LZ_API int lz_eval(lz_array *a);
 /* Same for `n` arrays at once (one pass over their shared graph). NULL entries are an error. */
 LZ_API int lz_eval_many(lz_array *const *arrays, size_t n);
+/* Starts computing `a` on a background thread and returns at once (0, or -1 with an error for
+ * a NULL array or no memory). A later lz_eval, data access or lz_async_eval on this thread waits
+ * for it first; an error of the background evaluation is reported by that call. While it runs,
+ * new ops may be built on `a` and arrays may be freed, but `a`'s graph must not be evaluated or
+ * transformed from another thread. */
+LZ_API int lz_async_eval(lz_array *a);
+/* Same for `n` arrays at once. */
+LZ_API int lz_async_eval_many(lz_array *const *arrays, size_t n);
 
 /* Pointer to the array's data in row-major (C) order, evaluating first; NULL on error. If the
  * computed array is a strided view, its data is first made contiguous. Valid while `a` lives. */
@@ -186,6 +194,19 @@ LZ_API size_t lz_set_memory_limit(size_t bytes);
 LZ_API uint64_t lz_get_kernel_count(void);
 /* Number of graph nodes created since start. */
 LZ_API uint64_t lz_get_node_count(void);
+
+/* ---- threads ---------------------------------------------------------------------------
+ * Thread safety: building graphs from several threads at once is safe (reference counts are
+ * atomic, the allocator is locked; scopes and errors are per thread), and so is evaluating
+ * independent graphs on several threads at once, or sharing evaluated arrays between threads
+ * to read or to build new ops on. Evaluating, or freeing the last handle of, one unevaluated
+ * graph from two threads at once is not: hand arrays to another thread after lz_eval. */
+
+/* Sets the number of threads kernels (and OpenBLAS) use; n <= 0 means one per core. Returns
+ * the previous number. The default is the LZ_NUM_THREADS environment variable, or one per core. */
+LZ_API int lz_set_num_threads(int n);
+/* The number of threads kernels use. */
+LZ_API int lz_get_num_threads(void);
 
 /* Testing hook: the `n`-th data allocation from now fails (1 = the next one), as if memory ran
  * out; n <= 0 turns the hook off. Used to prove that out-of-memory is an error, not a crash. */

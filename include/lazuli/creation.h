@@ -21,6 +21,32 @@ LZ_API lz_array *lz_ones_like(lz_array *a);
 /* Values start, start+step, ... below stop (above it for a negative step), as numpy.arange. */
 LZ_API lz_array *lz_arange(double start, double stop, double step, lz_dtype dtype);
 
+/* `num` evenly spaced values from start to stop, both included (NumPy's formula, computed in
+ * double and converted to `dtype`). */
+LZ_API lz_array *lz_linspace(double start, double stop, int num, lz_dtype dtype);
+/* An (n, m) matrix with ones on diagonal k (k > 0 above the main one) and zeros elsewhere;
+ * m < 0 means m = n. */
+LZ_API lz_array *lz_eye(int n, int m, int k, lz_dtype dtype);
+/* The (n, n) identity matrix. */
+LZ_API lz_array *lz_identity(int n, lz_dtype dtype);
+/* An (n, m) matrix with ones at and below diagonal k, zeros above; m < 0 means m = n. */
+LZ_API lz_array *lz_tri(int n, int m, int k, lz_dtype dtype);
+/* `x` (at least 2-D) with the elements above diagonal k of its last two axes set to zero. */
+LZ_API lz_array *lz_tril(lz_array *x, int k);
+/* `x` (at least 2-D) with the elements below diagonal k of its last two axes set to zero. */
+LZ_API lz_array *lz_triu(lz_array *x, int k);
+/* Coordinate grids from n arrays (each flattened), as MLX/NumPy meshgrid: indexing "xy" (or
+ * NULL: Cartesian, the first two axes swapped) or "ij" (matrix). Writes n arrays to outs: views
+ * broadcast to the full grid, or, when sparse, shaped to broadcast against each other.
+ * Returns 0, or -1 with every outs[i] NULL. */
+LZ_API int lz_meshgrid(lz_array *const *arrays, int n, bool sparse, const char *indexing,
+                       lz_array **outs);
+/* NumPy's window functions of m samples (m <= 0: empty, m == 1: [1]) in a floating dtype. */
+LZ_API lz_array *lz_bartlett(int m, lz_dtype dtype);
+LZ_API lz_array *lz_blackman(int m, lz_dtype dtype);
+LZ_API lz_array *lz_hamming(int m, lz_dtype dtype);
+LZ_API lz_array *lz_hanning(int m, lz_dtype dtype);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,10 +1,24 @@
 /* Arrays and graph nodes: creation, reference counting, non-recursive release, and the
  * record-an-op entry point (lz__make) that every op constructor goes through. */
 #include "internal.h"
+#include "threads.h"
 
 #include <stdlib.h>
 
 static atomic_ullong next_id = 1;
+
+/* The element count of a valid shape; false if it needs shape_size's checks and messages. */
+static inline bool shape_size_fast(const int *shape, int ndim, int64_t *size) {
+  if (ndim < 0 || ndim > LZ_MAX_NDIM || (ndim > 0 && !shape)) return false;
+  int64_t n = 1;
+  for (int i = 0; i < ndim; i++) {
+    if (shape[i] < 0 || shape[i] > (1 << 28)) return false;
+    n *= shape[i];
+    if (n > ((int64_t)1 << 56) / (1 << 28)) return false;
+  }
+  *size = n;
+  return true;
+}
 
 static bool shape_size(const char *op, const int *shape, int ndim, int64_t *size) {
   if (ndim < 0 || ndim > LZ_MAX_NDIM) {
@@ -35,16 +49,30 @@ static bool shape_size(const char *op, const int *shape, int ndim, int64_t *size
   return true;
 }
 
-static lz_array *array_alloc_checked(const char *op, lz_dtype dtype, const int *shape, int ndim) {
+/* The public name of an op for its error messages ("lz_" + registry name); `prefix` NULL means
+ * `op` is that name already. Only error paths call this (formatting costs more than a node). */
+static const char *full_name(const char *prefix, const char *op, char *buf, size_t cap) {
+  if (!prefix) return op;
+  snprintf(buf, cap, "%s%s", prefix, op);
+  return buf;
+}
+
+static lz_array *array_alloc_named(const char *prefix, const char *op, lz_dtype dtype,
+                                   const int *shape, int ndim) {
   int64_t size;
+  char nbuf[64];
   if (!lz__dtype_valid(dtype)) {
-    lz__error(LZ_ERROR_DTYPE, op, "invalid dtype %d", (int)dtype);
+    lz__error(LZ_ERROR_DTYPE, full_name(prefix, op, nbuf, sizeof nbuf), "invalid dtype %d",
+              (int)dtype);
     return NULL;
   }
-  if (!shape_size(op, shape, ndim, &size)) return NULL;
+  if (!shape_size_fast(shape, ndim, &size) &&
+      !shape_size(full_name(prefix, op, nbuf, sizeof nbuf), shape, ndim, &size))
+    return NULL;
   lz_array *a = lz__malloc(sizeof *a + (size_t)ndim * (sizeof(int64_t) + sizeof(int)));
   if (!a) {
-    lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory allocating an array");
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, full_name(prefix, op, nbuf, sizeof nbuf),
+              "out of memory allocating an array");
     return NULL;
   }
   atomic_init(&a->refs, 1);
@@ -63,6 +91,10 @@ static lz_array *array_alloc_checked(const char *op, lz_dtype dtype, const int *
   if (ndim) memcpy(a->shape, shape, (size_t)ndim * sizeof(int));
   lz__set_contiguous_strides(a);
   return a;
+}
+
+static lz_array *array_alloc_checked(const char *op, lz_dtype dtype, const int *shape, int ndim) {
+  return array_alloc_named(NULL, op, dtype, shape, ndim);
 }
 
 lz_array *lz__array_alloc(lz_dtype dtype, const int *shape, int ndim) {
@@ -93,6 +125,16 @@ static _Thread_local lz_array **rel_stack;
 static _Thread_local size_t rel_len, rel_cap;
 static _Thread_local bool releasing;
 
+static void free_rel_stack(void) {
+  free(rel_stack);
+  rel_stack = NULL, rel_len = rel_cap = 0;
+}
+
+void lz__node_free_params(lz_node *n) {
+  const lz_op_def *def = lz__op(n->op);
+  if (def->params_free && n->params) def->params_free(n->params);
+}
+
 /* An output freed while its node is pending stays allocated as a "zombie" (refs 0) so the
  * node still knows every output's shape when it runs; the node frees its zombies. */
 static void destroy_array(lz_array *a) {
@@ -108,6 +150,7 @@ static void destroy_array(lz_array *a) {
       if (o != a) lz__buffer_release(o->buf), free(o);
     }
     for (int i = 0; i < n->ninputs; i++) lz__array_decref(n->inputs[i]);
+    lz__node_free_params(n);
     free(n);
   }
   lz__buffer_release(a->buf);
@@ -125,6 +168,7 @@ void lz__node_detach(lz_node *n) {
     }
   }
   for (int i = 0; i < n->ninputs; i++) lz__array_decref(n->inputs[i]);
+  lz__node_free_params(n);
   free(n);
 }
 
@@ -139,6 +183,7 @@ void lz__array_decref(lz_array *a) {
       destroy_array(a);
       return;
     }
+    if (!rel_stack) lz__at_thread_exit(free_rel_stack); /* no leak when a user thread ends */
     rel_stack = s, rel_cap = cap;
   }
   rel_stack[rel_len++] = a;
@@ -171,17 +216,17 @@ int lz__make_multi(int op, const void *params, lz_array *const *inputs, int ninp
                    lz_array **outs) {
   const lz_op_def *def = lz__op(op);
   char name[64];
-  snprintf(name, sizeof name, "lz_%s", def->name);
   for (int k = 0; k < noutputs; k++) outs[k] = NULL;
   size_t psize = def->params_size;
   size_t bytes = sizeof(lz_node) + (size_t)(ninputs + noutputs) * sizeof(lz_array *) + psize + 8;
   lz_node *n = lz__malloc(bytes);
   if (!n) {
-    lz__error(LZ_ERROR_OUT_OF_MEMORY, name, "out of memory recording a node");
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, full_name("lz_", def->name, name, sizeof name),
+              "out of memory recording a node");
     return -1;
   }
   for (int k = 0; k < noutputs; k++) {
-    outs[k] = array_alloc_checked(name, dtypes[k], shapes[k], ndims[k]);
+    outs[k] = array_alloc_named("lz_", def->name, dtypes[k], shapes[k], ndims[k]);
     if (!outs[k]) {
       for (int j = 0; j < k; j++) free(outs[j]), outs[j] = NULL;
       free(n);

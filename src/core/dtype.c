@@ -281,6 +281,51 @@ static void store_chunk_f64(void *o, lz_dtype d, const double *t, int64_t n) {
   }
 }
 
+/* ---- float16 <-> float32 with F16C (8 lanes at a time), chosen at run time ---- */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define LZ_F16C 1
+
+__attribute__((target("f16c,avx2"))) static void f16_to_f32_f16c(float *d, const uint16_t *s,
+                                                                 int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(d + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + i))));
+  for (; i < n; i++) d[i] = lz__f16_to_f32(s[i]);
+}
+
+__attribute__((target("f16c,avx2"))) static void f32_to_f16_f16c(uint16_t *d, const float *s,
+                                                                 int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_loadu_ps(s + i);
+    __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    /* The hardware keeps a NaN's payload; the scalar path (and MLX) give the canonical quiet NaN. */
+    _mm_storeu_si128((__m128i *)(d + i), h);
+    __m256 nan = _mm256_cmp_ps(v, v, _CMP_UNORD_Q);
+    if (LZ_UNLIKELY(!_mm256_testz_ps(nan, nan)))
+      for (int k = 0; k < 8; k++)
+        if (s[i + k] != s[i + k]) d[i + k] = lz__f32_to_f16(s[i + k]);
+  }
+  for (; i < n; i++) d[i] = lz__f32_to_f16(s[i]);
+}
+
+static bool have_f16c(void) {
+  static int cached = -1; /* benign race: every thread computes the same value */
+  int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+  if (v < 0) {
+    __builtin_cpu_init();
+    v = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx2");
+    __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+  }
+  return v;
+}
+#endif
+
+static bool use_simd = true;
+void lz__convert_use_simd(bool on) { use_simd = on; }
+
 void lz__convert(void *dst, lz_dtype dd, const void *src, lz_dtype sd, int64_t n) {
   size_t ds = lz_dtype_size(dd), ss = lz_dtype_size(sd);
   if (dd == sd) {
@@ -288,6 +333,16 @@ void lz__convert(void *dst, lz_dtype dd, const void *src, lz_dtype sd, int64_t n
     return;
   }
   /* Fast paths for the conversions models use most. */
+#ifdef LZ_F16C
+  if (use_simd && sd == LZ_FLOAT16 && dd == LZ_FLOAT32 && have_f16c()) {
+    f16_to_f32_f16c(dst, src, n);
+    return;
+  }
+  if (use_simd && sd == LZ_FLOAT32 && dd == LZ_FLOAT16 && have_f16c()) {
+    f32_to_f16_f16c(dst, src, n);
+    return;
+  }
+#endif
   if (sd == LZ_FLOAT16 && dd == LZ_FLOAT32) {
     for (int64_t i = 0; i < n; i++) ((float *)dst)[i] = lz__f16_to_f32(((const uint16_t *)src)[i]);
     return;

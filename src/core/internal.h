@@ -48,6 +48,8 @@ LZ_HIDDEN void lz__store_f64(void *p, lz_dtype d, double v);
 LZ_HIDDEN int64_t lz__load_i64(const void *p, lz_dtype d);
 /* Converts n contiguous elements from dtype `sd` to dtype `dd`. */
 LZ_HIDDEN void lz__convert(void *dst, lz_dtype dd, const void *src, lz_dtype sd, int64_t n);
+/* Testing hook: false makes lz__convert use its scalar paths only (not thread-safe). */
+LZ_HIDDEN void lz__convert_use_simd(bool on);
 
 /* ---- memory (alloc.c) ------------------------------------------------------------------ */
 
@@ -145,8 +147,17 @@ LZ_HIDDEN void lz__array_decref(lz_array *a);
 
 /* After a node ran: outputs forget it, zombies and the node are freed, inputs released. */
 LZ_HIDDEN void lz__node_detach(lz_node *n);
+/* Calls the op's params_free on the node's parameters, if it has one. */
+LZ_HIDDEN void lz__node_free_params(lz_node *n);
 /* For kernels: allocate `out`'s own contiguous buffer. Returns 0 or -1. */
 LZ_HIDDEN int lz__alloc_output(lz_array *out, const char *op);
+/* For elementwise kernels (inputs broadcast to `out`'s shape, output element i computed from
+ * input elements i only): reuse an input's buffer for `out` when only `node` references that
+ * input and its buffer (same byte size, contiguous, same element size), else lz__alloc_output.
+ * The input's data is overwritten: the kernel must not fail after this call. */
+LZ_HIDDEN int lz__alloc_output_donate(lz_array *out, lz_node *node, const char *op);
+/* Number of donated buffers since start (for tests). */
+LZ_HIDDEN uint64_t lz__donation_count(void);
 /* For kernels: make `out` a view of `in`'s buffer with the given element offset and strides. */
 LZ_HIDDEN void lz__set_view(lz_array *out, lz_array *in, int64_t offset, const int64_t *strides);
 /* Whether the evaluated array's strides are row-major contiguous. */
@@ -194,12 +205,13 @@ typedef struct lz_op_def {
   int (*cpu)(lz_node *node, lz_array **outs);
   /* Writes the parameters for printing (graph dumps); may be NULL. */
   void (*params_print)(const void *params, char *buf, size_t cap);
+  /* Releases what the parameters own (e.g. a mapped file), when the node goes; may be NULL. */
+  void (*params_free)(void *params);
   /* Family-specific data for the kernel, e.g. a table of typed inner loops. */
   const void *impl;
-  /* Later slots (transforms, compile) are added here; NULL means "not supported". */
-  void *vjp;
-  void *jvp;
-  void *vmap;
+  /* Later slots (compile) are added here; NULL means "not supported". The transform rules
+   * (vjp, jvp, vmap) are not slots here: src/transforms/ keeps one table per op family indexed
+   * by op id (rules_<family>.c), so rule files never edit op files. See transforms_impl.h. */
 } lz_op_def;
 
 LZ_HIDDEN const lz_op_def *lz__op(int op);

@@ -1,6 +1,7 @@
 /* Scopes: a thread-local stack of owned handles, so nested expressions need no frees.
  * One flat list holds every open scope's entries; `marks` records where each scope starts. */
 #include "internal.h"
+#include "threads.h"
 
 #include <stdlib.h>
 
@@ -14,8 +15,17 @@ static _Thread_local size_t n_entries, cap_entries;
 static _Thread_local size_t *marks;
 static _Thread_local int depth, cap_marks;
 
+/* Gives back this thread's lists when it exits (arrays still in open scopes are not freed). */
+static void free_lists(void) {
+  free(entries), free(marks);
+  entries = NULL, marks = NULL;
+  n_entries = cap_entries = 0;
+  depth = cap_marks = 0;
+}
+
 static bool push_entry(lz_array *a, bool kept) {
   if (n_entries == cap_entries) {
+    if (!entries) lz__at_thread_exit(free_lists);
     size_t cap = cap_entries ? cap_entries * 2 : 1024;
     entry *e = realloc(entries, cap * sizeof *e);
     if (!e) return false;
@@ -40,6 +50,7 @@ lz_array *lz__track(lz_array *a) {
 void lz_scope_begin(void) {
   if (depth == cap_marks) {
     int cap = cap_marks ? cap_marks * 2 : 16;
+    if (!marks) lz__at_thread_exit(free_lists);
     size_t *m = realloc(marks, (size_t)cap * sizeof *m);
     if (!m) { /* a scope we cannot open still nests correctly: it merges with its parent */
       lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_scope_begin", "out of memory opening a scope");

@@ -12,4 +12,8 @@ LZ_HIDDEN void lz__parallel_for(int64_t n, int64_t grain,
 /* Number of threads kernels may use (LZ_NUM_THREADS, or one per core). */
 LZ_HIDDEN int lz__num_threads(void);
 
+/* Calls fn() when the calling thread exits (once per fn and thread, at most 8 fns), so that
+ * thread-local buffers do not leak when user threads come and go. */
+LZ_HIDDEN void lz__at_thread_exit(void (*fn)(void));
+
 #endif /* LZ_THREADS_H */

@@ -1,6 +1,8 @@
 /* The strided n-d loop: one iteration scheme for every elementwise kernel and for copies. */
 #include "cpu.h"
 
+#include "../core/threads.h"
+
 void lz_cpu_iter_init(lz_cpu_iter *it, int ndim, const int *shape, int nops, char *const *base,
                       const int64_t *const *elem_strides, const size_t *itemsizes) {
   it->nops = nops;
@@ -74,8 +76,67 @@ void lz_cpu_iter_run(const lz_cpu_iter *it, int64_t begin, int64_t end, lz_cpu_i
   }
 }
 
+/* Base pointers of run `r` (a multi-index over dims [0, nd-1)). */
+static void run_ptrs(const lz_cpu_iter *it, int64_t r, char **p) {
+  for (int o = 0; o < it->nops; o++) p[o] = it->base[o];
+  for (int d = it->ndim - 2; d >= 0; d--) {
+    int64_t i = r % it->shape[d];
+    r /= it->shape[d];
+    for (int o = 0; o < it->nops; o++) p[o] += i * it->strides[o][d];
+  }
+}
+
+/* Threads split the flattened element range in blocks of BLOCK elements (so split points of a
+ * contiguous output fall on cache-line boundaries); work below GRAIN elements stays serial,
+ * where waking threads would cost more than it saves. */
+enum { BLOCK = 4096, GRAIN = 32768 };
+
+typedef struct par_ctx {
+  const lz_cpu_iter *it;
+  lz_cpu_inner_fn fn;
+  void *ctx;
+  int64_t inner, total;
+} par_ctx;
+
+/* Runs elements [b, e) of the flattened iteration: whole runs at once, partial runs at the
+ * ends of the range as shorter runs. */
+static void run_blocks(void *arg, int64_t bb, int64_t be) {
+  const par_ctx *c = arg;
+  const lz_cpu_iter *it = c->it;
+  int64_t b = bb * BLOCK, e = be * BLOCK < c->total ? be * BLOCK : c->total, inner = c->inner;
+  while (b < e) {
+    int64_t r = b / inner, off = b % inner;
+    if (off == 0 && e - b >= inner) {
+      int64_t rend = e / inner;
+      lz_cpu_iter_run(it, r, rend, c->fn, c->ctx);
+      b = rend * inner;
+      continue;
+    }
+    int64_t len = inner - off < e - b ? inner - off : e - b;
+    char *p[LZ_CPU_MAX_OPS];
+    int64_t s[LZ_CPU_MAX_OPS] = {0};
+    run_ptrs(it, r, p);
+    for (int o = 0; o < it->nops; o++) {
+      s[o] = it->ndim ? it->strides[o][it->ndim - 1] : 0;
+      p[o] += off * s[o];
+    }
+    c->fn(c->ctx, len, p, s);
+    b += len;
+  }
+}
+
 void lz_cpu_iter_for(const lz_cpu_iter *it, lz_cpu_inner_fn fn, void *ctx) {
-  lz_cpu_iter_run(it, 0, lz_cpu_iter_outer(it), fn, ctx); /* threads: see issue on speed */
+  int64_t outer = lz_cpu_iter_outer(it), inner = lz_cpu_iter_inner(it);
+  int64_t total = outer * inner;
+  bool split = total > GRAIN && lz__num_threads() > 1;
+  /* An output with a zero stride (several runs writing one element) cannot be split. */
+  for (int d = 0; split && d < it->ndim; d++) split = it->strides[0][d] != 0;
+  if (!split) {
+    lz_cpu_iter_run(it, 0, outer, fn, ctx);
+    return;
+  }
+  par_ctx c = {it, fn, ctx, inner, total};
+  lz__parallel_for((total + BLOCK - 1) / BLOCK, GRAIN / BLOCK, run_blocks, &c);
 }
 
 void lz_cpu_broadcast_strides(const lz_array *in, const lz_array *out, int64_t *strides) {

@@ -1,0 +1,280 @@
+/* Model-level figures: matmul, a ResNet conv block, MLP and transformer training steps, and
+ * the gradient of a 1000-op scalar function. Models are written with the public ops only. */
+#include <math.h>
+
+#include "bench.h"
+
+/* ---- matmul ---- */
+
+typedef struct mm_ctx {
+  lz_array *a, *b;
+} mm_ctx;
+
+static int run_matmul(void *ctx) {
+  mm_ctx *m = ctx;
+  lz_scope_begin();
+  int rc = lz_eval(lz_matmul(m->a, m->b));
+  lz_scope_end();
+  return rc;
+}
+
+static void one_matmul(const char *name, int n, lz_dtype dt, int reps) {
+  int s[2] = {n, n};
+  lz_array *a = bench_rand(s, 2, -1, 1, 11), *b = bench_rand(s, 2, -1, 1, 12);
+  mm_ctx m = {lz_astype(a, dt), lz_astype(b, dt)};
+  lz_eval(m.a), lz_eval(m.b);
+  double t = bench_time(run_matmul, &m, reps);
+  if (t < 0) {
+    bench_skip(name, "evaluation failed");
+    lz_clear_error();
+  } else {
+    bench_print(name, 2.0 * n * n * (double)n / t / 1e9, "GFLOP/s");
+  }
+  lz_free(a), lz_free(b), lz_free(m.a), lz_free(m.b);
+}
+
+void bench_matmul(void) {
+  if (!lz_matmul) {
+    bench_skip("matmul_f32_1024_gflops", "lz_matmul not in the library yet");
+    bench_skip("matmul_f32_4096_gflops", "lz_matmul not in the library yet");
+    bench_skip("matmul_f16_1024_gflops", "lz_matmul not in the library yet");
+    return;
+  }
+  one_matmul("matmul_f32_1024_gflops", 1024, LZ_FLOAT32, 7);
+  one_matmul("matmul_f32_4096_gflops", 4096, LZ_FLOAT32, 3);
+  one_matmul("matmul_f16_1024_gflops", 1024, LZ_FLOAT16, 5);
+}
+
+/* ---- conv2d: a ResNet basic block, x (8,56,56,64) NHWC, two 3x3 convs, relu, residual ---- */
+
+#ifdef LZ_BENCH_HAVE_CONV2D
+#pragma weak lz_conv2d
+typedef struct conv_ctx {
+  lz_array *x, *w1, *w2;
+} conv_ctx;
+
+static int run_conv_block(void *ctx) {
+  conv_ctx *c = ctx;
+  lz_scope_begin();
+  lz_array *h = lz_maximum(lz_conv2d(c->x, c->w1, 1, 1, 1, 1, 1, 1, 1), lz_float(0));
+  lz_array *y = lz_maximum(lz_add(lz_conv2d(h, c->w2, 1, 1, 1, 1, 1, 1, 1), c->x), lz_float(0));
+  int rc = lz_eval(y);
+  lz_scope_end();
+  return rc;
+}
+#endif
+
+void bench_conv2d(void) {
+#ifdef LZ_BENCH_HAVE_CONV2D
+  if (lz_conv2d) {
+    int xs[4] = {8, 56, 56, 64}, ws[4] = {64, 3, 3, 64};
+    conv_ctx c = {bench_rand(xs, 4, -1, 1, 21), bench_rand(ws, 4, -0.05f, 0.05f, 22),
+                  bench_rand(ws, 4, -0.05f, 0.05f, 23)};
+    double t = bench_time(run_conv_block, &c, 5);
+    if (t < 0) bench_skip("conv2d_f32_resnet_block_ms", "evaluation failed");
+    else bench_print("conv2d_f32_resnet_block_ms", t * 1e3, "ms");
+    lz_clear_error();
+    lz_free(c.x), lz_free(c.w1), lz_free(c.w2);
+    return;
+  }
+#endif
+  bench_skip("conv2d_f32_resnet_block_ms", "lz_conv2d not in the library yet");
+}
+
+/* ---- training steps: value_and_grad of a loss, then SGD on every parameter ---- */
+
+typedef struct train {
+  lz_closure *vg;
+  lz_array *p[16]; /* parameters, then the batch */
+  int nparams, ninputs;
+} train;
+
+static int run_train_step(void *ctx) {
+  train *t = ctx;
+  lz_array *res[1 + 16];
+  lz_scope_begin();
+  int n = lz_closure_call(t->vg, t->p, t->ninputs, res);
+  if (n != 1 + t->nparams) {
+    lz_scope_end();
+    return -1;
+  }
+  lz_array *next[1 + 16];
+  next[0] = res[0];
+  for (int i = 0; i < t->nparams; i++)
+    next[1 + i] = lz_keep(lz_subtract(t->p[i], lz_multiply(lz_float(0.01), res[1 + i])));
+  int rc = lz_eval_many(next, (size_t)(1 + t->nparams));
+  lz_scope_end();
+  for (int i = 0; i < t->nparams; i++) { /* the updated parameters replace the old ones */
+    lz_free(t->p[i]);
+    t->p[i] = next[1 + i];
+  }
+  return rc;
+}
+
+static void run_training(const char *name, lz_fn loss, train *t, int reps) {
+  int argnums[16];
+  for (int i = 0; i < t->nparams; i++) argnums[i] = i;
+  lz_closure *f = lz_closure_new(loss, NULL, NULL);
+  t->vg = lz_value_and_grad(f, argnums, t->nparams, false);
+  double s = t->vg ? bench_time(run_train_step, t, reps) : -1;
+  if (s < 0) {
+    char why[160];
+    snprintf(why, sizeof why, "failed: %.120s", lz_last_error());
+    for (char *c = why; *c; c++)
+      if (*c == '\n') *c = ' ';
+    bench_skip(name, why);
+    lz_clear_error();
+  } else {
+    bench_print(name, s * 1e3, "ms");
+  }
+  lz_closure_free(t->vg);
+  lz_closure_free(f);
+  for (int i = 0; i < t->ninputs; i++) lz_free(t->p[i]);
+}
+
+/* Softmax cross-entropy of logits (B,C) against one-hot labels (B,C). */
+static lz_array *cross_entropy(lz_array *logits, lz_array *onehot) {
+  return lz_mean(lz_subtract(lz_logsumexp_axis(logits, -1, false),
+                             lz_sum_axis(lz_multiply(logits, onehot), -1, false)),
+                 false);
+}
+
+/* MLP 784-512-512-10, batch 256: in = (w1,b1,w2,b2,w3,b3,x,onehot). */
+static int mlp_loss(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx, (void)n;
+  lz_array *zero = lz_float(0);
+  lz_array *h = lz_maximum(lz_add(lz_matmul(in[6], in[0]), in[1]), zero);
+  h = lz_maximum(lz_add(lz_matmul(h, in[2]), in[3]), zero);
+  lz_array *logits = lz_add(lz_matmul(h, in[4]), in[5]);
+  out[0] = cross_entropy(logits, in[7]);
+  return out[0] ? 1 : -1;
+}
+
+static lz_array *onehot_batch(int b, int c) {
+  float *d = calloc((size_t)b * c, sizeof *d);
+  for (int i = 0; i < b; i++) d[i * c + (i * 7) % c] = 1;
+  int s[2] = {b, c};
+  lz_array *a = lz_array_from_data(d, s, 2, LZ_FLOAT32);
+  free(d);
+  return a;
+}
+
+void bench_mlp(void) {
+  if (!lz_value_and_grad || !lz_closure_new || !lz_matmul || !lz_logsumexp_axis || !lz_mean) {
+    bench_skip("mlp_train_step_ms", "lz_value_and_grad/lz_matmul/lz_logsumexp not built yet");
+    return;
+  }
+  const int dims[4] = {784, 512, 512, 10};
+  train t = {.nparams = 6, .ninputs = 8};
+  for (int l = 0; l < 3; l++) {
+    int ws[2] = {dims[l], dims[l + 1]}, bs[1] = {dims[l + 1]};
+    float k = 1.0f / sqrtf((float)dims[l]);
+    t.p[2 * l] = bench_rand(ws, 2, -k, k, 31 + (unsigned)l);
+    t.p[2 * l + 1] = bench_rand(bs, 1, -k, k, 41 + (unsigned)l);
+  }
+  int xs[2] = {256, 784};
+  t.p[6] = bench_rand(xs, 2, 0, 1, 51);
+  t.p[7] = onehot_batch(256, 10);
+  run_training("mlp_train_step_ms", mlp_loss, &t, 7);
+}
+
+/* ---- one pre-norm transformer block: B=8, T=128, D=256, 4 heads, FF=1024; loss mean(y^2) ---- */
+
+enum { TB = 8, TT = 128, TD = 256, TH = 4, TF = 1024 };
+
+static lz_array *layer_norm(lz_array *x, lz_array *g) {
+  lz_array *mu = lz_mean_axis(x, -1, true), *var = lz_var_axis(x, -1, true, 0);
+  return lz_multiply(lz_multiply(lz_subtract(x, mu), lz_rsqrt(lz_add(var, lz_float(1e-5)))), g);
+}
+
+/* (B,T,D) -> (B,H,T,D/H) */
+static lz_array *heads(lz_array *x) {
+  int s[4] = {TB, TT, TH, TD / TH}, perm[4] = {0, 2, 1, 3};
+  return lz_transpose(lz_reshape(x, s, 4), perm, 4);
+}
+
+/* in = (wq, wk, wv, wo, w1, w2, g1, g2, x) */
+static int block_loss(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx, (void)n;
+  lz_array *x = in[8], *h = layer_norm(x, in[6]);
+  lz_array *q = heads(lz_matmul(h, in[0])), *k = heads(lz_matmul(h, in[1]));
+  lz_array *v = heads(lz_matmul(h, in[2]));
+  lz_array *sc = lz_multiply(lz_matmul(q, lz_swapaxes(k, -1, -2)), lz_float(1 / sqrt(TD / TH)));
+  lz_array *att = lz_matmul(lz_softmax_axis(sc, -1, false), v); /* (B,H,T,dh) */
+  int perm[4] = {0, 2, 1, 3}, s3[3] = {TB, TT, TD};
+  att = lz_reshape(lz_transpose(att, perm, 4), s3, 3);
+  x = lz_add(x, lz_matmul(att, in[3]));
+  lz_array *f = lz_matmul(layer_norm(x, in[7]), in[4]);
+  /* gelu, tanh approximation */
+  lz_array *inner = lz_multiply(lz_add(f, lz_multiply(lz_multiply(lz_multiply(f, f), f),
+                                                      lz_float(0.044715))),
+                                lz_float(0.7978845608));
+  f = lz_multiply(lz_multiply(f, lz_float(0.5)), lz_add(lz_tanh(inner), lz_float(1)));
+  x = lz_add(x, lz_matmul(f, in[5]));
+  out[0] = lz_mean(lz_square(x), false);
+  return out[0] ? 1 : -1;
+}
+
+void bench_transformer(void) {
+  if (!lz_value_and_grad || !lz_matmul || !lz_softmax_axis || !lz_var_axis || !lz_transpose ||
+      !lz_reshape || !lz_tanh || !lz_rsqrt || !lz_swapaxes) {
+    bench_skip("transformer_train_step_ms", "an op it needs is not in the library yet");
+    return;
+  }
+  train t = {.nparams = 8, .ninputs = 9};
+  int dd[2] = {TD, TD}, df[2] = {TD, TF}, fd[2] = {TF, TD}, g[1] = {TD}, xs[3] = {TB, TT, TD};
+  float k = 1.0f / sqrtf(TD), kf = 1.0f / sqrtf(TF);
+  for (int i = 0; i < 4; i++) t.p[i] = bench_rand(dd, 2, -k, k, 61 + (unsigned)i);
+  t.p[4] = bench_rand(df, 2, -k, k, 65);
+  t.p[5] = bench_rand(fd, 2, -kf, kf, 66);
+  t.p[6] = bench_rand(g, 1, 0.9f, 1.1f, 67);
+  t.p[7] = bench_rand(g, 1, 0.9f, 1.1f, 68);
+  t.p[8] = bench_rand(xs, 3, -1, 1, 69);
+  run_training("transformer_train_step_ms", block_loss, &t, 5);
+}
+
+/* ---- grad of a scalar function of 1000 ops ---- */
+
+static int scalar_chain(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx, (void)n;
+  lz_array *x = in[0];
+  lz_scope_begin();
+  for (int i = 0; i < 333; i++) x = lz_add(lz_multiply(lz_sin(x), lz_float(0.9)), lz_float(0.1));
+  out[0] = lz_keep(lz_add(x, in[0])); /* 1000 ops */
+  lz_scope_end();
+  return out[0] ? 1 : -1;
+}
+
+typedef struct grad_ctx {
+  lz_closure *g;
+  lz_array *x;
+} grad_ctx;
+
+static int run_grad(void *ctx) {
+  grad_ctx *c = ctx;
+  lz_array *res[1];
+  lz_scope_begin();
+  int rc = lz_closure_call(c->g, &c->x, 1, res) == 1 ? lz_eval(res[0]) : -1;
+  lz_scope_end();
+  return rc;
+}
+
+void bench_grad_scalar(void) {
+  if (!lz_grad || !lz_closure_new || !lz_sin) {
+    bench_skip("grad_1000_scalar_ops_ms", "lz_grad/lz_sin not in the library yet");
+    return;
+  }
+  int argnums[1] = {0};
+  lz_closure *f = lz_closure_new(scalar_chain, NULL, NULL);
+  grad_ctx c = {lz_grad(f, argnums, 1), lz_scalar(0.5, LZ_FLOAT32)};
+  double t = c.g ? bench_time(run_grad, &c, 9) : -1;
+  if (t < 0) {
+    bench_skip("grad_1000_scalar_ops_ms", "failed");
+    lz_clear_error();
+  } else {
+    bench_print("grad_1000_scalar_ops_ms", t * 1e3, "ms");
+  }
+  lz_closure_free(c.g);
+  lz_closure_free(f);
+  lz_free(c.x);
+}

@@ -1,0 +1,250 @@
+/* `make bench`: one line per figure, "name value unit" (or "name skip reason"), each the median
+ * of several runs. Inputs are made and evaluated before timing; each timed run builds the
+ * graph, evaluates it and frees it, as a user's loop would. */
+#include <pthread.h>
+
+#include "bench.h"
+
+enum { N16M = 1 << 24 };
+
+lz_array *bench_rand(const int *shape, int ndim, float lo, float hi, unsigned seed) {
+  size_t n = 1;
+  for (int i = 0; i < ndim; i++) n *= (size_t)shape[i];
+  float *d = malloc((n ? n : 1) * sizeof *d);
+  unsigned s = seed * 2654435761u + 1;
+  for (size_t i = 0; i < n; i++) {
+    s = s * 1664525u + 1013904223u;
+    d[i] = lo + (hi - lo) * (float)(s >> 8) * (1.0f / 16777216.0f);
+  }
+  lz_array *a = lz_array_from_data(d, shape, ndim, LZ_FLOAT32);
+  free(d);
+  return a;
+}
+
+double bench_time(int (*fn)(void *ctx), void *ctx, int reps) {
+  double t[64];
+  if (reps > 64) reps = 64;
+  if (fn(ctx) != 0) return -1;
+  for (int r = 0; r < reps; r++) {
+    double t0 = bench_now();
+    if (fn(ctx) != 0) return -1;
+    t[r] = bench_now() - t0;
+  }
+  return bench_median(t, reps);
+}
+
+/* Evaluates `y` (built by the caller inside a scope), closes the scope; 0 or -1. */
+static int eval_end(lz_array *y) {
+  int rc = lz_eval(y);
+  if (rc) fprintf(stderr, "lz_bench: %s\n", lz_last_error());
+  lz_scope_end();
+  return rc;
+}
+
+/* ---- per-node overhead ---- */
+
+static void bench_overhead(void) {
+  int shape[1] = {16};
+  lz_array *x = bench_rand(shape, 1, 0, 1, 1), *one = lz_float(1);
+  double t[9];
+  /* building a chain of 100,000 adds (no eval) */
+  for (int r = 0; r < 9; r++) {
+    lz_scope_begin();
+    double t0 = bench_now();
+    lz_array *y = x;
+    for (int i = 0; i < 100000; i++) y = lz_add(y, one);
+    t[r] = bench_now() - t0;
+    lz_scope_end();
+  }
+  bench_print("graph_build_ns_per_op", bench_median(t, 9) * 1e9 / 1e5, "ns");
+  /* evaluating chains of 1e3 and 1e6 nodes (built outside the timing) */
+  const int sizes[2] = {1000, 1000000};
+  const char *names[2] = {"eval_ns_per_node", "eval_ns_per_node_1e6"};
+  for (int k = 0; k < 2; k++) {
+    int reps = k ? 3 : 9;
+    for (int r = 0; r < reps; r++) {
+      lz_array *y = lz_retain(x);
+      for (int i = 0; i < sizes[k]; i++) {
+        lz_array *next = lz_add(y, one);
+        lz_free(y);
+        y = next;
+      }
+      double t0 = bench_now();
+      lz_eval(y);
+      t[r] = bench_now() - t0;
+      lz_free(y);
+    }
+    bench_print(names[k], bench_median(t, reps) * 1e9 / sizes[k], "ns");
+  }
+  /* fixed cost of building and evaluating x + 1 on one element */
+  int one_shape[1] = {1};
+  lz_array *x1 = bench_rand(one_shape, 1, 0, 1, 2);
+  for (int r = 0; r < 9; r++) {
+    double t0 = bench_now();
+    for (int i = 0; i < 10000; i++) {
+      lz_array *y = lz_add(x1, one);
+      lz_eval(y);
+      lz_free(y);
+    }
+    t[r] = (bench_now() - t0) / 10000;
+  }
+  bench_print("eval_fixed_overhead_us", bench_median(t, 9) * 1e6, "us");
+  lz_free(x1);
+  lz_free(x);
+  lz_free(one);
+}
+
+/* ---- memory-bound kernels and the machine's bandwidth ---- */
+
+typedef struct copy_job {
+  const float *src;
+  float *dst;
+  size_t n;
+} copy_job;
+
+static void *copy_main(void *arg) {
+  copy_job *j = arg;
+  for (size_t i = 0; i < j->n; i++) j->dst[i] = j->src[i];
+  return NULL;
+}
+
+/* STREAM "copy" on 16M floats with as many threads as Lazuli uses; counts bytes read+written. */
+static double stream_copy_GBps(void) {
+  int nth = lz_get_num_threads();
+  if (nth > 64) nth = 64;
+  float *a = aligned_alloc(64, (size_t)N16M * 4), *b = aligned_alloc(64, (size_t)N16M * 4);
+  for (size_t i = 0; i < N16M; i++) a[i] = (float)i, b[i] = 0;
+  double t[7];
+  for (int r = 0; r < 7; r++) {
+    pthread_t th[64];
+    copy_job jobs[64];
+    size_t per = (N16M / (size_t)nth + 15) & ~(size_t)15;
+    double t0 = bench_now();
+    for (int i = 0; i < nth; i++) {
+      size_t lo = (size_t)i * per, hi = lo + per < N16M ? lo + per : N16M;
+      jobs[i] = (copy_job){a + lo, b + lo, hi > lo ? hi - lo : 0};
+      pthread_create(&th[i], NULL, copy_main, &jobs[i]);
+    }
+    for (int i = 0; i < nth; i++) pthread_join(th[i], NULL);
+    t[r] = bench_now() - t0;
+  }
+  free(a), free(b);
+  return 2.0 * N16M * 4 / bench_median(t, 7) / 1e9;
+}
+
+typedef struct pair {
+  lz_array *x, *y;
+} pair;
+
+static int run_add(void *ctx) {
+  pair *p = ctx;
+  lz_scope_begin();
+  return eval_end(lz_add(p->x, p->y));
+}
+
+static int run_sum(void *ctx) {
+  pair *p = ctx;
+  lz_scope_begin();
+  return eval_end(lz_sum(p->x, false));
+}
+
+/* y = exp(x)*2 + sin(x) - x*x + tanh(x)/3 */
+static int run_chain8(void *ctx) {
+  lz_array *x = ((pair *)ctx)->x;
+  lz_scope_begin();
+  lz_array *y = lz_add(lz_subtract(lz_add(lz_multiply(lz_exp(x), lz_float(2)), lz_sin(x)),
+                                   lz_multiply(x, x)),
+                       lz_divide(lz_tanh(x), lz_float(3)));
+  return eval_end(y);
+}
+
+static int run_softmax(void *ctx) {
+  lz_scope_begin();
+  return eval_end(lz_softmax_axis(((pair *)ctx)->x, -1, false));
+}
+
+static int run_layer_norm(void *ctx) {
+  pair *p = ctx;
+  lz_scope_begin();
+  lz_array *x = p->x, *mu = lz_mean_axis(x, -1, true), *var = lz_var_axis(x, -1, true, 0);
+  lz_array *y = lz_multiply(lz_subtract(x, mu), lz_rsqrt(lz_add(var, lz_float(1e-5))));
+  return eval_end(lz_add(lz_multiply(y, p->y), lz_float(0.1))); /* weight, bias */
+}
+
+static void bench_elementwise(void) {
+  int shape[1] = {N16M};
+  pair p = {bench_rand(shape, 1, -1, 1, 3), bench_rand(shape, 1, -1, 1, 4)};
+  double stream = stream_copy_GBps();
+  bench_print("stream_copy_GBps", stream, "GB/s");
+  int nth = lz_get_num_threads();
+  double t_add = bench_time(run_add, &p, 7);
+  double add = 3.0 * N16M * 4 / t_add / 1e9;
+  bench_print("add_f32_16M_GBps", add, "GB/s");
+  bench_print("add_f32_16M_fraction_of_stream", add / stream, "ratio");
+  lz_set_num_threads(1);
+  double t1 = bench_time(run_add, &p, 5);
+  lz_set_num_threads(2);
+  double t2 = bench_time(run_add, &p, 5);
+  bench_print("add_f32_16M_speedup_2_vs_1_threads", t1 / t2, "x");
+  lz_set_num_threads(nth);
+  if (!lz_exp || !lz_sin || !lz_tanh) {
+    bench_skip("chain8_f32_16M_ms", "lz_exp/lz_sin/lz_tanh not in the library yet");
+  } else {
+    double t = bench_time(run_chain8, &p, 5);
+    if (t < 0) bench_skip("chain8_f32_16M_ms", "evaluation failed");
+    else bench_print("chain8_f32_16M_ms", t * 1e3, "ms");
+  }
+  if (!lz_sum) {
+    bench_skip("sum_f32_16M_GBps", "lz_sum not in the library yet");
+  } else {
+    double t = bench_time(run_sum, &p, 7);
+    if (t < 0) {
+      bench_skip("sum_f32_16M_GBps", "evaluation failed");
+    } else {
+      double sum = (double)N16M * 4 / t / 1e9;
+      bench_print("sum_f32_16M_GBps", sum, "GB/s");
+      bench_print("sum_f32_16M_fraction_of_stream", sum / stream, "ratio");
+      lz_set_num_threads(1);
+      t1 = bench_time(run_sum, &p, 5);
+      lz_set_num_threads(2);
+      t2 = bench_time(run_sum, &p, 5);
+      lz_set_num_threads(nth);
+      bench_print("sum_f32_16M_speedup_2_vs_1_threads", t1 / t2, "x");
+    }
+  }
+  lz_free(p.x), lz_free(p.y);
+
+  int sq[2] = {4096, 4096}, row[1] = {4096};
+  pair s = {bench_rand(sq, 2, -4, 4, 5), bench_rand(row, 1, 0.5f, 1.5f, 6)};
+  if (!lz_softmax_axis) {
+    bench_skip("softmax_f32_4096x4096_ms", "lz_softmax_axis not in the library yet");
+  } else {
+    double t = bench_time(run_softmax, &s, 5);
+    if (t < 0) bench_skip("softmax_f32_4096x4096_ms", "evaluation failed");
+    else bench_print("softmax_f32_4096x4096_ms", t * 1e3, "ms");
+  }
+  /* layer norm written with ops (mean, var, rsqrt) until a fused lz_layer_norm exists */
+  if (!lz_mean_axis || !lz_var_axis || !lz_rsqrt) {
+    bench_skip("layer_norm_f32_4096x4096_ms", "lz_mean_axis/lz_var_axis/lz_rsqrt not built yet");
+  } else {
+    double t = bench_time(run_layer_norm, &s, 5);
+    if (t < 0) bench_skip("layer_norm_f32_4096x4096_ms", "evaluation failed");
+    else bench_print("layer_norm_f32_4096x4096_ms", t * 1e3, "ms");
+  }
+  lz_free(s.x), lz_free(s.y);
+}
+
+int main(void) {
+  double t0 = bench_now();
+  bench_print("threads", lz_get_num_threads(), "count");
+  bench_overhead();
+  bench_elementwise();
+  bench_matmul();
+  bench_conv2d();
+  bench_mlp();
+  bench_transformer();
+  bench_grad_scalar();
+  lz_clear_error();
+  fprintf(stderr, "lz_bench: %.1f s in all\n", bench_now() - t0);
+  return 0;
+}

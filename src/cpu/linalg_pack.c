@@ -1,0 +1,179 @@
+/* Packing for the matmul and linear algebra kernels: strided copies with dtype conversion,
+ * scratch memory and a single GEMM entry point over OpenBLAS. */
+#include "linalg_pack.h"
+
+#include <cblas.h>
+
+#include "half.h"
+
+typedef struct cast_ctx {
+  lz_dtype ddt, sdt;
+} cast_ctx;
+
+/* One run of a converting copy: operand 0 is the destination, operand 1 the source. */
+#define CAST_RUN(NAME, DT, ST, CONV)                                                               \
+  static void NAME(int64_t n, char *d, int64_t ds, const char *s, int64_t ss) {                    \
+    for (int64_t i = 0; i < n; i++, d += ds, s += ss) *(DT *)d = CONV(*(const ST *)s);             \
+  }
+#define SAME(v) (v)
+#define TO_F(v) ((float)(v))
+#define TO_D(v) ((double)(v))
+CAST_RUN(f32_f32, float, float, SAME)
+CAST_RUN(f64_f64, double, double, SAME)
+CAST_RUN(f32_f16, float, uint16_t, lz_h2f)
+CAST_RUN(f32_bf16, float, uint16_t, lz_b2f)
+CAST_RUN(f16_f32, uint16_t, float, lz_f2h)
+CAST_RUN(bf16_f32, uint16_t, float, lz_f2b)
+CAST_RUN(f32_f64, float, double, TO_F)
+CAST_RUN(f64_f32, double, float, TO_D)
+
+static void cast_inner(void *vctx, int64_t n, char **p, const int64_t *s) {
+  const cast_ctx *c = vctx;
+  char *d = p[0];
+  const char *src = p[1];
+  if (c->ddt == c->sdt && s[0] == s[1] && s[0] == (int64_t)lz_dtype_size(c->ddt)) {
+    memcpy(d, src, (size_t)(n * s[0]));
+    return;
+  }
+#define PAIR(D, S) (c->ddt == (D) && c->sdt == (S))
+  if (PAIR(LZ_FLOAT32, LZ_FLOAT32))
+    f32_f32(n, d, s[0], src, s[1]);
+  else if (PAIR(LZ_FLOAT64, LZ_FLOAT64))
+    f64_f64(n, d, s[0], src, s[1]);
+  else if (PAIR(LZ_FLOAT32, LZ_FLOAT16))
+    f32_f16(n, d, s[0], src, s[1]);
+  else if (PAIR(LZ_FLOAT32, LZ_BFLOAT16))
+    f32_bf16(n, d, s[0], src, s[1]);
+  else if (PAIR(LZ_FLOAT16, LZ_FLOAT32))
+    f16_f32(n, d, s[0], src, s[1]);
+  else if (PAIR(LZ_BFLOAT16, LZ_FLOAT32))
+    bf16_f32(n, d, s[0], src, s[1]);
+  else if (PAIR(LZ_FLOAT32, LZ_FLOAT64))
+    f32_f64(n, d, s[0], src, s[1]);
+  else if (PAIR(LZ_FLOAT64, LZ_FLOAT32))
+    f64_f32(n, d, s[0], src, s[1]);
+  else if (lz_dtype_is_integer(c->ddt) || c->ddt == LZ_BOOL) {
+    /* integer paths keep exact 64-bit values (int64 accumulators, wrapping stores) */
+    for (int64_t i = 0; i < n; i++, d += s[0], src += s[1]) {
+      int64_t v = lz_dtype_is_float(c->sdt) ? (int64_t)lz__load_f64(src, c->sdt)
+                                            : lz__load_i64(src, c->sdt);
+      switch (c->ddt) {
+      case LZ_BOOL:
+        *(uint8_t *)d = v != 0;
+        break;
+      case LZ_UINT8:
+      case LZ_INT8:
+        *(uint8_t *)d = (uint8_t)v;
+        break;
+      case LZ_UINT16:
+      case LZ_INT16:
+        *(uint16_t *)d = (uint16_t)v;
+        break;
+      case LZ_UINT32:
+      case LZ_INT32:
+        *(uint32_t *)d = (uint32_t)v;
+        break;
+      default:
+        *(int64_t *)d = v;
+        break;
+      }
+    }
+  } else {
+    for (int64_t i = 0; i < n; i++, d += s[0], src += s[1])
+      lz__store_f64(d, c->ddt, lz__load_f64(src, c->sdt));
+  }
+#undef PAIR
+}
+
+void lz_cpu_copy_cast(char *dst, lz_dtype ddt, const int64_t *dstrides, const char *src,
+                      lz_dtype sdt, const int64_t *sstrides, int ndim, const int *shape) {
+  for (int d = 0; d < ndim; d++)
+    if (shape[d] == 0) return;
+  cast_ctx c = {ddt, sdt};
+  char *base[2] = {dst, (char *)src};
+  const int64_t *strides[2] = {dstrides, sstrides};
+  size_t sizes[2] = {lz_dtype_size(ddt), lz_dtype_size(sdt)};
+  lz_cpu_iter it;
+  lz_cpu_iter_init(&it, ndim, shape, 2, base, strides, sizes);
+  lz_cpu_iter_run(&it, 0, lz_cpu_iter_outer(&it), cast_inner, &c);
+}
+
+static void contiguous_strides(const int *shape, int ndim, int64_t *strides) {
+  int64_t s = 1;
+  for (int d = ndim - 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= shape[d] > 0 ? shape[d] : 1;
+  }
+}
+
+void lz_cpu_pack(void *dst, lz_dtype ddt, const lz_array *src) {
+  int64_t ds[LZ_MAX_NDIM];
+  contiguous_strides(src->shape, src->ndim, ds);
+  lz_cpu_copy_cast(dst, ddt, ds, lz__data_ptr(src), src->dtype, src->strides, src->ndim,
+                   src->shape);
+}
+
+void lz_cpu_unpack(lz_array *dst, const void *src, lz_dtype sdt) {
+  int64_t ss[LZ_MAX_NDIM];
+  contiguous_strides(dst->shape, dst->ndim, ss);
+  lz_cpu_copy_cast(lz__data_ptr(dst), dst->dtype, dst->strides, src, sdt, ss, dst->ndim,
+                   dst->shape);
+}
+
+void *lz_cpu_scratch(size_t nbytes, size_t *cap, const char *op) {
+  void *p = lz__data_alloc(nbytes ? nbytes : 1, cap);
+  if (!p)
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory allocating %zu bytes of scratch", nbytes);
+  return p;
+}
+
+void lz_cpu_scratch_free(void *p, size_t cap) { lz__data_free(p, cap); }
+
+void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
+                 const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C,
+                 int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  bool f64 = dt == LZ_FLOAT64;
+  if (K <= 0) { /* C = beta * C; BLAS may skip this case */
+    for (int64_t i = 0; i < M; i++) {
+      for (int64_t j = 0; j < N; j++) {
+        if (f64) {
+          double *c = (double *)C + i * ldc + j;
+          *c = beta == 0 ? 0 : beta * *c;
+        } else {
+          float *c = (float *)C + i * ldc + j;
+          *c = beta == 0 ? 0.0f : (float)beta * *c;
+        }
+      }
+    }
+    return;
+  }
+  if (N == 1) { /* matrix-vector: y(M) = op(A) x with x = column 0 of op(B) */
+    enum CBLAS_TRANSPOSE t = ta ? CblasTrans : CblasNoTrans;
+    int rows = (int)(ta ? K : M), cols = (int)(ta ? M : K);
+    int incx = (int)(tb ? 1 : ldb);
+    if (beta == 0) { /* some BLAS versions compute 0 * y, turning stale NaN into NaN */
+      for (int64_t i = 0; i < M; i++) {
+        if (f64)
+          ((double *)C)[i * ldc] = 0;
+        else
+          ((float *)C)[i * ldc] = 0;
+      }
+    }
+    if (f64) {
+      cblas_dgemv(CblasRowMajor, t, rows, cols, alpha, A, (int)lda, B, incx, beta, C, (int)ldc);
+    } else {
+      cblas_sgemv(CblasRowMajor, t, rows, cols, (float)alpha, A, (int)lda, B, incx, (float)beta, C,
+                  (int)ldc);
+    }
+    return;
+  }
+  enum CBLAS_TRANSPOSE tA = ta ? CblasTrans : CblasNoTrans, tB = tb ? CblasTrans : CblasNoTrans;
+  if (f64) {
+    cblas_dgemm(CblasRowMajor, tA, tB, (int)M, (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb,
+                beta, C, (int)ldc);
+  } else {
+    cblas_sgemm(CblasRowMajor, tA, tB, (int)M, (int)N, (int)K, (float)alpha, A, (int)lda, B,
+                (int)ldb, (float)beta, C, (int)ldc);
+  }
+}

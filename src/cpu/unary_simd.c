@@ -1,0 +1,138 @@
+/* The SIMD layer of the float32 math: SLEEF's AVX2 vector functions (u10: within 1 ulp),
+ * chosen at run time so the library still runs on CPUs without AVX2 (the scalar libm paths in
+ * cpu/unary_math.c are always built). Tails shorter than a vector go through a padded block,
+ * so any length and alignment work and every element sees the same function. */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "unary.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LZ_HAVE_AVX2_PATH 1
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#include <immintrin.h>
+#include <sleef.h>
+
+/* o[i] = EXPR(v) over 8-lane vectors v. */
+#define VEC1(NAME, EXPR)                                                                         \
+  static void NAME(float *o, const float *x, int64_t n) {                                        \
+    int64_t i = 0;                                                                               \
+    for (; i + 8 <= n; i += 8) {                                                                 \
+      __m256 v = _mm256_loadu_ps(x + i);                                                         \
+      _mm256_storeu_ps(o + i, EXPR);                                                             \
+    }                                                                                            \
+    if (i < n) {                                                                                 \
+      float buf[8] = {0};                                                                        \
+      memcpy(buf, x + i, (size_t)(n - i) * sizeof(float));                                       \
+      __m256 v = _mm256_loadu_ps(buf);                                                           \
+      _mm256_storeu_ps(buf, EXPR);                                                               \
+      memcpy(o + i, buf, (size_t)(n - i) * sizeof(float));                                       \
+    }                                                                                            \
+  }
+#define VEC2(NAME, EXPR)                                                                         \
+  static void NAME(float *o, const float *x, const float *y, int64_t n) {                        \
+    int64_t i = 0;                                                                               \
+    for (; i + 8 <= n; i += 8) {                                                                 \
+      __m256 v = _mm256_loadu_ps(x + i), w = _mm256_loadu_ps(y + i);                             \
+      _mm256_storeu_ps(o + i, EXPR);                                                             \
+    }                                                                                            \
+    if (i < n) {                                                                                 \
+      float bx[8] = {0}, by[8] = {0};                                                            \
+      memcpy(bx, x + i, (size_t)(n - i) * sizeof(float));                                        \
+      memcpy(by, y + i, (size_t)(n - i) * sizeof(float));                                        \
+      __m256 v = _mm256_loadu_ps(bx), w = _mm256_loadu_ps(by);                                   \
+      _mm256_storeu_ps(bx, EXPR);                                                                \
+      memcpy(o + i, bx, (size_t)(n - i) * sizeof(float));                                        \
+    }                                                                                            \
+  }
+
+#define ONE _mm256_set1_ps(1.0f)
+VEC1(v_sqrt, _mm256_sqrt_ps(v))
+VEC1(v_rsqrt, _mm256_div_ps(ONE, _mm256_sqrt_ps(v))) /* exact division, not rsqrt_ps */
+VEC1(v_reciprocal, _mm256_div_ps(ONE, v))
+VEC1(v_exp, Sleef_expf8_u10avx2(v))
+VEC1(v_expm1, Sleef_expm1f8_u10avx2(v))
+VEC1(v_log, Sleef_logf8_u10avx2(v))
+VEC1(v_log2, Sleef_log2f8_u10avx2(v))
+VEC1(v_log10, Sleef_log10f8_u10avx2(v))
+VEC1(v_log1p, Sleef_log1pf8_u10avx2(v))
+VEC1(v_sin, Sleef_sinf8_u10avx2(v))
+VEC1(v_cos, Sleef_cosf8_u10avx2(v))
+VEC1(v_tan, Sleef_tanf8_u10avx2(v))
+VEC1(v_asin, Sleef_asinf8_u10avx2(v))
+VEC1(v_acos, Sleef_acosf8_u10avx2(v))
+VEC1(v_atan, Sleef_atanf8_u10avx2(v))
+VEC1(v_sinh, Sleef_sinhf8_u10avx2(v))
+VEC1(v_cosh, Sleef_coshf8_u10avx2(v))
+VEC1(v_tanh, Sleef_tanhf8_u10avx2(v))
+VEC1(v_asinh, Sleef_asinhf8_u10avx2(v))
+VEC1(v_acosh, Sleef_acoshf8_u10avx2(v))
+VEC1(v_atanh, Sleef_atanhf8_u10avx2(v))
+/* sigmoid = 1 / (1 + exp(-x)): exp(-x) overflows to inf for x < -88, giving exactly 0. */
+VEC1(v_sigmoid,
+     _mm256_div_ps(ONE, _mm256_add_ps(ONE, Sleef_expf8_u10avx2(_mm256_sub_ps(_mm256_setzero_ps(), v)))))
+VEC1(v_erf, Sleef_erff8_u10avx2(v))
+VEC2(v_pow, Sleef_powf8_u10avx2(v, w))
+VEC2(v_atan2, Sleef_atan2f8_u10avx2(v, w))
+
+#pragma GCC pop_options
+
+static const lz_cpu_vec_fn avx2_unary[LZ_VEC_COUNT] = {
+    [LZ_VEC_SQRT] = v_sqrt,   [LZ_VEC_RSQRT] = v_rsqrt, [LZ_VEC_RECIPROCAL] = v_reciprocal,
+    [LZ_VEC_EXP] = v_exp,     [LZ_VEC_EXPM1] = v_expm1, [LZ_VEC_LOG] = v_log,
+    [LZ_VEC_LOG2] = v_log2,   [LZ_VEC_LOG10] = v_log10, [LZ_VEC_LOG1P] = v_log1p,
+    [LZ_VEC_SIN] = v_sin,     [LZ_VEC_COS] = v_cos,     [LZ_VEC_TAN] = v_tan,
+    [LZ_VEC_ASIN] = v_asin,   [LZ_VEC_ACOS] = v_acos,   [LZ_VEC_ATAN] = v_atan,
+    [LZ_VEC_SINH] = v_sinh,   [LZ_VEC_COSH] = v_cosh,   [LZ_VEC_TANH] = v_tanh,
+    [LZ_VEC_ASINH] = v_asinh, [LZ_VEC_ACOSH] = v_acosh, [LZ_VEC_ATANH] = v_atanh,
+    [LZ_VEC_SIGMOID] = v_sigmoid, [LZ_VEC_ERF] = v_erf,
+};
+static const lz_cpu_vec2_fn avx2_binary[LZ_VEC2_COUNT] = {[LZ_VEC_POW] = v_pow,
+                                                          [LZ_VEC_ATAN2] = v_atan2};
+#endif
+
+/* -1: not decided yet; 0: scalar; 1: AVX2. */
+static atomic_int simd_state = -1;
+
+bool lz_cpu_simd_available(void) {
+#ifdef LZ_HAVE_AVX2_PATH
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+static int simd_on(void) {
+  int s = atomic_load_explicit(&simd_state, memory_order_relaxed);
+  if (LZ_UNLIKELY(s < 0)) {
+    const char *env = getenv("LZ_NO_SIMD");
+    s = lz_cpu_simd_available() && !(env && env[0] && env[0] != '0');
+    atomic_store_explicit(&simd_state, s, memory_order_relaxed);
+  }
+  return s;
+}
+
+bool lz_cpu_set_simd(bool on) {
+  bool prev = simd_on();
+  atomic_store_explicit(&simd_state, on && lz_cpu_simd_available(), memory_order_relaxed);
+  return prev;
+}
+
+lz_cpu_vec_fn lz_cpu_vec_unary(int op) {
+#ifdef LZ_HAVE_AVX2_PATH
+  if (op >= 0 && op < LZ_VEC_COUNT && simd_on()) return avx2_unary[op];
+#endif
+  (void)op;
+  return NULL;
+}
+
+lz_cpu_vec2_fn lz_cpu_vec_binary(int op) {
+#ifdef LZ_HAVE_AVX2_PATH
+  if (op >= 0 && op < LZ_VEC2_COUNT && simd_on()) return avx2_binary[op];
+#endif
+  (void)op;
+  return NULL;
+}

@@ -1,0 +1,193 @@
+/* Fast paths that must not change results: buffer donation, the F16C conversions, the buffer
+ * cache, and the cheap node-recording path. */
+#include "core/internal.h"
+#include "lz_test.h"
+
+static lz_array *filled(int n, float v) {
+  float *d = malloc((size_t)n * sizeof *d);
+  for (int i = 0; i < n; i++) d[i] = v + (float)i;
+  int shape[1] = {n};
+  lz_array *a = lz_array_from_data(d, shape, 1, LZ_FLOAT32);
+  free(d);
+  return a;
+}
+
+/* A chain whose input nothing else holds runs in that input's buffer: no new memory at all. */
+static void test_donation_reuses_buffer(void) {
+  enum { N = 1 << 16 };
+  lz_scope_begin(); /* intermediates and x are released when it ends: the graph holds them */
+  lz_array *x = filled(N, 0);
+  lz_array *y = lz_keep(lz_add(lz_multiply(lz_subtract(x, lz_float(1)), lz_float(2)), lz_float(3)));
+  lz_scope_end();
+  uint64_t before = lz__donation_count();
+  lz_reset_peak_memory();
+  size_t base = lz_get_active_memory();
+  CHECK(base >= N * 4);
+  CHECK(lz_eval(y) == 0);
+  CHECK(lz_get_peak_memory() == base); /* not one byte more */
+  CHECK(lz__donation_count() - before == 3);
+  const float *p = lz_array_data(y);
+  CHECK(p && p[0] == 1 && p[100] == (100 - 1) * 2 + 3);
+}
+
+/* No donation when the input is still visible: held by the user, a view, broadcast, another
+ * element size, or used twice. */
+static void test_no_donation_when_shared(void) {
+  enum { N = 4096 };
+  uint64_t before = lz__donation_count();
+  lz_array *x = filled(N, 0);
+  lz_array *y = lz_add(x, lz_float(1)); /* x is held by us */
+  CHECK(lz_eval(y) == 0);
+  CHECK(((const float *)lz_array_data(x))[5] == 5); /* untouched */
+  CHECK(((const float *)lz_array_data(y))[5] == 6);
+  lz_array *t = lz_retain(filled(N, 0));
+  lz_array *d = lz_astype(t, LZ_FLOAT64); /* 8-byte output from 4-byte input */
+  lz_array *tt = lz_add(t, t);            /* used twice by one node */
+  lz_free(t);
+  lz_free(t);
+  CHECK(lz_eval(d) == 0 && lz_eval(tt) == 0);
+  CHECK(((const double *)lz_array_data(d))[7] == 7);
+  CHECK(((const float *)lz_array_data(tt))[7] == 14);
+  int s2[2] = {2, N};
+  lz_array *row = lz_retain(filled(N, 0));
+  lz_array *b = lz_add(row, lz_full(s2, 2, 1, LZ_FLOAT32)); /* broadcast to twice the size */
+  lz_free(row);
+  lz_free(row);
+  CHECK(lz_eval(b) == 0);
+  CHECK(((const float *)lz_array_data(b))[N + 3] == 4);
+  CHECK(lz__donation_count() == before);
+  /* the astype of a same-size dtype does donate, and converts correctly in place */
+  lz_array *i = lz_retain(filled(N, 0));
+  lz_array *ci = lz_astype(i, LZ_INT32);
+  lz_free(i);
+  lz_free(i);
+  CHECK(lz_eval(ci) == 0);
+  CHECK(lz__donation_count() == before + 1);
+  CHECK(((const int32_t *)lz_array_data(ci))[N - 1] == N - 1);
+}
+
+/* ---- float16: F16C against the scalar reference on every half value ---- */
+
+static void test_f16_conversions_match_scalar(void) {
+  enum { NH = 65536 };
+  uint16_t *h = malloc(NH * sizeof *h), *h_fast = malloc(NH * sizeof *h),
+           *h_ref = malloc(NH * sizeof *h);
+  float *f_fast = malloc(NH * sizeof(float)), *f_ref = malloc(NH * sizeof(float));
+  for (int i = 0; i < NH; i++) h[i] = (uint16_t)i;
+  lz__convert(f_fast, LZ_FLOAT32, h, LZ_FLOAT16, NH);
+  lz__convert_use_simd(false);
+  lz__convert(f_ref, LZ_FLOAT32, h, LZ_FLOAT16, NH);
+  lz__convert_use_simd(true);
+  int bad = 0;
+  for (int i = 0; i < NH; i++) {
+    float r = lz__f16_to_f32(h[i]);
+    bool same = memcmp(&f_ref[i], &r, 4) == 0 &&
+                (memcmp(&f_fast[i], &r, 4) == 0 || (isnan(f_fast[i]) && isnan(r)));
+    bad += !same;
+  }
+  CHECK(bad == 0);
+  /* back again, exactly */
+  lz__convert(h_fast, LZ_FLOAT16, f_ref, LZ_FLOAT32, NH);
+  bad = 0;
+  for (int i = 0; i < NH; i++) bad += h_fast[i] != lz__f32_to_f16(f_ref[i]);
+  CHECK(bad == 0);
+  /* rounding: every value half-way between two halves and just either side of it, tails of
+   * odd lengths, subnormals, overflow to inf */
+  enum { NF = 3 * 65536 };
+  float *f = malloc(NF * sizeof *f);
+  uint16_t *o_fast = malloc(NF * sizeof *o_fast), *o_ref = malloc(NF * sizeof *o_ref);
+  for (int i = 0; i < 65536; i++) {
+    uint32_t u;
+    float v = lz__f16_to_f32((uint16_t)i);
+    memcpy(&u, &v, 4);
+    u += 1u << 12; /* half-way to the next half (normal range) */
+    for (int k = 0; k < 3; k++) {
+      uint32_t w = u + (uint32_t)(k - 1);
+      memcpy(&f[3 * i + k], &w, 4);
+    }
+  }
+  for (int n = NF - 7; n <= NF; n += 7) { /* odd tails */
+    lz__convert(o_fast, LZ_FLOAT16, f, LZ_FLOAT32, n);
+    bad = 0;
+    for (int i = 0; i < n; i++) {
+      o_ref[i] = lz__f32_to_f16(f[i]);
+      bad += o_fast[i] != o_ref[i];
+    }
+    CHECK(bad == 0);
+  }
+  free(f), free(o_fast), free(o_ref);
+  free(h), free(h_fast), free(h_ref), free(f_fast), free(f_ref);
+}
+
+/* ---- the buffer cache ---- */
+
+static void test_cache_reuse_and_limits(void) {
+  lz_clear_cache();
+  size_t cap = 0;
+  void *p = lz__data_alloc(100000, &cap);
+  CHECK(p && cap >= 100000 && cap < 125000); /* a size class wastes < 25% */
+  CHECK(((uintptr_t)p & 63) == 0);
+  lz__data_free(p, cap);
+  CHECK(lz_get_cache_memory() == cap);
+  size_t cap2 = 0;
+  void *q = lz__data_alloc(99000, &cap2); /* same class: the cached block comes back */
+  CHECK(q == p && cap2 == cap);
+  CHECK(lz_get_cache_memory() == 0);
+  lz__data_free(q, cap2);
+  /* big blocks (huge-page aligned) */
+  void *big = lz__data_alloc((size_t)9 << 20, &cap);
+  CHECK(big && ((uintptr_t)big & ((2u << 20) - 1)) == 0);
+  memset(big, 1, (size_t)9 << 20);
+  lz__data_free(big, cap);
+  /* a cache limit of 0 disables caching */
+  size_t old = lz_set_cache_limit(0);
+  CHECK(lz_get_cache_memory() == 0);
+  p = lz__data_alloc(5000, &cap);
+  lz__data_free(p, cap);
+  CHECK(lz_get_cache_memory() == 0);
+  lz_set_cache_limit(old);
+  /* the memory limit fails an allocation cleanly, with the limit in the message */
+  lz_set_memory_limit(1 << 20);
+  lz_array *z = lz_add(filled(1 << 18, 0), lz_float(1)); /* 1 MiB + 1 MiB */
+  CHECK(lz_eval(z) == -1);
+  CHECK(lz_last_error_code() == LZ_ERROR_OUT_OF_MEMORY);
+  lz_clear_error();
+  lz_set_memory_limit(0);
+  CHECK(lz_eval(z) == 0);
+  lz_clear_cache();
+}
+
+/* ---- node recording: errors still name the op though the name is no longer pre-formatted --- */
+
+static void test_node_errors_name_op(void) {
+  int big[3] = {1 << 30, 1 << 30, 1 << 30};
+  lz_array *x = lz_full(big, 3, 1, LZ_FLOAT32);
+  CHECK(x == NULL);
+  CHECK(strstr(lz_last_error(), "too many elements") != NULL);
+  lz_clear_error();
+  lz_set_alloc_failure(1);
+  lz_array *y = lz_add(lz_float(1), lz_float(2)); /* the node allocation fails */
+  lz_set_alloc_failure(0);
+  CHECK(y == NULL || lz_last_error()[0] != 0);
+  if (!y) CHECK(strstr(lz_last_error(), "[lz_") != NULL);
+  lz_clear_error();
+  /* many tiny ops: the thread-local eval vectors are reused */
+  lz_array *a = lz_float(0);
+  int bad = 0;
+  for (int i = 0; i < 2000; i++) {
+    lz_array *b = lz_add(a, lz_float(1));
+    bad += lz_eval(b) != 0;
+    a = b;
+  }
+  CHECK(bad == 0);
+  CHECK(lz_item_f32(a) == 2000);
+}
+
+int main(void) {
+  RUN(test_donation_reuses_buffer);
+  RUN(test_no_donation_when_shared);
+  RUN(test_f16_conversions_match_scalar);
+  RUN(test_cache_reuse_and_limits);
+  RUN(test_node_errors_name_op);
+  return lzt_summary();
+}
