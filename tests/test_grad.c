@@ -111,6 +111,58 @@ static void test_shape_rules(void) {
            1e-6);
 }
 
+#define UNARY_BODY(NAME)                                                                         \
+  static lz_array *f_##NAME(lz_array *const *x) { return lz_##NAME(x[0]); }
+UNARY_BODY(abs) UNARY_BODY(negative) UNARY_BODY(square) UNARY_BODY(sqrt) UNARY_BODY(rsqrt)
+UNARY_BODY(reciprocal) UNARY_BODY(exp) UNARY_BODY(expm1) UNARY_BODY(log) UNARY_BODY(log2)
+UNARY_BODY(log10) UNARY_BODY(log1p) UNARY_BODY(sin) UNARY_BODY(cos) UNARY_BODY(tan)
+UNARY_BODY(arcsin) UNARY_BODY(arccos) UNARY_BODY(arctan) UNARY_BODY(sinh) UNARY_BODY(cosh)
+UNARY_BODY(tanh) UNARY_BODY(arcsinh) UNARY_BODY(arccosh) UNARY_BODY(arctanh) UNARY_BODY(sigmoid)
+UNARY_BODY(erf) UNARY_BODY(erfinv)
+/* sign and floor carry no derivative: only the product with x remains. */
+static lz_array *f_blocked(lz_array *const *x) {
+  return lz_multiply(lz_add(lz_sign(x[0]), lz_floor(x[0])), x[0]);
+}
+
+static void test_unary_rules(void) {
+  struct {
+    const char *name;
+    gc_body f;
+    double lo, hi;
+  } ops[] = {
+      {"abs", f_abs, -1, 1},           {"negative", f_negative, -1, 1},
+      {"square", f_square, -1, 1},     {"sqrt", f_sqrt, 0.2, 2},
+      {"rsqrt", f_rsqrt, 0.2, 2},      {"reciprocal", f_reciprocal, 0.5, 2},
+      {"exp", f_exp, -1, 1},           {"expm1", f_expm1, -1, 1},
+      {"log", f_log, 0.2, 2},          {"log2", f_log2, 0.2, 2},
+      {"log10", f_log10, 0.2, 2},      {"log1p", f_log1p, -0.5, 2},
+      {"sin", f_sin, -2, 2},           {"cos", f_cos, -2, 2},
+      {"tan", f_tan, -1, 1},           {"arcsin", f_arcsin, -0.8, 0.8},
+      {"arccos", f_arccos, -0.8, 0.8}, {"arctan", f_arctan, -2, 2},
+      {"sinh", f_sinh, -1, 1},         {"cosh", f_cosh, -1, 1},
+      {"tanh", f_tanh, -2, 2},         {"arcsinh", f_arcsinh, -2, 2},
+      {"arccosh", f_arccosh, 1.2, 3},  {"arctanh", f_arctanh, -0.8, 0.8},
+      {"sigmoid", f_sigmoid, -3, 3},   {"erf", f_erf, -1.5, 1.5},
+      {"erfinv", f_erfinv, -0.8, 0.8}, {"blocked", f_blocked, -2, 2},
+  };
+  for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+    gc_input in[1] = {IN(ops[k].lo, ops[k].hi, 2, 3)};
+    gc_check(ops[k].name, ops[k].f, in, 1, 1e-6);
+  }
+}
+
+/* stop_gradient: the value passes, the gradient does not (grad of x * stop(x) is x). */
+static lz_array *f_stopped(lz_array *const *x) {
+  return lz_multiply(x[0], lz_stop_gradient(x[0]));
+}
+static void test_stop_gradient(void) {
+  lz_closure *f = gc_closure(f_stopped), *g = lz_grad(f, NULL, 0);
+  lz_array *x = lz_scalar(3, LZ_FLOAT64), *out[LZ_MAX_OUTPUTS];
+  CHECK(lz_closure_call(g, &x, 1, out) == 1);
+  CHECK_CLOSE(lz_item_f64(out[0]), 3, 0);
+  lz_closure_free(g), lz_closure_free(f);
+}
+
 static lz_array *f_matmul(lz_array *const *x) { return lz_matmul(x[0], x[1]); }
 
 static void test_matmul_rules(void) {
@@ -150,6 +202,8 @@ int main(void) {
   RUN(test_reduce_rules);
   RUN(test_shape_rules);
   RUN(test_matmul_rules);
+  RUN(test_unary_rules);
+  RUN(test_stop_gradient);
   RUN(test_maximum_ties);
   return lzt_summary();
 }

@@ -251,6 +251,26 @@ static void test_distributions_reference(void) {
   check_u32("categorical", c, ref_categorical_s37, 10);
 }
 
+/* The portable path and the FMA path (where the CPU has it) give the same bits. */
+static void test_fma_and_portable_paths_agree(void) {
+  int n = 4096;
+  float a[4096], b[4096];
+  lz_array *k = lz_random_key(314);
+  for (int which = 0; which < 2; which++) {
+    lz_cpu_random_allow_fma(false);
+    lz_array *x = which ? lz_random_truncated_normal(lz_float(-3), lz_float(0.5), &n, 1,
+                                                     LZ_FLOAT32, k)
+                        : lz_random_normal(&n, 1, LZ_FLOAT32, 0, 1, k);
+    CHECK(read_f32(x, a, 4096));
+    lz_cpu_random_allow_fma(true);
+    lz_array *y = which ? lz_random_truncated_normal(lz_float(-3), lz_float(0.5), &n, 1,
+                                                     LZ_FLOAT32, k)
+                        : lz_random_normal(&n, 1, LZ_FLOAT32, 0, 1, k);
+    CHECK(read_f32(y, b, 4096));
+    CHECK(memcmp(a, b, sizeof a) == 0);
+  }
+}
+
 /* ---- determinism and keys ---- */
 
 static void test_determinism(void) {
@@ -437,6 +457,59 @@ static void test_gumbel_laplace_stats(void) {
     CHECK_CLOSE(mean_of(samples, N), -1, 0.02);
     CHECK_CLOSE(var_of(samples, N), 2 * 0.25, 0.04);
   }
+}
+
+static void test_multivariate_normal(void) {
+  float mean[2] = {4, 7}, cov[4] = {2, 0.5f, 0.5f, 1};
+  int two = 2, s22[2] = {2, 2}, n = N;
+  lz_array *m = lz_array_from_data(mean, &two, 1, LZ_FLOAT32);
+  lz_array *c = lz_array_from_data(cov, s22, 2, LZ_FLOAT32);
+  lz_array *x = lz_random_multivariate_normal(m, c, &n, 1, LZ_FLOAT32, lz_random_key(80));
+  CHECK_SHAPE(x, N, 2);
+  float *v = malloc(2 * N * sizeof *v);
+  CHECK(read_f32(x, v, 2 * N));
+  double mu[2] = {0, 0}, cv[3] = {0, 0, 0};
+  for (int i = 0; i < N; i++) mu[0] += v[2 * i], mu[1] += v[2 * i + 1];
+  mu[0] /= N, mu[1] /= N;
+  for (int i = 0; i < N; i++) {
+    double a = v[2 * i] - mu[0], b = v[2 * i + 1] - mu[1];
+    cv[0] += a * a, cv[1] += a * b, cv[2] += b * b;
+  }
+  CHECK_CLOSE(mu[0], 4, 0.01);
+  CHECK_CLOSE(mu[1], 7, 0.01);
+  CHECK_CLOSE(cv[0] / N, 2, 0.03);
+  CHECK_CLOSE(cv[1] / N, 0.5, 0.03);
+  CHECK_CLOSE(cv[2] / N, 1, 0.03);
+  free(v);
+  /* a singular (semi-definite) covariance: the samples lie on the line x1 = -x0 */
+  float sing[4] = {1, -1, -1, 1};
+  float w[20];
+  int ten = 10;
+  CHECK(read_f32(lz_random_multivariate_normal(lz_zeros(&two, 1, LZ_FLOAT32),
+                                               lz_array_from_data(sing, s22, 2, LZ_FLOAT32),
+                                               &ten, 1, LZ_FLOAT32, NULL),
+                 w, 20));
+  for (int i = 0; i < 10; i++) CHECK_CLOSE(w[2 * i] + w[2 * i + 1], 0, 1e-5);
+  /* shapes: mean (3,2) with shape (4,3) gives (4,3,2); int mean and cov are converted */
+  int32_t mi[6] = {0, 7, 1, 2, 3, 4}, s32[2] = {3, 2}, s43[2] = {4, 3};
+  int32_t ci[4] = {1, 0, 0, 1};
+  lz_array *y = lz_random_multivariate_normal(lz_array_from_data(mi, s32, 2, LZ_INT32),
+                                              lz_array_from_data(ci, s22, 2, LZ_INT32), s43, 2,
+                                              LZ_FLOAT32, NULL);
+  CHECK_SHAPE(y, 4, 3, 2);
+  CHECK(lz_eval(y) == 0);
+  int s222[3] = {2, 2, 2}, three = 3;
+  CHECK_ERROR(lz_random_multivariate_normal(m, c, NULL, 0, LZ_FLOAT16, NULL), "dtype must be float32");
+  CHECK_ERROR(lz_random_multivariate_normal(lz_zeros(&three, 1, LZ_FLOAT32), c, NULL, 0,
+                                            LZ_FLOAT32, NULL),
+              "cov must be (..., 3, 3)");
+  CHECK_ERROR(lz_random_multivariate_normal(lz_zeros(s22, 2, LZ_FLOAT32), c, &three, 1,
+                                            LZ_FLOAT32, NULL),
+              "cannot be broadcast");
+  CHECK_ERROR(lz_random_multivariate_normal(m, lz_zeros(s222, 3, LZ_FLOAT32), &three, 1,
+                                            LZ_FLOAT32, NULL),
+              "cannot be broadcast");
+  CHECK_ERROR(lz_random_multivariate_normal(m, m, NULL, 0, LZ_FLOAT32, NULL), "needs at least");
 }
 
 static void test_randint(void) {
@@ -784,12 +857,14 @@ int main(void) {
   RUN(test_bits_reference);
   RUN(test_parallel_layout);
   RUN(test_distributions_reference);
+  RUN(test_fma_and_portable_paths_agree);
   RUN(test_determinism);
   RUN(test_views_and_broadcast);
   RUN(test_uniform_stats);
   RUN(test_normal_stats);
   RUN(test_truncated_normal);
   RUN(test_gumbel_laplace_stats);
+  RUN(test_multivariate_normal);
   RUN(test_randint);
   RUN(test_bernoulli);
   RUN(test_categorical);

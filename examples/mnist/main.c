@@ -1,6 +1,7 @@
 /* Trains a classifier on Fashion-MNIST (Debian's dataset-fashion-mnist package): an MLP
  * 784-512-512-10 with ReLU, cross-entropy, SGD with momentum. One lz_eval per step computes
- * the loss, the gradients and the updated parameters together, as in MLX.
+ * the loss, the gradients and the updated parameters together, as in MLX. The learning rate
+ * follows a cosine decay.
  *
  *   mnist [--epochs N] [--batch N] [--lr X] [--subset N] [--data DIR] [--plot FILE.png]
  *         [--min-accuracy X]
@@ -44,7 +45,7 @@ static void usage(const char *prog) {
 }
 
 static int parse_options(int argc, char **argv, options *o) {
-  *o = (options){.epochs = 8, .batch = 128, .lr = 0.1, .momentum = 0.9, .data = DEFAULT_DATA};
+  *o = (options){.epochs = 10, .batch = 128, .lr = 0.1, .momentum = 0.9, .data = DEFAULT_DATA};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return -1;
@@ -179,7 +180,7 @@ int main(int argc, char **argv) {
       load_split(o.data, "t10k", o.subset ? o.subset / 6 + 1 : 0, &test) != 0)
     return 1;
   printf("Fashion-MNIST: %d training and %d test images; MLP 784-512-512-10, batch %d, "
-         "SGD lr %g momentum %g\n",
+         "SGD lr %g (cosine decay) momentum %g\n",
          train.n, test.n, o.batch, o.lr, o.momentum);
 
   /* Parameters and momenta live outside any scope: we own them across steps. */
@@ -223,6 +224,9 @@ int main(int argc, char **argv) {
     shuffle(perm, train.n, &seed);
     double te = now(), loss_sum = 0;
     for (int s = 0; s < steps_per_epoch; s++) {
+      /* cosine decay of the learning rate over the whole run */
+      double progress = (double)(epoch * steps_per_epoch + s) / (o.epochs * steps_per_epoch);
+      double lr = 0.5 * o.lr * (1 + cos(3.141592653589793 * progress));
       for (int b = 0; b < o.batch; b++) {
         int idx = perm[s * o.batch + b];
         memcpy(xb + (size_t)b * 784, train.images + (size_t)idx * 784, 784 * sizeof(float));
@@ -241,7 +245,7 @@ int main(int argc, char **argv) {
       todo[0] = res[0];
       for (int i = 0; i < NPARAMS; i++) { /* momentum SGD, still lazy */
         lz_array *m = lz_add(lz_multiply(moms[i], lz_float(o.momentum)), res[1 + i]);
-        lz_array *p = lz_subtract(params[i], lz_multiply(m, lz_float(o.lr)));
+        lz_array *p = lz_subtract(params[i], lz_multiply(m, lz_float(lr)));
         lz_free(params[i]), lz_free(moms[i]); /* the old values are still in the graph */
         params[i] = lz_keep(p), moms[i] = lz_keep(m);
         todo[1 + 2 * i] = p, todo[2 + 2 * i] = m;

@@ -1,7 +1,10 @@
 /* Random sampling with explicit keys, as in MLX (and JAX): a key is a uint32 array of shape (2,);
  * the same key always gives the same values, and lz_random_split derives independent keys.
- * The generator is Threefry-2x32 with 20 rounds, counter-based, so for a given key every
- * function here returns the same bits as the MLX function of the same name on its CPU backend.
+ * The generator is Threefry-2x32 with 20 rounds, counter-based, and each sampler follows MLX's
+ * algorithm step by step (the same counter layout, the same float pipeline and rounding in the
+ * sampling dtype), so for a given key it returns the same values as the MLX function of the
+ * same name on MLX's CPU backend; samplers that use log or erfinv (normal, truncated_normal,
+ * gumbel, laplace, categorical) match up to the last-bit rounding of the C library's logf.
  *
  * Every sampler takes `key` last. A NULL key means the global key sequence: each call takes the
  * next key from it (as MLX's implicit global state does) and lz_random_seed restarts it. The
@@ -54,6 +57,13 @@ LZ_API lz_array *lz_random_normal(const int *shape, int ndim, lz_dtype dtype, do
  * Where lower > upper every sample is lower. */
 LZ_API lz_array *lz_random_truncated_normal(lz_array *lower, lz_array *upper, const int *shape,
                                             int ndim, lz_dtype dtype, lz_array *key);
+/* Samples of the multivariate normal with mean `mean` (..., n) and covariance `cov` (..., n, n),
+ * float32 only (as in MLX): mean + z @ (U * sqrt(S) @ Vt) with z standard normal and U, S, Vt
+ * the SVD of cov (so a positive semi-definite cov is fine). The result has the broadcast of
+ * cov's and mean's batch dims and `shape`, then n. A composite of public ops: it is lazy and
+ * the SVD runs at evaluation. */
+LZ_API lz_array *lz_random_multivariate_normal(lz_array *mean, lz_array *cov, const int *shape,
+                                               int ndim, lz_dtype dtype, lz_array *key);
 /* Gumbel samples -log(-log(u)) of `dtype` (float16, bfloat16 or float32). */
 LZ_API lz_array *lz_random_gumbel(const int *shape, int ndim, lz_dtype dtype, lz_array *key);
 /* Laplace samples with location `loc` and scale `scale` of `dtype` (float16, bfloat16, float32
@@ -64,8 +74,10 @@ LZ_API lz_array *lz_random_laplace(const int *shape, int ndim, lz_dtype dtype, d
 /* ---- discrete distributions ---- */
 
 /* Integers in [low, high) of an integer or bool `dtype`, as MLX draws them: a float32 uniform
- * in [low, high), raised to at least low and truncated toward zero. Where low >= high every
- * value is low. */
+ * in [low, high), raised to at least low and converted to dtype (truncated toward zero,
+ * saturated; bool is "not zero"). Where low >= high every value is low. As in MLX, bounds
+ * beyond 2^24 are not exact, and below zero the truncation reaches low only by an exact draw
+ * and gives 0 twice the share of the other values. */
 LZ_API lz_array *lz_random_randint(lz_array *low, lz_array *high, const int *shape, int ndim,
                                    lz_dtype dtype, lz_array *key);
 /* Bool samples that are true with probability p (a float array; p <= 0 is always false and

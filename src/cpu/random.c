@@ -214,60 +214,82 @@ static inline float unit_symmetric(uint32_t w) {
   return v + lo;
 }
 
-/* ---- normal: sqrt(2) * erfinv(u) in float32, then scale and loc in the dtype ---- */
+/* ---- normal and truncated normal: erfinv-based, defined for each erfinv/erf variant ---- */
 
-static void emit_normal(void *arg, int64_t begin, int64_t n, const uint32_t *w) {
-  const smp_ctx *x = arg;
-  const lz_random_params *p = x->p;
-  if (p->dtype == LZ_FLOAT64) {
-    double s = sqrt(2.0) * p->scale;
-    for (int64_t t = 0; t < n; t++) {
-      double v = s * (double)rnd_erfinv(unit_symmetric(w[t]));
-      if (p->loc != 0) v = p->loc + v;
-      ((double *)x->dst)[begin + t] = v;
-    }
-    return;
+/* normal: sqrt(2) * erfinv(u) in float32, then scale and loc in the dtype. */
+#define DEFINE_EMIT_NORMAL(NAME, ERFINV, ATTR)                                                   \
+  ATTR static void NAME(void *arg, int64_t begin, int64_t n, const uint32_t *w) {                \
+    const smp_ctx *x = arg;                                                                      \
+    const lz_random_params *p = x->p;                                                            \
+    if (p->dtype == LZ_FLOAT64) {                                                                \
+      double s = sqrt(2.0) * p->scale;                                                           \
+      for (int64_t t = 0; t < n; t++) {                                                          \
+        double v = s * (double)ERFINV(unit_symmetric(w[t]));                                     \
+        if (p->loc != 0) v = p->loc + v;                                                         \
+        ((double *)x->dst)[begin + t] = v;                                                       \
+      }                                                                                          \
+      return;                                                                                    \
+    }                                                                                            \
+    rnd_fmt f = x->fmt;                                                                          \
+    float s = rnd_round(f, rnd_round(f, (float)sqrt(2.0)) * rnd_round(f, (float)p->scale));     \
+    float loc = rnd_round(f, (float)p->loc);                                                     \
+    for (int64_t t = 0; t < n; t++) {                                                            \
+      float v = rnd_round(f, s * rnd_round(f, ERFINV(unit_symmetric(w[t]))));                    \
+      if (p->loc != 0) v = rnd_round(f, loc + v);                                                \
+      store_float(x, begin + t, v);                                                              \
+    }                                                                                            \
   }
-  rnd_fmt f = x->fmt;
-  float s = rnd_round(f, rnd_round(f, (float)sqrt(2.0)) * rnd_round(f, (float)p->scale));
-  float loc = rnd_round(f, (float)p->loc);
-  for (int64_t t = 0; t < n; t++) {
-    float v = rnd_round(f, s * rnd_round(f, rnd_erfinv(unit_symmetric(w[t]))));
-    if (p->loc != 0) v = rnd_round(f, loc + v);
-    store_float(x, begin + t, v);
+
+/* truncated normal: uniform between erf(lower/sqrt2) and erf(upper/sqrt2), mapped back by
+ * sqrt2 * erfinv and clipped to [lower, upper]; every step in the dtype. */
+#define DEFINE_EMIT_TRUNCATED(NAME, ERFINV, ERF, ATTR)                                           \
+  ATTR static void NAME(void *arg, int64_t begin, int64_t n, const uint32_t *w) {                \
+    const smp_ctx *x = arg;                                                                      \
+    rnd_fmt f = x->fmt;                                                                          \
+    const float sqrt2 = rnd_round(f, (float)sqrt(2.0));                                          \
+    float last_lo = NAN, last_hi = NAN, a = 0, b = 0;                                            \
+    cursor c;                                                                                    \
+    cur_init(&c, x, begin);                                                                      \
+    for (int64_t t = 0; t < n; t++, cur_next(&c, x)) {                                           \
+      float lo = (float)par(x, &c, 0), hi = (float)par(x, &c, 1);                                \
+      if (!(lo == last_lo && hi == last_hi)) { /* bounds repeat: erf them once */              \
+        a = rnd_round(f, ERF(rnd_round(f, lo / sqrt2)));                                         \
+        b = rnd_round(f, ERF(rnd_round(f, hi / sqrt2)));                                         \
+        last_lo = lo, last_hi = hi;                                                              \
+      }                                                                                          \
+      float range = rnd_round(f, b - a);                                                         \
+      float u = rnd_round(f, rnd_round(f, range * rnd_unit(f, w[t])) + a);                       \
+      float v = rnd_round(f, sqrt2 * rnd_round(f, ERFINV(u)));                                   \
+      store_float(x, begin + t, rnd_maximum(rnd_minimum(hi, v), lo));                            \
+    }                                                                                            \
   }
+
+DEFINE_EMIT_NORMAL(emit_normal, rnd_erfinv, )
+DEFINE_EMIT_TRUNCATED(emit_truncated_normal, rnd_erfinv, rnd_erf, )
+#ifdef RND_FMA_ATTR
+DEFINE_EMIT_NORMAL(emit_normal_fma, rnd_erfinv_fma, RND_FMA_ATTR)
+DEFINE_EMIT_TRUNCATED(emit_truncated_normal_fma, rnd_erfinv_fma, rnd_erf_fma, RND_FMA_ATTR)
+
+static atomic_bool fma_allowed = true;
+
+void lz_cpu_random_allow_fma(bool allow) { atomic_store(&fma_allowed, allow); }
+
+bool lz_cpu_random_use_fma(void) {
+  return atomic_load(&fma_allowed) && __builtin_cpu_supports("fma");
 }
+#define PICK(PLAIN, FMA) (lz_cpu_random_use_fma() ? (FMA) : (PLAIN))
+#else
+void lz_cpu_random_allow_fma(bool allow) { (void)allow; }
+#define PICK(PLAIN, FMA) (PLAIN)
+#endif
 
 int lz_cpu_random_normal(lz_node *node, lz_array **outs) {
-  return run_sampler(node, outs, emit_normal, "lz_random_normal");
-}
-
-/* ---- truncated normal: uniform between erf(lower/sqrt2) and erf(upper/sqrt2), mapped back
- * by sqrt2 * erfinv and clipped to [lower, upper]; every step in the dtype ---- */
-
-static void emit_truncated_normal(void *arg, int64_t begin, int64_t n, const uint32_t *w) {
-  const smp_ctx *x = arg;
-  rnd_fmt f = x->fmt;
-  const float sqrt2 = rnd_round(f, (float)sqrt(2.0));
-  float last_lo = NAN, last_hi = NAN, a = 0, b = 0;
-  cursor c;
-  cur_init(&c, x, begin);
-  for (int64_t t = 0; t < n; t++, cur_next(&c, x)) {
-    float lo = (float)par(x, &c, 0), hi = (float)par(x, &c, 1);
-    if (!(lo == last_lo && hi == last_hi)) { /* bounds repeat: erf them once */
-      a = rnd_round(f, rnd_erf(rnd_round(f, lo / sqrt2)));
-      b = rnd_round(f, rnd_erf(rnd_round(f, hi / sqrt2)));
-      last_lo = lo, last_hi = hi;
-    }
-    float range = rnd_round(f, b - a);
-    float u = rnd_round(f, rnd_round(f, range * rnd_unit(f, w[t])) + a);
-    float v = rnd_round(f, sqrt2 * rnd_round(f, rnd_erfinv(u)));
-    store_float(x, begin + t, rnd_maximum(rnd_minimum(hi, v), lo));
-  }
+  return run_sampler(node, outs, PICK(emit_normal, emit_normal_fma), "lz_random_normal");
 }
 
 int lz_cpu_random_truncated_normal(lz_node *node, lz_array **outs) {
-  return run_sampler(node, outs, emit_truncated_normal, "lz_random_truncated_normal");
+  return run_sampler(node, outs, PICK(emit_truncated_normal, emit_truncated_normal_fma),
+                     "lz_random_truncated_normal");
 }
 
 /* ---- randint: a float32 uniform in [low, high), raised to low, truncated to the dtype ---- */

@@ -43,6 +43,9 @@ LZ_HIDDEN void lz_cpu_random_generate(uint32_t k0, uint32_t k1, int64_t nwords,
                                       lz_random_emit_fn emit, void *ctx);
 /* The first 4 words of a key's stream, i.e. the two keys of split(key): (w0,w1), (w2,w3). */
 LZ_HIDDEN void lz_cpu_random_split2(uint32_t k0, uint32_t k1, uint32_t out[4]);
+/* Testing hook: whether kernels may use the FMA instruction set where the CPU has it (they do
+ * by default); the portable path gives the same bits. */
+LZ_HIDDEN void lz_cpu_random_allow_fma(bool allow);
 /* Reads the two words of an evaluated key array (uint32, shape (2,), any strides). */
 LZ_HIDDEN void lz_cpu_random_key_words(const lz_array *key, uint32_t *k0, uint32_t *k1);
 

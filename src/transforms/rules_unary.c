@@ -29,6 +29,8 @@ static lz_array *out_or(lz_node *n, lz_array *(*f)(lz_array *)) {
   lz_array *y = lz__node_output(n, 0);
   return y ? y : f(n->inputs[0]);
 }
+/* An irrational constant in x's own dtype (a weak scalar would hold only float32 digits). */
+static lz_array *cst(const lz_array *x, double v) { return lz_scalar(v, x->dtype); }
 static lz_array *one_minus_sq(lz_array *v) {
   return lz_subtract(lz_float(1), lz_multiply(v, v));
 }
@@ -46,8 +48,8 @@ static lz_array *derivative(lz_node *n) {
   case LZ_OP_EXP: return out_or(n, lz_exp);
   case LZ_OP_EXPM1: return lz_exp(x);
   case LZ_OP_LOG: return lz_reciprocal(x);
-  case LZ_OP_LOG2: return lz_reciprocal(lz_multiply(x, lz_float(M_LN2)));
-  case LZ_OP_LOG10: return lz_reciprocal(lz_multiply(x, lz_float(M_LN10)));
+  case LZ_OP_LOG2: return lz_reciprocal(lz_multiply(x, cst(x, M_LN2)));
+  case LZ_OP_LOG10: return lz_reciprocal(lz_multiply(x, cst(x, M_LN10)));
   case LZ_OP_LOG1P: return lz_reciprocal(lz_add(x, lz_float(1)));
   case LZ_OP_SIN: return lz_cos(x);
   case LZ_OP_COS: return lz_negative(lz_sin(x));
@@ -66,9 +68,9 @@ static lz_array *derivative(lz_node *n) {
     return lz_multiply(s, lz_subtract(lz_float(1), s));
   }
   case LZ_OP_ERF: /* 2 / sqrt(pi) exp(-x^2) */
-    return lz_multiply(lz_exp(lz_negative(lz_square(x))), lz_float(M_2_SQRTPI));
+    return lz_multiply(lz_exp(lz_negative(lz_square(x))), cst(x, M_2_SQRTPI));
   case LZ_OP_ERFINV: /* sqrt(pi) / 2 exp(erfinv(x)^2) */
-    return lz_multiply(lz_exp(lz_square(out_or(n, lz_erfinv))), lz_float(1.0 / M_2_SQRTPI));
+    return lz_multiply(lz_exp(lz_square(out_or(n, lz_erfinv))), cst(x, 1.0 / M_2_SQRTPI));
   default: return NULL;
   }
 }
