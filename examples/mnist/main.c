@@ -40,7 +40,8 @@ static void usage(const char *prog) {
   fprintf(stderr,
           "usage: %s [--epochs N] [--batch N] [--lr X] [--subset N] [--data DIR]\n"
           "          [--plot FILE.png] [--min-accuracy X]\n"
-          "Trains a 784-512-512-10 MLP on Fashion-MNIST and prints the test accuracy.\n",
+          "Trains a 784-512-512-10 MLP on Fashion-MNIST and prints the test accuracy.\n"
+          "With --min-accuracy, exits 1 unless the test accuracy reaches X and the loss fell.\n",
           prog);
 }
 
@@ -274,6 +275,11 @@ int main(int argc, char **argv) {
 
   int rc = test_acc >= o.min_accuracy ? 0 : 1;
   if (rc) fprintf(stderr, "mnist: accuracy below the required %.2f%%\n", 100 * o.min_accuracy);
+  if (o.min_accuracy > 0 && o.epochs > 1 && !(hist[o.epochs - 1] < hist[0])) {
+    fprintf(stderr, "mnist: the training loss did not fall (%.4f -> %.4f)\n", hist[0],
+            hist[o.epochs - 1]);
+    rc = 1;
+  }
   for (int i = 0; i < NPARAMS; i++) lz_free(params[i]), lz_free(moms[i]);
   lz_closure_free(step_fn);
   lz_closure_free(loss);

@@ -87,12 +87,11 @@ LZ_API lz_array *lz_random_bernoulli(lz_array *p, const int *shape, int ndim, lz
  * along `axis`: uint32 category indices. num_samples == 0 draws one sample per distribution
  * (the result has logits' shape without `axis`); num_samples > 0 draws that many, on a new
  * last axis. */
-LZ_API lz_array *lz_random_categorical(lz_array *logits, int axis, int num_samples,
-                                       lz_array *key);
+LZ_API lz_array *lz_random_categorical(lz_array *logits, int axis, int num_samples, lz_array *key);
 /* The same with an explicit result `shape`, which must be a broadcast of logits' shape without
  * `axis` (extra leading dims draw independent samples). */
-LZ_API lz_array *lz_random_categorical_shape(lz_array *logits, int axis, const int *shape,
-                                             int ndim, lz_array *key);
+LZ_API lz_array *lz_random_categorical_shape(lz_array *logits, int axis, const int *shape, int ndim,
+                                             lz_array *key);
 /* A random permutation of 0 .. n-1 (uint32, shape (n,)): the argsort of n random words. */
 LZ_API lz_array *lz_random_permutation(int n, lz_array *key);
 /* `x` with its entries along `axis` randomly permuted (same shape and dtype as x). */

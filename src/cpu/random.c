@@ -60,12 +60,12 @@ typedef struct smp_ctx {
   const lz_random_params *p;
   lz_array *out;
   char *dst;
-  rnd_fmt fmt;               /* the sampling format (f32, f16, bf16) */
-  int nparams;               /* parameter arrays, inputs 1.. of the node */
+  rnd_fmt fmt; /* the sampling format (f32, f16, bf16) */
+  int nparams; /* parameter arrays, inputs 1.. of the node */
   const char *pbase[MAX_PARAMS];
   lz_dtype pdtype[MAX_PARAMS];
   int64_t pstride[MAX_PARAMS][LZ_MAX_NDIM]; /* elements, broadcast to the output shape */
-  bool pscalar;              /* every parameter is one value */
+  bool pscalar;                             /* every parameter is one value */
 } smp_ctx;
 
 /* Walks the output's multi-index to keep each parameter's element offset. */
@@ -99,21 +99,35 @@ static inline void cur_next(cursor *c, const smp_ctx *x) {
 static inline double par(const smp_ctx *x, const cursor *c, int k) {
   const char *p = x->pbase[k] + c->off[k] * (int64_t)lz_dtype_size(x->pdtype[k]);
   switch (x->pdtype[k]) {
-  case LZ_FLOAT32: return *(const float *)p;
-  case LZ_FLOAT16: return lz_h2f(*(const uint16_t *)p);
-  case LZ_BFLOAT16: return lz_b2f(*(const uint16_t *)p);
-  case LZ_FLOAT64: return *(const double *)p;
-  default: return lz__load_f64(p, x->pdtype[k]);
+  case LZ_FLOAT32:
+    return *(const float *)p;
+  case LZ_FLOAT16:
+    return lz_h2f(*(const uint16_t *)p);
+  case LZ_BFLOAT16:
+    return lz_b2f(*(const uint16_t *)p);
+  case LZ_FLOAT64:
+    return *(const double *)p;
+  default:
+    return lz__load_f64(p, x->pdtype[k]);
   }
 }
 
 static inline void store_float(const smp_ctx *x, int64_t i, double v) {
   switch (x->out->dtype) {
-  case LZ_FLOAT32: ((float *)x->dst)[i] = (float)v; break;
-  case LZ_FLOAT16: ((uint16_t *)x->dst)[i] = lz_f2h((float)v); break;
-  case LZ_BFLOAT16: ((uint16_t *)x->dst)[i] = lz_f2b((float)v); break;
-  case LZ_FLOAT64: ((double *)x->dst)[i] = v; break;
-  default: break;
+  case LZ_FLOAT32:
+    ((float *)x->dst)[i] = (float)v;
+    break;
+  case LZ_FLOAT16:
+    ((uint16_t *)x->dst)[i] = lz_f2h((float)v);
+    break;
+  case LZ_BFLOAT16:
+    ((uint16_t *)x->dst)[i] = lz_f2b((float)v);
+    break;
+  case LZ_FLOAT64:
+    ((double *)x->dst)[i] = v;
+    break;
+  default:
+    break;
   }
 }
 
@@ -217,51 +231,51 @@ static inline float unit_symmetric(uint32_t w) {
 /* ---- normal and truncated normal: erfinv-based, defined for each erfinv/erf variant ---- */
 
 /* normal: sqrt(2) * erfinv(u) in float32, then scale and loc in the dtype. */
-#define DEFINE_EMIT_NORMAL(NAME, ERFINV, ATTR)                                                   \
-  ATTR static void NAME(void *arg, int64_t begin, int64_t n, const uint32_t *w) {                \
-    const smp_ctx *x = arg;                                                                      \
-    const lz_random_params *p = x->p;                                                            \
-    if (p->dtype == LZ_FLOAT64) {                                                                \
-      double s = sqrt(2.0) * p->scale;                                                           \
-      for (int64_t t = 0; t < n; t++) {                                                          \
-        double v = s * (double)ERFINV(unit_symmetric(w[t]));                                     \
-        if (p->loc != 0) v = p->loc + v;                                                         \
-        ((double *)x->dst)[begin + t] = v;                                                       \
-      }                                                                                          \
-      return;                                                                                    \
-    }                                                                                            \
-    rnd_fmt f = x->fmt;                                                                          \
-    float s = rnd_round(f, rnd_round(f, (float)sqrt(2.0)) * rnd_round(f, (float)p->scale));     \
-    float loc = rnd_round(f, (float)p->loc);                                                     \
-    for (int64_t t = 0; t < n; t++) {                                                            \
-      float v = rnd_round(f, s * rnd_round(f, ERFINV(unit_symmetric(w[t]))));                    \
-      if (p->loc != 0) v = rnd_round(f, loc + v);                                                \
-      store_float(x, begin + t, v);                                                              \
-    }                                                                                            \
+#define DEFINE_EMIT_NORMAL(NAME, ERFINV, ATTR)                                                     \
+  ATTR static void NAME(void *arg, int64_t begin, int64_t n, const uint32_t *w) {                  \
+    const smp_ctx *x = arg;                                                                        \
+    const lz_random_params *p = x->p;                                                              \
+    if (p->dtype == LZ_FLOAT64) {                                                                  \
+      double s = sqrt(2.0) * p->scale;                                                             \
+      for (int64_t t = 0; t < n; t++) {                                                            \
+        double v = s * (double)ERFINV(unit_symmetric(w[t]));                                       \
+        if (p->loc != 0) v = p->loc + v;                                                           \
+        ((double *)x->dst)[begin + t] = v;                                                         \
+      }                                                                                            \
+      return;                                                                                      \
+    }                                                                                              \
+    rnd_fmt f = x->fmt;                                                                            \
+    float s = rnd_round(f, rnd_round(f, (float)sqrt(2.0)) * rnd_round(f, (float)p->scale));        \
+    float loc = rnd_round(f, (float)p->loc);                                                       \
+    for (int64_t t = 0; t < n; t++) {                                                              \
+      float v = rnd_round(f, s * rnd_round(f, ERFINV(unit_symmetric(w[t]))));                      \
+      if (p->loc != 0) v = rnd_round(f, loc + v);                                                  \
+      store_float(x, begin + t, v);                                                                \
+    }                                                                                              \
   }
 
 /* truncated normal: uniform between erf(lower/sqrt2) and erf(upper/sqrt2), mapped back by
  * sqrt2 * erfinv and clipped to [lower, upper]; every step in the dtype. */
-#define DEFINE_EMIT_TRUNCATED(NAME, ERFINV, ERF, ATTR)                                           \
-  ATTR static void NAME(void *arg, int64_t begin, int64_t n, const uint32_t *w) {                \
-    const smp_ctx *x = arg;                                                                      \
-    rnd_fmt f = x->fmt;                                                                          \
-    const float sqrt2 = rnd_round(f, (float)sqrt(2.0));                                          \
-    float last_lo = NAN, last_hi = NAN, a = 0, b = 0;                                            \
-    cursor c;                                                                                    \
-    cur_init(&c, x, begin);                                                                      \
-    for (int64_t t = 0; t < n; t++, cur_next(&c, x)) {                                           \
-      float lo = (float)par(x, &c, 0), hi = (float)par(x, &c, 1);                                \
-      if (!(lo == last_lo && hi == last_hi)) { /* bounds repeat: erf them once */              \
-        a = rnd_round(f, ERF(rnd_round(f, lo / sqrt2)));                                         \
-        b = rnd_round(f, ERF(rnd_round(f, hi / sqrt2)));                                         \
-        last_lo = lo, last_hi = hi;                                                              \
-      }                                                                                          \
-      float range = rnd_round(f, b - a);                                                         \
-      float u = rnd_round(f, rnd_round(f, range * rnd_unit(f, w[t])) + a);                       \
-      float v = rnd_round(f, sqrt2 * rnd_round(f, ERFINV(u)));                                   \
-      store_float(x, begin + t, rnd_maximum(rnd_minimum(hi, v), lo));                            \
-    }                                                                                            \
+#define DEFINE_EMIT_TRUNCATED(NAME, ERFINV, ERF, ATTR)                                             \
+  ATTR static void NAME(void *arg, int64_t begin, int64_t n, const uint32_t *w) {                  \
+    const smp_ctx *x = arg;                                                                        \
+    rnd_fmt f = x->fmt;                                                                            \
+    const float sqrt2 = rnd_round(f, (float)sqrt(2.0));                                            \
+    float last_lo = NAN, last_hi = NAN, a = 0, b = 0;                                              \
+    cursor c;                                                                                      \
+    cur_init(&c, x, begin);                                                                        \
+    for (int64_t t = 0; t < n; t++, cur_next(&c, x)) {                                             \
+      float lo = (float)par(x, &c, 0), hi = (float)par(x, &c, 1);                                  \
+      if (!(lo == last_lo && hi == last_hi)) { /* bounds repeat: erf them once */                  \
+        a = rnd_round(f, ERF(rnd_round(f, lo / sqrt2)));                                           \
+        b = rnd_round(f, ERF(rnd_round(f, hi / sqrt2)));                                           \
+        last_lo = lo, last_hi = hi;                                                                \
+      }                                                                                            \
+      float range = rnd_round(f, b - a);                                                           \
+      float u = rnd_round(f, rnd_round(f, range * rnd_unit(f, w[t])) + a);                         \
+      float v = rnd_round(f, sqrt2 * rnd_round(f, ERFINV(u)));                                     \
+      store_float(x, begin + t, rnd_maximum(rnd_minimum(hi, v), lo));                              \
+    }                                                                                              \
   }
 
 DEFINE_EMIT_NORMAL(emit_normal, rnd_erfinv, )
@@ -298,9 +312,13 @@ static void store_int(const smp_ctx *x, int64_t i, double v) {
   char *d = x->dst + i * (int64_t)lz_dtype_size(x->out->dtype);
   if (isnan(v)) v = 0;
   switch (x->out->dtype) {
-  case LZ_BOOL: *(bool *)d = v != 0; return;
-#define INT_CASE(E, T, LO, HI)                                                                   \
-  case E: *(T *)d = v <= (double)(LO) ? (T)(LO) : v >= (double)(HI) ? (T)(HI) : (T)v; return;
+  case LZ_BOOL:
+    *(bool *)d = v != 0;
+    return;
+#define INT_CASE(E, T, LO, HI)                                                                     \
+  case E:                                                                                          \
+    *(T *)d = v <= (double)(LO) ? (T)(LO) : v >= (double)(HI) ? (T)(HI) : (T)v;                    \
+    return;
     INT_CASE(LZ_UINT8, uint8_t, 0, UINT8_MAX)
     INT_CASE(LZ_UINT16, uint16_t, 0, UINT16_MAX)
     INT_CASE(LZ_UINT32, uint32_t, 0, UINT32_MAX)
@@ -310,7 +328,8 @@ static void store_int(const smp_ctx *x, int64_t i, double v) {
     INT_CASE(LZ_INT32, int32_t, INT32_MIN, INT32_MAX)
     INT_CASE(LZ_INT64, int64_t, INT64_MIN, INT64_MAX)
 #undef INT_CASE
-  default: return;
+  default:
+    return;
   }
 }
 
@@ -322,9 +341,9 @@ static void emit_randint(void *arg, int64_t begin, int64_t n, const uint32_t *w)
     float lo = (float)par(x, &c, 0), hi = (float)par(x, &c, 1);
     float range = hi - lo, v = range * rnd_unit(RND_F32, w[t]);
     v = v + lo;
-    double m = x->p->low_f64 ? (isnan(par(x, &c, 2)) || isnan(v) ? NAN
-                                : fmax((double)v, par(x, &c, 2)))
-                             : (double)rnd_maximum(v, lo);
+    double m = x->p->low_f64
+                   ? (isnan(par(x, &c, 2)) || isnan(v) ? NAN : fmax((double)v, par(x, &c, 2)))
+                   : (double)rnd_maximum(v, lo);
     store_int(x, begin + t, m);
   }
 }

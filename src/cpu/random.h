@@ -10,8 +10,8 @@
  * counter-based generator: (key, counter) -> two pseudo-random words. */
 static inline uint32_t lz_rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
 
-static inline void lz_threefry2x32(uint32_t k0, uint32_t k1, uint32_t c0, uint32_t c1,
-                                   uint32_t *o0, uint32_t *o1) {
+static inline void lz_threefry2x32(uint32_t k0, uint32_t k1, uint32_t c0, uint32_t c1, uint32_t *o0,
+                                   uint32_t *o1) {
   const uint32_t k2 = k0 ^ k1 ^ 0x1BD11BDAu;
   uint32_t x0 = c0 + k0, x1 = c1 + k1;
 #define LZ_TF_ROUND(r) (x0 += x1, x1 = lz_rotl32(x1, r), x1 ^= x0)
@@ -51,16 +51,16 @@ LZ_HIDDEN void lz_cpu_random_key_words(const lz_array *key, uint32_t *k0, uint32
 
 /* Parameters of every random op (one struct for the family; each op uses its part). */
 typedef struct lz_random_params {
-  lz_dtype dtype;       /* the sampling dtype (uniform, normal, ...) */
-  int width;            /* bits: bytes per element, 1, 2 or 4 */
-  double loc, scale;    /* normal, laplace */
-  bool low_f64;         /* randint: compare against a float64 `low` (input 3) */
+  lz_dtype dtype;    /* the sampling dtype (uniform, normal, ...) */
+  int width;         /* bits: bytes per element, 1, 2 or 4 */
+  double loc, scale; /* normal, laplace */
+  bool low_f64;      /* randint: compare against a float64 `low` (input 3) */
   /* categorical: the gumbel noise has shape gshape (gndim dims), the categories lie along
    * gshape[gaxis]; the logits broadcast against it after an optional trailing unit dim. */
   int gndim, gaxis;
   int gshape[LZ_MAX_NDIM + 1];
   bool logits_expanded;
-  int axis;             /* permutation of an array: the permuted axis */
+  int axis; /* permutation of an array: the permuted axis */
 } lz_random_params;
 
 /* Kernels. Input 0 of every random op is its key; the parameter arrays that follow are already

@@ -19,13 +19,13 @@ static void emit_gumbel_f32(void *arg, int64_t begin, int64_t n, const uint32_t 
 }
 
 typedef struct cat_ctx {
-  const float *g;          /* gumbel noise of shape gshape */
+  const float *g; /* gumbel noise of shape gshape */
   const char *logits;
-  bool wide;               /* logits are float64 (else float32) */
-  int ndim;                /* output dims */
+  bool wide; /* logits are float64 (else float32) */
+  int ndim;  /* output dims */
   int64_t shape[LZ_MAX_NDIM + 1];
   int64_t lstride[LZ_MAX_NDIM + 1]; /* logits' element strides over the output dims */
-  int64_t kstride;         /* logits' stride along the categories */
+  int64_t kstride;                  /* logits' stride along the categories */
   int64_t ncat, inner;
   uint32_t *out;
 } cat_ctx;
@@ -128,7 +128,7 @@ static void sort_pairs(uint64_t *pairs, uint64_t *tmp, int64_t n) {
 }
 
 typedef struct take_ctx {
-  const uint64_t *perm;   /* sorted pairs: the low word is the source index */
+  const uint64_t *perm; /* sorted pairs: the low word is the source index */
   const char *src;
   char *dst;
   size_t isz;
@@ -175,8 +175,8 @@ int lz_cpu_random_permutation(lz_node *node, lz_array **outs) {
     uint32_t *dst = (uint32_t *)lz__data_ptr(out);
     for (int64_t i = 0; i < n; i++) dst[i] = (uint32_t)pairs[i];
   } else if (out->size > 0) {
-    take_ctx c = {pairs, lz__data_ptr(x), lz__data_ptr(out), lz_dtype_size(x->dtype),
-                  x->ndim, p->axis, x->shape, x->strides};
+    take_ctx c = {pairs,   lz__data_ptr(x), lz__data_ptr(out), lz_dtype_size(x->dtype),
+                  x->ndim, p->axis,         x->shape,          x->strides};
     lz__parallel_for(out->size, 4096, take_range, &c);
   }
   lz__buffer_release(pb);

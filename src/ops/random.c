@@ -126,8 +126,7 @@ lz_array *lz_random_key(uint64_t seed) {
 static lz_array *bits(const char *name, const int *shape, int ndim, int width, lz_array *key) {
   if (lz__random_check_shape(name, shape, ndim) != 0) return NULL;
   if (width != 1 && width != 2 && width != 4) {
-    lz__error(LZ_ERROR_INVALID_ARGUMENT, name, "bit width must be 1, 2 or 4 bytes, got %d",
-              width);
+    lz__error(LZ_ERROR_INVALID_ARGUMENT, name, "bit width must be 1, 2 or 4 bytes, got %d", width);
     return NULL;
   }
   if (lz__random_check_key(name, key) != 0) return NULL;
@@ -231,8 +230,8 @@ lz_array *lz_random_uniform(lz_array *low, lz_array *high, const int *shape, int
   return bounded(op, LZ_OP_RANDOM_UNIFORM, &p, low, high, dtype, dtype, shape, ndim, key);
 }
 
-lz_array *lz_random_truncated_normal(lz_array *lower, lz_array *upper, const int *shape,
-                                     int ndim, lz_dtype dtype, lz_array *key) {
+lz_array *lz_random_truncated_normal(lz_array *lower, lz_array *upper, const int *shape, int ndim,
+                                     lz_dtype dtype, lz_array *key) {
   const char *op = "lz_random_truncated_normal";
   int bshape[LZ_MAX_NDIM];
   if (key && !lz__check_inputs(op, &key, 1)) return NULL;
@@ -245,8 +244,8 @@ lz_array *lz_random_truncated_normal(lz_array *lower, lz_array *upper, const int
 }
 
 /* A sampler with no parameter arrays. */
-static lz_array *plain(const char *op, int id, const int *shape, int ndim, lz_dtype dtype,
-                       bool f64, double loc, double scale, lz_array *key) {
+static lz_array *plain(const char *op, int id, const int *shape, int ndim, lz_dtype dtype, bool f64,
+                       double loc, double scale, lz_array *key) {
   if (key && !lz__check_inputs(op, &key, 1)) return NULL;
   if (check_float_dtype(op, dtype, f64) != 0) return NULL;
   if (lz__random_check_shape(op, shape, ndim) != 0) return NULL;
@@ -257,28 +256,27 @@ static lz_array *plain(const char *op, int id, const int *shape, int ndim, lz_dt
 
 lz_array *lz_random_normal(const int *shape, int ndim, lz_dtype dtype, double loc, double scale,
                            lz_array *key) {
-  return plain("lz_random_normal", LZ_OP_RANDOM_NORMAL, shape, ndim, dtype, true, loc, scale,
-               key);
+  return plain("lz_random_normal", LZ_OP_RANDOM_NORMAL, shape, ndim, dtype, true, loc, scale, key);
 }
 
 lz_array *lz_random_gumbel(const int *shape, int ndim, lz_dtype dtype, lz_array *key) {
   return plain("lz_random_gumbel", LZ_OP_RANDOM_GUMBEL, shape, ndim, dtype, false, 0, 1, key);
 }
 
-lz_array *lz_random_laplace(const int *shape, int ndim, lz_dtype dtype, double loc,
-                            double scale, lz_array *key) {
+lz_array *lz_random_laplace(const int *shape, int ndim, lz_dtype dtype, double loc, double scale,
+                            lz_array *key) {
   return plain("lz_random_laplace", LZ_OP_RANDOM_LAPLACE, shape, ndim, dtype, true, loc, scale,
                key);
 }
 
 /* ---- registry entries ---- */
 
-#define RANDOM_OP(NAME, KERNEL)                                                                  \
-  const lz_op_def lz_opdef_##NAME = {                                                            \
-      .name = #NAME,                                                                             \
-      .flags = LZ_OPF_RANDOM,                                                                    \
-      .params_size = sizeof(lz_random_params),                                                   \
-      .cpu = KERNEL,                                                                             \
+#define RANDOM_OP(NAME, KERNEL)                                                                    \
+  const lz_op_def lz_opdef_##NAME = {                                                              \
+      .name = #NAME,                                                                               \
+      .flags = LZ_OPF_RANDOM,                                                                      \
+      .params_size = sizeof(lz_random_params),                                                     \
+      .cpu = KERNEL,                                                                               \
   };
 
 RANDOM_OP(random_bits, lz_cpu_random_bits)

@@ -41,8 +41,7 @@ lz_array *lz_random_bernoulli(lz_array *prob, const int *shape, int ndim, lz_arr
   const char *op = "lz_random_bernoulli";
   if (!lz__check_inputs(op, &prob, 1) || (key && !lz__check_inputs(op, &key, 1))) return NULL;
   if (!lz_dtype_is_float(prob->dtype)) {
-    lz__error(LZ_ERROR_DTYPE, op, "p must have a float dtype, got %s",
-              lz_dtype_name(prob->dtype));
+    lz__error(LZ_ERROR_DTYPE, op, "p must have a float dtype, got %s", lz_dtype_name(prob->dtype));
     return NULL;
   }
   if (!shape && ndim == 0) {
@@ -72,8 +71,8 @@ static lz_array *categorical(const char *op, lz_array *logits, lz_random_params 
   /* The noise is float32; logits add to it in float32, or in float64 for float64 logits. */
   lz_array *l = lz__cast(logits, logits->dtype == LZ_FLOAT64 ? LZ_FLOAT64 : LZ_FLOAT32);
   if (!l) return NULL;
-  lz_array *out = lz__random_make(op, LZ_OP_RANDOM_CATEGORICAL, p, key, &l, 1, LZ_UINT32, shape,
-                                  ndim);
+  lz_array *out =
+      lz__random_make(op, LZ_OP_RANDOM_CATEGORICAL, p, key, &l, 1, LZ_UINT32, shape, ndim);
   lz__uncast(l, logits);
   return out;
 }
@@ -149,18 +148,17 @@ lz_array *lz_random_permutation_array(lz_array *x, int axis, lz_array *key) {
   lz_random_params p = {.dtype = x->dtype};
   p.axis = lz__norm_axis(op, axis, x->ndim);
   if (p.axis < 0 || lz__random_check_key(op, key) != 0) return NULL;
-  return lz__random_make(op, LZ_OP_RANDOM_PERMUTATION, &p, key, &x, 1, x->dtype, x->shape,
-                         x->ndim);
+  return lz__random_make(op, LZ_OP_RANDOM_PERMUTATION, &p, key, &x, 1, x->dtype, x->shape, x->ndim);
 }
 
 /* ---- registry entries ---- */
 
-#define RANDOM_OP(NAME, KERNEL)                                                                  \
-  const lz_op_def lz_opdef_##NAME = {                                                            \
-      .name = #NAME,                                                                             \
-      .flags = LZ_OPF_RANDOM,                                                                    \
-      .params_size = sizeof(lz_random_params),                                                   \
-      .cpu = KERNEL,                                                                             \
+#define RANDOM_OP(NAME, KERNEL)                                                                    \
+  const lz_op_def lz_opdef_##NAME = {                                                              \
+      .name = #NAME,                                                                               \
+      .flags = LZ_OPF_RANDOM,                                                                      \
+      .params_size = sizeof(lz_random_params),                                                     \
+      .cpu = KERNEL,                                                                               \
   };
 
 RANDOM_OP(random_randint, lz_cpu_random_randint)

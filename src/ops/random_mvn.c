@@ -13,8 +13,8 @@ lz_array *lz_random_multivariate_normal(lz_array *mean, lz_array *cov, const int
     return NULL;
   }
   if (mean->ndim < 1 || cov->ndim < 2) {
-    lz__error(LZ_ERROR_SHAPE, op, "mean needs at least 1 dim and cov 2, got %d and %d",
-              mean->ndim, cov->ndim);
+    lz__error(LZ_ERROR_SHAPE, op, "mean needs at least 1 dim and cov 2, got %d and %d", mean->ndim,
+              cov->ndim);
     return NULL;
   }
   int n = mean->shape[mean->ndim - 1];
@@ -45,8 +45,8 @@ lz_array *lz_random_multivariate_normal(lz_array *mean, lz_array *cov, const int
     lz_array *root = lz_sqrt(usv[1]);
     lz_array *std = lz_matmul(lz_multiply(usv[0], lz_expand_dims(root, &second_last, 1)), usv[2]);
     lz_array *z = lz_random_normal(out, no, dtype, 0.0, 1.0, key);
-    lz_array *scaled = lz_squeeze(lz_matmul(lz_expand_dims(z, &second_last, 1), std),
-                                  &second_last, 1);
+    lz_array *scaled =
+        lz_squeeze(lz_matmul(lz_expand_dims(z, &second_last, 1), std), &second_last, 1);
     result = lz_keep(lz_add(mean, scaled));
   }
   lz_scope_end();

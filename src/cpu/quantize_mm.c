@@ -1,0 +1,208 @@
+/* quantized_matmul: x (M, K) times affine-quantized weights, in float32.
+ *
+ * Few rows of x (M < QMM_DIRECT_ROWS, e.g. token-by-token decoding) are memory bound: every
+ * weight is read once, a group of codes is unpacked to floats and used for all rows of x.
+ * With transpose (W is (N, K)) a group contributes scale * dot(x_g, q) + bias * sum(x_g), so
+ * the inner loop is a plain float dot product; output columns split across threads. Without
+ * transpose (W is (K, N), groups along N) each thread owns a range of column groups and
+ * accumulates rows of dequantized weights (an axpy per row of x).
+ * Many rows are compute bound: tiles of W are dequantized to float32 (in parallel) and handed
+ * to BLAS sgemm. The inner loops are written so that gcc vectorises them; on x86-64 they are
+ * compiled a second time for AVX2+FMA and chosen at run time. */
+#include <cblas.h>
+#include <stdlib.h>
+
+#include "../core/threads.h"
+#include "quantize.h"
+
+enum { QMM_DIRECT_ROWS = 16, QMM_MAX_GS = 128 };
+
+static bool use_simd = true;
+void lz_cpu_qmm_use_simd(bool on) { use_simd = on; }
+
+typedef struct qmm_ctx {
+  const float *x;      /* (M, K) */
+  const float *xsum;   /* (M, K / gs): sums of x over each group (transpose only) */
+  const uint32_t *w;   /* transpose: (N, K * bits / 32); else (K, N * bits / 32) */
+  const float *scales; /* transpose: (N, K / gs); else (K, N / gs) */
+  const float *biases;
+  float *out;          /* (M, N) */
+  float *tile;         /* dequantized tile for the BLAS path */
+  int64_t M, N, K, n0, tn;
+  int gs, bits;
+} qmm_ctx;
+
+static inline __attribute__((always_inline)) float dot(const float *a, const float *b, int n) {
+  float p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int k = 0; k < n; k += 8)
+    for (int j = 0; j < 8; j++) p[j] += a[k + j] * b[k + j];
+  return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+}
+
+/* Output columns [n0, n1) of x @ W.T. */
+static inline __attribute__((always_inline)) void qmm_t_body(const qmm_ctx *c, int64_t n0,
+                                                             int64_t n1) {
+  int gs = c->gs, bits = c->bits;
+  int64_t G = c->K / gs, gw = gs * bits / 32, M = c->M;
+  float q[QMM_MAX_GS], acc[QMM_DIRECT_ROWS];
+  for (int64_t n = n0; n < n1; n++) {
+    const uint32_t *w = c->w + n * G * gw;
+    const float *s = c->scales + n * G, *b = c->biases + n * G;
+    for (int64_t m = 0; m < M; m++) acc[m] = 0;
+    for (int64_t g = 0; g < G; g++) {
+      lz_cpu_q_unpack(w + g * gw, bits, gs, q);
+      for (int64_t m = 0; m < M; m++)
+        acc[m] += s[g] * dot(c->x + m * c->K + g * gs, q, gs) + b[g] * c->xsum[m * G + g];
+    }
+    for (int64_t m = 0; m < M; m++) c->out[m * c->N + n] = acc[m];
+  }
+}
+
+/* Column groups [g0, g1) of x @ W (W is (K, N), groups along N). */
+static inline __attribute__((always_inline)) void qmm_n_body(const qmm_ctx *c, int64_t g0,
+                                                             int64_t g1) {
+  int gs = c->gs, bits = c->bits;
+  int64_t Gn = c->N / gs, gw = gs * bits / 32, M = c->M;
+  float q[QMM_MAX_GS], acc[QMM_DIRECT_ROWS][QMM_MAX_GS];
+  for (int64_t g = g0; g < g1; g++) {
+    for (int64_t m = 0; m < M; m++)
+      for (int j = 0; j < gs; j++) acc[m][j] = 0;
+    for (int64_t k = 0; k < c->K; k++) {
+      lz_cpu_q_unpack(c->w + (k * Gn + g) * gw, bits, gs, q);
+      float s = c->scales[k * Gn + g], b = c->biases[k * Gn + g];
+      for (int j = 0; j < gs; j++) q[j] = s * q[j] + b;
+      for (int64_t m = 0; m < M; m++) {
+        float xv = c->x[m * c->K + k];
+        for (int j = 0; j < gs; j++) acc[m][j] += xv * q[j];
+      }
+    }
+    for (int64_t m = 0; m < M; m++)
+      for (int j = 0; j < gs; j++) c->out[m * c->N + g * gs + j] = acc[m][j];
+  }
+}
+
+/* Dequantizes tile rows [r0, r1): transpose, rows n of W (each K long); else rows k of W,
+ * columns [n0, n0 + tn). */
+static inline __attribute__((always_inline)) void dequant_tile_body(const qmm_ctx *c,
+                                                                    int64_t r0, int64_t r1,
+                                                                    bool transpose) {
+  int gs = c->gs, bits = c->bits;
+  int64_t gw = gs * bits / 32;
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t G = transpose ? c->K / gs : c->tn / gs, g0 = transpose ? (c->n0 + r) * (c->K / gs)
+                                                                   : r * (c->N / gs) + c->n0 / gs;
+    float *dst = c->tile + r * (transpose ? c->K : c->tn);
+    for (int64_t g = 0; g < G; g++) {
+      float *d = dst + g * gs;
+      lz_cpu_q_unpack(c->w + (g0 + g) * gw, bits, gs, d);
+      float s = c->scales[g0 + g], b = c->biases[g0 + g];
+      for (int j = 0; j < gs; j++) d[j] = s * d[j] + b;
+    }
+  }
+}
+
+static void qmm_t_generic(void *c, int64_t b, int64_t e) { qmm_t_body(c, b, e); }
+static void qmm_n_generic(void *c, int64_t b, int64_t e) { qmm_n_body(c, b, e); }
+static void tile_t_generic(void *c, int64_t b, int64_t e) { dequant_tile_body(c, b, e, true); }
+static void tile_n_generic(void *c, int64_t b, int64_t e) { dequant_tile_body(c, b, e, false); }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define QMM_AVX2 __attribute__((target("avx2,fma")))
+QMM_AVX2 static void qmm_t_avx2(void *c, int64_t b, int64_t e) { qmm_t_body(c, b, e); }
+QMM_AVX2 static void qmm_n_avx2(void *c, int64_t b, int64_t e) { qmm_n_body(c, b, e); }
+QMM_AVX2 static void tile_t_avx2(void *c, int64_t b, int64_t e) { dequant_tile_body(c, b, e, true); }
+QMM_AVX2 static void tile_n_avx2(void *c, int64_t b, int64_t e) { dequant_tile_body(c, b, e, false); }
+static bool have_avx2(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#define PICK(name) (use_simd && have_avx2() ? name##_avx2 : name##_generic)
+#else
+#define PICK(name) name##_generic
+#endif
+
+static int qmm_blas(qmm_ctx *c, bool transpose) {
+  /* Tiles of about 1M floats, a whole number of groups wide. */
+  int64_t tn = ((1 << 20) / c->K) / c->gs * c->gs;
+  if (tn < c->gs) tn = c->gs;
+  if (tn > c->N) tn = c->N;
+  c->tile = malloc((size_t)(tn * c->K) * sizeof(float));
+  if (!c->tile)
+    return lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_quantized_matmul", "out of memory (tile)");
+  for (int64_t n0 = 0; n0 < c->N; n0 += tn) {
+    c->n0 = n0;
+    c->tn = n0 + tn <= c->N ? tn : c->N - n0;
+    if (transpose) {
+      lz__parallel_for(c->tn, 1 + 16384 / c->K, PICK(tile_t), c);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)c->M, (int)c->tn, (int)c->K, 1.0f,
+                  c->x, (int)c->K, c->tile, (int)c->K, 0.0f, c->out + n0, (int)c->N);
+    } else {
+      lz__parallel_for(c->K, 1 + 16384 / c->tn, PICK(tile_n), c);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)c->M, (int)c->tn, (int)c->K,
+                  1.0f, c->x, (int)c->K, c->tile, (int)c->tn, 0.0f, c->out + n0, (int)c->N);
+    }
+  }
+  free(c->tile);
+  return 0;
+}
+
+int lz_cpu_quantized_matmul(lz_node *node, lz_array **outs) {
+  const char *op = "lz_quantized_matmul";
+  const lz_quant_params *p = node->params;
+  lz_array *out = outs[0];
+  if (lz__alloc_output(out, op) != 0) return -1;
+  const lz_array *xa = node->inputs[0];
+  qmm_ctx c = {0};
+  c.gs = p->group_size, c.bits = p->bits;
+  c.K = xa->ndim ? xa->shape[xa->ndim - 1] : 1;
+  c.N = out->shape[out->ndim - 1];
+  c.M = c.K && c.N ? out->size / c.N : 0;
+  if (out->size == 0) return 0;
+  if (c.K == 0) { /* an empty sum */
+    memset(lz__data_ptr(out), 0, (size_t)out->size * lz_dtype_size(out->dtype));
+    return 0;
+  }
+  void *ox = NULL, *ow = NULL, *os = NULL, *ob = NULL, *tmp = NULL;
+  int rc = -1;
+  c.x = lz_cpu_q_as_f32(xa, &ox, op);
+  if (c.x) c.w = lz_cpu_q_as_u32(node->inputs[1], &ow, op);
+  if (c.w) c.scales = lz_cpu_q_as_f32(node->inputs[2], &os, op);
+  if (c.scales) c.biases = lz_cpu_q_as_f32(node->inputs[3], &ob, op);
+  if (!c.biases) goto done;
+  bool direct_out = out->dtype == LZ_FLOAT32;
+  c.out = direct_out ? (float *)lz__data_ptr(out) : (tmp = malloc((size_t)out->size * sizeof(float)));
+  if (!c.out) {
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+    goto done;
+  }
+  if (c.M >= QMM_DIRECT_ROWS) {
+    if (qmm_blas(&c, p->transpose) != 0) goto done;
+  } else if (p->transpose) {
+    int64_t G = c.K / c.gs;
+    float *xsum = malloc((size_t)(c.M * G) * sizeof(float));
+    if (!xsum) {
+      lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+      goto done;
+    }
+    for (int64_t i = 0; i < c.M * G; i++) {
+      float s = 0;
+      for (int j = 0; j < c.gs; j++) s += c.x[i * c.gs + j];
+      xsum[i] = s;
+    }
+    c.xsum = xsum;
+    lz__parallel_for(c.N, 1 + 65536 / (c.K * c.M), PICK(qmm_t), &c);
+    free(xsum);
+  } else {
+    int64_t Gn = c.N / c.gs;
+    lz__parallel_for(Gn, 1 + 65536 / (c.K * c.M * c.gs), PICK(qmm_n), &c);
+  }
+  if (!direct_out) lz__convert(lz__data_ptr(out), out->dtype, c.out, LZ_FLOAT32, out->size);
+  rc = 0;
+done:
+  free(ox);
+  free(ow);
+  free(os);
+  free(ob);
+  free(tmp);
+  return rc;
+}
