@@ -21,5 +21,12 @@
 #include "lazuli/transforms.h"
 #include "lazuli/dict.h"
 #include "lazuli/io.h"
+#include "lazuli/nn.h"
+#include "lazuli/optim.h"
+#include "lazuli/quantize.h"
+#include "lazuli/fft.h"
+#include "lazuli/conv.h"
+#include "lazuli/fast.h"
+#include "lazuli/compile.h"
 
 #endif /* LAZULI_H */

@@ -86,6 +86,11 @@ LZ_API const char *lz_last_error(void);
 LZ_API lz_error lz_last_error_code(void);
 /* Forgets this thread's pending error. */
 LZ_API void lz_clear_error(void);
+/* Records an error on this thread the way Lazuli's own functions do, for code built on the
+ * public API (user closures, layers): the message becomes "[who] " followed by the printf-style
+ * text, unless an error is already pending (the first one is kept). Always returns -1. */
+LZ_API int lz_set_error(lz_error code, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- reference counting and scopes ----------------------------------------------------- */
 

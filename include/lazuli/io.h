@@ -33,6 +33,22 @@ LZ_API lz_dict *lz_load_safetensors(const char *path, lz_dict **metadata);
 /* Writes every array of `arrays` with optional string `metadata` (may be NULL). */
 LZ_API int lz_save_safetensors(const char *path, const lz_dict *arrays, const lz_dict *metadata);
 
+/* GGUF (llama.cpp's format, versions 2 and 3): named tensors plus typed metadata. f32, f16,
+ * bf16, f64 and i8-i64 tensors load as those dtypes. Quantized q4_0, q4_1, q5_0, q5_1 and q8_0
+ * tensors map exactly to lz_quantize's affine layout with group size 32 (see quantize.h): a
+ * tensor NAME gives NAME (uint32 codes, 4, 5 or 8 bits), PREFIX.scales and PREFIX.biases
+ * (float16), where PREFIX is NAME without a ".weight" suffix; q4_0's w = d (q - 8) becomes
+ * scale d, bias -8 d (q5_0: -16 d; q8_0's int8 codes shift by 128 with bias -128 d). Other
+ * types (k-quants, i-quants) are an error. Shapes are row-major: GGUF's ne[] reversed. If
+ * `metadata` is not NULL it receives a new dict of strings: string values as they are, numbers
+ * in decimal (floats with 9 or 17 significant digits), bools as "true"/"false", arrays as
+ * JSON-style lists ("[1, 2]", "[\"a\", \"b\"]"). */
+LZ_API lz_dict *lz_load_gguf(const char *path, lz_dict **metadata);
+/* Writes every array of `arrays` (float32, float16, bfloat16, float64, int8-int64; a 0-d array
+ * is stored as shape (1)) as GGUF version 3 with 32-byte alignment, and every entry of
+ * `metadata` (may be NULL; strings only) as a string value. Returns 0 or -1. */
+LZ_API int lz_save_gguf(const char *path, const lz_dict *arrays, const lz_dict *metadata);
+
 /* Loads a .npz or .safetensors file (chosen by extension) as a dict; a .npy file gives a dict
  * with one entry, "arr_0". */
 LZ_API lz_dict *lz_load(const char *path);

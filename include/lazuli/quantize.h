@@ -8,6 +8,9 @@
  * [j * bits, (j + 1) * bits) of the row's uint32 words, so a row of K values takes
  * K * bits / 32 words (with 3, 5 and 6 bits a code may straddle two words). Group sizes are
  * 32, 64 and 128; bits are 2, 3, 4, 5, 6 and 8. Scales and biases have the weights' dtype.
+ * Since the edge and zero are exact, the codes span [bias, bias + (2^bits - 1) * scale], which
+ * can stop short of the group's far edge by less than one scale: a value inside the span comes
+ * back within |scale| / 2, one beyond it is clipped to the span's end (within |scale|).
  *
  * Results are new references, inputs are borrowed (see core.h); every op is lazy. */
 #ifndef LAZULI_QUANTIZE_H

@@ -102,6 +102,41 @@ LZ_API lz_closure *lz_custom_function(lz_closure *f, lz_closure *vjp_fn, lz_clos
  * recomputes them from the inputs, when the cotangents are ready. Trades compute for memory. */
 LZ_API lz_closure *lz_checkpoint(lz_closure *f);
 
+/* ---- vectorising map ---------------------------------------------------------------------
+ * lz_vmap(f, ...) is a closure that applies f to each example of a batch at once: input i is
+ * mapped along axis in_axes[i] (all mapped inputs must have the same size there: the batch
+ * size B), or passed whole to every example when in_axes[i] is LZ_VMAP_NONE. Output j gets the
+ * batch at axis out_axes[j] (an output that does not depend on a mapped input is broadcast).
+ * Axes may be negative (an out axis counts in the batched output's dims). f is traced once on
+ * per-example placeholders and the recorded graph is batched op by op with each op's vmap rule;
+ * ops without a rule run once per example and are stacked. Results are lazy arrays; vmap
+ * composes with itself and with lz_grad (per-example gradients: lz_vmap(lz_grad(f), ...)).
+ * Random ops see an unmapped key as the same key for each example; a mapped key gives each
+ * example its own. Do not evaluate mapped values inside f (an error), and f must not pick
+ * shapes from data (lz_mask_select is an error). A custom function's vmap_fn
+ * (lz_custom_function) is called with every input batched along axis 0 (unmapped ones
+ * broadcast) and returns every output batched along axis 0.
+ * Errors start with "[lz_vmap]": an in_axes entry out of range, mapped sizes that differ, no
+ * mapped input, a count of inputs or outputs that does not match the axes given, or f's own
+ * error. Example, per-example gradients of `loss` (lz_fn above) over a batch of (x, y):
+ *
+ *   lz_closure *g = lz_grad(lz_closure_new(loss, NULL, NULL), NULL, 0); // d loss / d w
+ *   int in_axes[3] = {LZ_VMAP_NONE, 0, 0};                            // w shared, x y mapped
+ *   lz_closure *pg = lz_vmap(g, in_axes, 3, NULL, 0);
+ *   lz_closure_call(pg, (lz_array *[]){w, xs, ys}, 3, res); // res[0]: (B, w's shape...)
+ *
+ * (the closures are released with lz_closure_free as usual). */
+
+/* The in_axes value of an input that is not mapped. */
+#define LZ_VMAP_NONE (-0x7fffffff - 1)
+
+/* A closure mapping f over the batch axis of its inputs. in_axes has n_in entries (NULL: every
+ * input mapped along axis 0; the closure must then be called with n_in inputs all the same).
+ * out_axes has n_out entries, one per output of f or a single one for all (NULL: axis 0).
+ * The new closure holds its own reference to f. Caller frees it with lz_closure_free. */
+LZ_API lz_closure *lz_vmap(lz_closure *f, const int *in_axes, int n_in, const int *out_axes,
+                           int n_out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,6 +21,21 @@ int lz__error(lz_error code, const char *op, const char *fmt, ...) {
   return -1;
 }
 
+int lz_set_error(lz_error code, const char *who, const char *fmt, ...) {
+  if (tl_code != LZ_ERROR_NONE) return -1; /* keep the first error */
+  if (code <= LZ_ERROR_NONE || code >= LZ_ERROR_COUNT) code = LZ_ERROR_INVALID_ARGUMENT;
+  tl_code = code;
+  int n = snprintf(tl_message, sizeof tl_message, "[%s] ", who ? who : "lazuli");
+  if (n < 0) n = 0;
+  if ((size_t)n < sizeof tl_message && fmt) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tl_message + n, sizeof tl_message - (size_t)n, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
 bool lz__has_error(void) { return tl_code != LZ_ERROR_NONE; }
 
 bool lz__check_inputs(const char *op, lz_array *const *in, int n) {

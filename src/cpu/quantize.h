@@ -12,11 +12,12 @@ typedef struct lz_quant_params {
 } lz_quant_params;
 
 /* GGML block formats that ggml_unpack converts (the GGUF tensor type ids). */
-enum { LZ_GGML_Q4_0 = 2, LZ_GGML_Q4_1 = 3, LZ_GGML_Q8_0 = 8 };
+enum { LZ_GGML_Q4_0 = 2, LZ_GGML_Q4_1 = 3, LZ_GGML_Q5_0 = 6, LZ_GGML_Q5_1 = 7, LZ_GGML_Q8_0 = 8 };
 
 /* Parameters of ggml_unpack: input 0 is the raw blocks, uint8 of shape (rows, row_bytes). */
 typedef struct lz_ggml_params {
   int type; /* LZ_GGML_* */
+  int bits; /* of the codes in the affine layout */
 } lz_ggml_params;
 
 LZ_HIDDEN int lz_cpu_quantize(lz_node *node, lz_array **outs);

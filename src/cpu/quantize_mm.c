@@ -11,6 +11,9 @@
  * compiled a second time for AVX2+FMA and chosen at run time. */
 #include <cblas.h>
 #include <stdlib.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "../core/threads.h"
 #include "quantize.h"
@@ -23,6 +26,7 @@ void lz_cpu_qmm_use_simd(bool on) { use_simd = on; }
 typedef struct qmm_ctx {
   const float *x;      /* (M, K) */
   const float *xsum;   /* (M, K / gs): sums of x over each group (transpose only) */
+  const float *xp;     /* (M, K): x permuted for the 4-bit AVX2 kernel */
   const uint32_t *w;   /* transpose: (N, K * bits / 32); else (K, N * bits / 32) */
   const float *scales; /* transpose: (N, K / gs); else (K, N / gs) */
   const float *biases;
@@ -112,6 +116,48 @@ QMM_AVX2 static void qmm_t_avx2(void *c, int64_t b, int64_t e) { qmm_t_body(c, b
 QMM_AVX2 static void qmm_n_avx2(void *c, int64_t b, int64_t e) { qmm_n_body(c, b, e); }
 QMM_AVX2 static void tile_t_avx2(void *c, int64_t b, int64_t e) { dequant_tile_body(c, b, e, true); }
 QMM_AVX2 static void tile_n_avx2(void *c, int64_t b, int64_t e) { dequant_tile_body(c, b, e, false); }
+
+/* 4 bits, transpose, K % 64 == 0. Eight words (64 codes) load as one vector; shifting it by 4 j
+ * gives code j of each word, i.e. the codes at k = 8 i + j, so x is permuted once per call into
+ * that order (xp[64 c + 8 j + i] = x[64 c + 8 i + j]). Codes are dequantized with one FMA
+ * (scale, bias per lane: groups of 32 cover half a vector) and shared by every row of x. */
+QMM_AVX2 static void qmm_t4_avx2(void *ctx, int64_t n0, int64_t n1) {
+  const qmm_ctx *c = ctx;
+  int64_t K = c->K, C = K / 64, M = c->M, G = K / c->gs;
+  int gs = c->gs;
+  const __m256i mask = _mm256_set1_epi32(15);
+  for (int64_t n = n0; n < n1; n++) {
+    const uint32_t *w = c->w + n * (K / 8);
+    const float *s = c->scales + n * G, *b = c->biases + n * G;
+    __m256 acc[QMM_DIRECT_ROWS];
+    for (int64_t m = 0; m < M; m++) acc[m] = _mm256_setzero_ps();
+    for (int64_t ch = 0; ch < C; ch++) {
+      __m256i v = _mm256_loadu_si256((const __m256i *)(w + ch * 8));
+      __m256 sv, bv;
+      if (gs == 32) {
+        sv = _mm256_setr_m128(_mm_set1_ps(s[2 * ch]), _mm_set1_ps(s[2 * ch + 1]));
+        bv = _mm256_setr_m128(_mm_set1_ps(b[2 * ch]), _mm_set1_ps(b[2 * ch + 1]));
+      } else {
+        sv = _mm256_set1_ps(s[ch * 64 / gs]);
+        bv = _mm256_set1_ps(b[ch * 64 / gs]);
+      }
+      const float *xp = c->xp + ch * 64;
+      for (int j = 0; j < 8; j++) {
+        __m256 wq = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(v, mask)), sv, bv);
+        v = _mm256_srli_epi32(v, 4);
+        for (int64_t m = 0; m < M; m++)
+          acc[m] = _mm256_fmadd_ps(wq, _mm256_loadu_ps(xp + m * K + 8 * j), acc[m]);
+      }
+    }
+    for (int64_t m = 0; m < M; m++) {
+      __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[m]), _mm256_extractf128_ps(acc[m], 1));
+      h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+      h = _mm_add_ss(h, _mm_movehdup_ps(h));
+      c->out[m * c->N + n] = _mm_cvtss_f32(h);
+    }
+  }
+}
+
 static bool have_avx2(void) {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -177,7 +223,25 @@ int lz_cpu_quantized_matmul(lz_node *node, lz_array **outs) {
   }
   if (c.M >= QMM_DIRECT_ROWS) {
     if (qmm_blas(&c, p->transpose) != 0) goto done;
-  } else if (p->transpose) {
+  }
+#if defined(__x86_64__) && defined(__GNUC__)
+  else if (p->transpose && c.bits == 4 && c.K % 64 == 0 && use_simd && have_avx2()) {
+    float *xp = malloc((size_t)(c.M * c.K) * sizeof(float));
+    if (!xp) {
+      lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+      goto done;
+    }
+    for (int64_t m = 0; m < c.M; m++)
+      for (int64_t ch = 0; ch < c.K / 64; ch++)
+        for (int i = 0; i < 8; i++)
+          for (int j = 0; j < 8; j++)
+            xp[m * c.K + ch * 64 + 8 * j + i] = c.x[m * c.K + ch * 64 + 8 * i + j];
+    c.xp = xp;
+    lz__parallel_for(c.N, 1 + 65536 / (c.K * c.M), qmm_t4_avx2, &c);
+    free(xp);
+  }
+#endif
+  else if (p->transpose) {
     int64_t G = c.K / c.gs;
     float *xsum = malloc((size_t)(c.M * G) * sizeof(float));
     if (!xsum) {

@@ -1,6 +1,8 @@
 /* The rule tables: lookup by op id, the rules shared by many ops, and helpers rules use. */
 #include "transforms/transforms_impl.h"
 
+#include <pthread.h>
+
 /* Rules of the ops the transforms record themselves, and of ops with no differentiable input. */
 
 static int vjp_pass0(const lz_vjp_args *a, lz_array **in_cotans) {
@@ -29,26 +31,46 @@ const lz_rule lz__rules_misc[LZ_OP_COUNT] = {
     [LZ_OP_CUSTOM_TRANSFORMS] = {lz__vjp_custom, lz__jvp_custom, NULL},
     [LZ_OP_FULL] = {lz__vjp_zero, lz__jvp_zero, NULL},
     [LZ_OP_ARANGE] = {lz__vjp_zero, lz__jvp_zero, NULL},
+    [LZ_OP_LINSPACE] = {lz__vjp_zero, lz__jvp_zero, NULL},
+    [LZ_OP_EYE] = {lz__vjp_zero, lz__jvp_zero, NULL},
+    [LZ_OP_TRI] = {lz__vjp_zero, lz__jvp_zero, NULL},
+    [LZ_OP_BARTLETT] = {lz__vjp_zero, lz__jvp_zero, NULL},
+    [LZ_OP_BLACKMAN] = {lz__vjp_zero, lz__jvp_zero, NULL},
+    [LZ_OP_HAMMING] = {lz__vjp_zero, lz__jvp_zero, NULL},
+    [LZ_OP_HANNING] = {lz__vjp_zero, lz__jvp_zero, NULL},
+    [LZ_OP_LOAD] = {lz__vjp_zero, lz__jvp_zero, NULL},
 };
 
-/* Every family's table; an op's rules are in exactly one of them. */
+/* Every family's table. An op's vjp, jvp and vmap slots may live in different tables (the
+ * vmap rules are written apart from the derivative rules); each slot is taken from the first
+ * table that sets it. */
 static const lz_rule *const families[] = {
-    lz__rules_misc,
-    lz__rules_binary,
-    lz__rules_unary,
-    lz__rules_reduce,
-    lz__rules_shape,
-    lz__rules_linalg,
+    lz__rules_misc,   lz__rules_binary, lz__rules_unary,  lz__rules_reduce,
+    lz__rules_shape,  lz__rules_linalg, lz__rules_scan,   lz__rules_indexing,
+    lz__rules_linalg_more, lz__rules_random,
 };
+
+static lz_rule merged[LZ_OP_COUNT];
+static pthread_once_t merged_once = PTHREAD_ONCE_INIT;
+
+static void merge_tables(void) {
+  for (int op = 0; op < LZ_OP_COUNT; op++) {
+    lz_rule r = {NULL, NULL, NULL};
+    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
+      const lz_rule *t = &families[f][op];
+      if (!r.vjp) r.vjp = t->vjp;
+      if (!r.jvp) r.jvp = t->jvp;
+      if (!r.vmap) r.vmap = t->vmap;
+    }
+    merged[op] = r;
+  }
+}
 
 const lz_rule *lz__rule(int op) {
   static const lz_rule none = {NULL, NULL, NULL};
   if (op < 0 || op >= LZ_OP_COUNT) return &none;
-  for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
-    const lz_rule *r = &families[f][op];
-    if (r->vjp || r->jvp || r->vmap) return r;
-  }
-  return &none;
+  pthread_once(&merged_once, merge_tables);
+  return &merged[op];
 }
 
 lz_array *lz__node_output(lz_node *n, int k) {

@@ -1,7 +1,7 @@
 /* vjp and jvp rules of the reductions and softmax (ops/reduce.c). A reduction's cotangent is
  * reshaped to the kept-dims shape and broadcast back over the reduced axes. */
 #include "cpu/reduce.h"
-#include "transforms/transforms_impl.h"
+#include "transforms/rules_util.h"
 
 #define X (a->inputs[0])
 #define C (a->cotans[0])
@@ -138,6 +138,76 @@ static int jvp_softmax(const lz_jvp_args *a, lz_array **t) {
   return done(&t[0], softmax_rule(a->node, X, T), a->node->outputs[0]->dtype);
 }
 
+/* prod: d/dx_j = the product of the other elements, as an exclusive product from each side
+ * of the reduced elements (merged into one last axis), so zeros need no division. */
+static lz_array *prod_others(lz_node *node, lz_array *x) {
+  const lz_reduce_params *p = node->params;
+  int perm[LZ_MAX_NDIM];
+  lz_array *m = lz__merge_axes_last(x, p->axes, p->naxes, perm);
+  lz_array *o = lz_multiply(lz_cumprod(m, -1, false, false), lz_cumprod(m, -1, true, false));
+  return lz__split_axes_last(o, x, perm);
+}
+static int vjp_prod(const lz_vjp_args *a, lz_array **g) {
+  return done(&g[0], lz_multiply(expand_back(C, X, P), prod_others(a->node, X)), X->dtype);
+}
+static int jvp_prod(const lz_jvp_args *a, lz_array **t) {
+  return done(&t[0], sum_p(lz_multiply(T, prod_others(a->node, X)), P),
+              a->node->outputs[0]->dtype);
+}
+
+/* median: the mean of the middle one or two elements of the sorted reduced elements (merged
+ * into one last axis); derivatives go to those elements. Returns their indices in the merged
+ * x (*xm) and the merge permutation. */
+static lz_array *median_source(lz_node *node, lz_array *x, lz_array **xm, int *perm) {
+  const lz_reduce_params *p = node->params;
+  *xm = lz__merge_axes_last(x, p->axes, p->naxes, perm);
+  if (!*xm) return NULL;
+  int nd = (*xm)->ndim, r = (*xm)->shape[nd - 1], s[LZ_MAX_NDIM], e[LZ_MAX_NDIM];
+  lz_array *idx = lz_argsort_axis(*xm, -1);
+  for (int d = 0; d < nd; d++) s[d] = 0, e[d] = (*xm)->shape[d];
+  s[nd - 1] = r % 2 ? r / 2 : r / 2 - 1, e[nd - 1] = r / 2 + 1;
+  return lz_slice(idx, s, e, NULL, nd);
+}
+static int vjp_median(const lz_vjp_args *a, lz_array **g) {
+  int perm[LZ_MAX_NDIM], shape[LZ_MAX_NDIM];
+  lz_array *xm, *sel = median_source(a->node, X, &xm, perm), *coords[LZ_MAX_NDIM];
+  if (!sel) return -1;
+  int nd = xm->ndim, k = sel->shape[nd - 1];
+  memcpy(shape, xm->shape, (size_t)nd * sizeof(int));
+  shape[nd - 1] = 1;
+  lz_array *c = lz_divide(lz_reshape(C, shape, nd), lz_float(k));
+  lz__along_axis_coords(xm, sel, nd - 1, sel->shape, coords);
+  lz_array *gm = lz__coord_scatter_add(lz_zeros_like(xm), coords, nd, lz_astype(c, X->dtype));
+  return done(&g[0], lz__split_axes_last(gm, X, perm), X->dtype);
+}
+static int jvp_median(const lz_jvp_args *a, lz_array **t) {
+  int perm[LZ_MAX_NDIM];
+  lz_array *xm, *sel = median_source(a->node, X, &xm, perm);
+  lz_array *tm = lz__merge_axes_last(T, P->axes, P->naxes, perm);
+  lz_array *r = lz_mean_axis(lz_take_along_axis(tm, sel, -1), -1, false);
+  lz_array *out = a->node->outputs[0];
+  return done(&t[0], lz_reshape(r, out->shape, out->ndim), out->dtype);
+}
+
+/* trace: the cotangent lands on the diagonal of (axis1, axis2). */
+static int vjp_trace(const lz_vjp_args *a, lz_array **g) {
+  const lz_trace_params *p = a->node->params;
+  int a1 = p->axis1, a2 = p->axis2, nd = X->ndim, cs[LZ_MAX_NDIM], ms[LZ_MAX_NDIM];
+  lz_array *eye = lz_eye(X->shape[a1], X->shape[a2], p->offset, X->dtype);
+  if (a1 > a2) eye = lz_transpose(eye, NULL, 0);
+  for (int d = 0; d < nd; d++) {
+    bool diag = d == a1 || d == a2;
+    cs[d] = diag ? 1 : X->shape[d];
+    ms[d] = diag ? X->shape[d] : 1;
+  }
+  lz_array *m = lz_multiply(lz_reshape(C, cs, nd), lz_reshape(eye, ms, nd));
+  return done(&g[0], lz_broadcast_to(m, X->shape, nd), X->dtype);
+}
+static int jvp_trace(const lz_jvp_args *a, lz_array **t) {
+  const lz_trace_params *p = a->node->params;
+  return done(&t[0], lz_trace(T, p->offset, p->axis1, p->axis2), a->node->outputs[0]->dtype);
+}
+
 #define ZERO {lz__vjp_zero, lz__jvp_zero, NULL}
 const lz_rule lz__rules_reduce[LZ_OP_COUNT] = {
     [LZ_OP_SUM] = {vjp_sum, jvp_sum, NULL},
@@ -148,6 +218,9 @@ const lz_rule lz__rules_reduce[LZ_OP_COUNT] = {
     [LZ_OP_VAR] = {vjp_var, jvp_var, NULL},
     [LZ_OP_STD] = {vjp_std, jvp_std, NULL},
     [LZ_OP_SOFTMAX] = {vjp_softmax, jvp_softmax, NULL},
+    [LZ_OP_PROD] = {vjp_prod, jvp_prod, NULL},
+    [LZ_OP_MEDIAN] = {vjp_median, jvp_median, NULL},
+    [LZ_OP_TRACE] = {vjp_trace, jvp_trace, NULL},
     [LZ_OP_ALL] = ZERO,
     [LZ_OP_ANY] = ZERO,
     [LZ_OP_COUNT_NONZERO] = ZERO,

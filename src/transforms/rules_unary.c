@@ -69,6 +69,8 @@ static lz_array *derivative(lz_node *n) {
   }
   case LZ_OP_ERF: /* 2 / sqrt(pi) exp(-x^2) */
     return lz_multiply(lz_exp(lz_negative(lz_square(x))), cst(x, M_2_SQRTPI));
+  case LZ_OP_NAN_TO_NUM: /* 1 where x is finite; replaced values are constants */
+    return lz_astype(lz_isfinite(x), x->dtype);
   case LZ_OP_ERFINV: /* sqrt(pi) / 2 exp(erfinv(x)^2) */
     return lz_multiply(lz_exp(lz_square(out_or(n, lz_erfinv))), cst(x, 1.0 / M_2_SQRTPI));
   default: return NULL;
@@ -86,6 +88,32 @@ static int jvp_unary(const lz_jvp_args *a, lz_array **t) {
   return (t[0] = lz__expand_to(lz_multiply(a->tangents[0], d), a->node->outputs[0])) ? 0 : -1;
 }
 
+/* Complex parts, with MLX's conventions for a real cotangent of a complex input: real's
+ * cotangent c comes back as c + 0i, imag's as c i; conjugate conjugates. */
+static int vjp_complex_part(const lz_vjp_args *a, lz_array **g) {
+  lz_array *c = a->cotans[0];
+  g[0] = NULL;
+  if (!a->need[0]) return 0;
+  switch (a->node->op) {
+  case LZ_OP_CONJUGATE: g[0] = lz_conj(c); break;
+  case LZ_OP_REAL: g[0] = lz_astype(c, LZ_COMPLEX64); break;
+  default: {
+    lz_complex64 i = {0, 1};
+    g[0] = lz_multiply(lz_array_from_data(&i, NULL, 0, LZ_COMPLEX64), c);
+  }
+  }
+  return g[0] ? 0 : -1;
+}
+static int jvp_complex_part(const lz_jvp_args *a, lz_array **t) {
+  lz_array *x = a->tangents[0];
+  switch (a->node->op) {
+  case LZ_OP_CONJUGATE: t[0] = lz_conj(x); break;
+  case LZ_OP_REAL: t[0] = lz_real(x); break;
+  default: t[0] = lz_imag(x);
+  }
+  return t[0] ? 0 : -1;
+}
+
 #define UNARY {vjp_unary, jvp_unary, NULL}
 #define ZERO {lz__vjp_zero, lz__jvp_zero, NULL}
 const lz_rule lz__rules_unary[LZ_OP_COUNT] = {
@@ -99,6 +127,10 @@ const lz_rule lz__rules_unary[LZ_OP_COUNT] = {
     [LZ_OP_SINH] = UNARY, [LZ_OP_COSH] = UNARY, [LZ_OP_TANH] = UNARY,
     [LZ_OP_ARCSINH] = UNARY, [LZ_OP_ARCCOSH] = UNARY, [LZ_OP_ARCTANH] = UNARY,
     [LZ_OP_SIGMOID] = UNARY, [LZ_OP_ERF] = UNARY, [LZ_OP_ERFINV] = UNARY,
+    [LZ_OP_NAN_TO_NUM] = UNARY,
+    [LZ_OP_CONJUGATE] = {vjp_complex_part, jvp_complex_part, NULL},
+    [LZ_OP_REAL] = {vjp_complex_part, jvp_complex_part, NULL},
+    [LZ_OP_IMAG] = {vjp_complex_part, jvp_complex_part, NULL},
     /* piecewise constant or boolean: zero derivative, as in MLX */
     [LZ_OP_SIGN] = ZERO, [LZ_OP_FLOOR] = ZERO, [LZ_OP_CEIL] = ZERO, [LZ_OP_ROUND] = ZERO,
     [LZ_OP_ISNAN] = ZERO, [LZ_OP_ISINF] = ZERO, [LZ_OP_ISFINITE] = ZERO,

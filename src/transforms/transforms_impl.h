@@ -59,8 +59,13 @@ LZ_HIDDEN extern const lz_rule lz__rules_misc[LZ_OP_COUNT];
 LZ_HIDDEN extern const lz_rule lz__rules_reduce[LZ_OP_COUNT];
 LZ_HIDDEN extern const lz_rule lz__rules_shape[LZ_OP_COUNT];
 LZ_HIDDEN extern const lz_rule lz__rules_linalg[LZ_OP_COUNT];
+LZ_HIDDEN extern const lz_rule lz__rules_scan[LZ_OP_COUNT];        /* scans, sorts, diff */
+LZ_HIDDEN extern const lz_rule lz__rules_indexing[LZ_OP_COUNT];    /* gathers, scatters */
+LZ_HIDDEN extern const lz_rule lz__rules_linalg_more[LZ_OP_COUNT]; /* decompositions, solves */
+LZ_HIDDEN extern const lz_rule lz__rules_random[LZ_OP_COUNT];
 
-/* The rules of `op` (never NULL; its slots may be). */
+/* The rules of `op` (never NULL; its slots may be): each slot from the first family table
+ * that sets it. */
 LZ_HIDDEN const lz_rule *lz__rule(int op);
 
 /* Rules of ops that carry no derivative (comparisons, integer results, creation): zero. */

@@ -1,0 +1,199 @@
+/* Fused scaled dot-product attention, flash-attention style: one task per (batch, query head,
+ * block of query rows). A task walks the keys in blocks: S = scale * Q K^T (BLAS), the mask,
+ * an online softmax (running row max m and sum l; earlier partial results are rescaled when
+ * the max grows), and O += P V (BLAS). The (Lq, Lk) score matrix never exists in full, so
+ * memory stays O(block) per thread, and causal attention skips the key blocks that lie
+ * entirely above the diagonal.
+ *
+ * Blocks are sized so that each GEMM stays under OpenBLAS's single-thread threshold
+ * (M*N*K <= 2^18): the tasks run on our threads, and a GEMM that OpenBLAS threaded itself
+ * would serialise the tasks. float16/bfloat16 (and strided) operands are widened to
+ * contiguous float32 once, up front; accumulation is float32 throughout.
+ *
+ * Masked entries follow MLX: a false boolean (and the causal mask) gives the lowest float,
+ * so a row with every key masked averages V uniformly; an additive -inf gives weight 0 and a
+ * row that is -inf everywhere gives NaN. */
+#include <float.h>
+#include <math.h>
+
+#include "../core/threads.h"
+#include "fast.h"
+#include "linalg_pack.h"
+#include "unary.h"
+
+enum { GEMM_SINGLE_THREAD_MNK = 1 << 18, MAX_BQ = 64, MAX_BK = 256 };
+
+/* One operand as float32 with element strides (batch, head, row); columns are contiguous. */
+typedef struct sd_side {
+  const float *base;
+  int64_t sb, sh, sr;
+  float *scratch;
+  size_t cap;
+} sd_side;
+
+static int side_init(sd_side *s, const lz_array *a) {
+  int64_t L = a->shape[2], D = a->shape[3];
+  const int64_t *st = a->strides;
+  s->scratch = NULL;
+  bool usable = a->dtype == LZ_FLOAT32 && (D <= 1 || st[3] == 1) && (L <= 1 || st[2] >= D) &&
+                st[0] >= 0 && st[1] >= 0;
+  if (usable) {
+    s->base = (const float *)lz__data_ptr(a);
+    s->sb = st[0], s->sh = st[1], s->sr = L <= 1 ? (D > 0 ? D : 1) : st[2];
+    return 0;
+  }
+  s->scratch = lz_cpu_scratch((size_t)a->size * sizeof(float), &s->cap, "lz_fast_scaled_dot_product_attention");
+  if (!s->scratch) return -1;
+  lz_cpu_pack(s->scratch, LZ_FLOAT32, a);
+  s->base = s->scratch;
+  s->sr = D > 0 ? D : 1;
+  s->sh = L * D, s->sb = a->shape[1] * L * D;
+  return 0;
+}
+
+typedef struct sd_job {
+  const lz_sdpa_params *p;
+  sd_side q, k, v;
+  const lz_array *mask; /* (B, Hq, Lq, Lk) view, or NULL */
+  lz_array *out;
+  int64_t B, Hq, rep, Lq, Lk, D, Dv, bq, bk, nqb;
+  lz_cpu_vec_fn vexp;
+  lz_fast_slots slots;
+} sd_job;
+
+/* Applies the mask to the (nq, nk) score block S whose rows are queries i0.. and columns keys
+ * j0..; mrow is scratch for one row of the mask. */
+static void apply_mask(const sd_job *j, float *S, int64_t b, int64_t h, int64_t i0, int64_t nq,
+                       int64_t j0, int64_t nk, float *mrow) {
+  if (j->p->mask == LZ_SDPA_CAUSAL) {
+    int64_t off = j->Lk - j->Lq;
+    for (int64_t i = 0; i < nq; i++) {
+      int64_t last = i0 + i + off; /* keys j <= last are visible */
+      for (int64_t c = last - j0 + 1 < 0 ? 0 : last - j0 + 1; c < nk; c++) S[i * nk + c] = -FLT_MAX;
+    }
+    return;
+  }
+  const lz_array *m = j->mask;
+  size_t es = lz_dtype_size(m->dtype);
+  bool is_bool = m->dtype == LZ_BOOL;
+  for (int64_t i = 0; i < nq; i++) {
+    int64_t off = m->offset + b * m->strides[0] + h * m->strides[1] + (i0 + i) * m->strides[2] +
+                  j0 * m->strides[3];
+    const char *src = (const char *)m->buf->data + off * (int64_t)es;
+    float *s = S + i * nk;
+    if (is_bool) {
+      for (int64_t c = 0; c < nk; c++)
+        if (!src[c * m->strides[3]]) s[c] = -FLT_MAX;
+    } else {
+      lz_fast_load(mrow, src, m->dtype, m->strides[3], nk);
+      for (int64_t c = 0; c < nk; c++) s[c] += mrow[c];
+    }
+  }
+}
+
+/* Online softmax step for the rows of S: rescales O and l, leaves P = exp(S - m) in S. */
+static void softmax_step(const sd_job *j, float *S, int64_t nq, int64_t nk, float *m, float *l,
+                         float *O) {
+  for (int64_t i = 0; i < nq; i++) {
+    float *s = S + i * nk, mx = -INFINITY;
+    for (int64_t c = 0; c < nk; c++) mx = s[c] > mx ? s[c] : mx;
+    float mnew = mx > m[i] ? mx : m[i];
+    if (mnew == -INFINITY) { /* everything so far is -inf: contributes nothing yet */
+      memset(s, 0, (size_t)nk * sizeof(float));
+      continue;
+    }
+    float corr = m[i] == -INFINITY ? 0.0f : expf(m[i] - mnew);
+    for (int64_t c = 0; c < nk; c++) s[c] -= mnew;
+    if (j->vexp) j->vexp(s, s, nk);
+    else for (int64_t c = 0; c < nk; c++) s[c] = expf(s[c]);
+    float sum = 0;
+    for (int64_t c = 0; c < nk; c++) sum += s[c];
+    if (corr != 1.0f) {
+      float *o = O + i * j->Dv;
+      for (int64_t d = 0; d < j->Dv; d++) o[d] *= corr;
+    }
+    l[i] = l[i] * corr + sum;
+    m[i] = mnew;
+  }
+}
+
+static void sd_tasks(void *vctx, int64_t begin, int64_t end) {
+  sd_job *j = vctx;
+  void *mem;
+  int slot = lz_fast_slot_claim(&j->slots, &mem);
+  float *S = mem, *O = S + j->bq * j->bk, *m = O + j->bq * j->Dv, *l = m + j->bq;
+  float *mrow = l + j->bq;
+  size_t oes = lz_dtype_size(j->out->dtype);
+  int64_t off = j->Lk - j->Lq;
+  for (int64_t t = begin; t < end; t++) {
+    int64_t qb = t % j->nqb, bh = t / j->nqb, h = bh % j->Hq, b = bh / j->Hq, hk = h / j->rep;
+    int64_t i0 = qb * j->bq, nq = j->Lq - i0 < j->bq ? j->Lq - i0 : j->bq;
+    const float *Q = j->q.base + b * j->q.sb + h * j->q.sh + i0 * j->q.sr;
+    const float *K = j->k.base + b * j->k.sb + hk * j->k.sh;
+    const float *V = j->v.base + b * j->v.sb + hk * j->v.sh;
+    for (int64_t i = 0; i < nq; i++) m[i] = -INFINITY, l[i] = 0;
+    memset(O, 0, (size_t)(nq * j->Dv) * sizeof(float));
+    int64_t kend = j->Lk;
+    /* Causal: keys past the last row's diagonal are masked for every row of the block, unless
+     * some row sees no key at all (then it averages all of them, as in MLX). */
+    if (j->p->mask == LZ_SDPA_CAUSAL && i0 + off >= 0 && i0 + nq + off < kend)
+      kend = i0 + nq + off;
+    for (int64_t j0 = 0; j0 < kend; j0 += j->bk) {
+      int64_t nk = kend - j0 < j->bk ? kend - j0 : j->bk;
+      lz_cpu_gemm(LZ_FLOAT32, false, true, nq, nk, j->D, j->p->scale, Q, j->q.sr,
+                  K + j0 * j->k.sr, j->k.sr, 0.0, S, nk);
+      if (j->p->mask != LZ_SDPA_NONE) apply_mask(j, S, b, h, i0, nq, j0, nk, mrow);
+      softmax_step(j, S, nq, nk, m, l, O);
+      lz_cpu_gemm(LZ_FLOAT32, false, false, nq, j->Dv, nk, 1.0, S, nk, V + j0 * j->v.sr,
+                  j->v.sr, 1.0, O, j->Dv);
+    }
+    for (int64_t i = 0; i < nq; i++) {
+      float *o = O + i * j->Dv, inv = 1.0f / l[i];
+      for (int64_t d = 0; d < j->Dv; d++) o[d] *= inv;
+      char *dst = lz__data_ptr(j->out) + ((bh * j->Lq) + i0 + i) * j->Dv * (int64_t)oes;
+      lz_fast_store(dst, j->out->dtype, o, j->Dv);
+    }
+  }
+  lz_fast_slot_release(&j->slots, slot);
+}
+
+int lz_cpu_sdpa(lz_node *node, lz_array **outs) {
+  const char *op = "lz_fast_scaled_dot_product_attention";
+  const lz_sdpa_params *p = node->params;
+  lz_array *q = node->inputs[0], *k = node->inputs[1], *v = node->inputs[2], *out = outs[0];
+  if (lz__alloc_output(out, op) != 0) return -1;
+  if (out->size == 0) return 0;
+  sd_job j = {.p = p, .out = out, .mask = p->mask == LZ_SDPA_ARRAY ? node->inputs[3] : NULL};
+  j.B = q->shape[0], j.Hq = q->shape[1], j.Lq = q->shape[2], j.D = q->shape[3];
+  j.rep = j.Hq / k->shape[1], j.Lk = k->shape[2], j.Dv = v->shape[3];
+  if (j.Lk == 0) { /* no keys: an empty weighted sum */
+    float z = 0;
+    for (int64_t i = 0; i < out->size; i++)
+      lz_fast_store(lz__data_ptr(out) + i * (int64_t)lz_dtype_size(out->dtype), out->dtype, &z, 1);
+    return 0;
+  }
+  int64_t wide = j.D > j.Dv ? j.D : j.Dv;
+  if (wide < 1) wide = 1;
+  j.bk = j.Lk < MAX_BK ? j.Lk : MAX_BK;
+  j.bq = GEMM_SINGLE_THREAD_MNK / (j.bk * wide);
+  if (j.bq > MAX_BQ) j.bq = MAX_BQ;
+  if (j.bq < 1) j.bq = 1;
+  if (j.bq > j.Lq) j.bq = j.Lq;
+  j.nqb = (j.Lq + j.bq - 1) / j.bq;
+  j.vexp = lz_cpu_vec_unary(LZ_VEC_EXP);
+  j.q.scratch = j.k.scratch = j.v.scratch = NULL;
+  int rc = -1;
+  if (side_init(&j.q, q) || side_init(&j.k, k) || side_init(&j.v, v)) goto done;
+  size_t slot = (size_t)(j.bq * j.bk + j.bq * j.Dv + 2 * j.bq + j.bk) * sizeof(float);
+  if (lz_fast_slots_init(&j.slots, slot, op) != 0) goto done;
+  int64_t tasks = j.B * j.Hq * j.nqb;
+  int64_t work = j.bq * j.Lk * (j.D + j.Dv) + 1;
+  lz__parallel_for(tasks, ((int64_t)1 << 17) / work + 1, sd_tasks, &j);
+  lz_fast_slots_free(&j.slots);
+  rc = 0;
+done:
+  if (j.q.scratch) lz_cpu_scratch_free(j.q.scratch, j.q.cap);
+  if (j.k.scratch) lz_cpu_scratch_free(j.k.scratch, j.k.cap);
+  if (j.v.scratch) lz_cpu_scratch_free(j.v.scratch, j.v.cap);
+  return rc;
+}
