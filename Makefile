@@ -41,7 +41,7 @@ bench-compare: build
 	python3 bench/compare.py $(REL_DIR)/bench/lz_bench
 
 FUZZ_DIR := build/fuzz
-FUZZ_TARGETS := npy npz safetensors
+FUZZ_TARGETS := npy npz safetensors gguf
 FUZZ_SECONDS ?= 60
 
 fuzz-build:

@@ -101,15 +101,17 @@ static int fz_gather_args(fz *z, const int *s, int nd, lz_array **idx, int *axes
     slice[i] = s[i] ? fz_int(z, 0, s[i]) : 0;
     if (fz_pct(z, 3)) slice[i] = s[i] + 1, *valid = false;
   }
-  *ni = fz_shape(z, I, 2);
+  int T[LZ_MAX_NDIM], nt = fz_shape(z, T, 2); /* index shapes broadcast around T */
+  *ni = 0;
   for (int k = 0; k < nidx; k++) {
-    int nk = fz_shape_bcast(z, I, *ni, si), ax = fz_norm_axis(axes[k], nd);
+    int nk = fz_shape_bcast(z, T, nt, si), ax = fz_norm_axis(axes[k], nd);
     int room = ax >= 0 ? s[ax] - slice[ax] + 1 : 1;
     bool ir;
     idx[k] = fz_index_k(z, fz_dtype_index(z), si, nk, room, true, &ir);
     if (!ir || room <= 0) *in_range = false;
-    if (fz_bcast(I, *ni, si, nk, I) < 0) *valid = false;
-    if (nk > *ni) *ni = nk;
+    int r = fz_bcast(I, *ni, si, nk, I);
+    if (r < 0) *valid = false;
+    else *ni = r;
     if (idx[k] && !fz_is_int(lz_array_dtype(idx[k]))) *valid = false;
   }
   fz_notef(z, " nidx=%d", nidx);
@@ -149,7 +151,11 @@ static void ad_scatter(fz *z, const fz_op *op) {
   int nu = ni + nd;
   memcpy(u, I, (size_t)ni * sizeof(int));
   memcpy(u + ni, slice, (size_t)nd * sizeof(int));
-  if (fz_pct(z, 5) && nu > 0) u[fz_below(&z->rng, nu)] += 1, valid = false;
+  if (fz_pct(z, 5) && nd > 0) { /* an update block larger than a, or just another size */
+    int j = fz_below(&z->rng, nd);
+    u[ni + j] += 1;
+    if (u[ni + j] > s[j]) valid = false;
+  }
   if (nu > LZ_MAX_NDIM || fz_prod(u, nu) > 4 * FZ_MAX_SIZE) nu = 0, valid = false;
   lz_array *up = fz_array(z, du, u, nu);
   fz_out(z, ((fz_fscatter)op->fn)(a, idx, axes, nidx, up));

@@ -458,7 +458,7 @@ static void ad_split(fz *z, const fz_op *op) {
     }
   } else {
     if (dim > FZ_MAX_OUT) return;
-    fz_outs(z, lz_unstack(a, axis, outs), outs, ax >= 0 ? dim : 0);
+    fz_outs(z, lz_unstack(a, axis, outs), outs, ax >= 0 && a ? dim : 0); /* NULL a: unknown */
     if (ax < 0) {
       z->expect = FZ_FAIL;
       return;
@@ -558,7 +558,7 @@ static void ad_repeat(fz *z, const fz_op *op) {
     z->expect = FZ_FAIL;
     return;
   }
-  if (op->rule) nd = 1, s[0] = (int)fz_prod(s, nd), ax = 0;
+  if (op->rule) s[0] = (int)fz_prod(s, nd), nd = 1, ax = 0;
   double total = (double)fz_prod(s, nd) * rep;
   if (total > 1 << 20 || (double)s[ax] * rep > INT_MAX) return;
   s[ax] *= rep;
@@ -612,7 +612,7 @@ static void ad_roll(fz *z, const fz_op *op) {
       return;
     }
   fz_expect(z, 0, d, s, nd);
-  if (flat || valid) fz_verdict(z, 1);
+  if (flat || (valid && naxes > 0)) fz_verdict(z, 1); /* no axes: MLX is silent */
 }
 
 static void ad_kron(fz *z, const fz_op *op) {

@@ -158,12 +158,13 @@ static int fz_shape_bcast(fz *z, const int *s, int nd, int *o) {
 /* NumPy broadcasting of two shapes, computed here independently of the library: the result's
  * ndim, or -1 if they do not broadcast. */
 static int fz_bcast(const int *a, int na, const int *b, int nb, int *o) {
-  int n = na > nb ? na : nb;
+  int n = na > nb ? na : nb, t[2 * LZ_MAX_NDIM]; /* o may alias a or b */
   for (int i = 0; i < n; i++) {
     int da = i < n - na ? 1 : a[i - (n - na)], db = i < n - nb ? 1 : b[i - (n - nb)];
     if (da != db && da != 1 && db != 1) return -1;
-    o[i] = da == 1 ? db : da;
+    t[i] = da == 1 ? db : da;
   }
+  memcpy(o, t, (size_t)n * sizeof(int));
   return n;
 }
 /* An axis for an array of nd dims: usually valid (either sign), sometimes out of range. */

@@ -146,16 +146,18 @@ static void check_case(const conv_case *c, lz_dtype dt, double tol, int line) {
   double *xd = gen_buf(prod(xs, nd), 1 + line), *wd = gen_buf(prod(ws, nd), 7 + line);
   lz_array *x = make(xd, xs, nd, dt), *w = make(wd, ws, nd, dt);
   double *ref = ref_conv(c, xd, wd, ys);
-  lz_array *y = lz_conv_general(x, w, c->stride, c->lo, c->hi, c->kdil, c->idil, c->groups,
-                                c->flip);
+  lz_array *y =
+      lz_conv_general(x, w, c->stride, c->lo, c->hi, c->kdil, c->idil, c->groups, c->flip);
   lzt_check_shape(__FILE__, line, y, ys, nd);
   lzt_check_values(__FILE__, line, y, ref, prod(ys, nd), tol);
   CHECK(!y || lz_array_dtype(y) == dt);
   free(xd), free(wd), free(ref);
 }
 
-#define ONE3 {1, 1, 1}
-#define ZERO3 {0, 0, 0}
+#define ONE3                                                                                       \
+  { 1, 1, 1 }
+#define ZERO3                                                                                      \
+  { 0, 0, 0 }
 
 static const conv_case cases[] = {
     /* 1-D */
@@ -201,8 +203,8 @@ static void test_conv_half(void) {
   /* float16 with float32 promotes to float32 */
   int xs[4] = {1, 4, 4, 2}, ws[4] = {3, 2, 2, 2};
   double *xd = gen_buf(32, 3), *wd = gen_buf(24, 4);
-  lz_array *y = lz_conv2d(make(xd, xs, 4, LZ_FLOAT16), make(wd, ws, 4, LZ_FLOAT32), 1, 1, 0, 0, 1,
-                          1, 1);
+  lz_array *y =
+      lz_conv2d(make(xd, xs, 4, LZ_FLOAT16), make(wd, ws, 4, LZ_FLOAT32), 1, 1, 0, 0, 1, 1, 1);
   CHECK(y && lz_array_dtype(y) == LZ_FLOAT32);
   conv_case c = {2, 1, 2, 3, 1, {4, 4}, {2, 2}, {1, 1}, {0, 0}, {0, 0}, {1, 1}, {1, 1}, false};
   int ys[4];
@@ -215,8 +217,8 @@ static void test_conv_half(void) {
 static void test_conv_named(void) {
   conv_case c1 = {1, 2, 4, 6, 2, {11}, {3}, {2}, {2}, {2}, {2}, {1}, false};
   conv_case c2 = {2, 2, 3, 4, 1, {7, 6}, {3, 2}, {2, 1}, {1, 0}, {1, 0}, {1, 2}, {1, 1}, false};
-  conv_case c3 = {3, 1, 4, 4, 4, {4, 5, 3}, {2, 2, 2}, {1, 2, 1}, {1, 0, 1}, {1, 0, 1},
-                  {1, 1, 2}, ONE3, false};
+  conv_case c3 = {3,         1,         4,         4,         4,    {4, 5, 3}, {2, 2, 2},
+                  {1, 2, 1}, {1, 0, 1}, {1, 0, 1}, {1, 1, 2}, ONE3, false};
   const conv_case *all[3] = {&c1, &c2, &c3};
   for (int i = 0; i < 3; i++) {
     const conv_case *c = all[i];
@@ -224,7 +226,8 @@ static void test_conv_named(void) {
     case_shapes(c, xs, ws);
     double *xd = gen_buf(prod(xs, nd), 11 + i), *wd = gen_buf(prod(ws, nd), 12 + i);
     lz_array *x = make(xd, xs, nd, LZ_FLOAT32), *w = make(wd, ws, nd, LZ_FLOAT32), *y;
-    if (i == 0) y = lz_conv1d(x, w, c->stride[0], c->lo[0], c->kdil[0], c->groups);
+    if (i == 0)
+      y = lz_conv1d(x, w, c->stride[0], c->lo[0], c->kdil[0], c->groups);
     else if (i == 1)
       y = lz_conv2d(x, w, c->stride[0], c->stride[1], c->lo[0], c->lo[1], c->kdil[0], c->kdil[1],
                     c->groups);
@@ -263,7 +266,8 @@ static void test_conv_transpose(void) {
     double *xd = gen_buf(prod(xs, nd), 21 + (int)i), *wd = gen_buf(prod(ws, nd), 31 + (int)i);
     lz_array *x = make(xd, xs, nd, LZ_FLOAT32), *w = make(wd, ws, nd, LZ_FLOAT32), *y;
     const int *s = c->stride, *p = c->pad, *d = c->dil, *o = c->opad;
-    if (c->nsp == 1) y = lz_conv_transpose1d(x, w, s[0], p[0], d[0], o[0], c->groups);
+    if (c->nsp == 1)
+      y = lz_conv_transpose1d(x, w, s[0], p[0], d[0], o[0], c->groups);
     else if (c->nsp == 2)
       y = lz_conv_transpose2d(x, w, s[0], s[1], p[0], p[1], d[0], d[1], o[0], o[1], c->groups);
     else
@@ -315,14 +319,14 @@ static void test_conv_strided(void) {
   int dws[4] = {4, 3, 3, 1};
   double *dwd = gen_buf(36, 8);
   double *ref3 = ref_conv(&dw, xd, dwd, ys);
-  CHECK_VALUES(lz_conv2d(x, make(dwd, dws, 4, LZ_FLOAT32), 1, 1, 1, 1, 1, 1, 4), ref3,
-               prod(ys, 4), 1e-5);
+  CHECK_VALUES(lz_conv2d(x, make(dwd, dws, 4, LZ_FLOAT32), 1, 1, 1, 1, 1, 1, 4), ref3, prod(ys, 4),
+               1e-5);
   conv_case pw = {2, 2, 4, 3, 1, {5, 6}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, {1, 1}, {1, 1}, false};
   int pws[4] = {3, 1, 1, 4};
   double *pwd = gen_buf(12, 9);
   double *ref4 = ref_conv(&pw, xd, pwd, ys);
-  CHECK_VALUES(lz_conv2d(x, make(pwd, pws, 4, LZ_FLOAT32), 1, 1, 0, 0, 1, 1, 1), ref4,
-               prod(ys, 4), 1e-5);
+  CHECK_VALUES(lz_conv2d(x, make(pwd, pws, 4, LZ_FLOAT32), 1, 1, 0, 0, 1, 1, 1), ref4, prod(ys, 4),
+               1e-5);
   free(xraw), free(wraw), free(xd), free(wd), free(xfd), free(ref), free(ref2), free(ref3);
   free(dwd), free(ref4), free(pwd);
 }
@@ -335,8 +339,8 @@ static void test_conv_large(void) {
 
 static void test_conv_empty(void) {
   int xs[4] = {0, 5, 5, 2}, ws[4] = {3, 3, 3, 2};
-  lz_array *y = lz_conv2d(lz_zeros(xs, 4, LZ_FLOAT32), lz_ones(ws, 4, LZ_FLOAT32), 1, 1, 1, 1, 1,
-                          1, 1);
+  lz_array *y =
+      lz_conv2d(lz_zeros(xs, 4, LZ_FLOAT32), lz_ones(ws, 4, LZ_FLOAT32), 1, 1, 1, 1, 1, 1, 1);
   CHECK_SHAPE(y, 0, 5, 5, 3);
   CHECK(lz_eval(y) == 0);
   int ws0[4] = {0, 3, 3, 2};
@@ -373,7 +377,7 @@ static void test_conv_errors(void) {
               "[lz_conv2d] input channels 6 != groups 1 * weight channels 4: input (1,5,5,6), "
               "weight (4,3,3,4)");
   CHECK_ERROR(lz_conv2d(x, w, 1, 1, 0, 0, 1, 1, 4), "[lz_conv2d] input channels 6 are not "
-                                                     "divisible by groups 4");
+                                                    "divisible by groups 4");
   int wo[4] = {5, 3, 3, 3};
   CHECK_ERROR(lz_conv2d(x, lz_ones(wo, 4, LZ_FLOAT32), 1, 1, 0, 0, 1, 1, 2),
               "[lz_conv2d] output channels 5 are not divisible by groups 2");

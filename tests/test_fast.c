@@ -128,8 +128,8 @@ static void test_norm_half(void) {
 
 static void test_norm_edge(void) {
   int es[2] = {0, 8}, ws[1] = {8};
-  lz_array *y = lz_fast_layer_norm(lz_zeros(es, 2, LZ_FLOAT32), lz_ones(ws, 1, LZ_FLOAT32), NULL,
-                                   1e-5);
+  lz_array *y =
+      lz_fast_layer_norm(lz_zeros(es, 2, LZ_FLOAT32), lz_ones(ws, 1, LZ_FLOAT32), NULL, 1e-5);
   CHECK_SHAPE(y, 0, 8);
   CHECK(lz_eval(y) == 0);
   int one[1] = {5};
@@ -176,8 +176,8 @@ static void test_rope_layouts(void) {
   int xs[4] = {2, 9, 3, 16}, perm[4] = {0, 2, 1, 3};
   lz_array *x = lz_transpose(gen_array(xs, 4, 31, LZ_FLOAT32), perm, 4);
   lz_array *xc = lz_contiguous(x);
-  CHECK_SAME(lz_fast_rope(x, 16, false, 500, 1, 4, NULL), lz_fast_rope(xc, 16, false, 500, 1, 4,
-                                                                       NULL), 1e-6);
+  CHECK_SAME(lz_fast_rope(x, 16, false, 500, 1, 4, NULL),
+             lz_fast_rope(xc, 16, false, 500, 1, 4, NULL), 1e-6);
   /* float16 goes through float32 and rounds once */
   lz_array *xh = lz_astype(xc, LZ_FLOAT16);
   lz_array *yh = lz_fast_rope(xh, 12, true, 10000, 1, 0, NULL);
@@ -221,17 +221,16 @@ static void test_sdpa_refs(void) {
   CHECK_SHAPE(y, 1, 4, 5, 6);
   CHECK_VALUES(y, fast_ref_sdpa_causal, 120, 1e-5);
   lz_array *m = gen_array(ms, 2, 8, LZ_FLOAT32);
-  CHECK_VALUES(lz_fast_scaled_dot_product_attention(q, k, v, 0.35, NULL, m),
-               fast_ref_sdpa_additive, 120, 1e-5);
+  CHECK_VALUES(lz_fast_scaled_dot_product_attention(q, k, v, 0.35, NULL, m), fast_ref_sdpa_additive,
+               120, 1e-5);
   CHECK_VALUES(lz_fast_scaled_dot_product_attention(q, k, v, 0.35, "array", m),
                fast_ref_sdpa_additive, 120, 1e-5);
   /* boolean: head 3 sees no key at all and averages v uniformly, as MLX does */
   int bs[3] = {4, 1, 7};
   lz_array *bm = lz_greater(gen_array(bs, 3, 9, LZ_FLOAT32), lz_float(-0.3));
   int st[3] = {0, 0, 0}, sp[3] = {3, 1, 7}; /* heads 0..2 as they are, head 3 all false */
-  lz_array *bm2 = lz_concatenate((lz_array *[]){lz_slice(bm, st, sp, NULL, 3),
-                                                lz_zeros((int[]){1, 1, 7}, 3, LZ_BOOL)},
-                                 2, 0);
+  lz_array *bm2 = lz_concatenate(
+      (lz_array *[]){lz_slice(bm, st, sp, NULL, 3), lz_zeros((int[]){1, 1, 7}, 3, LZ_BOOL)}, 2, 0);
   CHECK_VALUES(lz_fast_scaled_dot_product_attention(q, k, v, 0.35, "", bm2), fast_ref_sdpa_bool,
                120, 1e-5);
 }
@@ -282,9 +281,9 @@ static void test_sdpa_layouts(void) {
   lz_array *ref = composed_sdpa(lz_astype(qh, LZ_FLOAT32), lz_astype(kh, LZ_FLOAT32),
                                 lz_astype(vh, LZ_FLOAT32), 0.3, causal_mask(33, 40));
   CHECK_SAME(yh, ref, 2e-3);
-  lz_array *yb = lz_fast_scaled_dot_product_attention(
-      lz_astype(q, LZ_BFLOAT16), lz_astype(k, LZ_BFLOAT16), lz_astype(v, LZ_BFLOAT16), 0.3, NULL,
-      NULL);
+  lz_array *yb =
+      lz_fast_scaled_dot_product_attention(lz_astype(q, LZ_BFLOAT16), lz_astype(k, LZ_BFLOAT16),
+                                           lz_astype(v, LZ_BFLOAT16), 0.3, NULL, NULL);
   CHECK(yb && lz_array_dtype(yb) == LZ_BFLOAT16);
   CHECK_SAME(yb, composed_sdpa(q, k, v, 0.3, NULL), 3e-2);
   /* a float16 additive mask with float16 inputs */
@@ -307,14 +306,14 @@ static void test_sdpa_edge(void) {
   double out[8];
   CHECK(lz_array_read(y, LZ_FLOAT64, out, sizeof out) == 0);
   CHECK(isnan(out[0]) && isnan(out[3]));
-  CHECK_SAME(lz_slice(y, (int[]){0, 0, 1, 0}, (int[]){1, 1, 2, 4}, NULL, 4),
-             lz_slice(composed_sdpa(q, k, v, 1.0, m), (int[]){0, 0, 1, 0}, (int[]){1, 1, 2, 4},
-                      NULL, 4),
-             1e-6);
+  CHECK_SAME(
+      lz_slice(y, (int[]){0, 0, 1, 0}, (int[]){1, 1, 2, 4}, NULL, 4),
+      lz_slice(composed_sdpa(q, k, v, 1.0, m), (int[]){0, 0, 1, 0}, (int[]){1, 1, 2, 4}, NULL, 4),
+      1e-6);
   int es[4] = {0, 2, 3, 4};
-  lz_array *ye = lz_fast_scaled_dot_product_attention(lz_zeros(es, 4, LZ_FLOAT32),
-                                                      lz_zeros(es, 4, LZ_FLOAT32),
-                                                      lz_zeros(es, 4, LZ_FLOAT32), 1, NULL, NULL);
+  lz_array *ye =
+      lz_fast_scaled_dot_product_attention(lz_zeros(es, 4, LZ_FLOAT32), lz_zeros(es, 4, LZ_FLOAT32),
+                                           lz_zeros(es, 4, LZ_FLOAT32), 1, NULL, NULL);
   CHECK_SHAPE(ye, 0, 2, 3, 4);
   CHECK(lz_eval(ye) == 0);
   int k0[4] = {1, 1, 0, 4};
@@ -329,8 +328,10 @@ static void test_sdpa_errors(void) {
   lz_array *q = lz_ones(qs, 4, LZ_FLOAT32), *k = lz_ones(k2, 4, LZ_FLOAT32);
   const char *op = "[lz_fast_scaled_dot_product_attention]";
   char msg[256];
-  snprintf(msg, sizeof msg, "%s the query heads are not a multiple of the key/value heads: "
-                            "q (1,4,5,8), k (1,3,7,8), v (1,3,7,8)", op);
+  snprintf(msg, sizeof msg,
+           "%s the query heads are not a multiple of the key/value heads: "
+           "q (1,4,5,8), k (1,3,7,8), v (1,3,7,8)",
+           op);
   lz_array *k3 = lz_ones(ks, 4, LZ_FLOAT32);
   CHECK_ERROR(lz_fast_scaled_dot_product_attention(q, k3, k3, 1, NULL, NULL), msg);
   snprintf(msg, sizeof msg, "%s q, k and v must have 4 dimensions", op);

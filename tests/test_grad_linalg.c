@@ -159,14 +159,21 @@ static lz_array *f_svd_u(lz_array *const *x) {
   if (lz_linalg_svd(x[0], true, o) != 0) return NULL;
   return lz_sum(o[0], false);
 }
+static void expect_error(lz_closure *g, lz_array *x, const char *needle) {
+  lz_array *out[1];
+  lz_clear_error();
+  CHECK(lz_closure_call(g, &x, 1, out) < 0);
+  CHECK(strstr(lz_last_error(), needle) != NULL);
+  lz_clear_error();
+}
 static void test_unsupported(void) {
   double v[6] = {1, 2, 3, 4, 5, 7};
-  lz_array *x = lz_array_from_data(v, (int[]){2, 3}, 2, LZ_FLOAT64), *out[1];
+  lz_array *x = lz_array_from_data(v, (int[]){2, 3}, 2, LZ_FLOAT64);
   lz_closure *f = gc_closure(f_qr_wide), *g = lz_grad(f, NULL, 0);
-  CHECK_ERROR(lz_closure_call(g, &x, 1, out), "M >= N");
+  expect_error(g, x, "M >= N");
   lz_closure_free(g), lz_closure_free(f);
   f = gc_closure(f_svd_u), g = lz_grad(f, NULL, 0);
-  CHECK_ERROR(lz_closure_call(g, &x, 1, out), "singular vectors");
+  expect_error(g, x, "singular vectors");
   lz_closure_free(g), lz_closure_free(f);
 }
 

@@ -8,7 +8,6 @@
 #include <math.h>
 
 #define IN(lo, hi, ...) {(int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), {__VA_ARGS__}, lo, hi}
-#define IN0(lo, hi) {0, {0}, lo, hi}
 
 static lz_array *weight(lz_array *x) {
   int n = (int)lz_array_size(x);
@@ -52,8 +51,10 @@ static void test_prod_zero(void) {
 typedef lz_array *(*scan_fn)(lz_array *, int, bool, bool);
 static scan_fn cur_scan;
 static bool cur_rev, cur_incl;
+/* An exclusive max/min/logsumexp scan starts from an infinite constant: kept out of the sum. */
 static lz_array *f_scan(lz_array *const *x) {
-  return weighted(cur_scan(tr(x[0]), 0, cur_rev, cur_incl));
+  lz_array *y = cur_scan(tr(x[0]), 0, cur_rev, cur_incl);
+  return weighted(lz_where(lz_isfinite(y), y, lz_float(0)));
 }
 static lz_array *f_diff(lz_array *const *x) { return weighted(lz_diff(x[0], 2, 1)); }
 static lz_array *f_diff0(lz_array *const *x) { return lz_add(lz_diff(x[0], 0, 0), x[0]); }
@@ -107,6 +108,7 @@ static void test_sorts(void) {
 /* ---- binary, ternary and unary ops ---- */
 
 static lz_array *f_power(lz_array *const *x) { return lz_power(x[0], x[1]); }
+static lz_array *f_cube(lz_array *const *x) { return lz_power(x[0], lz_float(3)); }
 static lz_array *f_arctan2(lz_array *const *x) { return lz_arctan2(x[0], x[1]); }
 static lz_array *f_logaddexp(lz_array *const *x) { return lz_logaddexp(x[0], x[1]); }
 static lz_array *f_remainder(lz_array *const *x) { return lz_remainder(x[0], x[1]); }
@@ -137,7 +139,7 @@ static lz_array *f_complex(lz_array *const *x) {
 
 static void test_elementwise(void) {
   gc_check("power", f_power, (gc_input[]){IN(0.5, 2, 2, 3), IN(-1.5, 1.5, 3)}, 2, 1e-6);
-  gc_check("power, negative base", f_power, (gc_input[]){IN(-2, -0.5, 2, 3), IN0(2, 2)}, 2, 1e-6);
+  gc_check("power, negative base", f_cube, (gc_input[]){IN(-2, -0.5, 2, 3)}, 1, 1e-6);
   gc_check("arctan2", f_arctan2, (gc_input[]){IN(-1, 1, 2, 3), IN(0.5, 1, 2, 1)}, 2, 1e-6);
   gc_check("logaddexp", f_logaddexp, (gc_input[]){IN(-2, 2, 3), IN(-2, 2, 2, 3)}, 2, 1e-6);
   gc_check("remainder", f_remainder, (gc_input[]){IN(-3, 3, 2, 3), IN(0.7, 1.3, 3)}, 2, 1e-6);

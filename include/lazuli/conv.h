@@ -26,8 +26,8 @@ extern "C" {
 #endif
 
 /* 1-D convolution: input (N, L, C_in), weight (C_out, K, C_in / groups) -> (N, L_out, C_out). */
-LZ_API lz_array *lz_conv1d(lz_array *input, lz_array *weight, int stride, int padding,
-                           int dilation, int groups);
+LZ_API lz_array *lz_conv1d(lz_array *input, lz_array *weight, int stride, int padding, int dilation,
+                           int groups);
 /* 2-D convolution: input (N, H, W, C_in), weight (C_out, KH, KW, C_in / groups). Per-dim stride,
  * padding (both sides) and kernel dilation. */
 LZ_API lz_array *lz_conv2d(lz_array *input, lz_array *weight, int stride_0, int stride_1,
@@ -42,28 +42,27 @@ LZ_API lz_array *lz_conv3d(lz_array *input, lz_array *weight, int stride_0, int 
 LZ_API lz_array *lz_conv_transpose1d(lz_array *input, lz_array *weight, int stride, int padding,
                                      int dilation, int output_padding, int groups);
 /* 2-D transposed convolution: input (N, H, W, C_in), weight (C_out, KH, KW, C_in / groups). */
-LZ_API lz_array *lz_conv_transpose2d(lz_array *input, lz_array *weight, int stride_0,
-                                     int stride_1, int padding_0, int padding_1, int dilation_0,
-                                     int dilation_1, int output_padding_0, int output_padding_1,
-                                     int groups);
+LZ_API lz_array *lz_conv_transpose2d(lz_array *input, lz_array *weight, int stride_0, int stride_1,
+                                     int padding_0, int padding_1, int dilation_0, int dilation_1,
+                                     int output_padding_0, int output_padding_1, int groups);
 /* 3-D transposed convolution: input (N, D, H, W, C_in), weight (C_out, KD, KH, KW, C_in/groups). */
-LZ_API lz_array *lz_conv_transpose3d(lz_array *input, lz_array *weight, int stride_0,
-                                     int stride_1, int stride_2, int padding_0, int padding_1,
-                                     int padding_2, int dilation_0, int dilation_1,
-                                     int dilation_2, int output_padding_0, int output_padding_1,
+LZ_API lz_array *lz_conv_transpose3d(lz_array *input, lz_array *weight, int stride_0, int stride_1,
+                                     int stride_2, int padding_0, int padding_1, int padding_2,
+                                     int dilation_0, int dilation_1, int dilation_2,
+                                     int output_padding_0, int output_padding_1,
                                      int output_padding_2, int groups);
 
 /* The general convolution the others are made of, for 1 to 3 spatial dims (S = input ndim - 2).
  * Each array argument holds S values, or is NULL for the default: stride 1, padding_lo and
  * padding_hi 0 (they pad the start and the end of each spatial dim and may differ; a negative
- * padding crops the input, counted in elements of the dilated input), kernel_dilation 1 (spacing of the kernel taps),
- * input_dilation 1 (spacing inserted between input elements, as a transposed convolution
- * does). `flip` reverses the kernel along its spatial dims (a true convolution instead of a
- * cross-correlation). */
+ * padding crops the input, counted in elements of the dilated input), kernel_dilation 1 (spacing of
+ * the kernel taps), input_dilation 1 (spacing inserted between input elements, as a transposed
+ * convolution does). `flip` reverses the kernel along its spatial dims (a true convolution instead
+ * of a cross-correlation). */
 LZ_API lz_array *lz_conv_general(lz_array *input, lz_array *weight, const int *stride,
                                  const int *padding_lo, const int *padding_hi,
-                                 const int *kernel_dilation, const int *input_dilation,
-                                 int groups, bool flip);
+                                 const int *kernel_dilation, const int *input_dilation, int groups,
+                                 bool flip);
 
 #ifdef __cplusplus
 }

@@ -42,7 +42,7 @@ LZ_API int lz_save_safetensors(const char *path, const lz_dict *arrays, const lz
  * types (k-quants, i-quants) are an error. Shapes are row-major: GGUF's ne[] reversed. If
  * `metadata` is not NULL it receives a new dict of strings: string values as they are, numbers
  * in decimal (floats with 9 or 17 significant digits), bools as "true"/"false", arrays as
- * JSON-style lists ("[1, 2]", "[\"a\", \"b\"]"). */
+ * JSON-style lists: [1, 2] or ["a", "b"] (strings quoted and escaped). */
 LZ_API lz_dict *lz_load_gguf(const char *path, lz_dict **metadata);
 /* Writes every array of `arrays` (float32, float16, bfloat16, float64, int8-int64; a 0-d array
  * is stored as shape (1)) as GGUF version 3 with 32-byte alignment, and every entry of

@@ -120,12 +120,13 @@ LZ_API lz_closure *lz_checkpoint(lz_closure *f);
  * mapped input, a count of inputs or outputs that does not match the axes given, or f's own
  * error. Example, per-example gradients of `loss` (lz_fn above) over a batch of (x, y):
  *
- *   lz_closure *g = lz_grad(lz_closure_new(loss, NULL, NULL), NULL, 0); // d loss / d w
- *   int in_axes[3] = {LZ_VMAP_NONE, 0, 0};                            // w shared, x y mapped
+ *   lz_closure *f = lz_closure_new(loss, NULL, NULL), *g = lz_grad(f, NULL, 0); // d loss/d w
+ *   int in_axes[3] = {LZ_VMAP_NONE, 0, 0};                 // w shared, x and y mapped
  *   lz_closure *pg = lz_vmap(g, in_axes, 3, NULL, 0);
- *   lz_closure_call(pg, (lz_array *[]){w, xs, ys}, 3, res); // res[0]: (B, w's shape...)
- *
- * (the closures are released with lz_closure_free as usual). */
+ *   lz_array *in[3] = {w, xs, ys}, *res[LZ_MAX_OUTPUTS];
+ *   if (lz_closure_call(pg, in, 3, res) < 0) return -1;   // res[0]: (B, w's shape...)
+ *   lz_closure_free(pg), lz_closure_free(g), lz_closure_free(f);
+ */
 
 /* The in_axes value of an input that is not mapped. */
 #define LZ_VMAP_NONE (-0x7fffffff - 1)

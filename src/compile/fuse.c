@@ -16,7 +16,9 @@ typedef struct group {
   int ndim;
   int shape[LZ_MAX_NDIM];
   int nmembers;
-  int ext_estimate;
+  int ext_estimate;   /* operands the program will need, counted from above */
+  int nseen;          /* distinct inputs and constants counted */
+  int32_t seen[FZ_MAX_OPERANDS];
   bool red;
 } group;
 
@@ -54,6 +56,34 @@ static bool red_ok(const cz_tape *t, const cz_node *n) {
   for (int j = 0; j < p->naxes; j++)
     if (p->axes[j] != x->ndim - p->naxes + j) return false;
   return true;
+}
+
+/* Operands that node n adds to group g if it joins (its own value stops being one): inputs
+ * and constants are counted once per group, node values once per use (an upper bound). */
+static int added_operands(const cz_tape *t, const group *g, const cz_node *n) {
+  int add = -1;
+  for (int j = 0; j < n->nin; j++) {
+    int32_t v = n->in[j];
+    if (t->vals[v].kind == CZ_NODE) {
+      add++;
+      continue;
+    }
+    bool seen = false;
+    for (int k = 0; k < g->nseen && !seen; k++) seen = g->seen[k] == v;
+    for (int k = 0; k < j && !seen; k++) seen = n->in[k] == v;
+    if (!seen) add++;
+  }
+  return add;
+}
+
+static void note_inputs(const cz_tape *t, group *g, const cz_node *n) {
+  for (int j = 0; j < n->nin; j++) {
+    int32_t v = n->in[j];
+    if (t->vals[v].kind == CZ_NODE) continue;
+    bool seen = false;
+    for (int k = 0; k < g->nseen && !seen; k++) seen = g->seen[k] == v;
+    if (!seen && g->nseen < FZ_MAX_OPERANDS) g->seen[g->nseen++] = v;
+  }
 }
 
 static bool shape_is(const group *g, const cz_value *v) {
@@ -292,21 +322,25 @@ int cz_fuse(const cz_tape *t, cz_tape *out) {
       int32_t c = cg[n->out[0]];
       const cz_value *ov = &t->vals[n->out[0]];
       if (c >= 0 && shape_is(&groups[c], ov) && groups[c].nmembers + 3 < FZ_MAX_STEPS &&
-          groups[c].ext_estimate + n->nin < FZ_MAX_OPERANDS - 2) {
+          groups[c].ext_estimate + added_operands(t, &groups[c], n) < FZ_MAX_OPERANDS - 2) {
         grp[i] = c;
         groups[c].nmembers++;
-        groups[c].ext_estimate += n->nin - 1;
+        groups[c].ext_estimate += added_operands(t, &groups[c], n);
+        note_inputs(t, &groups[c], n);
       } else {
         group *g = &groups[ng];
-        g->root = i, g->ndim = ov->ndim, g->nmembers = 1, g->red = false;
-        g->ext_estimate = n->nin;
+        g->root = i, g->ndim = ov->ndim, g->nmembers = 1, g->red = false, g->nseen = 0;
+        g->ext_estimate = 2 + added_operands(t, g, n); /* + its output */
+        note_inputs(t, g, n);
         memcpy(g->shape, ov->shape, (size_t)ov->ndim * sizeof(int));
         grp[i] = ng++;
       }
     } else if (red_ok(t, n)) {
       const cz_value *iv = &t->vals[n->in[0]];
       group *g = &groups[ng];
-      g->root = i, g->ndim = iv->ndim, g->nmembers = 1, g->red = true, g->ext_estimate = 1;
+      g->root = i, g->ndim = iv->ndim, g->nmembers = 1, g->red = true, g->ext_estimate = 2;
+      g->nseen = 0;
+      note_inputs(t, g, n);
       memcpy(g->shape, iv->shape, (size_t)iv->ndim * sizeof(int));
       grp[i] = ng++;
     }

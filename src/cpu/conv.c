@@ -65,7 +65,7 @@ static inline int64_t in_index(const lz_conv_geom *g, int d, int64_t o, int64_t 
 typedef struct col_job {
   const lz_conv_geom *g;
   const float *x;
-  float *col;    /* rows [m0, m0 + rows) of the patch matrix, kvol * Cg floats each */
+  float *col; /* rows [m0, m0 + rows) of the patch matrix, kvol * Cg floats each */
   int64_t m0, group;
 } col_job;
 
@@ -87,8 +87,10 @@ static void col_rows(void *vctx, int64_t begin, int64_t end) {
         int64_t i1 = i0 < 0 ? -1 : in_index(g, 1, o1, k1);
         for (int64_t k2 = 0; k2 < g->k[2]; k2++, dst += Cg) {
           int64_t i2 = i1 < 0 ? -1 : in_index(g, 2, o2, k2);
-          if (i2 < 0) memset(dst, 0, bytes);
-          else memcpy(dst, xn + ((i0 * g->in[1] + i1) * g->in[2] + i2) * g->C, bytes);
+          if (i2 < 0)
+            memset(dst, 0, bytes);
+          else
+            memcpy(dst, xn + ((i0 * g->in[1] + i1) * g->in[2] + i2) * g->C, bytes);
         }
       }
     }
@@ -112,8 +114,8 @@ static int conv_im2col(const lz_conv_geom *g, const float *x, const float *wp, f
     for (int64_t gr = 0; gr < g->G; gr++) {
       j.group = gr;
       lz__parallel_for(mb, grain, col_rows, &j);
-      lz_cpu_gemm(LZ_FLOAT32, false, true, mb, g->Og, K, 1.0, col, K, wp + gr * g->Og * K, K,
-                  0.0, y + m0 * g->O + gr * g->Og, g->O);
+      lz_cpu_gemm(LZ_FLOAT32, false, true, mb, g->Og, K, 1.0, col, K, wp + gr * g->Og * K, K, 0.0,
+                  y + m0 * g->O + gr * g->Og, g->O);
     }
   }
   lz_cpu_scratch_free(col, cap);
@@ -125,8 +127,8 @@ static int conv_im2col(const lz_conv_geom *g, const float *x, const float *wp, f
 /* The weight as contiguous float32 (O, kvol, Cg), kernel reversed when flip: w itself when it
  * already is (*cap == 0), else scratch to free. For the depthwise path (Cg == 1) it is
  * transposed to (kvol, O) so the loop over channels is contiguous. */
-static const float *pack_weight(const lz_conv_geom *g, const lz_array *w, bool flip,
-                                bool tap_major, size_t *cap) {
+static const float *pack_weight(const lz_conv_geom *g, const lz_array *w, bool flip, bool tap_major,
+                                size_t *cap) {
   size_t n = (size_t)w->size;
   bool plain = w->dtype == LZ_FLOAT32 && lz__is_contiguous(w);
   *cap = 0;
@@ -148,8 +150,10 @@ static const float *pack_weight(const lz_conv_geom *g, const lz_array *w, bool f
     for (int64_t t = 0; t < kv; t++) {
       int64_t ts = flip ? kv - 1 - t : t; /* reversing every spatial dim reverses the tap index */
       const float *src = tmp + (o * kv + ts) * Cg;
-      if (tap_major) wp[t * g->O + o] = src[0];
-      else memcpy(wp + (o * kv + t) * Cg, src, (size_t)Cg * sizeof(float));
+      if (tap_major)
+        wp[t * g->O + o] = src[0];
+      else
+        memcpy(wp + (o * kv + t) * Cg, src, (size_t)Cg * sizeof(float));
     }
   if (tcap) lz_cpu_scratch_free(tmp, tcap);
   return wp;
@@ -167,8 +171,8 @@ int lz_cpu_conv(lz_node *node, lz_array **outs) {
 
   bool pointwise = g.kvol == 1, depthwise = g.Cg == 1 && !pointwise;
   for (int d = 0; d < 3; d++)
-    pointwise = pointwise && g.stride[d] == 1 && g.pad[d] == 0 && g.idil[d] == 1 &&
-                g.out[d] == g.in[d];
+    pointwise =
+        pointwise && g.stride[d] == 1 && g.pad[d] == 0 && g.idil[d] == 1 && g.out[d] == g.in[d];
 
   size_t xcap = 0, wcap = 0, ycap = 0;
   const float *xs = (const float *)lz__data_ptr(x);

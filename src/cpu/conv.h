@@ -21,10 +21,10 @@ typedef struct lz_conv_params {
 /* The geometry of one convolution with its spatial dims padded to three (leading dims of size
  * 1), as the kernels see it. */
 typedef struct lz_conv_geom {
-  int64_t N, C, O, G, Cg, Og;        /* batch, channels in/out, groups, per group */
-  int64_t in[3], k[3], out[3];       /* spatial sizes of input, kernel, output */
+  int64_t N, C, O, G, Cg, Og;  /* batch, channels in/out, groups, per group */
+  int64_t in[3], k[3], out[3]; /* spatial sizes of input, kernel, output */
   int64_t stride[3], pad[3], kdil[3], idil[3];
-  int64_t kvol, M;                   /* taps per kernel; output rows N * prod(out) */
+  int64_t kvol, M; /* taps per kernel; output rows N * prod(out) */
 } lz_conv_geom;
 
 /* inputs: x, w; params: lz_conv_params. */

@@ -24,10 +24,8 @@ static void fma_row(float *restrict acc, const float *restrict xin, const float 
 }
 
 #ifdef LZ_DW_AVX2
-__attribute__((target("avx2,fma"))) static void fma_row_avx2(float *restrict acc,
-                                                              const float *restrict xin,
-                                                              const float *restrict wt,
-                                                              int64_t n) {
+__attribute__((target("avx2,fma"))) static void
+fma_row_avx2(float *restrict acc, const float *restrict xin, const float *restrict wt, int64_t n) {
   for (int64_t c = 0; c < n; c++) acc[c] += xin[c] * wt[c];
 }
 #endif

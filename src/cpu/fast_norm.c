@@ -11,36 +11,36 @@
 
 /* The row primitives, built twice: for the baseline target and for AVX2+FMA. */
 #define LANES 16
-#define NORM_ROW_FNS(SFX, ATTR)                                                                  \
-  ATTR static double sum_##SFX(const float *x, int64_t n, float mu, bool sq) {                   \
-    float acc[LANES] = {0};                                                                      \
-    int64_t i = 0;                                                                               \
-    if (sq) {                                                                                    \
-      for (; i + LANES <= n; i += LANES)                                                         \
-        for (int l = 0; l < LANES; l++) {                                                        \
-          float d = x[i + l] - mu;                                                               \
-          acc[l] += d * d;                                                                       \
-        }                                                                                        \
-    } else {                                                                                     \
-      for (; i + LANES <= n; i += LANES)                                                         \
-        for (int l = 0; l < LANES; l++) acc[l] += x[i + l];                                      \
-    }                                                                                            \
-    double s = 0;                                                                                \
-    for (int l = 0; l < LANES; l++) s += acc[l];                                                 \
-    for (; i < n; i++) s += sq ? (double)(x[i] - mu) * (x[i] - mu) : x[i];                       \
-    return s;                                                                                    \
-  }                                                                                              \
-  /* y = (x - mu) * inv * w + b; w, b may be NULL (1, 0). */                                     \
-  ATTR static void apply_##SFX(float *restrict y, const float *restrict x, float mu, float inv,  \
-                               const float *restrict w, const float *restrict b, int64_t n) {    \
-    if (w && b)                                                                                  \
-      for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mu) * inv * w[i] + b[i];                    \
-    else if (w)                                                                                  \
-      for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mu) * inv * w[i];                           \
-    else if (b)                                                                                  \
-      for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mu) * inv + b[i];                           \
-    else                                                                                         \
-      for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mu) * inv;                                  \
+#define NORM_ROW_FNS(SFX, ATTR)                                                                    \
+  ATTR static double sum_##SFX(const float *x, int64_t n, float mu, bool sq) {                     \
+    float acc[LANES] = {0};                                                                        \
+    int64_t i = 0;                                                                                 \
+    if (sq) {                                                                                      \
+      for (; i + LANES <= n; i += LANES)                                                           \
+        for (int l = 0; l < LANES; l++) {                                                          \
+          float d = x[i + l] - mu;                                                                 \
+          acc[l] += d * d;                                                                         \
+        }                                                                                          \
+    } else {                                                                                       \
+      for (; i + LANES <= n; i += LANES)                                                           \
+        for (int l = 0; l < LANES; l++) acc[l] += x[i + l];                                        \
+    }                                                                                              \
+    double s = 0;                                                                                  \
+    for (int l = 0; l < LANES; l++) s += acc[l];                                                   \
+    for (; i < n; i++) s += sq ? (double)(x[i] - mu) * (x[i] - mu) : x[i];                         \
+    return s;                                                                                      \
+  }                                                                                                \
+  /* y = (x - mu) * inv * w + b; w, b may be NULL (1, 0). */                                       \
+  ATTR static void apply_##SFX(float *restrict y, const float *restrict x, float mu, float inv,    \
+                               const float *restrict w, const float *restrict b, int64_t n) {      \
+    if (w && b)                                                                                    \
+      for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mu) * inv * w[i] + b[i];                      \
+    else if (w)                                                                                    \
+      for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mu) * inv * w[i];                             \
+    else if (b)                                                                                    \
+      for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mu) * inv + b[i];                             \
+    else                                                                                           \
+      for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mu) * inv;                                    \
   }
 
 NORM_ROW_FNS(base, )

@@ -72,8 +72,8 @@ int lz_cpu_rope(lz_node *node, lz_array **outs) {
   j.L = x->shape[x->ndim - 2];
   j.half = p->dims / 2;
   size_t cap;
-  float *mem = lz_cpu_scratch((size_t)(j.half + j.L * j.half * 2) * sizeof(float), &cap,
-                              "lz_fast_rope");
+  float *mem =
+      lz_cpu_scratch((size_t)(j.half + j.L * j.half * 2) * sizeof(float), &cap, "lz_fast_rope");
   if (!mem) return -1;
   float *inv = mem;
   if (p->has_freqs) {

@@ -42,7 +42,8 @@ static int side_init(sd_side *s, const lz_array *a) {
     s->sb = st[0], s->sh = st[1], s->sr = L <= 1 ? (D > 0 ? D : 1) : st[2];
     return 0;
   }
-  s->scratch = lz_cpu_scratch((size_t)a->size * sizeof(float), &s->cap, "lz_fast_scaled_dot_product_attention");
+  s->scratch = lz_cpu_scratch((size_t)a->size * sizeof(float), &s->cap,
+                              "lz_fast_scaled_dot_product_attention");
   if (!s->scratch) return -1;
   lz_cpu_pack(s->scratch, LZ_FLOAT32, a);
   s->base = s->scratch;
@@ -104,8 +105,10 @@ static void softmax_step(const sd_job *j, float *S, int64_t nq, int64_t nk, floa
     }
     float corr = m[i] == -INFINITY ? 0.0f : expf(m[i] - mnew);
     for (int64_t c = 0; c < nk; c++) s[c] -= mnew;
-    if (j->vexp) j->vexp(s, s, nk);
-    else for (int64_t c = 0; c < nk; c++) s[c] = expf(s[c]);
+    if (j->vexp)
+      j->vexp(s, s, nk);
+    else
+      for (int64_t c = 0; c < nk; c++) s[c] = expf(s[c]);
     float sum = 0;
     for (int64_t c = 0; c < nk; c++) sum += s[c];
     if (corr != 1.0f) {
@@ -136,16 +139,15 @@ static void sd_tasks(void *vctx, int64_t begin, int64_t end) {
     int64_t kend = j->Lk;
     /* Causal: keys past the last row's diagonal are masked for every row of the block, unless
      * some row sees no key at all (then it averages all of them, as in MLX). */
-    if (j->p->mask == LZ_SDPA_CAUSAL && i0 + off >= 0 && i0 + nq + off < kend)
-      kend = i0 + nq + off;
+    if (j->p->mask == LZ_SDPA_CAUSAL && i0 + off >= 0 && i0 + nq + off < kend) kend = i0 + nq + off;
     for (int64_t j0 = 0; j0 < kend; j0 += j->bk) {
       int64_t nk = kend - j0 < j->bk ? kend - j0 : j->bk;
-      lz_cpu_gemm(LZ_FLOAT32, false, true, nq, nk, j->D, j->p->scale, Q, j->q.sr,
-                  K + j0 * j->k.sr, j->k.sr, 0.0, S, nk);
+      lz_cpu_gemm(LZ_FLOAT32, false, true, nq, nk, j->D, j->p->scale, Q, j->q.sr, K + j0 * j->k.sr,
+                  j->k.sr, 0.0, S, nk);
       if (j->p->mask != LZ_SDPA_NONE) apply_mask(j, S, b, h, i0, nq, j0, nk, mrow);
       softmax_step(j, S, nq, nk, m, l, O);
-      lz_cpu_gemm(LZ_FLOAT32, false, false, nq, j->Dv, nk, 1.0, S, nk, V + j0 * j->v.sr,
-                  j->v.sr, 1.0, O, j->Dv);
+      lz_cpu_gemm(LZ_FLOAT32, false, false, nq, j->Dv, nk, 1.0, S, nk, V + j0 * j->v.sr, j->v.sr,
+                  1.0, O, j->Dv);
     }
     for (int64_t i = 0; i < nq; i++) {
       float *o = O + i * j->Dv, inv = 1.0f / l[i];

@@ -35,7 +35,8 @@ void lz_fast_load(float *dst, const char *src, lz_dtype dt, int64_t stride, int6
     break;
   default: {
     size_t es = lz_dtype_size(dt);
-    for (int64_t i = 0; i < n; i++) dst[i] = (float)lz__load_f64(src + i * stride * (int64_t)es, dt);
+    for (int64_t i = 0; i < n; i++)
+      dst[i] = (float)lz__load_f64(src + i * stride * (int64_t)es, dt);
   }
   }
 }

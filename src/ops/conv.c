@@ -39,15 +39,15 @@ static lz_array *conv_make(const char *op, lz_array *x, lz_array *w, int nsp, co
   const char *layout = nsp == 1 ? "(N,L,C)" : nsp == 2 ? "(N,H,W,C)" : "(N,D,H,W,C)";
   if (x->ndim != nsp + 2) {
     char s[256];
-    lz__error(LZ_ERROR_SHAPE, op, "input must have %d dimensions %s, got shape %s", nsp + 2,
-              layout, lz__fmt_shape(s, sizeof s, x->shape, x->ndim));
+    lz__error(LZ_ERROR_SHAPE, op, "input must have %d dimensions %s, got shape %s", nsp + 2, layout,
+              lz__fmt_shape(s, sizeof s, x->shape, x->ndim));
     return NULL;
   }
   if (w->ndim != nsp + 2) {
     char s[256];
     lz__error(LZ_ERROR_SHAPE, op,
-              "weight must have %d dimensions (C_out,kernel...,C_in/groups), got shape %s",
-              nsp + 2, lz__fmt_shape(s, sizeof s, w->shape, w->ndim));
+              "weight must have %d dimensions (C_out,kernel...,C_in/groups), got shape %s", nsp + 2,
+              lz__fmt_shape(s, sizeof s, w->shape, w->ndim));
     return NULL;
   }
   int C = x->shape[nsp + 1], O = w->shape[0], Cw = w->shape[nsp + 1];
@@ -82,11 +82,17 @@ static lz_array *conv_make(const char *op, lz_array *x, lz_array *w, int nsp, co
   shape[0] = x->shape[0];
   shape[nsp + 1] = O;
   for (int d = 0; d < nsp; d++) {
-    const char *bad = stride[d] < 1 ? "stride" : kdil[d] < 1 ? "kernel dilation"
-                    : idil[d] < 1   ? "input dilation" : NULL;
+    const char *bad = stride[d] < 1 ? "stride"
+                      : kdil[d] < 1 ? "kernel dilation"
+                      : idil[d] < 1 ? "input dilation"
+                                    : NULL;
     if (bad) {
       lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "%s must be positive, got %d along spatial dim %d",
-                bad, stride[d] < 1 ? stride[d] : kdil[d] < 1 ? kdil[d] : idil[d], d);
+                bad,
+                stride[d] < 1 ? stride[d]
+                : kdil[d] < 1 ? kdil[d]
+                              : idil[d],
+                d);
       return NULL;
     }
     int in = x->shape[d + 1], k = w->shape[d + 1];
@@ -194,9 +200,8 @@ lz_array *lz_conv_transpose2d(lz_array *input, lz_array *weight, int stride_0, i
 
 lz_array *lz_conv_transpose3d(lz_array *input, lz_array *weight, int stride_0, int stride_1,
                               int stride_2, int padding_0, int padding_1, int padding_2,
-                              int dilation_0, int dilation_1, int dilation_2,
-                              int output_padding_0, int output_padding_1, int output_padding_2,
-                              int groups) {
+                              int dilation_0, int dilation_1, int dilation_2, int output_padding_0,
+                              int output_padding_1, int output_padding_2, int groups) {
   int s[3] = {stride_0, stride_1, stride_2}, p[3] = {padding_0, padding_1, padding_2};
   int d[3] = {dilation_0, dilation_1, dilation_2};
   int o[3] = {output_padding_0, output_padding_1, output_padding_2};

@@ -128,8 +128,12 @@ lz_array *lz_fast_rope(lz_array *x, int dims, bool traditional, double base, dou
     lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "base must be positive, got %g", base);
     return NULL;
   }
-  lz_rope_params p = {.dims = dims, .offset = offset, .base = (float)base, .scale = (float)scale,
-                      .traditional = traditional, .has_freqs = freqs != NULL};
+  lz_rope_params p = {.dims = dims,
+                      .offset = offset,
+                      .base = (float)base,
+                      .scale = (float)scale,
+                      .traditional = traditional,
+                      .has_freqs = freqs != NULL};
   lz_array *f = freqs ? lz__cast(freqs, LZ_FLOAT32) : NULL;
   if (freqs && !f) return NULL;
   lz_array *in[2] = {x, f};
@@ -161,9 +165,8 @@ static bool sdpa_shapes(const char *op, lz_array *q, lz_array *k, lz_array *v) {
   return false;
 }
 
-lz_array *lz_fast_scaled_dot_product_attention(lz_array *q, lz_array *k, lz_array *v,
-                                               double scale, const char *mask_mode,
-                                               lz_array *mask) {
+lz_array *lz_fast_scaled_dot_product_attention(lz_array *q, lz_array *k, lz_array *v, double scale,
+                                               const char *mask_mode, lz_array *mask) {
   const char *op = "lz_fast_scaled_dot_product_attention";
   lz_array *in[4] = {q, k, v, NULL};
   if (!lz__check_inputs(op, in, 3) || (mask && !lz__check_inputs(op, &mask, 1))) return NULL;
@@ -190,8 +193,8 @@ lz_array *lz_fast_scaled_dot_product_attention(lz_array *q, lz_array *k, lz_arra
   lz_dtype dt = lz_promote_types(lz_promote_types(q->dtype, k->dtype), v->dtype);
   if (!float_ok(op, dt)) return NULL;
   int shape[4] = {q->shape[0], q->shape[1], q->shape[2], v->shape[3]};
-  if (p.mask != LZ_SDPA_ARRAY) return make_cast(LZ_OP_SCALED_DOT_PRODUCT_ATTENTION, &p, in, 3, dt,
-                                                shape, 4);
+  if (p.mask != LZ_SDPA_ARRAY)
+    return make_cast(LZ_OP_SCALED_DOT_PRODUCT_ATTENTION, &p, in, 3, dt, shape, 4);
   if (mask->dtype != LZ_BOOL && lz_promote_types(mask->dtype, dt) != dt) {
     lz__error(LZ_ERROR_DTYPE, op, "the mask's dtype %s must promote to the output dtype %s",
               lz_dtype_name(mask->dtype), lz_dtype_name(dt));

@@ -121,18 +121,19 @@ static int jvp_cholesky(const lz_jvp_args *a, lz_array **t) {
   return done(&t[0], FLAG ? mT(dl) : dl);
 }
 
-/* cholesky_inv: Y = (L L^T)^-1 from the factor L (upper: A = U^T U). With dS = dL L^T + L dL^T,
+/* cholesky_inv: Y = (L L^T)^-1 from the factor's triangle L (upper: A = U^T U). With dS = dL L^T + L dL^T,
  * dY = -Y dS Y; the vjp keeps the factor's triangle. */
 static int vjp_cholesky_inv(const lz_vjp_args *a, lz_array **g) {
   bool upper = FLAG;
-  lz_array *f = X, *l = upper ? mT(f) : f;
+  lz_array *f = X, *l = upper ? mT(lz_triu(f, 0)) : lz_tril(f, 0);
   lz_array *y = output(a->node, 0, lz_linalg_cholesky_inv(f, upper));
   lz_array *gl = lz_negative(mm(mm(mm(y, lz_add(C, mT(C))), y), l));
   return done(&g[0], upper ? lz_triu(mT(gl), 0) : lz_tril(gl, 0));
 }
 static int jvp_cholesky_inv(const lz_jvp_args *a, lz_array **t) {
   bool upper = FLAG;
-  lz_array *f = X, *l = upper ? mT(f) : f, *dl = upper ? mT(lz_triu(T, 0)) : lz_tril(T, 0);
+  lz_array *f = X, *l = upper ? mT(lz_triu(f, 0)) : lz_tril(f, 0);
+  lz_array *dl = upper ? mT(lz_triu(T, 0)) : lz_tril(T, 0);
   lz_array *y = output(a->node, 0, lz_linalg_cholesky_inv(f, upper));
   lz_array *ds = lz_add(mm(dl, mT(l)), mm(l, mT(dl)));
   return done(&t[0], lz_negative(mm(mm(y, ds), y)));
