@@ -4,7 +4,7 @@ ASAN_DIR := build/asan
 REL_DIR := build/release
 CMAKE ?= cmake
 
-.PHONY: all deps build demo test test-asan test-release test-fuzz fuzz-build bench bench-compare fuzz install clean format
+.PHONY: all deps build demo test test-asan test-release test-fuzz fuzz-build bench bench-compare fuzz install clean format ops-doc
 
 all: build
 
@@ -65,6 +65,11 @@ fuzz: fuzz-build
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t && \
 	  $(FUZZ_DIR)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t || exit 1; \
 	done
+
+# docs/ops.md: the op registry with flags and rules, from tools/ops_table.c (a test checks it).
+ops-doc: $(REL_DIR)/Makefile
+	$(CMAKE) --build $(REL_DIR) -j $(JOBS) --target ops_table
+	$(REL_DIR)/tools/ops_table docs/ops.md
 
 install: build
 	$(CMAKE) --install $(REL_DIR)

@@ -72,5 +72,11 @@ void bench_conv2d(void);
 void bench_mlp(void);
 void bench_transformer(void);
 void bench_grad_scalar(void);
+/* The compile figures (bench_compile.c). */
+void bench_compile(void);
+/* Reductions over each axis of a 4096x4096 matrix (bench_reduce.c). */
+void bench_reduce(void);
+/* Peak memory of examples/lazy_load, run as a subprocess (bench_lazy_load.c). */
+void bench_lazy_load(void);
 
 #endif /* LZ_BENCH_H */

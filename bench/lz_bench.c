@@ -234,16 +234,26 @@ static void bench_elementwise(void) {
   lz_free(s.x), lz_free(s.y);
 }
 
-int main(void) {
+/* `lz_bench [section...]` runs only the named sections (overhead, elementwise, reduce, matmul,
+ * conv2d, mlp, transformer, grad, compile, lazy_load); no argument runs them all. */
+int main(int argc, char **argv) {
+  static const struct {
+    const char *name;
+    void (*fn)(void);
+  } sections[] = {
+      {"overhead", bench_overhead},   {"elementwise", bench_elementwise},
+      {"reduce", bench_reduce},       {"matmul", bench_matmul},
+      {"conv2d", bench_conv2d},       {"mlp", bench_mlp},
+      {"transformer", bench_transformer}, {"grad", bench_grad_scalar},
+      {"compile", bench_compile},     {"lazy_load", bench_lazy_load},
+  };
   double t0 = bench_now();
   bench_print("threads", lz_get_num_threads(), "count");
-  bench_overhead();
-  bench_elementwise();
-  bench_matmul();
-  bench_conv2d();
-  bench_mlp();
-  bench_transformer();
-  bench_grad_scalar();
+  for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+    bool run = argc < 2;
+    for (int a = 1; a < argc && !run; a++) run = strcmp(argv[a], sections[i].name) == 0;
+    if (run) sections[i].fn();
+  }
   lz_clear_error();
   fprintf(stderr, "lz_bench: %.1f s in all\n", bench_now() - t0);
   return 0;

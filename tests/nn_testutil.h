@@ -25,15 +25,15 @@ static inline lz_array *nn_ref(const char *name) { return nn_ref_as(name, LZ_FLO
 static inline lz_array *nn_ref_i(const char *name) { return nn_ref_as(name, LZ_INT32); }
 
 /* Checks shape and values of `a` against the reference `name`. */
-#define CHECK_REF(a, name, tol)                                                                  \
-  do {                                                                                           \
-    const nn_ref_entry *nnt_r = nn_find(name);                                                         \
-    lz_array *nnt_a = (a);                                                                       \
-    CHECK(nnt_r != NULL);                                                                        \
-    if (nnt_r) {                                                                                 \
-      lzt_check_shape(__FILE__, __LINE__, nnt_a, nnt_r->shape, nnt_r->ndim);                     \
-      lzt_check_values(__FILE__, __LINE__, nnt_a, nnt_r->data, (size_t)nnt_r->size, tol);        \
-    }                                                                                            \
+#define CHECK_REF(a, name, tol)                                                                    \
+  do {                                                                                             \
+    const nn_ref_entry *nnt_r = nn_find(name);                                                     \
+    lz_array *nnt_a = (a);                                                                         \
+    CHECK(nnt_r != NULL);                                                                          \
+    if (nnt_r) {                                                                                   \
+      lzt_check_shape(__FILE__, __LINE__, nnt_a, nnt_r->shape, nnt_r->ndim);                       \
+      lzt_check_values(__FILE__, __LINE__, nnt_a, nnt_r->data, (size_t)nnt_r->size, tol);          \
+    }                                                                                              \
   } while (0)
 
 /* A dict of the "<prefix>:p:<name>" references under their parameter names. */

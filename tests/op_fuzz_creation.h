@@ -101,7 +101,8 @@ static void ad_linspace(fz *z, const fz_op *op) {
     return;
   }
   fz_expect(z, 0, d, &num, 1);
-  if (num <= 1000 && d != LZ_BOOL && d != LZ_COMPLEX64) fz_verdict(z, 1);
+  if (num <= 1000 && d != LZ_BOOL && d != LZ_COMPLEX64 && isfinite(a) && isfinite(b))
+    fz_verdict(z, 1);
 }
 
 /* eye, tri (rule 0), identity (rule 1) */
@@ -156,6 +157,7 @@ static void ad_meshgrid(fz *z, const fz_op *op) {
   fz_notef(z, " sparse=%d %s", sparse, ix ? ix : "NULL");
   bool nullouts = n > 0 && fz_pct(z, 3);
   int rc = lz_meshgrid(in, n, sparse, ix, nullouts ? NULL : outs);
+  if (nullouts) memset(outs, 0, sizeof outs); /* nothing was written */
   fz_outs(z, rc, outs, n);
   bool xy = !ix || strcmp(ix, "xy") == 0;
   if (nullouts || (ix && strcmp(ix, "xy") && strcmp(ix, "ij"))) {

@@ -32,13 +32,14 @@ static void ad_matmul(fz *z, const fz_op *op) {
   if (fz_pct(z, 8) && nb > 0) sb[nb - (nb > 1 ? 2 : 1)] += 1;
   lz_array *a = fz_lin_array(z, da, sa, na), *b = fz_lin_array(z, db, sb, nb);
   int ob = -1, no = 0;
+  for (int i = 0; i < LZ_MAX_NDIM; i++) o[i] = 1;
   bool valid = na > 0 && nb > 0 && sa[na - 1] == sb[nb > 1 ? nb - 2 : 0];
   if (valid) {
     ob = fz_bcast(sa, na > 2 ? na - 2 : 0, sb, nb > 2 ? nb - 2 : 0, o);
     valid = ob >= 0;
     no = ob;
-    if (na > 1) o[no++] = sa[na - 2];
-    if (nb > 1) o[no++] = sb[nb - 1];
+    if (valid && na > 1) o[no++] = sa[na - 2];
+    if (valid && nb > 1) o[no++] = sb[nb - 1];
   }
   lz_dtype p = lz_promote_types(da, db);
   if (op->rule == 1) {
@@ -206,7 +207,12 @@ static void ad_norm(fz *z, const fz_op *op) {
   bool valid, keep = fz_pct(z, 30), red[LZ_MAX_NDIM] = {0}, empty;
   naxes = fz_axes(z, nd, axes, &valid);
   if (naxes > 2 && fz_pct(z, 80)) naxes = 2;
-  for (int i = 0; valid && i < naxes; i++) red[fz_norm_axis(axes[i], nd)] = true;
+  valid = true; /* recheck what is left */
+  for (int i = 0; i < naxes; i++) {
+    int ax = fz_norm_axis(axes[i], nd);
+    if (ax < 0 || red[ax]) valid = false;
+    else red[ax] = true;
+  }
   static const double ords[] = {1, -1, 2, -2, INFINITY, -INFINITY, 0, 3, 0.5};
   static const char *strs[] = {"fro", "nuc", "bogus", NULL};
   double ord = ords[fz_below(&z->rng, 9)];
@@ -380,9 +386,14 @@ static void ad_cross(fz *z, const fz_op *op) {
   lz_array *a = fz_lin_array(z, d, s, nd), *b = fz_lin_array(z, d2, s2, nd2);
   fz_notef(z, " axis=%d", axis);
   fz_out(z, lz_linalg_cross(a, b, axis));
-  int no = fz_bcast(s, nd, s2, nd2, o);
-  if (ax < 0 || s[ax] != 3 || no < 0 || nd2 < nd - ax || s2[nd2 - (nd - ax)] != 3) {
-    if (ax < 0 || no < 0) z->expect = FZ_FAIL;
+  int no = fz_bcast(s, nd, s2, nd2, o), bx = fz_norm_axis(axis, nd2);
+  if (axis >= 0 && nd != nd2) return; /* in each input, or of the broadcast: either way */
+  if (ax < 0 || bx < 0 || no < 0) { /* the axis counts in each input, as in MLX */
+    z->expect = FZ_FAIL;
+    return;
+  }
+  if (s[ax] != 3 || s2[bx] != 3) {
+    z->expect = FZ_FAIL;
     return;
   }
   lz_dtype p = lz_promote_types(d, d2);

@@ -535,10 +535,16 @@ static void ad_tile(fz *z, const fz_op *op) {
   }
   int no = nd > nr ? nd : nr;
   double total = 1;
+  bool wide = false;
   for (int i = 0; i < no; i++) {
     int64_t sd = i < no - nd ? 1 : s[i - (no - nd)], rr = i < no - nr ? 1 : r[i - (no - nr)];
     total *= (double)(sd * rr);
     o[i] = sd * rr > INT_MAX ? -1 : (int)(sd * rr);
+    wide |= sd * rr > INT_MAX;
+  }
+  if (wide) { /* a dim that does not fit an int */
+    z->expect = FZ_FAIL;
+    return;
   }
   if (total > 1 << 20) return; /* an error or an OOM, both clean */
   fz_expect(z, 0, d, o, no);

@@ -78,11 +78,12 @@ typedef struct case_ctx {
   const op_case *c;
 } case_ctx;
 
-/* f(x, y) = op(max(x, x) [, min(y, y)]): the op between two other steps of the chain. */
+/* f(x, y) = op(max(x, x) [, min(y, max(x, x))]): the op between other steps of the chain (y is
+ * broadcast; a value computed at y's smaller shape would stay a node of its own). */
 static int case_fn(void *ctx, lz_array *const *in, int n, lz_array **out) {
   const op_case *c = ((case_ctx *)ctx)->c;
   lz_array *x = lz_maximum(in[0], in[0]);
-  out[0] = c->un ? c->un(x) : c->bin(x, lz_minimum(in[1], in[1]));
+  out[0] = c->un ? c->un(x) : c->bin(x, lz_minimum(in[1], x));
   return out[0] ? 1 : -1;
 }
 
@@ -143,10 +144,11 @@ static void test_elementwise_ops_compiled_equal_uncompiled(void) {
       uint64_t n0 = lz_get_node_count(), k0 = lz_get_kernel_count();
       k2 = lz_closure_call(cf, in, 2, got); /* replayed: the whole chain is one node */
       CHECK(k2 == 1);
-      if (lz_get_node_count() - n0 != 1)
+      /* (0 nodes when the result does not depend on the input: isinf of an integer) */
+      if (lz_get_node_count() - n0 > 1)
         fprintf(stderr, "op %s dtype %s: %d nodes replayed\n", lz__op(cases[i].op)->name,
                 lz_dtype_name(dts[d]), (int)(lz_get_node_count() - n0));
-      CHECK(lz_get_node_count() - n0 == 1);
+      CHECK(lz_get_node_count() - n0 <= 1);
       if (k2 == 1) {
         CHECK(lz_eval(got[0]) == 0);
         bool ok = same_values(got[0], want[0], 1e-6);
@@ -154,7 +156,7 @@ static void test_elementwise_ops_compiled_equal_uncompiled(void) {
           fprintf(stderr, "op %s dtype %s differs compiled\n", lz__op(cases[i].op)->name,
                   lz_dtype_name(dts[d]));
         CHECK(ok);
-        CHECK(lz_get_kernel_count() - k0 == 1); /* one fused kernel */
+        CHECK(lz_get_kernel_count() - k0 <= 1); /* one fused kernel */
         tested++;
       }
       lz_clear_error();
@@ -214,6 +216,10 @@ static void test_reductions_compiled_equal_uncompiled(void) {
         lz_array *y = rand_array(ys, 1, dt, false), *in[2] = {x, y}, *want, *got;
         CHECK(lz_closure_call(f, in, 2, &want) == 1);
         CHECK(lz_closure_call(cf, in, 2, &got) == 1);
+        uint64_t n0 = lz_get_node_count();
+        CHECK(lz_closure_call(cf, in, 2, &got) == 1); /* replayed */
+        /* fused with its prologue, unless over a leading axis (or prod): then two nodes */
+        CHECK(lz_get_node_count() - n0 == (which < 8 && ak != 3 ? 1u : 2u));
         bool ok = lz_eval(want) == 0 && lz_eval(got) == 0 && same_values(got, want, 1e-5);
         if (!ok) fprintf(stderr, "reduction %d axes %d shape %d differs\n", which, ak, sh);
         CHECK(ok);

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "cpu/unary.h" /* lz_cpu_set_simd: the scalar paths against the SIMD ones */
 #include "data/conv_refs.h"
 
 /* ---- deterministic data ---- */
@@ -337,6 +338,15 @@ static void test_conv_large(void) {
   check_case(&c, LZ_FLOAT32, 1e-5, 5000);
 }
 
+/* The depthwise loop's scalar path gives what its SIMD path gives. */
+static void test_conv_simd_vs_scalar(void) {
+  conv_case c = {2, 2, 12, 12, 12, {9, 8}, {3, 3}, {1, 2}, {1, 1}, {1, 0}, {1, 1}, {1, 1}, false};
+  bool was = lz_cpu_set_simd(false);
+  check_case(&c, LZ_FLOAT32, 1e-5, 6000);
+  lz_cpu_set_simd(was);
+  check_case(&c, LZ_FLOAT32, 1e-5, 6000);
+}
+
 static void test_conv_empty(void) {
   int xs[4] = {0, 5, 5, 2}, ws[4] = {3, 3, 3, 2};
   lz_array *y =
@@ -418,6 +428,7 @@ int main(void) {
   RUN(test_conv_transpose);
   RUN(test_conv_strided);
   RUN(test_conv_large);
+  RUN(test_conv_simd_vs_scalar);
   RUN(test_conv_empty);
   RUN(test_conv_refs);
   RUN(test_conv_errors);

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "cpu/unary.h" /* lz_cpu_set_simd: the scalar paths against the SIMD ones */
 #include "data/conv_refs.h"
 
 /* The sequence of scripts/gen_conv_refs.py, rounded to float32: values in [-1, 1). */
@@ -358,6 +359,22 @@ static void test_sdpa_errors(void) {
               "only floating point types");
 }
 
+/* The scalar row helpers give what the SIMD ones give. */
+static void test_simd_vs_scalar(void) {
+  int xs[2] = {9, 203}, qs[4] = {1, 3, 20, 16}, ks[4] = {1, 3, 150, 16};
+  lz_array *x = gen_array(xs, 2, 71, LZ_FLOAT32), *w = gen_array(xs + 1, 1, 72, LZ_FLOAT32);
+  lz_array *q = gen_array(qs, 4, 73, LZ_FLOAT32), *k = gen_array(ks, 4, 74, LZ_FLOAT32);
+  lz_array *v = gen_array(ks, 4, 75, LZ_FLOAT32);
+  lz_array *r[3] = {lz_fast_layer_norm(x, w, w, 1e-5), lz_fast_rms_norm(x, w, 1e-5),
+                    lz_fast_scaled_dot_product_attention(q, k, v, 0.5, "causal", NULL)};
+  lz_eval_many(r, 3);
+  bool was = lz_cpu_set_simd(false);
+  CHECK_SAME(lz_fast_layer_norm(x, w, w, 1e-5), r[0], 1e-6);
+  CHECK_SAME(lz_fast_rms_norm(x, w, 1e-5), r[1], 1e-6);
+  CHECK_SAME(lz_fast_scaled_dot_product_attention(q, k, v, 0.5, "causal", NULL), r[2], 1e-6);
+  lz_cpu_set_simd(was);
+}
+
 int main(void) {
   RUN(test_norm_refs);
   RUN(test_norm_composed);
@@ -372,5 +389,6 @@ int main(void) {
   RUN(test_sdpa_layouts);
   RUN(test_sdpa_edge);
   RUN(test_sdpa_errors);
+  RUN(test_simd_vs_scalar);
   return lzt_summary();
 }

@@ -49,7 +49,8 @@ static void test_bilinear_embedding(void) {
   CHECK(nn_load(e, "embedding") == 0);
   CHECK_REF(lz_module_forward(e, nn_ref_i("embedding:in:idx")), "embedding:out:y", TOL);
   CHECK_REF(lz_nn_embedding_as_linear(e, nn_ref("embedding:in:h")), "embedding:out:as_linear", TOL);
-  lz_array *bad = lz_module_forward(e, lz_array_from_data((int32_t[]){10}, (int[]){1}, 1, LZ_INT32));
+  lz_array *bad =
+      lz_module_forward(e, lz_array_from_data((int32_t[]){10}, (int[]){1}, 1, LZ_INT32));
   CHECK(bad && lz_eval(bad) != 0 && strstr(lz_last_error(), "out of bounds"));
   lz_clear_error();
   lz_module_free(e);
@@ -67,7 +68,8 @@ static void test_norms(void) {
   lz_module *plain = lz_nn_layer_norm_new(4, 1e-5, false, true);
   CHECK(!lz_module_has_param(plain, "weight") && !lz_module_has_param(plain, "bias"));
   CHECK_REF(lz_module_forward(plain, x), "norm:out:layer_norm_plain", TOL);
-  CHECK_ERROR(lz_module_forward(plain, lz_zeros((int[]){2, 3}, 2, LZ_FLOAT32)), "does not end in 4");
+  CHECK_ERROR(lz_module_forward(plain, lz_zeros((int[]){2, 3}, 2, LZ_FLOAT32)),
+              "does not end in 4");
   lz_module *rms = lz_nn_rms_norm_new(4, 1e-5);
   lz_dict_remove(wb, "bias");
   CHECK(lz_module_load_weights_dict(rms, wb, true) == 0);
@@ -75,7 +77,8 @@ static void test_norms(void) {
   lz_dict_set(wb, "bias", nn_ref("norm:in:b"));
   lz_module *gn = lz_nn_group_norm_new(2, 4, 1e-5, true, false);
   lz_module *gp = lz_nn_group_norm_new(2, 4, 1e-5, true, true);
-  CHECK(lz_module_load_weights_dict(gn, wb, true) == 0 && lz_module_load_weights_dict(gp, wb, true) == 0);
+  CHECK(lz_module_load_weights_dict(gn, wb, true) == 0 &&
+        lz_module_load_weights_dict(gp, wb, true) == 0);
   CHECK_REF(lz_module_forward(gn, x), "norm:out:group_norm", TOL);
   CHECK_REF(lz_module_forward(gp, x), "norm:out:group_norm_pt", TOL);
   CHECK_ERROR(lz_nn_group_norm_new(3, 4, 1e-5, true, false), "do not divide");
@@ -115,11 +118,12 @@ static void test_batch_norm(void) {
 
 static void test_pools(void) {
   lz_array *x1 = nn_ref("pool:in:x1d"), *x2 = nn_ref("pool:in:x2d");
-  lz_module *m[6] = {
-      lz_nn_max_pool1d_new(2, 0, 0), lz_nn_avg_pool1d_new(3, 2, 1), lz_nn_max_pool1d_new(3, 1, 1),
-      lz_nn_max_pool2d_new((int[]){2, 2}, NULL, NULL),
-      lz_nn_avg_pool2d_new((int[]){3, 3}, (int[]){2, 2}, (int[]){1, 1}),
-      lz_nn_max_pool2d_new((int[]){2, 3}, (int[]){1, 2}, (int[]){0, 1})};
+  lz_module *m[6] = {lz_nn_max_pool1d_new(2, 0, 0),
+                     lz_nn_avg_pool1d_new(3, 2, 1),
+                     lz_nn_max_pool1d_new(3, 1, 1),
+                     lz_nn_max_pool2d_new((int[]){2, 2}, NULL, NULL),
+                     lz_nn_avg_pool2d_new((int[]){3, 3}, (int[]){2, 2}, (int[]){1, 1}),
+                     lz_nn_max_pool2d_new((int[]){2, 3}, (int[]){1, 2}, (int[]){0, 1})};
   const char *names[6] = {"pool:out:max1d_k2", "pool:out:avg1d_k3s2p1", "pool:out:max1d_k3s1p1",
                           "pool:out:max2d_k2", "pool:out:avg2d_k3s2p1", "pool:out:max2d_k23s12"};
   for (int i = 0; i < 6; i++) {
@@ -134,11 +138,15 @@ static void test_pools(void) {
 
 static void test_upsample(void) {
   lz_array *x = nn_ref("upsample:in:x");
-  struct { double s[2]; const char *mode; bool align; const char *ref; } cases[] = {
-      {{2, 2}, NULL, false, "upsample:out:nearest2"},
-      {{1.5, 2.5}, "nearest", false, "upsample:out:nearest15"},
-      {{2, 2}, "linear", false, "upsample:out:linear2"},
-      {{2, 3}, "linear", true, "upsample:out:linear2_align"}};
+  struct {
+    double s[2];
+    const char *mode;
+    bool align;
+    const char *ref;
+  } cases[] = {{{2, 2}, NULL, false, "upsample:out:nearest2"},
+               {{1.5, 2.5}, "nearest", false, "upsample:out:nearest15"},
+               {{2, 2}, "linear", false, "upsample:out:linear2"},
+               {{2, 3}, "linear", true, "upsample:out:linear2_align"}};
   for (int i = 0; i < 4; i++) {
     lz_module *u = lz_nn_upsample_new(cases[i].s, 2, cases[i].mode, cases[i].align);
     CHECK_REF(lz_module_forward(u, x), cases[i].ref, TOL);
@@ -239,7 +247,8 @@ static void test_recurrent(void) {
   CHECK_REF(o[0], "lstm:out:h_init", TOL);
   CHECK_REF(o[1], "lstm:out:c_init", TOL);
   /* unbatched (L, D) input */
-  lz_array *x0 = lz_squeeze(lz_slice(x, (int[]){0, 0, 0}, (int[]){1, 3, 4}, NULL, 3), (int[]){0}, 1);
+  lz_array *x0 =
+      lz_squeeze(lz_slice(x, (int[]){0, 0, 0}, (int[]){1, 3, 4}, NULL, 3), (int[]){0}, 1);
   CHECK_SHAPE(lz_module_forward(r, x0), 3, 5);
   CHECK_ERROR(lz_module_forward(r, lz_zeros((int[]){2, 3, 5}, 3, LZ_FLOAT32)), "(N, L, 4)");
   lz_module_free(r), lz_module_free(g), lz_module_free(l);
@@ -257,14 +266,15 @@ static void test_dropout_sequential(void) {
   lz_module *d2 = lz_nn_dropout2d_new(0.5);
   lz_array *y2 = lz_module_forward(d2, lz_ones((int[]){2, 3, 3, 64}, 4, LZ_FLOAT32));
   /* whole channels: every spatial position agrees */
-  lz_array *mn = lz_min_axes(y2, (int[]){1, 2}, 2, false), *mx = lz_max_axes(y2, (int[]){1, 2}, 2, false);
+  lz_array *mn = lz_min_axes(y2, (int[]){1, 2}, 2, false),
+           *mx = lz_max_axes(y2, (int[]){1, 2}, 2, false);
   CHECK(lz_item_bool(lz_array_equal(mn, mx, false)));
   CHECK_ERROR(lz_module_forward(d2, x), "Dropout2d");
   CHECK_ERROR(lz_nn_dropout_new(1.0), "[0, 1)");
   lz_module *d3 = lz_nn_dropout3d_new(0.25);
   CHECK_SHAPE(lz_module_forward(d3, lz_ones((int[]){2, 2, 2, 2, 3}, 5, LZ_FLOAT32)), 2, 2, 2, 2, 3);
-  lz_module *seq = lz_nn_sequential_new(3, (lz_module *[]){lz_nn_identity_new(), lz_nn_relu_new(),
-                                                            lz_nn_step_new(0.5)});
+  lz_module *seq = lz_nn_sequential_new(
+      3, (lz_module *[]){lz_nn_identity_new(), lz_nn_relu_new(), lz_nn_step_new(0.5)});
   lz_array *v = lz_array_from_data((float[]){-1, 0.25, 2}, (int[]){3}, 1, LZ_FLOAT32);
   CHECK_VALUES(lz_module_forward(seq, v), ((double[]){0, 0, 1}), 3, 0);
   CHECK(strcmp(lz_module_type(lz_module_child(seq, "layers.1")), "ReLU") == 0);

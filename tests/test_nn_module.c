@@ -16,7 +16,7 @@ static const char *tmp_path(const char *name) {
 
 static lz_module *mlp(void) {
   return lz_nn_sequential_new(3, (lz_module *[]){lz_nn_linear_new(3, 4, true), lz_nn_relu_new(),
-                                                  lz_nn_linear_new(4, 2, true)});
+                                                 lz_nn_linear_new(4, 2, true)});
 }
 
 static bool keys_are(lz_dict *d, const char *const *keys, size_t n) {
@@ -143,7 +143,8 @@ static void test_update_apply(void) {
                                  lz_multiply(w0, lz_float(2)), 0, 0, false)));
   CHECK(lz_module_set_dtype(m, LZ_FLOAT16) == 0);
   lz_dict *p = lz_module_parameters(m);
-  for (size_t i = 0; i < lz_dict_size(p); i++) CHECK(lz_array_dtype(lz_dict_value(p, i)) == LZ_FLOAT16);
+  for (size_t i = 0; i < lz_dict_size(p); i++)
+    CHECK(lz_array_dtype(lz_dict_value(p, i)) == LZ_FLOAT16);
   lz_dict_free(p);
   CHECK_SHAPE(lz_module_forward(m, lz_ones((int[]){1, 3}, 2, LZ_FLOAT16)), 1, 2);
   CHECK_ERROR(lz_module_set_dtype(m, LZ_INT32) == 0 ? m : NULL, "not a floating dtype");
@@ -228,7 +229,8 @@ static lz_array *not_scalar(void *ctx, lz_module *model, lz_array *const *in, in
 static void test_value_and_grad(void) {
   lz_module *m = lz_nn_linear_new(3, 1, true);
   lz_dict *p0 = lz_dict_new();
-  lz_dict_set(p0, "weight", lz_array_from_data((float[]){0.5f, -1, 2}, (int[]){1, 3}, 2, LZ_FLOAT32));
+  lz_dict_set(p0, "weight",
+              lz_array_from_data((float[]){0.5f, -1, 2}, (int[]){1, 3}, 2, LZ_FLOAT32));
   lz_dict_set(p0, "bias", lz_array_from_data((float[]){0.25f}, (int[]){1}, 1, LZ_FLOAT32));
   CHECK(lz_module_update(m, p0) == 0);
   float xs[4][3] = {{1, 2, 3}, {0, -1, 1}, {2, 0, -2}, {1, 1, 1}}, ys[4] = {1, 0, -1, 2};

@@ -58,6 +58,7 @@ static void fz_snap_free(fz_snap *sn) {
 }
 
 static int fz_failed_calls;
+static bool fz_trace; /* LZ_FUZZ_TRACE: print each call's arguments before evaluating it */
 static void fz_fail(fz *z, uint64_t seed, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void fz_fail(fz *z, uint64_t seed, const char *fmt, ...) {
@@ -133,6 +134,7 @@ static void fz_run(const fz_op *op, uint64_t seed, bool contiguous, int64_t oom,
   lz_scope_begin();
   if (z.oom) lz_set_alloc_failure(oom);
   op->run(&z, op);
+  if (fz_trace) fprintf(stderr, "  args:%s\n", z.note);
   lz_error code = lz_last_error_code();
   bool clean = fz_msg_clean();
   char msg[256];
@@ -317,14 +319,18 @@ static void fz_call(const fz_op *op, uint64_t seed) {
 
 static void test_op_fuzz(void) {
   static const fz_op *ops[512];
+  bool trace = fz_trace = getenv("LZ_FUZZ_TRACE") != NULL;
   size_t nops = fz_all_ops(ops, 512);
   uint64_t iters = fz_env_u64("LZ_FUZZ_ITERS", FZ_DEFAULT_ITERS);
   uint64_t base = fz_env_u64("LZ_FUZZ_SEED", 0x4C415A554C49ull);
+  uint64_t one = fz_env_u64("LZ_FUZZ_CALL_SEED", 0); /* replays one call of every op */
   size_t old_limit = lz_set_memory_limit((size_t)64 << 20); /* wild sizes fail cleanly */
   CHECK(nops > 0);
   for (uint64_t it = 0; nops && it < iters; it++) {
     uint64_t s = base + it;
-    uint64_t seed = fz_next(&s);
+    uint64_t seed = one ? one : fz_next(&s);
+    if (trace) fprintf(stderr, "call %llu: lz_%s seed %#llx\n", (unsigned long long)it,
+                       ops[it % nops]->name, (unsigned long long)seed);
     fz_call(ops[it % nops], seed);
   }
   lzt_checks += (int)iters;

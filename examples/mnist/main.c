@@ -1,10 +1,10 @@
-/* Trains a classifier on Fashion-MNIST (Debian's dataset-fashion-mnist package): an MLP
- * 784-512-512-10 with ReLU, cross-entropy, SGD with momentum. One lz_eval per step computes
- * the loss, the gradients and the updated parameters together, as in MLX. The learning rate
- * follows a cosine decay.
+/* Trains a classifier on Fashion-MNIST (Debian's dataset-fashion-mnist package): by default an
+ * MLP 784-512-512-10 with ReLU, or with --model cnn a small convolutional network (model.c);
+ * cross-entropy, SGD with momentum. One lz_eval per step computes the loss, the gradients and
+ * the updated parameters together, as in MLX. The learning rate follows a cosine decay.
  *
- *   mnist [--epochs N] [--batch N] [--lr X] [--subset N] [--data DIR] [--plot FILE.png]
- *         [--min-accuracy X]
+ *   mnist [--model mlp|cnn] [--epochs N] [--batch N] [--lr X] [--subset N] [--data DIR]
+ *         [--plot FILE.png] [--min-accuracy X]
  */
 #include <lazuli.h>
 #include <math.h>
@@ -13,22 +13,24 @@
 #include <string.h>
 #include <time.h>
 
-#include "idx.h"
+#include "data.h"
+#include "model.h"
+#include "plot.h"
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
-enum { NLAYERS = 3, NPARAMS = 2 * NLAYERS };
 
 typedef struct options {
-  int epochs, batch, subset;
-  double lr, momentum, min_accuracy;
+  model_kind model;
+  int epochs, batch, subset; /* epochs 0: the model's default */
+  double lr, momentum, min_accuracy; /* lr 0: the model's default */
   const char *data, *plot;
 } options;
 
-typedef struct dataset {
-  int n;
-  float *images; /* n x 784, scaled to [0, 1] */
-  int32_t *labels;
-} dataset;
+/* Per-model defaults, tuned for a 2-core machine: see README. */
+static const struct {
+  int epochs;
+  double lr;
+} defaults[] = {[MODEL_MLP] = {10, 0.1}, [MODEL_CNN] = {4, 0.05}};
 
 static double now(void) {
   struct timespec t;
@@ -38,105 +40,69 @@ static double now(void) {
 
 static void usage(const char *prog) {
   fprintf(stderr,
-          "usage: %s [--epochs N] [--batch N] [--lr X] [--subset N] [--data DIR]\n"
-          "          [--plot FILE.png] [--min-accuracy X]\n"
-          "Trains a 784-512-512-10 MLP on Fashion-MNIST and prints the test accuracy.\n"
-          "With --min-accuracy, exits 1 unless the test accuracy reaches X and the loss fell.\n",
+          "usage: %s [--model mlp|cnn] [--epochs N] [--batch N] [--lr X] [--subset N]\n"
+          "          [--data DIR] [--plot FILE.png] [--min-accuracy X]\n"
+          "Trains a 784-512-512-10 MLP (or a small CNN) on Fashion-MNIST and prints the test\n"
+          "accuracy. With --min-accuracy, exits 1 unless the test accuracy reaches X and the loss\n"
+          "fell. --plot draws the loss and accuracy per epoch as a PNG chart.\n",
           prog);
 }
 
 static int parse_options(int argc, char **argv, options *o) {
-  *o = (options){.epochs = 10, .batch = 128, .lr = 0.1, .momentum = 0.9, .data = DEFAULT_DATA};
+  *o = (options){.model = MODEL_MLP, .batch = 128, .momentum = 0.9, .data = DEFAULT_DATA};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return -1;
     if (!v) return -1;
-    if (strcmp(a, "--epochs") == 0) o->epochs = atoi(v);
-    else if (strcmp(a, "--batch") == 0) o->batch = atoi(v);
-    else if (strcmp(a, "--lr") == 0) o->lr = atof(v);
-    else if (strcmp(a, "--subset") == 0) o->subset = atoi(v);
+    if (strcmp(a, "--model") == 0) {
+      if (model_kind_parse(v, &o->model) != 0) return -1;
+    } else if (strcmp(a, "--epochs") == 0) {
+      if ((o->epochs = atoi(v)) <= 0) return -1;
+    } else if (strcmp(a, "--batch") == 0) o->batch = atoi(v);
+    else if (strcmp(a, "--lr") == 0) {
+      if (!((o->lr = atof(v)) > 0)) return -1;
+    } else if (strcmp(a, "--subset") == 0) o->subset = atoi(v);
     else if (strcmp(a, "--data") == 0) o->data = v;
     else if (strcmp(a, "--plot") == 0) o->plot = v;
     else if (strcmp(a, "--min-accuracy") == 0) o->min_accuracy = atof(v);
     else return -1;
     i++;
   }
-  return o->epochs > 0 && o->batch > 0 && o->lr > 0 ? 0 : -1;
+  if (!o->epochs) o->epochs = defaults[o->model].epochs;
+  if (!o->lr) o->lr = defaults[o->model].lr;
+  return o->batch > 0 ? 0 : -1;
 }
 
-static int load_split(const char *dir, const char *prefix, int subset, dataset *d) {
-  char ipath[512], lpath[512], err[600];
-  snprintf(ipath, sizeof ipath, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
-  snprintf(lpath, sizeof lpath, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
-  idx_file im, lb;
-  if (idx_read(ipath, &im, err, sizeof err) != 0) {
-    fprintf(stderr, "mnist: %s\n", err);
-    fprintf(stderr, "mnist: install the data with: apt-get install dataset-fashion-mnist\n");
-    return -1;
-  }
-  if (idx_read(lpath, &lb, err, sizeof err) != 0) {
-    fprintf(stderr, "mnist: %s\n", err);
-    idx_free(&im);
-    return -1;
-  }
-  if (im.ndim != 3 || im.dims[1] != 28 || im.dims[2] != 28 || lb.ndim != 1 ||
-      lb.dims[0] != im.dims[0]) {
-    fprintf(stderr, "mnist: '%s' and '%s' do not match (%d images, %d labels)\n", ipath, lpath,
-            im.dims[0], lb.dims[0]);
-    idx_free(&im), idx_free(&lb);
-    return -1;
-  }
-  d->n = subset > 0 && subset < im.dims[0] ? subset : im.dims[0];
-  d->images = malloc((size_t)d->n * 784 * sizeof(float));
-  d->labels = malloc((size_t)d->n * sizeof(int32_t));
-  for (size_t i = 0; d->images && i < (size_t)d->n * 784; i++) d->images[i] = im.data[i] / 255.0f;
-  for (int i = 0; d->labels && i < d->n; i++) {
-    if (lb.data[i] > 9) {
-      fprintf(stderr, "mnist: '%s' has label %d at %d (expected 0..9)\n", lpath, lb.data[i], i);
-      d->n = 0;
-      break;
-    }
-    d->labels[i] = lb.data[i];
-  }
-  idx_free(&im), idx_free(&lb);
-  return d->images && d->labels && d->n > 0 ? 0 : -1;
-}
-
-/* ---- the model: params[2l] is layer l's weight (in, out), params[2l+1] its bias ---- */
-
-static const int sizes[NLAYERS + 1] = {784, 512, 512, 10};
-
-static lz_array *forward(lz_array *const *params, lz_array *x) {
-  for (int l = 0; l < NLAYERS; l++) {
-    x = lz_add(lz_matmul(x, params[2 * l]), params[2 * l + 1]);
-    if (l + 1 < NLAYERS) x = lz_maximum(x, lz_float(0)); /* relu */
-  }
-  return x;
-}
-
-/* The loss as a closure of (params..., x, y): mean cross-entropy of the logits. */
+/* The loss as a closure of (params..., x, y): mean cross-entropy of the logits. ctx is the
+ * model. */
 static int loss_fn(void *ctx, lz_array *const *in, int n, lz_array **out) {
-  (void)ctx, (void)n;
-  lz_array *logits = forward(in, in[NPARAMS]);
-  lz_array *y = lz_expand_dims(in[NPARAMS + 1], (int[]){1}, 1);
-  lz_array *onehot = lz_equal(lz_arange(0, 10, 1, LZ_INT32), y);
+  const model *m = ctx;
+  (void)n;
+  lz_array *logits = model_forward(m->kind, in, in[m->nparams]);
+  lz_array *y = lz_expand_dims(in[m->nparams + 1], (int[]){1}, 1);
+  lz_array *onehot = lz_equal(lz_arange(0, NUM_CLASSES, 1, LZ_INT32), y);
   lz_array *picked = lz_sum_axis(lz_multiply(logits, onehot), 1, false);
   lz_array *ce = lz_subtract(lz_logsumexp_axis(logits, 1, false), picked);
   out[0] = lz_mean(ce, false);
   return out[0] ? 1 : -1;
 }
 
-/* Fraction of correct predictions over a dataset, in batches of 1000. */
-static double accuracy(lz_array *const *params, const dataset *d) {
+/* Fraction of correct predictions over a dataset, in batches of 500; -1 on error. */
+static double accuracy(const model *m, const dataset *d) {
   long correct = 0;
-  for (int i = 0; i < d->n; i += 1000) {
-    int m = d->n - i < 1000 ? d->n - i : 1000;
+  for (int i = 0; i < d->n; i += 500) {
+    int k = d->n - i < 500 ? d->n - i : 500;
     lz_scope_begin();
-    lz_array *x = lz_array_from_data(d->images + (size_t)i * 784, (int[]){m, 784}, 2, LZ_FLOAT32);
-    lz_array *y = lz_array_from_data(d->labels + i, (int[]){m}, 1, LZ_INT32);
-    lz_array *hits = lz_sum(lz_equal(lz_argmax_axis(forward(params, x), 1, false), y), false);
-    correct += lz_item_i64(hits);
+    lz_array *x =
+        lz_array_from_data(d->images + (size_t)i * IMAGE_SIZE, (int[]){k, IMAGE_SIZE}, 2,
+                           LZ_FLOAT32);
+    lz_array *y = lz_array_from_data(d->labels + i, (int[]){k}, 1, LZ_INT32);
+    lz_array *logits = model_forward(m->kind, m->params, x);
+    lz_array *hits = lz_sum(lz_equal(lz_argmax_axis(logits, 1, false), y), false);
+    long h = hits && lz_eval(hits) == 0 ? (long)lz_item_i64(hits) : -1;
     lz_scope_end();
+    if (h < 0) return -1;
+    correct += h;
   }
   return (double)correct / d->n;
 }
@@ -148,26 +114,20 @@ static void shuffle(int *perm, int n, unsigned *seed) {
   }
 }
 
-/* Writes the curves with gnuplot (from Debian's gnuplot-nox) if it is installed. */
+/* Draws the training loss and the train/test accuracy (in %) per epoch. */
 static void plot(const char *path, const double *loss, const double *train_acc,
                  const double *test_acc, int epochs) {
-  char dat[512];
-  snprintf(dat, sizeof dat, "%s.dat", path);
-  FILE *f = fopen(dat, "w");
-  if (!f) return;
-  for (int e = 0; e < epochs; e++)
-    fprintf(f, "%d %g %g %g\n", e + 1, loss[e], train_acc[e], test_acc[e]);
-  fclose(f);
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd,
-           "gnuplot -e \"set terminal png size 800,400; set output '%s'; set multiplot layout 1,2;"
-           " set xlabel 'epoch'; plot '%s' using 1:2 with linespoints title 'train loss';"
-           " plot '%s' using 1:3 with linespoints title 'train acc', '' using 1:4 with "
-           "linespoints title 'test acc'\" 2>/dev/null",
-           path, dat, dat);
-  if (system(cmd) != 0) fprintf(stderr, "mnist: --plot needs gnuplot (apt-get install gnuplot-nox)\n");
+  double *pct = malloc(2 * (size_t)epochs * sizeof *pct);
+  if (!pct) return;
+  for (int e = 0; e < epochs; e++) pct[e] = 100 * train_acc[e], pct[epochs + e] = 100 * test_acc[e];
+  plot_series ls[] = {{"train loss", loss, 0x1f77b4}};
+  plot_series as[] = {{"train", pct, 0x1f77b4}, {"test", pct + epochs, 0xd62728}};
+  plot_panel panels[] = {{"training loss", "epoch", epochs, ls, 1},
+                         {"accuracy (%)", "epoch", epochs, as, 2}};
+  if (plot_write_png(path, 960, 400, panels, 2) != 0)
+    fprintf(stderr, "mnist: could not write the plot to '%s'\n", path);
   else printf("wrote %s\n", path);
-  remove(dat);
+  free(pct);
 }
 
 int main(int argc, char **argv) {
@@ -177,40 +137,31 @@ int main(int argc, char **argv) {
     return 2;
   }
   dataset train = {0}, test = {0};
-  if (load_split(o.data, "train", o.subset, &train) != 0 ||
-      load_split(o.data, "t10k", o.subset ? o.subset / 6 + 1 : 0, &test) != 0)
+  if (dataset_load(o.data, "train", o.subset, &train) != 0 ||
+      dataset_load(o.data, "t10k", o.subset ? o.subset / 6 + 1 : 0, &test) != 0) {
+    dataset_free(&train);
     return 1;
-  printf("Fashion-MNIST: %d training and %d test images; MLP 784-512-512-10, batch %d, "
-         "SGD lr %g (cosine decay) momentum %g\n",
-         train.n, test.n, o.batch, o.lr, o.momentum);
-
-  /* Parameters and momenta live outside any scope: we own them across steps. */
-  lz_array *params[NPARAMS], *moms[NPARAMS];
-  lz_array *key = lz_random_key(0);
-  for (int l = 0; l < NLAYERS; l++) {
-    double bound = 1.0 / sqrt((double)sizes[l]); /* MLX's Linear initialisation */
-    lz_scope_begin();
-    lz_array *k = lz_random_split(key, l + 2);
-    lz_array *kl = lz_take(k, lz_int(l + 1), 0);
-    params[2 * l] = lz_keep(lz_random_uniform(lz_float(-bound), lz_float(bound),
-                                              (int[]){sizes[l], sizes[l + 1]}, 2, LZ_FLOAT32, kl));
-    params[2 * l + 1] = lz_keep(lz_zeros((int[]){sizes[l + 1]}, 1, LZ_FLOAT32));
-    lz_scope_end();
-    moms[2 * l] = lz_zeros(lz_array_shape(params[2 * l]), 2, LZ_FLOAT32);
-    moms[2 * l + 1] = lz_zeros(lz_array_shape(params[2 * l + 1]), 1, LZ_FLOAT32);
   }
-  lz_free(key);
-  if (lz_eval_many(params, NPARAMS) != 0) {
+  /* Parameters and momenta live outside any scope: we own them across steps. */
+  model m;
+  if (model_init(&m, o.model, 0) != 0) {
     fprintf(stderr, "mnist: %s\n", lz_last_error());
     return 1;
   }
+  printf("Fashion-MNIST: %d training and %d test images; %s, batch %d, "
+         "SGD lr %g (cosine decay) momentum %g\n",
+         train.n, test.n, m.description, o.batch, o.lr, o.momentum);
+  const int np = m.nparams;
+  lz_array **params = m.params, *moms[MODEL_MAX_PARAMS];
+  for (int i = 0; i < np; i++)
+    moms[i] = lz_zeros(lz_array_shape(params[i]), lz_array_ndim(params[i]), LZ_FLOAT32);
 
-  int argnums[NPARAMS];
-  for (int i = 0; i < NPARAMS; i++) argnums[i] = i;
-  lz_closure *loss = lz_closure_new(loss_fn, NULL, NULL);
-  lz_closure *step_fn = lz_value_and_grad(loss, argnums, NPARAMS, false);
+  int argnums[MODEL_MAX_PARAMS];
+  for (int i = 0; i < np; i++) argnums[i] = i;
+  lz_closure *loss = lz_closure_new(loss_fn, &m, NULL);
+  lz_closure *step_fn = lz_value_and_grad(loss, argnums, np, false);
   int *perm = malloc((size_t)train.n * sizeof *perm);
-  float *xb = malloc((size_t)o.batch * 784 * sizeof *xb);
+  float *xb = malloc((size_t)o.batch * IMAGE_SIZE * sizeof *xb);
   int32_t *yb = malloc((size_t)o.batch * sizeof *yb);
   double *hist = calloc(3 * (size_t)o.epochs, sizeof *hist);
   if (!step_fn || !perm || !xb || !yb || !hist) {
@@ -230,36 +181,41 @@ int main(int argc, char **argv) {
       double lr = 0.5 * o.lr * (1 + cos(3.141592653589793 * progress));
       for (int b = 0; b < o.batch; b++) {
         int idx = perm[s * o.batch + b];
-        memcpy(xb + (size_t)b * 784, train.images + (size_t)idx * 784, 784 * sizeof(float));
+        memcpy(xb + (size_t)b * IMAGE_SIZE, train.images + (size_t)idx * IMAGE_SIZE,
+               IMAGE_SIZE * sizeof(float));
         yb[b] = train.labels[idx];
       }
       lz_scope_begin();
-      lz_array *in[NPARAMS + 2], *res[1 + NPARAMS];
-      memcpy(in, params, sizeof params);
-      in[NPARAMS] = lz_array_from_data(xb, (int[]){o.batch, 784}, 2, LZ_FLOAT32);
-      in[NPARAMS + 1] = lz_array_from_data(yb, (int[]){o.batch}, 1, LZ_INT32);
-      if (lz_closure_call(step_fn, in, NPARAMS + 2, res) < 0) {
+      lz_array *in[MODEL_MAX_PARAMS + 2], *res[1 + MODEL_MAX_PARAMS];
+      memcpy(in, params, (size_t)np * sizeof *in);
+      in[np] = lz_array_from_data(xb, (int[]){o.batch, IMAGE_SIZE}, 2, LZ_FLOAT32);
+      in[np + 1] = lz_array_from_data(yb, (int[]){o.batch}, 1, LZ_INT32);
+      if (lz_closure_call(step_fn, in, np + 2, res) < 0) {
         fprintf(stderr, "mnist: %s\n", lz_last_error());
         return 1;
       }
-      lz_array *todo[1 + 2 * NPARAMS];
+      lz_array *todo[1 + 2 * MODEL_MAX_PARAMS];
       todo[0] = res[0];
-      for (int i = 0; i < NPARAMS; i++) { /* momentum SGD, still lazy */
-        lz_array *m = lz_add(lz_multiply(moms[i], lz_float(o.momentum)), res[1 + i]);
-        lz_array *p = lz_subtract(params[i], lz_multiply(m, lz_float(lr)));
+      for (int i = 0; i < np; i++) { /* momentum SGD, still lazy */
+        lz_array *mo = lz_add(lz_multiply(moms[i], lz_float(o.momentum)), res[1 + i]);
+        lz_array *p = lz_subtract(params[i], lz_multiply(mo, lz_float(lr)));
         lz_free(params[i]), lz_free(moms[i]); /* the old values are still in the graph */
-        params[i] = lz_keep(p), moms[i] = lz_keep(m);
-        todo[1 + 2 * i] = p, todo[2 + 2 * i] = m;
+        params[i] = lz_keep(p), moms[i] = lz_keep(mo);
+        todo[1 + 2 * i] = p, todo[2 + 2 * i] = mo;
       }
-      if (lz_eval_many(todo, 1 + 2 * NPARAMS) != 0) { /* forward, backward, update: one eval */
+      if (lz_eval_many(todo, 1 + 2 * np) != 0) { /* forward, backward, update: one eval */
         fprintf(stderr, "mnist: %s\n", lz_last_error());
         return 1;
       }
       loss_sum += lz_item_f64(res[0]);
       lz_scope_end();
     }
-    double train_acc = accuracy(params, &train);
-    test_acc = accuracy(params, &test);
+    double train_acc = accuracy(&m, &train);
+    test_acc = accuracy(&m, &test);
+    if (train_acc < 0 || test_acc < 0) {
+      fprintf(stderr, "mnist: %s\n", lz_last_error());
+      return 1;
+    }
     double dt = now() - te, el = now() - t0;
     hist[epoch] = loss_sum / steps_per_epoch;
     hist[o.epochs + epoch] = train_acc;
@@ -280,10 +236,11 @@ int main(int argc, char **argv) {
             hist[o.epochs - 1]);
     rc = 1;
   }
-  for (int i = 0; i < NPARAMS; i++) lz_free(params[i]), lz_free(moms[i]);
+  for (int i = 0; i < np; i++) lz_free(moms[i]);
+  model_free(&m);
   lz_closure_free(step_fn);
   lz_closure_free(loss);
   free(perm), free(xb), free(yb), free(hist);
-  free(train.images), free(train.labels), free(test.images), free(test.labels);
+  dataset_free(&train), dataset_free(&test);
   return rc;
 }

@@ -147,22 +147,22 @@ LZ_API void lz_nn_grad_fn_free(lz_nn_grad_fn *f);
 
 /* ---- activations (functions): new arrays, MLX's formulas ---------------------------------- */
 
-LZ_API lz_array *lz_nn_relu(lz_array *x);                   /* max(x, 0) */
-LZ_API lz_array *lz_nn_relu6(lz_array *x);                  /* min(max(x, 0), 6) */
+LZ_API lz_array *lz_nn_relu(lz_array *x);                              /* max(x, 0) */
+LZ_API lz_array *lz_nn_relu6(lz_array *x);                             /* min(max(x, 0), 6) */
 LZ_API lz_array *lz_nn_leaky_relu(lz_array *x, double negative_slope); /* MLX default 0.01 */
-LZ_API lz_array *lz_nn_elu(lz_array *x, double alpha);      /* x > 0 ? x : alpha (e^x - 1) */
-LZ_API lz_array *lz_nn_celu(lz_array *x, double alpha);     /* max(x,0) + alpha(e^(min(x,0)/alpha)-1) */
-LZ_API lz_array *lz_nn_selu(lz_array *x);                   /* 1.0507 * elu(x, 1.67326) */
-LZ_API lz_array *lz_nn_gelu(lz_array *x);                   /* x (1 + erf(x / sqrt 2)) / 2 */
-LZ_API lz_array *lz_nn_gelu_approx(lz_array *x);            /* tanh approximation */
-LZ_API lz_array *lz_nn_gelu_fast_approx(lz_array *x);       /* x sigmoid(1.702 x) */
-LZ_API lz_array *lz_nn_silu(lz_array *x);                   /* x sigmoid(x) */
-LZ_API lz_array *lz_nn_mish(lz_array *x);                   /* x tanh(softplus(x)) */
-LZ_API lz_array *lz_nn_softplus(lz_array *x);               /* log(1 + e^x) */
-LZ_API lz_array *lz_nn_softsign(lz_array *x);               /* x / (1 + |x|) */
-LZ_API lz_array *lz_nn_hardswish(lz_array *x);              /* x min(max(x + 3, 0), 6) / 6 */
+LZ_API lz_array *lz_nn_elu(lz_array *x, double alpha);  /* x > 0 ? x : alpha (e^x - 1) */
+LZ_API lz_array *lz_nn_celu(lz_array *x, double alpha); /* max(x,0) + alpha(e^(min(x,0)/alpha)-1) */
+LZ_API lz_array *lz_nn_selu(lz_array *x);               /* 1.0507 * elu(x, 1.67326) */
+LZ_API lz_array *lz_nn_gelu(lz_array *x);               /* x (1 + erf(x / sqrt 2)) / 2 */
+LZ_API lz_array *lz_nn_gelu_approx(lz_array *x);        /* tanh approximation */
+LZ_API lz_array *lz_nn_gelu_fast_approx(lz_array *x);   /* x sigmoid(1.702 x) */
+LZ_API lz_array *lz_nn_silu(lz_array *x);               /* x sigmoid(x) */
+LZ_API lz_array *lz_nn_mish(lz_array *x);               /* x tanh(softplus(x)) */
+LZ_API lz_array *lz_nn_softplus(lz_array *x);           /* log(1 + e^x) */
+LZ_API lz_array *lz_nn_softsign(lz_array *x);           /* x / (1 + |x|) */
+LZ_API lz_array *lz_nn_hardswish(lz_array *x);          /* x min(max(x + 3, 0), 6) / 6 */
 LZ_API lz_array *lz_nn_hard_tanh(lz_array *x, double min_val, double max_val); /* -1, 1 */
-LZ_API lz_array *lz_nn_log_sigmoid(lz_array *x);            /* -softplus(-x) */
+LZ_API lz_array *lz_nn_log_sigmoid(lz_array *x);                               /* -softplus(-x) */
 LZ_API lz_array *lz_nn_log_softmax(lz_array *x, int axis);  /* x - logsumexp(x, axis) */
 LZ_API lz_array *lz_nn_glu(lz_array *x, int axis);          /* a sigmoid(b), (a, b) = split(x) */
 LZ_API lz_array *lz_nn_prelu(lz_array *x, lz_array *alpha); /* max(x,0) + alpha min(x,0) */
@@ -200,7 +200,8 @@ LZ_API lz_module *lz_nn_leaky_relu_new(double negative_slope);
 LZ_API lz_module *lz_nn_elu_new(double alpha);
 LZ_API lz_module *lz_nn_celu_new(double alpha);
 LZ_API lz_module *lz_nn_selu_new(void);
-LZ_API lz_module *lz_nn_gelu_new(const char *approx); /* "none" (or NULL), "precise"/"tanh", "fast" */
+LZ_API lz_module *
+lz_nn_gelu_new(const char *approx); /* "none" (or NULL), "precise"/"tanh", "fast" */
 LZ_API lz_module *lz_nn_silu_new(void);
 LZ_API lz_module *lz_nn_mish_new(void);
 LZ_API lz_module *lz_nn_softplus_new(void);

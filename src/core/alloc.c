@@ -2,6 +2,7 @@
  * memory statistics, an optional memory limit, and a failure hook for tests.
  * Size classes are 2^k, 1.25*2^k, 1.5*2^k and 1.75*2^k bytes, so a reused block wastes < 25%. */
 #include "internal.h"
+#include "threads.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -105,7 +106,7 @@ void lz__data_free(void *p, size_t capacity) {
 }
 
 lz_buffer *lz__buffer_new(size_t nbytes, const char *op) {
-  lz_buffer *b = lz__malloc(sizeof *b);
+  lz_buffer *b = lz__obj_alloc(sizeof *b);
   if (!b) {
     lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory allocating a buffer header");
     return NULL;
@@ -119,7 +120,7 @@ lz_buffer *lz__buffer_new(size_t nbytes, const char *op) {
   }
   b->data = lz__data_alloc(nbytes, &b->capacity);
   if (!b->data) {
-    free(b);
+    lz__obj_free(b, sizeof *b);
     char lim[64] = "";
     if (memory_limit) snprintf(lim, sizeof lim, " (memory limit %zu bytes)", memory_limit);
     lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory allocating %zu bytes%s", nbytes, lim);
@@ -157,7 +158,7 @@ int lz__alloc_output_donate(lz_array *out, lz_node *node, const char *op) {
 uint64_t lz__donation_count(void) { return atomic_load(&donation_count); }
 
 lz_buffer *lz__buffer_wrap(void *data, size_t nbytes, void (*release)(void *, void *), void *ctx) {
-  lz_buffer *b = lz__malloc(sizeof *b);
+  lz_buffer *b = lz__obj_alloc(sizeof *b);
   if (!b) return NULL;
   memset(b, 0, sizeof *b);
   atomic_init(&b->refs, 1);
@@ -174,7 +175,7 @@ void lz__buffer_release(lz_buffer *b) {
   if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1) return;
   if (b->release) b->release(b->data, b->ctx);
   else if (b->capacity) lz__data_free(b->data, b->capacity);
-  free(b);
+  lz__obj_free(b, sizeof *b);
 }
 
 void lz__count_kernel(void) { atomic_fetch_add_explicit(&kernel_count, 1, memory_order_relaxed); }
@@ -219,7 +220,197 @@ bool lz__should_fail(void) {
 
 void *lz__malloc(size_t n) { return lz__should_fail() ? NULL : malloc(n); }
 
+/* ---- metadata objects: arrays, nodes and buffer headers ---------------------------------
+ * A graph of a million nodes allocates and frees two million small objects; malloc's
+ * consolidation and the heap trimmed and grown again (page faults) cost more than the node's
+ * work. Freed objects are kept by size class (32-byte steps up to 512) in "magazines": arrays
+ * of pointers, two per class and thread, so allocation and release are a few instructions and
+ * never read the freed object itself (an intrusive free list would take one dependent cache
+ * miss per allocation once a big graph has pushed the objects out of cache). A thread with
+ * both magazines full hands one to a global list that every thread refills from, so objects
+ * freed on another thread (async eval, workers) come back into circulation. The global list
+ * is bounded; lz_clear_cache and thread exit give objects back to the system. Under ASan a
+ * cached object stays poisoned, so a use after release is still reported. */
+
+enum { OBJ_STEP = 32, OBJ_CLASSES = 16, MAG_SIZE = 254 };
+
+typedef struct magazine {
+  struct magazine *next; /* on a global list */
+  int n;
+  void *p[MAG_SIZE];
+} magazine;
+
+typedef struct mag_pair {
+  magazine *cur, *prev;
+} mag_pair;
+
+/* Touched several times per recorded node: LZ_TLS_FAST. */
+static _Thread_local mag_pair tl_mags[OBJ_CLASSES] LZ_TLS_FAST;
+static _Thread_local bool tl_mags_hooked LZ_TLS_FAST;
+static pthread_mutex_t obj_mu = PTHREAD_MUTEX_INITIALIZER;
+static magazine *gl_full[OBJ_CLASSES]; /* guarded by obj_mu */
+static magazine *gl_empty;             /* guarded by obj_mu */
+static size_t gl_obj_bytes, gl_nempty; /* guarded by obj_mu */
+static const size_t gl_obj_limit = (size_t)512 << 20, gl_empty_limit = 64;
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define OBJ_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define OBJ_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define OBJ_POISON(p, n) ((void)(p), (void)(n))
+#define OBJ_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+static size_t class_bytes(int cls) { return (size_t)(cls + 1) * OBJ_STEP; }
+
+/* Frees a magazine's objects and, unless keep_mag, the magazine. */
+static void mag_drain(magazine *m, int cls, bool keep_mag) {
+  if (!m) return;
+  for (int i = 0; i < m->n; i++) {
+    OBJ_UNPOISON(m->p[i], class_bytes(cls));
+    free(m->p[i]);
+  }
+  m->n = 0;
+  if (!keep_mag) free(m);
+}
+
+/* Trades a full magazine for an empty one (NULL if none can be had). */
+static magazine *mag_swap_full(magazine *full, int cls) {
+  size_t bytes = (size_t)MAG_SIZE * class_bytes(cls);
+  magazine *e = NULL;
+  pthread_mutex_lock(&obj_mu);
+  bool keep = gl_obj_bytes + bytes <= gl_obj_limit;
+  if (keep) {
+    full->next = gl_full[cls];
+    gl_full[cls] = full;
+    gl_obj_bytes += bytes;
+    if (gl_empty) e = gl_empty, gl_empty = e->next, gl_nempty--;
+  }
+  pthread_mutex_unlock(&obj_mu);
+  if (!keep) { /* the cache is at its bound: give these objects back, reuse the magazine */
+    mag_drain(full, cls, true);
+    return full;
+  }
+  if (!e) e = malloc(sizeof *e);
+  if (e) e->n = 0;
+  return e;
+}
+
+/* Trades an empty magazine (may be NULL) for a full one from the global list, or NULL. */
+static magazine *mag_swap_empty(magazine *empty, int cls) {
+  size_t bytes = (size_t)MAG_SIZE * class_bytes(cls);
+  pthread_mutex_lock(&obj_mu);
+  magazine *f = gl_full[cls];
+  if (f) {
+    gl_full[cls] = f->next;
+    gl_obj_bytes -= bytes;
+    if (empty && gl_nempty < gl_empty_limit) {
+      empty->next = gl_empty, gl_empty = empty, gl_nempty++;
+      empty = NULL;
+    }
+  }
+  pthread_mutex_unlock(&obj_mu);
+  if (f) free(empty);
+  return f;
+}
+
+/* Gives the calling thread's objects and magazines back (thread exit, lz_clear_cache). */
+static void objs_flush_local(void) {
+  for (int c = 0; c < OBJ_CLASSES; c++) {
+    mag_drain(tl_mags[c].cur, c, false);
+    mag_drain(tl_mags[c].prev, c, false);
+    tl_mags[c].cur = tl_mags[c].prev = NULL;
+  }
+}
+
+static inline int obj_class(size_t n) {
+  return n <= OBJ_STEP ? 0 : (int)((n - 1) / OBJ_STEP);
+}
+
+void *lz__obj_alloc(size_t n) {
+  if (lz__should_fail()) return NULL;
+  int cls = obj_class(n);
+  if (cls >= OBJ_CLASSES) return malloc(n);
+  mag_pair *mp = &tl_mags[cls];
+  magazine *m = mp->cur;
+  if (LZ_UNLIKELY(!m || m->n == 0)) {
+    if (mp->prev && mp->prev->n > 0) {
+      mp->cur = mp->prev, mp->prev = m;
+    } else {
+      magazine *f = mag_swap_empty(m, cls); /* on success m went to the global list */
+      if (!f) return malloc(class_bytes(cls));
+      mp->cur = f;
+    }
+    m = mp->cur;
+  }
+  void *p = m->p[--m->n];
+  OBJ_UNPOISON(p, class_bytes(cls));
+  return p;
+}
+
+void lz__obj_free(void *p, size_t n) {
+  if (!p) return;
+  int cls = obj_class(n);
+  if (cls >= OBJ_CLASSES) {
+    free(p);
+    return;
+  }
+  mag_pair *mp = &tl_mags[cls];
+  magazine *m = mp->cur;
+  if (LZ_UNLIKELY(!m || m->n == MAG_SIZE)) {
+    if (!tl_mags_hooked) { /* a user thread that ends gives its objects back */
+      tl_mags_hooked = true;
+      lz__at_thread_exit(objs_flush_local);
+    }
+    if (mp->prev && mp->prev->n < MAG_SIZE) {
+      mp->cur = mp->prev, mp->prev = m;
+    } else {
+      magazine *e;
+      if (m && mp->prev) { /* both full: the older one goes to the global list */
+        e = mag_swap_full(mp->prev, cls);
+        mp->prev = m;
+      } else {
+        e = malloc(sizeof *e);
+        if (e) e->n = 0;
+        if (m) mp->prev = m;
+      }
+      mp->cur = e;
+      if (!e) {
+        free(p);
+        return;
+      }
+    }
+    m = mp->cur;
+  }
+  m->p[m->n++] = p;
+  OBJ_POISON(p, class_bytes(cls));
+}
+
+static void objs_clear_global(void) {
+  magazine *full[OBJ_CLASSES], *empty;
+  pthread_mutex_lock(&obj_mu);
+  for (int c = 0; c < OBJ_CLASSES; c++) full[c] = gl_full[c], gl_full[c] = NULL;
+  empty = gl_empty, gl_empty = NULL;
+  gl_obj_bytes = gl_nempty = 0;
+  pthread_mutex_unlock(&obj_mu);
+  for (int c = 0; c < OBJ_CLASSES; c++) {
+    while (full[c]) {
+      magazine *nx = full[c]->next;
+      mag_drain(full[c], c, false);
+      full[c] = nx;
+    }
+  }
+  while (empty) {
+    magazine *nx = empty->next;
+    free(empty);
+    empty = nx;
+  }
+}
+
 void lz_clear_cache(void) {
+  objs_flush_local();
+  objs_clear_global();
   free_block *all = NULL;
   pthread_mutex_lock(&mu);
   for (int i = 0; i < NUM_CLASSES; i++) {

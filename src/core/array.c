@@ -7,6 +7,30 @@
 
 static atomic_ullong next_id = 1;
 
+/* Ids come from the shared counter in blocks, so recording a node costs no atomic add. */
+enum { ID_BLOCK = 1024 };
+static _Thread_local uint64_t tl_id_next LZ_TLS_FAST, tl_id_end LZ_TLS_FAST;
+
+static inline uint64_t new_id(void) {
+  if (LZ_UNLIKELY(tl_id_next == tl_id_end)) {
+    tl_id_next = atomic_fetch_add_explicit(&next_id, ID_BLOCK, memory_order_relaxed);
+    tl_id_end = tl_id_next + ID_BLOCK;
+  }
+  return tl_id_next++;
+}
+
+/* Bytes of an array with `ndim` dims and of a node (lz__obj_free needs the allocated size). */
+static inline size_t array_bytes(int ndim) {
+  return sizeof(lz_array) + (size_t)ndim * (sizeof(int64_t) + sizeof(int));
+}
+static inline size_t node_bytes(int ninputs, int noutputs, size_t psize) {
+  return sizeof(lz_node) + (size_t)(ninputs + noutputs) * sizeof(lz_array *) + psize + 8;
+}
+static inline void array_free(lz_array *a) { lz__obj_free(a, array_bytes(a->ndim)); }
+static inline void node_free(lz_node *n) {
+  lz__obj_free(n, node_bytes(n->ninputs, n->noutputs, lz__op(n->op)->params_size));
+}
+
 /* The element count of a valid shape; false if it needs shape_size's checks and messages. */
 static inline bool shape_size_fast(const int *shape, int ndim, int64_t *size) {
   if (ndim < 0 || ndim > LZ_MAX_NDIM || (ndim > 0 && !shape)) return false;
@@ -69,7 +93,7 @@ static lz_array *array_alloc_named(const char *prefix, const char *op, lz_dtype 
   if (!shape_size_fast(shape, ndim, &size) &&
       !shape_size(full_name(prefix, op, nbuf, sizeof nbuf), shape, ndim, &size))
     return NULL;
-  lz_array *a = lz__malloc(sizeof *a + (size_t)ndim * (sizeof(int64_t) + sizeof(int)));
+  lz_array *a = lz__obj_alloc(array_bytes(ndim));
   if (!a) {
     lz__error(LZ_ERROR_OUT_OF_MEMORY, full_name(prefix, op, nbuf, sizeof nbuf),
               "out of memory allocating an array");
@@ -82,7 +106,7 @@ static lz_array *array_alloc_named(const char *prefix, const char *op, lz_dtype 
   a->ndim = ndim;
   a->scope_refs = 0;
   a->size = size;
-  a->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+  a->id = new_id();
   a->node = NULL;
   a->buf = NULL;
   a->offset = 0;
@@ -121,9 +145,9 @@ bool lz__is_contiguous(const lz_array *a) {
 
 /* ---- release without recursion: a thread-local worklist of arrays whose count hit zero ---- */
 
-static _Thread_local lz_array **rel_stack;
-static _Thread_local size_t rel_len, rel_cap;
-static _Thread_local bool releasing;
+static _Thread_local lz_array **rel_stack LZ_TLS_FAST;
+static _Thread_local size_t rel_len LZ_TLS_FAST, rel_cap LZ_TLS_FAST;
+static _Thread_local bool releasing LZ_TLS_FAST;
 
 static void free_rel_stack(void) {
   free(rel_stack);
@@ -147,14 +171,14 @@ static void destroy_array(lz_array *a) {
     }
     for (int k = 0; k < n->noutputs; k++) {
       lz_array *o = n->outputs[k];
-      if (o != a) lz__buffer_release(o->buf), free(o);
+      if (o != a) lz__buffer_release(o->buf), array_free(o);
     }
     for (int i = 0; i < n->ninputs; i++) lz__array_decref(n->inputs[i]);
     lz__node_free_params(n);
-    free(n);
+    node_free(n);
   }
   lz__buffer_release(a->buf);
-  free(a);
+  array_free(a);
 }
 
 void lz__node_detach(lz_node *n) {
@@ -162,14 +186,14 @@ void lz__node_detach(lz_node *n) {
     lz_array *o = n->outputs[k];
     if (atomic_load_explicit(&o->refs, memory_order_acquire) == 0) {
       lz__buffer_release(o->buf);
-      free(o);
+      array_free(o);
     } else {
       o->node = NULL;
     }
   }
   for (int i = 0; i < n->ninputs; i++) lz__array_decref(n->inputs[i]);
   lz__node_free_params(n);
-  free(n);
+  node_free(n);
 }
 
 void lz__array_incref(lz_array *a) { atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed); }
@@ -218,8 +242,7 @@ int lz__make_multi(int op, const void *params, lz_array *const *inputs, int ninp
   char name[64];
   for (int k = 0; k < noutputs; k++) outs[k] = NULL;
   size_t psize = def->params_size;
-  size_t bytes = sizeof(lz_node) + (size_t)(ninputs + noutputs) * sizeof(lz_array *) + psize + 8;
-  lz_node *n = lz__malloc(bytes);
+  lz_node *n = lz__obj_alloc(node_bytes(ninputs, noutputs, psize));
   if (!n) {
     lz__error(LZ_ERROR_OUT_OF_MEMORY, full_name("lz_", def->name, name, sizeof name),
               "out of memory recording a node");
@@ -228,8 +251,8 @@ int lz__make_multi(int op, const void *params, lz_array *const *inputs, int ninp
   for (int k = 0; k < noutputs; k++) {
     outs[k] = array_alloc_named("lz_", def->name, dtypes[k], shapes[k], ndims[k]);
     if (!outs[k]) {
-      for (int j = 0; j < k; j++) free(outs[j]), outs[j] = NULL;
-      free(n);
+      for (int j = 0; j < k; j++) array_free(outs[j]), outs[j] = NULL;
+      lz__obj_free(n, node_bytes(ninputs, noutputs, psize));
       return -1;
     }
   }
@@ -238,7 +261,7 @@ int lz__make_multi(int op, const void *params, lz_array *const *inputs, int ninp
   n->ninputs = (uint16_t)ninputs;
   n->noutputs = (uint16_t)noutputs;
   n->mark = 0;
-  n->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+  n->id = new_id();
   n->inputs = (lz_array **)n->tail;
   n->outputs = n->inputs + ninputs;
   n->params = NULL;
@@ -298,7 +321,7 @@ lz_array *lz__array_new_data(lz_dtype dtype, const int *shape, int ndim, const c
   lz_array *a = array_alloc_checked(op, dtype, shape, ndim);
   if (!a) return NULL;
   if (lz__alloc_output(a, op) != 0) {
-    free(a);
+    array_free(a);
     return NULL;
   }
   return a;
@@ -325,7 +348,7 @@ lz_array *lz_array_wrap(void *data, const int *shape, int ndim, lz_dtype dtype,
   if (!a) return NULL;
   a->buf = lz__buffer_wrap(data, (size_t)a->size * lz_dtype_size(dtype), release, ctx);
   if (!a->buf) {
-    free(a);
+    array_free(a);
     lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_array_wrap", "out of memory");
     return NULL;
   }

@@ -1,6 +1,10 @@
 /* Dtypes: sizes, names, MLX's type promotion lattice, and conversions between dtypes. */
 #include "internal.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include <math.h>
 
 static const size_t dtype_sizes[LZ_DTYPE_COUNT] = {1, 1, 2, 4, 8, 1, 2, 4, 8, 2, 2, 4, 8, 8};
@@ -315,8 +319,10 @@ static bool have_f16c(void) {
   static int cached = -1; /* benign race: every thread computes the same value */
   int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
   if (v < 0) {
+    /* cpuid rather than __builtin_cpu_supports("f16c"), which clang 14 does not know */
+    unsigned a, b, c, d;
     __builtin_cpu_init();
-    v = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx2");
+    v = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) && __builtin_cpu_supports("avx2");
     __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
   }
   return v;

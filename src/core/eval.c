@@ -20,30 +20,37 @@ typedef struct vec {
   size_t len, cap, elem;
 } vec;
 
-static bool vec_push(vec *v, const void *x) {
-  if (v->len == v->cap) {
-    size_t cap = v->cap ? v->cap * 2 : 64;
-    void *d = realloc(v->data, cap * v->elem);
-    if (!d) return false;
-    v->data = d, v->cap = cap;
-  }
-  memcpy((char *)v->data + v->len * v->elem, x, v->elem);
-  v->len++;
+static bool vec_grow(vec *v) {
+  size_t cap = v->cap ? v->cap * 2 : 64;
+  void *d = realloc(v->data, cap * v->elem);
+  if (!d) return false;
+  v->data = d, v->cap = cap;
   return true;
 }
 
-/* The walk's stack and order live in thread-local vectors reused from one eval to the next, so
- * a small eval allocates nothing; a nested eval (from inside a kernel) uses its own. Vectors
- * grown past KEEP_CAP by a huge graph are given back. */
+static inline bool push_frame(vec *v, lz_node *n) {
+  if (LZ_UNLIKELY(v->len == v->cap) && !vec_grow(v)) return false;
+  ((frame *)v->data)[v->len++] = (frame){n, 0};
+  return true;
+}
+
+static inline bool push_node(vec *v, lz_node *n) {
+  if (LZ_UNLIKELY(v->len == v->cap) && !vec_grow(v)) return false;
+  ((lz_node **)v->data)[v->len++] = n;
+  return true;
+}
+
+/* The walk's stack lives in a thread-local vector reused from one eval to the next, so a small
+ * eval allocates nothing; a nested eval (from inside a kernel) uses its own. A vector grown past
+ * KEEP_CAP by a huge graph is given back. */
 enum { KEEP_CAP = 1 << 16 };
-static _Thread_local vec tl_stack = {.elem = sizeof(frame)};
-static _Thread_local vec tl_order = {.elem = sizeof(lz_node *)};
-static _Thread_local bool tl_busy;
+static _Thread_local vec tl_stack LZ_TLS_FAST = {.elem = sizeof(frame)};
+static _Thread_local bool tl_busy LZ_TLS_FAST;
 
 static void free_tl_vecs(void) {
-  free(tl_stack.data), free(tl_order.data);
-  tl_stack.data = tl_order.data = NULL;
-  tl_stack.cap = tl_order.cap = tl_stack.len = tl_order.len = 0;
+  free(tl_stack.data);
+  tl_stack.data = NULL;
+  tl_stack.cap = tl_stack.len = 0;
 }
 
 static void vec_trim(vec *v) {
@@ -54,36 +61,61 @@ static void vec_trim(vec *v) {
   }
 }
 
-/* Topological order of the pending nodes that `roots` need, appended to `order`. */
+static int run_node(lz_node *n);
+
+/* The pending nodes that `roots` need, in topological order (post-order of a depth-first walk).
+ * With `order`, they are appended to it; without, each node runs as soon as the walk finishes
+ * it, while it is still in cache (a second pass over a big graph would miss on every node).
+ * Running a node never frees a node still on the stack: those are pending, and each one's
+ * output is held by the consumer above it. A finished node's outputs forget it, so a later
+ * visit through another consumer sees an evaluated input. */
 static int schedule(lz_array *const *roots, size_t n, vec *order, vec *stack) {
   unsigned ep = atomic_fetch_add(&eval_epoch, 1) + 1;
   if (ep == 0) ep = atomic_fetch_add(&eval_epoch, 1) + 1; /* 0 means "never visited" */
-  int rc = 0;
   stack->len = 0;
-  for (size_t r = 0; r < n && rc == 0; r++) {
+  for (size_t r = 0; r < n; r++) {
     lz_node *root = roots[r]->node;
     if (!root || root->mark == ep) continue;
     root->mark = ep;
-    frame f0 = {root, 0};
-    if (!vec_push(stack, &f0)) rc = -1;
-    while (rc == 0 && stack->len) {
+    if (!push_frame(stack, root)) goto oom;
+    while (stack->len) {
       frame *top = (frame *)stack->data + stack->len - 1;
-      if (top->next_input < top->node->ninputs) {
-        lz_node *in = top->node->inputs[top->next_input++]->node;
+      lz_node *nd = top->node;
+      int k = top->next_input;
+      while (k < nd->ninputs) { /* the first input still pending and not yet visited */
+        lz_node *in = nd->inputs[k++]->node;
         if (in && in->mark != ep) {
+          __builtin_prefetch(in->inputs);
+          top->next_input = k;
           in->mark = ep;
-          frame f = {in, 0};
-          if (!vec_push(stack, &f)) rc = -1;
+          if (!push_frame(stack, in)) goto oom;
+          goto next;
         }
-      } else {
-        lz_node *done = top->node;
-        stack->len--;
-        if (!vec_push(order, &done)) rc = -1;
       }
+      stack->len--;
+      /* Unwinding runs nodes in stack order: fetch the ones a few frames down now (a deep
+       * graph has left cache since the walk passed them). */
+      if (stack->len >= 16) {
+        const frame *f = (const frame *)stack->data + stack->len;
+        __builtin_prefetch(f[-16].node);
+        const lz_node *q = f[-8].node;
+        for (int i = 0; i < q->noutputs && i < 2; i++) __builtin_prefetch(q->outputs[i]);
+        for (int i = 0; i < q->ninputs && i < 3; i++) __builtin_prefetch(q->inputs[i]);
+        q = f[-4].node;
+        for (int i = 0; i < q->ninputs && i < 3; i++)
+          if (q->inputs[i]->buf) __builtin_prefetch(q->inputs[i]->buf);
+      }
+      if (order) {
+        if (!push_node(order, nd)) goto oom;
+      } else if (run_node(nd) != 0) {
+        return -1;
+      }
+    next:;
     }
   }
-  if (rc) lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_eval", "out of memory scheduling the graph");
-  return rc;
+  return 0;
+oom:
+  return lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_eval", "out of memory scheduling the graph");
 }
 
 static int run_node(lz_node *n) {
@@ -139,7 +171,7 @@ static pthread_mutex_t amu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t acv_work = PTHREAD_COND_INITIALIZER, acv_done = PTHREAD_COND_INITIALIZER;
 static async_task *aq_head, *aq_tail; /* guarded by amu */
 static bool aworker_started;          /* guarded by amu */
-static _Thread_local async_task *tl_pending; /* this thread's evaluation in flight */
+static _Thread_local async_task *tl_pending LZ_TLS_FAST; /* this thread's evaluation in flight */
 static _Thread_local bool tl_is_aworker;
 
 static void async_run(async_task *t) {
@@ -206,7 +238,7 @@ int lz_async_eval_many(lz_array *const *arrays, size_t n) {
   if (wait_pending() != 0) return -1;
   if (tl_is_aworker || tl_busy) return eval_now(arrays, n); /* from inside an eval: no queue */
   vec order = {.elem = sizeof(lz_node *)};
-  if (!tl_order.cap) lz__at_thread_exit(free_tl_vecs);
+  if (!tl_stack.cap) lz__at_thread_exit(free_tl_vecs);
   tl_busy = true;
   int rc = schedule(arrays, n, &order, &tl_stack);
   vec_trim(&tl_stack);
@@ -268,19 +300,16 @@ int lz_async_eval(lz_array *a) { return lz_async_eval_many(&a, 1); }
 /* ---- synchronous evaluation ----------------------------------------------------------- */
 
 static int eval_now(lz_array *const *arrays, size_t n) {
-  vec own_order = {.elem = sizeof(lz_node *)}, own_stack = {.elem = sizeof(frame)};
+  vec own_stack = {.elem = sizeof(frame)};
   bool nested = tl_busy;
-  vec *order = nested ? &own_order : &tl_order, *stack = nested ? &own_stack : &tl_stack;
-  if (!nested && !tl_order.cap) lz__at_thread_exit(free_tl_vecs);
+  vec *stack = nested ? &own_stack : &tl_stack;
+  if (!nested && !tl_stack.cap) lz__at_thread_exit(free_tl_vecs);
   tl_busy = true;
-  order->len = 0;
-  int rc = schedule(arrays, n, order, stack);
-  lz_node **nodes = order->data;
-  for (size_t i = 0; rc == 0 && i < order->len; i++) rc = run_node(nodes[i]);
+  int rc = schedule(arrays, n, NULL, stack);
   if (nested) {
-    free(own_order.data), free(own_stack.data);
+    free(own_stack.data);
   } else {
-    vec_trim(order), vec_trim(stack);
+    vec_trim(stack);
     tl_busy = false;
   }
   return rc;

@@ -13,6 +13,9 @@
 #define LZ_UNUSED(x) ((void)(x))
 #define LZ_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LZ_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* For small, hot thread-locals of the core: no __tls_get_addr call per access from the shared
+ * library (uses a few hundred bytes of static TLS in all). */
+#define LZ_TLS_FAST __attribute__((tls_model("initial-exec")))
 
 /* ---- errors (error.c) ------------------------------------------------------------------ */
 
@@ -77,6 +80,10 @@ LZ_HIDDEN void lz__data_free(void *p, size_t capacity);
 LZ_HIDDEN void lz__count_kernel(void);
 /* malloc for metadata (arrays, nodes), subject to the failure hook. */
 LZ_HIDDEN void *lz__malloc(size_t n);
+/* Arrays, nodes and buffer headers: per-thread free lists by size class (failure hook
+ * honoured). lz__obj_free takes the size given to lz__obj_alloc; any thread may free. */
+LZ_HIDDEN void *lz__obj_alloc(size_t n);
+LZ_HIDDEN void lz__obj_free(void *p, size_t n);
 /* True when the failure hook says this allocation must fail. */
 LZ_HIDDEN bool lz__should_fail(void);
 LZ_HIDDEN void lz__count_node(void);

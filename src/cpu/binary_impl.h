@@ -70,6 +70,10 @@
   [LZ_FLOAT16] = OP##_f16, [LZ_BFLOAT16] = OP##_bf16, [LZ_FLOAT32] = OP##_float,                 \
   [LZ_FLOAT64] = OP##_double
 
+#ifndef CMPLXF /* glibc defines it only for gcc */
+#define CMPLXF(x, y) __builtin_complex((float)(x), (float)(y))
+#endif
+
 /* complex64 storage <-> C's float complex (CMPLXF keeps infinities and NaNs intact). */
 static inline float complex lz_c2z(lz_complex64 c) { return CMPLXF(c.re, c.im); }
 static inline lz_complex64 lz_z2c(float complex z) {

@@ -17,7 +17,8 @@
 #include "../core/threads.h"
 #include "linalg_pack.h"
 
-/* Patch-matrix block size, in floats (about 1 MB). */
+/* Patch-matrix block size, in floats (1 MB): 256K-4M floats measured within noise of each
+ * other on the ResNet layer except 4M+ (slower: the block leaves the cache). */
 enum { COL_BLOCK_FLOATS = 1 << 18 };
 
 static void geom_init(lz_conv_geom *g, const lz_conv_params *p, const lz_array *x,

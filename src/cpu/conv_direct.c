@@ -5,6 +5,7 @@
 #include "conv.h"
 
 #include "../core/threads.h"
+#include "unary.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define LZ_DW_AVX2 1
@@ -84,8 +85,7 @@ static void dw_lines(void *vctx, int64_t begin, int64_t end) {
 void lz_cpu_conv_depthwise(const lz_conv_geom *g, const float *x, const float *wt, float *y) {
   dw_job j = {.g = g, .x = x, .wt = wt, .y = y};
 #ifdef LZ_DW_AVX2
-  __builtin_cpu_init();
-  j.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  j.avx2 = lz_cpu_vec_unary(LZ_VEC_EXP) != NULL; /* AVX2+FMA present and SIMD not turned off */
 #endif
   int64_t lines = g->N * g->out[0] * g->out[1];
   int64_t work = g->out[2] * g->O * g->kvol + 1;

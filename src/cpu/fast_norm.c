@@ -8,6 +8,7 @@
 #include "../core/threads.h"
 #include "fast.h"
 #include "linalg_pack.h"
+#include "unary.h"
 
 /* The row primitives, built twice: for the baseline target and for AVX2+FMA. */
 #define LANES 16
@@ -104,8 +105,7 @@ static int run_norm(lz_node *node, lz_array **outs, bool layer) {
   int64_t D = x->shape[x->ndim - 1], rows = x->size / D;
   norm_job j = {.x = x, .out = out, .eps = p->eps, .layer = layer};
 #ifdef HAVE_AVX2_ROWS
-  __builtin_cpu_init();
-  j.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  j.avx2 = lz_cpu_vec_unary(LZ_VEC_EXP) != NULL; /* AVX2+FMA present and SIMD not turned off */
 #endif
   /* Each slot: the row and the result row; the first slot also keeps the weight/bias tables,
    * allocated once up front so any out-of-memory error is raised here. */

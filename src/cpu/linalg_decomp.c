@@ -25,7 +25,12 @@ static int alloc_outputs(lz_node *node, lz_array **outs, const char *op) {
 }
 
 static int lapack_failed(const char *op, lapack_int info, int64_t t, const char *what) {
-  if (info < 0) return lz__error(LZ_ERROR_INTERNAL, op, "LAPACK rejected argument %d", (int)-info);
+  /* Shapes are validated when the op is built, so a negative info comes from LAPACKE's
+   * default NaN check of the matrix: a clean, data-dependent error, not an internal one. */
+  if (info < 0)
+    return lz__error(LZ_ERROR_INVALID_ARGUMENT, op,
+                     "matrix %lld of the batch holds NaN (LAPACK rejected argument %d)",
+                     (long long)t, (int)-info);
   return lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "%s for matrix %lld of the batch", what,
                    (long long)t);
 }
@@ -38,6 +43,23 @@ static void set(void *m, bool f64, int64_t i, double v) {
     ((double *)m)[i] = v;
   else
     ((float *)m)[i] = (float)v;
+}
+
+/* Whether the (R, C) row-major matrix is finite (only its lower or upper triangle for uplo 'L'
+ * or 'U'). The iterative routines (gesdd's bdsqr, syevd, geev) may loop forever on infinity
+ * and LAPACKE rejects NaN, so non-finite inputs are refused with a clean error first (found by
+ * the op fuzz test: an SVD of a matrix holding inf never returned). */
+static bool finite_matrix(const void *m, bool f64, int R, int C, char uplo) {
+  for (int i = 0; i < R; i++)
+    for (int j = 0; j < C; j++) {
+      if ((uplo == 'L' && j > i) || (uplo == 'U' && j < i)) continue;
+      if (!isfinite(get(m, f64, (int64_t)i * C + j))) return false;
+    }
+  return true;
+}
+static int not_finite(const char *op, int64_t t) {
+  return lz__error(LZ_ERROR_INVALID_ARGUMENT, op,
+                   "matrix %lld of the batch holds NaN or infinity", (long long)t);
 }
 
 /* outs: Q (..., M, K), R (..., K, N), K = min(M, N). */
@@ -105,6 +127,10 @@ int lz_cpu_svd(lz_node *node, lz_array **outs) {
   int rc = 0;
   for (int64_t t = 0; t < count && rc == 0; t++) {
     lz_cpu_load_matrix(m, dt, a, 2, bshape, nb, t);
+    if (!finite_matrix(m, f64, M, N, 0)) {
+      rc = not_finite(op, t);
+      break;
+    }
     char *s = lz__data_ptr(S) + t * K * esz;
     char *u = uv ? lz__data_ptr(outs[0]) + t * (int64_t)M * M * esz : NULL;
     char *vt = uv ? lz__data_ptr(outs[2]) + t * (int64_t)N * N * esz : NULL;
@@ -142,6 +168,10 @@ int lz_cpu_pinv(lz_node *node, lz_array **outs) {
   double eps = f64 ? DBL_EPSILON : FLT_EPSILON;
   for (int64_t t = 0; t < count && rc == 0; t++) {
     lz_cpu_load_matrix(m, dt, a, 2, bshape, nb, t);
+    if (!finite_matrix(m, f64, M, N, 0)) {
+      rc = not_finite(op, t);
+      break;
+    }
     lapack_int info = LAPACK(f64, gesdd, LAPACK_ROW_MAJOR, 'S', M, N, (void *)m, N, (void *)s,
                              (void *)u, K, (void *)vt, N);
     if (info != 0) {
@@ -184,6 +214,10 @@ int lz_cpu_eigh(lz_node *node, lz_array **outs) {
   for (int64_t t = 0; t < count && rc == 0; t++) {
     char *m = vecs ? lz__data_ptr(outs[1]) + t * (int64_t)n * n * esz : scratch;
     lz_cpu_load_matrix(m, dt, a, 2, bshape, nb, t);
+    if (!finite_matrix(m, f64, n, n, (char)p->flag)) {
+      rc = not_finite(op, t);
+      break;
+    }
     lapack_int info = LAPACK(f64, syevd, LAPACK_ROW_MAJOR, vecs ? 'V' : 'N', (char)p->flag, n,
                              (void *)m, n, (void *)(lz__data_ptr(outs[0]) + t * n * esz));
     if (info != 0) rc = lapack_failed(op, info, t, "the eigensolver did not converge");
@@ -212,6 +246,10 @@ int lz_cpu_eig(lz_node *node, lz_array **outs) {
   int rc = 0;
   for (int64_t t = 0; t < count && rc == 0; t++) {
     lz_cpu_load_matrix(m, dt, a, 2, bshape, nb, t);
+    if (!finite_matrix(m, f64, n, n, 0)) {
+      rc = not_finite(op, t);
+      break;
+    }
     lapack_int info = LAPACK(f64, geev, LAPACK_ROW_MAJOR, 'N', vecs ? 'V' : 'N', n, (void *)m, n,
                              (void *)wr, (void *)wi, NULL, 1, (void *)vr, n);
     if (info != 0) {

@@ -49,6 +49,11 @@ static double matrix_norm(double *x, int R, int C, const lz_norm_params *p, doub
   }
   int K = R < C ? R : C;
   if (K == 0) return 0;
+  /* gesdd may loop forever on infinity and LAPACKE rejects NaN (found by the op fuzz test):
+   * a NaN gives NaN, an infinity an infinite norm (NaN for the smallest singular value). */
+  bool has_nan = false, has_inf = false;
+  for (int64_t i = 0; i < (int64_t)R * C; i++) has_nan |= isnan(x[i]), has_inf |= isinf(x[i]);
+  if (has_nan || has_inf) return has_nan || p->ord < 0 ? NAN : INFINITY;
   lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', R, C, x, C, sv, NULL, R, NULL, C);
   if (info != 0) {
     *fail = 1;

@@ -214,8 +214,9 @@ int lz_cpu_put_along_axis(lz_node *node, lz_array **outs) {
   int ax = prm->axis;
   p.ndim = a->ndim;
   for (int d = 0; d < p.ndim; d++) {
-    p.shape[d] =
-        d == ax ? idx->shape[d] : (a->shape[d] > idx->shape[d] ? a->shape[d] : idx->shape[d]);
+    /* the broadcast of a's and the indices' dims (validated when built): 0 against 1 is 0, so
+     * not the larger of the two (that wrote past an empty output; found by the op fuzz test) */
+    p.shape[d] = d == ax || idx->shape[d] != 1 ? idx->shape[d] : a->shape[d];
     /* a size-1 dim of `a` that the indices broadcast over is written repeatedly */
     p.dst_strides[d] = (d == ax || a->shape[d] == 1) ? 0 : out->strides[d];
     if (p.split < 0 && d != ax && a->shape[d] > 1) p.split = d;

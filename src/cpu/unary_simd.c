@@ -7,7 +7,7 @@
 
 #include "unary.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) /* clang: scalar path */
 #define LZ_HAVE_AVX2_PATH 1
 
 #pragma GCC push_options

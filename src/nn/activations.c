@@ -116,9 +116,27 @@ lz_array *lz_nn_step(lz_array *x, double threshold) {
 /* ---- modules -------------------------------------------------------------------------------- */
 
 typedef enum act_kind {
-  ACT_RELU, ACT_RELU6, ACT_LEAKY_RELU, ACT_ELU, ACT_CELU, ACT_SELU, ACT_GELU, ACT_GELU_APPROX,
-  ACT_GELU_FAST, ACT_SILU, ACT_MISH, ACT_SOFTPLUS, ACT_SOFTSIGN, ACT_HARDSWISH, ACT_HARD_TANH,
-  ACT_LOG_SIGMOID, ACT_LOG_SOFTMAX, ACT_GLU, ACT_STEP, ACT_SIGMOID, ACT_TANH
+  ACT_RELU,
+  ACT_RELU6,
+  ACT_LEAKY_RELU,
+  ACT_ELU,
+  ACT_CELU,
+  ACT_SELU,
+  ACT_GELU,
+  ACT_GELU_APPROX,
+  ACT_GELU_FAST,
+  ACT_SILU,
+  ACT_MISH,
+  ACT_SOFTPLUS,
+  ACT_SOFTSIGN,
+  ACT_HARDSWISH,
+  ACT_HARD_TANH,
+  ACT_LOG_SIGMOID,
+  ACT_LOG_SOFTMAX,
+  ACT_GLU,
+  ACT_STEP,
+  ACT_SIGMOID,
+  ACT_TANH
 } act_kind;
 
 typedef struct act_cfg {
@@ -132,27 +150,69 @@ static int act_forward(lz_module *m, lz_array *const *in, int n, lz_array **out)
   if (lz_nn__check_call(lz_module_type(m), in, n, 1, 1) != 0) return -1;
   lz_array *x = in[0], *r = NULL;
   switch (c->kind) {
-  case ACT_RELU: r = lz_nn_relu(x); break;
-  case ACT_RELU6: r = lz_nn_relu6(x); break;
-  case ACT_LEAKY_RELU: r = lz_nn_leaky_relu(x, c->a); break;
-  case ACT_ELU: r = lz_nn_elu(x, c->a); break;
-  case ACT_CELU: r = lz_nn_celu(x, c->a); break;
-  case ACT_SELU: r = lz_nn_selu(x); break;
-  case ACT_GELU: r = lz_nn_gelu(x); break;
-  case ACT_GELU_APPROX: r = lz_nn_gelu_approx(x); break;
-  case ACT_GELU_FAST: r = lz_nn_gelu_fast_approx(x); break;
-  case ACT_SILU: r = lz_nn_silu(x); break;
-  case ACT_MISH: r = lz_nn_mish(x); break;
-  case ACT_SOFTPLUS: r = lz_nn_softplus(x); break;
-  case ACT_SOFTSIGN: r = lz_nn_softsign(x); break;
-  case ACT_HARDSWISH: r = lz_nn_hardswish(x); break;
-  case ACT_HARD_TANH: r = lz_nn_hard_tanh(x, -1.0, 1.0); break;
-  case ACT_LOG_SIGMOID: r = lz_nn_log_sigmoid(x); break;
-  case ACT_LOG_SOFTMAX: r = lz_nn_log_softmax(x, -1); break;
-  case ACT_GLU: r = lz_nn_glu(x, c->axis); break;
-  case ACT_STEP: r = lz_nn_step(x, c->a); break;
-  case ACT_SIGMOID: r = lz_sigmoid(x); break;
-  case ACT_TANH: r = lz_tanh(x); break;
+  case ACT_RELU:
+    r = lz_nn_relu(x);
+    break;
+  case ACT_RELU6:
+    r = lz_nn_relu6(x);
+    break;
+  case ACT_LEAKY_RELU:
+    r = lz_nn_leaky_relu(x, c->a);
+    break;
+  case ACT_ELU:
+    r = lz_nn_elu(x, c->a);
+    break;
+  case ACT_CELU:
+    r = lz_nn_celu(x, c->a);
+    break;
+  case ACT_SELU:
+    r = lz_nn_selu(x);
+    break;
+  case ACT_GELU:
+    r = lz_nn_gelu(x);
+    break;
+  case ACT_GELU_APPROX:
+    r = lz_nn_gelu_approx(x);
+    break;
+  case ACT_GELU_FAST:
+    r = lz_nn_gelu_fast_approx(x);
+    break;
+  case ACT_SILU:
+    r = lz_nn_silu(x);
+    break;
+  case ACT_MISH:
+    r = lz_nn_mish(x);
+    break;
+  case ACT_SOFTPLUS:
+    r = lz_nn_softplus(x);
+    break;
+  case ACT_SOFTSIGN:
+    r = lz_nn_softsign(x);
+    break;
+  case ACT_HARDSWISH:
+    r = lz_nn_hardswish(x);
+    break;
+  case ACT_HARD_TANH:
+    r = lz_nn_hard_tanh(x, -1.0, 1.0);
+    break;
+  case ACT_LOG_SIGMOID:
+    r = lz_nn_log_sigmoid(x);
+    break;
+  case ACT_LOG_SOFTMAX:
+    r = lz_nn_log_softmax(x, -1);
+    break;
+  case ACT_GLU:
+    r = lz_nn_glu(x, c->axis);
+    break;
+  case ACT_STEP:
+    r = lz_nn_step(x, c->a);
+    break;
+  case ACT_SIGMOID:
+    r = lz_sigmoid(x);
+    break;
+  case ACT_TANH:
+    r = lz_tanh(x);
+    break;
   }
   return lz_nn__out1(out, r);
 }

@@ -23,7 +23,8 @@ static int traced_loss(void *p, lz_array *const *in, int n, lz_array **out) {
   lz_dict *swap = lz_dict_new();
   if (!swap) return -1;
   int rc = 0;
-  for (int i = 0; i < n && rc == 0; i++) rc = lz_dict_set(swap, lz_dict_key(c->names, (size_t)i), in[i]);
+  for (int i = 0; i < n && rc == 0; i++)
+    rc = lz_dict_set(swap, lz_dict_key(c->names, (size_t)i), in[i]);
   if (rc == 0) rc = lz_module_update(c->g->model, swap);
   lz_dict_free(swap);
   out[0] = rc == 0 ? c->g->fn(c->g->ctx, c->g->model, c->inputs, c->n) : NULL;
@@ -38,7 +39,8 @@ static int traced_loss(void *p, lz_array *const *in, int n, lz_array **out) {
   }
   if (lz_array_ndim(out[0]) != 0) {
     char s[128];
-    lz_set_error(LZ_ERROR_SHAPE, "lz_nn_value_and_grad", "the loss must be a scalar (0-d array), "
+    lz_set_error(LZ_ERROR_SHAPE, "lz_nn_value_and_grad",
+                 "the loss must be a scalar (0-d array), "
                  "got shape %s",
                  lz_nn__fmt_shape(s, sizeof s, lz_array_shape(out[0]), lz_array_ndim(out[0])));
     lz_free(out[0]);

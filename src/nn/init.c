@@ -75,8 +75,7 @@ lz_array *lz_nn_init_he_normal(lz_array *a, bool fan_out, double gain, lz_array 
 
 lz_array *lz_nn_init_he_uniform(lz_array *a, bool fan_out, double gain, lz_array *key) {
   double fi, fo;
-  if (!have("lz_nn_init_he_uniform", a) || fans("lz_nn_init_he_uniform", a, &fi, &fo))
-    return NULL;
+  if (!have("lz_nn_init_he_uniform", a) || fans("lz_nn_init_he_uniform", a, &fi, &fo)) return NULL;
   double limit = gain * sqrt(3.0 / (fan_out ? fo : fi));
   return lz_nn_init_uniform(a, -limit, limit, key);
 }

@@ -19,12 +19,16 @@ lz_array *lz_nn_scaled_dot_product_attention(lz_array *q, lz_array *k, lz_array 
 
 lz_array *lz_nn_create_additive_causal_mask(int n, lz_dtype dtype) {
   if (n < 0 || !lz_dtype_is_float(dtype)) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_create_additive_causal_mask", "need n >= 0 "
-                 "and a floating dtype (n %d, %s)", n, lz_dtype_name(dtype));
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_create_additive_causal_mask",
+                 "need n >= 0 "
+                 "and a floating dtype (n %d, %s)",
+                 n, lz_dtype_name(dtype));
     return NULL;
   }
-  double lowest = dtype == LZ_FLOAT16 ? -65504.0 : dtype == LZ_BFLOAT16 ? -3.3895313892515355e38
-                : dtype == LZ_FLOAT32 ? -(double)FLT_MAX : -DBL_MAX;
+  double lowest = dtype == LZ_FLOAT16    ? -65504.0
+                  : dtype == LZ_BFLOAT16 ? -3.3895313892515355e38
+                  : dtype == LZ_FLOAT32  ? -(double)FLT_MAX
+                                         : -DBL_MAX;
   NN_BEGIN();
   lz_array *idx = lz_arange(0, n, 1, LZ_INT32);
   lz_array *above = lz_less(lz_expand_dims(idx, (int[]){1}, 1), lz_expand_dims(idx, (int[]){0}, 1));
@@ -48,8 +52,10 @@ static int mha_forward(lz_module *m, lz_array *const *in, int n, lz_array **out)
   if (lz_nn__check_call("MultiHeadAttention", in, n, 3, 4) != 0) return -1;
   for (int i = 0; i < 3; i++)
     if (lz_array_ndim(in[i]) != 3)
-      return lz_set_error(LZ_ERROR_SHAPE, "MultiHeadAttention", "input %d must be (B, L, D), got "
-                          "%d-d", i, lz_array_ndim(in[i]));
+      return lz_set_error(LZ_ERROR_SHAPE, "MultiHeadAttention",
+                          "input %d must be (B, L, D), got "
+                          "%d-d",
+                          i, lz_array_ndim(in[i]));
   NN_BEGIN();
   lz_array *q = lz_module_forward(lz_module_child(m, "query_proj"), in[0]);
   lz_array *k = lz_module_forward(lz_module_child(m, "key_proj"), in[1]);
@@ -65,11 +71,13 @@ static int mha_forward(lz_module *m, lz_array *const *in, int n, lz_array **out)
 }
 
 lz_module *lz_nn_multi_head_attention_new(int dims, int num_heads, int query_input_dims,
-                                          int key_input_dims, int value_input_dims,
-                                          int value_dims, int value_output_dims, bool bias) {
+                                          int key_input_dims, int value_input_dims, int value_dims,
+                                          int value_output_dims, bool bias) {
   if (dims < 1 || num_heads < 1 || dims % num_heads != 0) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_multi_head_attention_new", "dims (%d) must be "
-                 "divisible by num_heads (%d)", dims, num_heads);
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_multi_head_attention_new",
+                 "dims (%d) must be "
+                 "divisible by num_heads (%d)",
+                 dims, num_heads);
     return NULL;
   }
   query_input_dims = query_input_dims > 0 ? query_input_dims : dims;
@@ -166,18 +174,19 @@ static lz_module *transformer_layer(bool decoder, int dims, int num_heads, int m
   }
   mlp_dims = mlp_dims ? mlp_dims : 4 * dims;
   tf_cfg c = {activation ? activation : lz_nn_relu, norm_first};
-  lz_module *m = lz_nn__module(type, decoder ? decoder_layer_forward : encoder_layer_forward, &c,
-                               sizeof c);
+  lz_module *m =
+      lz_nn__module(type, decoder ? decoder_layer_forward : encoder_layer_forward, &c, sizeof c);
   if (!m) return NULL;
   int rc = 0;
   if (decoder) {
-    rc |= lz_module_add_child(m, "self_attention",
-                              lz_nn_multi_head_attention_new(dims, num_heads, 0, 0, 0, 0, 0, false));
-    rc |= lz_module_add_child(m, "cross_attention",
-                              lz_nn_multi_head_attention_new(dims, num_heads, 0, 0, 0, 0, 0, false));
+    rc |= lz_module_add_child(
+        m, "self_attention", lz_nn_multi_head_attention_new(dims, num_heads, 0, 0, 0, 0, 0, false));
+    rc |=
+        lz_module_add_child(m, "cross_attention",
+                            lz_nn_multi_head_attention_new(dims, num_heads, 0, 0, 0, 0, 0, false));
   } else {
-    rc |= lz_module_add_child(m, "attention",
-                              lz_nn_multi_head_attention_new(dims, num_heads, 0, 0, 0, 0, 0, false));
+    rc |= lz_module_add_child(
+        m, "attention", lz_nn_multi_head_attention_new(dims, num_heads, 0, 0, 0, 0, 0, false));
   }
   int nln = decoder ? 3 : 2;
   for (int i = 1; i <= nln; i++) {
@@ -232,9 +241,9 @@ lz_module *lz_nn_transformer_encoder_new(int num_layers, int dims, int num_heads
   for (int i = 0; i < num_layers && rc == 0; i++) {
     char name[32];
     snprintf(name, sizeof name, "layers.%d", i);
-    rc = lz_module_add_child(m, name, lz_nn_transformer_encoder_layer_new(
-                                          dims, num_heads, mlp_dims, dropout, activation,
-                                          norm_first));
+    rc = lz_module_add_child(m, name,
+                             lz_nn_transformer_encoder_layer_new(dims, num_heads, mlp_dims, dropout,
+                                                                 activation, norm_first));
   }
   if (rc == 0) rc = lz_module_add_child(m, "ln", lz_nn_layer_norm_new(dims, 1e-5, true, true));
   if (rc) lz_module_free(m), m = NULL;

@@ -5,8 +5,8 @@
 
 lz_array *lz_nn__uniform(const int *shape, int ndim, double scale) {
   NN_BEGIN();
-  return NN_END(lz_random_uniform(lz_float(-scale), lz_float(scale), shape, ndim, LZ_FLOAT32,
-                                  NULL));
+  return NN_END(
+      lz_random_uniform(lz_float(-scale), lz_float(scale), shape, ndim, LZ_FLOAT32, NULL));
 }
 
 lz_array *lz_nn__linear(lz_array *x, lz_array *w, lz_array *b) {
@@ -42,8 +42,10 @@ static int linear_forward(lz_module *m, lz_array *const *in, int n, lz_array **o
 
 lz_module *lz_nn_linear_new(int input_dims, int output_dims, bool bias) {
   if (input_dims < 1 || output_dims < 1) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_linear_new", "dims must be positive, got %d "
-                 "and %d", input_dims, output_dims);
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_linear_new",
+                 "dims must be positive, got %d "
+                 "and %d",
+                 input_dims, output_dims);
     return NULL;
   }
   lz_module *m = lz_module_new("Linear", linear_forward, NULL, NULL);
@@ -117,15 +119,18 @@ static int embedding_forward(lz_module *m, lz_array *const *in, int n, lz_array 
 
 lz_module *lz_nn_embedding_new(int num_embeddings, int dims) {
   if (num_embeddings < 1 || dims < 1) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_embedding_new", "sizes must be positive, got "
-                 "%d and %d", num_embeddings, dims);
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_embedding_new",
+                 "sizes must be positive, got "
+                 "%d and %d",
+                 num_embeddings, dims);
     return NULL;
   }
   lz_module *m = lz_module_new("Embedding", embedding_forward, NULL, NULL);
   if (!m) return NULL;
   NN_BEGIN();
-  int rc = init_param(m, "weight", lz_random_normal((int[]){num_embeddings, dims}, 2, LZ_FLOAT32,
-                                                    0.0, sqrt(1.0 / dims), NULL));
+  int rc = init_param(
+      m, "weight",
+      lz_random_normal((int[]){num_embeddings, dims}, 2, LZ_FLOAT32, 0.0, sqrt(1.0 / dims), NULL));
   lz_scope_end();
   if (rc != 0) lz_module_free(m), m = NULL;
   return m;
@@ -166,8 +171,10 @@ lz_module *lz_nn_sequential_new(int n, lz_module *const *modules) {
   for (int i = 0; i < n && modules; i++) {
     char name[32];
     snprintf(name, sizeof name, "layers.%d", i);
-    if (bad) lz_module_free(modules[i]);
-    else if (lz_module_add_child(m, name, modules[i]) != 0) bad = true;
+    if (bad)
+      lz_module_free(modules[i]);
+    else if (lz_module_add_child(m, name, modules[i]) != 0)
+      bad = true;
   }
   if (bad) {
     lz_module_free(m);
@@ -192,8 +199,8 @@ static int dropout_forward(lz_module *m, lz_array *const *in, int n, lz_array **
   lz_array *x = in[0];
   int nd = lz_array_ndim(x);
   if (c->spatial && (nd < c->spatial + 1 || nd > c->spatial + 2)) {
-    return lz_set_error(LZ_ERROR_SHAPE, who, "expects %d-d or %d-d input, got %d-d",
-                        c->spatial + 1, c->spatial + 2, nd);
+    return lz_set_error(LZ_ERROR_SHAPE, who, "expects %d-d or %d-d input, got %d-d", c->spatial + 1,
+                        c->spatial + 2, nd);
   }
   if (c->p == 0 || !lz_module_is_training(m)) return lz_nn__out1(out, lz_retain(x));
   int shape[LZ_MAX_NDIM];

@@ -34,8 +34,10 @@ static int check_last(const char *who, lz_array *x, int dims) {
 static lz_module *norm_module(const char *type, lz_module_fn fwd, const norm_cfg *c, bool weight,
                               bool bias) {
   if (c->dims < 1 || !(c->eps >= 0)) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, type, "dims must be positive and eps >= 0 (dims %d, "
-                 "eps %g)", c->dims, c->eps);
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, type,
+                 "dims must be positive and eps >= 0 (dims %d, "
+                 "eps %g)",
+                 c->dims, c->eps);
     return NULL;
   }
   lz_module *m = lz_nn__module(type, fwd, c, sizeof *c);
@@ -111,12 +113,14 @@ static int group_norm_forward(lz_module *m, lz_array *const *in, int n, lz_array
 lz_module *lz_nn_group_norm_new(int num_groups, int dims, double eps, bool has_affine,
                                 bool pytorch_compatible) {
   if (num_groups < 1 || dims % num_groups != 0) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_group_norm_new", "%d groups do not divide %d "
-                 "channels", num_groups, dims);
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_group_norm_new",
+                 "%d groups do not divide %d "
+                 "channels",
+                 num_groups, dims);
     return NULL;
   }
-  norm_cfg c = {.dims = dims, .groups = num_groups, .eps = eps,
-                .pytorch_compatible = pytorch_compatible};
+  norm_cfg c = {
+      .dims = dims, .groups = num_groups, .eps = eps, .pytorch_compatible = pytorch_compatible};
   return norm_module("GroupNorm", group_norm_forward, &c, has_affine, has_affine);
 }
 
@@ -139,7 +143,8 @@ static int batch_norm_forward(lz_module *m, lz_array *const *in, int n, lz_array
     var = lz_var_axes(x, axes, nd - 1, false, 0);
     if (training && c->track_running_stats) {
       lz_array *mu = lz_float(c->momentum), *keep = lz_float(1 - c->momentum);
-      lz_array *rm = lz_add(lz_multiply(keep, lz_nn__get(m, "running_mean")), lz_multiply(mu, mean));
+      lz_array *rm =
+          lz_add(lz_multiply(keep, lz_nn__get(m, "running_mean")), lz_multiply(mu, mean));
       lz_array *rv = lz_add(lz_multiply(keep, lz_nn__get(m, "running_var")), lz_multiply(mu, var));
       if (!rm || !rv || lz_module_set_param(m, "running_mean", rm) != 0 ||
           lz_module_set_param(m, "running_var", rv) != 0)
@@ -155,7 +160,9 @@ static int batch_norm_forward(lz_module *m, lz_array *const *in, int n, lz_array
 
 lz_module *lz_nn_batch_norm_new(int num_features, double eps, double momentum, bool has_affine,
                                 bool track_running_stats) {
-  norm_cfg c = {.dims = num_features, .eps = eps, .momentum = momentum,
+  norm_cfg c = {.dims = num_features,
+                .eps = eps,
+                .momentum = momentum,
                 .track_running_stats = track_running_stats};
   lz_module *m = norm_module("BatchNorm", batch_norm_forward, &c, has_affine, has_affine);
   if (!m || !track_running_stats) return m;
@@ -177,8 +184,11 @@ static int instance_norm_forward(lz_module *m, lz_array *const *in, int n, lz_ar
   lz_array *x = in[0];
   if (check_last("InstanceNorm", x, c->dims) != 0) return -1;
   int nd = lz_array_ndim(x), axes[LZ_MAX_NDIM];
-  if (nd < 3) return lz_set_error(LZ_ERROR_SHAPE, "InstanceNorm", "expects (N, ..., C) input "
-                                  "with at least one axis between N and C, got %d-d", nd);
+  if (nd < 3)
+    return lz_set_error(LZ_ERROR_SHAPE, "InstanceNorm",
+                        "expects (N, ..., C) input "
+                        "with at least one axis between N and C, got %d-d",
+                        nd);
   for (int d = 1; d < nd - 1; d++) axes[d - 1] = d;
   NN_BEGIN();
   return lz_nn__out1(out, NN_END(affine(m, normalize(x, axes, nd - 2, c->eps))));

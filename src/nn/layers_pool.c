@@ -25,8 +25,10 @@ static int pool_forward(lz_module *m, lz_array *const *in, int n, lz_array **out
     int len = lz_array_dim(x, 1 + d) + 2 * c->padding[d];
     axes[d] = 1 + d;
     if (len < c->kernel[d])
-      return lz_set_error(LZ_ERROR_SHAPE, who, "padded size %d of axis %d is below the kernel "
-                          "size %d", len, 1 + d, c->kernel[d]);
+      return lz_set_error(LZ_ERROR_SHAPE, who,
+                          "padded size %d of axis %d is below the kernel "
+                          "size %d",
+                          len, 1 + d, c->kernel[d]);
     outlen[d] = (len - c->kernel[d]) / c->stride[d] + 1;
   }
   NN_BEGIN();
@@ -62,8 +64,10 @@ static lz_module *pool(const char *type, int nsp, const int *kernel, const int *
     c.stride[d] = stride && stride[d] > 0 ? stride[d] : c.kernel[d];
     c.padding[d] = padding ? padding[d] : 0;
     if (c.kernel[d] < 1 || c.padding[d] < 0 || 2 * c.padding[d] > c.kernel[d]) {
-      lz_set_error(LZ_ERROR_INVALID_ARGUMENT, type, "invalid kernel size %d or padding %d "
-                   "(padding must be at most half the kernel)", c.kernel[d], c.padding[d]);
+      lz_set_error(LZ_ERROR_INVALID_ARGUMENT, type,
+                   "invalid kernel size %d or padding %d "
+                   "(padding must be at most half the kernel)",
+                   c.kernel[d], c.padding[d]);
       return NULL;
     }
   }
@@ -121,7 +125,8 @@ static lz_array *resample(lz_array *x, int axis, int n, int m, double scale,
       continue;
     }
     double f;
-    if (c->align_corners) f = m > 1 ? i * ((double)(n - 1) / (m - 1)) : 0;
+    if (c->align_corners)
+      f = m > 1 ? i * ((double)(n - 1) / (m - 1)) : 0;
     else {
       double step = 1.0 / scale, start = ((m - 1) * step - n + 1) / 2;
       f = i * step - start;
@@ -150,8 +155,10 @@ static int upsample_forward(lz_module *m, lz_array *const *in, int n, lz_array *
   if (lz_nn__check_call("Upsample", in, n, 1, 1) != 0) return -1;
   lz_array *x = in[0];
   if (lz_array_ndim(x) != c->nsp + 2)
-    return lz_set_error(LZ_ERROR_SHAPE, "Upsample", "expects a %d-d (N, ..., C) input for %d "
-                        "scale factors, got %d-d", c->nsp + 2, c->nsp, lz_array_ndim(x));
+    return lz_set_error(LZ_ERROR_SHAPE, "Upsample",
+                        "expects a %d-d (N, ..., C) input for %d "
+                        "scale factors, got %d-d",
+                        c->nsp + 2, c->nsp, lz_array_ndim(x));
   NN_BEGIN();
   for (int d = 0; d < c->nsp && x; d++) {
     int len = lz_array_dim(x, 1 + d), mlen = (int)(c->scale[d] * len);
@@ -168,15 +175,19 @@ lz_module *lz_nn_upsample_new(const double *scale_factor, int nspatial, const ch
                  UP_MAX);
     return NULL;
   }
-  if (mode && strcmp(mode, "linear") == 0) c.linear = true;
+  if (mode && strcmp(mode, "linear") == 0)
+    c.linear = true;
   else if (mode && strcmp(mode, "nearest") != 0) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_upsample_new", "mode must be \"nearest\" or "
-                 "\"linear\", got \"%s\"", mode);
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_upsample_new",
+                 "mode must be \"nearest\" or "
+                 "\"linear\", got \"%s\"",
+                 mode);
     return NULL;
   }
   for (int d = 0; d < nspatial; d++) {
     if (!(scale_factor[d] > 0)) {
-      lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_upsample_new", "scale factor %g", scale_factor[d]);
+      lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_upsample_new", "scale factor %g",
+                   scale_factor[d]);
       return NULL;
     }
     c.scale[d] = scale_factor[d];

@@ -23,8 +23,8 @@ static lz_array *rope(const rope_cfg *c, lz_array *x, int offset) {
   int nd = lz_array_ndim(x);
   if (nd < 2 || lz_array_dim(x, -1) < c->dims) {
     char s[128];
-    lz_set_error(LZ_ERROR_SHAPE, "RoPE", "expects (..., L, D) input with D >= %d, got %s",
-                 c->dims, lz_nn__fmt_shape(s, sizeof s, lz_array_shape(x), nd));
+    lz_set_error(LZ_ERROR_SHAPE, "RoPE", "expects (..., L, D) input with D >= %d, got %s", c->dims,
+                 lz_nn__fmt_shape(s, sizeof s, lz_array_shape(x), nd));
     return NULL;
   }
   int len = lz_array_dim(x, -2), d = lz_array_dim(x, -1), half = c->dims / 2;
@@ -49,8 +49,10 @@ static lz_array *rope(const rope_cfg *c, lz_array *x, int offset) {
   lz_array *sinv = lz_astype(lz_array_from_data(sn, ts, 2, LZ_FLOAT32), dt);
   free(cs), free(sn);
   lz_array *x1, *x2;
-  if (c->traditional) x1 = slice_last(x, 0, c->dims, 2), x2 = slice_last(x, 1, c->dims, 2);
-  else x1 = slice_last(x, 0, half, 1), x2 = slice_last(x, half, c->dims, 1);
+  if (c->traditional)
+    x1 = slice_last(x, 0, c->dims, 2), x2 = slice_last(x, 1, c->dims, 2);
+  else
+    x1 = slice_last(x, 0, half, 1), x2 = slice_last(x, half, c->dims, 1);
   lz_array *r1 = lz_subtract(lz_multiply(x1, cosv), lz_multiply(x2, sinv));
   lz_array *r2 = lz_add(lz_multiply(x1, sinv), lz_multiply(x2, cosv));
   lz_array *rot;
@@ -73,8 +75,10 @@ static int rope_forward(lz_module *m, lz_array *const *in, int n, lz_array **out
 
 lz_module *lz_nn_rope_new(int dims, bool traditional, double base, double scale) {
   if (dims < 2 || dims % 2) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_rope_new", "dims must be even and positive, "
-                 "got %d", dims);
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_rope_new",
+                 "dims must be even and positive, "
+                 "got %d",
+                 dims);
     return NULL;
   }
   rope_cfg c = {dims, traditional, base, scale};
@@ -124,15 +128,14 @@ static int sinusoid_forward(lz_module *m, lz_array *const *in, int n, lz_array *
 }
 
 lz_module *lz_nn_sinusoidal_positional_encoding_new(int dims, double min_freq, double max_freq,
-                                                    double scale, bool cos_first,
-                                                    bool full_turns) {
+                                                    double scale, bool cos_first, bool full_turns) {
   if (dims < 2 || dims % 2 || !(min_freq > 0) || !(max_freq > 0)) {
     lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_sinusoidal_positional_encoding_new",
                  "dims must be even and positive and frequencies positive (dims %d)", dims);
     return NULL;
   }
-  sinusoid_cfg c = {dims, min_freq, max_freq, scale > 0 ? scale : sqrt(2.0 / dims), cos_first,
-                    full_turns};
+  sinusoid_cfg c = {dims,      min_freq,  max_freq, scale > 0 ? scale : sqrt(2.0 / dims),
+                    cos_first, full_turns};
   return lz_nn__module("SinusoidalPositionalEncoding", sinusoid_forward, &c, sizeof c);
 }
 

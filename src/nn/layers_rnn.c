@@ -15,9 +15,8 @@ static lz_array **project_steps(const char *who, const rnn_cfg *c, lz_array *x, 
   int nd = lz_array_ndim(x);
   if ((nd != 2 && nd != 3) || lz_array_dim(x, -1) != c->input_size) {
     char s[128];
-    lz_set_error(LZ_ERROR_SHAPE, who, "expects (N, L, %d) or (L, %d) input, got %s",
-                 c->input_size, c->input_size,
-                 lz_nn__fmt_shape(s, sizeof s, lz_array_shape(x), nd));
+    lz_set_error(LZ_ERROR_SHAPE, who, "expects (N, L, %d) or (L, %d) input, got %s", c->input_size,
+                 c->input_size, lz_nn__fmt_shape(s, sizeof s, lz_array_shape(x), nd));
     return NULL;
   }
   *len = lz_array_dim(x, -2);
@@ -85,8 +84,8 @@ static int rnn_forward(lz_module *m, lz_array *const *in, int n, lz_array **out)
   int len = 0;
   NN_BEGIN();
   lz_array *whh_t = lz_transpose(lz_nn__get(m, "Whh"), NULL, 0);
-  lz_array **steps = project_steps("RNN", c, in[0], lz_nn__get(m, "Wxh"), lz_nn__get(m, "bias"),
-                                   &len);
+  lz_array **steps =
+      project_steps("RNN", c, in[0], lz_nn__get(m, "Wxh"), lz_nn__get(m, "bias"), &len);
   if (!steps) return lz_nn__out1(out, NN_END(NULL));
   for (int t = 0; t < len; t++) {
     lz_array *pre = h ? lz_add(steps[t], lz_matmul(h, whh_t)) : steps[t];
@@ -148,8 +147,8 @@ static int lstm_forward(lz_module *m, lz_array *const *in, int n, lz_array **out
   int len = 0;
   NN_BEGIN();
   lz_array *wh_t = lz_transpose(lz_nn__get(m, "Wh"), NULL, 0);
-  lz_array **steps = project_steps("LSTM", c, in[0], lz_nn__get(m, "Wx"), lz_nn__get(m, "bias"),
-                                   &len);
+  lz_array **steps =
+      project_steps("LSTM", c, in[0], lz_nn__get(m, "Wx"), lz_nn__get(m, "bias"), &len);
   lz_array **cells = steps ? calloc((size_t)len + 1, sizeof *cells) : NULL;
   if (!cells) {
     free(steps);

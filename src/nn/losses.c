@@ -7,10 +7,14 @@
 
 lz_array *lz_nn__reduce(lz_array *loss, lz_nn_reduction reduction, const char *who) {
   switch (reduction) {
-  case LZ_NN_REDUCTION_NONE: return loss;
-  case LZ_NN_REDUCTION_MEAN: return lz_mean(loss, false);
-  case LZ_NN_REDUCTION_SUM: return lz_sum(loss, false);
-  default: break;
+  case LZ_NN_REDUCTION_NONE:
+    return loss;
+  case LZ_NN_REDUCTION_MEAN:
+    return lz_mean(loss, false);
+  case LZ_NN_REDUCTION_SUM:
+    return lz_sum(loss, false);
+  default:
+    break;
   }
   lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "invalid reduction %d (none, mean or sum)",
                (int)reduction);
@@ -78,13 +82,13 @@ lz_array *lz_nn_cross_entropy(lz_array *logits, lz_array *targets, lz_array *wei
     return NULL;
   }
   NN_BEGIN();
-  lz_array *score = probs ? lz_sum_axis(lz_multiply(logits, targets), axis, false)
-                          : pick(logits, targets, axis);
+  lz_array *score =
+      probs ? lz_sum_axis(lz_multiply(logits, targets), axis, false) : pick(logits, targets, axis);
   lz_array *lse = lz_logsumexp_axis(logits, axis, false), *loss;
   if (label_smoothing > 0) {
     lz_array *adjusted = lz_multiply(F(1 - label_smoothing), score);
-    lz_array *smoothed = lz_multiply(lz_negative(lz_mean_axis(logits, axis, false)),
-                                     F(label_smoothing));
+    lz_array *smoothed =
+        lz_multiply(lz_negative(lz_mean_axis(logits, axis, false)), F(label_smoothing));
     loss = lz_add(lz_subtract(lse, adjusted), smoothed);
   } else {
     loss = lz_subtract(lse, score);
@@ -97,9 +101,10 @@ lz_array *lz_nn_cross_entropy(lz_array *logits, lz_array *targets, lz_array *wei
       loss = lz_multiply(loss, lz_take(weights, targets, 0)); /* one weight per class */
     } else {
       char s1[128], s2[128];
-      lz_set_error(LZ_ERROR_SHAPE, who, "weights of shape %s fit neither the loss %s nor the "
-                   "classes", lz_nn__fmt_shape(s1, sizeof s1, lz_array_shape(weights),
-                                               lz_array_ndim(weights)),
+      lz_set_error(LZ_ERROR_SHAPE, who,
+                   "weights of shape %s fit neither the loss %s nor the "
+                   "classes",
+                   lz_nn__fmt_shape(s1, sizeof s1, lz_array_shape(weights), lz_array_ndim(weights)),
                    lz_nn__fmt_shape(s2, sizeof s2, lz_array_shape(loss), lz_array_ndim(loss)));
       loss = NULL;
     }
@@ -118,8 +123,8 @@ lz_array *lz_nn_binary_cross_entropy(lz_array *inputs, lz_array *targets, lz_arr
   } else {
     lz_array *lg = lz_clip(lz_log(inputs), F(-100), NULL);
     lz_array *lg1 = lz_clip(lz_log(lz_subtract(lz_int(1), inputs)), F(-100), NULL);
-    loss = lz_negative(lz_add(lz_multiply(targets, lg),
-                              lz_multiply(lz_subtract(lz_int(1), targets), lg1)));
+    loss = lz_negative(
+        lz_add(lz_multiply(targets, lg), lz_multiply(lz_subtract(lz_int(1), targets), lg1)));
   }
   if (weights) loss = lz_multiply(loss, weights);
   return NN_END(lz_nn__reduce(loss, reduction, who));
@@ -139,28 +144,26 @@ lz_array *lz_nn_nll_loss(lz_array *inputs, lz_array *targets, int axis, lz_nn_re
 
 lz_array *lz_nn_mse_loss(lz_array *p, lz_array *t, lz_nn_reduction reduction) {
   const char *who = "lz_nn_mse_loss";
-  if (!present(who, (lz_array *[]){p, t}, 2) || !same_shapes(who, p, t, "predictions"))
-    return NULL;
+  if (!present(who, (lz_array *[]){p, t}, 2) || !same_shapes(who, p, t, "predictions")) return NULL;
   NN_BEGIN();
   return NN_END(lz_nn__reduce(lz_square(lz_subtract(p, t)), reduction, who));
 }
 
 lz_array *lz_nn_l1_loss(lz_array *p, lz_array *t, lz_nn_reduction reduction) {
   const char *who = "lz_nn_l1_loss";
-  if (!present(who, (lz_array *[]){p, t}, 2) || !same_shapes(who, p, t, "predictions"))
-    return NULL;
+  if (!present(who, (lz_array *[]){p, t}, 2) || !same_shapes(who, p, t, "predictions")) return NULL;
   NN_BEGIN();
   return NN_END(lz_nn__reduce(lz_abs(lz_subtract(p, t)), reduction, who));
 }
 
 lz_array *lz_nn_smooth_l1_loss(lz_array *p, lz_array *t, double beta, lz_nn_reduction reduction) {
   const char *who = "lz_nn_smooth_l1_loss";
-  if (!present(who, (lz_array *[]){p, t}, 2) || !same_shapes(who, p, t, "predictions"))
-    return NULL;
+  if (!present(who, (lz_array *[]){p, t}, 2) || !same_shapes(who, p, t, "predictions")) return NULL;
   NN_BEGIN();
   lz_array *d = lz_abs(lz_subtract(p, t));
-  lz_array *loss = lz_where(lz_less(d, F(beta)), lz_divide(lz_multiply(F(0.5), lz_square(d)), F(beta)),
-                            lz_subtract(d, F(0.5 * beta)));
+  lz_array *loss =
+      lz_where(lz_less(d, F(beta)), lz_divide(lz_multiply(F(0.5), lz_square(d)), F(beta)),
+               lz_subtract(d, F(0.5 * beta)));
   return NN_END(lz_nn__reduce(loss, reduction, who));
 }
 
@@ -198,7 +201,8 @@ lz_array *lz_nn_gaussian_nll_loss(lz_array *x, lz_array *t, lz_array *vars, bool
     return NULL;
   NN_BEGIN();
   lz_array *v = lz_maximum(vars, F(eps));
-  lz_array *loss = lz_multiply(F(0.5), lz_add(lz_log(v), lz_divide(lz_square(lz_subtract(t, x)), v)));
+  lz_array *loss =
+      lz_multiply(F(0.5), lz_add(lz_log(v), lz_divide(lz_square(lz_subtract(t, x)), v)));
   if (full) loss = lz_add(loss, F(0.5 * log(2 * M_PI)));
   return NN_END(lz_nn__reduce(loss, reduction, who));
 }
@@ -237,10 +241,10 @@ lz_array *lz_nn_triplet_loss(lz_array *a, lz_array *p, lz_array *n, int axis, do
   const char *who = "lz_nn_triplet_loss";
   if (!present(who, (lz_array *[]){a, p, n}, 3)) return NULL;
   NN_BEGIN();
-  lz_array *dp = lz_sqrt(lz_add(lz_sum_axis(lz_power(lz_subtract(a, p), F(p_norm)), axis, false),
-                                F(eps)));
-  lz_array *dn = lz_sqrt(lz_add(lz_sum_axis(lz_power(lz_subtract(a, n), F(p_norm)), axis, false),
-                                F(eps)));
+  lz_array *dp =
+      lz_sqrt(lz_add(lz_sum_axis(lz_power(lz_subtract(a, p), F(p_norm)), axis, false), F(eps)));
+  lz_array *dn =
+      lz_sqrt(lz_add(lz_sum_axis(lz_power(lz_subtract(a, n), F(p_norm)), axis, false), F(eps)));
   lz_array *loss = lz_maximum(lz_add(lz_subtract(dp, dn), F(margin)), lz_int(0));
   return NN_END(lz_nn__reduce(loss, reduction, who));
 }

@@ -69,13 +69,12 @@ lz_module *lz_nn__module(const char *type, lz_module_fn forward, const void *cfg
 
 int lz_nn__check_call(const char *who, lz_array *const *in, int n, int lo, int hi) {
   if (n < lo || n > hi || (n && !in)) {
-    return lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "called with %d inputs; it takes %d%s%d",
-                        n, lo, lo == hi ? "" : " to ", lo == hi ? lo : hi);
+    return lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "called with %d inputs; it takes %d%s%d", n,
+                        lo, lo == hi ? "" : " to ", lo == hi ? lo : hi);
   }
   for (int i = 0; i < lo; i++) {
     if (!in[i]) {
-      if (!lz_nn__failed())
-        lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "input %d is NULL", i);
+      if (!lz_nn__failed()) lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "input %d is NULL", i);
       return -1;
     }
   }
@@ -138,7 +137,9 @@ int lz_module_set_param(lz_module *m, const char *name, lz_array *a) {
   if (!m || !name || !a) {
     if (!lz_nn__failed())
       lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_module_set_param", "NULL %s",
-                   !m ? "module" : !name ? "name" : "array");
+                   !m      ? "module"
+                   : !name ? "name"
+                           : "array");
     return -1;
   }
   if (!*name || strchr(name, '.'))
@@ -171,7 +172,9 @@ int lz_module_add_child(lz_module *m, const char *name, lz_module *child) {
     lz_module_free(child);
     if (!lz_nn__failed())
       lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_module_add_child", "NULL or empty %s",
-                   !m ? "module" : !child ? "child" : "name");
+                   !m       ? "module"
+                   : !child ? "child"
+                            : "name");
     return -1;
   }
   for (int i = 0; i < m->nchildren; i++) {
@@ -423,8 +426,10 @@ static int visit_freeze(void *p, const char *flat, lz_module *owner, size_t i) {
   if (!selects(c->sel, flat, lz_dict_key(owner->params, i))) return 0;
   c->matched++;
   if (owner->flags[i] & FLAG_PINNED) return 0;
-  if (c->freeze) owner->flags[i] |= FLAG_FROZEN;
-  else owner->flags[i] &= (unsigned char)~FLAG_FROZEN;
+  if (c->freeze)
+    owner->flags[i] |= FLAG_FROZEN;
+  else
+    owner->flags[i] &= (unsigned char)~FLAG_FROZEN;
   return 0;
 }
 
@@ -469,8 +474,8 @@ int lz_module_update(lz_module *m, const lz_dict *params) {
     }
   }
   if (unknown)
-    return lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "%d unknown parameter name%s: %s",
-                        unknown, unknown > 1 ? "s" : "", msg);
+    return lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "%d unknown parameter name%s: %s", unknown,
+                        unknown > 1 ? "s" : "", msg);
   lz_scope_begin();
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {

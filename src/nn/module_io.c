@@ -80,8 +80,8 @@ int lz_module_load_weights_dict(lz_module *m, const lz_dict *w, bool strict) {
   }
   lz_scope_end();
   if (rc == 0 && bad)
-    rc = lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "%d mismatch%s: %s", bad,
-                      bad > 1 ? "es" : "", msg);
+    rc = lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "%d mismatch%s: %s", bad, bad > 1 ? "es" : "",
+                      msg);
   if (rc == 0) rc = lz_module_update(m, update);
   lz_dict_free(params);
   lz_dict_free(update);
@@ -92,8 +92,10 @@ int lz_module_load_weights(lz_module *m, const char *path, bool strict) {
   const char *who = "lz_module_load_weights";
   if (!m || !path) return lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "NULL argument");
   lz_dict *w;
-  if (ends_with(path, ".safetensors")) w = lz_load_safetensors(path, NULL);
-  else if (ends_with(path, ".npz")) w = lz_load_npz(path);
+  if (ends_with(path, ".safetensors"))
+    w = lz_load_safetensors(path, NULL);
+  else if (ends_with(path, ".npz"))
+    w = lz_load_npz(path);
   else
     return lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who,
                         "'%s': the name must end in .safetensors or .npz", path);

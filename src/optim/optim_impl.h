@@ -12,7 +12,14 @@
 #include "lazuli/optim.h"
 
 typedef enum optim_kind {
-  OPT_SGD, OPT_RMSPROP, OPT_ADAGRAD, OPT_ADADELTA, OPT_ADAM, OPT_ADAMW, OPT_ADAMAX, OPT_LION,
+  OPT_SGD,
+  OPT_RMSPROP,
+  OPT_ADAGRAD,
+  OPT_ADADELTA,
+  OPT_ADAM,
+  OPT_ADAMW,
+  OPT_ADAMAX,
+  OPT_LION,
   OPT_ADAFACTOR
 } optim_kind;
 

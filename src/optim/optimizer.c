@@ -23,12 +23,17 @@ static lz_optimizer *bad(const char *who, const char *what, double v) {
 lz_optimizer *lz_optim_sgd(double lr, double momentum, double weight_decay, double dampening,
                            bool nesterov) {
   if (nesterov && (momentum <= 0 || dampening != 0)) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_optim_sgd", "Nesterov momentum requires a "
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_optim_sgd",
+                 "Nesterov momentum requires a "
                  "momentum and zero dampening");
     return NULL;
   }
-  optim_cfg c = {.kind = OPT_SGD, .momentum = momentum, .weight_decay = weight_decay,
-                 .dampening = dampening, .nesterov = nesterov, .has_lr = true};
+  optim_cfg c = {.kind = OPT_SGD,
+                 .momentum = momentum,
+                 .weight_decay = weight_decay,
+                 .dampening = dampening,
+                 .nesterov = nesterov,
+                 .has_lr = true};
   return make("SGD", &c, lr);
 }
 
@@ -52,16 +57,26 @@ lz_optimizer *lz_optim_adadelta(double lr, double rho, double eps) {
   return make("AdaDelta", &c, lr);
 }
 
-lz_optimizer *lz_optim_adam(double lr, double beta1, double beta2, double eps, bool bias_correction) {
-  optim_cfg c = {.kind = OPT_ADAM, .beta1 = beta1, .beta2 = beta2, .eps = eps,
-                 .bias_correction = bias_correction, .has_lr = true};
+lz_optimizer *lz_optim_adam(double lr, double beta1, double beta2, double eps,
+                            bool bias_correction) {
+  optim_cfg c = {.kind = OPT_ADAM,
+                 .beta1 = beta1,
+                 .beta2 = beta2,
+                 .eps = eps,
+                 .bias_correction = bias_correction,
+                 .has_lr = true};
   return make("Adam", &c, lr);
 }
 
-lz_optimizer *lz_optim_adamw(double lr, double beta1, double beta2, double eps,
-                             double weight_decay, bool bias_correction) {
-  optim_cfg c = {.kind = OPT_ADAMW, .beta1 = beta1, .beta2 = beta2, .eps = eps,
-                 .weight_decay = weight_decay, .bias_correction = bias_correction, .has_lr = true};
+lz_optimizer *lz_optim_adamw(double lr, double beta1, double beta2, double eps, double weight_decay,
+                             bool bias_correction) {
+  optim_cfg c = {.kind = OPT_ADAMW,
+                 .beta1 = beta1,
+                 .beta2 = beta2,
+                 .eps = eps,
+                 .weight_decay = weight_decay,
+                 .bias_correction = bias_correction,
+                 .has_lr = true};
   return make("AdamW", &c, lr);
 }
 
@@ -72,7 +87,10 @@ lz_optimizer *lz_optim_adamax(double lr, double beta1, double beta2, double eps)
 }
 
 lz_optimizer *lz_optim_lion(double lr, double beta1, double beta2, double weight_decay) {
-  optim_cfg c = {.kind = OPT_LION, .beta1 = beta1, .beta2 = beta2, .weight_decay = weight_decay,
+  optim_cfg c = {.kind = OPT_LION,
+                 .beta1 = beta1,
+                 .beta2 = beta2,
+                 .weight_decay = weight_decay,
                  .has_lr = true};
   return make("Lion", &c, lr);
 }
@@ -82,15 +100,23 @@ lz_optimizer *lz_optim_adafactor(double lr, double eps1, double eps2, double cli
                                  bool scale_parameter, bool relative_step, bool warmup_init) {
   bool has_lr = lr >= 0;
   if (!has_lr && !relative_step) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_optim_adafactor", "without a learning rate, "
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_optim_adafactor",
+                 "without a learning rate, "
                  "relative_step must be true");
     return NULL;
   }
-  optim_cfg c = {.kind = OPT_ADAFACTOR, .eps = eps1, .eps2 = eps2,
-                 .clip_threshold = clip_threshold, .decay_rate = decay_rate,
-                 .beta1 = beta_1 >= 0 ? beta_1 : 0, .has_beta1 = beta_1 >= 0,
-                 .weight_decay = weight_decay, .scale_parameter = scale_parameter,
-                 .relative_step = relative_step, .warmup_init = warmup_init, .has_lr = has_lr};
+  optim_cfg c = {.kind = OPT_ADAFACTOR,
+                 .eps = eps1,
+                 .eps2 = eps2,
+                 .clip_threshold = clip_threshold,
+                 .decay_rate = decay_rate,
+                 .beta1 = beta_1 >= 0 ? beta_1 : 0,
+                 .has_beta1 = beta_1 >= 0,
+                 .weight_decay = weight_decay,
+                 .scale_parameter = scale_parameter,
+                 .relative_step = relative_step,
+                 .warmup_init = warmup_init,
+                 .has_lr = has_lr};
   return make("Adafactor", &c, has_lr ? lr : 0);
 }
 

@@ -22,8 +22,8 @@ static lz_array *sgd(lz_optimizer *o, const char *name, lz_array *g, lz_array *p
 
 static lz_array *rmsprop(lz_optimizer *o, const char *name, lz_array *g, lz_array *p) {
   const optim_cfg *c = &o->cfg;
-  lz_array *v = lz_add(lz_multiply(F(c->alpha), STATE("v", p)),
-                       lz_multiply(F(1 - c->alpha), lz_square(g)));
+  lz_array *v =
+      lz_add(lz_multiply(F(c->alpha), STATE("v", p)), lz_multiply(F(1 - c->alpha), lz_square(g)));
   if (!SET("v", v)) return NULL;
   return lz_subtract(p, lz_divide(lz_multiply(F(o->lr), g), lz_add(lz_sqrt(v), F(c->eps))));
 }
@@ -72,8 +72,7 @@ static lz_array *lion(lz_optimizer *o, const char *name, lz_array *g, lz_array *
   const optim_cfg *c = &o->cfg;
   lz_array *m = STATE("m", p);
   lz_array *upd = lz_add(lz_multiply(F(c->beta1), m), lz_multiply(F(1 - c->beta1), g));
-  if (!SET("m", lz_add(lz_multiply(F(c->beta2), m), lz_multiply(F(1 - c->beta2), g))))
-    return NULL;
+  if (!SET("m", lz_add(lz_multiply(F(c->beta2), m), lz_multiply(F(1 - c->beta2), g)))) return NULL;
   if (c->weight_decay > 0) p = lz_multiply(F(1 - o->lr * c->weight_decay), p);
   return lz_subtract(p, lz_multiply(F(o->lr), lz_sign(upd)));
 }
@@ -107,21 +106,20 @@ static lz_array *adafactor(lz_optimizer *o, const char *name, lz_array *g, lz_ar
     update = lz_matmul(lz_expand_dims(rf, (int[]){-1}, 1), lz_expand_dims(cf, (int[]){0}, 1));
     update = lz_multiply(update, g);
   } else {
-    lz_array *v = lz_add(lz_multiply(F(beta2), STATE("exp_avg_sq", p)),
-                         lz_multiply(F(1 - beta2), update));
+    lz_array *v =
+        lz_add(lz_multiply(F(beta2), STATE("exp_avg_sq", p)), lz_multiply(F(1 - beta2), update));
     if (!SET("exp_avg_sq", v)) return NULL;
     update = lz_multiply(lz_rsqrt(v), g);
   }
   update = lz_divide(update, lz_maximum(F(1.0), lz_divide(rms(update), F(c->clip_threshold))));
   update = lz_multiply(lr, update);
   if (c->has_beta1) {
-    lz_array *ea = lz_add(lz_multiply(F(c->beta1), STATE("exp_avg", p)),
-                          lz_multiply(F(1 - c->beta1), update));
+    lz_array *ea =
+        lz_add(lz_multiply(F(c->beta1), STATE("exp_avg", p)), lz_multiply(F(1 - c->beta1), update));
     if (!SET("exp_avg", ea)) return NULL;
     update = ea;
   }
-  if (c->weight_decay != 0)
-    p = lz_add(p, lz_multiply(p, lz_multiply(F(-c->weight_decay), lr)));
+  if (c->weight_decay != 0) p = lz_add(p, lz_multiply(p, lz_multiply(F(-c->weight_decay), lr)));
   return lz_subtract(p, update);
 }
 
@@ -129,15 +127,31 @@ lz_array *lz_optim__apply_single(lz_optimizer *o, const char *name, lz_array *g,
   lz_array *r = NULL;
   lz_scope_begin();
   switch (o->cfg.kind) {
-  case OPT_SGD: r = sgd(o, name, g, p); break;
-  case OPT_RMSPROP: r = rmsprop(o, name, g, p); break;
-  case OPT_ADAGRAD: r = adagrad(o, name, g, p); break;
-  case OPT_ADADELTA: r = adadelta(o, name, g, p); break;
+  case OPT_SGD:
+    r = sgd(o, name, g, p);
+    break;
+  case OPT_RMSPROP:
+    r = rmsprop(o, name, g, p);
+    break;
+  case OPT_ADAGRAD:
+    r = adagrad(o, name, g, p);
+    break;
+  case OPT_ADADELTA:
+    r = adadelta(o, name, g, p);
+    break;
   case OPT_ADAM:
-  case OPT_ADAMW: r = adam(o, name, g, p); break;
-  case OPT_ADAMAX: r = adamax(o, name, g, p); break;
-  case OPT_LION: r = lion(o, name, g, p); break;
-  case OPT_ADAFACTOR: r = adafactor(o, name, g, p); break;
+  case OPT_ADAMW:
+    r = adam(o, name, g, p);
+    break;
+  case OPT_ADAMAX:
+    r = adamax(o, name, g, p);
+    break;
+  case OPT_LION:
+    r = lion(o, name, g, p);
+    break;
+  case OPT_ADAFACTOR:
+    r = adafactor(o, name, g, p);
+    break;
   }
   if (lz_last_error_code() != LZ_ERROR_NONE) r = NULL;
   r = lz_keep(r);

@@ -17,8 +17,10 @@ struct lz_schedule {
 
 static lz_schedule *make(sched_kind kind, const char *who) {
   lz_schedule *s = calloc(1, sizeof *s);
-  if (!s) lz_set_error(LZ_ERROR_OUT_OF_MEMORY, who, "out of memory");
-  else s->kind = kind;
+  if (!s)
+    lz_set_error(LZ_ERROR_OUT_OF_MEMORY, who, "out of memory");
+  else
+    s->kind = kind;
   return s;
 }
 
@@ -30,8 +32,10 @@ lz_schedule *lz_optim_exponential_decay(double init, double decay_rate) {
 
 lz_schedule *lz_optim_step_decay(double init, double decay_rate, int64_t step_size) {
   if (step_size < 1) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_optim_step_decay", "step_size must be positive, "
-                 "got %lld", (long long)step_size);
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_optim_step_decay",
+                 "step_size must be positive, "
+                 "got %lld",
+                 (long long)step_size);
     return NULL;
   }
   lz_schedule *s = make(S_STEP, "lz_optim_step_decay");
@@ -41,8 +45,10 @@ lz_schedule *lz_optim_step_decay(double init, double decay_rate, int64_t step_si
 
 lz_schedule *lz_optim_cosine_decay(double init, int64_t decay_steps, double end) {
   if (decay_steps < 1) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_optim_cosine_decay", "decay_steps must be "
-                 "positive, got %lld", (long long)decay_steps);
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_optim_cosine_decay",
+                 "decay_steps must be "
+                 "positive, got %lld",
+                 (long long)decay_steps);
     return NULL;
   }
   lz_schedule *s = make(S_COSINE, "lz_optim_cosine_decay");
@@ -52,8 +58,10 @@ lz_schedule *lz_optim_cosine_decay(double init, int64_t decay_steps, double end)
 
 lz_schedule *lz_optim_linear_schedule(double init, double end, int64_t steps) {
   if (steps < 1) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_optim_linear_schedule", "steps must be positive, "
-                 "got %lld", (long long)steps);
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_optim_linear_schedule",
+                 "steps must be positive, "
+                 "got %lld",
+                 (long long)steps);
     return NULL;
   }
   lz_schedule *s = make(S_LINEAR, "lz_optim_linear_schedule");
@@ -78,7 +86,8 @@ lz_schedule *lz_optim_join_schedules(int n, lz_schedule *const *schedules,
   if (!s) {
     for (int i = 0; schedules && i < n; i++) lz_schedule_free(schedules[i]);
     if (!ok && lz_last_error_code() == LZ_ERROR_NONE)
-      lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "need n >= 1 schedules (none NULL) and n - 1 "
+      lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who,
+                   "need n >= 1 schedules (none NULL) and n - 1 "
                    "boundaries");
     return NULL;
   }
@@ -102,8 +111,10 @@ lz_schedule *lz_schedule_new(double (*fn)(void *ctx, int64_t step), void *ctx,
 double lz_schedule_value(const lz_schedule *s, int64_t step) {
   if (!s) return NAN;
   switch (s->kind) {
-  case S_EXP: return s->init * pow(s->rate, (double)step);
-  case S_STEP: return s->init * pow(s->rate, (double)(step / s->steps));
+  case S_EXP:
+    return s->init * pow(s->rate, (double)step);
+  case S_STEP:
+    return s->init * pow(s->rate, (double)(step / s->steps));
   case S_COSINE: {
     double t = (double)(step < s->steps ? step : s->steps);
     return s->end + 0.5 * (1.0 + cos(M_PI / (double)s->steps * t)) * (s->init - s->end);
@@ -118,7 +129,8 @@ double lz_schedule_value(const lz_schedule *s, int64_t step) {
       if (step >= s->bounds[i - 1]) v = lz_schedule_value(s->parts[i], step - s->bounds[i - 1]);
     return v;
   }
-  case S_USER: return s->fn(s->ctx, step);
+  case S_USER:
+    return s->fn(s->ctx, step);
   }
   return NAN;
 }

@@ -1,5 +1,7 @@
-/* vjp and jvp rules of matmul (ops/matmul.c). 1-d operands are treated as (1,K) and (K,1)
- * matrices; batch axes that broadcasting added are summed out of the cotangents. */
+/* vjp and jvp rules of the matmul family (ops/matmul.c, ops/einsum.c): matmul and addmm (1-d
+ * operands are treated as (1,K) and (K,1) matrices; batch axes that broadcasting added are
+ * summed out of the cotangents) and the labelled contraction behind einsum, tensordot, inner
+ * and outer. */
 #include "cpu/matmul.h"
 #include "ops/matmul_impl.h"
 #include "transforms/rules_util.h"

@@ -63,6 +63,7 @@ LZ_HIDDEN extern const lz_rule lz__rules_scan[LZ_OP_COUNT];        /* scans, sor
 LZ_HIDDEN extern const lz_rule lz__rules_indexing[LZ_OP_COUNT];    /* gathers, scatters */
 LZ_HIDDEN extern const lz_rule lz__rules_linalg_more[LZ_OP_COUNT]; /* decompositions, solves */
 LZ_HIDDEN extern const lz_rule lz__rules_random[LZ_OP_COUNT];
+LZ_HIDDEN extern const lz_rule lz__rules_fast[LZ_OP_COUNT];        /* conv, fused ops */
 
 /* The rules of `op` (never NULL; its slots may be): each slot from the first family table
  * that sets it. */

@@ -1,0 +1,131 @@
+/* The compile figures: fused elementwise chains, softmax and layer norm compiled against the
+ * same functions uncompiled (same run, same machine), and the cost of tracing long graphs. */
+#include "bench.h"
+
+enum { N16M = 1 << 24 };
+
+typedef struct cbench {
+  lz_closure *f;
+  lz_array *in[2];
+  int nin;
+} cbench;
+
+/* One call of the closure (compiled: a replay) and its evaluation, as a user's loop would. */
+static int run_closure(void *ctx) {
+  cbench *b = ctx;
+  lz_scope_begin();
+  lz_array *out[LZ_MAX_OUTPUTS];
+  int k = lz_closure_call(b->f, b->in, b->nin, out);
+  int rc = k == 1 ? lz_eval(out[0]) : -1;
+  if (rc) fprintf(stderr, "lz_bench: %s\n", lz_last_error());
+  lz_scope_end();
+  return rc;
+}
+
+static int chain8(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  lz_array *x = in[0];
+  out[0] = lz_add(lz_subtract(lz_add(lz_multiply(lz_exp(x), lz_float(2)), lz_sin(x)),
+                              lz_multiply(x, x)),
+                  lz_divide(lz_tanh(x), lz_float(3)));
+  return out[0] ? 1 : -1;
+}
+
+static int softmax(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  out[0] = lz_softmax_axis(in[0], -1, false);
+  return out[0] ? 1 : -1;
+}
+
+static int layer_norm(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  lz_array *x = in[0], *mu = lz_mean_axis(x, -1, true), *var = lz_var_axis(x, -1, true, 0);
+  lz_array *y = lz_multiply(lz_subtract(x, mu), lz_rsqrt(lz_add(var, lz_float(1e-5))));
+  out[0] = lz_add(lz_multiply(y, in[1]), lz_float(0.1));
+  return out[0] ? 1 : -1;
+}
+
+/* Times fn uncompiled and compiled; prints both and the speedup. */
+static double pair_bench(const char *name, lz_fn fn, lz_array *const *in, int nin) {
+  lz_closure *f = lz_closure_new(fn, NULL, NULL), *cf = lz_compile(f, 0);
+  cbench b = {f, {in[0], nin > 1 ? in[1] : NULL}, nin};
+  double t0 = bench_time(run_closure, &b, 5);
+  b.f = cf;
+  double t1 = bench_time(run_closure, &b, 5);
+  char buf[128];
+  if (t0 < 0 || t1 < 0) {
+    snprintf(buf, sizeof buf, "%s_compiled_ms", name);
+    bench_skip(buf, "evaluation failed");
+  } else {
+    snprintf(buf, sizeof buf, "%s_uncompiled_ms", name);
+    bench_print(buf, t0 * 1e3, "ms");
+    snprintf(buf, sizeof buf, "%s_compiled_ms", name);
+    bench_print(buf, t1 * 1e3, "ms");
+    snprintf(buf, sizeof buf, "%s_compiled_speedup", name);
+    bench_print(buf, t0 / t1, "x");
+  }
+  lz_closure_free(cf), lz_closure_free(f);
+  return t1;
+}
+
+/* ---- tracing cost ---- */
+
+static int long_chain(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  int len = *(const int *)ctx;
+  lz_array *y = in[0];
+  for (int i = 0; i < len; i++) {
+    lz_array *next = i % 2 ? lz_multiply(y, in[1]) : lz_add(y, in[1]);
+    if (i) lz_free(y);
+    y = next;
+  }
+  out[0] = y;
+  return 1;
+}
+
+/* Seconds to trace, simplify, fuse and replay once a chain of `len` ops (median of reps). */
+static double trace_time(int len, int reps) {
+  int shape[1] = {16};
+  lz_array *x = lz_ones(shape, 1, LZ_FLOAT32), *a = lz_full(shape, 1, 0.5, LZ_FLOAT32);
+  lz_eval(x), lz_eval(a);
+  lz_closure *f = lz_closure_new(long_chain, &len, NULL);
+  double t[16];
+  for (int r = 0; r < reps; r++) {
+    lz_closure *cf = lz_compile(f, 0);
+    lz_array *in[2] = {x, a}, *y;
+    lz_scope_begin();
+    double t0 = bench_now();
+    int k = lz_closure_call(cf, in, 2, &y);
+    t[r] = bench_now() - t0;
+    lz_scope_end();
+    lz_closure_free(cf);
+    if (k != 1) return -1;
+  }
+  lz_closure_free(f);
+  lz_free(x), lz_free(a);
+  return bench_median(t, reps);
+}
+
+void bench_compile(void) {
+  if (!lz_exp || !lz_sin || !lz_tanh || !lz_softmax_axis || !lz_mean_axis || !lz_var_axis ||
+      !lz_rsqrt) {
+    bench_skip("chain8_f32_16M_compiled_ms", "ops or lz_compile not in the library yet");
+    return;
+  }
+  int shape[1] = {N16M};
+  lz_array *x = bench_rand(shape, 1, -1, 1, 3);
+  double t = pair_bench("chain8_f32_16M", chain8, &x, 1);
+  if (t > 0) bench_print("chain8_f32_16M_compiled_GBps", 2.0 * N16M * 4 / t / 1e9, "GB/s");
+  lz_free(x);
+
+  int sq[2] = {4096, 4096}, row[1] = {4096};
+  lz_array *in[2] = {bench_rand(sq, 2, -4, 4, 5), bench_rand(row, 1, 0.5f, 1.5f, 6)};
+  pair_bench("softmax_f32_4096x4096", softmax, in, 1);
+  pair_bench("layer_norm_f32_4096x4096", layer_norm, in, 2);
+  lz_free(in[0]), lz_free(in[1]);
+
+  double t10k = trace_time(10000, 7), t100k = trace_time(100000, 3);
+  if (t10k < 0 || t100k < 0) {
+    bench_skip("compile_trace_ms_10k_ops", "tracing failed");
+    return;
+  }
+  bench_print("compile_trace_ms_10k_ops", t10k * 1e3, "ms");
+  bench_print("compile_trace_ms_100k_ops", t100k * 1e3, "ms");
+  bench_print("compile_trace_per_op_ratio_100k_vs_10k", (t100k / 1e5) / (t10k / 1e4), "x");
+}
