@@ -41,6 +41,7 @@ typedef struct fz {
   bool eval_ok;     /* evaluation must succeed too (no data-dependent error is possible) */
   bool no_compare;  /* values may legitimately depend on the layout (e.g. partition order) */
   double tol;       /* extra relative tolerance of the layout comparison (reordered sums) */
+  bool big;         /* some input value is huge: reordered float sums may differ entirely */
 } fz;
 
 /* ---- random numbers (splitmix64) --------------------------------------------------------- */
@@ -243,7 +244,9 @@ static void fz_fill(fz *z, void *buf, lz_dtype d, int64_t n, int kind) {
   size_t es = lz_dtype_size(d);
   for (int64_t i = 0; i < n; i++) {
     char *p = (char *)buf + i * (int64_t)es;
-    lz__store_f64(p, d, fz_value(z, d, kind));
+    double v = fz_value(z, d, kind);
+    if (fabs(v) > 1e15) z->big = true;
+    lz__store_f64(p, d, v);
     if (d == LZ_COMPLEX64) ((float *)p)[1] = (float)fz_value(z, LZ_FLOAT32, kind);
   }
 }

@@ -13,7 +13,7 @@
 
 #include "data.h"
 
-enum { CONV1 = 32, CONV2 = 64, HIDDEN = 128 };
+enum { CONV1 = 16, CONV2 = 32, HIDDEN = 128 };
 
 static const int mlp_sizes[] = {IMAGE_SIZE, 512, 512, NUM_CLASSES};
 

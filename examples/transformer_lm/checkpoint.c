@@ -25,8 +25,8 @@ int checkpoint_save(const char *path, lz_module *model, lz_optimizer *opt, const
   rc |= lz_dict_set(all, "step", lz_scalar((double)lz_optim_step(opt), LZ_UINT64));
   for (size_t i = 0; rc == 0 && i < lz_dict_size(params); i++)
     rc = lz_dict_set(all, lz_dict_key(params, i), lz_dict_value(params, i));
-  if (rc == 0) rc = lz_dict_set(all, "vocab", lz_array_from_data(v->chars, (int[]){v->size}, 1,
-                                                                 LZ_UINT8));
+  if (rc == 0)
+    rc = lz_dict_set(all, "vocab", lz_array_from_data(v->chars, (int[]){v->size}, 1, LZ_UINT8));
   lz_scope_end();
   if (rc == 0) {
     rc |= lz_dict_set_string(meta, "format", FORMAT);
@@ -85,8 +85,10 @@ lz_module *checkpoint_load(const char *path, lz_optimizer *opt, vocab *v) {
   /* The optimizer reads its entries from the same file ("step", "<name>.m", ...); it keeps
    * the other entries too, unused (optim.h has no way to set the state from a dict). */
   if (rc == 0 && opt) rc = lz_optim_load_state(opt, path);
-  if (bad) fprintf(stderr, "transformer_lm: '%s' is not a transformer_lm checkpoint\n", path);
-  else if (rc != 0) fprintf(stderr, "transformer_lm: cannot load '%s': %s\n", path, lz_last_error());
+  if (bad)
+    fprintf(stderr, "transformer_lm: '%s' is not a transformer_lm checkpoint\n", path);
+  else if (rc != 0)
+    fprintf(stderr, "transformer_lm: cannot load '%s': %s\n", path, lz_last_error());
   lz_scope_end();
   lz_dict_free(params), lz_dict_free(weights), lz_dict_free(file), lz_dict_free(meta);
   if (rc != 0) {

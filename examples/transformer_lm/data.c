@@ -119,8 +119,10 @@ int corpus_load(const char *dir, size_t limit, vocab *v, corpus *c) {
   for (size_t i = 0; i < len; i++) {
     int id = v->ids[(uint8_t)text[i]];
     if (id >= 0) {
-      if (fortune % 10 == 9) c->val[c->nval++] = id;
-      else c->train[c->ntrain++] = id;
+      if (fortune % 10 == 9)
+        c->val[c->nval++] = id;
+      else
+        c->train[c->ntrain++] = id;
     }
     if (text[i] == '\n' && i >= 2 && text[i - 1] == '%' && text[i - 2] == '\n') fortune++;
   }

@@ -8,8 +8,8 @@
 /* Maps bytes to token ids and back: the distinct bytes of the corpus, ascending. */
 typedef struct vocab {
   int size;
-  uint8_t chars[256];   /* token id -> byte */
-  int16_t ids[256];     /* byte -> token id, -1 if the byte is not in the vocabulary */
+  uint8_t chars[256]; /* token id -> byte */
+  int16_t ids[256];   /* byte -> token id, -1 if the byte is not in the vocabulary */
 } vocab;
 
 /* The corpus split into training and validation token ids. */

@@ -22,8 +22,8 @@ static void cache_free(lm_cache *c, int layers) {
   memset(c, 0, sizeof *c);
 }
 
-int generate(lz_module *model, const vocab *v, const char *prompt, int ntokens,
-             double temperature, int top_k, FILE *out) {
+int generate(lz_module *model, const vocab *v, const char *prompt, int ntokens, double temperature,
+             int top_k, FILE *out) {
   const lm_config *cfg = lm_config_of(model);
   size_t plen = strlen(prompt);
   int32_t *hist = malloc((plen + (size_t)ntokens + 1) * sizeof *hist);

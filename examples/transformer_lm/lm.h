@@ -20,7 +20,7 @@ lz_module *checkpoint_load(const char *path, lz_optimizer *opt, vocab *v);
 /* Prints `prompt` then `ntokens` characters sampled from the model to `out`: temperature 0 is
  * greedy; top_k > 0 samples among the k likeliest characters only. Bytes of the prompt that are
  * not in the vocabulary are skipped. Returns 0 or -1 (error printed). */
-int generate(lz_module *model, const vocab *v, const char *prompt, int ntokens,
-             double temperature, int top_k, FILE *out);
+int generate(lz_module *model, const vocab *v, const char *prompt, int ntokens, double temperature,
+             int top_k, FILE *out);
 
 #endif

@@ -146,8 +146,8 @@ static lz_module *make_block(const lm_config *c) {
 }
 
 lz_module *lm_new(const lm_config *cfg) {
-  if (cfg->layers < 1 || cfg->layers > LM_MAX_LAYERS || cfg->heads < 1 ||
-      cfg->dims % cfg->heads || (cfg->dims / cfg->heads) % 2 || cfg->vocab < 1 || cfg->mlp < 1) {
+  if (cfg->layers < 1 || cfg->layers > LM_MAX_LAYERS || cfg->heads < 1 || cfg->dims % cfg->heads ||
+      (cfg->dims / cfg->heads) % 2 || cfg->vocab < 1 || cfg->mlp < 1) {
     lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "transformer_lm",
                  "bad model shape: %d layers (1..%d), dims %d in %d heads of an even size",
                  cfg->layers, LM_MAX_LAYERS, cfg->dims, cfg->heads);
@@ -179,12 +179,18 @@ lz_module *lm_new(const lm_config *cfg) {
   c->norm = lz_module_child(m, "norm");
   c->head = lz_module_child(m, "head");
   for (int i = 0; i < cfg->layers; i++) {
-    static const char *const names[8] = {
-        "attention_norm", "attention.query_proj", "attention.key_proj", "attention.value_proj",
-        "attention.out_proj", "mlp_norm", "mlp.linear1", "mlp.linear2"};
-    lz_module **slots[8] = {&c->layer[i].attention_norm, &c->layer[i].wq, &c->layer[i].wk,
-                            &c->layer[i].wv, &c->layer[i].wo, &c->layer[i].mlp_norm,
-                            &c->layer[i].linear1, &c->layer[i].linear2};
+    static const char *const names[8] = {"attention_norm",     "attention.query_proj",
+                                         "attention.key_proj", "attention.value_proj",
+                                         "attention.out_proj", "mlp_norm",
+                                         "mlp.linear1",        "mlp.linear2"};
+    lz_module **slots[8] = {&c->layer[i].attention_norm,
+                            &c->layer[i].wq,
+                            &c->layer[i].wk,
+                            &c->layer[i].wv,
+                            &c->layer[i].wo,
+                            &c->layer[i].mlp_norm,
+                            &c->layer[i].linear1,
+                            &c->layer[i].linear2};
     for (int j = 0; j < 8; j++) {
       char path[96];
       snprintf(path, sizeof path, "layers.%d.%s", i, names[j]);
@@ -210,9 +216,12 @@ static int probe_fn(void *ctx, lz_array *const *in, int n, lz_array **out) {
   const probe *p = ctx;
   (void)n;
   lz_array *x = in[0], *y;
-  if (p->op == PROBE_NORM) y = rms_norm(p->norm, x, p->fast);
-  else if (p->op == PROBE_ROPE) y = rope(p->rope, x, 3, p->fast);
-  else y = attention(x, lz_multiply(x, lz_float(0.5)), lz_sin(x), p->fast);
+  if (p->op == PROBE_NORM)
+    y = rms_norm(p->norm, x, p->fast);
+  else if (p->op == PROBE_ROPE)
+    y = rope(p->rope, x, 3, p->fast);
+  else
+    y = attention(x, lz_multiply(x, lz_float(0.5)), lz_sin(x), p->fast);
   out[0] = lz_sum(lz_multiply(y, x), false);
   return out[0] ? 1 : -1;
 }

@@ -23,11 +23,22 @@ function(expect text regex what)
     message(FATAL_ERROR "transformer_lm: ${what} (no match for '${regex}')")
   endif()
   set(match1 "${CMAKE_MATCH_1}" PARENT_SCOPE)
+  set(match2 "${CMAKE_MATCH_2}" PARENT_SCOPE)
 endfunction()
 
-# 1. From scratch: the loss must fall (checked by --max-loss) and a checkpoint appear.
-run(0 ${common} --steps 40 --dims 32 --heads 2 --layers 2 --seq 32 --save ${ck} --max-loss 3.3)
+# 1. From scratch: the loss must fall (checked by --max-loss) and a checkpoint appear. The same
+#    run with --compile (forward and backward traced once, then replayed) gives the same losses.
+set(tiny --steps 40 --dims 32 --heads 2 --layers 2 --seq 32)
+run(0 ${common} ${tiny} --save ${ck} --max-loss 3.3)
 expect("${out}" "saved .* \\(step 40\\)" "no checkpoint saved")
+expect("${out}" "step +40/40  loss ([0-9])\\.([0-9]+)" "no loss at step 40")
+set(plain "${match1}${match2}")
+run(0 ${common} ${tiny} --compile)
+expect("${out}" "step +40/40  loss ([0-9])\\.([0-9]+)" "no loss at step 40")
+math(EXPR diff "${match1}${match2} - ${plain}")
+if(diff GREATER 20 OR diff LESS -20) # in units of 1e-4
+  message(FATAL_ERROR "transformer_lm: --compile changed the loss at step 40 by ${diff}e-4")
+endif()
 
 # 2. Resumed: the model and the optimizer continue from step 40 (a fresh model would start
 #    near ln(vocabulary) = 4.6), train to step 60, then write text from a prompt.

@@ -124,8 +124,7 @@ static double step(const options *o, grad_step *g, lz_optimizer *opt, const int3
   return value;
 }
 
-int train(const options *o, lz_module *model, lz_optimizer *opt, const vocab *v,
-          const corpus *d) {
+int train(const options *o, lz_module *model, lz_optimizer *opt, const vocab *v, const corpus *d) {
   const lm_config *c = lm_config_of(model);
   int start = (int)lz_optim_step(opt), rc = 0;
   if (d->ntrain == 0) return 0; /* generation only */
@@ -136,8 +135,7 @@ int train(const options *o, lz_module *model, lz_optimizer *opt, const vocab *v,
   int fused = o->composed ? 0 : lm_use_fast_ops(model, stdout);
   printf("training: %d steps of %d x %d characters, AdamW lr %g (warmup %d, cosine to %g), "
          "weight decay %g, clip %g; fused ops in the training graph: %d of 3\n",
-         o->steps, o->batch, c->seq, o->lr, o->warmup, o->min_lr, o->weight_decay, o->clip,
-         fused);
+         o->steps, o->batch, c->seq, o->lr, o->warmup, o->min_lr, o->weight_decay, o->clip, fused);
   fflush(stdout);
   if (lz_optim_set_schedule(opt, make_schedule(o)) != 0 || lz_module_eval(model) != 0) {
     fprintf(stderr, "transformer_lm: %s\n", lz_last_error());
@@ -145,8 +143,8 @@ int train(const options *o, lz_module *model, lz_optimizer *opt, const vocab *v,
   }
   size_t bytes = (size_t)o->batch * (size_t)c->seq * sizeof(int32_t);
   int32_t *x = malloc(bytes), *y = malloc(bytes);
-  grad_step g = {model, lz_nn_value_and_grad(model, lm_loss, NULL), lz_dict_new(),
-                  lz_dict_new(), NULL};
+  grad_step g = {model, lz_nn_value_and_grad(model, lm_loss, NULL), lz_dict_new(), lz_dict_new(),
+                 NULL};
   lz_closure *traced = o->compile ? lz_closure_new(traced_grad_step, &g, NULL) : NULL;
   if (traced) g.compiled = lz_compile_with_state(traced, 0, g.params, g.grads);
   if (!x || !y || !g.loss_and_grad || !g.params || !g.grads || (o->compile && !g.compiled)) {
@@ -159,7 +157,7 @@ int train(const options *o, lz_module *model, lz_optimizer *opt, const vocab *v,
     printf("resumed from %s at step %d: validation loss %.4f\n", o->resume, start, val);
   }
   double t0 = now(), ttrain = 0;
-  int count = 0;
+  int count = 0, nlogs = 0;
   for (int s = start; s < o->steps && rc == 0; s++) {
     for (int b = 0; b < o->batch; b++) {
       uint64_t r = mix(mix((uint64_t)o->seed) ^ ((uint64_t)s << 20 | (uint64_t)b));
@@ -179,7 +177,7 @@ int train(const options *o, lz_module *model, lz_optimizer *opt, const vocab *v,
       val = validation_loss(o, model, d, x, y);
       double el = now() - t0, eta = el / (s + 1 - start) * (o->steps - s - 1);
       if (isnan(first)) first = sum / count;
-      last = sum / count;
+      last = sum / count, nlogs++;
       printf("step %5d/%d  loss %.4f  val %.4f  lr %.2e  %6.0f tok/s  elapsed %5.1fs  "
              "eta %4.0fs\n",
              s + 1, o->steps, last, val, lr, tokens / ttrain, el, eta);
@@ -195,11 +193,12 @@ int train(const options *o, lz_module *model, lz_optimizer *opt, const vocab *v,
   }
   if (rc == 0 && o->max_loss > 0) {
     if (isnan(val)) val = validation_loss(o, model, d, x, y);
+    if (o->eval_batches == 0) val = last; /* no validation: the training loss */
     if (!(val < o->max_loss)) {
-      fprintf(stderr, "transformer_lm: validation loss %.4f is not below %g\n", val, o->max_loss);
+      fprintf(stderr, "transformer_lm: the loss %.4f is not below %g\n", val, o->max_loss);
       rc = -1;
     }
-    if (!o->resume && !(last < first)) {
+    if (!o->resume && nlogs > 1 && !(last < first)) {
       fprintf(stderr, "transformer_lm: the training loss did not fall (%.4f -> %.4f)\n", first,
               last);
       rc = -1;

@@ -49,8 +49,8 @@ LZ_API lz_dict *lz_load_gguf(const char *path, lz_dict **metadata);
  * `metadata` (may be NULL; strings only) as a string value. Returns 0 or -1. */
 LZ_API int lz_save_gguf(const char *path, const lz_dict *arrays, const lz_dict *metadata);
 
-/* Loads a .npz or .safetensors file (chosen by extension) as a dict; a .npy file gives a dict
- * with one entry, "arr_0". */
+/* Loads a .npz, .safetensors or .gguf file (chosen by extension) as a dict; a .npy file gives a
+ * dict with one entry, "arr_0". */
 LZ_API lz_dict *lz_load(const char *path);
 
 #ifdef __cplusplus

@@ -315,7 +315,7 @@ lz_dict *lz_load_gguf(const char *path, lz_dict **metadata) {
     }
     t->ndim = (int)nd;
     for (uint32_t d = 0; rc == 0 && d < nd; d++) {
-      uint64_t ne;
+      uint64_t ne = 0;
       if ((rc = rd_u64(r, &ne)) == 0 && ne > INT32_MAX)
         rc = lz__error(LZ_ERROR_IO, OP, "'%s': tensor '%s' has dimension %" PRIu64 " (too large)",
                        path, t->name, ne);

@@ -74,9 +74,9 @@ int lz__vmap_remake(const lz_vmap_args *a, const void *params, lz_array *const *
   for (int i = 0; i < nin; i++)
     if (!ins[i]) return -1;
   if (!params) params = n->params;
-  lz_dtype *dt = malloc((size_t)m * sizeof *dt);
-  int *nd = malloc((size_t)m * sizeof *nd);
-  const int **shapes = malloc((size_t)m * sizeof *shapes);
+  lz_dtype *dt = calloc((size_t)m, sizeof *dt); /* zeroed: quiets -Wmaybe-uninitialized */
+  int *nd = calloc((size_t)m, sizeof *nd);
+  const int **shapes = calloc((size_t)m, sizeof *shapes);
   int *dims = malloc((size_t)m * LZ_MAX_NDIM * sizeof *dims);
   int rc = 0;
   if (!dt || !nd || !shapes || !dims)
