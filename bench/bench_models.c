@@ -1,5 +1,6 @@
 /* Model-level figures: matmul, a ResNet conv block, MLP and transformer training steps, and
  * the gradient of a 1000-op scalar function. Models are written with the public ops only. */
+#include <cblas.h>
 #include <math.h>
 
 #include "bench.h"
@@ -18,6 +19,21 @@ static int run_matmul(void *ctx) {
   return rc;
 }
 
+/* The same product through cblas_sgemm directly, at the thread count OpenBLAS has now (Lazuli
+ * gives it its own count): the yardstick for the matmul figures. */
+typedef struct sgemm_ctx {
+  const float *a, *b;
+  float *c;
+  int n;
+} sgemm_ctx;
+
+static int run_sgemm(void *ctx) {
+  sgemm_ctx *g = ctx;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->n, g->n, g->n, 1.0f, g->a, g->n,
+              g->b, g->n, 0.0f, g->c, g->n);
+  return 0;
+}
+
 static void one_matmul(const char *name, int n, lz_dtype dt, int reps) {
   int s[2] = {n, n};
   lz_array *a = bench_rand(s, 2, -1, 1, 11), *b = bench_rand(s, 2, -1, 1, 12);
@@ -29,6 +45,23 @@ static void one_matmul(const char *name, int n, lz_dtype dt, int reps) {
     lz_clear_error();
   } else {
     bench_print(name, 2.0 * n * n * (double)n / t / 1e9, "GFLOP/s");
+  }
+  if (dt == LZ_FLOAT32) { /* matmul_f32_<n>_vs_openblas: our time over sgemm's, same run */
+    char rname[64];
+    snprintf(rname, sizeof rname, "matmul_f32_%d_vs_openblas", n);
+    sgemm_ctx g = {lz_array_data(m.a), lz_array_data(m.b), malloc((size_t)n * n * sizeof(float)),
+                   n};
+    /* alternated, the better of two each, so that load drift hits both alike */
+    double tb = g.a && g.b && g.c ? bench_time(run_sgemm, &g, reps) : -1;
+    double t2 = bench_time(run_matmul, &m, reps);
+    double tb2 = tb > 0 ? bench_time(run_sgemm, &g, reps) : -1;
+    if (t < 0 || tb <= 0 || t2 < 0 || tb2 <= 0) {
+      bench_skip(rname, "a run failed");
+      lz_clear_error();
+    } else {
+      bench_print(rname, (tb < tb2 ? tb : tb2) / (t < t2 ? t : t2), "ratio");
+    }
+    free(g.c);
   }
   lz_free(a), lz_free(b), lz_free(m.a), lz_free(m.b);
 }

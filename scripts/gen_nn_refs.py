@@ -444,6 +444,179 @@ tri = np.maximum(np.sqrt(((an - po) ** 2).sum(-1) + 1e-6) - np.sqrt(((an - ne) *
 add("loss", "out", "triplet", tri)
 
 
+# ---- convolution layers (channels last; weights (out, kernel..., in / groups)) ----
+def conv_nd(v, w, stride, pad, dil, groups):
+    nsp = v.ndim - 2
+    v = np.pad(v, [(0, 0)] + [(p_, p_) for p_ in pad] + [(0, 0)])
+    O, K, cg = w.shape[0], w.shape[1:-1], w.shape[-1]
+    outs = [(v.shape[1 + i] - dil[i] * (K[i] - 1) - 1) // stride[i] + 1 for i in range(nsp)]
+    y = np.zeros([v.shape[0]] + outs + [O])
+    for kk in np.ndindex(*K):
+        sl = tuple(slice(kk[i] * dil[i], kk[i] * dil[i] + stride[i] * (outs[i] - 1) + 1, stride[i])
+                   for i in range(nsp))
+        xs = v[(slice(None),) + sl + (slice(None),)]
+        xs = xs.reshape(xs.shape[:-1] + (groups, cg))
+        wk = w[(slice(None),) + kk + (slice(None),)].reshape(groups, O // groups, cg)
+        y += np.einsum("...gc,goc->...go", xs, wk).reshape(y.shape)
+    return y
+
+
+def conv_transpose_nd(v, w, stride, pad, dil, opad):
+    # y[i * s + k * d - p] += x[i] @ w[:, k, :].T
+    nsp = v.ndim - 2
+    O, K = w.shape[0], w.shape[1:-1]
+    S = v.shape[1:-1]
+    outs = [(S[i] - 1) * stride[i] - 2 * pad[i] + dil[i] * (K[i] - 1) + 1 + opad[i] for i in range(nsp)]
+    y = np.zeros([v.shape[0]] + outs + [O])
+    for ii in np.ndindex(*S):
+        for kk in np.ndindex(*K):
+            j = tuple(ii[i] * stride[i] + kk[i] * dil[i] - pad[i] for i in range(nsp))
+            if all(0 <= j[i] < outs[i] for i in range(nsp)):
+                xi = v[(slice(None),) + ii + (slice(None),)]
+                y[(slice(None),) + j + (slice(None),)] += xi @ w[(slice(None),) + kk + (slice(None),)].T
+    return y
+
+
+conv_cases = [
+    # name, input shape, weight shape, stride, pad, dil, groups / output padding, transposed
+    ("conv1d", (2, 7, 4), (6, 3, 2), [2], [1], [1], 2, False),
+    ("conv2d", (1, 5, 6, 3), (4, 3, 2, 3), [2, 1], [1, 0], [1, 2], 1, False),
+    ("conv3d", (1, 4, 3, 4, 2), (3, 2, 2, 3, 2), [1, 2, 1], [0, 1, 1], [2, 1, 1], 1, False),
+    ("conv_t1d", (2, 4, 3), (2, 3, 3), [2], [1], [1], [1], True),
+    ("conv_t2d", (1, 3, 2, 2), (3, 2, 3, 2), [2, 1], [0, 1], [1, 2], [1, 0], True),
+    ("conv_t3d", (1, 2, 3, 2, 2), (2, 2, 2, 2, 2), [1, 2, 2], [0, 1, 0], [1, 1, 2], [0, 1, 1], True),
+]
+for name, xs, ws, st, pd, dl, extra, tr in conv_cases:
+    x, w, b = rnd(*xs), rnd(*ws, scale=0.5), rnd(ws[0], scale=0.5)
+    add(name, "p", "weight", w), add(name, "p", "bias", b), add(name, "in", "x", x)
+    y = conv_transpose_nd(x, w, st, pd, dl, extra) if tr else conv_nd(x, w, st, pd, dl, extra)
+    add(name, "out", "y", y + b)
+
+
+# ---- quantized layers: packed codes (a little-endian bit stream per row), scales, biases ----
+def pack(codes, bits):
+    rows, k = codes.shape
+    words = np.zeros((rows, k * bits // 32), dtype=np.uint64)
+    for r in range(rows):
+        acc = 0
+        for j in range(k):
+            acc |= int(codes[r, j]) << (j * bits)
+        for wd in range(words.shape[1]):
+            words[r, wd] = (acc >> (32 * wd)) & 0xFFFFFFFF
+    return words.astype(np.float64)
+
+
+def quantized_case(name, rows, k, group, bits):
+    codes = rng.integers(0, 2**bits, (rows, k))
+    scales, biases = rnd(rows, k // group, scale=0.1), rnd(rows, k // group, scale=0.5)
+    w = codes * np.repeat(scales, group, axis=1) + np.repeat(biases, group, axis=1)
+    add(name, "p", "weight", pack(codes, bits)), add(name, "p", "scales", scales)
+    add(name, "p", "biases", biases)
+    return w
+
+
+w = quantized_case("qlinear", 5, 64, 32, 4)
+b = rnd(5)
+add("qlinear", "p", "bias", b)
+x = rnd(2, 3, 64)
+add("qlinear", "in", "x", x), add("qlinear", "out", "y", x @ w.T + b)
+w = quantized_case("qembedding", 6, 64, 32, 3)
+idx = np.array([[0, 5, 2], [2, 3, 1]])
+add("qembedding", "in", "idx", idx), add("qembedding", "out", "y", w[idx])
+h = rnd(2, 64)
+add("qembedding", "in", "h", h), add("qembedding", "out", "as_linear", h @ w.T)
+
+
+# ---- Upsample, cubic (a = -0.75; taps past the border read the border) ----
+def up_cubic(v, scales, align):
+    def wt(t):
+        a = -0.75
+        return np.where(t <= 1, ((a + 2) * t - (a + 3)) * t * t + 1, (((t - 5) * t + 8) * t - 4) * a)
+
+    for d, s_ in enumerate(scales):
+        n = v.shape[1 + d]
+        m = int(s_ * n)
+        i = np.arange(m, dtype=np.float64)
+        if align:
+            f = i * ((n - 1) / (m - 1))
+        else:
+            f = i * (1 / s_) - ((m - 1) * (1 / s_) - n + 1) / 2
+        fl = np.floor(f)
+        acc = 0
+        for t in range(4):
+            g = fl - 1 + t
+            ww = wt(np.abs(f - g)).reshape([m if k_ == 1 + d else 1 for k_ in range(v.ndim)])
+            acc = acc + np.take(v, np.clip(g, 0, n - 1).astype(int), axis=1 + d) * ww
+        v = acc
+    return v
+
+
+x = f32(rng.standard_normal((1, 3, 4, 2)))
+add("upsample", "in", "xc", x)
+add("upsample", "out", "cubic2", up_cubic(x, [2, 2], False))
+add("upsample", "out", "cubic_align", up_cubic(x, [2, 1.5], True))
+
+
+# ---- grouped-query attention: 4 query heads over 2 key/value heads ----
+def gqa(P, q, k, v, heads, kv_heads, mask=None):
+    def lin(name, a):
+        return a @ P[name + ".weight"].T
+
+    q, k, v = lin("query_proj", q), lin("key_proj", k), lin("value_proj", v)
+    B, L, _ = q.shape
+    S = k.shape[1]
+    q = q.reshape(B, L, heads, -1).transpose(0, 2, 1, 3)
+    k = np.repeat(k.reshape(B, S, kv_heads, -1).transpose(0, 2, 1, 3), heads // kv_heads, axis=1)
+    v = np.repeat(v.reshape(B, S, kv_heads, -1).transpose(0, 2, 1, 3), heads // kv_heads, axis=1)
+    sc = (q @ k.transpose(0, 1, 3, 2)) * math.sqrt(1 / q.shape[-1])
+    if mask is not None:
+        sc = sc + mask
+    o = (softmax(sc) @ v).transpose(0, 2, 1, 3).reshape(B, L, -1)
+    return lin("out_proj", o)
+
+
+P = {"query_proj.weight": rnd(8, 8, scale=0.4), "key_proj.weight": rnd(4, 8, scale=0.4),
+     "value_proj.weight": rnd(4, 8, scale=0.4), "out_proj.weight": rnd(8, 8, scale=0.4)}
+for n_, a in P.items():
+    add("gqa", "p", n_, a)
+q, kk = rnd(2, 3, 8), rnd(2, 4, 8)
+gmask = f32(np.triu(np.full((3, 4), -1e9), 2))
+add("gqa", "in", "q", q), add("gqa", "in", "k", kk), add("gqa", "in", "mask", gmask)
+add("gqa", "out", "y", gqa(P, q, kk, kk, 4, 2, gmask))
+
+
+# ---- Transformer: one encoder layer and one decoder layer, each stack with a final LayerNorm ----
+def decoder_layer(P, pre, x, mem, xmask, mmask):  # norm_first
+    y = ln(P, pre + "ln1", x)
+    x = x + mha(P, pre + "self_attention.", y, y, y, 2, xmask)
+    y = ln(P, pre + "ln2", x)
+    x = x + mha(P, pre + "cross_attention.", y, mem, mem, 2, mmask)
+    y = ln(P, pre + "ln3", x)
+    return x + lin(P, pre + "linear2", np.maximum(lin(P, pre + "linear1", y), 0))
+
+
+P = {}
+params_encoder_layer(P, "encoder.layers.0.", 8, 16)
+P["encoder.ln.weight"], P["encoder.ln.bias"] = 1 + rnd(8, scale=0.1), rnd(8, scale=0.1)
+params_mha(P, "decoder.layers.0.self_attention.", 8, False)
+params_mha(P, "decoder.layers.0.cross_attention.", 8, False)
+for i in (1, 2, 3):
+    P[f"decoder.layers.0.ln{i}.weight"] = 1 + rnd(8, scale=0.1)
+    P[f"decoder.layers.0.ln{i}.bias"] = rnd(8, scale=0.1)
+P["decoder.layers.0.linear1.weight"] = rnd(16, 8, scale=0.3)
+P["decoder.layers.0.linear1.bias"] = rnd(16, scale=0.1)
+P["decoder.layers.0.linear2.weight"] = rnd(8, 16, scale=0.3)
+P["decoder.layers.0.linear2.bias"] = rnd(8, scale=0.1)
+P["decoder.ln.weight"], P["decoder.ln.bias"] = 1 + rnd(8, scale=0.1), rnd(8, scale=0.1)
+for n_, a in P.items():
+    add("tf", "p", n_, a)
+src, tgt = rnd(2, 4, 8), rnd(2, 3, 8)
+add("tf", "in", "src", src), add("tf", "in", "tgt", tgt), add("tf", "in", "tgt_mask", cm)
+mem = ln(P, "encoder.ln", encoder_layer(P, "encoder.layers.0.", src, None, True))
+dec = ln(P, "decoder.ln", decoder_layer(P, "decoder.layers.0.", tgt, mem, cm, None))
+add("tf", "out", "memory", mem), add("tf", "out", "y", dec)
+
+
 def emit():
     lines = ["/* Generated by scripts/gen_nn_refs.py from NumPy; do not edit. */",
              "#ifndef LZ_NN_REFS_H", "#define LZ_NN_REFS_H", "",

@@ -44,8 +44,10 @@ static void ad_full(fz *z, const fz_op *op) {
   lz_dtype d = fz_dtype_any(z, true);
   double v = fz_value(z, LZ_FLOAT64, FZ_V_ANY);
   fz_notef(z, " %s", fz_dname(d));
-  if (op->rule == 0) fz_out(z, lz_full(sp, nd, v, d));
-  else fz_out(z, ((lz_array * (*)(const int *, int, lz_dtype)) op->fn)(sp, nd, d));
+  if (op->rule == 0)
+    fz_out(z, lz_full(sp, nd, v, d));
+  else
+    fz_out(z, ((lz_array * (*)(const int *, int, lz_dtype)) op->fn)(sp, nd, d));
   if (!valid || (unsigned)d >= LZ_DTYPE_COUNT) {
     z->expect = FZ_FAIL;
     return;
@@ -58,28 +60,33 @@ static void ad_full_like(fz *z, const fz_op *op) {
   int s[LZ_MAX_NDIM], nd;
   lz_dtype d = fz_dtype(z);
   lz_array *a = fz_rand(z, d, s, &nd, 5);
-  if (op->rule == 0) fz_out(z, lz_full_like(a, fz_value(z, LZ_FLOAT64, FZ_V_ANY)));
-  else fz_out(z, ((fz_f1)op->fn)(a));
+  if (op->rule == 0)
+    fz_out(z, lz_full_like(a, fz_value(z, LZ_FLOAT64, FZ_V_ANY)));
+  else
+    fz_out(z, ((fz_f1)op->fn)(a));
   fz_expect(z, 0, d, s, nd);
   fz_verdict(z, 1);
 }
 
 static void ad_arange(fz *z, const fz_op *op) {
-  double start = fz_int(z, -5, 5), stop = fz_int(z, -10, 20), step = fz_pct(z, 70) ? 1 : fz_int(z, -3, 3);
+  double start = fz_int(z, -5, 5), stop = fz_int(z, -10, 20),
+         step = fz_pct(z, 70) ? 1 : fz_int(z, -3, 3);
   bool exact = true;
   int r = fz_below(&z->rng, 100);
-  if (r < 10) start += 0.25, step = step ? step / 2 : 0.5, exact = false;
+  if (r < 10)
+    start += 0.25, step = step ? step / 2 : 0.5, exact = false;
   else if (r < 16) { /* huge or non-finite */
     static const double w[] = {1e18, -1e18, 1e300, NAN, INFINITY, -INFINITY, 3e9, 1e-300};
-    if (fz_pct(z, 50)) stop = w[fz_below(&z->rng, 8)];
-    else step = w[fz_below(&z->rng, 8)];
+    if (fz_pct(z, 50))
+      stop = w[fz_below(&z->rng, 8)];
+    else
+      step = w[fz_below(&z->rng, 8)];
     exact = false;
   }
   lz_dtype d = fz_pct(z, 60) ? fz_dtype_real_float(z) : fz_dtype_any(z, true);
   fz_notef(z, " %g,%g,%g %s", start, stop, step, fz_dname(d));
   fz_out(z, lz_arange(start, stop, step, d));
-  if (step == 0 || (unsigned)d >= LZ_DTYPE_COUNT || isnan(start) || isnan(stop) ||
-      isnan(step)) {
+  if (step == 0 || (unsigned)d >= LZ_DTYPE_COUNT || isnan(start) || isnan(stop) || isnan(step)) {
     z->expect = FZ_FAIL;
     return;
   }
@@ -111,8 +118,10 @@ static void ad_eye(fz *z, const fz_op *op) {
   lz_dtype d = fz_dtype_any(z, true);
   if (op->rule == 1) m = n, k = 0;
   fz_notef(z, " n=%d m=%d k=%d %s", n, m, k, fz_dname(d));
-  if (op->rule == 1) fz_out(z, lz_identity(n, d));
-  else fz_out(z, ((lz_array * (*)(int, int, int, lz_dtype)) op->fn)(n, m, k, d));
+  if (op->rule == 1)
+    fz_out(z, lz_identity(n, d));
+  else
+    fz_out(z, ((lz_array * (*)(int, int, int, lz_dtype)) op->fn)(n, m, k, d));
   if (m < 0) m = n;
   if (n < 0 || (unsigned)d >= LZ_DTYPE_COUNT) {
     z->expect = FZ_FAIL;

@@ -8,12 +8,12 @@
 enum { R_KEEP, R_FLOAT, R_BOOL, R_ABS, R_REAL, R_PROMOTE, R_SHIFT, R_SUM, R_I32, R_U32 };
 /* flags */
 enum {
-  F_CPLX = 1,      /* complex64 is supported (else it must be rejected) */
-  F_NOBOOL = 2,    /* bool is rejected */
-  F_INTONLY = 4,   /* integer and bool only */
-  F_LOOSEBOOL = 8, /* bool may be accepted or rejected (MLX is not explicit) */
-  F_LOOSECPLX = 16,/* complex may be accepted or rejected */
-  F_EMPTYERR = 32, /* reducing an empty axis is an error (at build or evaluation) */
+  F_CPLX = 1,       /* complex64 is supported (else it must be rejected) */
+  F_NOBOOL = 2,     /* bool is rejected */
+  F_INTONLY = 4,    /* integer and bool only */
+  F_LOOSEBOOL = 8,  /* bool may be accepted or rejected (MLX is not explicit) */
+  F_LOOSECPLX = 16, /* complex may be accepted or rejected */
+  F_EMPTYERR = 32,  /* reducing an empty axis is an error (at build or evaluation) */
 };
 
 typedef lz_array *(*fz_f1)(lz_array *);
@@ -21,15 +21,23 @@ typedef lz_array *(*fz_f2)(lz_array *, lz_array *);
 
 static lz_dtype fz_rule_dtype(int rule, lz_dtype d) {
   switch (rule) {
-  case R_FLOAT: return fz_floaty(d);
-  case R_BOOL: return LZ_BOOL;
+  case R_FLOAT:
+    return fz_floaty(d);
+  case R_BOOL:
+    return LZ_BOOL;
   case R_ABS:
-  case R_REAL: return d == LZ_COMPLEX64 ? LZ_FLOAT32 : d;
-  case R_SHIFT: return lz_promote_types(d, LZ_UINT8);
-  case R_SUM: return d == LZ_BOOL ? LZ_INT32 : d;
-  case R_I32: return LZ_INT32;
-  case R_U32: return LZ_UINT32;
-  default: return d;
+  case R_REAL:
+    return d == LZ_COMPLEX64 ? LZ_FLOAT32 : d;
+  case R_SHIFT:
+    return lz_promote_types(d, LZ_UINT8);
+  case R_SUM:
+    return d == LZ_BOOL ? LZ_INT32 : d;
+  case R_I32:
+    return LZ_INT32;
+  case R_U32:
+    return LZ_UINT32;
+  default:
+    return d;
   }
 }
 /* Whether a dtype is accepted by an op with these flags: 1 yes, 0 no, -1 either. */
@@ -65,7 +73,7 @@ static lz_array *fz_operand(fz *z, lz_dtype d, const int *s, int nd, int *s2, in
     int r = fz_below(&z->rng, 3);
     *d2 = r == 0 ? LZ_FLOAT32 : r == 1 ? LZ_INT32 : LZ_BOOL;
     fz_notef(z, " weak");
-    return r == 0 ? lz_float(fz_value(z, LZ_FLOAT64, FZ_V_ANY))
+    return r == 0   ? lz_float(fz_value(z, LZ_FLOAT64, FZ_V_ANY))
            : r == 1 ? lz_int(fz_int(z, -3, 5))
                     : lz_bool(fz_pct(z, 50));
   }

@@ -59,8 +59,10 @@ static void ad_along(fz *z, const fz_op *op) {
     fz_out(z, lz_take_along_axis(a, idx, axis));
   } else {
     int ov[LZ_MAX_NDIM];
-    if (shape_ok) memcpy(ov, o, sizeof ov);
-    else memcpy(ov, si, sizeof ov);
+    if (shape_ok)
+      memcpy(ov, o, sizeof ov);
+    else
+      memcpy(ov, si, sizeof ov);
     nv = shape_ok ? fz_shape_bcast(z, ov, shape_ok ? no : ni, sv) : fz_shape(z, sv, 3);
     lz_dtype dv = fz_pct(z, 70) ? d : fz_dtype(z);
     lz_array *v = fz_array(z, dv, sv, nv);
@@ -107,8 +109,10 @@ static int fz_gather_args(fz *z, const int *s, int nd, lz_array **idx, int *axes
     idx[k] = fz_index_k(z, fz_dtype_index(z), si, nk, room, true, &ir);
     if (!ir || room <= 0) *in_range = false;
     int r = fz_bcast(I, *ni, si, nk, I);
-    if (r < 0) *valid = false;
-    else *ni = r;
+    if (r < 0)
+      *valid = false;
+    else
+      *ni = r;
     if (idx[k] && !fz_is_int(lz_array_dtype(idx[k]))) *valid = false;
   }
   fz_notef(z, " nidx=%d", nidx);
@@ -116,8 +120,8 @@ static int fz_gather_args(fz *z, const int *s, int nd, lz_array **idx, int *axes
 }
 
 static void ad_gather(fz *z, const fz_op *op) {
-  int s[LZ_MAX_NDIM], axes[LZ_MAX_NDIM], slice[LZ_MAX_NDIM], I[LZ_MAX_NDIM], o[2 * LZ_MAX_NDIM],
-      nd, ni;
+  int s[LZ_MAX_NDIM], axes[LZ_MAX_NDIM], slice[LZ_MAX_NDIM], I[LZ_MAX_NDIM], o[2 * LZ_MAX_NDIM], nd,
+      ni;
   lz_dtype d = fz_dtype(z);
   lz_array *a = fz_rand(z, d, s, &nd, 4), *idx[LZ_MAX_NDIM];
   bool valid, in_range;
@@ -139,8 +143,8 @@ static void ad_gather(fz *z, const fz_op *op) {
 /* scatter family: op->fn takes (a, indices, axes, nidx, updates) */
 typedef lz_array *(*fz_fscatter)(lz_array *, lz_array *const *, const int *, int, lz_array *);
 static void ad_scatter(fz *z, const fz_op *op) {
-  int s[LZ_MAX_NDIM], axes[LZ_MAX_NDIM], slice[LZ_MAX_NDIM], I[LZ_MAX_NDIM], u[2 * LZ_MAX_NDIM],
-      nd, ni;
+  int s[LZ_MAX_NDIM], axes[LZ_MAX_NDIM], slice[LZ_MAX_NDIM], I[LZ_MAX_NDIM], u[2 * LZ_MAX_NDIM], nd,
+      ni;
   lz_dtype d = fz_dtype(z), du = fz_pct(z, 70) ? d : fz_dtype(z);
   lz_array *a = fz_rand(z, d, s, &nd, 4), *idx[LZ_MAX_NDIM];
   bool valid, in_range;
@@ -217,14 +221,19 @@ static void ad_slice_dynamic(fz *z, const fz_op *op) {
   for (int k = 0; k < naxes; k++) {
     int ax = fz_norm_axis(axes[k], nd), room = ax >= 0 ? s[ax] - sz[ax] : 0;
     starts[k] = fz_pct(z, 90) ? fz_int(z, 0, room > 0 ? room : 0) : fz_int(z, -5, 9);
-    if (ax >= 0 && (starts[k] < -s[ax] || (starts[k] < 0 ? starts[k] + s[ax] : starts[k]) + sz[ax] > s[ax]))
+    if (ax >= 0 &&
+        (starts[k] < -s[ax] || (starts[k] < 0 ? starts[k] + s[ax] : starts[k]) + sz[ax] > s[ax]))
       in_range = false;
   }
   lz_dtype ds = fz_dtype_index(z);
+  for (int k = 0; k < naxes; k++) /* a negative start wraps in an unsigned dtype */
+    if (starts[k] < 0 && !lz_dtype_is_signed(ds)) in_range = false;
   int32_t tmp[LZ_MAX_NDIM];
   for (int k = 0; k < naxes; k++) tmp[k] = starts[k];
-  lz_array *st = fz_is_int(ds) ? lz_astype(lz_array_from_data(tmp, one ? NULL : &sn, one ? 0 : 1, LZ_INT32), ds)
-                               : lz_array_from_data(tmp, &sn, 1, LZ_INT32);
+  lz_array *st =
+      fz_is_int(ds)
+          ? lz_astype(lz_array_from_data(tmp, one ? NULL : &sn, one ? 0 : 1, LZ_INT32), ds)
+          : lz_array_from_data(tmp, &sn, 1, LZ_INT32);
   if (!fz_is_int(ds)) st = lz_astype(st, LZ_FLOAT32), valid = false;
   fz_out(z, lz_slice_dynamic(a, st, axes, naxes, sz));
   if (!valid) {
@@ -246,8 +255,10 @@ static void ad_slice_update(fz *z, const fz_op *op) {
     st[i] = fz_pct(z, 10) ? fz_param(z, 0, 0) : fz_int(z, -s[i] - 1, s[i] + 1);
     sp[i] = fz_pct(z, 10) ? fz_param(z, 0, 0) : fz_int(z, -s[i] - 1, s[i] + 1);
     step[i] = nostep ? 1 : fz_pct(z, 5) ? 0 : fz_int(z, -2, 2);
-    if (step[i] == 0) valid = false;
-    else o[i] = fz_slice_len(st[i], sp[i], step[i], s[i]);
+    if (step[i] == 0)
+      valid = false;
+    else
+      o[i] = fz_slice_len(st[i], sp[i], step[i], s[i]);
   }
   nu = valid ? fz_shape_bcast(z, o, nd, su) : fz_shape(z, su, 3);
   lz_array *u = fz_array(z, du, su, nu);

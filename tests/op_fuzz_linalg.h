@@ -26,9 +26,13 @@ static void ad_matmul(fz *z, const fz_op *op) {
   lz_dtype da = fz_dtype_real_float(z), db = fz_pct(z, 70) ? da : fz_dtype_real_float(z);
   na = fz_pct(z, 15) ? (fz_pct(z, 20) ? 0 : 1) : fz_mat_shape(z, sa, M, K);
   if (na == 1) sa[0] = K;
-  nb = fz_pct(z, 15) ? 1 : na >= 2 ? fz_shape_bcast(z, sa, na - 2, sb) + 2 : fz_mat_shape(z, sb, K, N);
-  if (nb == 1) sb[0] = K;
-  else sb[nb - 2] = K, sb[nb - 1] = N;
+  nb = fz_pct(z, 15) ? 1
+       : na >= 2     ? fz_shape_bcast(z, sa, na - 2, sb) + 2
+                     : fz_mat_shape(z, sb, K, N);
+  if (nb == 1)
+    sb[0] = K;
+  else
+    sb[nb - 2] = K, sb[nb - 1] = N;
   if (fz_pct(z, 8) && nb > 0) sb[nb - (nb > 1 ? 2 : 1)] += 1;
   lz_array *a = fz_lin_array(z, da, sa, na), *b = fz_lin_array(z, db, sb, nb);
   int ob = -1, no = 0;
@@ -47,7 +51,8 @@ static void ad_matmul(fz *z, const fz_op *op) {
     lz_dtype dc = fz_pct(z, 80) ? p : fz_dtype_real_float(z);
     lz_array *c = fz_lin_array(z, dc, sc, nc);
     p = lz_promote_types(p, dc);
-    fz_out(z, lz_addmm(c, a, b, fz_value(z, LZ_FLOAT64, FZ_V_SMALL), fz_value(z, LZ_FLOAT64, FZ_V_SMALL)));
+    fz_out(z, lz_addmm(c, a, b, fz_value(z, LZ_FLOAT64, FZ_V_SMALL),
+                       fz_value(z, LZ_FLOAT64, FZ_V_SMALL)));
     int t[LZ_MAX_NDIM];
     if (valid && (fz_bcast(o, no, sc, nc, t) != no || memcmp(t, o, (size_t)no * sizeof(int))))
       valid = false;
@@ -104,12 +109,11 @@ static void ad_tensordot(fz *z, const fz_op *op) {
   int aa[LZ_MAX_NDIM], ab[LZ_MAX_NDIM];
   if (op->rule == 0) {
     nd2 = valid ? k + fz_int(z, 0, 2) : 2;
-    for (int i = 0; i < nd2; i++)
-      s2[i] = valid && i < k ? s[nd - k + i] : fz_int(z, 1, 3);
+    for (int i = 0; i < nd2; i++) s2[i] = valid && i < k ? s[nd - k + i] : fz_int(z, 1, 3);
     for (int i = 0; valid && i < k; i++) used_a[nd - k + i] = used_b[i] = true;
   } else {
-    nd2 = fz_int(z, k > 0 ? k : 0, 4);
-    if (!valid) k = 0, valid = true;
+    if (!valid) k = 0, valid = true; /* lists of k axes: k is checked by tensordot above */
+    nd2 = fz_int(z, k, 4);
     for (int i = 0; i < nd2; i++) s2[i] = fz_int(z, 1, 3);
     for (int i = 0; i < k; i++) {
       aa[i] = i, ab[i] = nd2 - 1 - i;
@@ -119,12 +123,14 @@ static void ad_tensordot(fz *z, const fz_op *op) {
     if (fz_pct(z, 8) && k > 0) aa[0] = nd + 2, valid = false;
     if (fz_pct(z, 5) && k > 1) ab[1] = ab[0], valid = false;
   }
-  if (fz_pct(z, 6) && nd2 > 0) s2[0] += 1, valid = valid && !(used_b[0]);
+  if (fz_pct(z, 6) && nd2 > 0) s2[0] += 1; /* validity is judged on the final shapes */
   for (int i = 0; fz_prod(s2, nd2) > FZ_MAX_SIZE; i = (i + 1) % nd2) s2[i] = (s2[i] + 1) / 2;
   lz_array *a = fz_lin_array(z, d, s, nd), *b = fz_lin_array(z, d2, s2, nd2);
   fz_notef(z, " k=%d", k);
-  if (op->rule == 0) fz_out(z, lz_tensordot(a, b, k));
-  else fz_out(z, lz_tensordot_axes(a, b, aa, ab, k));
+  if (op->rule == 0)
+    fz_out(z, lz_tensordot(a, b, k));
+  else
+    fz_out(z, lz_tensordot_axes(a, b, aa, ab, k));
   z->tol = 1e-3;
   for (int i = 0; valid && i < nd; i++)
     if (used_a[i]) {
@@ -171,10 +177,11 @@ static void ad_einsum(fz *z, const fz_op *op) {
       if (seen[l] && fz_pct(z, 60)) *p++ = (char)('i' + l);
   }
   *p = '\0';
-  char bad[][8] = {"ij->k", "", "i,j,k,l", "i-j", "iA", "..."};
+  char bad[][8] = {"ij->k", "i,j,k,l", "i-j", "iA", "...->ii", "ij->jj"};
   const char *subs = sub;
   int r = fz_below(&z->rng, 100);
-  if (r < 5) subs = bad[fz_below(&z->rng, 6)], valid = false;
+  if (r < 5)
+    subs = bad[fz_below(&z->rng, 6)], valid = false;
   else if (r < 10) {
     int k = fz_below(&z->rng, n);
     if (nd[k]) s[k][0] += 1, valid = false;
@@ -210,8 +217,10 @@ static void ad_norm(fz *z, const fz_op *op) {
   valid = true; /* recheck what is left */
   for (int i = 0; i < naxes; i++) {
     int ax = fz_norm_axis(axes[i], nd);
-    if (ax < 0 || red[ax]) valid = false;
-    else red[ax] = true;
+    if (ax < 0 || red[ax])
+      valid = false;
+    else
+      red[ax] = true;
   }
   static const double ords[] = {1, -1, 2, -2, INFINITY, -INFINITY, 0, 3, 0.5};
   static const char *strs[] = {"fro", "nuc", "bogus", NULL};
@@ -265,14 +274,31 @@ static void ad_lin1(fz *z, const fz_op *op) {
   int o[4], no = nd - 2;
   memcpy(o, s, sizeof o);
   switch (op->rule) {
-  case L_INV: fz_out(z, lz_linalg_inv(a)); break;
-  case L_TRIINV: fz_out(z, lz_linalg_tri_inv(a, upper)); break;
-  case L_CHOL: fz_out(z, lz_linalg_cholesky(a, upper)); break;
-  case L_CHOLINV: fz_out(z, lz_linalg_cholesky_inv(a, upper)); break;
-  case L_DET: fz_out(z, lz_linalg_det(a)); break;
-  case L_EIGVALSH: fz_out(z, lz_linalg_eigvalsh(a, uplo)); break;
-  case L_EIGVALS: fz_out(z, lz_linalg_eigvals(a)); rd = LZ_COMPLEX64; break;
-  case L_PINV: fz_out(z, lz_linalg_pinv(a)); break;
+  case L_INV:
+    fz_out(z, lz_linalg_inv(a));
+    break;
+  case L_TRIINV:
+    fz_out(z, lz_linalg_tri_inv(a, upper));
+    break;
+  case L_CHOL:
+    fz_out(z, lz_linalg_cholesky(a, upper));
+    break;
+  case L_CHOLINV:
+    fz_out(z, lz_linalg_cholesky_inv(a, upper));
+    break;
+  case L_DET:
+    fz_out(z, lz_linalg_det(a));
+    break;
+  case L_EIGVALSH:
+    fz_out(z, lz_linalg_eigvalsh(a, uplo));
+    break;
+  case L_EIGVALS:
+    fz_out(z, lz_linalg_eigvals(a));
+    rd = LZ_COMPLEX64;
+    break;
+  case L_PINV:
+    fz_out(z, lz_linalg_pinv(a));
+    break;
   }
   z->tol = 1e-3;
   bool square_only = op->rule != L_PINV;
@@ -281,10 +307,14 @@ static void ad_lin1(fz *z, const fz_op *op) {
     z->expect = FZ_FAIL;
     return;
   }
-  if (op->rule == L_DET) no = nd - 2;
-  else if (op->rule == L_EIGVALSH || op->rule == L_EIGVALS) no = nd - 1;
-  else if (op->rule == L_PINV) no = nd, o[nd - 2] = m, o[nd - 1] = n;
-  else no = nd;
+  if (op->rule == L_DET)
+    no = nd - 2;
+  else if (op->rule == L_EIGVALSH || op->rule == L_EIGVALS)
+    no = nd - 1;
+  else if (op->rule == L_PINV)
+    no = nd, o[nd - 2] = m, o[nd - 1] = n;
+  else
+    no = nd;
   fz_expect(z, 0, rd, o, no);
   fz_verdict(z, 1);
   z->eval_ok = false; /* singular matrices, NaN inputs */
@@ -302,14 +332,30 @@ static void ad_linN(fz *z, const fz_op *op) {
   const char *uplo = uplos[fz_pct(z, 95) ? fz_below(&z->rng, 3) : 3];
   int nout = 2, rc = -1;
   switch (op->rule) {
-  case L_QR: rc = lz_linalg_qr(a, outs); break;
-  case L_SVD: rc = lz_linalg_svd(a, true, outs), nout = 3; break;
-  case L_SVDS: rc = lz_linalg_svd(a, false, outs), nout = 1; break;
-  case L_LU: rc = lz_linalg_lu(a, outs), nout = 3; break;
-  case L_LUF: rc = lz_linalg_lu_factor(a, outs); break;
-  case L_EIGH: rc = lz_linalg_eigh(a, uplo, outs); break;
-  case L_EIG: rc = lz_linalg_eig(a, outs); break;
-  case L_SLOGDET: rc = lz_linalg_slogdet(a, outs); break;
+  case L_QR:
+    rc = lz_linalg_qr(a, outs);
+    break;
+  case L_SVD:
+    rc = lz_linalg_svd(a, true, outs), nout = 3;
+    break;
+  case L_SVDS:
+    rc = lz_linalg_svd(a, false, outs), nout = 1;
+    break;
+  case L_LU:
+    rc = lz_linalg_lu(a, outs), nout = 3;
+    break;
+  case L_LUF:
+    rc = lz_linalg_lu_factor(a, outs);
+    break;
+  case L_EIGH:
+    rc = lz_linalg_eigh(a, uplo, outs);
+    break;
+  case L_EIG:
+    rc = lz_linalg_eig(a, outs);
+    break;
+  case L_SLOGDET:
+    rc = lz_linalg_slogdet(a, outs);
+    break;
   }
   fz_outs(z, rc, outs, nout);
   z->tol = 1e-3;
@@ -324,14 +370,30 @@ static void ad_linN(fz *z, const fz_op *op) {
   lz_dtype dt[3] = {d, d, d};
   int no[3] = {nd, nd, nd};
   switch (op->rule) {
-  case L_QR: o[0][b + 1] = k, o[1][b] = k; break;
-  case L_SVD: o[0][b + 1] = n, o[1][b] = k, no[1] = b + 1, o[2][b] = m; break;
-  case L_SVDS: o[0][b] = k, no[0] = b + 1; break;
-  case L_LU: no[0] = b + 1, dt[0] = LZ_UINT32, o[1][b + 1] = k, o[2][b] = k; break;
-  case L_LUF: o[1][b] = k, no[1] = b + 1, dt[1] = LZ_UINT32; break;
-  case L_EIGH: no[0] = b + 1; break;
-  case L_EIG: no[0] = b + 1, dt[0] = dt[1] = LZ_COMPLEX64; break;
-  case L_SLOGDET: no[0] = no[1] = b; break;
+  case L_QR:
+    o[0][b + 1] = k, o[1][b] = k;
+    break;
+  case L_SVD:
+    o[0][b + 1] = n, o[1][b] = k, no[1] = b + 1, o[2][b] = m;
+    break;
+  case L_SVDS:
+    o[0][b] = k, no[0] = b + 1;
+    break;
+  case L_LU:
+    no[0] = b + 1, dt[0] = LZ_UINT32, o[1][b + 1] = k, o[2][b] = k;
+    break;
+  case L_LUF:
+    o[1][b] = k, no[1] = b + 1, dt[1] = LZ_UINT32;
+    break;
+  case L_EIGH:
+    no[0] = b + 1;
+    break;
+  case L_EIG:
+    no[0] = b + 1, dt[0] = dt[1] = LZ_COMPLEX64;
+    break;
+  case L_SLOGDET:
+    no[0] = no[1] = b;
+    break;
   }
   for (int j = 0; j < nout; j++) fz_expect(z, j, dt[j], o[j], no[j]);
   fz_verdict(z, 1);
@@ -388,7 +450,7 @@ static void ad_cross(fz *z, const fz_op *op) {
   fz_out(z, lz_linalg_cross(a, b, axis));
   int no = fz_bcast(s, nd, s2, nd2, o), bx = fz_norm_axis(axis, nd2);
   if (axis >= 0 && nd != nd2) return; /* in each input, or of the broadcast: either way */
-  if (ax < 0 || bx < 0 || no < 0) { /* the axis counts in each input, as in MLX */
+  if (ax < 0 || bx < 0 || no < 0) {   /* the axis counts in each input, as in MLX */
     z->expect = FZ_FAIL;
     return;
   }

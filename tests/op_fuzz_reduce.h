@@ -20,8 +20,10 @@ static int fz_reduced(const int *s, int nd, const bool *red, bool keep, int *o, 
   *empty = false;
   for (int i = 0; i < nd; i++) {
     if (red[i] && s[i] == 0) *empty = true;
-    if (!red[i]) o[n++] = s[i];
-    else if (keep) o[n++] = 1;
+    if (!red[i])
+      o[n++] = s[i];
+    else if (keep)
+      o[n++] = 1;
   }
   return n;
 }
@@ -272,8 +274,10 @@ static void ad_partition(fz *z, const fz_op *op) {
   }
   int k = fz_pct(z, 85) ? fz_int(z, topk ? 0 : -len, len ? len - 1 + topk : 0) : fz_param(z, 0, 0);
   fz_notef(z, " k=%d axis=%d", k, axis);
-  if (op->rule == 0) fz_out(z, ((fz_fi)op->fn)(a, k));
-  else fz_out(z, ((fz_fii)op->fn)(a, k, axis));
+  if (op->rule == 0)
+    fz_out(z, ((fz_fi)op->fn)(a, k));
+  else
+    fz_out(z, ((fz_fii)op->fn)(a, k, axis));
   bool kok = topk ? (k >= 0 && k <= len) : (k >= -len && k < len);
   if (ax < 0 || !kok) {
     z->expect = FZ_FAIL;
@@ -300,9 +304,9 @@ static void ad_searchsorted(fz *z, const fz_op *op) {
   fz_verdict(z, fz_dtype_ok(F_LOOSECPLX, lz_promote_types(d, d2)));
 }
 
-#define FZ_RED3(name, rule, flags)                                                               \
-  FZ_OP(#name, ad_reduce_all, lz_##name, rule, flags),                                           \
-      FZ_OP(#name "_axis", ad_reduce_axis, lz_##name##_axis, rule, flags),                       \
+#define FZ_RED3(name, rule, flags)                                                                 \
+  FZ_OP(#name, ad_reduce_all, lz_##name, rule, flags),                                             \
+      FZ_OP(#name "_axis", ad_reduce_axis, lz_##name##_axis, rule, flags),                         \
       FZ_OP(#name "_axes", ad_reduce_axes, lz_##name##_axes, rule, flags)
 
 /* clang-format off */

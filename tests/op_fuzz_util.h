@@ -18,30 +18,30 @@ enum { FZ_ANY, FZ_OK, FZ_FAIL }; /* what the test knows of a call: nothing, vali
 
 /* One op call: the random streams, its outputs and the expectations on them. */
 typedef struct fz {
-  uint64_t rng;     /* arguments and values: the same in the strided and the contiguous run */
-  uint64_t lrng;    /* memory layouts only */
-  bool contiguous;  /* the twin run: every input is a plain contiguous array */
-  bool oom;         /* allocation-failure run: input builders may fail cleanly */
-  bool strided;     /* some input of this call had a non-contiguous layout */
-  int inputs;       /* fz_array calls so far */
-  int null_at;      /* the fz_array call that returns NULL instead (-1: none) */
-  bool null_pending;/* that NULL comes with an unrelated error already pending */
-  bool null_given;  /* a NULL was handed to the op */
+  uint64_t rng;      /* arguments and values: the same in the strided and the contiguous run */
+  uint64_t lrng;     /* memory layouts only */
+  bool contiguous;   /* the twin run: every input is a plain contiguous array */
+  bool oom;          /* allocation-failure run: input builders may fail cleanly */
+  bool strided;      /* some input of this call had a non-contiguous layout */
+  int inputs;        /* fz_array calls so far */
+  int null_at;       /* the fz_array call that returns NULL instead (-1: none) */
+  bool null_pending; /* that NULL comes with an unrelated error already pending */
+  bool null_given;   /* a NULL was handed to the op */
   bool builder_failed;
   const char *op;
-  char note[512];   /* the arguments, for failure messages */
+  char note[512]; /* the arguments, for failure messages */
   int nout;
-  int rc;           /* 0 built, -1 failed */
+  int rc; /* 0 built, -1 failed */
   lz_array *out[FZ_MAX_OUT];
   bool exp_set[FZ_MAX_OUT];
   lz_dtype exp_dt[FZ_MAX_OUT]; /* LZ_DTYPE_COUNT: not checked */
   int exp_nd[FZ_MAX_OUT];
   int exp_shape[FZ_MAX_OUT][LZ_MAX_NDIM];
-  int expect;       /* FZ_ANY, FZ_OK, FZ_FAIL */
-  bool eval_ok;     /* evaluation must succeed too (no data-dependent error is possible) */
-  bool no_compare;  /* values may legitimately depend on the layout (e.g. partition order) */
-  double tol;       /* extra relative tolerance of the layout comparison (reordered sums) */
-  bool big;         /* some input value is huge: reordered float sums may differ entirely */
+  int expect;      /* FZ_ANY, FZ_OK, FZ_FAIL */
+  bool eval_ok;    /* evaluation must succeed too (no data-dependent error is possible) */
+  bool no_compare; /* values may legitimately depend on the layout (e.g. partition order) */
+  double tol;      /* extra relative tolerance of the layout comparison (reordered sums) */
+  bool big;        /* some input value is huge: reordered float sums may differ entirely */
 } fz;
 
 /* ---- random numbers (splitmix64) --------------------------------------------------------- */
@@ -81,8 +81,8 @@ static inline lz_dtype fz_floaty(lz_dtype d) {
   return (fz_is_float(d) || fz_is_cplx(d)) ? d : LZ_FLOAT32;
 }
 static const char *fz_dname(lz_dtype d) {
-  static const char *n[] = {"b", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64",
-                            "f16", "bf16", "f32", "f64", "c64"};
+  static const char *n[] = {"b",   "u8",  "u16", "u32",  "u64", "i8",  "i16",
+                            "i32", "i64", "f16", "bf16", "f32", "f64", "c64"};
   return (unsigned)d < LZ_DTYPE_COUNT ? n[d] : "BAD";
 }
 /* Any of the 14 dtypes, rarely an invalid one when `allow_bad`. */
@@ -104,8 +104,8 @@ static lz_dtype fz_dtype_real_float(fz *z) {
   return f[fz_below(&z->rng, 5)];
 }
 static lz_dtype fz_dtype_index(fz *z) {
-  static const lz_dtype d[] = {LZ_INT32, LZ_INT32, LZ_INT64, LZ_UINT32, LZ_INT16,
-                               LZ_UINT8, LZ_INT8, LZ_UINT64, LZ_UINT16};
+  static const lz_dtype d[] = {LZ_INT32, LZ_INT32, LZ_INT64,  LZ_UINT32, LZ_INT16,
+                               LZ_UINT8, LZ_INT8,  LZ_UINT64, LZ_UINT16};
   if (fz_pct(z, 6)) return fz_dtype_any(z, false); /* bool/float indices are errors */
   return d[fz_below(&z->rng, 9)];
 }
@@ -173,8 +173,9 @@ static int fz_axis(fz *z, int nd) {
   int r = fz_below(&z->rng, 100);
   if (r < 8 || nd == 0) {
     static const int bad[] = {INT_MAX, INT_MIN, 5, -6, 16, -17};
-    return r < 4 ? nd + fz_int(z, 0, 2) : r < 8 ? -nd - 1 - fz_int(z, 0, 2)
-                                                : bad[fz_below(&z->rng, 6)];
+    return r < 4   ? nd + fz_int(z, 0, 2)
+           : r < 8 ? -nd - 1 - fz_int(z, 0, 2)
+                   : bad[fz_below(&z->rng, 6)];
   }
   int a = fz_below(&z->rng, nd);
   return fz_pct(z, 35) ? a - nd : a;
@@ -233,8 +234,8 @@ static double fz_value(fz *z, lz_dtype d, int kind) {
     return sig ? fz_below(s, 15) - 5 : fz_below(s, 10);
   }
   if (kind == FZ_V_ANY && fz_below(s, 100) < 15) {
-    static const double e[] = {0.0, -0.0, 1, -1, NAN, INFINITY, -INFINITY, 1e30, -1e30,
-                               1e-30, 0.5, 2.5, -1.5, 3e38};
+    static const double e[] = {0.0,  -0.0,  1,     -1,  NAN, INFINITY, -INFINITY,
+                               1e30, -1e30, 1e-30, 0.5, 2.5, -1.5,     3e38};
     return e[fz_below(s, 14)];
   }
   return (double)(fz_below(s, 129) - 64) / 16; /* exact in every float dtype */
@@ -258,8 +259,8 @@ static void fz_builder_failed(fz *z, const char *what) {
   z->builder_failed = true;
   if (z->oom) return;
   lzt_checks++, lzt_failures++;
-  fprintf(stderr, "op fuzz %s: building a %s input failed: %s [%s]\n", z->op, what,
-          lz_last_error(), z->note);
+  fprintf(stderr, "op fuzz %s: building a %s input failed: %s [%s]\n", z->op, what, lz_last_error(),
+          z->note);
 }
 
 /* The array of logical shape (s, nd) whose row-major elements are vals, built as
@@ -492,6 +493,7 @@ typedef struct fz_op {
   fz_fn fn;
   int rule, flags;
 } fz_op;
-#define FZ_OP(name, run, fn, rule, flags) {name, run, (fz_fn)(fn), rule, flags}
+#define FZ_OP(name, run, fn, rule, flags)                                                          \
+  { name, run, (fz_fn)(fn), rule, flags }
 
 #endif /* OP_FUZZ_UTIL_H */

@@ -347,6 +347,31 @@ static void test_conv_simd_vs_scalar(void) {
   check_case(&c, LZ_FLOAT32, 1e-5, 6000);
 }
 
+/* Running out of memory at any allocation of the kernel (packing, scratch, output) is an
+ * error, never a crash or a leak. */
+static void test_conv_out_of_memory(void) {
+  int xs[4] = {1, 6, 6, 4}, ws[4] = {4, 3, 3, 4}, dws[4] = {4, 3, 3, 1};
+  double *xd = gen_buf(144, 1), *wd = gen_buf(144, 2);
+  lz_array *x = make(xd, xs, 4, LZ_FLOAT16), *w = make(wd, ws, 4, LZ_FLOAT16);
+  lz_array *dw = make(wd, dws, 4, LZ_FLOAT32);
+  int failures = 0;
+  for (int n = 1; n <= 8; n++) {
+    lz_scope_begin();
+    lz_array *y[2] = {lz_conv2d(x, w, 1, 1, 1, 1, 1, 1, 1), lz_conv2d(x, dw, 1, 1, 1, 1, 1, 1, 4)};
+    lz_set_alloc_failure(n);
+    int rc = lz_eval_many(y, 2);
+    lz_set_alloc_failure(0);
+    if (rc != 0) {
+      failures++;
+      CHECK(lz_last_error_code() == LZ_ERROR_OUT_OF_MEMORY);
+      lz_clear_error();
+    }
+    lz_scope_end();
+  }
+  CHECK(failures > 0);
+  free(xd), free(wd);
+}
+
 static void test_conv_empty(void) {
   int xs[4] = {0, 5, 5, 2}, ws[4] = {3, 3, 3, 2};
   lz_array *y =
@@ -429,6 +454,7 @@ int main(void) {
   RUN(test_conv_strided);
   RUN(test_conv_large);
   RUN(test_conv_simd_vs_scalar);
+  RUN(test_conv_out_of_memory);
   RUN(test_conv_empty);
   RUN(test_conv_refs);
   RUN(test_conv_errors);

@@ -359,6 +359,30 @@ static void test_sdpa_errors(void) {
               "only floating point types");
 }
 
+/* Running out of memory in any kernel is an error, never a crash or a leak. */
+static void test_fast_out_of_memory(void) {
+  int xs[3] = {2, 5, 8}, ws[1] = {8}, qs[4] = {1, 2, 5, 8};
+  lz_array *x = gen_array(xs, 3, 81, LZ_FLOAT16), *w = gen_array(ws, 1, 82, LZ_FLOAT32);
+  lz_array *q = gen_array(qs, 4, 83, LZ_BFLOAT16);
+  int failures = 0;
+  for (int n = 1; n <= 10; n++) {
+    lz_scope_begin();
+    lz_array *y[4] = {lz_fast_layer_norm(x, w, w, 1e-5), lz_fast_rms_norm(x, w, 1e-5),
+                      lz_fast_rope(x, 8, false, 1e4, 1, 0, NULL),
+                      lz_fast_scaled_dot_product_attention(q, q, q, 1, "causal", NULL)};
+    lz_set_alloc_failure(n);
+    int rc = lz_eval_many(y, 4);
+    lz_set_alloc_failure(0);
+    if (rc != 0) {
+      failures++;
+      CHECK(lz_last_error_code() == LZ_ERROR_OUT_OF_MEMORY);
+      lz_clear_error();
+    }
+    lz_scope_end();
+  }
+  CHECK(failures > 0);
+}
+
 /* The scalar row helpers give what the SIMD ones give. */
 static void test_simd_vs_scalar(void) {
   int xs[2] = {9, 203}, qs[4] = {1, 3, 20, 16}, ks[4] = {1, 3, 150, 16};
@@ -390,5 +414,6 @@ int main(void) {
   RUN(test_sdpa_edge);
   RUN(test_sdpa_errors);
   RUN(test_simd_vs_scalar);
+  RUN(test_fast_out_of_memory);
   return lzt_summary();
 }

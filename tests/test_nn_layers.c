@@ -152,7 +152,20 @@ static void test_upsample(void) {
     CHECK_REF(lz_module_forward(u, x), cases[i].ref, TOL);
     lz_module_free(u);
   }
-  CHECK_ERROR(lz_nn_upsample_new((double[]){2}, 1, "cubic", false), "mode");
+  lz_array *xc = nn_ref("upsample:in:xc");
+  lz_module *c2 = lz_nn_upsample_new((double[]){2, 2}, 2, "cubic", false);
+  lz_module *ca = lz_nn_upsample_new((double[]){2, 1.5}, 2, "cubic", true);
+  CHECK_REF(lz_module_forward(c2, xc), "upsample:out:cubic2", TOL);
+  CHECK_REF(lz_module_forward(ca, xc), "upsample:out:cubic_align", TOL);
+  /* a transposed (non-contiguous) input and float16 */
+  lz_array *xt = lz_swapaxes(lz_contiguous(lz_swapaxes(xc, 1, 2)), 1, 2);
+  CHECK_REF(lz_module_forward(c2, xt), "upsample:out:cubic2", TOL);
+  lz_array *y16 = lz_module_forward(c2, lz_astype(xc, LZ_FLOAT16));
+  CHECK(lz_array_dtype(y16) == LZ_FLOAT16);
+  CHECK_REF(y16, "upsample:out:cubic2", 2e-2);
+  CHECK_ERROR(lz_module_forward(c2, nn_ref("pos:in:t")), "Upsample");
+  lz_module_free(c2), lz_module_free(ca);
+  CHECK_ERROR(lz_nn_upsample_new((double[]){2}, 1, "area", false), "mode");
 }
 
 static void test_positional(void) {

@@ -24,7 +24,7 @@
 #include "op_fuzz_reduce.h"
 #include "op_fuzz_shape.h"
 
-#define FZ_DEFAULT_ITERS 6000
+#define FZ_DEFAULT_ITERS 24000        /* about 100 calls per op */
 #define FZ_SNAP_MAX ((size_t)1 << 16) /* elements of an output kept for comparison */
 
 typedef struct fz_table {
@@ -96,8 +96,7 @@ static void fz_check_output(fz *z, uint64_t seed, int k) {
     n *= s[i];
   }
   if ((int64_t)lz_array_size(r) != n)
-    fz_fail(z, seed, "output %d: size %zu, shape product %lld", k, lz_array_size(r),
-            (long long)n);
+    fz_fail(z, seed, "output %d: size %zu, shape product %lld", k, lz_array_size(r), (long long)n);
   if (!z->exp_set[k]) return;
   bool ok = nd == z->exp_nd[k];
   for (int i = 0; ok && i < nd; i++) ok = s[i] == z->exp_shape[k][i];
@@ -178,8 +177,10 @@ static void fz_run(const fz_op *op, uint64_t seed, bool contiguous, int64_t oom,
     int rc = lz_eval_many(z.out, (size_t)z.nout);
     if (rc != 0) {
       oom_hit |= lz_last_error_code() == LZ_ERROR_OUT_OF_MEMORY;
-      if (!fz_msg_clean()) fz_fail(&z, seed, "lz_eval_many failed without a clean error");
-      else if (z.eval_ok && !z.oom) fz_fail(&z, seed, "a valid call failed to evaluate");
+      if (!fz_msg_clean())
+        fz_fail(&z, seed, "lz_eval_many failed without a clean error");
+      else if (z.eval_ok && !z.oom)
+        fz_fail(&z, seed, "a valid call failed to evaluate");
       lz_clear_error();
     }
   }
@@ -187,11 +188,13 @@ static void fz_run(const fz_op *op, uint64_t seed, bool contiguous, int64_t oom,
     int rc = lz_eval(z.out[k]);
     if (rc != 0) {
       oom_hit |= lz_last_error_code() == LZ_ERROR_OUT_OF_MEMORY;
-      if (!fz_msg_clean()) fz_fail(&z, seed, "evaluating output %d failed uncleanly", k);
+      if (!fz_msg_clean())
+        fz_fail(&z, seed, "evaluating output %d failed uncleanly", k);
       else if (z.oom && lz_last_error_code() != LZ_ERROR_OUT_OF_MEMORY)
         fz_fail(&z, seed, "evaluation under the allocation hook failed with code %d",
                 (int)lz_last_error_code());
-      else if (z.eval_ok && !z.oom) fz_fail(&z, seed, "a valid call failed to evaluate");
+      else if (z.eval_ok && !z.oom)
+        fz_fail(&z, seed, "a valid call failed to evaluate");
       lz_clear_error();
     }
     sn->eval_rc[k] = rc;
@@ -242,10 +245,13 @@ static void fz_run(const fz_op *op, uint64_t seed, bool contiguous, int64_t oom,
 
 static double fz_tol(lz_dtype d) {
   switch (d) {
-  case LZ_FLOAT64: return 1e-9;
+  case LZ_FLOAT64:
+    return 1e-9;
   case LZ_FLOAT16:
-  case LZ_BFLOAT16: return 2e-2;
-  default: return 2e-5;
+  case LZ_BFLOAT16:
+    return 2e-2;
+  default:
+    return 2e-5;
   }
 }
 /* Compares the results of the strided run (a) and the contiguous run (b). */
@@ -292,8 +298,10 @@ static void fz_compare(const fz_op *op, uint64_t seed, const fz_snap *a, const f
         }
       }
       if (!same) {
-        fz_fail(&z, seed, "output %d element %zu is %.9g with strided inputs, %.9g with "
-                "contiguous", k, i, lz__load_f64(pa, d), lz__load_f64(pb, d));
+        fz_fail(&z, seed,
+                "output %d element %zu is %.9g with strided inputs, %.9g with "
+                "contiguous",
+                k, i, lz__load_f64(pa, d), lz__load_f64(pb, d));
         break;
       }
     }
@@ -311,7 +319,8 @@ static size_t fz_all_ops(const fz_op **list, size_t cap) {
   size_t n = 0;
   for (size_t t = 0; t < sizeof fz_tables / sizeof *fz_tables; t++)
     for (size_t i = 0; i < fz_tables[t].n && n < cap; i++)
-      if (!only || !*only || strstr(fz_tables[t].ops[i].name, only)) list[n++] = &fz_tables[t].ops[i];
+      if (!only || !*only || strstr(fz_tables[t].ops[i].name, only))
+        list[n++] = &fz_tables[t].ops[i];
   return n;
 }
 
@@ -334,14 +343,15 @@ static void test_op_fuzz(void) {
   size_t nops = fz_all_ops(ops, 512);
   uint64_t iters = fz_env_u64("LZ_FUZZ_ITERS", FZ_DEFAULT_ITERS);
   uint64_t base = fz_env_u64("LZ_FUZZ_SEED", 0x4C415A554C49ull);
-  uint64_t one = fz_env_u64("LZ_FUZZ_CALL_SEED", 0); /* replays one call of every op */
+  uint64_t one = fz_env_u64("LZ_FUZZ_CALL_SEED", 0);        /* replays one call of every op */
   size_t old_limit = lz_set_memory_limit((size_t)64 << 20); /* wild sizes fail cleanly */
   CHECK(nops > 0);
   for (uint64_t it = 0; nops && it < iters; it++) {
     uint64_t s = base + it;
     uint64_t seed = one ? one : fz_next(&s);
-    if (trace) fprintf(stderr, "call %llu: lz_%s seed %#llx\n", (unsigned long long)it,
-                       ops[it % nops]->name, (unsigned long long)seed);
+    if (trace)
+      fprintf(stderr, "call %llu: lz_%s seed %#llx\n", (unsigned long long)it, ops[it % nops]->name,
+              (unsigned long long)seed);
     fz_call(ops[it % nops], seed);
   }
   lzt_checks += (int)iters;
@@ -350,14 +360,31 @@ static void test_op_fuzz(void) {
 }
 
 /* A sample of ops from every family for the allocation-failure test. */
-static const char *const fz_oom_sample[] = {
-    "add", "exp", "where", "clip", "divmod", "astype", "isclose", "sum_axes", "var_axis",
-    "logsumexp_axis", "argmax_axis", "cumsum", "sort_axis", "topk_axis", "softmax_axis", "diff",
-    "arange", "eye", "tril", "meshgrid", "linspace", "reshape", "transpose", "concatenate",
-    "pad", "split", "tile", "repeat", "roll", "kron", "take", "take_along_axis", "at_add",
-    "scatter_add", "gather", "slice_update", "nonzero", "unique", "mask_select", "matmul",
-    "einsum", "tensordot", "linalg_norm", "linalg_inv", "linalg_svd", "linalg_qr", "linalg_lu",
-    "linalg_eigh", "linalg_solve", "linalg_cross"};
+static const char *const fz_oom_sample[] = {"add",          "exp",
+                                            "where",        "clip",
+                                            "divmod",       "astype",
+                                            "isclose",      "sum_axes",
+                                            "var_axis",     "logsumexp_axis",
+                                            "argmax_axis",  "cumsum",
+                                            "sort_axis",    "topk_axis",
+                                            "softmax_axis", "diff",
+                                            "arange",       "eye",
+                                            "tril",         "meshgrid",
+                                            "linspace",     "reshape",
+                                            "transpose",    "concatenate",
+                                            "pad",          "split",
+                                            "tile",         "repeat",
+                                            "roll",         "kron",
+                                            "take",         "take_along_axis",
+                                            "at_add",       "scatter_add",
+                                            "gather",       "slice_update",
+                                            "nonzero",      "unique",
+                                            "mask_select",  "matmul",
+                                            "einsum",       "tensordot",
+                                            "linalg_norm",  "linalg_inv",
+                                            "linalg_svd",   "linalg_qr",
+                                            "linalg_lu",    "linalg_eigh",
+                                            "linalg_solve", "linalg_cross"};
 
 /* Every allocation of a call, failed one at a time: each failure is a clean out-of-memory
  * error, nothing leaks, and with the hook off the same graph evaluates to the right values. */
@@ -404,7 +431,58 @@ static void test_op_fuzz_alloc_failure(void) {
           (unsigned long long)fails);
 }
 
+/* The bugs the fuzzer found, as fixed cases (they need not come up again with the seed). */
+static void test_op_fuzz_regressions(void) {
+  /* put_along_axis where a has an empty axis that the indices broadcast (1 against 0) */
+  int sa[3] = {4, 34, 0}, si[3] = {1, 34, 1};
+  lz_array *a = lz_zeros(sa, 3, LZ_FLOAT32), *i = lz_zeros(si, 3, LZ_INT32);
+  lz_array *p = lz_put_along_axis(a, i, lz_float(1), 0);
+  CHECK_SHAPE(p, 4, 34, 0);
+  CHECK(lz_eval(p) == 0);
+  /* iterative LAPACK routines on infinity / NaN: a clean error, not a hang or an internal one */
+  float bad[4] = {1, INFINITY, 2, 3}, nan4[4] = {1, NAN, 2, 3};
+  int s2[2] = {2, 2};
+  lz_array *m = lz_array_from_data(bad, s2, 2, LZ_FLOAT32);
+  lz_array *mn = lz_array_from_data(nan4, s2, 2, LZ_FLOAT32), *outs[3];
+  CHECK(lz_linalg_svd(m, true, outs) == 0);
+  CHECK(lz_eval(outs[1]) == -1 && lz_last_error_code() == LZ_ERROR_INVALID_ARGUMENT);
+  CHECK(strstr(lz_last_error(), "[lz_linalg_svd] matrix 0 of the batch holds NaN or infinity"));
+  lz_clear_error();
+  lz_array *ev = lz_linalg_eigvals(m), *ph = lz_linalg_pinv(mn);
+  CHECK(lz_eval(ev) == -1 && lz_last_error_code() == LZ_ERROR_INVALID_ARGUMENT);
+  lz_clear_error();
+  CHECK(lz_eval(ph) == -1 && lz_last_error_code() == LZ_ERROR_INVALID_ARGUMENT);
+  lz_clear_error();
+  lz_array *inv = lz_linalg_inv(mn), *det = lz_linalg_det(mn);
+  CHECK(lz_eval(inv) == -1 && lz_last_error_code() == LZ_ERROR_INVALID_ARGUMENT);
+  CHECK(strstr(lz_last_error(), "[lz_linalg_inv] matrix 0 of the batch holds NaN") != NULL);
+  lz_clear_error();
+  CHECK(lz_eval(det) == -1 && lz_last_error_code() == LZ_ERROR_INVALID_ARGUMENT);
+  lz_clear_error();
+  CHECK(isinf(lz_item_f32(lz_linalg_norm_ord(m, 2, NULL, 0, false))));
+  CHECK(isnan(lz_item_f32(lz_linalg_norm_str(mn, "nuc", NULL, 0, false))));
+  /* round with decimals INT_MIN: no signed overflow; everything rounds to 0 */
+  int s1[1] = {3};
+  double v[3] = {1.5, -2.5, 1e300};
+  lz_array *x = lz_array_from_data(v, s1, 1, LZ_FLOAT64);
+  const double zero[3] = {0, 0, 0};
+  CHECK_VALUES(lz_round(lz_astype(x, LZ_INT64), INT_MIN), zero, 3, 0);
+  CHECK_VALUES(lz_round(lz_astype(x, LZ_UINT8), INT_MIN), zero, 3, 0);
+  lz_array *rf = lz_round(x, INT_MIN);
+  CHECK(lz_eval(rf) == 0);
+  /* out of memory inside a kernel names the public op */
+  lz_array *y = lz_exp(lz_add(x, x));
+  lz_set_alloc_failure(1);
+  CHECK(lz_eval(y) == -1);
+  lz_set_alloc_failure(0);
+  CHECK(lz_last_error_code() == LZ_ERROR_OUT_OF_MEMORY);
+  CHECK(strncmp(lz_last_error(), "[lz_add] out of memory", 22) == 0);
+  lz_clear_error();
+  CHECK(lz_eval(y) == 0);
+}
+
 int main(void) {
+  RUN(test_op_fuzz_regressions);
   RUN(test_op_fuzz);
   RUN(test_op_fuzz_alloc_failure);
   return lzt_summary();

@@ -11,7 +11,7 @@ typedef enum model_kind { MODEL_MLP, MODEL_CNN } model_kind;
 
 typedef struct model {
   model_kind kind;
-  const char *description; /* e.g. "MLP 784-512-512-10" */
+  char description[64]; /* e.g. "MLP 784-512-512-10" */
   int nparams;
   lz_array *params[MODEL_MAX_PARAMS]; /* owned, evaluated */
 } model;

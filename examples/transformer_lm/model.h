@@ -43,9 +43,10 @@ lz_array *lm_loss(void *ctx, lz_module *m, lz_array *const *inputs, int n);
 /* The same loss computed with the fused ops, for evaluation. */
 lz_array *lm_eval_loss(lz_module *m, lz_array *x, lz_array *y);
 
-/* Checks which of the fused ops (RMSNorm, RoPE, attention) can be differentiated, and give the
- * gradients of the composed ops, and lets the training graph use those. Writes one line per
- * op that cannot to `log` (may be NULL). Returns how many of the three are used. */
+/* Lets the training graph use each fused op (RMSNorm, RoPE, attention) that can be
+ * differentiated and whose gradient matches the composed ops' on a small input; until then
+ * training uses the composed ops. Prints a note to `log` (may be NULL) for each op left out.
+ * Returns how many of the three are used. */
 int lm_use_fast_ops(lz_module *m, FILE *log);
 
 #endif

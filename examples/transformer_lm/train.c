@@ -178,9 +178,10 @@ int train(const options *o, lz_module *model, lz_optimizer *opt, const vocab *v,
       double el = now() - t0, eta = el / (s + 1 - start) * (o->steps - s - 1);
       if (isnan(first)) first = sum / count;
       last = sum / count, nlogs++;
-      printf("step %5d/%d  loss %.4f  val %.4f  lr %.2e  %6.0f tok/s  elapsed %5.1fs  "
-             "eta %4.0fs\n",
-             s + 1, o->steps, last, val, lr, tokens / ttrain, el, eta);
+      char vs[32] = "   -  "; /* no validation with --eval-batches 0 */
+      if (o->eval_batches) snprintf(vs, sizeof vs, "%.4f", val);
+      printf("step %5d/%d  loss %.4f  val %s  lr %.2e  %6.0f tok/s  elapsed %5.1fs  eta %4.0fs\n",
+             s + 1, o->steps, last, vs, lr, tokens / ttrain, el, eta);
       fflush(stdout);
       sum = 0, count = 0, ttrain = 0;
     }

@@ -13,7 +13,8 @@
  *
  * Every function returns a new reference; inputs are borrowed. Errors (wrong ranks, channels
  * that do not match the weight or the groups, a kernel larger than the padded input, a
- * non-positive stride or dilation, negative padding, a non-float dtype) name the shapes:
+ * non-positive stride or dilation, negative padding outside conv_general, a dtype other than
+ * float16/bfloat16/float32) name the shapes:
  * "[lz_conv2d] input channels 6 != groups 2 * weight channels 4: input (1,5,5,6), weight
  * (4,3,3,4)". */
 #ifndef LAZULI_CONV_H

@@ -67,6 +67,10 @@ LZ_API bool lz_module_has_param(const lz_module *m, const char *name);
 /* Adds `child` under `name` (it may contain dots, e.g. "layers.0"), taking over the caller's
  * reference (see the top of this file). Returns 0, or -1 (a NULL child, a name in use). */
 LZ_API int lz_module_add_child(lz_module *m, const char *name, lz_module *child);
+/* Replaces the child at dotted path `name` ("layers.0.attention.query_proj") by `child`, taking
+ * over the caller's reference (even on failure) and releasing the old child. MLX's
+ * update_modules for one entry. Returns 0, or -1 when there is no such child. */
+LZ_API int lz_module_replace_child(lz_module *m, const char *name, lz_module *child);
 /* The child at dotted path `name` ("layers.0.attention"), borrowed; NULL with an error if none. */
 LZ_API lz_module *lz_module_child(const lz_module *m, const char *name);
 /* Number of direct children, and the i-th (name and module borrowed) in insertion order. */
@@ -181,7 +185,7 @@ LZ_API lz_module *lz_nn_bilinear_new(int input1_dims, int input2_dims, int outpu
 /* Embedding(num_embeddings, dims): weight (num, dims) normal * sqrt(1/dims); forward takes
  * integer indices. */
 LZ_API lz_module *lz_nn_embedding_new(int num_embeddings, int dims);
-/* Embedding.as_linear(x): x @ weight^T (tied output projection). */
+/* Embedding.as_linear(x): x @ weight^T (tied output projection); also QuantizedEmbedding's. */
 LZ_API lz_array *lz_nn_embedding_as_linear(lz_module *embedding, lz_array *x);
 /* Sequential(modules...): calls them in turn; children are "layers.0", "layers.1", ... Takes
  * over the n modules (see the top of this file). */
@@ -245,9 +249,42 @@ LZ_API lz_module *lz_nn_max_pool2d_new(const int kernel_size[2], const int strid
 LZ_API lz_module *lz_nn_avg_pool2d_new(const int kernel_size[2], const int stride[2],
                                        const int padding[2]);
 /* Upsample(scale_factor, mode, align_corners) of (N, spatial..., C) inputs with `nspatial`
- * scale factors; mode "nearest" (NULL) or "linear" (bilinear for 2 spatial dims). */
+ * scale factors; mode "nearest" (NULL), "linear" (bilinear for 2 spatial dims) or "cubic"
+ * (bicubic, a = -0.75 as PyTorch without antialiasing; samples past the border repeat it). */
 LZ_API lz_module *lz_nn_upsample_new(const double *scale_factor, int nspatial, const char *mode,
                                      bool align_corners);
+
+/* Convolution layers over channels-last inputs (see lazuli/conv.h): (N, L, C), (N, H, W, C),
+ * (N, D, H, W, C). weight is (out_channels, kernel..., in_channels / groups), uniform in
+ * +-sqrt(1 / (in_channels * prod(kernel))); bias (out_channels) starts at zero. Per-dim arrays
+ * may be NULL for MLX's defaults: stride 1, padding 0, dilation 1, output_padding 0.
+ * Conv1d(in, out, kernel_size, stride = 1, padding = 0, dilation = 1, groups = 1, bias = true) */
+LZ_API lz_module *lz_nn_conv1d_new(int in_channels, int out_channels, int kernel_size, int stride,
+                                   int padding, int dilation, int groups, bool bias);
+/* Conv2d(in, out, kernel_size, stride, padding, dilation, groups = 1, bias = true) */
+LZ_API lz_module *lz_nn_conv2d_new(int in_channels, int out_channels, const int kernel_size[2],
+                                   const int stride[2], const int padding[2],
+                                   const int dilation[2], int groups, bool bias);
+/* Conv3d(in, out, kernel_size, stride, padding, dilation, bias = true) (no groups, as MLX) */
+LZ_API lz_module *lz_nn_conv3d_new(int in_channels, int out_channels, const int kernel_size[3],
+                                   const int stride[3], const int padding[3],
+                                   const int dilation[3], bool bias);
+/* ConvTranspose1d(in, out, kernel_size, stride = 1, padding = 0, dilation = 1,
+ * output_padding = 0, bias = true): weight (out_channels, kernel_size, in_channels), the same
+ * initialisation as Conv1d; output length (L - 1) stride - 2 padding + dilation (k - 1) + 1 +
+ * output_padding. */
+LZ_API lz_module *lz_nn_conv_transpose1d_new(int in_channels, int out_channels, int kernel_size,
+                                             int stride, int padding, int dilation,
+                                             int output_padding, bool bias);
+/* ConvTranspose2d / ConvTranspose3d: the same per spatial dim. */
+LZ_API lz_module *lz_nn_conv_transpose2d_new(int in_channels, int out_channels,
+                                             const int kernel_size[2], const int stride[2],
+                                             const int padding[2], const int dilation[2],
+                                             const int output_padding[2], bool bias);
+LZ_API lz_module *lz_nn_conv_transpose3d_new(int in_channels, int out_channels,
+                                             const int kernel_size[3], const int stride[3],
+                                             const int padding[3], const int dilation[3],
+                                             const int output_padding[3], bool bias);
 
 /* RoPE(dims, traditional = false, base = 10000, scale = 1): rotary positional encoding of the
  * first `dims` features of (..., L, D) inputs. lz_nn_rope_forward gives a position offset. */
@@ -270,11 +307,23 @@ LZ_API lz_array *lz_nn_alibi_forward(lz_module *alibi, lz_array *scores, int off
 LZ_API lz_module *lz_nn_multi_head_attention_new(int dims, int num_heads, int query_input_dims,
                                                  int key_input_dims, int value_input_dims,
                                                  int value_dims, int value_output_dims, bool bias);
+/* MultiHeadAttention with grouped-query attention: num_kv_heads (dividing num_heads; 0 means
+ * num_heads) key/value heads, each shared by num_heads / num_kv_heads query heads. key_proj
+ * maps to num_kv_heads * dims / num_heads features, value_proj to num_kv_heads * value_dims /
+ * num_heads; with num_kv_heads == num_heads this is lz_nn_multi_head_attention_new. */
+LZ_API lz_module *lz_nn_multi_head_attention_new_v2(int dims, int num_heads, int num_kv_heads,
+                                                    int query_input_dims, int key_input_dims,
+                                                    int value_input_dims, int value_dims,
+                                                    int value_output_dims, bool bias);
 /* MultiHeadAttention.create_additive_causal_mask(N): (N, N), 0 on and below the diagonal and
  * the dtype's lowest value above it. */
 LZ_API lz_array *lz_nn_create_additive_causal_mask(int n, lz_dtype dtype);
 /* Scaled dot-product attention softmax(q k^T * scale + mask) v of (B, heads, L, D) arrays;
- * mask may be NULL, additive (float) or boolean (false masks out). */
+ * mask may be NULL, additive (float) or boolean (false masks out). k and v may have fewer
+ * heads than q, dividing them (grouped-query attention). Computed by the fused
+ * lz_fast_scaled_dot_product_attention (masked scores get the dtype's lowest value) unless
+ * an additive mask's dtype would widen the result (a float32 mask on float16 q), which is
+ * composed from basic ops in the promoted dtype. */
 LZ_API lz_array *lz_nn_scaled_dot_product_attention(lz_array *q, lz_array *k, lz_array *v,
                                                     double scale, lz_array *mask);
 /* An activation for the transformer layers: NULL means relu. */
@@ -297,6 +346,22 @@ LZ_API lz_module *lz_nn_transformer_encoder_new(int num_layers, int dims, int nu
                                                 int mlp_dims, double dropout,
                                                 lz_nn_activation_fn activation, bool norm_first);
 
+/* TransformerDecoder(num_layers, ...): inputs (x, memory, x_mask?, memory_mask?); layers.0 ...
+ * then the final LayerNorm "ln". */
+LZ_API lz_module *lz_nn_transformer_decoder_new(int num_layers, int dims, int num_heads,
+                                                int mlp_dims, double dropout,
+                                                lz_nn_activation_fn activation, bool norm_first);
+/* Transformer(dims = 512, num_heads = 8, num_encoder_layers = 6, num_decoder_layers = 6,
+ * mlp_dims (0: 4 dims), dropout = 0, activation (NULL: relu), custom_encoder, custom_decoder,
+ * norm_first = true): children "encoder" and "decoder"; inputs (src, tgt, src_mask?,
+ * tgt_mask?, memory_mask?) give decoder(tgt, encoder(src, src_mask), tgt_mask, memory_mask).
+ * custom_encoder / custom_decoder (NULL: the standard stacks) are taken over (see the top of
+ * this file); a NULL one while an error is pending (a failed constructor) fails the call. */
+LZ_API lz_module *lz_nn_transformer_new(int dims, int num_heads, int num_encoder_layers,
+                                        int num_decoder_layers, int mlp_dims, double dropout,
+                                        lz_nn_activation_fn activation, lz_module *custom_encoder,
+                                        lz_module *custom_decoder, bool norm_first);
+
 /* RNN(input_size, hidden_size, bias = true, nonlinearity = tanh (NULL)): inputs (x, hidden?)
  * with x (N, L, D) or (L, D); returns every hidden state (N, L, H). Parameters Wxh, Whh, bias. */
 LZ_API lz_module *lz_nn_rnn_new(int input_size, int hidden_size, bool bias,
@@ -306,6 +371,36 @@ LZ_API lz_module *lz_nn_gru_new(int input_size, int hidden_size, bool bias);
 /* LSTM(input_size, hidden_size, bias = true): inputs (x, hidden?, cell?); two outputs, every
  * hidden state and every cell state. Parameters Wx, Wh, bias. */
 LZ_API lz_module *lz_nn_lstm_new(int input_size, int hidden_size, bool bias);
+
+/* ---- quantized layers (MLX's affine quantization, lazuli/quantize.h) -------------------------
+ * Parameters as MLX names them: "weight" (uint32 packed codes), "scales", "biases" and, for
+ * QuantizedLinear, the optional float "bias". They are always frozen (MLX freezes them;
+ * lz_module_unfreeze leaves them so): gradients flow to the layer's input, not its weights.
+ * MLX's defaults: group_size 64, bits 4. */
+
+/* QuantizedLinear(input_dims, output_dims, bias = true, group_size, bits): y = x W^T + b with W
+ * (output_dims, input_dims) quantized; initialised as Linear then quantized (lazily). */
+LZ_API lz_module *lz_nn_quantized_linear_new(int input_dims, int output_dims, bool bias,
+                                             int group_size, int bits);
+/* QuantizedEmbedding(num_embeddings, dims, group_size, bits): rows of a quantized table,
+ * dequantized on lookup. lz_nn_embedding_as_linear accepts it (x @ W^T, quantized). */
+LZ_API lz_module *lz_nn_quantized_embedding_new(int num_embeddings, int dims, int group_size,
+                                                int bits);
+/* QuantizedLinear.from_linear / QuantizedEmbedding.from_embedding: a new module quantizing the
+ * (borrowed) layer's weight, sharing its bias and training mode. */
+LZ_API lz_module *lz_nn_quantized_linear_from_linear(lz_module *linear, int group_size, int bits);
+LZ_API lz_module *lz_nn_quantized_embedding_from_embedding(lz_module *embedding, int group_size,
+                                                           int bits);
+/* Whether the module at flattened path `path` (e.g. "layers.0.query_proj") should be quantized. */
+typedef bool (*lz_nn_quantize_predicate)(void *ctx, const char *path, lz_module *m);
+/* MLX's nn.quantize(model, group_size, bits, class_predicate): replaces, in place, every
+ * descendant Linear and Embedding of `model` (not model itself) that `predicate` accepts (NULL:
+ * all) by its quantized version. All or nothing: if one cannot be quantized (a last dim not
+ * divisible by group_size, unsupported bits) nothing changes. To load a quantized checkpoint,
+ * quantize the freshly built model with the file's settings, then lz_module_load_weights.
+ * Returns the number of layers replaced, or -1. */
+LZ_API int lz_nn_quantize(lz_module *model, int group_size, int bits,
+                          lz_nn_quantize_predicate predicate, void *ctx);
 
 /* ---- losses (mlx.nn.losses) -------------------------------------------------------------- */
 

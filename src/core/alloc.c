@@ -106,6 +106,13 @@ void lz__data_free(void *p, size_t capacity) {
 }
 
 lz_buffer *lz__buffer_new(size_t nbytes, const char *op) {
+  /* Many kernels pass their registry name ("add"): errors name the public op ("lz_add"), so
+   * every message starts with "[lz_" (found by the op fuzz test's allocation-failure run). */
+  char pub[64];
+  if (op && strncmp(op, "lz_", 3) != 0) {
+    snprintf(pub, sizeof pub, "lz_%s", op);
+    op = pub;
+  }
   lz_buffer *b = lz__obj_alloc(sizeof *b);
   if (!b) {
     lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory allocating a buffer header");

@@ -165,6 +165,7 @@ static const float *pack_weight(const lz_conv_geom *g, const lz_array *w, bool f
 int lz_cpu_conv(lz_node *node, lz_array **outs) {
   const lz_conv_params *p = node->params;
   lz_array *x = node->inputs[0], *w = node->inputs[1], *out = outs[0];
+  if (!LZ_ASSERT(p && p->groups >= 1 && p->nsp == x->ndim - 2)) return -1;
   if (lz__alloc_output(out, "lz_conv") != 0) return -1;
   if (out->size == 0) return 0;
   lz_conv_geom g;

@@ -11,9 +11,11 @@
  * var/std and logsumexp make a second pass (deviations from the mean; exp shifted by the max).
  * float16/bfloat16 load as float32; accumulators are double or 64-bit integers. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "../core/threads.h"
 #include "reduce.h"
+#include "reduce_simd.h"
 
 enum { BLK = 256 };   /* elements loaded per step in row mode */
 enum { CBLK = 1024 }; /* outputs per column-mode work item (one contiguous row segment) */
@@ -235,6 +237,7 @@ static const domain *domain_of(lz_dtype ct) {
 
 typedef struct rctx {
   const domain *D;
+  const lz_red_kernels *K; /* float32 compute: the contiguous kernels; else NULL */
   lz_cpu_load_fn ld;
   lz_cpu_store_fn st;
   lz_reduce_kind kind;
@@ -311,15 +314,42 @@ static void finalize(const rctx *R, int64_t m, const acc_t *s1, const acc_t *s2,
   }
 }
 
+/* The passes the float32 kernels of reduce_simd.c cover. */
+static bool fast_pass(const rctx *R, int pk) {
+  return R->K && (pk == P_SUM || pk == P_SSD || pk == P_MAX || pk == P_MIN || pk == P_SEXP);
+}
+
+/* Folds n contiguous float32 values into *st with the kernels (pass pk, fast_pass). */
+static void row_fast(const rctx *R, int pk, const float *x, int64_t n, const acc_t *c,
+                     acc_t *st) {
+  switch (pk) {
+  case P_SUM: st->f += R->K->row_sum(x, n); break;
+  case P_SSD: st->f += R->K->row_ssd(x, n, (float)c->f); break;
+  case P_SEXP: st->f += R->K->row_sexp(x, n, (float)c->f); break;
+  default: {
+    if (n == 0) break;
+    bool nan = false, is_max = pk == P_MAX;
+    double m = R->K->row_ext(x, n, is_max, &nan);
+    if (nan || st->f != st->f) st->f = NAN;
+    else if (is_max ? m > st->f : m < st->f) st->f = m;
+  }
+  }
+}
+
 /* Folds every reduced element below `p` into st (row mode). buf: BLK compute values. */
 static void row_sweep(const rctx *R, int pk, const char *p, const acc_t *c, acc_t *st,
                       char *buf) {
   int nr = R->nr;
   int64_t L = R->rs[nr - 1], s = R->rst[nr - 1];
-  bool direct = R->dt == R->D->ct && s == (int64_t)R->isize;
+  bool direct = R->dt == R->D->ct && s == (int64_t)R->isize, fast = fast_pass(R, pk);
   int64_t idx[LZ_MAX_NDIM] = {0};
   int64_t runs = R->nred / L;
   for (int64_t r = 0; r < runs; r++) {
+    if (direct && fast) { /* the whole run at once: the kernels block sums themselves */
+      row_fast(R, pk, (const float *)p, L, c, st);
+      p += odo_step(idx, R->rs, R->rst, nr - 1);
+      continue;
+    }
     for (int64_t i = 0; i < L; i += BLK) {
       int64_t m = L - i < BLK ? L - i : BLK;
       const char *q = p + i * s;
@@ -327,7 +357,8 @@ static void row_sweep(const rctx *R, int pk, const char *p, const acc_t *c, acc_
         R->D->row(pk, q, m, c, st);
       } else {
         R->ld(buf, q, s, m);
-        R->D->row(pk, buf, m, c, st);
+        if (fast) row_fast(R, pk, (const float *)buf, m, c, st);
+        else R->D->row(pk, buf, m, c, st);
       }
     }
     p += odo_step(idx, R->rs, R->rst, nr - 1);
@@ -361,9 +392,70 @@ static void row_worker(void *ctx, int64_t begin, int64_t end) {
   }
 }
 
+/* Rows folded into the float accumulators of col_fast before they are added to the double
+ * states: sums of at most this many float32 values keep float32's accuracy. */
+enum { CFLUSH = 64 };
+
+/* col_sweep for the float32 kernels: float accumulators, vector-wide. */
+static void col_fast(const rctx *R, int pk, const char *p, int64_t m, const acc_t *c,
+                     acc_t *acc, char *buf) {
+  const lz_red_kernels *K = R->K;
+  int64_t s = R->kst[R->nk - 1];
+  bool direct = R->dt == LZ_FLOAT32 && s == (int64_t)sizeof(float);
+  bool ext = pk == P_MAX || pk == P_MIN;
+  _Alignas(64) float fa[CBLK], fc[CBLK];
+  for (int64_t j = 0; j < m; j++) {
+    fa[j] = ext ? (float)acc[j].f : 0.0f;
+    if (c) fc[j] = (float)c[j].f;
+  }
+  int64_t idx[LZ_MAX_NDIM] = {0}, r = 0;
+  int since = 0;
+  if (direct && R->nr == 1 && (ext || pk == P_SUM)) { /* up to 8 rows per pass over fa */
+    int64_t rs = R->rst[0] / (int64_t)sizeof(float);
+    for (; r < R->nred;) {
+      int k = (int)(R->nred - r < 8 ? R->nred - r : 8);
+      if (!ext && k > CFLUSH - since) k = CFLUSH - since;
+      const float *x = (const float *)p + r * rs;
+      if (ext) K->cols_ext(fa, x, rs, k, m, pk == P_MAX);
+      else K->cols_sum(fa, x, rs, k, m);
+      r += k;
+      if (!ext && (since += k) == CFLUSH) {
+        for (int64_t j = 0; j < m; j++) acc[j].f += fa[j], fa[j] = 0;
+        since = 0;
+      }
+    }
+  }
+  for (; r < R->nred; r++) {
+    const float *x = (const float *)p;
+    if (!direct) {
+      R->ld(buf, p, s, m);
+      x = (const float *)buf;
+    }
+    switch (pk) {
+    case P_SUM: K->col_sum(fa, x, m); break;
+    case P_SSD: K->col_ssd(fa, x, fc, m); break;
+    case P_SEXP: K->col_sexp(fa, x, fc, m); break;
+    default: K->col_ext(fa, x, m, pk == P_MAX); break;
+    }
+    if (!ext && ++since == CFLUSH) {
+      for (int64_t j = 0; j < m; j++) acc[j].f += fa[j], fa[j] = 0;
+      since = 0;
+    }
+    p += odo_step(idx, R->rs, R->rst, R->nr);
+  }
+  for (int64_t j = 0; j < m; j++) {
+    if (ext) acc[j].f = fa[j];
+    else acc[j].f += fa[j];
+  }
+}
+
 /* Folds every reduced row of m outputs starting at p into acc (column mode). */
 static void col_sweep(const rctx *R, int pk, const char *p, int64_t m, const acc_t *c,
                       acc_t *acc, char *buf) {
+  if (fast_pass(R, pk)) {
+    col_fast(R, pk, p, m, c, acc, buf);
+    return;
+  }
   int64_t s = R->kst[R->nk - 1];
   bool direct = R->dt == R->D->ct && s == (int64_t)R->isize;
   int64_t idx[LZ_MAX_NDIM] = {0};
@@ -405,6 +497,131 @@ static void col_worker(void *ctx, int64_t begin, int64_t end) {
   }
 }
 
+/* ---- column mode split over rows: one-pass float32 reductions (sum, mean, max, min) ----
+ * Reducing the leading axis of a matrix with few column blocks leaves threads idle, and a
+ * column block narrower than the row reads one page-sized segment per row. Here each work item
+ * is (column block of up to WBLK, chunk of rows): it accumulates whole row segments into float
+ * accumulators (flushed to double every CFLUSH rows) and leaves a partial state per column;
+ * the partials of the chunks are then combined. */
+enum { WBLK = 4096 };
+
+typedef struct split_ctx {
+  const rctx *R;
+  int64_t Lk, nb, nchunks, rows_per;
+  double *part; /* [item][WBLK] */
+  atomic_bool oom;
+} split_ctx;
+
+static void split_worker(void *ctx, int64_t begin, int64_t end) {
+  split_ctx *S = ctx;
+  const rctx *R = S->R;
+  const lz_red_kernels *K = R->K;
+  int nk = R->nk, pk = R->p1;
+  bool ext = pk != P_SUM, is_max = pk == P_MAX;
+  int64_t s = R->kst[nk - 1];
+  bool direct = R->dt == LZ_FLOAT32 && s == (int64_t)sizeof(float);
+  float *fa = malloc(2 * WBLK * sizeof(float)), *buf = fa + WBLK;
+  if (!fa) {
+    atomic_store(&S->oom, true);
+    return;
+  }
+  for (int64_t item = begin; item < end; item++) {
+    int64_t chunk = item % S->nchunks, t = item / S->nchunks;
+    int64_t q = t / S->nb, j0 = (t % S->nb) * WBLK, m = S->Lk - j0 < WBLK ? S->Lk - j0 : WBLK;
+    int64_t off = j0 * s, u = q;
+    for (int d = nk - 2; d >= 0; d--) {
+      off += (u % R->ks[d]) * R->kst[d];
+      u /= R->ks[d];
+    }
+    int64_t r0 = chunk * S->rows_per, r1 = r0 + S->rows_per < R->nred ? r0 + S->rows_per : R->nred;
+    int64_t idx[LZ_MAX_NDIM] = {0}, rem = r0; /* multi-index of row r0 */
+    for (int d = R->nr - 1; d >= 0; d--) {
+      idx[d] = rem % R->rs[d];
+      rem /= R->rs[d];
+      off += idx[d] * R->rst[d];
+    }
+    const char *p = R->base + off;
+    double *part = S->part + item * WBLK;
+    float init = ext ? (is_max ? -INFINITY : INFINITY) : 0.0f;
+    for (int64_t j = 0; j < m; j++) fa[j] = init, part[j] = init;
+    int since = 0;
+    if (direct && R->nr == 1) { /* rows a constant stride apart: fold up to 8 per pass */
+      int64_t rs = R->rst[0] / (int64_t)sizeof(float);
+      for (int64_t r = r0; r < r1;) {
+        int k = (int)(r1 - r < 8 ? r1 - r : 8);
+        if (!ext && k > CFLUSH - since) k = CFLUSH - since;
+        const float *x = (const float *)p + (r - r0) * rs;
+        if (ext) K->cols_ext(fa, x, rs, k, m, is_max);
+        else K->cols_sum(fa, x, rs, k, m);
+        r += k;
+        if (!ext && (since += k) == CFLUSH) {
+          for (int64_t j = 0; j < m; j++) part[j] += fa[j], fa[j] = 0;
+          since = 0;
+        }
+      }
+      r1 = r0; /* done */
+    }
+    for (int64_t r = r0; r < r1; r++) {
+      const float *x = (const float *)p;
+      if (!direct) {
+        R->ld(buf, p, s, m);
+        x = buf;
+      }
+      if (ext) K->col_ext(fa, x, m, is_max);
+      else K->col_sum(fa, x, m);
+      if (!ext && ++since == CFLUSH) {
+        for (int64_t j = 0; j < m; j++) part[j] += fa[j], fa[j] = 0;
+        since = 0;
+      }
+      p += odo_step(idx, R->rs, R->rst, R->nr);
+    }
+    for (int64_t j = 0; j < m; j++) part[j] = ext ? fa[j] : part[j] + fa[j];
+  }
+  free(fa);
+}
+
+/* Runs the split column mode; false if it does not apply or scratch memory is short. */
+static bool col_split(const rctx *R) {
+  int pk = R->p1;
+  if (!R->K || R->p2 != P_NONE || (pk != P_SUM && pk != P_MAX && pk != P_MIN)) return false;
+  split_ctx S = {.R = R, .Lk = R->ks[R->nk - 1]};
+  S.nb = (S.Lk + WBLK - 1) / WBLK;
+  int64_t base = (R->nout / S.Lk) * S.nb, nth = lz__num_threads();
+  S.nchunks = base >= 2 * nth ? 1 : (2 * nth + base - 1) / base;
+  if (S.nchunks > R->nred / 256) S.nchunks = R->nred / 256 > 1 ? R->nred / 256 : 1;
+  S.rows_per = (R->nred + S.nchunks - 1) / S.nchunks;
+  S.nchunks = (R->nred + S.rows_per - 1) / S.rows_per;
+  int64_t items = base * S.nchunks;
+  acc_t *st = malloc(WBLK * sizeof *st);
+  double *res = malloc(WBLK * sizeof *res);
+  S.part = malloc((size_t)items * WBLK * sizeof(double));
+  atomic_init(&S.oom, false);
+  if (!st || !res || !S.part) {
+    free(st), free(res), free(S.part);
+    return false;
+  }
+  int64_t per_item = S.rows_per * (S.Lk < WBLK ? S.Lk : WBLK);
+  lz__parallel_for(items, 32768 / (per_item + 1) + 1, split_worker, &S);
+  bool ok = !atomic_load(&S.oom);
+  for (int64_t t = 0; ok && t < base; t++) { /* combine the chunks of each block, store */
+    int64_t q = t / S.nb, j0 = (t % S.nb) * WBLK, m = S.Lk - j0 < WBLK ? S.Lk - j0 : WBLK;
+    const double *p0 = S.part + t * S.nchunks * WBLK;
+    for (int64_t j = 0; j < m; j++) {
+      double a = p0[j];
+      for (int64_t c = 1; c < S.nchunks; c++) {
+        double v = p0[c * WBLK + j];
+        if (pk == P_SUM) a += v;
+        else if (pk == P_MAX ? GT_NAN(v, a) : LT_NAN(v, a)) a = v;
+      }
+      st[j].f = a;
+    }
+    finalize(R, m, st, NULL, res);
+    R->st(R->out + (q * S.Lk + j0) * (int64_t)R->osize, (int64_t)R->osize, res, m);
+  }
+  free(st), free(res), free(S.part);
+  return ok;
+}
+
 /* Appends dim (size, byte stride) to a list, merging it into the previous dim when the two
  * are contiguous with each other. */
 static void push_dim(int64_t *sizes, int64_t *strides, int *n, int64_t size, int64_t stride) {
@@ -431,6 +648,7 @@ int lz_cpu_reduce_run(lz_reduce_kind kind, int ddof, const char *base, lz_dtype 
     ct = ct == LZ_FLOAT32 || (kind == LZ_RK_LSE && ct != LZ_FLOAT64) ? LZ_FLOAT32 : LZ_FLOAT64;
   }
   R.D = domain_of(ct);
+  R.K = ct == LZ_FLOAT32 ? lz_cpu_red_kernels() : NULL;
   R.kind = kind;
   R.ddof = ddof;
   R.dt = dt;
@@ -477,6 +695,7 @@ int lz_cpu_reduce_run(lz_reduce_kind kind, int ddof, const char *base, lz_dtype 
   bool col = R.ks[R.nk - 1] > 1 && R.nred > 0 &&
              iabs64(R.kst[R.nk - 1]) < iabs64(R.rst[R.nr - 1]);
   int64_t work = R.nred > 0 ? R.nred : 1;
+  if (col && col_split(&R)) return 0;
   if (col) {
     int64_t Lk = R.ks[R.nk - 1], nb = (Lk + CBLK - 1) / CBLK;
     int64_t items = (R.nout / Lk) * nb;

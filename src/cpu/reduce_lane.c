@@ -6,6 +6,7 @@
 
 #include "../core/threads.h"
 #include "reduce.h"
+#include "reduce_simd.h"
 
 /* Output element strides over the input's shape: contiguous over the kept dims, 0 on lanes. */
 static void kept_strides(const lz_array *x, const bool *lane, int64_t *os) {
@@ -26,6 +27,8 @@ typedef struct lane_ctx {
   lz_cpu_store_fn st;
   bool is_max;
   atomic_bool oom;
+  const lz_red_kernels *K; /* float32 lanes: the contiguous kernels */
+  int64_t groups, gcols;   /* column mode: groups of gcols neighbouring lanes */
 } lane_ctx;
 
 static void lane_ctx_init(lane_ctx *c, lz_array *x, lz_array *out, const bool *lane,
@@ -40,6 +43,33 @@ static void lane_ctx_init(lane_ctx *c, lz_array *x, lz_array *out, const bool *l
   c->ld = lz_cpu_loader(x->dtype, ct);
   c->st = lz_cpu_storer(out->dtype, ct);
   atomic_init(&c->oom, false);
+  c->K = ct == LZ_FLOAT32 ? lz_cpu_red_kernels() : NULL;
+  c->groups = c->gcols = 0;
+}
+
+/* Column mode: a one-dim lane whose neighbouring lanes are neighbours in memory (the innermost
+ * outer dim has input and output stride 1), as when reducing axis 0 of a row-major matrix.
+ * Copying each lane would read one float per cache line; instead a group of up to `gmax`
+ * neighbouring lanes is processed a row at a time. Sets c->groups, c->gcols. */
+static bool lane_columns(lane_ctx *c, int64_t gmax, bool need_out) {
+  const lz_cpu_lanes *L = &c->L;
+  if (!c->K || c->x->dtype != LZ_FLOAT32 || L->nlane != 1 || L->nouter == 0 || L->len == 0)
+    return false;
+  int o = L->nouter - 1;
+  if (L->oin[o] != 1 || (need_out && L->oout[o] != 1) || L->lin[0] == 1 || L->oshape[o] < 8)
+    return false;
+  int64_t w = L->oshape[o];
+  c->gcols = w < gmax ? w : gmax;
+  c->groups = (L->nlanes / w) * ((w + c->gcols - 1) / c->gcols);
+  return true;
+}
+
+/* First lane and width of column group g. */
+static int64_t group_lanes(const lane_ctx *c, int64_t g, int64_t *width) {
+  int64_t w = c->L.oshape[c->L.nouter - 1], per = (w + c->gcols - 1) / c->gcols;
+  int64_t j0 = (g % per) * c->gcols;
+  *width = w - j0 < c->gcols ? w - j0 : c->gcols;
+  return (g / per) * w + j0;
 }
 
 static int lane_run(lane_ctx *c, void (*fn)(void *, int64_t, int64_t), const char *op) {
@@ -76,9 +106,36 @@ static void *lane_buf(lane_ctx *c, int64_t n, size_t size) {
 #define IS_NAN(v) ((v) != (v))
 #define NEVER(v) ((void)(v), 0)
 
+enum { ARG_GROUP = 1024, SOFTMAX_GROUP = 4096 };
+
+static void argreduce_cols(void *ctx, int64_t begin, int64_t end) {
+  lane_ctx *c = ctx;
+  _Alignas(64) float best[ARG_GROUP];
+  _Alignas(64) uint32_t idx[ARG_GROUP];
+  int64_t n = c->L.len, rs = c->L.lin[0];
+  for (int64_t g = begin; g < end; g++) {
+    int64_t w, io, oo, l0 = group_lanes(c, g, &w);
+    lz_cpu_lanes_offsets(&c->L, l0, &io, &oo);
+    const float *x = (const float *)lz__data_ptr(c->x) + io;
+    memcpy(best, x, (size_t)w * sizeof(float));
+    memset(idx, 0, (size_t)w * sizeof(uint32_t));
+    for (int64_t r = 1; r < n; r++) c->K->col_argext(best, idx, x + r * rs, w, (uint32_t)r, c->is_max);
+    memcpy((uint32_t *)c->out + oo, idx, (size_t)w * sizeof(uint32_t));
+  }
+}
+
 static void argreduce_worker(void *ctx, int64_t begin, int64_t end) {
   lane_ctx *c = ctx;
   int64_t n = c->L.len;
+  if (c->K && c->x->dtype == LZ_FLOAT32 && c->L.nlane == 1 && c->L.lin[0] == 1) {
+    for (int64_t l = begin; l < end; l++) { /* contiguous lanes: no copy */
+      int64_t io, oo;
+      lz_cpu_lanes_offsets(&c->L, l, &io, &oo);
+      const float *x = (const float *)lz__data_ptr(c->x) + io;
+      ((uint32_t *)c->out)[oo] = n > 0 ? (uint32_t)c->K->row_argext(x, n, c->is_max) : 0;
+    }
+    return;
+  }
   char *buf = lane_buf(c, n, c->csize);
   if (!buf) return;
   for (int64_t l = begin; l < end; l++) {
@@ -110,6 +167,10 @@ int lz_cpu_argreduce(lz_node *node, lz_array **outs) {
   lane_ctx_init(&c, x, out, lane, os, lz_cpu_compute_type(x->dtype));
   c.is_max = *(const int *)lz__op(node->op)->impl;
   c.st = lz_cpu_storer(LZ_UINT32, LZ_INT64); /* unused: indices are written directly */
+  if (c.L.nlanes > 0 && lane_columns(&c, ARG_GROUP, true)) {
+    lz__parallel_for(c.groups, 16384 / (c.L.len * c.gcols + 1) + 1, argreduce_cols, &c);
+    return 0;
+  }
   return lane_run(&c, argreduce_worker, "lz_argmax");
 }
 
@@ -220,10 +281,33 @@ static void softmax_worker(void *ctx, int64_t begin, int64_t end) {
     }
     char *dst = direct_out ? outp : buf;
     if (c->ct == LZ_FLOAT64) SOFTMAX_LANE(double, exp)
-    else SOFTMAX_LANE(float, expf)
+    else c->K->row_softmax((float *)dst, (const float *)src, n);
     if (!direct_out) lz_cpu_lane_store(&c->L, c->st, outp, c->osize, buf, c->csize);
   }
   free(buf);
+}
+
+/* Softmax of column groups: per group, a max pass, an exp-and-sum pass writing the output, and
+ * a scaling pass; each pass reads one contiguous row segment at a time. Groups are wide (one
+ * per thread): narrow segments read a few cache lines per row and leave the prefetchers idle. */
+static void softmax_cols(void *ctx, int64_t begin, int64_t end) {
+  lane_ctx *c = ctx;
+  const lz_red_kernels *K = c->K;
+  _Alignas(64) float m[SOFTMAX_GROUP], s[SOFTMAX_GROUP];
+  int64_t n = c->L.len, rs = c->L.lin[0], ro = c->L.lout[0];
+  for (int64_t g = begin; g < end; g++) {
+    int64_t w, io, oo, l0 = group_lanes(c, g, &w);
+    lz_cpu_lanes_offsets(&c->L, l0, &io, &oo);
+    const float *x = (const float *)lz__data_ptr(c->x) + io;
+    float *y = (float *)c->out + oo;
+    for (int64_t j = 0; j < w; j++) m[j] = -INFINITY, s[j] = 0;
+    for (int64_t r = 0; r < n; r += 8) K->cols_ext(m, x + r * rs, rs, n - r < 8 ? (int)(n - r) : 8, w, true);
+    for (int64_t j = 0; j < w; j++) /* the shift of a lane, as the row kernel's */
+      m[j] = m[j] != m[j] ? m[j] : isinf(m[j]) ? (m[j] > 0 ? m[j] : 0) : m[j];
+    for (int64_t r = 0; r < n; r++) K->col_expsum(y + r * ro, s, x + r * rs, m, w);
+    for (int64_t j = 0; j < w; j++) s[j] = 1.0f / s[j];
+    for (int64_t r = 0; r < n; r++) K->col_scale(y + r * ro, s, w);
+  }
 }
 
 int lz_cpu_softmax(lz_node *node, lz_array **outs) {
@@ -234,5 +318,12 @@ int lz_cpu_softmax(lz_node *node, lz_array **outs) {
   for (int i = 0; i < p->naxes; i++) lane[p->axes[i]] = true;
   lane_ctx c;
   lane_ctx_init(&c, x, out, lane, out->strides, out->dtype == LZ_FLOAT64 ? LZ_FLOAT64 : LZ_FLOAT32);
+  int64_t gmax = c.L.nouter ? c.L.oshape[c.L.nouter - 1] : 1, nth = lz__num_threads();
+  gmax = ((gmax + nth - 1) / nth + 7) / 8 * 8; /* one group per thread */
+  gmax = gmax < 64 ? 64 : gmax > SOFTMAX_GROUP ? SOFTMAX_GROUP : gmax;
+  if (c.L.nlanes > 0 && out->dtype == LZ_FLOAT32 && lane_columns(&c, gmax, true)) {
+    lz__parallel_for(c.groups, 16384 / (c.L.len * c.gcols + 1) + 1, softmax_cols, &c);
+    return 0;
+  }
   return lane_run(&c, softmax_worker, "lz_softmax");
 }

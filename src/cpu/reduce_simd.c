@@ -66,7 +66,7 @@ static float softmax_shift(float m, bool nan) {
 
 static void p_row_softmax(float *y, const float *x, int64_t n) {
   if (n <= 0) return;
-  bool nan;
+  bool nan = false;
   float m = softmax_shift(p_row_ext(x, n, true, &nan), nan), s = 0;
   for (int64_t i = 0; i < n; i++) {
     y[i] = expf(x[i] - m);
@@ -110,10 +110,17 @@ static void p_col_scale(float *y, const float *r, int64_t n) {
   for (int64_t j = 0; j < n; j++) y[j] *= r[j];
 }
 
+static void p_cols_sum(float *a, const float *x, int64_t rs, int rows, int64_t n) {
+  for (int r = 0; r < rows; r++) p_col_sum(a, x + r * rs, n);
+}
+static void p_cols_ext(float *a, const float *x, int64_t rs, int rows, int64_t n, bool is_max) {
+  for (int r = 0; r < rows; r++) p_col_ext(a, x + r * rs, n, is_max);
+}
+
 static const lz_red_kernels portable = {
     p_row_sum,  p_row_ssd,  p_row_sexp,   p_row_ext,   p_row_argext,
     p_row_softmax, p_col_sum, p_col_ssd, p_col_sexp, p_col_ext, p_col_argext, p_col_expsum,
-    p_col_scale,
+    p_col_scale, p_cols_sum, p_cols_ext,
 };
 
 /* ---- AVX2 ------------------------------------------------------------------------------- */
@@ -217,7 +224,7 @@ static float v_row_ext(const float *x, int64_t n, bool is_max, bool *nan) {
 }
 
 static int64_t v_row_argext(const float *x, int64_t n, bool is_max) {
-  bool nan;
+  bool nan = false;
   float m = v_row_ext(x, n, is_max, &nan);
   int64_t j = 0;
   __m256 mv = _mm256_set1_ps(m);
@@ -234,7 +241,7 @@ static int64_t v_row_argext(const float *x, int64_t n, bool is_max) {
 
 static void v_row_softmax(float *y, const float *x, int64_t n) {
   if (n <= 0) return;
-  bool nan;
+  bool nan = false;
   float m = softmax_shift(v_row_ext(x, n, true, &nan), nan);
   __m256 mv = _mm256_set1_ps(m), s0 = _mm256_setzero_ps(), s1 = s0;
   int64_t i = 0;
@@ -284,8 +291,8 @@ static void v_col_ext(float *a, const float *x, int64_t n, bool is_max) {
   int64_t j = 0;
   for (; j + 8 <= n; j += 8) {
     __m256 v = _mm256_loadu_ps(x + j), b = _mm256_loadu_ps(a + j);
-    __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, b, is_max ? _CMP_GT_OQ : _CMP_LT_OQ),
-                               _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    __m256 better = is_max ? _mm256_cmp_ps(v, b, _CMP_GT_OQ) : _mm256_cmp_ps(b, v, _CMP_GT_OQ);
+    __m256 take = _mm256_or_ps(better, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
     _mm256_storeu_ps(a + j, _mm256_blendv_ps(b, v, take));
   }
   p_col_ext(a + j, x + j, n - j, is_max);
@@ -296,7 +303,7 @@ static void v_col_argext(float *best, uint32_t *idx, const float *x, int64_t n, 
   __m256 rv = _mm256_castsi256_ps(_mm256_set1_epi32((int)r));
   for (; j + 8 <= n; j += 8) {
     __m256 v = _mm256_loadu_ps(x + j), b = _mm256_loadu_ps(best + j);
-    __m256 better = _mm256_cmp_ps(v, b, is_max ? _CMP_GT_OQ : _CMP_LT_OQ);
+    __m256 better = is_max ? _mm256_cmp_ps(v, b, _CMP_GT_OQ) : _mm256_cmp_ps(b, v, _CMP_GT_OQ);
     __m256 first_nan = _mm256_andnot_ps(_mm256_cmp_ps(b, b, _CMP_UNORD_Q),
                                         _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
     __m256 take = _mm256_or_ps(better, first_nan);
@@ -322,12 +329,40 @@ static void v_col_scale(float *y, const float *r, int64_t n) {
   p_col_scale(y + j, r + j, n - j);
 }
 
+static void v_cols_sum(float *a, const float *x, int64_t rs, int rows, int64_t n) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256 s0 = _mm256_loadu_ps(a + j), s1 = _mm256_setzero_ps();
+    int r = 0;
+    for (; r + 2 <= rows; r += 2) {
+      s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + r * rs + j));
+      s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + (r + 1) * rs + j));
+    }
+    if (r < rows) s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + r * rs + j));
+    _mm256_storeu_ps(a + j, _mm256_add_ps(s0, s1));
+  }
+  if (j < n) p_cols_sum(a + j, x + j, rs, rows, n - j);
+}
+static void v_cols_ext(float *a, const float *x, int64_t rs, int rows, int64_t n, bool is_max) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256 b = _mm256_loadu_ps(a + j);
+    for (int r = 0; r < rows; r++) {
+      __m256 v = _mm256_loadu_ps(x + r * rs + j);
+      __m256 better = is_max ? _mm256_cmp_ps(v, b, _CMP_GT_OQ) : _mm256_cmp_ps(b, v, _CMP_GT_OQ);
+      b = _mm256_blendv_ps(b, v, _mm256_or_ps(better, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+    }
+    _mm256_storeu_ps(a + j, b);
+  }
+  if (j < n) p_cols_ext(a + j, x + j, rs, rows, n - j, is_max);
+}
+
 #pragma GCC pop_options
 
 static const lz_red_kernels avx2 = {
     v_row_sum,  v_row_ssd,  v_row_sexp,   v_row_ext,   v_row_argext,
     v_row_softmax, v_col_sum, v_col_ssd, v_col_sexp, v_col_ext, v_col_argext, v_col_expsum,
-    v_col_scale,
+    v_col_scale, v_cols_sum, v_cols_ext,
 };
 #endif
 

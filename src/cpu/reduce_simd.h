@@ -33,6 +33,10 @@ typedef struct lz_red_kernels {
   /* y = exp(x - m), s += y */
   void (*col_expsum)(float *y, float *s, const float *x, const float *m, int64_t n);
   void (*col_scale)(float *y, const float *r, int64_t n); /* y *= r */
+  /* a[j] += x[j] + x[rs + j] + ... over `rows` rows rs elements apart (max/min: NaN sticks);
+   * folding several rows per pass over `a` is what makes column sums run at memory speed */
+  void (*cols_sum)(float *a, const float *x, int64_t rs, int rows, int64_t n);
+  void (*cols_ext)(float *a, const float *x, int64_t rs, int rows, int64_t n, bool is_max);
 } lz_red_kernels;
 
 /* The kernels for this CPU and the current SIMD setting. */

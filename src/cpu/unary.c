@@ -160,7 +160,7 @@ static inline float round_f(float x, int d) {
     float s = (float)pow(10.0, d);
     return rintf(x * s) / s;
   }
-  float s = (float)pow(10.0, -d);
+  float s = (float)pow(10.0, -(double)d); /* -d overflows for INT_MIN (op fuzz test) */
   return rintf(x / s) * s;
 }
 static inline double round_d(double x, int d) {
@@ -169,7 +169,7 @@ static inline double round_d(double x, int d) {
     double s = pow(10.0, d);
     return rint(x * s) / s;
   }
-  double s = pow(10.0, -d);
+  double s = pow(10.0, -(double)d);
   return rint(x / s) * s;
 }
 /* Integers (only negative d reach here): the nearest multiple of 10^-d, ties to even, exact
@@ -181,7 +181,7 @@ static inline uint64_t pow10_u(int e) {
 }
 static inline int64_t round_i(int64_t x, int d) {
   if (d >= 0) return x;
-  if (-d > 18) return 0; /* every int64 is nearer 0 than 10^19 */
+  if (d < -18) return 0; /* every int64 is nearer 0 than 10^19 (and -d may overflow) */
   int64_t q = (int64_t)pow10_u(-d), k = x / q, r = x % q;
   if (r < 0) k -= 1, r += q; /* k = floor(x / q), r in [0, q) */
   if (2 * r > q || (2 * r == q && (k & 1))) k++;
@@ -189,7 +189,7 @@ static inline int64_t round_i(int64_t x, int d) {
 }
 static inline uint64_t round_u(uint64_t x, int d) {
   if (d >= 0) return x;
-  if (-d > 19) return 0;
+  if (d < -19) return 0;
   uint64_t q = pow10_u(-d), k = x / q, r = x % q;
   if (r > q - r || (r == q - r && (k & 1))) k++;
   return k * q;

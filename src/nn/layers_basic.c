@@ -137,6 +137,11 @@ lz_module *lz_nn_embedding_new(int num_embeddings, int dims) {
 }
 
 lz_array *lz_nn_embedding_as_linear(lz_module *e, lz_array *x) {
+  if (e && strcmp(lz_module_type(e), "QuantizedEmbedding") == 0) {
+    if (!x && !lz_nn__failed())
+      lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_embedding_as_linear", "NULL input");
+    return x ? lz_nn__quantized_as_linear(e, x) : NULL;
+  }
   if (!e || strcmp(lz_module_type(e), "Embedding") != 0) {
     lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_embedding_as_linear", "not an Embedding");
     return NULL;

@@ -1,4 +1,5 @@
-/* Normalisation layers: LayerNorm, RMSNorm, GroupNorm, BatchNorm and InstanceNorm. */
+/* Normalisation layers: LayerNorm, RMSNorm (the fused lz_fast_* ops), GroupNorm, BatchNorm and
+ * InstanceNorm. */
 #include "nn/nn_impl.h"
 
 typedef struct norm_cfg {
@@ -58,7 +59,8 @@ static int layer_norm_forward(lz_module *m, lz_array *const *in, int n, lz_array
   if (lz_nn__check_call("LayerNorm", in, n, 1, 1) != 0) return -1;
   if (check_last("LayerNorm", in[0], c->dims) != 0) return -1;
   NN_BEGIN();
-  return lz_nn__out1(out, NN_END(affine(m, normalize(in[0], (int[]){-1}, 1, c->eps))));
+  lz_array *y = lz_fast_layer_norm(in[0], lz_nn__get(m, "weight"), lz_nn__get(m, "bias"), c->eps);
+  return lz_nn__out1(out, NN_END(y));
 }
 
 lz_module *lz_nn_layer_norm_new(int dims, double eps, bool has_affine, bool bias) {
@@ -73,9 +75,7 @@ static int rms_norm_forward(lz_module *m, lz_array *const *in, int n, lz_array *
   if (lz_nn__check_call("RMSNorm", in, n, 1, 1) != 0) return -1;
   if (check_last("RMSNorm", in[0], c->dims) != 0) return -1;
   NN_BEGIN();
-  lz_array *x = in[0];
-  lz_array *r = lz_rsqrt(lz_add(lz_mean_axis(lz_square(x), -1, true), lz_float(c->eps)));
-  return lz_nn__out1(out, NN_END(lz_multiply(lz_multiply(x, r), lz_nn__get(m, "weight"))));
+  return lz_nn__out1(out, NN_END(lz_fast_rms_norm(in[0], lz_nn__get(m, "weight"), c->eps)));
 }
 
 lz_module *lz_nn_rms_norm_new(int dims, double eps) {

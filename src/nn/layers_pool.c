@@ -93,35 +93,51 @@ lz_module *lz_nn_avg_pool2d_new(const int kernel_size[2], const int stride[2],
 
 #define UP_MAX 8
 
+typedef enum { UP_NEAREST, UP_LINEAR, UP_CUBIC } up_mode;
+
 typedef struct upsample_cfg {
   int nsp;
   double scale[UP_MAX];
-  bool linear, align_corners;
+  up_mode mode;
+  bool align_corners;
 } upsample_cfg;
 
-/* An index or weight vector of length m, shaped to broadcast along `axis` of an nd-d array. */
-static lz_array *along(const void *data, int m, lz_dtype dt, int axis, int nd) {
+/* A weight vector of length m, shaped to broadcast along `axis` of an nd-d array. */
+static lz_array *along(const float *data, int m, int axis, int nd) {
   int shape[LZ_MAX_NDIM];
   for (int d = 0; d < nd; d++) shape[d] = d == axis ? m : 1;
-  return lz_array_from_data(data, shape, nd, dt);
+  return lz_array_from_data(data, shape, nd, LZ_FLOAT32);
 }
 
-/* Resamples one spatial axis of x from n to m samples. */
+/* The cubic convolution kernel (a = -0.75) at distance t from a tap, 0 <= t < 2. */
+static double cubic_weight(double t) {
+  const double a = -0.75;
+  if (t <= 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
+  return (((t - 5) * t + 8) * t - 4) * a;
+}
+
+#define UP_TAPS 4
+
+/* Resamples one spatial axis of x from n to m samples: out = sum over taps of
+ * x[idx[t]] * w[t] (nearest: one tap, weight 1). */
 static lz_array *resample(lz_array *x, int axis, int n, int m, double scale,
                           const upsample_cfg *c) {
-  int nd = lz_array_ndim(x);
-  int32_t *lo = malloc((size_t)m * sizeof *lo), *hi = malloc((size_t)m * sizeof *hi);
-  float *w = malloc((size_t)m * sizeof *w), *w1 = malloc((size_t)m * sizeof *w1);
+  int nd = lz_array_ndim(x), taps = c->mode == UP_NEAREST ? 1 : c->mode == UP_LINEAR ? 2 : 4;
+  size_t cnt = m > 0 ? (size_t)m : 1;
+  int32_t *idx = malloc(cnt * UP_TAPS * sizeof *idx);
+  float *w = malloc(cnt * UP_TAPS * sizeof *w);
   lz_array *r = NULL;
-  if (!lo || !hi || !w || !w1) {
+  if (!idx || !w) {
     lz_set_error(LZ_ERROR_OUT_OF_MEMORY, "Upsample", "out of memory");
     goto done;
   }
   for (int i = 0; i < m; i++) {
-    if (!c->linear) { /* nearest, as MLX computes it */
+    int32_t *id = idx + (size_t)i * UP_TAPS;
+    float *wt = w + (size_t)i * UP_TAPS;
+    if (c->mode == UP_NEAREST) { /* as MLX computes it */
       double f = m > n ? nearbyint((i + 0.5) * ((double)n / m) - 0.5) : i * ((double)n / m);
       int k = (int)f;
-      lo[i] = k < 0 ? 0 : k >= n ? n - 1 : k;
+      id[0] = k < 0 ? 0 : k >= n ? n - 1 : k;
       continue;
     }
     double f;
@@ -131,22 +147,39 @@ static lz_array *resample(lz_array *x, int axis, int n, int m, double scale,
       double step = 1.0 / scale, start = ((m - 1) * step - n + 1) / 2;
       f = i * step - start;
     }
-    f = f < 0 ? 0 : f > n - 1 ? n - 1 : f;
-    lo[i] = (int32_t)floor(f), hi[i] = (int32_t)ceil(f);
-    w[i] = (float)(f - floor(f)), w1[i] = 1.0f - w[i];
+    if (c->mode == UP_LINEAR) {
+      f = f < 0 ? 0 : f > n - 1 ? n - 1 : f;
+      id[0] = (int32_t)floor(f), id[1] = (int32_t)ceil(f);
+      wt[1] = (float)(f - floor(f)), wt[0] = 1.0f - wt[1];
+      continue;
+    }
+    /* cubic: taps floor(f) - 1 .. floor(f) + 2, weighted by their distance to the unclipped
+     * position; taps past the border read the border sample */
+    double fl = floor(f);
+    for (int t = 0; t < 4; t++) {
+      double g = fl - 1 + t;
+      wt[t] = (float)cubic_weight(fabs(f - g));
+      id[t] = (int32_t)(g < 0 ? 0 : g > n - 1 ? n - 1 : g);
+    }
   }
-  lz_array *il = lz_array_from_data(lo, &m, 1, LZ_INT32);
-  if (!c->linear) {
-    r = lz_take(x, il, axis);
-  } else {
-    lz_dtype dt = lz_dtype_is_float(lz_array_dtype(x)) ? lz_array_dtype(x) : LZ_FLOAT32;
-    lz_array *ih = lz_array_from_data(hi, &m, 1, LZ_INT32);
-    lz_array *wl = lz_astype(along(w1, m, LZ_FLOAT32, axis, nd), dt);
-    lz_array *wh = lz_astype(along(w, m, LZ_FLOAT32, axis, nd), dt);
-    r = lz_add(lz_multiply(lz_take(x, il, axis), wl), lz_multiply(lz_take(x, ih, axis), wh));
+  lz_dtype dt = lz_dtype_is_float(lz_array_dtype(x)) ? lz_array_dtype(x) : LZ_FLOAT32;
+  for (int t = 0; t < taps; t++) {
+    int32_t *ti = malloc(cnt * sizeof *ti);
+    float *tw = malloc(cnt * sizeof *tw);
+    if (!ti || !tw) {
+      free(ti), free(tw);
+      lz_set_error(LZ_ERROR_OUT_OF_MEMORY, "Upsample", "out of memory");
+      r = NULL;
+      goto done;
+    }
+    for (int i = 0; i < m; i++) ti[i] = idx[(size_t)i * UP_TAPS + t], tw[i] = w[(size_t)i * UP_TAPS + t];
+    lz_array *sample = lz_take(x, lz_array_from_data(ti, &m, 1, LZ_INT32), axis);
+    if (taps > 1) sample = lz_multiply(sample, lz_astype(along(tw, m, axis, nd), dt));
+    r = t == 0 ? sample : lz_add(r, sample);
+    free(ti), free(tw);
   }
 done:
-  free(lo), free(hi), free(w), free(w1);
+  free(idx), free(w);
   return r;
 }
 
@@ -176,12 +209,12 @@ lz_module *lz_nn_upsample_new(const double *scale_factor, int nspatial, const ch
     return NULL;
   }
   if (mode && strcmp(mode, "linear") == 0)
-    c.linear = true;
+    c.mode = UP_LINEAR;
+  else if (mode && strcmp(mode, "cubic") == 0)
+    c.mode = UP_CUBIC;
   else if (mode && strcmp(mode, "nearest") != 0) {
     lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_nn_upsample_new",
-                 "mode must be \"nearest\" or "
-                 "\"linear\", got \"%s\"",
-                 mode);
+                 "mode must be \"nearest\", \"linear\" or \"cubic\", got \"%s\"", mode);
     return NULL;
   }
   for (int d = 0; d < nspatial; d++) {

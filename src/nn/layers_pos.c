@@ -3,14 +3,6 @@
 
 #include "nn/nn_impl.h"
 
-/* x[..., start:stop:step] */
-static lz_array *slice_last(lz_array *x, int start, int stop, int step) {
-  int nd = lz_array_ndim(x), a[LZ_MAX_NDIM], b[LZ_MAX_NDIM], s[LZ_MAX_NDIM];
-  for (int d = 0; d < nd; d++) a[d] = 0, b[d] = lz_array_shape(x)[d], s[d] = 1;
-  a[nd - 1] = start, b[nd - 1] = stop, s[nd - 1] = step;
-  return lz_slice(x, a, b, s, nd);
-}
-
 /* ---- RoPE ---- */
 
 typedef struct rope_cfg {
@@ -19,6 +11,8 @@ typedef struct rope_cfg {
   double base, scale;
 } rope_cfg;
 
+/* The fused lz_fast_rope, which wants (..., L, D) with at least one leading axis: a (L, D)
+ * input gets a unit axis for the call. Integer inputs rotate in float32. */
 static lz_array *rope(const rope_cfg *c, lz_array *x, int offset) {
   int nd = lz_array_ndim(x);
   if (nd < 2 || lz_array_dim(x, -1) < c->dims) {
@@ -27,45 +21,11 @@ static lz_array *rope(const rope_cfg *c, lz_array *x, int offset) {
                  lz_nn__fmt_shape(s, sizeof s, lz_array_shape(x), nd));
     return NULL;
   }
-  int len = lz_array_dim(x, -2), d = lz_array_dim(x, -1), half = c->dims / 2;
-  size_t cnt = (size_t)len * (size_t)half;
-  float *cs = malloc((cnt ? cnt : 1) * sizeof *cs), *sn = malloc((cnt ? cnt : 1) * sizeof *sn);
-  if (!cs || !sn) {
-    free(cs), free(sn);
-    lz_set_error(LZ_ERROR_OUT_OF_MEMORY, "RoPE", "out of memory");
-    return NULL;
-  }
-  for (int i = 0; i < len; i++) {
-    double pos = (offset + i) * c->scale;
-    for (int j = 0; j < half; j++) {
-      double theta = pos * exp(-j * (log(c->base) / half));
-      cs[(size_t)i * half + j] = (float)cos(theta), sn[(size_t)i * half + j] = (float)sin(theta);
-    }
-  }
-  lz_dtype dt = lz_dtype_is_float(lz_array_dtype(x)) ? lz_array_dtype(x) : LZ_FLOAT32;
   NN_BEGIN();
-  int ts[2] = {len, half};
-  lz_array *cosv = lz_astype(lz_array_from_data(cs, ts, 2, LZ_FLOAT32), dt);
-  lz_array *sinv = lz_astype(lz_array_from_data(sn, ts, 2, LZ_FLOAT32), dt);
-  free(cs), free(sn);
-  lz_array *x1, *x2;
-  if (c->traditional)
-    x1 = slice_last(x, 0, c->dims, 2), x2 = slice_last(x, 1, c->dims, 2);
-  else
-    x1 = slice_last(x, 0, half, 1), x2 = slice_last(x, half, c->dims, 1);
-  lz_array *r1 = lz_subtract(lz_multiply(x1, cosv), lz_multiply(x2, sinv));
-  lz_array *r2 = lz_add(lz_multiply(x1, sinv), lz_multiply(x2, cosv));
-  lz_array *rot;
-  if (c->traditional) {
-    int shape[LZ_MAX_NDIM];
-    memcpy(shape, lz_array_shape(x), (size_t)nd * sizeof(int));
-    shape[nd - 1] = c->dims;
-    rot = lz_reshape(lz_stack((lz_array *[]){r1, r2}, 2, -1), shape, nd);
-  } else {
-    rot = lz_concatenate((lz_array *[]){r1, r2}, 2, -1);
-  }
-  if (c->dims < d) rot = lz_concatenate((lz_array *[]){rot, slice_last(x, c->dims, d, 1)}, 2, -1);
-  return NN_END(rot);
+  if (!lz_dtype_is_float(lz_array_dtype(x))) x = lz_astype(x, LZ_FLOAT32);
+  lz_array *x3 = nd == 2 ? lz_expand_dims(x, (int[]){0}, 1) : x;
+  lz_array *y = lz_fast_rope(x3, c->dims, c->traditional, c->base, c->scale, offset, NULL);
+  return NN_END(nd == 2 ? lz_squeeze(y, (int[]){0}, 1) : y);
 }
 
 static int rope_forward(lz_module *m, lz_array *const *in, int n, lz_array **out) {

@@ -233,6 +233,32 @@ lz_module *lz_module_child(const lz_module *m, const char *name) {
   return NULL;
 }
 
+int lz_module_replace_child(lz_module *m, const char *name, lz_module *child) {
+  const char *who = "lz_module_replace_child";
+  if (!m || !name || !child) {
+    lz_module_free(child);
+    if (!lz_nn__failed()) lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "NULL argument");
+    return -1;
+  }
+  lz_module *cur = m;
+  const char *path = name;
+  while (cur) {
+    for (int i = 0; i < cur->nchildren; i++) {
+      if (strcmp(cur->children[i].name, path) == 0) {
+        lz_module *old = cur->children[i].m;
+        cur->children[i].m = child;
+        lz_module_free(old);
+        return 0;
+      }
+    }
+    const char *rest;
+    cur = child_prefix(cur, path, &rest);
+    path = rest;
+  }
+  lz_module_free(child);
+  return lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "no child module '%s'", name);
+}
+
 int lz_module_num_children(const lz_module *m) { return m ? m->nchildren : 0; }
 
 lz_module *lz_module_child_at(const lz_module *m, int i, const char **name) {

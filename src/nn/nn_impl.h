@@ -48,6 +48,8 @@ int lz_nn__check_call(const char *who, lz_array *const *in, int n, int lo, int h
 static inline int lz_nn__out1(lz_array **out, lz_array *r) { return (out[0] = r) ? 1 : -1; }
 /* x @ w^T (+ b when b is not NULL), the Linear map. */
 lz_array *lz_nn__linear(lz_array *x, lz_array *w, lz_array *b);
+/* QuantizedEmbedding.as_linear: x @ W^T with the quantized table. */
+lz_array *lz_nn__quantized_as_linear(lz_module *embedding, lz_array *x);
 /* Applies reduction to a loss. */
 lz_array *lz_nn__reduce(lz_array *loss, lz_nn_reduction reduction, const char *who);
 

@@ -6,7 +6,7 @@
 
 const lz_op_def lz_opdef_divmod = {
     .name = "divmod",
-    .flags = LZ_OPF_ELEMENTWISE,
+    .flags = LZ_OPF_ELEMENTWISE | LZ_OPF_DIFFERENTIABLE,
     .cpu = lz_cpu_binary,
     .impl = lz_cpu_divmod_loops,
 };

@@ -8,6 +8,7 @@
 
 const lz_op_def lz_opdef_fft = {
     .name = "fft",
+    .flags = LZ_OPF_DIFFERENTIABLE,
     .params_size = sizeof(lz_fft_params),
     .cpu = lz_cpu_fft,
 };

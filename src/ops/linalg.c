@@ -7,7 +7,8 @@
 #include "ops.h"
 
 #define OPDEF(NAME, KERNEL, PSIZE)                                                                 \
-  const lz_op_def lz_opdef_##NAME = {.name = #NAME, .params_size = (PSIZE), .cpu = (KERNEL)};
+  const lz_op_def lz_opdef_##NAME = {                                                              \
+      .name = #NAME, .flags = LZ_OPF_DIFFERENTIABLE, .params_size = (PSIZE), .cpu = (KERNEL)};
 #define FLAGP sizeof(lz_linalg_flag_params)
 OPDEF(linalg_norm, lz_cpu_norm, sizeof(lz_norm_params))
 OPDEF(linalg_qr, lz_cpu_qr, 0)

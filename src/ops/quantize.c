@@ -3,12 +3,12 @@
 #include "../cpu/quantize.h"
 #include "ops.h"
 
-#define OPDEF(NAME, KERNEL)                                                                      \
+#define OPDEF(NAME, KERNEL, FLAGS)                                                               \
   const lz_op_def lz_opdef_##NAME = {                                                            \
-      .name = #NAME, .params_size = sizeof(lz_quant_params), .cpu = (KERNEL)};
-OPDEF(quantize, lz_cpu_quantize)
-OPDEF(dequantize, lz_cpu_dequantize)
-OPDEF(quantized_matmul, lz_cpu_quantized_matmul)
+      .name = #NAME, .flags = (FLAGS), .params_size = sizeof(lz_quant_params), .cpu = (KERNEL)};
+OPDEF(quantize, lz_cpu_quantize, 0)
+OPDEF(dequantize, lz_cpu_dequantize, LZ_OPF_DIFFERENTIABLE)
+OPDEF(quantized_matmul, lz_cpu_quantized_matmul, LZ_OPF_DIFFERENTIABLE)
 
 static int check_params(const char *op, int group_size, int bits) {
   if (group_size != 32 && group_size != 64 && group_size != 128)

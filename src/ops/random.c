@@ -271,18 +271,18 @@ lz_array *lz_random_laplace(const int *shape, int ndim, lz_dtype dtype, double l
 
 /* ---- registry entries ---- */
 
-#define RANDOM_OP(NAME, KERNEL)                                                                    \
+#define RANDOM_OP(NAME, KERNEL, FLAGS)                                                             \
   const lz_op_def lz_opdef_##NAME = {                                                              \
       .name = #NAME,                                                                               \
-      .flags = LZ_OPF_RANDOM,                                                                      \
+      .flags = LZ_OPF_RANDOM | (FLAGS),                                                            \
       .params_size = sizeof(lz_random_params),                                                     \
       .cpu = KERNEL,                                                                               \
   };
 
-RANDOM_OP(random_bits, lz_cpu_random_bits)
-RANDOM_OP(random_split, lz_cpu_random_split)
-RANDOM_OP(random_uniform, lz_cpu_random_uniform)
-RANDOM_OP(random_normal, lz_cpu_random_normal)
-RANDOM_OP(random_truncated_normal, lz_cpu_random_truncated_normal)
-RANDOM_OP(random_gumbel, lz_cpu_random_gumbel)
-RANDOM_OP(random_laplace, lz_cpu_random_laplace)
+RANDOM_OP(random_bits, lz_cpu_random_bits, 0)
+RANDOM_OP(random_split, lz_cpu_random_split, 0)
+RANDOM_OP(random_uniform, lz_cpu_random_uniform, LZ_OPF_DIFFERENTIABLE)
+RANDOM_OP(random_normal, lz_cpu_random_normal, 0)
+RANDOM_OP(random_truncated_normal, lz_cpu_random_truncated_normal, LZ_OPF_DIFFERENTIABLE)
+RANDOM_OP(random_gumbel, lz_cpu_random_gumbel, 0)
+RANDOM_OP(random_laplace, lz_cpu_random_laplace, 0)

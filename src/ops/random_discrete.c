@@ -153,15 +153,15 @@ lz_array *lz_random_permutation_array(lz_array *x, int axis, lz_array *key) {
 
 /* ---- registry entries ---- */
 
-#define RANDOM_OP(NAME, KERNEL)                                                                    \
+#define RANDOM_OP(NAME, KERNEL, FLAGS)                                                             \
   const lz_op_def lz_opdef_##NAME = {                                                              \
       .name = #NAME,                                                                               \
-      .flags = LZ_OPF_RANDOM,                                                                      \
+      .flags = LZ_OPF_RANDOM | (FLAGS),                                                            \
       .params_size = sizeof(lz_random_params),                                                     \
       .cpu = KERNEL,                                                                               \
   };
 
-RANDOM_OP(random_randint, lz_cpu_random_randint)
-RANDOM_OP(random_bernoulli, lz_cpu_random_bernoulli)
-RANDOM_OP(random_categorical, lz_cpu_random_categorical)
-RANDOM_OP(random_permutation, lz_cpu_random_permutation)
+RANDOM_OP(random_randint, lz_cpu_random_randint, 0)
+RANDOM_OP(random_bernoulli, lz_cpu_random_bernoulli, 0)
+RANDOM_OP(random_categorical, lz_cpu_random_categorical, 0)
+RANDOM_OP(random_permutation, lz_cpu_random_permutation, LZ_OPF_DIFFERENTIABLE)

@@ -133,7 +133,7 @@ VAR_API(std, STD, LZ_RK_STD)
 
 const lz_op_def lz_opdef_median = {
     .name = "median",
-    .flags = LZ_OPF_REDUCTION,
+    .flags = LZ_OPF_REDUCTION | LZ_OPF_DIFFERENTIABLE,
     .params_size = sizeof(lz_reduce_params),
     .cpu = lz_cpu_median,
 };

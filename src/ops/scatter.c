@@ -53,6 +53,7 @@ static lz_array *make_update(int id, const lz_index_params *p, lz_array *a, lz_a
 
 const lz_op_def lz_opdef_scatter_axis = {
     .name = "scatter_axis",
+    .flags = LZ_OPF_DIFFERENTIABLE,
     .params_size = sizeof(lz_index_params),
     .cpu = lz_cpu_scatter_axis,
 };

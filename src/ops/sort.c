@@ -5,18 +5,19 @@
 
 static const int what_values = 0, what_indices = 1, what_topk = 2;
 
-#define SORT_DEF(NAME, WHAT)                                                                     \
+#define SORT_DEF(NAME, WHAT, FLAGS)                                                              \
   const lz_op_def lz_opdef_##NAME = {                                                            \
       .name = #NAME,                                                                             \
+      .flags = (FLAGS),                                                                          \
       .params_size = sizeof(lz_axis_params),                                                     \
       .cpu = lz_cpu_sort,                                                                        \
       .impl = &WHAT,                                                                             \
   };
-SORT_DEF(sort, what_values)
-SORT_DEF(argsort, what_indices)
-SORT_DEF(partition, what_values)
-SORT_DEF(argpartition, what_indices)
-SORT_DEF(topk, what_topk)
+SORT_DEF(sort, what_values, LZ_OPF_DIFFERENTIABLE)
+SORT_DEF(argsort, what_indices, 0)
+SORT_DEF(partition, what_values, LZ_OPF_DIFFERENTIABLE)
+SORT_DEF(argpartition, what_indices, 0)
+SORT_DEF(topk, what_topk, LZ_OPF_DIFFERENTIABLE)
 
 /* kind: 0 sort, 1 partition (kth), 2 topk (k). */
 static lz_array *sort_op(const char *name, int op, lz_array *a, int axis, bool flat, int kind,

@@ -1,5 +1,6 @@
 /* vjp and jvp rules of the linear algebra ops (ops/linalg.c): inverses, solves, Cholesky,
- * determinants, QR, singular and symmetric eigenvalue decompositions, norms and cross. Matrices
+ * determinants, QR, singular and symmetric eigenvalue decompositions, norms and cross, the
+ * pseudo-inverse, LU (square) and the eigenvalues of the general eigendecomposition. Matrices
  * are the last two axes; batch axes that broadcasting added are summed out of cotangents.
  * Decompositions of symmetric matrices (cholesky, eigh) treat the input as symmetric: their
  * cotangent is symmetric and their tangent is symmetrised first. */
@@ -411,6 +412,180 @@ static int jvp_cross(const lz_jvp_args *a, lz_array **t) {
   return t[0] ? 0 : -1;
 }
 
+/* ---- pseudo-inverse ------------------------------------------------------------------------- */
+
+/* P = pinv(A) (A of full rank, so that P is differentiable): with Q = I - A P, R = I - P A,
+ * dP = -P dA P + P P^T dA^T Q + R dA^T P^T P; vjp -P^T C P^T + Q C^T P P^T + P^T P C^T R. */
+static lz_array *pinv_out(lz_node *n) {
+  lz_array *p = lz__node_output(n, 0);
+  return p ? p : lz_linalg_pinv(n->inputs[0]);
+}
+static lz_array *eye_like(const lz_array *x, int axis) {
+  int k = x->shape[x->ndim + axis];
+  return lz_eye(k, k, 0, x->dtype);
+}
+static int vjp_pinv(const lz_vjp_args *a, lz_array **g) {
+  lz_array *p = pinv_out(a->node), *pt = mT(p), *ct = mT(C);
+  lz_array *q = lz_subtract(eye_like(X, -2), mm(X, p)), *r = lz_subtract(eye_like(X, -1), mm(p, X));
+  lz_array *t1 = lz_negative(mm(mm(pt, C), pt));
+  lz_array *t2 = mm(mm(q, ct), mm(p, pt)), *t3 = mm(mm(pt, p), mm(ct, r));
+  return done(&g[0], lz__unbroadcast(a->who, lz_add(lz_add(t1, t2), t3), X));
+}
+static int jvp_pinv(const lz_jvp_args *a, lz_array **t) {
+  lz_array *p = pinv_out(a->node), *pt = mT(p), *tt = mT(T);
+  lz_array *q = lz_subtract(eye_like(X, -2), mm(X, p)), *r = lz_subtract(eye_like(X, -1), mm(p, X));
+  lz_array *d = lz_negative(mm(mm(p, T), p));
+  d = lz_add(d, mm(mm(p, pt), mm(tt, q)));
+  return done(&t[0], lz_add(d, mm(mm(r, tt), mm(pt, p))));
+}
+
+/* ---- LU (square) ---------------------------------------------------------------------------- */
+
+/* A = L[P] U: B = L U is A with its rows put back in pivot order (B = A[argsort(P)]). With
+ * F = L^-1 dB U^-1: dL = L strict_tril(F), dU = triu(F) U; so gB = L^-T (strict_tril(L^T gL)
+ * + triu(gU U^T)) U^-T and gA = gB[P]. lu_factor packs strict_tril(L) + U and gives pivots as
+ * swaps: its rules take P, L, U from lu (the same pivoting). */
+typedef struct lu_parts {
+  lz_array *p, *l, *u;
+} lu_parts;
+
+static int lu_parts_of(lz_node *n, const char *who, lu_parts *f) {
+  lz_array *x = n->inputs[0];
+  int m = x->shape[x->ndim - 2], k = x->shape[x->ndim - 1];
+  if (m != k)
+    return lz__error(LZ_ERROR_NOT_IMPLEMENTED, who,
+                     "derivatives of the LU factorisation need square matrices (got %d x %d)", m,
+                     k);
+  lz_array *o[3] = {NULL, NULL, NULL};
+  if (n->op == LZ_OP_LINALG_LU) {
+    for (int i = 0; i < 3; i++) o[i] = lz__node_output(n, i);
+  }
+  if (!o[0] || !o[1] || !o[2]) {
+    lz_array *r[3];
+    if (lz_linalg_lu(x, r) != 0) return -1;
+    for (int i = 0; i < 3; i++) o[i] = o[i] ? o[i] : r[i];
+  }
+  f->p = o[0], f->l = o[1], f->u = o[2];
+  return 0;
+}
+/* L^-1 v U^-1, and its transpose map L^-T v U^-T. */
+static lz_array *lu_inner(const lu_parts *f, lz_array *v) {
+  lz_array *y = lz_linalg_solve_triangular(f->l, v, false);
+  return mT(lz_linalg_solve_triangular(mT(f->u), mT(y), false));
+}
+static lz_array *lu_inner_t(const lu_parts *f, lz_array *v) {
+  lz_array *y = lz_linalg_solve_triangular(mT(f->l), v, true);
+  return mT(lz_linalg_solve_triangular(f->u, mT(y), true));
+}
+static lz_array *row_take(lz_array *x, lz_array *idx) {
+  return lz_take_along_axis(x, lz_expand_dims(lz_astype(idx, LZ_INT32), (int[]){-1}, 1), -2);
+}
+static int lu_vjp_core(const lu_parts *f, lz_array *gl, lz_array *gu, lz_array **g) {
+  lz_array *m = NULL;
+  if (gl) m = lz_tril(mm(mT(f->l), gl), -1);
+  if (gu) m = m ? lz_add(m, lz_triu(mm(gu, mT(f->u)), 0)) : lz_triu(mm(gu, mT(f->u)), 0);
+  if (!m) return 0;
+  return done(&g[0], row_take(lu_inner_t(f, m), f->p));
+}
+static int lu_jvp_core(const lu_parts *f, lz_array *t, lz_array **dl, lz_array **du) {
+  lz_array *perm = lz_argsort_axis(lz_astype(f->p, LZ_INT32), -1);
+  lz_array *fm = lu_inner(f, row_take(t, perm));
+  *dl = mm(f->l, lz_tril(fm, -1));
+  *du = mm(lz_triu(fm, 0), f->u);
+  return *dl && *du ? 0 : -1;
+}
+static int vjp_lu(const lz_vjp_args *a, lz_array **g) {
+  lu_parts f;
+  g[0] = NULL;
+  if (!a->need[0]) return 0;
+  if (lu_parts_of(a->node, a->who, &f) != 0) return -1;
+  if (a->node->op == LZ_OP_LINALG_LU) return lu_vjp_core(&f, a->cotans[1], a->cotans[2], g);
+  lz_array *c = a->cotans[0]; /* the packed factors; pivots are integers */
+  if (!c) return 0;
+  return lu_vjp_core(&f, lz_tril(c, -1), lz_triu(c, 0), g);
+}
+static int jvp_lu(const lz_jvp_args *a, lz_array **t) {
+  lu_parts f;
+  lz_array *dl, *du;
+  for (int k = 0; k < a->node->noutputs; k++) t[k] = NULL;
+  if (!T) return 0;
+  if (lu_parts_of(a->node, a->who, &f) != 0 || lu_jvp_core(&f, T, &dl, &du) != 0) return -1;
+  if (a->node->op == LZ_OP_LINALG_LU) {
+    t[1] = dl, t[2] = du;
+    return 0;
+  }
+  return done(&t[0], lz_add(lz_tril(dl, -1), du));
+}
+
+/* ---- eig: the eigenvalues ------------------------------------------------------------------- */
+
+/* A = V diag(w) V^-1 (real A, complex w and V): dw = diag(W dA V) with W = V^-1, so with a
+ * complex cotangent g (dL/dRe - i dL/dIm, MLX's convention) the vjp is Re(W^T diag(g) V^T). Complex products are
+ * written in real and imaginary parts; W comes from the real form [[Vr, -Vi], [Vi, Vr]] of V,
+ * whose inverse is [[Wr, -Wi], [Wi, Wr]]. The eigenvectors' derivatives are not supported. */
+typedef struct eig_parts {
+  lz_array *vr, *vi, *wr, *wi;
+} eig_parts;
+
+static int eig_vectors_unsupported(const char *who) {
+  return lz__error(LZ_ERROR_NOT_IMPLEMENTED, who,
+                   "derivatives of the eigenvectors of lz_linalg_eig are not supported (only of "
+                   "the eigenvalues)");
+}
+static int eig_parts_of(lz_node *n, eig_parts *e) {
+  lz_array *x = n->inputs[0], *v = n->noutputs == 2 ? lz__node_output(n, 1) : NULL;
+  if (!v) {
+    lz_array *o[2];
+    if (lz_linalg_eig(x, o) != 0) return -1;
+    v = o[1];
+  }
+  int k = x->shape[x->ndim - 1], nd = x->ndim;
+  lz_dtype dt = x->dtype == LZ_FLOAT64 ? LZ_FLOAT64 : LZ_FLOAT32;
+  e->vr = lz_astype(lz_real(v), dt), e->vi = lz_astype(lz_imag(v), dt);
+  lz_array *top[2] = {e->vr, lz_negative(e->vi)}, *bot[2] = {e->vi, e->vr};
+  lz_array *rows2[2] = {lz_concatenate(top, 2, -1), lz_concatenate(bot, 2, -1)};
+  lz_array *w = lz_linalg_inv(lz_concatenate(rows2, 2, -2));
+  if (!w) return -1;
+  int s0[LZ_MAX_NDIM] = {0}, e0[LZ_MAX_NDIM];
+  for (int d = 0; d < nd; d++) e0[d] = w->shape[d];
+  e0[nd - 2] = k, e0[nd - 1] = k;
+  e->wr = lz_slice(w, s0, e0, NULL, nd);
+  s0[nd - 2] = k, e0[nd - 2] = 2 * k;
+  e->wi = lz_slice(w, s0, e0, NULL, nd);
+  return e->wr && e->wi ? 0 : -1;
+}
+/* x^T diag(d) y^T for the last two axes. */
+static lz_array *tdiag(lz_array *x, lz_array *d, lz_array *y) {
+  return mm(lz_multiply(mT(x), lz_expand_dims(d, (int[]){-2}, 1)), mT(y));
+}
+static int vjp_eig(const lz_vjp_args *a, lz_array **g) {
+  g[0] = NULL;
+  if (a->node->noutputs == 2 && a->cotans[1]) return eig_vectors_unsupported(a->who);
+  if (!a->need[0] || !C) return 0;
+  eig_parts e;
+  if (eig_parts_of(a->node, &e) != 0) return -1;
+  lz_array *gr = lz_real(C), *gi = lz_imag(C);
+  lz_array *r = lz_subtract(tdiag(e.wr, gr, e.vr), tdiag(e.wi, gr, e.vi));
+  r = lz_subtract(r, lz_add(tdiag(e.wr, gi, e.vi), tdiag(e.wi, gi, e.vr)));
+  return done(&g[0], lz_astype(r, X->dtype));
+}
+static int jvp_eig(const lz_jvp_args *a, lz_array **t) {
+  for (int k = 0; k < a->node->noutputs; k++) t[k] = NULL;
+  if (!T) return 0;
+  if (a->node->noutputs == 2 && a->outputs[1]) return eig_vectors_unsupported(a->who);
+  eig_parts e;
+  if (eig_parts_of(a->node, &e) != 0) return -1;
+  /* diag(x T y) = sum_j (x T)_ij y_ji */
+  lz_array *wt_r = mm(e.wr, T), *wt_i = mm(e.wi, T);
+  lz_array *re = lz_subtract(lz_multiply(wt_r, mT(e.vr)), lz_multiply(wt_i, mT(e.vi)));
+  lz_array *im = lz_add(lz_multiply(wt_r, mT(e.vi)), lz_multiply(wt_i, mT(e.vr)));
+  lz_complex64 i = {0, 1};
+  lz_array *iu = lz_array_from_data(&i, NULL, 0, LZ_COMPLEX64);
+  lz_array *dw = lz_add(lz_astype(lz_sum_axis(re, -1, false), LZ_COMPLEX64),
+                        lz_multiply(iu, lz_astype(lz_sum_axis(im, -1, false), LZ_COMPLEX64)));
+  return done(&t[0], dw);
+}
+
 const lz_rule lz__rules_linalg_more[LZ_OP_COUNT] = {
     [LZ_OP_LINALG_INV] = {vjp_inv, jvp_inv, NULL},
     [LZ_OP_LINALG_TRI_INV] = {vjp_inv, jvp_inv, NULL},
@@ -425,4 +600,8 @@ const lz_rule lz__rules_linalg_more[LZ_OP_COUNT] = {
     [LZ_OP_LINALG_EIGH] = {vjp_eigh, jvp_eigh, NULL},
     [LZ_OP_LINALG_NORM] = {vjp_norm, jvp_norm, NULL},
     [LZ_OP_LINALG_CROSS] = {vjp_cross, jvp_cross, NULL},
+    [LZ_OP_LINALG_PINV] = {vjp_pinv, jvp_pinv, NULL},
+    [LZ_OP_LINALG_LU] = {vjp_lu, jvp_lu, NULL},
+    [LZ_OP_LINALG_LU_FACTOR] = {vjp_lu, jvp_lu, NULL},
+    [LZ_OP_LINALG_EIG] = {vjp_eig, jvp_eig, NULL},
 };

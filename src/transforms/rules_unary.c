@@ -89,7 +89,8 @@ static int jvp_unary(const lz_jvp_args *a, lz_array **t) {
 }
 
 /* Complex parts, with MLX's conventions for a real cotangent of a complex input: real's
- * cotangent c comes back as c + 0i, imag's as c i; conjugate conjugates. */
+ * cotangent c comes back as c + 0i, imag's as -c i (a complex cotangent is dL/dRe - i dL/dIm,
+ * consistent with the product rule c * b); conjugate conjugates. */
 static int vjp_complex_part(const lz_vjp_args *a, lz_array **g) {
   lz_array *c = a->cotans[0];
   g[0] = NULL;
@@ -98,7 +99,7 @@ static int vjp_complex_part(const lz_vjp_args *a, lz_array **g) {
   case LZ_OP_CONJUGATE: g[0] = lz_conj(c); break;
   case LZ_OP_REAL: g[0] = lz_astype(c, LZ_COMPLEX64); break;
   default: {
-    lz_complex64 i = {0, 1};
+    lz_complex64 i = {0, -1};
     g[0] = lz_multiply(lz_array_from_data(&i, NULL, 0, LZ_COMPLEX64), c);
   }
   }
