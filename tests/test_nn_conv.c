@@ -5,19 +5,22 @@
 #include "test_grad_check.h"
 
 #define TOL 2e-5
-#define IN(lo, hi, ...) {(int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), {__VA_ARGS__}, lo, hi}
+#define IN(lo, hi, ...)                                                                            \
+  { (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), {__VA_ARGS__}, lo, hi }
 
 /* The six layers with the configurations of the references "conv1d" ... "conv_t3d". */
 static lz_module *make_layer(int i) {
   switch (i) {
-  case 0: return lz_nn_conv1d_new(4, 6, 3, 2, 1, 1, 2, true);
+  case 0:
+    return lz_nn_conv1d_new(4, 6, 3, 2, 1, 1, 2, true);
   case 1:
     return lz_nn_conv2d_new(3, 4, (int[]){3, 2}, (int[]){2, 1}, (int[]){1, 0}, (int[]){1, 2}, 1,
                             true);
   case 2:
     return lz_nn_conv3d_new(2, 3, (int[]){2, 2, 3}, (int[]){1, 2, 1}, (int[]){0, 1, 1},
                             (int[]){2, 1, 1}, true);
-  case 3: return lz_nn_conv_transpose1d_new(3, 2, 3, 2, 1, 1, 1, true);
+  case 3:
+    return lz_nn_conv_transpose1d_new(3, 2, 3, 2, 1, 1, 1, true);
   case 4:
     return lz_nn_conv_transpose2d_new(2, 3, (int[]){2, 3}, (int[]){2, 1}, (int[]){0, 1},
                                       (int[]){1, 2}, (int[]){1, 0}, true);
@@ -26,8 +29,8 @@ static lz_module *make_layer(int i) {
                                       (int[]){1, 1, 2}, (int[]){0, 1, 1}, true);
   }
 }
-static const char *const NAMES[6] = {"conv1d", "conv2d", "conv3d", "conv_t1d", "conv_t2d",
-                                     "conv_t3d"};
+static const char *const NAMES[6] = {"conv1d",   "conv2d",   "conv3d",
+                                     "conv_t1d", "conv_t2d", "conv_t3d"};
 
 static void test_forward(void) {
   for (int i = 0; i < 6; i++) {
@@ -94,8 +97,8 @@ static lz_array *f_layer(lz_array *const *x) {
     return NULL;
   lz_array *y = lz_astype(lz_module_forward(g_layer, f32(x[0])), LZ_FLOAT64);
   int n = (int)lz_array_size(y);
-  lz_array *r = lz_reshape(lz_sin(lz_arange(1, 1 + n, 1, LZ_FLOAT64)), lz_array_shape(y),
-                           lz_array_ndim(y));
+  lz_array *r =
+      lz_reshape(lz_sin(lz_arange(1, 1 + n, 1, LZ_FLOAT64)), lz_array_shape(y), lz_array_ndim(y));
   return lz_multiply(y, r);
 }
 

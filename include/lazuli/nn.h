@@ -263,12 +263,12 @@ LZ_API lz_module *lz_nn_conv1d_new(int in_channels, int out_channels, int kernel
                                    int padding, int dilation, int groups, bool bias);
 /* Conv2d(in, out, kernel_size, stride, padding, dilation, groups = 1, bias = true) */
 LZ_API lz_module *lz_nn_conv2d_new(int in_channels, int out_channels, const int kernel_size[2],
-                                   const int stride[2], const int padding[2],
-                                   const int dilation[2], int groups, bool bias);
+                                   const int stride[2], const int padding[2], const int dilation[2],
+                                   int groups, bool bias);
 /* Conv3d(in, out, kernel_size, stride, padding, dilation, bias = true) (no groups, as MLX) */
 LZ_API lz_module *lz_nn_conv3d_new(int in_channels, int out_channels, const int kernel_size[3],
-                                   const int stride[3], const int padding[3],
-                                   const int dilation[3], bool bias);
+                                   const int stride[3], const int padding[3], const int dilation[3],
+                                   bool bias);
 /* ConvTranspose1d(in, out, kernel_size, stride = 1, padding = 0, dilation = 1,
  * output_padding = 0, bias = true): weight (out_channels, kernel_size, in_channels), the same
  * initialisation as Conv1d; output length (L - 1) stride - 2 padding + dilation (k - 1) + 1 +

@@ -622,6 +622,75 @@ static bool col_split(const rctx *R) {
   return ok;
 }
 
+/* ---- row mode split along the run: few outputs, each reducing a long contiguous run (a full
+ * sum of an array): threads take chunks of the run and their partial states are combined. */
+typedef struct rsplit_ctx {
+  const rctx *R;
+  int64_t nchunks, per;
+  acc_t *part; /* [output][chunk] */
+} rsplit_ctx;
+
+static void rsplit_worker(void *ctx, int64_t begin, int64_t end) {
+  const rsplit_ctx *S = ctx;
+  const rctx *R = S->R;
+  int64_t s = R->rst[0];
+  bool direct = R->dt == LZ_FLOAT32 && s == (int64_t)sizeof(float);
+  _Alignas(64) float buf[BLK];
+  for (int64_t item = begin; item < end; item++) {
+    int64_t o = item / S->nchunks, ch = item % S->nchunks, off = 0;
+    for (int d = R->nk - 1; d >= 0; d--) {
+      off += (o % R->ks[d]) * R->kst[d];
+      o /= R->ks[d];
+    }
+    int64_t e0 = ch * S->per, e1 = e0 + S->per < R->nred ? e0 + S->per : R->nred;
+    const char *p = R->base + off + e0 * s;
+    acc_t *st = &S->part[item];
+    R->D->init(R->p1, st, 1);
+    if (direct) {
+      row_fast(R, R->p1, (const float *)p, e1 - e0, NULL, st);
+      continue;
+    }
+    for (int64_t i = e0; i < e1; i += BLK, p += BLK * s) {
+      int64_t m = e1 - i < BLK ? e1 - i : BLK;
+      R->ld(buf, p, s, m);
+      row_fast(R, R->p1, buf, m, NULL, st);
+    }
+  }
+}
+
+/* Runs the split row mode; false if it does not apply or scratch memory is short. */
+static bool row_split(const rctx *R) {
+  int pk = R->p1, nth = lz__num_threads();
+  if (!R->K || R->p2 != P_NONE || (pk != P_SUM && pk != P_MAX && pk != P_MIN) || R->nr != 1 ||
+      nth < 2 || R->nout >= nth || R->nred < 65536)
+    return false;
+  rsplit_ctx S = {.R = R, .nchunks = 4 * nth};
+  S.per = ((R->nred + S.nchunks - 1) / S.nchunks + 63) & ~(int64_t)63;
+  S.nchunks = (R->nred + S.per - 1) / S.per;
+  int64_t items = R->nout * S.nchunks;
+  S.part = malloc((size_t)items * sizeof *S.part);
+  acc_t *st = malloc((size_t)R->nout * sizeof *st);
+  double *res = malloc((size_t)R->nout * sizeof *res);
+  if (!S.part || !st || !res) {
+    free(S.part), free(st), free(res);
+    return false;
+  }
+  lz__parallel_for(items, 1, rsplit_worker, &S);
+  for (int64_t o = 0; o < R->nout; o++) {
+    double a = S.part[o * S.nchunks].f;
+    for (int64_t c = 1; c < S.nchunks; c++) {
+      double v = S.part[o * S.nchunks + c].f;
+      if (pk == P_SUM) a += v;
+      else if (pk == P_MAX ? GT_NAN(v, a) : LT_NAN(v, a)) a = v;
+    }
+    st[o].f = a;
+  }
+  finalize(R, R->nout, st, NULL, res);
+  R->st(R->out, (int64_t)R->osize, res, R->nout);
+  free(S.part), free(st), free(res);
+  return true;
+}
+
 /* Appends dim (size, byte stride) to a list, merging it into the previous dim when the two
  * are contiguous with each other. */
 static void push_dim(int64_t *sizes, int64_t *strides, int *n, int64_t size, int64_t stride) {
@@ -696,6 +765,7 @@ int lz_cpu_reduce_run(lz_reduce_kind kind, int ddof, const char *base, lz_dtype 
              iabs64(R.kst[R.nk - 1]) < iabs64(R.rst[R.nr - 1]);
   int64_t work = R.nred > 0 ? R.nred : 1;
   if (col && col_split(&R)) return 0;
+  if (!col && row_split(&R)) return 0;
   if (col) {
     int64_t Lk = R.ks[R.nk - 1], nb = (Lk + CBLK - 1) / CBLK;
     int64_t items = (R.nout / Lk) * nb;

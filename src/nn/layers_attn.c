@@ -27,8 +27,8 @@ lz_array *lz_nn_scaled_dot_product_attention(lz_array *q, lz_array *k, lz_array 
   lz_array *in[3] = {q, k, v};
   if (lz_nn__check_call("lz_nn_scaled_dot_product_attention", in, 3, 3, 3) != 0) return NULL;
   bool rank4 = lz_array_ndim(q) == 4 && lz_array_ndim(k) == 4 && lz_array_ndim(v) == 4;
-  lz_dtype dt = lz_promote_types(lz_promote_types(lz_array_dtype(q), lz_array_dtype(k)),
-                                 lz_array_dtype(v));
+  lz_dtype dt =
+      lz_promote_types(lz_promote_types(lz_array_dtype(q), lz_array_dtype(k)), lz_array_dtype(v));
   lz_dtype mt = mask ? lz_array_dtype(mask) : dt;
   bool fused = rank4 && lz_dtype_is_float(dt) && (mt == LZ_BOOL || lz_promote_types(mt, dt) == dt);
   NN_BEGIN();
@@ -101,8 +101,8 @@ lz_module *lz_nn_multi_head_attention_new_v2(int dims, int num_heads, int num_kv
     return NULL;
   }
   if (num_heads % num_kv_heads != 0) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who,
-                 "num_kv_heads (%d) must divide num_heads (%d)", num_kv_heads, num_heads);
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "num_kv_heads (%d) must divide num_heads (%d)",
+                 num_kv_heads, num_heads);
     return NULL;
   }
   query_input_dims = query_input_dims > 0 ? query_input_dims : dims;

@@ -15,14 +15,17 @@ static lz_array *conv(const conv_cfg *c, lz_array *x, lz_array *w) {
   const int *s = c->stride, *p = c->padding, *d = c->dilation, *o = c->output_padding;
   if (!c->transpose) {
     switch (c->nsp) {
-    case 1: return lz_conv1d(x, w, s[0], p[0], d[0], c->groups);
-    case 2: return lz_conv2d(x, w, s[0], s[1], p[0], p[1], d[0], d[1], c->groups);
+    case 1:
+      return lz_conv1d(x, w, s[0], p[0], d[0], c->groups);
+    case 2:
+      return lz_conv2d(x, w, s[0], s[1], p[0], p[1], d[0], d[1], c->groups);
     default:
       return lz_conv3d(x, w, s[0], s[1], s[2], p[0], p[1], p[2], d[0], d[1], d[2], c->groups);
     }
   }
   switch (c->nsp) {
-  case 1: return lz_conv_transpose1d(x, w, s[0], p[0], d[0], o[0], c->groups);
+  case 1:
+    return lz_conv_transpose1d(x, w, s[0], p[0], d[0], o[0], c->groups);
   case 2:
     return lz_conv_transpose2d(x, w, s[0], s[1], p[0], p[1], d[0], d[1], o[0], o[1], c->groups);
   default:
@@ -39,7 +42,8 @@ static int conv_forward(lz_module *m, lz_array *const *in, int n, lz_array **out
   if (lz_array_ndim(x) != c->nsp + 2) {
     char s[128];
     return lz_set_error(LZ_ERROR_SHAPE, who, "expects a %d-d (N, ..., C) input, got shape %s",
-                        c->nsp + 2, lz_nn__fmt_shape(s, sizeof s, lz_array_shape(x), lz_array_ndim(x)));
+                        c->nsp + 2,
+                        lz_nn__fmt_shape(s, sizeof s, lz_array_shape(x), lz_array_ndim(x)));
   }
   NN_BEGIN();
   lz_array *y = conv(c, x, lz_nn__get(m, "weight"));

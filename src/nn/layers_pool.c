@@ -172,7 +172,8 @@ static lz_array *resample(lz_array *x, int axis, int n, int m, double scale,
       r = NULL;
       goto done;
     }
-    for (int i = 0; i < m; i++) ti[i] = idx[(size_t)i * UP_TAPS + t], tw[i] = w[(size_t)i * UP_TAPS + t];
+    for (int i = 0; i < m; i++)
+      ti[i] = idx[(size_t)i * UP_TAPS + t], tw[i] = w[(size_t)i * UP_TAPS + t];
     lz_array *sample = lz_take(x, lz_array_from_data(ti, &m, 1, LZ_INT32), axis);
     if (taps > 1) sample = lz_multiply(sample, lz_astype(along(tw, m, axis, nd), dt));
     r = t == 0 ? sample : lz_add(r, sample);

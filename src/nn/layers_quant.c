@@ -115,8 +115,8 @@ lz_module *lz_nn_quantized_linear_new(int input_dims, int output_dims, bool bias
                                       int bits) {
   const char *who = "lz_nn_quantized_linear_new";
   if (input_dims < 1 || output_dims < 1) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "dims must be positive, got %d and %d",
-                 input_dims, output_dims);
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "dims must be positive, got %d and %d", input_dims,
+                 output_dims);
     return NULL;
   }
   if (!check_quant(who, group_size, bits)) return NULL;
@@ -158,9 +158,9 @@ static lz_module *from_layer(lz_module *layer, int group_size, int bits, const c
   }
   NN_BEGIN();
   lz_array *w = lz_nn__get(layer, "weight"), *b = linear ? lz_nn__get(layer, "bias") : NULL;
-  lz_module *m = linear ? quantized("QuantizedLinear", qlinear_forward, w, b, group_size, bits)
-                        : quantized("QuantizedEmbedding", qembedding_forward, w, NULL,
-                                    group_size, bits);
+  lz_module *m =
+      linear ? quantized("QuantizedLinear", qlinear_forward, w, b, group_size, bits)
+             : quantized("QuantizedEmbedding", qembedding_forward, w, NULL, group_size, bits);
   lz_scope_end();
   if (m) lz_module_train(m, lz_module_is_training(layer));
   return m;
@@ -176,7 +176,8 @@ lz_module *lz_nn_quantized_linear_from_linear(lz_module *linear, int group_size,
   return from_layer(linear, group_size, bits, who);
 }
 
-lz_module *lz_nn_quantized_embedding_from_embedding(lz_module *embedding, int group_size, int bits) {
+lz_module *lz_nn_quantized_embedding_from_embedding(lz_module *embedding, int group_size,
+                                                    int bits) {
   const char *who = "lz_nn_quantized_embedding_from_embedding";
   if (!is_type(embedding, "Embedding")) {
     lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "expects an Embedding, got %s",

@@ -158,9 +158,9 @@ static lz_module *stack(bool decoder, int num_layers, int dims, int num_heads, i
   for (int i = 0; i < num_layers && rc == 0; i++) {
     char name[32];
     snprintf(name, sizeof name, "layers.%d", i);
-    rc = lz_module_add_child(m, name,
-                             transformer_layer(decoder, dims, num_heads, mlp_dims, dropout,
-                                               activation, norm_first));
+    rc = lz_module_add_child(
+        m, name,
+        transformer_layer(decoder, dims, num_heads, mlp_dims, dropout, activation, norm_first));
   }
   if (rc == 0) rc = lz_module_add_child(m, "ln", lz_nn_layer_norm_new(dims, 1e-5, true, true));
   if (rc) lz_module_free(m), m = NULL;
@@ -189,7 +189,8 @@ static int transformer_forward(lz_module *m, lz_array *const *in, int n, lz_arra
   lz_array *enc_in[2] = {in[0], lz_nn__opt(in, n, 2)};
   lz_array *mem = lz_module_call(lz_module_child(m, "encoder"), enc_in, 2, o) < 0 ? NULL : o[0];
   lz_array *dec_in[4] = {in[1], mem, lz_nn__opt(in, n, 3), lz_nn__opt(in, n, 4)};
-  lz_array *y = mem && lz_module_call(lz_module_child(m, "decoder"), dec_in, 4, o) > 0 ? o[0] : NULL;
+  lz_array *y =
+      mem && lz_module_call(lz_module_child(m, "decoder"), dec_in, 4, o) > 0 ? o[0] : NULL;
   return lz_nn__out1(out, NN_END(y));
 }
 
