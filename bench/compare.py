@@ -41,6 +41,33 @@ def emit(name, value, unit):
 N16M = 1 << 24
 
 
+def numpy_reductions(np, s):
+    """The bench_reduce.c figures: each reduction over each axis of a 4096x4096 float32."""
+    def softmax(ax):
+        e = np.exp(s - s.max(axis=ax, keepdims=True))
+        return e / e.sum(axis=ax, keepdims=True)
+
+    def logsumexp(ax):
+        m = s.max(axis=ax, keepdims=True)
+        return np.log(np.exp(s - m).sum(axis=ax)) + m.squeeze(ax)
+    for ax in (0, 1):
+        for name, fn, reps in (("sum", lambda: s.sum(axis=ax), 7),
+                               ("max", lambda: s.max(axis=ax), 7),
+                               ("argmax", lambda: s.argmax(axis=ax), 7 if ax else 3),
+                               ("softmax", lambda: softmax(ax), 5),
+                               ("logsumexp", lambda: logsumexp(ax), 5)):
+            emit(f"{name}_f32_4096x4096_axis{ax}_ms", median_time(fn, reps) * 1e3, "ms")
+
+
+def torch_reductions(torch, s):
+    for ax in (0, 1):
+        for name, fn in (("sum", lambda: s.sum(ax)), ("max", lambda: s.amax(ax)),
+                         ("argmax", lambda: s.argmax(ax)),
+                         ("softmax", lambda: torch.softmax(s, ax)),
+                         ("logsumexp", lambda: torch.logsumexp(s, ax))):
+            emit(f"{name}_f32_4096x4096_axis{ax}_ms", median_time(fn, 5) * 1e3, "ms")
+
+
 def run_numpy(nth):
     import numpy as np
     rng = np.random.default_rng(0)
@@ -75,6 +102,7 @@ def run_numpy(nth):
         return (s - mu) / np.sqrt(var + 1e-5) * g + 0.1
     emit("softmax_f32_4096x4096_ms", median_time(softmax, 3) * 1e3, "ms")
     emit("layer_norm_f32_4096x4096_ms", median_time(layer_norm, 3) * 1e3, "ms")
+    numpy_reductions(np, s)
     for n, reps in ((1024, 7), (4096, 3)):
         m1 = rng.uniform(-1, 1, (n, n)).astype(np.float32)
         m2 = rng.uniform(-1, 1, (n, n)).astype(np.float32)
@@ -114,6 +142,7 @@ def run_torch(nth):
          median_time(lambda: torch.softmax(s, -1), 3) * 1e3, "ms")
     emit("layer_norm_f32_4096x4096_ms", median_time(
         lambda: torch.nn.functional.layer_norm(s, (4096,), g, bias, 1e-5), 3) * 1e3, "ms")
+    torch_reductions(torch, s)
     for n, dt, reps, name in ((1024, torch.float32, 7, "matmul_f32_1024_gflops"),
                               (4096, torch.float32, 3, "matmul_f32_4096_gflops"),
                               (1024, torch.float16, 3, "matmul_f16_1024_gflops")):
@@ -238,7 +267,7 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     t0 = time.time()
-    r = subprocess.run([sys.argv[1]], capture_output=True, text=True, timeout=400)
+    r = subprocess.run([sys.argv[1]], capture_output=True, text=True, timeout=900)
     sys.stderr.write(r.stderr)
     lz_lines = r.stdout
     lz = parse(lz_lines)

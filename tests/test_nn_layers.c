@@ -70,6 +70,11 @@ static void test_norms(void) {
   CHECK_REF(lz_module_forward(plain, x), "norm:out:layer_norm_plain", TOL);
   CHECK_ERROR(lz_module_forward(plain, lz_zeros((int[]){2, 3}, 2, LZ_FLOAT32)),
               "does not end in 4");
+  /* float16 input and parameters stay float16 */
+  lz_module_set_dtype(ln, LZ_FLOAT16);
+  lz_array *ln16 = lz_module_forward(ln, lz_astype(x, LZ_FLOAT16));
+  CHECK(lz_array_dtype(ln16) == LZ_FLOAT16);
+  CHECK_REF(ln16, "norm:out:layer_norm", 2e-2);
   lz_module *rms = lz_nn_rms_norm_new(4, 1e-5);
   lz_dict_remove(wb, "bias");
   CHECK(lz_module_load_weights_dict(rms, wb, true) == 0);
@@ -176,6 +181,16 @@ static void test_positional(void) {
   CHECK_REF(lz_module_forward(r, x), "pos:out:rope", TOL);
   CHECK_REF(lz_module_forward(rt, x), "pos:out:rope_trad", TOL);
   CHECK_REF(lz_nn_rope_forward(rp, x, 3), "pos:out:rope_partial", TOL);
+  /* a (L, D) input: the first (batch, head) of the 4-d reference */
+  lz_array *x2 = lz_reshape(lz_slice(x, (int[]){0, 0, 0, 0}, (int[]){1, 1, 5, 8}, NULL, 4),
+                            (int[]){5, 8}, 2);
+  lz_array *y2 = lz_reshape(lz_module_forward(rt, x2), (int[]){1, 1, 5, 8}, 4);
+  lz_array *ref = lz_slice(nn_ref("pos:out:rope_trad"), (int[]){0, 0, 0, 0}, (int[]){1, 1, 5, 8},
+                           NULL, 4);
+  CHECK(lz_item_bool(lz_allclose(y2, ref, 1e-5, 1e-5, false)));
+  lz_array *y16 = lz_module_forward(r, lz_astype(x, LZ_FLOAT16));
+  CHECK(lz_array_dtype(y16) == LZ_FLOAT16);
+  CHECK_REF(y16, "pos:out:rope", 1e-2);
   CHECK_ERROR(lz_module_forward(r, lz_zeros((int[]){3, 4}, 2, LZ_FLOAT32)), "RoPE");
   CHECK_ERROR(lz_nn_rope_new(3, false, 10000, 1), "even");
   lz_module *s = lz_nn_sinusoidal_positional_encoding_new(8, 1e-4, 1, 0, false, false);

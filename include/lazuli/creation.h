@@ -22,7 +22,7 @@ LZ_API lz_array *lz_ones_like(lz_array *a);
 LZ_API lz_array *lz_arange(double start, double stop, double step, lz_dtype dtype);
 
 /* `num` evenly spaced values from start to stop, both included (NumPy's formula, computed in
- * double and converted to `dtype`). */
+ * double and converted to `dtype`). An infinite or NaN start/stop gives NumPy's inf/NaN values. */
 LZ_API lz_array *lz_linspace(double start, double stop, int num, lz_dtype dtype);
 /* An (n, m) matrix with ones on diagonal k (k > 0 above the main one) and zeros elsewhere;
  * m < 0 means m = n. */

@@ -8,7 +8,8 @@
  * and predicates (isnan, ...) give bool; everything else keeps the (promoted) input dtype.
  * Integer arithmetic wraps on overflow. float16/bfloat16 compute in float32. complex64 is
  * supported by add, subtract, multiply, divide, equal, not_equal, negative, square, abs, conj,
- * real, imag and where; other ops report "[lz_<op>] not supported for complex64". */
+ * real, imag, degrees, radians, logical_not/and/or/xor (nonzero is true), stop_gradient and
+ * where; other ops report "[lz_<op>] not supported for complex64". */
 #ifndef LAZULI_ELEMENTWISE_H
 #define LAZULI_ELEMENTWISE_H
 

@@ -94,7 +94,9 @@ LZ_API int lz_linalg_lu_factor(lz_array *a, lz_array **outs);
 LZ_API lz_array *lz_linalg_solve(lz_array *a, lz_array *b);
 /* Same for triangular a (lower, or upper when `upper`; the other triangle is ignored). */
 LZ_API lz_array *lz_linalg_solve_triangular(lz_array *a, lz_array *b, bool upper);
-/* Cross product of 3-vectors along `axis` (size 3 in both inputs), which broadcast. */
+/* Cross product of 3-vectors along `axis` (size 3 in both inputs; like MLX, a positive axis
+ * counts in each input, a negative one from each end). The other dims broadcast; the result's
+ * vector dim is at `axis` of the result. */
 LZ_API lz_array *lz_linalg_cross(lz_array *a, lz_array *b, int axis);
 /* Symmetric eigendecomposition reading the "L" (default, uplo NULL) or "U" triangle:
  * outs[0] = eigenvalues (..., N) ascending, outs[1] = eigenvectors (..., N, N) as columns. */

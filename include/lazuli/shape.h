@@ -93,7 +93,8 @@ LZ_API lz_array *lz_repeat_flat(lz_array *a, int repeats);
 LZ_API lz_array *lz_pad(lz_array *a, const int *axes, int naxes, const int *low_pad,
                         const int *high_pad, const char *mode, double value);
 /* Shifts elements by shifts[i] along axes[i], wrapping around. With axes NULL the array is
- * rolled as if flattened, by shifts[0], and keeps its shape. */
+ * rolled as if flattened, by shifts[0], and keeps its shape. Non-NULL axes with naxes == 0
+ * roll nothing (`a` itself, as MLX/NumPy with an empty axis tuple). */
 LZ_API lz_array *lz_roll(lz_array *a, const int *shifts, const int *axes, int naxes);
 /* 1-D input: a 2-D array with `a` on diagonal k. 2-D input: its diagonal k (1-D). */
 LZ_API lz_array *lz_diag(lz_array *a, int k);

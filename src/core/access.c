@@ -124,7 +124,10 @@ static void put_elem(sbuf *b, const char *p, lz_dtype d) {
     double v = lz__load_f64(p, d);
     if (isnan(v)) sb_put(b, "nan");
     else if (isinf(v)) sb_put(b, v > 0 ? "inf" : "-inf");
-    else if (v == floor(v) && fabs(v) < 1e16) sb_put(b, "%.0f", v);
+    /* whole numbers print whole while every integer up to them is exact in the dtype (2^53,
+     * or 2^24 for float32/16): float32(1e15) prints 1e+15, not 999999986991104 */
+    else if (v == floor(v) && fabs(v) < (d == LZ_FLOAT64 ? 0x1p53 : 0x1p24))
+      sb_put(b, "%.0f", v);
     else sb_put(b, "%.*g", d == LZ_FLOAT64 ? 8 : 6, v);
   } else if (d == LZ_UINT64) {
     sb_put(b, "%llu", (unsigned long long)*(const uint64_t *)p);
@@ -133,26 +136,34 @@ static void put_elem(sbuf *b, const char *p, lz_dtype d) {
   }
 }
 
+/* NumPy's separators: ", " inside the last axis; between sub-arrays "," then one newline per
+ * axis below (a blank line between the 2-d blocks of a 3-d array, two between 3-d blocks...) and
+ * one column of indent per open bracket. A summary "..." stands for the elided sub-arrays. */
+static void put_sep(sbuf *b, int newlines, int indent) {
+  if (newlines == 0) {
+    sb_put(b, ", ");
+    return;
+  }
+  sb_put(b, ",%.*s%*s", newlines, "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n", indent, "");
+}
+
 static void put_dims(sbuf *b, const lz_array *a, int dim, const char *p, int indent,
                      bool summarize) {
   if (dim == a->ndim) {
     put_elem(b, p, a->dtype);
     return;
   }
-  int n = a->shape[dim];
+  int n = a->shape[dim], newlines = a->ndim - dim - 1;
   int64_t st = a->strides[dim] * (int64_t)lz_dtype_size(a->dtype);
   sb_put(b, "[");
   for (int i = 0; i < n; i++) {
     if (summarize && n > 2 * EDGE && i == EDGE) {
-      sb_put(b, dim + 1 == a->ndim ? "..., " : "...,\n%*s", dim + 1 == a->ndim ? 0 : indent + 1,
-             "");
+      sb_put(b, "...");
+      put_sep(b, newlines, indent + 1);
       i = n - EDGE;
     }
     put_dims(b, a, dim + 1, p + i * st, indent + 1, summarize);
-    if (i + 1 < n) {
-      if (dim + 1 == a->ndim) sb_put(b, ", ");
-      else sb_put(b, ",%.*s%*s", a->ndim - dim - 1 > 1 ? 2 : 1, "\n\n", indent + 1, "");
-    }
+    if (i + 1 < n) put_sep(b, newlines, indent + 1);
   }
   sb_put(b, "]");
 }
@@ -161,7 +172,13 @@ char *lz_array_tostring(lz_array *a) {
   if (eval_for(a, "lz_array_tostring") != 0) return NULL;
   sbuf b = {0};
   sb_put(&b, "array(");
-  put_dims(&b, a, 0, lz__data_ptr(a), 6, a->size > SUMMARY_THRESHOLD);
+  if (a->size == 0 && a->ndim > 1) { /* NumPy: array([], shape=(2, 0), dtype=float32) */
+    sb_put(&b, "[], shape=(");
+    for (int d = 0; d < a->ndim; d++) sb_put(&b, d ? ", %d" : "%d", a->shape[d]);
+    sb_put(&b, ")");
+  } else {
+    put_dims(&b, a, 0, a->size ? lz__data_ptr(a) : NULL, 6, a->size > SUMMARY_THRESHOLD);
+  }
   sb_put(&b, ", dtype=%s)", lz_dtype_name(a->dtype));
   if (b.oom) {
     free(b.s);

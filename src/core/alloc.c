@@ -331,6 +331,14 @@ static void objs_flush_local(void) {
   }
 }
 
+/* Once per thread, before it first holds a magazine: a thread that ends gives them back. */
+static void hook_thread(void) {
+  if (!tl_mags_hooked) {
+    tl_mags_hooked = true;
+    lz__at_thread_exit(objs_flush_local);
+  }
+}
+
 static inline int obj_class(size_t n) {
   return n <= OBJ_STEP ? 0 : (int)((n - 1) / OBJ_STEP);
 }
@@ -342,6 +350,7 @@ void *lz__obj_alloc(size_t n) {
   mag_pair *mp = &tl_mags[cls];
   magazine *m = mp->cur;
   if (LZ_UNLIKELY(!m || m->n == 0)) {
+    hook_thread();
     if (mp->prev && mp->prev->n > 0) {
       mp->cur = mp->prev, mp->prev = m;
     } else {
@@ -366,10 +375,7 @@ void lz__obj_free(void *p, size_t n) {
   mag_pair *mp = &tl_mags[cls];
   magazine *m = mp->cur;
   if (LZ_UNLIKELY(!m || m->n == MAG_SIZE)) {
-    if (!tl_mags_hooked) { /* a user thread that ends gives its objects back */
-      tl_mags_hooked = true;
-      lz__at_thread_exit(objs_flush_local);
-    }
+    hook_thread();
     if (mp->prev && mp->prev->n < MAG_SIZE) {
       mp->cur = mp->prev, mp->prev = m;
     } else {

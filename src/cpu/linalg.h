@@ -21,13 +21,14 @@ enum lz_norm_kind {
   LZ_NORM_MAT_ABS, /* ord +-1 (column sums) or +-inf (row sums): max or min */
   LZ_NORM_MAT_SVD, /* ord +-2: largest or smallest singular value */
 };
-typedef struct lz_norm_params {
+/* Named apart from fast.h's lz_norm_params (rms/layer norm) so both headers fit in one file. */
+typedef struct lz_linalg_norm_params {
   int kind;
   double ord;
   int naxes;   /* 0: every element (kind VECTOR), 1 or 2 */
   int axes[2]; /* normalised */
   bool keepdims;
-} lz_norm_params;
+} lz_linalg_norm_params;
 
 typedef struct lz_cross_params {
   int axis; /* normalised against the broadcast shape */

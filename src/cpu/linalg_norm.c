@@ -32,7 +32,8 @@ static double vector_norm(const double *x, int64_t n, double ord) {
 
 /* x is (R, C) row-major; sv is scratch for min(R,C) values. Returns NAN-free results unless
  * the input had NaN; -1 from *fail when the SVD did not converge. */
-static double matrix_norm(double *x, int R, int C, const lz_norm_params *p, double *sv, int *fail) {
+static double matrix_norm(double *x, int R, int C, const lz_linalg_norm_params *p, double *sv,
+                          int *fail) {
   if (p->kind == LZ_NORM_FRO) return vector_norm(x, (int64_t)R * C, 2);
   if (p->kind == LZ_NORM_MAT_ABS) {
     bool cols = p->ord == 1 || p->ord == -1; /* sums down each column */
@@ -69,7 +70,7 @@ static double matrix_norm(double *x, int R, int C, const lz_norm_params *p, doub
 
 int lz_cpu_norm(lz_node *node, lz_array **outs) {
   const char *op = "lz_linalg_norm";
-  const lz_norm_params *p = node->params;
+  const lz_linalg_norm_params *p = node->params;
   lz_array *a = node->inputs[0], *out = outs[0];
   if (lz__alloc_output(out, op) != 0) return -1;
   /* split a's dims into kept (outer) and reduced (block, in the order of p->axes) */

@@ -33,9 +33,10 @@ static int check_dtype(const char *op, lz_dtype dtype) {
 lz_array *lz_linspace(double start, double stop, int num, lz_dtype dtype) {
   const char *op = "lz_linspace";
   if (check_dtype(op, dtype) != 0) return NULL;
-  if (num < 0 || !isfinite(start) || !isfinite(stop)) {
-    lz__error(LZ_ERROR_INVALID_ARGUMENT, op,
-              "needs finite start and stop and num >= 0 (got %g, %g, %d)", start, stop, num);
+  /* Infinite or NaN start/stop are accepted: the kernel's NumPy formula then gives inf/NaN
+   * values exactly as numpy.linspace does. */
+  if (num < 0) {
+    lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "needs num >= 0 (got %d)", num);
     return NULL;
   }
   lz_linspace_params p = {start, stop};

@@ -10,7 +10,7 @@
   const lz_op_def lz_opdef_##NAME = {                                                              \
       .name = #NAME, .flags = LZ_OPF_DIFFERENTIABLE, .params_size = (PSIZE), .cpu = (KERNEL)};
 #define FLAGP sizeof(lz_linalg_flag_params)
-OPDEF(linalg_norm, lz_cpu_norm, sizeof(lz_norm_params))
+OPDEF(linalg_norm, lz_cpu_norm, sizeof(lz_linalg_norm_params))
 OPDEF(linalg_qr, lz_cpu_qr, 0)
 OPDEF(linalg_svd, lz_cpu_svd, 0)
 OPDEF(linalg_inv, lz_cpu_inv, 0)
@@ -274,19 +274,30 @@ lz_array *lz_linalg_cross(lz_array *a, lz_array *b, int axis) {
     lz__error(LZ_ERROR_DTYPE, op, "complex64 is not supported");
     return NULL;
   }
-  int shape[LZ_MAX_NDIM];
-  int nd = lz__broadcast_shapes(op, a->shape, a->ndim, b->shape, b->ndim, shape);
-  if (nd < 0) return NULL;
-  int ax = lz__norm_axis(op, axis, nd);
-  if (ax < 0) return NULL;
-  int da = ax - (nd - a->ndim), db = ax - (nd - b->ndim);
-  if (da < 0 || db < 0 || a->shape[da] != 3 || b->shape[db] != 3) {
+  /* As in MLX (and NumPy), `axis` is counted in each input: a positive axis is dim `axis` of a
+   * and of b even when their ndims differ (a negative one counts from each end). */
+  int da = axis < 0 ? axis + a->ndim : axis, db = axis < 0 ? axis + b->ndim : axis;
+  if (da < 0 || da >= a->ndim || db < 0 || db >= b->ndim || a->shape[da] != 3 ||
+      b->shape[db] != 3) {
     char sa[256], sb[256];
     lz__error(LZ_ERROR_SHAPE, op, "axis %d must have size 3 in both inputs, got %s and %s", axis,
               lz__fmt_shape(sa, sizeof sa, a->shape, a->ndim),
               lz__fmt_shape(sb, sizeof sb, b->shape, b->ndim));
     return NULL;
   }
+  if (a->ndim != b->ndim && axis >= 0) {
+    /* The vector dims are at different places of the broadcast shape: move each to the end,
+     * broadcast the other dims, and put the result's vector dim at `axis` (NumPy's axisc). */
+    lz_scope_begin();
+    lz_array *ma = lz_moveaxis(a, da, -1), *mb = lz_moveaxis(b, db, -1);
+    lz_array *r = lz_keep(lz_moveaxis(lz_linalg_cross(ma, mb, -1), -1, axis));
+    lz_scope_end();
+    return r;
+  }
+  int shape[LZ_MAX_NDIM];
+  int nd = lz__broadcast_shapes(op, a->shape, a->ndim, b->shape, b->ndim, shape);
+  if (nd < 0) return NULL;
+  int ax = nd - a->ndim + da; /* the same dim of the broadcast shape for both inputs here */
   lz_array *ca = lz__cast(a, dt), *cb = ca ? lz__cast(b, dt) : NULL, *out = NULL;
   if (ca && cb) {
     lz_array *cin[2] = {ca, cb};
@@ -300,7 +311,7 @@ lz_array *lz_linalg_cross(lz_array *a, lz_array *b, int axis) {
 
 /* ---- norms ---- */
 
-static lz_array *norm_make(lz_array *a, lz_norm_params *p, bool keepdims) {
+static lz_array *norm_make(lz_array *a, lz_linalg_norm_params *p, bool keepdims) {
   const char *op = "lz_linalg_norm";
   p->keepdims = keepdims;
   bool red[LZ_MAX_NDIM] = {false};
@@ -323,7 +334,7 @@ static lz_array *norm_make(lz_array *a, lz_norm_params *p, bool keepdims) {
 }
 
 /* Validates axes (0, 1 or 2 of them) into p. */
-static int norm_axes(lz_array *a, const int *axes, int naxes, lz_norm_params *p) {
+static int norm_axes(lz_array *a, const int *axes, int naxes, lz_linalg_norm_params *p) {
   const char *op = "lz_linalg_norm";
   if (naxes < 0 || naxes > 2)
     return lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "takes 1 or 2 axes, got %d", naxes);
@@ -333,7 +344,7 @@ static int norm_axes(lz_array *a, const int *axes, int naxes, lz_norm_params *p)
 
 lz_array *lz_linalg_norm(lz_array *a, const int *axes, int naxes, bool keepdims) {
   if (!lz__check_inputs("lz_linalg_norm", &a, 1)) return NULL;
-  lz_norm_params p;
+  lz_linalg_norm_params p;
   memset(&p, 0, sizeof p);
   if (norm_axes(a, axes, naxes, &p) != 0) return NULL;
   p.kind = naxes == 2 ? LZ_NORM_FRO : LZ_NORM_VECTOR;
@@ -342,7 +353,7 @@ lz_array *lz_linalg_norm(lz_array *a, const int *axes, int naxes, bool keepdims)
 }
 
 /* Without axes, ord applies to a 1-D (vector) or 2-D (matrix) array. */
-static int default_axes(const char *what, lz_array *a, lz_norm_params *p) {
+static int default_axes(const char *what, lz_array *a, lz_linalg_norm_params *p) {
   if (a->ndim != 1 && a->ndim != 2) {
     char s[256];
     return lz__error(LZ_ERROR_SHAPE, "lz_linalg_norm",
@@ -357,7 +368,7 @@ static int default_axes(const char *what, lz_array *a, lz_norm_params *p) {
 lz_array *lz_linalg_norm_ord(lz_array *a, double ord, const int *axes, int naxes, bool keepdims) {
   const char *op = "lz_linalg_norm";
   if (!lz__check_inputs(op, &a, 1)) return NULL;
-  lz_norm_params p;
+  lz_linalg_norm_params p;
   memset(&p, 0, sizeof p);
   p.ord = ord;
   if (naxes == 0 ? default_axes("a numeric order", a, &p) : norm_axes(a, axes, naxes, &p))
@@ -383,7 +394,7 @@ lz_array *lz_linalg_norm_str(lz_array *a, const char *ord, const int *axes, int 
                              bool keepdims) {
   const char *op = "lz_linalg_norm";
   if (!lz__check_inputs(op, &a, 1)) return NULL;
-  lz_norm_params p;
+  lz_linalg_norm_params p;
   memset(&p, 0, sizeof p);
   bool fro = ord && strcmp(ord, "fro") == 0, nuc = ord && strcmp(ord, "nuc") == 0;
   if (!fro && !nuc) {

@@ -276,8 +276,10 @@ static lz_array *roll_axis(lz_array *x, int64_t shift, int ax) {
 lz_array *lz_roll(lz_array *a, const int *shifts, const int *axes, int naxes) {
   const char *op = "lz_roll";
   if (!lz__check_inputs(op, &a, 1)) return NULL;
-  if (!shifts || (axes && naxes <= 0)) {
-    lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "needs shifts and, with axes, naxes >= 1");
+  /* An empty list of axes rolls nothing, as in MLX and NumPy (shifts may then be NULL). */
+  if (axes && naxes == 0) return lz_retain(a);
+  if (!shifts || (axes && naxes < 0)) {
+    lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "needs shifts and, with axes, naxes >= 0");
     return NULL;
   }
   int64_t total[LZ_MAX_NDIM] = {0};

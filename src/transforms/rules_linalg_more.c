@@ -296,7 +296,7 @@ typedef struct norm_geom {
   int kd[LZ_MAX_NDIM]; /* x's shape with the group's axes 1 */
 } norm_geom;
 
-static void norm_geom_init(const lz_norm_params *p, const lz_array *x, norm_geom *ng) {
+static void norm_geom_init(const lz_linalg_norm_params *p, const lz_array *x, norm_geom *ng) {
   ng->naxes = p->naxes ? p->naxes : x->ndim;
   for (int i = 0; i < ng->naxes; i++) ng->axes[i] = p->naxes ? p->axes[i] : i;
   memcpy(ng->kd, x->shape, (size_t)x->ndim * sizeof(int));
@@ -325,7 +325,7 @@ static lz_array *from_matrix(lz_array *y, const int *perm) {
 }
 
 static lz_array *norm_derivative(lz_node *n, const norm_geom *ng) {
-  const lz_norm_params *p = n->params;
+  const lz_linalg_norm_params *p = n->params;
   lz_array *x = n->inputs[0];
   lz_array *y = lz__node_output(n, 0);
   if (!y) {
@@ -396,8 +396,10 @@ static int jvp_norm(const lz_jvp_args *a, lz_array **t) {
 /* ---- cross ---------------------------------------------------------------------------------- */
 
 /* a x b is bilinear: d = ta x b + a x tb; vjp: ga = b x c, gb = c x a. */
+/* The node's axis counts in the broadcast shape; lz_linalg_cross counts a positive axis in each
+ * input, so the rules pass it counted from the end (the same dim for inputs of any ndim). */
 static int vjp_cross(const lz_vjp_args *a, lz_array **g) {
-  int ax = ((const lz_cross_params *)a->node->params)->axis;
+  int ax = ((const lz_cross_params *)a->node->params)->axis - a->node->outputs[0]->ndim;
   lz_array *x = a->inputs[0], *y = a->inputs[1];
   g[0] = g[1] = NULL;
   if (a->need[0] && !(g[0] = lz__unbroadcast(a->who, lz_linalg_cross(y, C, ax), x))) return -1;
@@ -405,7 +407,7 @@ static int vjp_cross(const lz_vjp_args *a, lz_array **g) {
   return 0;
 }
 static int jvp_cross(const lz_jvp_args *a, lz_array **t) {
-  int ax = ((const lz_cross_params *)a->node->params)->axis;
+  int ax = ((const lz_cross_params *)a->node->params)->axis - a->node->outputs[0]->ndim;
   lz_array *x = a->inputs[0], *y = a->inputs[1], *tx = a->tangents[0], *ty = a->tangents[1];
   lz_array *p = tx ? lz_linalg_cross(tx, y, ax) : NULL, *q = ty ? lz_linalg_cross(x, ty, ax) : NULL;
   t[0] = lz__sum_tangents(p, q, a->node->outputs[0]);

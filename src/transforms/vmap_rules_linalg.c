@@ -125,7 +125,7 @@ static int vmap_cross(const lz_vmap_args *a, lz_array **outs, int *out_axes) {
 
 /* norm over listed axes; over every element (naxes 0) the loop is used. */
 static int vmap_norm(const lz_vmap_args *a, lz_array **outs, int *out_axes) {
-  lz_norm_params p = *(const lz_norm_params *)a->node->params;
+  lz_linalg_norm_params p = *(const lz_linalg_norm_params *)a->node->params;
   if (p.naxes == 0) return lz__vmap_fallback(a, outs, out_axes);
   for (int i = 0; i < p.naxes; i++) p.axes[i] += 1;
   lz_array *x = lz__vmap_front(a->inputs[0], a->axes[0]);
