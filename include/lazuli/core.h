@@ -173,7 +173,9 @@ LZ_API float lz_item_f32(lz_array *a);
 LZ_API int64_t lz_item_i64(lz_array *a);
 LZ_API bool lz_item_bool(lz_array *a);
 
-/* Prints `a` NumPy-style (evaluating first), e.g. "array([[1, 2],\n       [3, 4]], dtype=int32)".
+/* Prints `a` NumPy-style (evaluating first), e.g. "array([[1, 2],\n       [3, 4]], dtype=int32)":
+ * NumPy's brackets, line breaks and indentation, "..." for all but 3 edge items per axis above
+ * 1000 elements, "array([], shape=(2, 0), ...)" when empty; MLX's unpadded numbers (1.5, 2).
  * Returns 0 or -1. */
 LZ_API int lz_array_print(lz_array *a, FILE *f);
 /* The same text in a malloc'd string that the caller frees with free(); NULL on error. */

@@ -395,9 +395,9 @@ static int jvp_norm(const lz_jvp_args *a, lz_array **t) {
 
 /* ---- cross ---------------------------------------------------------------------------------- */
 
-/* a x b is bilinear: d = ta x b + a x tb; vjp: ga = b x c, gb = c x a. */
-/* The node's axis counts in the broadcast shape; lz_linalg_cross counts a positive axis in each
- * input, so the rules pass it counted from the end (the same dim for inputs of any ndim). */
+/* a x b is bilinear: d = ta x b + a x tb; vjp: ga = b x c, gb = c x a. The node's axis counts
+ * in the broadcast shape while lz_linalg_cross counts a positive axis in each input, so the
+ * rules pass it counted from the end (the same dim for inputs of any ndim). */
 static int vjp_cross(const lz_vjp_args *a, lz_array **g) {
   int ax = ((const lz_cross_params *)a->node->params)->axis - a->node->outputs[0]->ndim;
   lz_array *x = a->inputs[0], *y = a->inputs[1];
