@@ -56,43 +56,57 @@ def show(name, coefs, err):
     print("  {%s}," % body)
 
 
+def near_float_center(ctr):
+    """A float32 c near ctr whose erf(c) is closest to a float32 (so the constant term of the
+    interval's polynomial is nearly exact)."""
+    best = None
+    for i in range(-3000, 3000):
+        c = float(np.float32(ctr) + np.float32(i) * np.float32(2.0 ** -20))
+        v = mp.erf(c)
+        d = abs(float(v - mp.mpf(float(np.float32(float(v))))))
+        if best is None or d < best[0]:
+            best = (d, c, float(np.float32(float(v))))
+    return best[1], best[2]
+
+
 def main():
     ln2h = float(mp.log(2) / 2) * 1.0005
-    # exp(r) = 1 + r + r^2 P(r) and expm1(r) = r + r^2 P(r), relative error of expm1.
+    # expm1(r) = r + r^2 (1/2 + r Q(r)), relative error; exp uses it too.
     c, e = fit_f32(lambda r: (mp.expm1(r) - r) / r ** 2 if r != 0 else mp.mpf(0.5),
-                   [0, 1, 2, 3, 4], -ln2h, ln2h,
-                   lambda r: r ** 2 / mp.expm1(r) if r != 0 else 1)
-    show("expm1(r) = r + r^2 P(r), |r| <= ln2/2", c, e)
-    # log1p(f) = f - f^2/2 + f^3 P(f), f in [-1/3, 1/3], relative.
+                   [0, 1, 2, 3, 4, 5], -ln2h, ln2h,
+                   lambda r: r ** 2 / mp.expm1(r) if r != 0 else 1, fixed={0: 0.5})
+    show("EXPM1_C: expm1(r) = r + r^2 P(r), |r| <= ln2/2", c, e)
     c, e = fit_f32(lambda t: (mp.log1p(t) - t + t * t / 2) / t ** 3 if t != 0 else mp.mpf(1) / 3,
                    list(range(0, 8)), -0.3334, 0.3334,
                    lambda t: t ** 3 / mp.log1p(t) if t != 0 else 0)
-    show("log1p(f) = f - f^2/2 + f^3 P(f), |f| <= 1/3", c, e)
+    show("LOG1P_C: log1p(f) = f - f^2/2 + f^3 P(f), |f| <= 1/3", c, e)
     q = float(mp.pi / 4) * 1.0001
     c, e = fit_f32(lambda r: (mp.sin(r) - r) / r ** 3 if r != 0 else -mp.mpf(1) / 6,
                    [0, 2, 4, 6], 0, q, lambda r: r ** 3 / mp.sin(r) if r != 0 else 0)
-    show("sin(r) = r + r^3 S(r^2), |r| <= pi/4", c, e)
+    show("SIN_C: sin(r) = r + r^3 S(r^2), |r| <= pi/4", c, e)
     c, e = fit_f32(lambda r: (mp.cos(r) - 1 + r * r / 2) / r ** 4 if r != 0 else mp.mpf(1) / 24,
-                   [0, 2, 4, 6], 0, q, lambda r: r ** 4 / mp.cos(r))
-    show("cos(r) = 1 - r^2/2 + r^4 C(r^2), |r| <= pi/4", c, e)
+                   [0, 2, 4], 0, q, lambda r: r ** 4 / mp.cos(r))
+    show("COS_C: cos(r) = 1 - r^2/2 + r^4 C(r^2), |r| <= pi/4", c, e)
     T = 0.5625
     c, e = fit_f32(lambda x: (mp.tanh(x) - x) / x ** 3 if x != 0 else -mp.mpf(1) / 3,
-                   [0, 2, 4, 6, 8, 10], 0, T, lambda x: x ** 3 / mp.tanh(x) if x != 0 else 0)
-    show("tanh(x) = x + x^3 P(x^2), |x| <= %g" % T, c, e)
-    deg = 9
-    rows = []
-    c, e = fit_f32(lambda x: mp.erf(x) / x if x != 0 else 2 / mp.sqrt(mp.pi),
-                   list(range(0, deg)), 0, 0.5, lambda x: x / mp.erf(x) if x != 0 else 1)
-    rows.append([0.0] + c)
-    show("erf(x) = x P(x), [0, 0.5)", c, e)
+                   [0, 2, 4, 6, 8], 0, T, lambda x: x ** 3 / mp.tanh(x) if x != 0 else 0)
+    show("TANH_C: tanh(x) = x + x^3 P(x^2), |x| <= %g" % T, c, e)
+    # erf: [0, 1/2): x + x Q(x^2); then 7 intervals of 1/2, P(|x| - c) of degree 7.
+    c, e = fit_f32(lambda v: (mp.erf(mp.sqrt(v)) / mp.sqrt(v) - 1) if v != 0 else 2 / mp.sqrt(mp.pi) - 1,
+                   list(range(0, 6)), 0, 0.25,
+                   lambda v: 1 / (mp.erf(mp.sqrt(v)) / mp.sqrt(v)) if v != 0 else 1)
+    show("erf(x) = x + x Q(x^2), [0, 1/2)", c, e)
+    rows, ctrs = [c + [0.0, 0.0]], [0.0]
     for k in range(1, 8):
-        ctr = k / 2 + 0.25
-        c, e = fit_f32(lambda t: mp.erf(ctr + t), list(range(0, deg + 1)), -0.25, 0.25,
-                       lambda t: 1)
+        ck, v0 = near_float_center(k / 2 + 0.25)
+        c, e = fit_f32(lambda t: mp.erf(ck + t), list(range(0, 8)), k / 2 - ck, (k + 1) / 2 - ck,
+                       lambda t: 1, fixed={0: v0})
         rows.append(c)
-        show("erf(%g + t), |t| <= 1/4" % ctr, c, e)
-    print("/* erf coefficient tables, one row per power, one column per interval */")
-    for p in range(deg + 1):
+        ctrs.append(ck)
+        show("erf(%.17g + t) on [%g, %g)" % (ck, k / 2, (k + 1) / 2), c, e)
+    print("ERF_CTR: {%s}" % ", ".join(repr(v) for v in ctrs))
+    print("ERF_C [power][interval]:")
+    for p in range(8):
         print("  {%s}," % ", ".join("%.9ef" % rows[k][p] for k in range(8)))
 
 

@@ -172,11 +172,12 @@ static void ad_expand_dims(fz *z, const fz_op *op) {
   int want = fz_int(z, 0, 3), rn = nd + want; /* the result has nd + naxes dims */
   bool valid = true, ins[LZ_MAX_NDIM] = {0};
   for (int i = 0; i < want; i++) {
-    int ax;
-    do ax = fz_int(z, -rn, rn - 1);
-    while (ins[fz_norm_axis(ax, rn)] && fz_pct(z, 95));
-    if (ins[fz_norm_axis(ax, rn)]) valid = false; /* repeated */
-    ins[fz_norm_axis(ax, rn)] = true;
+    int ax, k;
+    do ax = fz_int(z, -rn, rn - 1), k = fz_norm_axis(ax, rn);
+    while (k >= 0 && k < LZ_MAX_NDIM && ins[k] && fz_pct(z, 95));
+    if (k < 0 || k >= LZ_MAX_NDIM) continue; /* cannot happen: ax is drawn in range */
+    if (ins[k]) valid = false;                 /* repeated */
+    ins[k] = true;
     axes[naxes++] = ax;
   }
   if (naxes > 0 && fz_pct(z, 6)) axes[0] = fz_pct(z, 50) ? rn : -rn - 1, valid = false;

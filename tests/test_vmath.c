@@ -34,13 +34,13 @@ typedef struct {
 
 static const vm_case cases[] = {
     {"exp", lz__vexpf, lz__vexpf8, exp, 0.9, 0.33f, lz_exp},
-    {"expm1", lz__vexpm1f, lz__vexpm1f8, expm1, 0.9, -0.33f, lz_expm1},
-    {"log", lz__vlogf, lz__vlogf8, log, 0.85, 1.3f, lz_log},
-    {"log1p", lz__vlog1pf, lz__vlog1pf8, log1p, 0.85, 0.32f, lz_log1p},
+    {"expm1", lz__vexpm1f, lz__vexpm1f8, expm1, 0.85, -0.33f, lz_expm1},
+    {"log", lz__vlogf, lz__vlogf8, log, 0.9, 1.3f, lz_log},
+    {"log1p", lz__vlog1pf, lz__vlog1pf8, log1p, 0.9, 0.32f, lz_log1p},
     {"sin", lz__vsinf, lz__vsinf8, sin, 0.75, 0.75f, lz_sin},
     {"cos", lz__vcosf, lz__vcosf8, cos, 0.75, -0.75f, lz_cos},
     {"tanh", lz__vtanhf, lz__vtanhf8, tanh, 0.85, -0.54f, lz_tanh},
-    {"sigmoid", lz__vsigmoidf, lz__vsigmoidf8, sigmoid_ref, 0.9, -87.5f, lz_sigmoid},
+    {"sigmoid", lz__vsigmoidf, lz__vsigmoidf8, sigmoid_ref, 0.95, -87.5f, lz_sigmoid},
     {"erf", lz__verff, lz__verff8, erf, 0.7, 0.48f, lz_erf},
 };
 enum { NCASES = sizeof cases / sizeof cases[0], BLK = 4096 };
@@ -139,7 +139,7 @@ static void test_vmath_special_values(void) {
     for (int i = 0; i < NX; i++) {
       double ref = c->ref((double)xs[i]);
       double u = vm_ulps(y[i], ref);
-      bool sign_ok = !(ref == 0 && y[i] == 0) || signbit(ref) == signbit(y[i]);
+      bool sign_ok = !(ref == 0 && y[i] == 0) || !signbit(ref) == !signbit(y[i]);
       c->f(y1, xs + i, 1); /* alone in a tail vector: the same result */
       bool same = memcmp(y1, y + i, 4) == 0 || (isnan(y1[0]) && isnan(y[i]));
       CHECK(u <= c->bound && sign_ok && same);
@@ -198,6 +198,10 @@ static void test_vmath_special_values(void) {
 #undef EXACT
 }
 
+__attribute__((target("avx2,fma"))) static void call8(vm_fn8 f, float *o, const float *x) {
+  _mm256_storeu_ps(o, f(_mm256_loadu_ps(x)));
+}
+
 /* Any length, any alignment, in place: every element gets what the 8-lane function gives. */
 static void test_vmath_lengths_alignment(void) {
   if (!lz_cpu_simd_available()) return;
@@ -209,7 +213,7 @@ static void test_vmath_lengths_alignment(void) {
     for (int i = 0; i + 8 <= N + 5; i += 8) {
       float in[8] = {0}, out[8];
       for (int j = 0; j < 8 && i + j < N; j++) in[j] = x[i + j];
-      _mm256_storeu_ps(out, c->f8(_mm256_loadu_ps(in)));
+      call8(c->f8, out, in);
       for (int j = 0; j < 8 && i + j < N; j++) want[i + j] = out[j];
     }
     bool ok = true;

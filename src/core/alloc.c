@@ -105,17 +105,21 @@ void lz__data_free(void *p, size_t capacity) {
   free(p);
 }
 
+/* The public name of an op for an error message: kernels pass their registry name ("add") and
+ * messages must name the public op ("lz_add"), so every one starts with "[lz_" (the op fuzz
+ * test's allocation-failure run checks it). Only error paths format it. */
+static const char *public_name(const char *op, char *buf, size_t cap) {
+  if (!op || strncmp(op, "lz_", 3) == 0) return op;
+  snprintf(buf, cap, "lz_%s", op);
+  return buf;
+}
+
 lz_buffer *lz__buffer_new(size_t nbytes, const char *op) {
-  /* Many kernels pass their registry name ("add"): errors name the public op ("lz_add"), so
-   * every message starts with "[lz_" (found by the op fuzz test's allocation-failure run). */
   char pub[64];
-  if (op && strncmp(op, "lz_", 3) != 0) {
-    snprintf(pub, sizeof pub, "lz_%s", op);
-    op = pub;
-  }
   lz_buffer *b = lz__obj_alloc(sizeof *b);
   if (!b) {
-    lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory allocating a buffer header");
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, public_name(op, pub, sizeof pub),
+              "out of memory allocating a buffer header");
     return NULL;
   }
   memset(b, 0, sizeof *b);
@@ -130,7 +134,8 @@ lz_buffer *lz__buffer_new(size_t nbytes, const char *op) {
     lz__obj_free(b, sizeof *b);
     char lim[64] = "";
     if (memory_limit) snprintf(lim, sizeof lim, " (memory limit %zu bytes)", memory_limit);
-    lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory allocating %zu bytes%s", nbytes, lim);
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, public_name(op, pub, sizeof pub),
+              "out of memory allocating %zu bytes%s", nbytes, lim);
     return NULL;
   }
   return b;

@@ -1,9 +1,11 @@
-/* Float32 reduction kernels over contiguous memory: a portable version and an AVX2 one (SLEEF's
- * expf8_u10, as the elementwise exp), picked per call by the elementwise SIMD switch. */
+/* Float32 reduction kernels over contiguous memory: a portable version and an AVX2 one (exp on
+ * 8 lanes from cpu/vmath.h, as the elementwise exp), picked per call by the elementwise SIMD
+ * switch. */
 #include <math.h>
 
 #include "reduce_simd.h"
 #include "unary.h"
+#include "vmath.h"
 
 /* ---- portable --------------------------------------------------------------------------- */
 
@@ -125,7 +127,7 @@ static const lz_red_kernels portable = {
 
 /* ---- AVX2 ------------------------------------------------------------------------------- */
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) /* clang: portable path */
 #define LZ_HAVE_AVX2_RED 1
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
@@ -176,7 +178,7 @@ static double v_row_ssd(const float *x, int64_t n, float c) {
 }
 static double v_row_sexp(const float *x, int64_t n, float c) {
   __m256 cv = _mm256_set1_ps(c);
-#define F_SEXP(v) Sleef_expf8_u10avx2(_mm256_sub_ps(v, cv))
+#define F_SEXP(v) LZ_VEXPF8(_mm256_sub_ps(v, cv))
   AVX_BLOCKED_SUM(F_SEXP)
 #undef F_SEXP
 }
@@ -246,14 +248,14 @@ static void v_row_softmax(float *y, const float *x, int64_t n) {
   __m256 mv = _mm256_set1_ps(m), s0 = _mm256_setzero_ps(), s1 = s0;
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    __m256 a = Sleef_expf8_u10avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
-    __m256 b = Sleef_expf8_u10avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), mv));
+    __m256 a = LZ_VEXPF8(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
+    __m256 b = LZ_VEXPF8(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), mv));
     _mm256_storeu_ps(y + i, a), _mm256_storeu_ps(y + i + 8, b);
     s0 = _mm256_add_ps(s0, a), s1 = _mm256_add_ps(s1, b);
   }
   for (; i < n; i += 8) {
     __m256i mk = tail_mask(n - i < 8 ? n - i : 8);
-    __m256 a = Sleef_expf8_u10avx2(_mm256_sub_ps(_mm256_maskload_ps(x + i, mk), mv));
+    __m256 a = LZ_VEXPF8(_mm256_sub_ps(_mm256_maskload_ps(x + i, mk), mv));
     a = _mm256_and_ps(a, _mm256_castsi256_ps(mk));
     _mm256_maskstore_ps(y + i, mk, a);
     s0 = _mm256_add_ps(s0, a);
@@ -282,7 +284,7 @@ static void v_col_ssd(float *a, const float *x, const float *c, int64_t n) {
 static void v_col_sexp(float *a, const float *x, const float *c, int64_t n) {
   int64_t j = 0;
   for (; j + 8 <= n; j += 8) {
-    __m256 e = Sleef_expf8_u10avx2(_mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(c + j)));
+    __m256 e = LZ_VEXPF8(_mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(c + j)));
     _mm256_storeu_ps(a + j, _mm256_add_ps(_mm256_loadu_ps(a + j), e));
   }
   p_col_sexp(a + j, x + j, c + j, n - j);
@@ -316,7 +318,7 @@ static void v_col_argext(float *best, uint32_t *idx, const float *x, int64_t n, 
 static void v_col_expsum(float *y, float *s, const float *x, const float *m, int64_t n) {
   int64_t j = 0;
   for (; j + 8 <= n; j += 8) {
-    __m256 e = Sleef_expf8_u10avx2(_mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(m + j)));
+    __m256 e = LZ_VEXPF8(_mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(m + j)));
     _mm256_storeu_ps(y + j, e);
     _mm256_storeu_ps(s + j, _mm256_add_ps(_mm256_loadu_ps(s + j), e));
   }

