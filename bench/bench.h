@@ -78,5 +78,7 @@ void bench_compile(void);
 void bench_reduce(void);
 /* Peak memory of examples/lazy_load, run as a subprocess (bench_lazy_load.c). */
 void bench_lazy_load(void);
+/* fused fast.* ops and the 4-bit quantized matmul (bench_fast.c) */
+void bench_fast(void);
 
 #endif /* LZ_BENCH_H */
