@@ -1,7 +1,9 @@
 /* The worker pool: persistent pthreads (one per core by default, LZ_NUM_THREADS overrides) that
  * share a range of work with the calling thread. Dispatch creates no thread: the caller publishes
  * one job, wakes the workers (they spin briefly before sleeping, so back-to-back kernels are
- * cheap), takes chunks itself, and waits until every worker that joined has left the job.
+ * cheap), takes chunks itself, and waits until every worker that joined has left the job: it spins
+ * briefly, then sleeps on a condition variable that the last worker to leave signals (a preempted
+ * worker then costs the caller no CPU).
  * One job runs at a time: a second user thread that calls while the pool is busy, and any
  * nested call (from inside a job), runs its range inline. OpenBLAS gets the same thread count. */
 #include "threads.h"
@@ -34,13 +36,16 @@ typedef struct job {
 static struct {
   pthread_mutex_t mu;
   pthread_cond_t wake;
+  pthread_cond_t done; /* signalled by the last worker leaving a job while the caller sleeps */
   job *current;       /* guarded by mu */
   atomic_uint gen;    /* bumped for every job; workers wait for a change */
   int sleepers;       /* guarded by mu */
   int nworkers;       /* guarded by mu; workers started so far */
   atomic_int nthreads; /* threads a job may use, caller included */
   atomic_flag busy;   /* set while a job runs */
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, ATOMIC_FLAG_INIT};
+  atomic_bool waiting; /* the caller is about to sleep on `done`, or sleeps on it */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0,
+          0, 0, ATOMIC_FLAG_INIT, false};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static _Thread_local bool in_job; /* a worker, or a caller while it runs its job */
@@ -88,7 +93,13 @@ static void *worker_main(void *arg) {
     pthread_mutex_unlock(&pool.mu);
     if (j) {
       run_chunks(j);
-      atomic_fetch_sub_explicit(&j->inside, 1, memory_order_release); /* last touch of j */
+      /* Last touch of j (it lives on the caller's stack). Sequentially consistent with the
+       * caller's store to pool.waiting: either it sees inside == 0 or this sees waiting. */
+      if (atomic_fetch_sub(&j->inside, 1) == 1 && atomic_load(&pool.waiting)) {
+        pthread_mutex_lock(&pool.mu);
+        pthread_cond_signal(&pool.done);
+        pthread_mutex_unlock(&pool.mu);
+      }
     }
   }
   return NULL;
@@ -172,11 +183,20 @@ void lz__parallel_for(int64_t n, int64_t grain, void (*fn)(void *ctx, int64_t be
   in_job = false;
 
   pthread_mutex_lock(&pool.mu);
-  pool.current = NULL; /* no worker joins from now on */
+  pool.current = NULL; /* no worker joins from now on: only those inside are waited for */
   pthread_mutex_unlock(&pool.mu);
-  for (int spins = 0; atomic_load_explicit(&j.inside, memory_order_acquire) > 0; spins++) {
-    if (spins < SPIN_ROUNDS) CPU_RELAX();
-    else sched_yield(); /* a worker was preempted: let it finish its chunk */
+  for (int spins = 0; spins < SPIN_ROUNDS; spins++) {
+    if (atomic_load_explicit(&j.inside, memory_order_acquire) == 0) break;
+    CPU_RELAX();
+  }
+  if (atomic_load(&j.inside) > 0) {
+    /* A worker is still inside (likely preempted): sleep until the last one leaves. The check of
+     * `inside` and the worker's signal both happen under pool.mu, so the wake-up is not lost. */
+    atomic_store(&pool.waiting, true);
+    pthread_mutex_lock(&pool.mu);
+    while (atomic_load(&j.inside) > 0) pthread_cond_wait(&pool.done, &pool.mu);
+    atomic_store(&pool.waiting, false);
+    pthread_mutex_unlock(&pool.mu);
   }
   atomic_flag_clear(&pool.busy);
 }
