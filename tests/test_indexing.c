@@ -2,38 +2,8 @@
  * selections (nonzero, unique, mask_select) against NumPy reference values, over dtypes, index
  * dtypes, negative indices, strided and broadcast inputs, empty arrays and errors. */
 #include "data/indexing_refs.h"
-#include "lz_test.h"
+#include "indexing_testutil.h"
 
-static lz_array *ref(const double *d, const int *shape, int ndim, lz_dtype dt) {
-  lz_array *x = lz_array_from_data(d, shape, ndim, LZ_FLOAT64);
-  return dt == LZ_FLOAT64 ? x : lz_astype(x, dt);
-}
-#define REF(name, dt) ref(name, name##_shape, name##_ndim, dt)
-
-static void check_ref(const char *file, int line, lz_array *a, const double *want, const int *shape,
-                      int ndim, size_t n, double tol) {
-  lzt_check_shape(file, line, a, shape, ndim);
-  lzt_check_values(file, line, a, want, n, tol);
-}
-#define CHECK_REF(a, name, tol)                                                                    \
-  check_ref(__FILE__, __LINE__, a, name, name##_shape, name##_ndim, name##_size, tol)
-
-/* Checks that evaluating `x` fails with a message containing `needle`. */
-static void check_eval_error(const char *file, int line, lz_array *x, const char *needle) {
-  lzt_checks++;
-  int rc = x ? lz_eval(x) : -1;
-  if (rc == 0 || !strstr(lz_last_error(), needle)) {
-    lzt_failures++;
-    fprintf(stderr, "%s:%d: %s: expected an eval error containing \"%s\", got rc %d \"%s\"\n", file,
-            line, lzt_current, needle, rc, lz_last_error());
-  }
-  lz_clear_error();
-}
-#define CHECK_EVAL_ERROR(x, needle) check_eval_error(__FILE__, __LINE__, x, needle)
-
-static lz_array *i32(const int *v, const int *shape, int ndim) {
-  return lz_array_from_data(v, shape, ndim, LZ_INT32);
-}
 
 static const lz_dtype value_dtypes[] = {LZ_FLOAT32, LZ_FLOAT64, LZ_FLOAT16, LZ_BFLOAT16, LZ_INT32,
                                         LZ_INT64,   LZ_UINT8,   LZ_INT8,    LZ_UINT16,   LZ_UINT64};
