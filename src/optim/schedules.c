@@ -24,6 +24,18 @@ static lz_schedule *make(sched_kind kind, const char *who) {
   return s;
 }
 
+/* make() for a schedule over `steps` steps, which must be positive (`what` names them). */
+static lz_schedule *make_steps(sched_kind kind, const char *who, const char *what, int64_t steps) {
+  if (steps < 1) {
+    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, who, "%s must be positive, got %lld", what,
+                 (long long)steps);
+    return NULL;
+  }
+  lz_schedule *s = make(kind, who);
+  if (s) s->steps = steps;
+  return s;
+}
+
 lz_schedule *lz_optim_exponential_decay(double init, double decay_rate) {
   lz_schedule *s = make(S_EXP, "lz_optim_exponential_decay");
   if (s) s->init = init, s->rate = decay_rate;
@@ -31,41 +43,20 @@ lz_schedule *lz_optim_exponential_decay(double init, double decay_rate) {
 }
 
 lz_schedule *lz_optim_step_decay(double init, double decay_rate, int64_t step_size) {
-  if (step_size < 1) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_optim_step_decay",
-                 "step_size must be positive, "
-                 "got %lld",
-                 (long long)step_size);
-    return NULL;
-  }
-  lz_schedule *s = make(S_STEP, "lz_optim_step_decay");
-  if (s) s->init = init, s->rate = decay_rate, s->steps = step_size;
+  lz_schedule *s = make_steps(S_STEP, "lz_optim_step_decay", "step_size", step_size);
+  if (s) s->init = init, s->rate = decay_rate;
   return s;
 }
 
 lz_schedule *lz_optim_cosine_decay(double init, int64_t decay_steps, double end) {
-  if (decay_steps < 1) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_optim_cosine_decay",
-                 "decay_steps must be "
-                 "positive, got %lld",
-                 (long long)decay_steps);
-    return NULL;
-  }
-  lz_schedule *s = make(S_COSINE, "lz_optim_cosine_decay");
-  if (s) s->init = init, s->steps = decay_steps, s->end = end;
+  lz_schedule *s = make_steps(S_COSINE, "lz_optim_cosine_decay", "decay_steps", decay_steps);
+  if (s) s->init = init, s->end = end;
   return s;
 }
 
 lz_schedule *lz_optim_linear_schedule(double init, double end, int64_t steps) {
-  if (steps < 1) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_optim_linear_schedule",
-                 "steps must be positive, "
-                 "got %lld",
-                 (long long)steps);
-    return NULL;
-  }
-  lz_schedule *s = make(S_LINEAR, "lz_optim_linear_schedule");
-  if (s) s->init = init, s->end = end, s->steps = steps;
+  lz_schedule *s = make_steps(S_LINEAR, "lz_optim_linear_schedule", "steps", steps);
+  if (s) s->init = init, s->end = end;
   return s;
 }
 
