@@ -160,7 +160,9 @@ LZ_API int lz_async_eval(lz_array *a);
 LZ_API int lz_async_eval_many(lz_array *const *arrays, size_t n);
 
 /* Pointer to the array's data in row-major (C) order, evaluating first; NULL on error. If the
- * computed array is a strided view, its data is first made contiguous. Valid while `a` lives. */
+ * computed array is a strided view (a transpose, a slice), the pointer is to a row-major copy
+ * made on the first call and kept with the array; the array itself is not changed. Valid while
+ * `a` lives. Like every read below, safe on an evaluated array shared between threads. */
 LZ_API const void *lz_array_data(lz_array *a);
 /* Copies the evaluated data, converted to `dtype`, into `dst` (capacity `dst_bytes`).
  * Returns 0, or -1 with an error (e.g. too small a buffer). */
@@ -207,7 +209,11 @@ LZ_API uint64_t lz_get_node_count(void);
  * atomic, the allocator is locked; scopes and errors are per thread), and so is evaluating
  * independent graphs on several threads at once, or sharing evaluated arrays between threads
  * to read or to build new ops on. Evaluating, or freeing the last handle of, one unevaluated
- * graph from two threads at once is not: hand arrays to another thread after lz_eval. */
+ * graph from two threads at once is not: hand arrays to another thread after lz_eval.
+ * The rule that makes sharing safe: once an array is evaluated, nothing changes what other
+ * threads see of it. Reading (lz_array_data, lz_array_read, lz_item_*, printing, the shape
+ * queries) never rewrites an evaluated array's data, buffer or strides, views included; the one
+ * thing a read may add, the row-major copy of a strided view, is published atomically once. */
 
 /* Sets the number of threads kernels (and OpenBLAS) use; n <= 0 means one per core. Returns
  * the previous number. The default is the LZ_NUM_THREADS environment variable, or one per core. */
