@@ -91,6 +91,16 @@ LZ_API void lz_clear_error(void);
  * text, unless an error is already pending (the first one is kept). Always returns -1. */
 LZ_API int lz_set_error(lz_error code, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Number of errors reported on this thread so far, including those not recorded because an
+ * earlier one was pending. Code built on the API reads it before and after some work: a larger
+ * value means that work failed, whatever error was already pending before it.
+ *
+ * The rule every Lazuli function follows: it decides that it failed from its own results (a
+ * NULL from a call it made, a -1, a count that grew), never from the pending error slot, so an
+ * error the caller has handled without lz_clear_error() never makes a later valid call fail.
+ * A NULL required input is an error (passed through silently when one is pending); a NULL
+ * optional input (a key, a mask, a clip bound) means "absent". */
+LZ_API uint64_t lz_error_count(void);
 
 /* ---- reference counting and scopes ----------------------------------------------------- */
 
