@@ -53,6 +53,25 @@ LZ_API lz_array *lz_conv_transpose3d(lz_array *input, lz_array *weight, int stri
                                      int output_padding_0, int output_padding_1,
                                      int output_padding_2, int groups);
 
+/* The same convolutions with their per-dim parameters in one struct, so that they cannot be
+ * misordered: a field left 0 takes MLX's default (stride 1, padding 0, dilation 1,
+ * output_padding 0, groups 1); a NULL `opts` means all defaults. Entries past the number of
+ * spatial dims are ignored. For example:
+ *   lz_conv2d_v2(x, w, &(lz_conv_opts){.stride = {2, 2}, .padding = {1, 1}});  */
+typedef struct lz_conv_opts {
+  int stride[3];
+  int padding[3];        /* both sides of each dim */
+  int dilation[3];       /* of the kernel */
+  int output_padding[3]; /* transposed forms only */
+  int groups;
+} lz_conv_opts;
+LZ_API lz_array *lz_conv2d_v2(lz_array *input, lz_array *weight, const lz_conv_opts *opts);
+LZ_API lz_array *lz_conv3d_v2(lz_array *input, lz_array *weight, const lz_conv_opts *opts);
+LZ_API lz_array *lz_conv_transpose2d_v2(lz_array *input, lz_array *weight,
+                                        const lz_conv_opts *opts);
+LZ_API lz_array *lz_conv_transpose3d_v2(lz_array *input, lz_array *weight,
+                                        const lz_conv_opts *opts);
+
 /* The general convolution the others are made of, for 1 to 3 spatial dims (S = input ndim - 2).
  * Each array argument holds S values, or is NULL for the default: stride 1, padding_lo and
  * padding_hi 0 (they pad the start and the end of each spatial dim and may differ; a negative

@@ -133,7 +133,10 @@ LZ_API lz_array *lz_array_wrap(void *data, const int *shape, int ndim, lz_dtype 
 LZ_API lz_array *lz_scalar(double value, lz_dtype dtype);
 /* Weakly typed scalars, like Python numbers in MLX: `x * lz_float(2)` keeps x's float dtype,
  * `int_array + lz_float(0.5)` gives float32, `x + lz_int(1)` keeps x's dtype. Alone they are
- * float32, int32 and bool. */
+ * float32, int32 and bool. Like every result they are owned by the caller (or the scope): outside
+ * a scope, `lz_multiply(x, lz_float(2))` leaks the scalar. The rule: outside a scope, use the
+ * `_scalar` forms of elementwise.h (`lz_multiply_scalar(x, 2)`, nothing to free), or keep the
+ * scalar in a variable and free it; inside a scope, write scalars inline. */
 LZ_API lz_array *lz_float(double value);
 LZ_API lz_array *lz_int(int64_t value);
 LZ_API lz_array *lz_bool(bool value);
@@ -178,8 +181,13 @@ LZ_API const void *lz_array_data(lz_array *a);
  * Returns 0, or -1 with an error (e.g. too small a buffer). */
 LZ_API int lz_array_read(lz_array *a, lz_dtype dtype, void *dst, size_t dst_bytes);
 
+/* The value of a one-element array, evaluating first, converted to `dtype` (as lz_astype
+ * converts) and written to `out` (room for one element of `dtype`). Returns 0, or -1 with an
+ * error (not one element, a failed evaluation), leaving `out` untouched: unlike the typed forms
+ * below it tells an error from a 0. MLX's item(). */
+LZ_API int lz_item(lz_array *a, lz_dtype dtype, void *out);
 /* Value of a one-element array, evaluating first (implicit evaluation). On error these return 0
- * (false) and set lz_last_error(). */
+ * (false) and set lz_last_error(): use lz_item where 0 is a possible value. */
 LZ_API double lz_item_f64(lz_array *a);
 LZ_API float lz_item_f32(lz_array *a);
 LZ_API int64_t lz_item_i64(lz_array *a);

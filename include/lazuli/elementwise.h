@@ -22,6 +22,25 @@ extern "C" {
 /* ---- binary arithmetic: a and b broadcast together; the dtype follows lz_promote_types,
  * with weak scalars (lz_float, lz_int) taking the other operand's dtype. ---- */
 LZ_API lz_array *lz_add(lz_array *a, lz_array *b);
+/* `a op s` for a C number s, with nothing to free (core.h: scalars outside a scope): s acts as a
+ * Python number in MLX, a weak int when integral (lz_int), else a weak float (lz_float), so
+ * lz_multiply_scalar(int_array, 2) stays integer and lz_multiply_scalar(int_array, 0.5) is
+ * float32. For `s op a` with a non-commutative op, use a scope. */
+LZ_API lz_array *lz_add_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_subtract_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_multiply_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_divide_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_power_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_maximum_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_minimum_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_floor_divide_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_remainder_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_equal_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_not_equal_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_less_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_less_equal_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_greater_scalar(lz_array *a, double s);
+LZ_API lz_array *lz_greater_equal_scalar(lz_array *a, double s);
 LZ_API lz_array *lz_subtract(lz_array *a, lz_array *b);
 LZ_API lz_array *lz_multiply(lz_array *a, lz_array *b);
 /* True division: integer inputs give float32, as in MLX. */

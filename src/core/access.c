@@ -58,6 +58,18 @@ int lz_array_read(lz_array *a, lz_dtype dtype, void *dst, size_t dst_bytes) {
   return 0;
 }
 
+static const void *item_ptr(lz_array *a, const char *op);
+
+int lz_item(lz_array *a, lz_dtype dtype, void *out) {
+  if (!out) return lz__error(LZ_ERROR_INVALID_ARGUMENT, "lz_item", "out is NULL");
+  if (!lz__dtype_valid(dtype))
+    return lz__error(LZ_ERROR_DTYPE, "lz_item", "invalid dtype %d", (int)dtype);
+  const void *p = item_ptr(a, "lz_item");
+  if (!p) return -1;
+  lz__convert(out, dtype, p, a->dtype, 1);
+  return 0;
+}
+
 static const void *item_ptr(lz_array *a, const char *op) {
   if (eval_for(a, op) != 0) return NULL;
   if (a->size != 1) {

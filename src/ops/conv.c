@@ -227,3 +227,35 @@ lz_array *lz_conv_general(lz_array *input, lz_array *weight, const int *stride,
                    kernel_dilation ? kernel_dilation : one, input_dilation ? input_dilation : one,
                    groups, flip);
 }
+
+/* ---- the forms with one options struct ---- */
+
+static int conv_fill(const lz_conv_opts *o, int nd, int *s, int *p, int *d, int *op) {
+  for (int i = 0; i < nd; i++) {
+    s[i] = o && o->stride[i] ? o->stride[i] : 1;
+    p[i] = o ? o->padding[i] : 0;
+    d[i] = o && o->dilation[i] ? o->dilation[i] : 1;
+    op[i] = o ? o->output_padding[i] : 0;
+  }
+  return o && o->groups ? o->groups : 1;
+}
+
+lz_array *lz_conv2d_v2(lz_array *input, lz_array *weight, const lz_conv_opts *opts) {
+  int s[3], p[3], d[3], o[3], g = conv_fill(opts, 2, s, p, d, o);
+  return conv_nd("lz_conv2d", input, weight, 2, s, p, d, g);
+}
+
+lz_array *lz_conv3d_v2(lz_array *input, lz_array *weight, const lz_conv_opts *opts) {
+  int s[3], p[3], d[3], o[3], g = conv_fill(opts, 3, s, p, d, o);
+  return conv_nd("lz_conv3d", input, weight, 3, s, p, d, g);
+}
+
+lz_array *lz_conv_transpose2d_v2(lz_array *input, lz_array *weight, const lz_conv_opts *opts) {
+  int s[3], p[3], d[3], o[3], g = conv_fill(opts, 2, s, p, d, o);
+  return conv_transpose_nd("lz_conv_transpose2d", input, weight, 2, s, p, d, o, g);
+}
+
+lz_array *lz_conv_transpose3d_v2(lz_array *input, lz_array *weight, const lz_conv_opts *opts) {
+  int s[3], p[3], d[3], o[3], g = conv_fill(opts, 3, s, p, d, o);
+  return conv_transpose_nd("lz_conv_transpose3d", input, weight, 3, s, p, d, o, g);
+}
