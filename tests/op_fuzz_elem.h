@@ -64,17 +64,18 @@ static void ad_unary(fz *z, const fz_op *op) {
 }
 
 /* The second operand of a binary op: a random array that usually broadcasts against (s, nd),
- * sometimes a weak scalar (then the result dtype is not checked). */
+ * sometimes a weak scalar (then the result dtype is not checked; *wint is a weak int's value). */
 static lz_array *fz_operand(fz *z, lz_dtype d, const int *s, int nd, int *s2, int *nd2,
-                            lz_dtype *d2, bool *weak) {
+                            lz_dtype *d2, bool *weak, int64_t *wint) {
   *weak = fz_pct(z, 12);
+  *wint = 0;
   if (*weak) {
     *nd2 = 0;
     int r = fz_below(&z->rng, 3);
     *d2 = r == 0 ? LZ_FLOAT32 : r == 1 ? LZ_INT32 : LZ_BOOL;
     fz_notef(z, " weak");
     return r == 0   ? lz_float(fz_value(z, LZ_FLOAT64, FZ_V_ANY))
-           : r == 1 ? lz_int(fz_int(z, -3, 5))
+           : r == 1 ? lz_int(*wint = fz_int(z, -3, 5))
                     : lz_bool(fz_pct(z, 50));
   }
   *nd2 = fz_shape_bcast(z, s, nd, s2);
@@ -86,8 +87,9 @@ static void ad_binary(fz *z, const fz_op *op) {
   int s[LZ_MAX_NDIM], s2[LZ_MAX_NDIM], o[LZ_MAX_NDIM], nd, nd2;
   lz_dtype d = fz_dtype(z), d2;
   bool weak;
+  int64_t wint;
   lz_array *a = fz_rand(z, d, s, &nd, 5);
-  lz_array *b = fz_operand(z, d, s, nd, s2, &nd2, &d2, &weak);
+  lz_array *b = fz_operand(z, d, s, nd, s2, &nd2, &d2, &weak, &wint);
   bool swap = fz_pct(z, 30);
   fz_out(z, swap ? ((fz_f2)op->fn)(b, a) : ((fz_f2)op->fn)(a, b));
   int no = fz_bcast(s, nd, s2, nd2, o);
@@ -101,6 +103,9 @@ static void ad_binary(fz *z, const fz_op *op) {
       fz_expect(z, 0, LZ_DTYPE_COUNT, o, no);
       fz_verdict(z, fz_dtype_ok(op->flags | F_LOOSEBOOL, d));
     }
+    /* A negative weak int does not fit an unsigned array below 64 bits: an error (MLX). */
+    if (d2 == LZ_INT32 && wint < 0 && fz_is_int(d) && !lz_dtype_is_signed(d) && d != LZ_UINT64)
+      z->expect = FZ_FAIL;
     return;
   }
   fz_expect(z, 0, fz_rule_dtype(op->rule, p), o, no);
@@ -117,8 +122,9 @@ static void ad_divmod(fz *z, const fz_op *op) {
   int s[LZ_MAX_NDIM], s2[LZ_MAX_NDIM], o[LZ_MAX_NDIM], nd, nd2;
   lz_dtype d = fz_dtype(z), d2;
   bool weak;
+  int64_t wint;
   lz_array *a = fz_rand(z, d, s, &nd, 5);
-  lz_array *b = fz_operand(z, d, s, nd, s2, &nd2, &d2, &weak);
+  lz_array *b = fz_operand(z, d, s, nd, s2, &nd2, &d2, &weak, &wint);
   lz_array *out[2] = {(lz_array *)&out, (lz_array *)&out}; /* must be overwritten */
   bool nullout = fz_pct(z, 3);
   int rc = lz_divmod(a, b, nullout ? NULL : out);
@@ -133,7 +139,11 @@ static void ad_divmod(fz *z, const fz_op *op) {
     z->expect = FZ_FAIL;
     return;
   }
-  if (weak) return;
+  if (weak) {
+    if (d2 == LZ_INT32 && wint < 0 && fz_is_int(d) && !lz_dtype_is_signed(d) && d != LZ_UINT64)
+      z->expect = FZ_FAIL; /* a negative weak int does not fit: an error (MLX) */
+    return;
+  }
   lz_dtype p = lz_promote_types(d, d2);
   fz_expect(z, 0, p, o, no);
   fz_expect(z, 1, p, o, no);
