@@ -5,7 +5,20 @@
 #include "op_fuzz_util.h"
 
 /* result rules */
-enum { R_KEEP, R_FLOAT, R_BOOL, R_ABS, R_REAL, R_PROMOTE, R_SHIFT, R_SUM, R_I32, R_U32 };
+enum {
+  R_KEEP,
+  R_FLOAT,
+  R_BOOL,
+  R_ABS,
+  R_REAL,
+  R_PROMOTE,
+  R_SHIFT,
+  R_SUM,
+  R_I32,
+  R_U32,
+  R_ACC,
+  R_PROD
+};
 /* flags */
 enum {
   F_CPLX = 1,       /* complex64 is supported (else it must be rejected) */
@@ -32,6 +45,11 @@ static lz_dtype fz_rule_dtype(int rule, lz_dtype d) {
     return lz_promote_types(d, LZ_UINT8);
   case R_SUM:
     return d == LZ_BOOL ? LZ_INT32 : d;
+  case R_ACC: /* sum and prod accumulate small integers (MLX): int32 / uint32 */
+  case R_PROD:
+    if (d == LZ_BOOL) return LZ_INT32;
+    if (!fz_is_int(d) || lz_dtype_size(d) == 8) return d;
+    return lz_dtype_is_signed(d) ? LZ_INT32 : LZ_UINT32;
   case R_I32:
     return LZ_INT32;
   case R_U32:
