@@ -41,8 +41,8 @@ static lz_dtype fz_rule_dtype(int rule, lz_dtype d) {
   case R_ABS:
   case R_REAL:
     return d == LZ_COMPLEX64 ? LZ_FLOAT32 : d;
-  case R_SHIFT:
-    return lz_promote_types(d, LZ_UINT8);
+  case R_SHIFT: /* MLX: result_type, bool as uint8 */
+    return d == LZ_BOOL ? LZ_UINT8 : d;
   case R_SUM:
     return d == LZ_BOOL ? LZ_INT32 : d;
   case R_ACC: /* sum and prod accumulate small integers (MLX): int32 / uint32 */

@@ -320,7 +320,14 @@ static void test_binary_type_rules(void) {
   CHECK(lz_array_dtype(lz_bitwise_or(b, b)) == LZ_BOOL);
   CHECK(lz_array_dtype(lz_bitwise_or(b, u8)) == LZ_UINT8);
   CHECK(lz_array_dtype(lz_left_shift(b, b)) == LZ_UINT8);
-  CHECK(lz_array_dtype(lz_left_shift(i8, i8)) == LZ_INT16); /* as MLX */
+  /* Shifts keep result_type(a, b), bool as uint8 (MLX's ops.cpp); values wrap in it. */
+  CHECK(lz_array_dtype(lz_left_shift(i8, i8)) == LZ_INT8);
+  CHECK(lz_array_dtype(lz_right_shift(i8, lz_int(1))) == LZ_INT8);
+  CHECK(lz_array_dtype(lz_left_shift(u8, i8)) == LZ_INT16);
+  CHECK(lz_array_dtype(lz_right_shift(b, u8)) == LZ_UINT8);
+  CHECK(lz_array_dtype(lz_left_shift(lz_zeros(s, 1, LZ_UINT16), b)) == LZ_UINT16);
+  CHECK(lz_item_i64(lz_left_shift(lz_scalar(100, LZ_INT8), lz_scalar(1, LZ_INT8))) == -56);
+  CHECK(lz_item_i64(lz_left_shift(lz_scalar(1, LZ_BOOL), lz_scalar(1, LZ_BOOL))) == 2);
   CHECK(lz_array_dtype(lz_right_shift(i32, lz_int(1))) == LZ_INT32);
   CHECK(lz_array_dtype(lz_isclose(i8, f16, 1e-5, 1e-8, false)) == LZ_BOOL);
   CHECK(lz_array_dtype(lz_where(b, i8, u8)) == LZ_INT16);

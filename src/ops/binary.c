@@ -8,7 +8,7 @@ static lz_dtype compute_dtype(enum lz_bin_kind kind, const lz_array *a, const lz
   case LZ_BIN_FLOAT:
     return lz_dtype_is_float(ct) || ct == LZ_COMPLEX64 ? ct : LZ_FLOAT32;
   case LZ_BIN_LOGICAL: return LZ_BOOL;
-  case LZ_BIN_SHIFT: return lz_promote_types(ct, LZ_UINT8);
+  case LZ_BIN_SHIFT: return ct == LZ_BOOL ? LZ_UINT8 : ct; /* MLX: bool shifts as uint8 */
   default: return ct;
   }
 }
