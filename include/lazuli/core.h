@@ -133,7 +133,14 @@ LZ_API lz_array *lz_array_wrap(void *data, const int *shape, int ndim, lz_dtype 
 LZ_API lz_array *lz_scalar(double value, lz_dtype dtype);
 /* Weakly typed scalars, like Python numbers in MLX: `x * lz_float(2)` keeps x's float dtype,
  * `int_array + lz_float(0.5)` gives float32, `x + lz_int(1)` keeps x's dtype. Alone they are
- * float32, int32 and bool. */
+ * float32, int32 (int64 when the value does not fit int32, as MLX) and bool.
+ * They keep their exact value and convert straight to the other operand's dtype when used:
+ * `float64 + lz_float(0.1)` adds the double 0.1 (any other dtype gets the value rounded to
+ * float32 first, as MLX does with a Python float), `int64 + lz_int(1LL << 40)` is exact.
+ * A weak int that does not fit the other operand's integer dtype (int8/16/32, uint8/16/32) is
+ * an error instead of wrapping: `uint8 + lz_int(300)` fails with LZ_ERROR_INVALID_ARGUMENT and
+ * "[lz_add] Converting 300 to uint8 would result in overflow" (MLX raises ValueError with this
+ * text); int64 and uint64 take any value. lz_astype converts explicitly and wraps. */
 LZ_API lz_array *lz_float(double value);
 LZ_API lz_array *lz_int(int64_t value);
 LZ_API lz_array *lz_bool(bool value);
