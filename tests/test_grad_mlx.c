@@ -1,7 +1,9 @@
 /* Derivatives that must come out exactly as MLX's: cumprod through zeros (MLX's
  * test_cumprod_grad values, and the full Jacobian against central differences), cummax and
  * cummin (MLX's test_cummax_grad / test_cummin_grad values) with infinite cotangents in an
- * exclusive scan's identity slot, and the float32 zero tangent of ops without a derivative. */
+ * exclusive scan's identity slot, the float32 zero tangent of ops without a derivative, and
+ * MLX's convention for complex gradients (dL/dRe + i dL/dIm, MLX's test_complex_vjps) through
+ * every path: lz_grad, lz_vjp, a custom vjp, a compiled function. */
 #include "lz_test.h"
 
 typedef lz_array *(*scan_fn)(lz_array *, int, bool, bool);
@@ -211,6 +213,165 @@ static void test_nondifferentiable_tangent_dtype(void) {
   lz_closure_free(f);
 }
 
+
+/* ---- complex gradients: MLX's convention ---- */
+
+static lz_array *cplx(const float *v, int n) { return lz_array_from_data(v, &n, 1, LZ_COMPLEX64); }
+static const float zv[8] = {0, 1, 1, 0, 0.5f, 0.5f, -0.75f, 0.25f}; /* 4 complex numbers */
+static const float av[8] = {0.5f, -1, 2, 0.25f, -0.5f, 0.75f, 1, 1};
+
+typedef lz_array *(*cbody)(lz_array *z);
+static int cbody_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)n;
+  out[0] = ((cbody)ctx)(in[0]);
+  return out[0] ? 1 : -1;
+}
+
+/* Central differences of the real scalar f(z) along the real and imaginary part of each of
+ * z's 4 elements, as the complex gradient dL/dRe + i dL/dIm. */
+static void fd_complex_grad(lz_closure *f, const float *z, float *g) {
+  const float h = 1e-2f;
+  for (int k = 0; k < 8; k++) {
+    float zp[8], zm[8];
+    memcpy(zp, z, sizeof zp), memcpy(zm, z, sizeof zm);
+    zp[k] += h, zm[k] -= h;
+    lz_array *ap = cplx(zp, 4), *am = cplx(zm, 4), *op[1], *om[1];
+    double lp = NAN, lm = NAN;
+    if (lz_closure_call(f, &ap, 1, op) == 1 && lz_closure_call(f, &am, 1, om) == 1) {
+      lz_array_read(op[0], LZ_FLOAT64, &lp, sizeof lp);
+      lz_array_read(om[0], LZ_FLOAT64, &lm, sizeof lm);
+      lz_free(op[0]), lz_free(om[0]);
+    }
+    g[k] = (float)((lp - lm) / (2 * h));
+    lz_free(ap), lz_free(am);
+  }
+}
+
+/* a (n complex64 values) against want (n pairs). */
+static void check_complex_pairs(lz_array *a, const float *want, int n, double tol) {
+  float got[8] = {0};
+  CHECK(a && lz_array_dtype(a) == LZ_COMPLEX64 && (int)lz_array_size(a) == n);
+  CHECK(lz_array_read(a, LZ_COMPLEX64, got, (size_t)n * 2 * sizeof(float)) == 0);
+  for (int k = 0; k < 2 * n; k++) CHECK_CLOSE(got[k], want[k], tol);
+}
+
+/* grad of the real loss `body` at zv against central differences. */
+static void check_complex_loss(cbody body) {
+  lz_closure *f = lz_closure_new(cbody_call, (void *)body, NULL), *g = lz_grad(f, NULL, 0);
+  lz_array *z = cplx(zv, 4), *out[1];
+  float want[8];
+  fd_complex_grad(f, zv, want);
+  CHECK(lz_closure_call(g, &z, 1, out) == 1);
+  check_complex_pairs(out[0], want, 4, 2e-3);
+  lz_free(out[0]), lz_free(z);
+  lz_closure_free(g), lz_closure_free(f);
+}
+
+static lz_array *two_real(lz_array *z) { return lz_sum(lz_multiply(lz_float(2), lz_real(z)), false); }
+static lz_array *two_imag(lz_array *z) { return lz_sum(lz_multiply(lz_float(2), lz_imag(z)), false); }
+
+/* MLX's python/tests/test_autograd.py, test_complex_vjps. */
+static void test_complex_mlx_values(void) {
+  lz_closure *fr = lz_closure_new(cbody_call, (void *)two_real, NULL), *gr = lz_grad(fr, NULL, 0);
+  lz_closure *fi = lz_closure_new(cbody_call, (void *)two_imag, NULL), *gi = lz_grad(fi, NULL, 0);
+  lz_array *z = cplx(zv, 3), *out[1];
+  CHECK(lz_closure_call(gr, &z, 1, out) == 1);
+  check_complex_pairs(out[0], (float[]){2, 0, 2, 0, 2, 0}, 3, 0);
+  lz_free(out[0]);
+  CHECK(lz_closure_call(gi, &z, 1, out) == 1);
+  check_complex_pairs(out[0], (float[]){0, 2, 0, 2, 0, 2}, 3, 0); /* +2i, not JAX's -2i */
+  lz_free(out[0]), lz_free(z);
+  lz_closure_free(gr), lz_closure_free(fr), lz_closure_free(gi), lz_closure_free(fi);
+}
+
+static lz_array *wsum(lz_array *v) { /* a real loss with distinct weights per element */
+  lz_array *w = lz_arange(1, 1 + (double)lz_array_size(v), 1, LZ_FLOAT32);
+  return lz_sum(lz_multiply(v, lz_reshape(w, lz_array_shape(v), lz_array_ndim(v))), false);
+}
+static lz_array *a_const(void) { return cplx(av, 4); }
+static lz_array *l_abs(lz_array *z) { return wsum(lz_abs(z)); }
+static lz_array *l_mul(lz_array *z) { return wsum(lz_imag(lz_multiply(z, a_const()))); }
+static lz_array *l_div(lz_array *z) { return wsum(lz_real(lz_divide(a_const(), lz_add(z, lz_float(2))))); }
+static lz_array *l_poly(lz_array *z) {
+  return wsum(lz_add(lz_real(lz_multiply(lz_square(z), z)), lz_imag(lz_multiply(z, z))));
+}
+static lz_array *l_square(lz_array *z) { return wsum(lz_abs(lz_square(lz_subtract(z, a_const())))); }
+static lz_array *l_conj(lz_array *z) { return wsum(lz_imag(lz_multiply(lz_conj(z), a_const()))); }
+static lz_array *l_fft(lz_array *z) { return wsum(lz_imag(lz_fft(lz_multiply(z, a_const()), 4, 0))); }
+
+static void test_complex_grad_finite_differences(void) {
+  cbody bodies[] = {two_imag, l_abs, l_mul, l_div, l_poly, l_square, l_conj, l_fft};
+  for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) check_complex_loss(bodies[i]);
+}
+
+/* |z| at 0: gradient 0, no NaN; elsewhere z / |z|. */
+static lz_array *l_abs_plain(lz_array *z) { return lz_sum(lz_abs(z), false); }
+static void test_complex_abs_grad(void) {
+  float v[8] = {3, 4, 0, 0, -1, 0, 0, -2};
+  lz_closure *f = lz_closure_new(cbody_call, (void *)l_abs_plain, NULL), *g = lz_grad(f, NULL, 0);
+  lz_array *z = cplx(v, 4), *out[1];
+  CHECK(lz_closure_call(g, &z, 1, out) == 1);
+  check_complex_pairs(out[0], (float[]){0.6f, 0.8f, 0, 0, -1, 0, 0, -1}, 4, 1e-6);
+  lz_free(out[0]);
+  lz_array *t = cplx((float[]){1, 0, 1, 1, 0, 1, 1, 1}, 4), *jv[1];
+  lz_closure *fa = lz_closure_new(cbody_call, (void *)lz_abs, NULL);
+  CHECK(lz_jvp(fa, &z, 1, &t, NULL, jv) == 1); /* Re(conj(z) t) / |z| */
+  CHECK(lz_array_dtype(jv[0]) == LZ_FLOAT32);
+  CHECK_VALUES(jv[0], ((double[]){0.6, 0, 0, -1}), 4, 1e-6);
+  lz_free(jv[0]), lz_free(t), lz_free(z);
+  lz_closure_free(fa), lz_closure_free(g), lz_closure_free(f);
+}
+
+/* lz_vjp with a complex cotangent c is the gradient of Re(sum(conj(c) f(z))): MLX's product
+ * rule c conj(f'(z)). */
+static lz_array *f_holo(lz_array *z) { return lz_multiply(lz_square(z), a_const()); }
+static const float cv_[8] = {1, 2, -0.5f, 0.25f, 0, -1, 0.75f, 0.5f};
+static lz_array *l_holo_paired(lz_array *z) {
+  return lz_sum(lz_real(lz_multiply(lz_conj(cplx(cv_, 4)), f_holo(z))), false);
+}
+static void test_complex_vjp_cotangent(void) {
+  lz_closure *f = lz_closure_new(cbody_call, (void *)f_holo, NULL);
+  lz_closure *l = lz_closure_new(cbody_call, (void *)l_holo_paired, NULL);
+  lz_array *z = cplx(zv, 4), *c = cplx(cv_, 4), *g[1];
+  float want[8];
+  fd_complex_grad(l, zv, want);
+  CHECK(lz_vjp(f, &z, 1, &c, 1, NULL, g) == 0);
+  check_complex_pairs(g[0], want, 4, 2e-3);
+  lz_free(g[0]), lz_free(z), lz_free(c);
+  lz_closure_free(l), lz_closure_free(f);
+}
+
+/* A custom vjp gets and returns MLX-convention cotangents: the rule of z -> a z written as
+ * a user would (c conj(a)) gives the true gradient; so does a compiled function. */
+static int times_a(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx, (void)n;
+  out[0] = lz_multiply(in[0], a_const());
+  return out[0] ? 1 : -1;
+}
+static int times_a_vjp(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx, (void)n; /* (z, cotangent, output) */
+  out[0] = lz_multiply(in[1], lz_conj(a_const()));
+  return out[0] ? 1 : -1;
+}
+static lz_closure *cur_inner;
+static lz_array *l_inner(lz_array *z) {
+  lz_array *o[1];
+  if (lz_closure_call(cur_inner, &z, 1, o) != 1) return NULL;
+  lz_array *r = wsum(lz_add(lz_imag(o[0]), lz_real(lz_square(o[0]))));
+  lz_free(o[0]);
+  return r;
+}
+static void test_complex_custom_and_compiled(void) {
+  lz_closure *f = lz_closure_new(times_a, NULL, NULL), *fv = lz_closure_new(times_a_vjp, NULL, NULL);
+  lz_closure *inner[2] = {lz_custom_function(f, fv, NULL, NULL), lz_compile(f, 0)};
+  for (int i = 0; i < 2; i++) {
+    cur_inner = inner[i];
+    check_complex_loss(l_inner);
+    lz_closure_free(inner[i]);
+  }
+  lz_closure_free(fv), lz_closure_free(f);
+}
+
 int main(void) {
   RUN(test_cumprod_mlx_values);
   RUN(test_cumprod_jacobian_with_zeros);
@@ -218,5 +379,10 @@ int main(void) {
   RUN(test_cummax_cummin_mlx_values);
   RUN(test_exclusive_extreme_infinite_slot);
   RUN(test_nondifferentiable_tangent_dtype);
+  RUN(test_complex_mlx_values);
+  RUN(test_complex_grad_finite_differences);
+  RUN(test_complex_abs_grad);
+  RUN(test_complex_vjp_cotangent);
+  RUN(test_complex_custom_and_compiled);
   return lzt_summary();
 }

@@ -2,14 +2,14 @@
  * same transform of the tangent. The node's input is already cropped or padded, so along each
  * transformed axis it has the n points of the transform.
  *
- * A complex cotangent g stands for dL/dRe - i dL/dIm (MLX's convention: the cotangent of
- * imag(z) is -i c, that of a product a * b is c * b), so the vjp of a complex-linear map is
- * its plain transpose. The DFT matrix is symmetric: fft's vjp is fft, ifft's is ifft. rfft is
- * fft of a real input cropped to n/2 + 1 frequencies on its last axis: its transpose pads the
- * cotangent back to n, applies fft and keeps the real part. irfft reads each interior
- * frequency k (0 < k < n/2) twice, as X_k and as the conjugate of X_(n-k), and the zero (and,
- * n even, the Nyquist) frequency once, ignoring their imaginary parts: its transpose is
- * conj(rfft) / N with the interior doubled, N the number of points. */
+ * A complex cotangent g stands for dL/dRe - i dL/dIm (the walk's convention, transforms_impl.h:
+ * the cotangent of imag(z) is -i c, that of a product a * b is c * b), so the vjp of a
+ * complex-linear map is its plain transpose. The DFT matrix is symmetric: fft's vjp is fft,
+ * ifft's is ifft. rfft is fft of a real input cropped to n/2 + 1 frequencies on its last axis:
+ * its transpose pads the cotangent back to n, applies fft and keeps the real part. irfft reads
+ * each interior frequency k (0 < k < n/2) twice, as X_k and as the conjugate of X_(n-k), and
+ * the zero (and, n even, the Nyquist) frequency once, ignoring their imaginary parts: its
+ * transpose is conj(rfft) / N with the interior doubled, N the number of points. */
 #include "cpu/fft.h"
 #include "transforms/transforms_impl.h"
 
