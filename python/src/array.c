@@ -508,6 +508,10 @@ static PyGetSetDef array_getset[] = {
     {"itemsize", get_itemsize, NULL, "The size of the array's datatype in bytes.", NULL},
     {"nbytes", get_nbytes, NULL, "The number of bytes in the array.", NULL},
     {"T", get_T, NULL, "Equivalent to calling ``self.transpose()`` with no arguments.", NULL},
+    {"at", pylz_array_get_at, NULL,
+     "Used to apply updates at the given indices: ``x.at[idx].add(y)`` (also subtract, "
+     "multiply, divide, maximum, minimum) applies every update, repeated indices included, "
+     "where ``x[idx] += y`` keeps one update per index.", NULL},
     {NULL},
 };
 
