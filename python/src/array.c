@@ -563,7 +563,7 @@ int pylz_init_array(PyObject *m) {
   PyLzArray_Type.tp_methods = array_base_methods;
   if (PyType_Ready(&PyLzArray_Type) < 0 || PyType_Ready(&PyLzArrayIter_Type) < 0)
     return -1;
-  if (pylz_array_add_methods(&PyLzArray_Type) < 0)
+  if (pylz_array_add_methods(&PyLzArray_Type, m) < 0)
     return -1;
   Py_INCREF(&PyLzArray_Type);
   if (PyModule_AddObject(m, "array", (PyObject *)&PyLzArray_Type) < 0) {
