@@ -570,5 +570,10 @@ int pylz_init_array(PyObject *m) {
     Py_DECREF(&PyLzArray_Type);
     return -1;
   }
+  Py_INCREF(&PyLzArrayIter_Type);
+  if (PyModule_AddObject(m, "ArrayIterator", (PyObject *)&PyLzArrayIter_Type) < 0) {
+    Py_DECREF(&PyLzArrayIter_Type);
+    return -1;
+  }
   return 0;
 }
