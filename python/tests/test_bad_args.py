@@ -10,7 +10,8 @@ import lazuli.core as mx
 ALLOWED = (TypeError, ValueError, IndexError, KeyError, OSError, RuntimeError, OverflowError,
            NotImplementedError, MemoryError)
 
-# Called without arguments these change global state instead of failing.
+# Called without arguments these change global state instead of failing. (set_* functions
+# are left out altogether: a wrong-typed but valid number would change a global limit.)
 NO_EMPTY_CALL = {"disable_compile", "enable_compile", "clear_cache", "reset_peak_memory",
                  "synchronize", "seed"}
 
@@ -23,7 +24,7 @@ def public_functions():
             if name.startswith("_"):
                 continue
             f = getattr(module, name)
-            if callable(f) and not isinstance(f, type):
+            if callable(f) and not isinstance(f, type) and not name.startswith("set_"):
                 out.append((f"{modname}.{name}", f))
     return out
 
