@@ -80,6 +80,19 @@ def test_expected_later_sets_only_shrink():
     assert not arrived, f"now provided, remove from EXPECTED_LATER: {arrived}"
 
 
+def test_generated_stubs_are_up_to_date():
+    """python/lazuli/core.pyi's functions section is generated from the docstrings."""
+    import os
+    import subprocess
+    import sys
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "gen_ops_stubs.py")
+    if not os.path.exists(script):
+        import pytest
+        pytest.skip("not running from the source tree")
+    r = subprocess.run([sys.executable, script, "--check"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 def test_constants():
     import math
     assert mx.pi == math.pi and mx.e == math.e and mx.inf == math.inf
