@@ -4,7 +4,7 @@ ASAN_DIR := build/asan
 REL_DIR := build/release
 CMAKE ?= cmake
 
-.PHONY: all deps build demo test test-asan test-release test-fuzz fuzz-build bench bench-compare fuzz install clean format ops-doc
+.PHONY: all deps build python demo test test-asan test-release test-fuzz fuzz-build bench bench-compare fuzz install clean format ops-doc
 
 all: build
 
@@ -17,10 +17,17 @@ $(REL_DIR)/Makefile: CMakeLists.txt
 build: deps $(REL_DIR)/Makefile
 	$(CMAKE) --build $(REL_DIR) -j $(JOBS)
 
+# The Python package lazuli in the build tree (lazuli.core and the pure-Python modules).
+python: deps $(REL_DIR)/Makefile
+	$(CMAKE) --build $(REL_DIR) -j $(JOBS) --target python
+	@echo "Python package built; use it with:"
+	@echo "  export PYTHONPATH=$(CURDIR)/$(REL_DIR)/python"
+
 demo: build
 	./scripts/demo.sh $(REL_DIR)
 
-# Every test under ASan+UBSan (warnings as errors), then again in the optimised build.
+# Every test under ASan+UBSan (warnings as errors), then again in the optimised build. The pytest
+# suite of the Python package is one of the CTest tests (python_tests) in both builds.
 test: deps test-asan test-release test-fuzz
 
 test-asan:
