@@ -14,6 +14,10 @@ from lazuli.nn.layers.convolution import Conv1d, Conv2d, Conv3d  # noqa: F401
 from lazuli.nn.layers.convolution_transpose import (  # noqa: F401
     ConvTranspose1d, ConvTranspose2d, ConvTranspose3d,
 )
+from lazuli.nn.layers.distributed import (  # noqa: F401
+    AllToShardedLinear, QuantizedAllToShardedLinear, QuantizedShardedToAllLinear,
+    ShardedToAllLinear, shard_inplace, shard_linear,
+)
 from lazuli.nn.layers.dropout import Dropout, Dropout2d, Dropout3d  # noqa: F401
 from lazuli.nn.layers.embedding import Embedding  # noqa: F401
 from lazuli.nn.layers.linear import Bilinear, Identity, Linear  # noqa: F401
