@@ -508,6 +508,10 @@ static PyGetSetDef array_getset[] = {
     {"itemsize", get_itemsize, NULL, "The size of the array's datatype in bytes.", NULL},
     {"nbytes", get_nbytes, NULL, "The number of bytes in the array.", NULL},
     {"T", get_T, NULL, "Equivalent to calling ``self.transpose()`` with no arguments.", NULL},
+    {"at", pylz_array_get_at, NULL,
+     "Used to apply updates at the given indices: ``x.at[idx].add(y)`` (also subtract, "
+     "multiply, divide, maximum, minimum) applies every update, repeated indices included, "
+     "where ``x[idx] += y`` keeps one update per index.", NULL},
     {NULL},
 };
 
@@ -559,7 +563,7 @@ int pylz_init_array(PyObject *m) {
   PyLzArray_Type.tp_methods = array_base_methods;
   if (PyType_Ready(&PyLzArray_Type) < 0 || PyType_Ready(&PyLzArrayIter_Type) < 0)
     return -1;
-  if (pylz_array_add_methods(&PyLzArray_Type) < 0)
+  if (pylz_array_add_methods(&PyLzArray_Type, m) < 0)
     return -1;
   Py_INCREF(&PyLzArray_Type);
   if (PyModule_AddObject(m, "array", (PyObject *)&PyLzArray_Type) < 0) {
