@@ -28,7 +28,7 @@ class MLP(nn.Module):
 
 
 def names(tree):
-    return sorted(k for k, _ in tree_flatten(tree))
+    return sorted(k for k, _ in tree_flatten(tree, is_leaf=nn.Module.is_module))
 
 
 def test_attributes_are_entries():
