@@ -96,8 +96,12 @@ def test_update_strict_and_partial():
     assert all(float(mx.sum(mx.abs(v))) == 0 for _, v in tree_flatten(m.parameters()))
     m.update({"layers": [{}, {"bias": mx.ones((2,))}]})
     np.testing.assert_array_equal(np.array(m.layers[1].bias), [1, 1])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='Module does not have parameter named "nope"'):
         m.update({"nope": mx.zeros((1,))})
+    with pytest.raises(ValueError, match="too many list elements"):
+        m.update({"layers": [{}, {}, {}]})
+    with pytest.raises(ValueError, match="Received invalid type: int"):
+        m.update({"scale": 3})
     m.update({"nope": mx.zeros((1,))}, strict=False)
     assert "nope" not in m
 

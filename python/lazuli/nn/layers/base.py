@@ -252,44 +252,48 @@ class Module(dict):
         With ``strict`` every key must name an existing parameter holding the same kind of
         value; otherwise ``ValueError`` is raised."""
 
-        def apply(dst, src, path):
-            if isinstance(src, dict):
-                for k, new in src.items():
-                    full = f"{path}.{k}" if path else k
-                    if k in dst:
-                        cur = dst[k]
-                        if isinstance(new, mx.array):
-                            if strict and not isinstance(cur, mx.array):
-                                raise ValueError(
-                                    f"Module does not have parameter named \"{full}\"."
-                                )
-                            dst[k] = new
-                        elif isinstance(cur, (dict, list)):
-                            apply(cur, new, full)
-                        elif strict and new != {}:
-                            raise ValueError(f"Received invalid type: {type(new).__name__}.")
-                    elif strict:
-                        raise ValueError(f"Module does not have parameter named \"{full}\".")
-            elif isinstance(src, list):
-                for i, new in enumerate(src):
-                    full = f"{path}.{i}" if path else str(i)
-                    if i >= len(dst):
-                        if strict:
-                            raise ValueError(f"Module does not have parameter named \"{full}\".")
-                        continue
-                    cur = dst[i]
-                    if isinstance(new, mx.array):
-                        if strict and not isinstance(cur, mx.array):
-                            raise ValueError(f"Module does not have parameter named \"{full}\".")
-                        dst[i] = new
-                    elif isinstance(cur, (dict, list)):
-                        apply(cur, new, full)
-                    elif strict and new != {}:
-                        raise ValueError(f"Received invalid type: {type(new).__name__}.")
-            elif strict:
-                raise ValueError(f"Received invalid type: {type(src).__name__}.")
+        def invalid(value):
+            return ValueError(f"Received invalid type: {type(value).__name__}.")
 
-        apply(self, parameters, "")
+        def set_one(dst, key, new):
+            cur = dst[key]
+            if isinstance(cur, Module):
+                cur.update(new, strict=strict)
+            elif isinstance(cur, (dict, list, tuple)):
+                apply(cur, new)
+            elif isinstance(new, mx.array):
+                dst[key] = new
+            elif isinstance(new, dict) and not new:
+                pass  # an empty subtree leaves the parameter alone
+            elif strict:
+                raise invalid(new)
+            else:
+                dst[key] = new
+
+        def apply(dst, params):
+            if isinstance(dst, dict):
+                if not isinstance(params, dict):
+                    if strict:
+                        raise invalid(params)
+                    return
+                for key, new in params.items():
+                    if key in dst:
+                        set_one(dst, key, new)
+                    elif strict:
+                        raise ValueError(f'Module does not have parameter named "{key}".')
+            elif isinstance(dst, list):
+                if not isinstance(params, list):
+                    if strict:
+                        raise invalid(params)
+                    return
+                if strict and len(params) > len(dst):
+                    raise ValueError("Received too many list elements for module update.")
+                for i in range(min(len(params), len(dst))):
+                    set_one(dst, i, params[i])
+            elif strict:
+                raise invalid(params)
+
+        apply(self, parameters)
         return self
 
     def apply(
@@ -305,7 +309,7 @@ class Module(dict):
     def update_modules(self, modules: dict, strict: bool = True) -> "Module":
         """Replaces sub-modules with those of ``modules`` (a tree like :meth:`children`)."""
 
-        def apply(dst, src, path):
+        def apply(dst, src):
             if isinstance(src, dict):
                 items = src.items()
             elif isinstance(src, list):
@@ -315,11 +319,13 @@ class Module(dict):
                     raise ValueError(f"Received invalid type: {type(src).__name__}.")
                 return
             for k, new in items:
-                full = f"{path}.{k}" if path else str(k)
-                present = (k in dst) if isinstance(dst, dict) else (k < len(dst))
+                if isinstance(dst, dict):
+                    present = k in dst
+                else:
+                    present = isinstance(k, int) and k < len(dst)
                 if not present:
                     if strict:
-                        raise ValueError(f"Module does not have sub-module named \"{full}\".")
+                        raise ValueError(f'Module does not have sub-module named "{k}".')
                     continue
                 cur = dst[k]
                 if isinstance(new, Module):
@@ -328,13 +334,13 @@ class Module(dict):
                     dst[k] = new
                 elif isinstance(cur, Module) or isinstance(cur, (dict, list)):
                     if isinstance(new, (dict, list)):
-                        apply(cur, new, full)
+                        apply(cur, new)
                     elif strict:
                         raise ValueError(f"Received invalid type: {type(new).__name__}.")
-                elif strict and new != {}:
+                elif strict and not (isinstance(new, dict) and not new):
                     raise ValueError(f"Received invalid type: {type(new).__name__}.")
 
-        apply(self, modules, "")
+        apply(self, modules)
         return self
 
     def apply_to_modules(self, apply_fn: Callable[[str, "Module"], Any]) -> "Module":
