@@ -123,7 +123,7 @@ def test_batch_norm_train_and_eval():
     y = bn(arr(x))
     close(y, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5), atol=1e-4)
     close(bn.running_mean, 0.1 * x.mean(0), atol=1e-5)
-    close(bn.running_var, 0.9 + 0.1 * x.var(0), atol=1e-5)
+    close(bn.running_var, 0.9 + 0.1 * x.var(0, ddof=1), atol=1e-5)
     bn.eval()
     rm, rv = np.array(bn.running_mean), np.array(bn.running_var)
     close(bn(arr(x)), (x - rm) / np.sqrt(rv + 1e-5), atol=1e-4)

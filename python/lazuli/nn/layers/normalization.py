@@ -177,9 +177,12 @@ class BatchNorm(Module):
         if self.training or not self.track_running_stats:
             mean, var = self._calc_stats(x)
             if self.training and self.track_running_stats:
+                # The running variance is the unbiased estimate, as PyTorch keeps it.
                 mu = self.momentum
+                n = x.size // x.shape[-1]
+                unbiased = var * (n / max(n - 1, 1))
                 self.running_mean = (1 - mu) * self.running_mean + mu * mean
-                self.running_var = (1 - mu) * self.running_var + mu * var
+                self.running_var = (1 - mu) * self.running_var + mu * unbiased
         else:
             mean, var = self.running_mean, self.running_var
         x = (x - mean) * mx.rsqrt(var + self.eps)

@@ -25,9 +25,9 @@ def quantize(
     model: Module,
     group_size: int = 64,
     bits: int = 4,
+    class_predicate: Optional[Callable[[str, Module], Union[bool, dict]]] = None,
     *,
     mode: str = "affine",
-    class_predicate: Optional[Callable[[str, Module], Union[bool, dict]]] = None,
 ):
     """Replaces, in place, every leaf module of ``model`` that ``class_predicate(path,
     module)`` accepts (by default: every module with ``to_quantized``) with its quantized
