@@ -61,6 +61,8 @@ bench: build
 bench-compare: build
 	@sh scripts/install-deps.sh --bench
 	$(PYTHON) bench/compare.py $(REL_DIR)/bench/lz_bench
+	$(CMAKE) --build $(REL_DIR) -j $(JOBS) --target python
+	PYTHONPATH=$(CURDIR)/$(REL_DIR)/python $(PYTHON) bench/py_train.py
 
 FUZZ_DIR := build/fuzz
 FUZZ_TARGETS := npy npz safetensors gguf
