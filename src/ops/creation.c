@@ -51,7 +51,7 @@ lz_array *lz_full_array(const int *shape, int ndim, lz_array *vals, lz_dtype dty
                   ? lz__fmt_shape(sb, sizeof sb, shape, ndim) : "(invalid)");
     return NULL;
   }
-  lz_array *c = lz__cast(vals, dtype);
+  lz_array *c = lz__cast("lz_full_array", vals, dtype);
   if (!c) return NULL;
   lz_array *b = lz_broadcast_to(c, shape, ndim);
   lz__uncast(c, vals);
