@@ -4,8 +4,10 @@ ASAN_DIR := build/asan
 TSAN_DIR := build/tsan
 REL_DIR := build/release
 CMAKE ?= cmake
+# Debian's interpreter (NumPy, pytest) when present: a pyenv python3 may have neither.
+PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 
-.PHONY: all deps build demo test test-asan test-tsan test-release test-fuzz fuzz-build bench bench-compare fuzz install clean format ops-doc
+.PHONY: all deps build python demo test test-asan test-tsan test-release test-fuzz fuzz-build bench bench-compare fuzz install clean format ops-doc
 
 all: build
 
@@ -18,11 +20,18 @@ $(REL_DIR)/Makefile: CMakeLists.txt
 build: deps $(REL_DIR)/Makefile
 	$(CMAKE) --build $(REL_DIR) -j $(JOBS)
 
+# The Python package lazuli in the build tree (lazuli.core and the pure-Python modules).
+python: deps $(REL_DIR)/Makefile
+	$(CMAKE) --build $(REL_DIR) -j $(JOBS) --target python
+	@echo "Python package built; use it with:"
+	@echo "  export PYTHONPATH=$(CURDIR)/$(REL_DIR)/python"
+
 demo: build
 	./scripts/demo.sh $(REL_DIR)
 
 # Every test under ASan+UBSan (warnings as errors), the threading tests under TSan, then every
-# test again in the optimised build.
+# test again in the optimised build. The pytest suite of the Python package is one of the
+# CTest tests (python_tests) in both the ASan and the optimised builds.
 test: deps test-asan test-tsan test-release test-fuzz
 
 test-asan:
@@ -47,10 +56,13 @@ test-release: $(REL_DIR)/Makefile
 
 bench: build
 	$(REL_DIR)/bench/lz_bench
+	$(PYTHON) bench/bench_python.py $(REL_DIR)
 
 bench-compare: build
 	@sh scripts/install-deps.sh --bench
-	python3 bench/compare.py $(REL_DIR)/bench/lz_bench
+	$(PYTHON) bench/compare.py $(REL_DIR)/bench/lz_bench
+	$(CMAKE) --build $(REL_DIR) -j $(JOBS) --target python
+	PYTHONPATH=$(CURDIR)/$(REL_DIR)/python $(PYTHON) bench/py_train.py
 
 FUZZ_DIR := build/fuzz
 FUZZ_TARGETS := npy npz safetensors gguf

@@ -119,6 +119,14 @@ LZ_API void lz_scope_end(void);
 LZ_API lz_array *lz_keep(lz_array *a);
 /* Number of open scopes on this thread. */
 LZ_API int lz_scope_depth(void);
+/* Hides every open scope of this thread until lz_scope_resume: meanwhile arrays are returned to
+ * the caller as outside any scope, lz_scope_depth() is 0, and scopes opened then nest on their
+ * own. For code that hands arrays to a runtime with its own ownership (a language binding
+ * calling user code from inside a closure). Pairs nest. Returns 0, or -1 out of memory (then
+ * nothing is hidden and lz_scope_resume must not be called). */
+LZ_API int lz_scope_suspend(void);
+/* Closes the scopes opened since the matching lz_scope_suspend and shows the hidden ones again. */
+LZ_API void lz_scope_resume(void);
 
 /* ---- creation -------------------------------------------------------------------------- */
 
@@ -133,10 +141,18 @@ LZ_API lz_array *lz_array_wrap(void *data, const int *shape, int ndim, lz_dtype 
 LZ_API lz_array *lz_scalar(double value, lz_dtype dtype);
 /* Weakly typed scalars, like Python numbers in MLX: `x * lz_float(2)` keeps x's float dtype,
  * `int_array + lz_float(0.5)` gives float32, `x + lz_int(1)` keeps x's dtype. Alone they are
- * float32, int32 and bool. Like every result they are owned by the caller (or the scope): outside
- * a scope, `lz_multiply(x, lz_float(2))` leaks the scalar. The rule: outside a scope, use the
- * `_scalar` forms of elementwise.h (`lz_multiply_scalar(x, 2)`, nothing to free), or keep the
- * scalar in a variable and free it; inside a scope, write scalars inline. */
+ * float32, int32 (int64 when the value does not fit int32, as MLX) and bool.
+ * They keep their exact value and convert straight to the other operand's dtype when used:
+ * `float64 + lz_float(0.1)` adds the double 0.1 (any other dtype gets the value rounded to
+ * float32 first, as MLX does with a Python float), `int64 + lz_int(1LL << 40)` is exact.
+ * A weak int that does not fit the other operand's integer dtype (int8/16/32, uint8/16/32) is
+ * an error instead of wrapping: `uint8 + lz_int(300)` fails with LZ_ERROR_INVALID_ARGUMENT and
+ * "[lz_add] Converting 300 to uint8 would result in overflow" (MLX raises ValueError with this
+ * text); int64 and uint64 take any value. lz_astype converts explicitly and wraps.
+ * Like every result they are owned by the caller (or the scope): outside a scope,
+ * `lz_multiply(x, lz_float(2))` leaks the scalar. The rule: outside a scope, use the `_scalar`
+ * forms of elementwise.h (`lz_multiply_scalar(x, 2)`, nothing to free), or keep the scalar in a
+ * variable and free it; inside a scope, write scalars inline. */
 LZ_API lz_array *lz_float(double value);
 LZ_API lz_array *lz_int(int64_t value);
 LZ_API lz_array *lz_bool(bool value);

@@ -381,12 +381,18 @@ lz_array *lz_scalar(double value, lz_dtype dtype) {
 }
 lz_array *lz_float(double value) {
   lz_array *a = lz__constant(value, LZ_FLOAT32, true);
-  return a ? lz__track(a) : NULL;
+  if (!a) return NULL;
+  memcpy(a->buf->inline_data + LZ_WEAK_EXACT_OFFSET, &value, sizeof value);
+  return lz__track(a);
 }
 lz_array *lz_int(int64_t value) {
-  lz_array *a = lz__array_new_data(LZ_INT32, NULL, 0, "lz_int");
+  bool small = value >= INT32_MIN && value <= INT32_MAX; /* as MLX: int32 unless it does not fit */
+  lz_array *a = lz__array_new_data(small ? LZ_INT32 : LZ_INT64, NULL, 0, "lz_int");
   if (!a) return NULL;
-  *(int32_t *)a->buf->data = (int32_t)value;
+  if (small)
+    *(int32_t *)a->buf->data = (int32_t)value;
+  else
+    *(int64_t *)a->buf->data = value;
   a->flags |= LZ_AF_WEAK;
   return lz__track(a);
 }

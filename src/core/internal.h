@@ -95,6 +95,12 @@ enum {
   LZ_AF_CONTIGUOUS = 1u << 1, /* row-major contiguous data (valid once evaluated) */
 };
 
+/* A weak float (lz_float) is a 0-d float32 constant whose buffer is always inline; the exact
+ * double it was made from sits at this byte offset of `inline_data`, after the float32 value,
+ * so that using it with a float64 operand loses nothing. Weak ints are exact in their dtype
+ * (int32, or int64 beyond int32's range). Read both through lz__weak_f64 / lz__weak_i64. */
+#define LZ_WEAK_EXACT_OFFSET 8
+
 typedef struct lz_node lz_node;
 
 struct lz_array {

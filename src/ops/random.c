@@ -205,7 +205,7 @@ static int check_bounds(const char *op, lz_array *lo, lz_array *hi, const char *
 static lz_array *bounded(const char *op, int id, const lz_random_params *p, lz_array *lo,
                          lz_array *hi, lz_dtype cast, lz_dtype dtype, const int *shape, int ndim,
                          lz_array *key) {
-  lz_array *clo = lz__cast(lo, cast), *chi = clo ? lz__cast(hi, cast) : NULL, *out = NULL;
+  lz_array *clo = lz__cast(op, lo, cast), *chi = clo ? lz__cast(op, hi, cast) : NULL, *out = NULL;
   if (clo && chi) {
     lz_array *params[2] = {clo, chi};
     out = lz__random_make(op, id, p, key, params, 2, dtype, shape, ndim);
