@@ -129,8 +129,13 @@ LZ_API lz_array *lz_scalar(double value, lz_dtype dtype);
  * float32 first, as MLX does with a Python float), `int64 + lz_int(1LL << 40)` is exact.
  * A weak int that does not fit the other operand's integer dtype (int8/16/32, uint8/16/32) is
  * an error instead of wrapping: `uint8 + lz_int(300)` fails with LZ_ERROR_INVALID_ARGUMENT and
- * "[lz_add] Converting 300 to uint8 would result in overflow" (MLX raises ValueError with this
- * text); int64 and uint64 take any value. lz_astype converts explicitly and wraps. */
+ * "[lz_add] Converting 300 to uint8 would result in overflow" (MLX's Python layer raises
+ * ValueError, from std::invalid_argument, with this text), checked against the other operand's
+ * dtype even where the op computes in float (uint8 / lz_int(-1) fails as in MLX). int64 and
+ * uint64 take any int64 value (uint64 wraps a negative one), and float dtypes take any value
+ * (float16 + lz_float(1e6) is inf, float16 + lz_int(100000) too, no error). A bool operand
+ * takes the weak int's dtype: int32, or int64 beyond int32 (where MLX wraps the value into
+ * int32). lz_astype converts explicitly and wraps. */
 LZ_API lz_array *lz_float(double value);
 LZ_API lz_array *lz_int(int64_t value);
 LZ_API lz_array *lz_bool(bool value);
