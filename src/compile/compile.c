@@ -393,14 +393,18 @@ static void compiled_release(void *p) {
   free(c);
 }
 
-/* Whether the arrays depend on a transform's leaves (or a trace's placeholders): a bounded
- * search of their pending graph; a graph too large to search counts as yes. */
+/* Whether the arrays depend on a transform's leaves (or a trace's placeholders): a tracer
+ * while a transform traces (even one evaluated inside it), or a bounded search of their
+ * pending graph; a graph too large to search counts as yes. */
 static bool under_transform(lz_array *const *in, int n) {
   enum { BUDGET = 4096 };
   lz_node *stack[BUDGET];
   int sp = 0, visited = 0;
   cz_map seen = {0};
   bool found = false;
+  if (lz__tracing())
+    for (int i = 0; i < n; i++)
+      if (in[i]->flags & LZ_AF_TRACER) return true;
   for (int i = 0; i < n && !found; i++) {
     if (!in[i]->node || cz_map_get(&seen, in[i]->node->id) >= 0) continue;
     if (sp >= BUDGET || cz_map_put(&seen, in[i]->node->id, 1)) found = true;
