@@ -109,6 +109,14 @@ LZ_API void lz_scope_end(void);
 LZ_API lz_array *lz_keep(lz_array *a);
 /* Number of open scopes on this thread. */
 LZ_API int lz_scope_depth(void);
+/* Hides every open scope of this thread until lz_scope_resume: meanwhile arrays are returned to
+ * the caller as outside any scope, lz_scope_depth() is 0, and scopes opened then nest on their
+ * own. For code that hands arrays to a runtime with its own ownership (a language binding
+ * calling user code from inside a closure). Pairs nest. Returns 0, or -1 out of memory (then
+ * nothing is hidden and lz_scope_resume must not be called). */
+LZ_API int lz_scope_suspend(void);
+/* Closes the scopes opened since the matching lz_scope_suspend and shows the hidden ones again. */
+LZ_API void lz_scope_resume(void);
 
 /* ---- creation -------------------------------------------------------------------------- */
 
