@@ -19,7 +19,7 @@ static lz_array *operand(PyObject *o, const char *what) {
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (!overflow && !(v == -1 && PyErr_Occurred()))
-      return lz_int(v);
+      return pylz_int_scalar(v);
     if (v == -1 && PyErr_Occurred())
       return NULL;
   }
