@@ -162,3 +162,39 @@ def test_quantize_defaults_and_modes():
         mx.quantize(w, mode="nvfp4")
     with pytest.raises(ValueError):
         mx.quantize(mx.array(rand(2, 48)), 32)
+
+
+def test_gather_mm():
+    a, b = rand(3, 2, 4), rand(5, 4, 6)
+    li = np.array([[0, 2], [1, 1]], np.uint32)
+    ri = np.array([[4, 0], [3, 3]], np.uint32)
+    close(mx.gather_mm(mx.array(a), mx.array(b), mx.array(li), mx.array(ri)), a[li] @ b[ri])
+    close(mx.gather_mm(mx.array(a), mx.array(b[:3]), rhs_indices=mx.array([2, 0, 1])),
+          a @ b[[2, 0, 1]])
+    b4 = rand(2, 5, 4, 6)
+    close(mx.gather_mm(mx.array(a[0]), mx.array(b4), None, mx.array([7, 0]),
+                       sorted_indices=False), a[0] @ b4.reshape(10, 4, 6)[[7, 0]])
+    with pytest.raises(ValueError):
+        mx.gather_mm(mx.array(a[0, 0]), mx.array(b))
+
+
+def _expand(mask, bs, rows, cols):
+    return np.repeat(np.repeat(mask, bs, -2), bs, -1)[..., :rows, :cols]
+
+
+@pytest.mark.parametrize("bs", [2, 3])
+def test_block_masked_mm(bs):
+    a, b = rand(2, 5, 7), rand(2, 7, 4)
+    nb = lambda n: (n + bs - 1) // bs
+    ml = RNG.random((2, nb(5), nb(7))) > 0.4
+    mr = RNG.random((2, nb(7), nb(4))) > 0.4
+    mo = RNG.random((2, nb(5), nb(4))) > 0.3
+    e = ((a * _expand(ml, bs, 5, 7)) @ (b * _expand(mr, bs, 7, 4))) * _expand(mo, bs, 5, 4)
+    close(mx.block_masked_mm(mx.array(a), mx.array(b), bs, mx.array(mo), mx.array(ml),
+                             mx.array(mr)), e)
+    sl = RNG.random((2, nb(5), nb(7))).astype(np.float32)
+    close(mx.block_masked_mm(mx.array(a), mx.array(b), block_size=bs, mask_lhs=mx.array(sl)),
+          (a * _expand(sl, bs, 5, 7)) @ b)
+    close(mx.block_masked_mm(mx.array(a), mx.array(b), bs), a @ b)
+    with pytest.raises(ValueError):
+        mx.block_masked_mm(mx.array(a), mx.array(b), bs, mask_lhs=mx.array(np.ones((2, 9, 9), bool)))
