@@ -198,3 +198,47 @@ def test_block_masked_mm(bs):
     close(mx.block_masked_mm(mx.array(a), mx.array(b), bs), a @ b)
     with pytest.raises(ValueError):
         mx.block_masked_mm(mx.array(a), mx.array(b), bs, mask_lhs=mx.array(np.ones((2, 9, 9), bool)))
+
+
+def _fp8_table():
+    """MLX's decoding of each E4M3 code: the low 7 bits as a float16 times 256, signed."""
+    codes = np.arange(256, dtype=np.uint16)
+    v = (((codes & 127) << 7).astype(np.uint16)).view(np.float16).astype(np.float64) * 256
+    return np.where(codes & 128, -v, v)
+
+
+def _to_fp8_ref(x):
+    """Nearest E4M3 code by brute force, ties to the even code; |x| >= 464, inf and NaN
+    saturate to 448 (0x7E) with the sign."""
+    table = _fp8_table()[:0x7F]  # the non-negative finite codes 0..0x7E, increasing
+    out = []
+    for v in np.asarray(x, np.float32).astype(np.float64).ravel():
+        s = 0x80 if np.signbit(v) else 0
+        a = abs(v)
+        if not np.isfinite(a) or a >= 464:
+            out.append(0x7E | s)
+            continue
+        d = np.abs(table - a)
+        best = np.flatnonzero(d == d.min())
+        code = best[0] if len(best) == 1 else next(c for c in best if c % 2 == 0)
+        out.append(int(code) | s)
+    return np.array(out, np.uint8).reshape(np.shape(x))
+
+
+def test_fp8_conversions():
+    codes = np.arange(256, dtype=np.uint8)
+    got = mx.from_fp8(mx.array(codes), mx.float32)
+    np.testing.assert_array_equal(to_np(got), _fp8_table().astype(np.float32))
+    assert mx.from_fp8(mx.array(codes)).dtype == mx.bfloat16
+    finite = _fp8_table()[[c for c in range(256) if c & 127 != 127]]
+    x = np.concatenate([finite, finite * 1.03, finite * 0.97, [0.0, -0.0, 500, -1e9, np.inf,
+                                                                 -np.inf, np.nan, 2.0**-10,
+                                                                 3 * 2.0**-10, 460, 463.9]])
+    x = x.astype(np.float32)
+    enc = mx.to_fp8(mx.array(x))
+    assert enc.dtype == mx.uint8
+    np.testing.assert_array_equal(to_np(enc), _to_fp8_ref(x))
+    with pytest.raises(ValueError):
+        mx.to_fp8(mx.array([1, 2]))
+    with pytest.raises(ValueError):
+        mx.from_fp8(mx.array([1.0]))
