@@ -1,6 +1,7 @@
 /* lazuli.core: matrix products (matmul, addmm, inner, outer, tensordot, einsum, vecdot,
- * gather_mm, block_masked_mm), the Hadamard transform and convolutions, with MLX's names and
- * signatures. gather_mm and block_masked_mm are composed exactly of take/repeat/where/matmul. */
+ * gather_mm, block_masked_mm, segmented_mm), the Hadamard transform and convolutions, with MLX's names and
+ * signatures. gather_mm, block_masked_mm and segmented_mm are composed of take/repeat/where/
+ * matmul. */
 #include "ops_impl.h"
 
 #include <math.h>
@@ -240,6 +241,47 @@ done:
   lz_free(mo);
   lz_free(ml);
   lz_free(mr);
+  return res;
+}
+
+/* segmented_mm: out[s] = a[:, k0:k1] @ b[k0:k1, :] for each segment (k0, k1) of `segments`
+ * (..., 2). Both operands are zeroed outside the segment (where, not a multiply, so an inf or
+ * NaN outside it stays out) and multiplied once per segment. */
+static PyObject *py_segmented_mm(PyObject *self, PyObject *args, PyObject *kw) {
+  static char *kws[] = {"", "", "segments", "stream", NULL};
+  PyObject *oa, *ob, *oseg, *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:segmented_mm", kws, &oa, &ob, &oseg, &stream))
+    return NULL;
+  lz_array *a = NULL, *b = NULL, *seg = NULL;
+  PyObject *res = NULL;
+  if (!(a = pylz_to_array(oa)) || !(b = pylz_to_array(ob)) || !(seg = pylz_to_array(oseg)))
+    goto done;
+  int sn = lz_array_ndim(seg);
+  if (lz_array_ndim(a) != 2 || lz_array_ndim(b) != 2 || sn < 1 || lz_array_dim(seg, -1) != 2 ||
+      lz_dtype_is_float(lz_array_dtype(seg))) {
+    PyErr_SetString(PyExc_ValueError, "[segmented_mm] a must be (M, K), b (K, N) and segments "
+                                      "(..., 2) integers");
+    goto done;
+  }
+  int K = lz_array_dim(a, 1);
+  lz_scope_begin();
+  lz_array *halves[2] = {NULL, NULL};
+  lz_array *r = NULL;
+  if (lz_split(seg, 2, -1, halves) == 0) {
+    /* k (K,) against each segment's bounds (..., 1) -> mask (..., K) */
+    lz_array *k = lz_arange(0, K, 1, LZ_INT32);
+    lz_array *mask = lz_logical_and(lz_greater_equal(k, halves[0]), lz_less(k, halves[1]));
+    int ax_a = sn - 1, ax_b = sn;
+    lz_array *am = lz_where(lz_expand_dims(mask, &ax_a, 1), a, lz_float(0));   /* (..., M, K) */
+    lz_array *bm = lz_where(lz_expand_dims(mask, &ax_b, 1), b, lz_float(0));   /* (..., K, N) */
+    r = lz_keep(lz_matmul(am, bm));
+  }
+  lz_scope_end();
+  res = pylz_wrap(r);
+done:
+  lz_free(a);
+  lz_free(b);
+  lz_free(seg);
   return res;
 }
 
@@ -496,6 +538,10 @@ static PyMethodDef methods[] = {
       "None, mask_lhs: array | None = None, mask_rhs: array | None = None, *, stream: "
       "StreamOrDevice = None) -> array\n\nMatrix product with ``block_size`` blocks of the "
       "inputs and the output masked out (bool masks) or scaled (numeric masks)."),
+    F("segmented_mm", py_segmented_mm,
+      "segmented_mm(a: array, b: array, /, segments: array, *, stream: StreamOrDevice = None) "
+      "-> array\n\nThe product ``a[:, k0:k1] @ b[k0:k1, :]`` for each segment ``(k0, k1)`` of "
+      "``segments`` (..., 2): shape ``segments.shape[:-1] + (M, N)``."),
     F("hadamard_transform", py_hadamard_transform,
       "hadamard_transform(a: array, scale: float | None = None, stream: StreamOrDevice = None) "
       "-> array\n\nThe Walsh-Hadamard transform of the last axis (a power-of-two size), times "

@@ -242,3 +242,15 @@ def test_fp8_conversions():
         mx.to_fp8(mx.array([1, 2]))
     with pytest.raises(ValueError):
         mx.from_fp8(mx.array([1.0]))
+
+
+def test_segmented_mm():
+    a, b = rand(3, 10), rand(10, 4)
+    segs = np.array([[0, 4], [4, 10], [2, 2], [1, 9]], np.int32)
+    e = np.stack([a[:, s:t] @ b[s:t] for s, t in segs])
+    close(mx.segmented_mm(mx.array(a), mx.array(b), mx.array(segs)), e)
+    b[5, 0] = np.inf  # outside the first segment: it must not leak in
+    out = to_np(mx.segmented_mm(mx.array(a), mx.array(b), segments=mx.array(segs[:1])))
+    np.testing.assert_allclose(out[0], a[:, :4] @ b[:4], rtol=1e-4, atol=1e-4)
+    two = segs.reshape(2, 2, 2)
+    assert mx.segmented_mm(mx.array(a), mx.array(b), mx.array(two)).shape == (2, 2, 3, 4)
