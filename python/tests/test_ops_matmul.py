@@ -254,3 +254,19 @@ def test_segmented_mm():
     np.testing.assert_allclose(out[0], a[:, :4] @ b[:4], rtol=1e-4, atol=1e-4)
     two = segs.reshape(2, 2, 2)
     assert mx.segmented_mm(mx.array(a), mx.array(b), mx.array(two)).shape == (2, 2, 3, 4)
+
+
+def test_gather_qmm():
+    w = rand(3, 8, 64)  # three (N=8, K=64) matrices
+    wq, s, b = mx.quantize(mx.array(w), 32, 4)
+    wd = to_np(mx.dequantize(wq, s, b, 32, 4))
+    x = rand(2, 5, 64)
+    li = np.array([1, 0, 1], np.uint32)
+    ri = np.array([2, 2, 0], np.uint32)
+    out = mx.gather_qmm(mx.array(x), wq, s, b, mx.array(li), mx.array(ri), group_size=32, bits=4)
+    close(out, x[li] @ np.swapaxes(wd[ri], -1, -2), tol=1e-3)
+    out = mx.gather_qmm(mx.array(x[:1]), wq, s, b, rhs_indices=mx.array([0, 2]), transpose=True,
+                        group_size=32, bits=4)
+    close(out, x[:1] @ np.swapaxes(wd[[0, 2]], -1, -2), tol=1e-3)
+    with pytest.raises(ValueError):
+        mx.gather_qmm(mx.array(x), wq, s, None)
