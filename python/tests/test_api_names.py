@@ -61,8 +61,8 @@ SUBMODULES = {
 EXPECTED_LATER_XFORM = set(TRANSFORMS) | {"depends"}
 # Owned by py-core (array construction, dtype helpers, devices, memory, constants).
 EXPECTED_LATER_CORE = {"asarray", "from_dlpack", "can_cast", "result_type", "isdtype"}
-# The C library has no such op yet (they need new
-# kernels or formats: nvfp4/mxfp8 quantized products; a path report from einsum).
+# No C op yet, and nothing to compose them from: the nvfp4/mxfp8 quantized products (qqmm,
+# gather_qqmm) and einsum's contraction-path report (einsum_path).
 EXPECTED_LATER_C_LIBRARY = {"qqmm", "gather_qqmm", "einsum_path"}
 EXPECTED_LATER = EXPECTED_LATER_XFORM | EXPECTED_LATER_CORE | EXPECTED_LATER_C_LIBRARY
 
