@@ -4,8 +4,6 @@
 
 #include <math.h>
 
-#define PYOPS_CAPSULE "lazuli.core.fn"
-
 int pylz_init_ops(PyObject *m) {
   if (pyops_init_elementwise(m) < 0 || pyops_init_reduce(m) < 0 || pyops_init_shape(m) < 0 ||
       pyops_init_creation(m) < 0)
@@ -39,34 +37,6 @@ int pylz_init_ops_more(PyObject *m) {
       add_constants(m) < 0)
     return -1;
   return 0;
-}
-
-int pyops_register(PyObject *m, pyops_fn *fns, int n, const char *modname) {
-  PyObject *name = PyUnicode_FromString(modname);
-  if (!name)
-    return -1;
-  for (int i = 0; i < n; i++) {
-    PyObject *cap = PyCapsule_New(&fns[i], PYOPS_CAPSULE, NULL);
-    if (!cap)
-      goto fail;
-    PyObject *f = PyCFunction_NewEx(&fns[i].def, cap, name);
-    Py_DECREF(cap);
-    if (!f)
-      goto fail;
-    int rc = PyModule_AddObjectRef(m, fns[i].def.ml_name, f);
-    Py_DECREF(f);
-    if (rc < 0)
-      goto fail;
-  }
-  Py_DECREF(name);
-  return 0;
-fail:
-  Py_DECREF(name);
-  return -1;
-}
-
-const pyops_fn *pyops_self(PyObject *self) {
-  return (const pyops_fn *)PyCapsule_GetPointer(self, PYOPS_CAPSULE);
 }
 
 int pyops_add_functions(PyObject *m, PyMethodDef *defs) { return PyModule_AddFunctions(m, defs); }
