@@ -58,7 +58,10 @@ int pyops_opt_array(PyObject *o, lz_array **out);
  * failure). Any NULL entry raises the pending Lazuli error. */
 PyObject *pyops_wrap_many(lz_array **arrays, int n, int as_list);
 
-/* Raises TypeError "<fn>() <what> must be <expected>, not <type>". Returns -1. */
+/* For functions taking *args: TypeError unless every keyword in `kw` is `stream`. */
+int pyops_only_stream_kw(PyObject *kw, const char *fn);
+
+/* Raises TypeError "<what> must be <expected>, not <type>". Returns -1. */
 int pyops_type_error(const char *what, const char *expected, PyObject *got);
 
 /* Parses `f(a, b, /, *, stream=None)` and returns fn(a, b) (ops_elementwise.c). */
@@ -68,6 +71,7 @@ PyObject *pyops_binary_call(PyObject *args, PyObject *kw, lz_array *(*fn)(lz_arr
 int pyops_init_elementwise(PyObject *m);
 int pyops_init_reduce(PyObject *m);
 int pyops_init_shape(PyObject *m);
+int pyops_init_join(PyObject *m);
 int pyops_init_creation(PyObject *m);
 int pyops_init_index(PyObject *m);
 int pyops_init_matmul(PyObject *m);

@@ -80,22 +80,8 @@ static PyObject *py_tensordot(PyObject *self, PyObject *args, PyObject *kw) {
   return res;
 }
 
-static int only_stream_kw(PyObject *kw, const char *fn) {
-  if (!kw)
-    return 0;
-  Py_ssize_t pos = 0;
-  PyObject *k, *v;
-  while (PyDict_Next(kw, &pos, &k, &v)) {
-    if (!PyUnicode_Check(k) || PyUnicode_CompareWithASCIIString(k, "stream") != 0) {
-      PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'", fn, k);
-      return -1;
-    }
-  }
-  return 0;
-}
-
 static PyObject *py_einsum(PyObject *self, PyObject *args, PyObject *kw) {
-  if (only_stream_kw(kw, "einsum") < 0)
+  if (pyops_only_stream_kw(kw, "einsum") < 0)
     return NULL;
   if (PyTuple_GET_SIZE(args) < 1) {
     PyErr_SetString(PyExc_TypeError, "einsum() missing required argument 'subscripts'");

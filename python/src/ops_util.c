@@ -6,7 +6,7 @@
 
 int pylz_init_ops(PyObject *m) {
   if (pyops_init_elementwise(m) < 0 || pyops_init_reduce(m) < 0 || pyops_init_shape(m) < 0 ||
-      pyops_init_creation(m) < 0)
+      pyops_init_join(m) < 0 || pyops_init_creation(m) < 0)
     return -1;
   return 0;
 }
@@ -40,6 +40,20 @@ int pylz_init_ops_more(PyObject *m) {
 }
 
 int pyops_add_functions(PyObject *m, PyMethodDef *defs) { return PyModule_AddFunctions(m, defs); }
+
+int pyops_only_stream_kw(PyObject *kw, const char *fn) {
+  if (!kw)
+    return 0;
+  Py_ssize_t pos = 0;
+  PyObject *k, *v;
+  while (PyDict_Next(kw, &pos, &k, &v)) {
+    if (!PyUnicode_Check(k) || PyUnicode_CompareWithASCIIString(k, "stream") != 0) {
+      PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'", fn, k);
+      return -1;
+    }
+  }
+  return 0;
+}
 
 int pyops_type_error(const char *what, const char *expected, PyObject *got) {
   PyErr_Format(PyExc_TypeError, "%s must be %s, not %.100s", what, expected,
