@@ -71,10 +71,7 @@ static lz_array *full_of(const int *shape, int ndim, PyObject *ovals, lz_dtype d
   lz_array *v = pylz_to_array(ovals);
   if (!v)
     return NULL;
-  lz_scope_begin();
-  lz_array *c = dt == LZ_DTYPE_COUNT ? v : lz_astype(v, dt);
-  lz_array *r = lz_keep(lz_contiguous(lz_broadcast_to(c, shape, ndim)));
-  lz_scope_end();
+  lz_array *r = lz_full_array(shape, ndim, v, dt == LZ_DTYPE_COUNT ? lz_array_dtype(v) : dt);
   lz_free(v);
   if (!r)
     pylz_raise();

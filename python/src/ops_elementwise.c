@@ -43,18 +43,8 @@ PyObject *pyops_binary_call(PyObject *args, PyObject *kw, binary_fn fn) {
   return pylz_wrap(r);
 }
 
-/* Ops MLX has that are one or two public lz_ calls. */
+/* positive: MLX returns its input. */
 static lz_array *op_positive(lz_array *a) { return lz_retain(a); }
-
-/* Truncation toward zero: ceil below zero, floor elsewhere (exact; integers pass through). */
-static lz_array *op_trunc(lz_array *a) {
-  if (!lz_dtype_is_float(lz_array_dtype(a)))
-    return lz_retain(a);
-  lz_scope_begin();
-  lz_array *r = lz_keep(lz_where(lz_less(a, lz_float(0)), lz_ceil(a), lz_floor(a)));
-  lz_scope_end();
-  return r;
-}
 
 /* The unary and binary functions, one row each: X(name, lz function, description). Each
  * row defines py_<name> (a call of unary_call or pyops_binary_call) and its method entry. */
@@ -63,7 +53,7 @@ static lz_array *op_trunc(lz_array *a) {
   X(sign, lz_sign, "Element-wise sign: -1, 0 or 1.") \
   X(positive, op_positive, "Element-wise unary plus: returns ``a``.") \
   X(negative, lz_negative, "Element-wise negation.") \
-  X(trunc, op_trunc, "Element-wise rounding toward zero.") \
+  X(trunc, lz_trunc, "Element-wise rounding toward zero.") \
   X(square, lz_square, "Element-wise square.") \
   X(sqrt, lz_sqrt, "Element-wise square root.") \
   X(rsqrt, lz_rsqrt, "Element-wise reciprocal of the square root.") \
