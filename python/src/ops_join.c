@@ -277,11 +277,12 @@ static PyObject *py_pad(PyObject *self, PyObject *args, PyObject *kw) {
         PyErr_SetString(PyExc_ValueError, "[pad] constant_values must be a scalar");
         return NULL;
       }
-      value = lz_item_f64(v);
-      int bad = lz_last_error_code() != LZ_ERROR_NONE;
+      int rc = pylz_eval_array(v); /* then reading the one value cannot fail */
+      if (rc == 0)
+        value = lz_item_f64(v);
       lz_free(v);
-      if (bad)
-        return pylz_raise();
+      if (rc < 0)
+        return NULL;
     }
   }
   lz_array *a = pylz_to_array(x);
