@@ -8,6 +8,7 @@
 #define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
 
 static PyObject *py_rms_norm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "rms_norm";
   static char *kws[] = {"x", "weight", "eps", "stream", NULL};
   PyObject *ox, *ow, *oeps, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:rms_norm", kws, &ox, &ow, &oeps, &stream))
@@ -25,6 +26,7 @@ static PyObject *py_rms_norm(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_layer_norm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "layer_norm";
   static char *kws[] = {"x", "weight", "bias", "eps", "stream", NULL};
   PyObject *ox, *ow, *ob, *oeps, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOO|$O:layer_norm", kws, &ox, &ow, &ob, &oeps,
@@ -44,6 +46,7 @@ static PyObject *py_layer_norm(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_rope(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "rope";
   static char *kws[] = {"a",      "dims",  "traditional", "base", "scale",
                         "offset", "freqs", "stream",      NULL};
   PyObject *oa, *odims, *otrad = NULL, *obase = NULL, *oscale = NULL, *ooff = NULL,
@@ -99,6 +102,7 @@ static PyObject *py_rope(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_sdpa(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "scaled_dot_product_attention";
   static char *kws[] = {"q", "k", "v", "scale", "mask", "sinks", "stream", NULL};
   PyObject *oq, *ok, *ov, *oscale = NULL, *omask = Py_None, *osinks = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$OOOO:scaled_dot_product_attention", kws, &oq,

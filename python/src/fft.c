@@ -111,10 +111,12 @@ static PyObject *freq_impl(PyObject *args, PyObject *kw, lz_array *(*fn)(int, do
 }
 
 static PyObject *py_fftfreq(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "fftfreq";
   return freq_impl(args, kw, lz_fftfreq);
 }
 
 static PyObject *py_rfftfreq(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "rfftfreq";
   return freq_impl(args, kw, lz_rfftfreq);
 }
 
@@ -136,10 +138,12 @@ static PyObject *shift_impl(PyObject *args, PyObject *kw,
 }
 
 static PyObject *py_fftshift(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "fftshift";
   return shift_impl(args, kw, lz_fftshift);
 }
 
 static PyObject *py_ifftshift(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "ifftshift";
   return shift_impl(args, kw, lz_ifftshift);
 }
 
@@ -171,14 +175,17 @@ static PyObject *py_ifftshift(PyObject *self, PyObject *args, PyObject *kw) {
 
 #define DEFINE_FFT1(NAME, FN, TEXT)                                                              \
   static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    pyops_name = #NAME;                                                                        \
     return fft1_call(args, kw, FN);                                                              \
   }
 #define DEFINE_FFT2(NAME, FN, TEXT)                                                              \
   static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    pyops_name = #NAME;                                                                        \
     return fftn_call(args, kw, FN, 1);                                                           \
   }
 #define DEFINE_FFTN(NAME, FN, TEXT)                                                              \
   static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    pyops_name = #NAME;                                                                        \
     return fftn_call(args, kw, FN, 0);                                                           \
   }
 FFT1(DEFINE_FFT1)

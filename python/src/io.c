@@ -83,7 +83,7 @@ static int copy_to_object(const char *path, PyObject *f) {
   fclose(fp);
   if ((long)got != (n > 0 ? n : 0)) {
     Py_DECREF(bytes);
-    PyErr_Format(PyExc_OSError, "could not read back %s", path);
+    PyErr_Format(PyExc_OSError, "[save] could not read back %s", path);
     return -1;
   }
   PyObject *r = PyObject_CallMethod(f, "write", "O", bytes);
@@ -128,6 +128,7 @@ static PyObject *save_to(PyObject *ofile, const char *ext, writer_fn write, void
 static int write_npy(const char *path, void *ctx) { return lz_save_npy(path, (lz_array *)ctx); }
 
 static PyObject *py_save(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "save";
   static char *kws[] = {"file", "arr", NULL};
   PyObject *ofile, *oarr;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO:save", kws, &ofile, &oarr))
@@ -167,7 +168,7 @@ static lz_dict *dict_from_py(PyObject *d, int strings, const char *what) {
       goto fail;
     if (strings) {
       if (!PyUnicode_Check(v)) {
-        PyErr_Format(PyExc_ValueError, "%s values must be str, not %.100s", what,
+        PyErr_Format(PyExc_ValueError, "[%s] %s values must be str, not %.100s", pyops_name, what,
                      Py_TYPE(v)->tp_name);
         goto fail;
       }
@@ -264,10 +265,12 @@ done:
 }
 
 static PyObject *py_savez(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "savez";
   return savez_impl(args, kw, false);
 }
 
 static PyObject *py_savez_compressed(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "savez_compressed";
   return savez_impl(args, kw, true);
 }
 
@@ -292,10 +295,12 @@ done:
 }
 
 static PyObject *py_save_safetensors(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "save_safetensors";
   return save_named(args, kw, 0);
 }
 
 static PyObject *py_save_gguf(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "save_gguf";
   return save_named(args, kw, 1);
 }
 
@@ -384,6 +389,7 @@ static int format_of_path(const char *path, int *fmt) {
 }
 
 static PyObject *py_load(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "load";
   static char *kws[] = {"", "format", "return_metadata", "stream", NULL};
   PyObject *ofile, *oformat = Py_None, *ometa = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO$O:load", kws, &ofile, &oformat, &ometa, &stream))

@@ -57,6 +57,7 @@ static PyObject *multi_out(PyObject *x, mat_multi_fn fn, int nout) {
 
 #define MULTI(NAME, FN, N)                                                                       \
   static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    pyops_name = #NAME;                                                                        \
     static char *kws[] = {"a", "stream", NULL};                                                  \
     PyObject *x, *stream = NULL;                                                                 \
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O:" #NAME, kws, &x, &stream))                 \
@@ -69,6 +70,7 @@ MULTI(lu_factor, lz_linalg_lu_factor, 2)
 MULTI(eig, lz_linalg_eig, 2)
 
 static PyObject *py_svd(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "svd";
   static char *kws[] = {"a", "compute_uv", "stream", NULL};
   PyObject *x, *ouv = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:svd", kws, &x, &ouv, &stream))
@@ -120,14 +122,17 @@ static PyObject *eigh_impl(PyObject *args, PyObject *kw, int vectors) {
 }
 
 static PyObject *py_eigh(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "eigh";
   return eigh_impl(args, kw, 1);
 }
 
 static PyObject *py_eigvalsh(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "eigvalsh";
   return eigh_impl(args, kw, 0);
 }
 
 static PyObject *py_norm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "norm";
   static char *kws[] = {"", "ord", "axis", "keepdims", "stream", NULL};
   PyObject *x, *oord = Py_None, *oaxis = Py_None, *okeep = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO$O:norm", kws, &x, &oord, &oaxis, &okeep,
@@ -161,6 +166,7 @@ static PyObject *py_norm(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_solve(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "solve";
   static char *kws[] = {"a", "b", "stream", NULL};
   PyObject *oa, *ob, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:solve", kws, &oa, &ob, &stream))
@@ -175,6 +181,7 @@ static PyObject *py_solve(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_solve_triangular(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "solve_triangular";
   static char *kws[] = {"a", "b", "upper", "stream", NULL};
   PyObject *oa, *ob, *oup = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$OO:solve_triangular", kws, &oa, &ob, &oup,
@@ -193,6 +200,7 @@ static PyObject *py_solve_triangular(PyObject *self, PyObject *args, PyObject *k
 }
 
 static PyObject *py_cross(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "cross";
   static char *kws[] = {"a", "b", "axis", "stream", NULL};
   PyObject *oa, *ob, *oaxis = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:cross", kws, &oa, &ob, &oaxis, &stream))
@@ -226,10 +234,12 @@ static PyObject *py_cross(PyObject *self, PyObject *args, PyObject *kw) {
 
 #define DEFINE_ONE(NAME, FN, TEXT)                                                               \
   static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    pyops_name = #NAME;                                                                        \
     return one_call(args, kw, FN);                                                               \
   }
 #define DEFINE_UPPER(NAME, ARG, FN, TEXT)                                                        \
   static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    pyops_name = #NAME;                                                                        \
     return upper_call(args, kw, FN);                                                             \
   }
 ONE(DEFINE_ONE)

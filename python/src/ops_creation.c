@@ -18,7 +18,7 @@ static int scalar_dtype(PyObject *o, lz_dtype *dt, double *value, const char *wh
     int overflow;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (overflow) {
-      PyErr_Format(PyExc_ValueError, "%s does not fit in 64 bits", what);
+      PyErr_Format(PyExc_ValueError, "[%s] %s does not fit in 64 bits", pyops_name, what);
       return -1;
     }
     if (v == -1 && PyErr_Occurred())
@@ -49,10 +49,12 @@ static PyObject *fill_impl(PyObject *args, PyObject *kw, double value) {
 }
 
 static PyObject *py_zeros(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "zeros";
   return fill_impl(args, kw, 0);
 }
 
 static PyObject *py_ones(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "ones";
   return fill_impl(args, kw, 1);
 }
 
@@ -79,6 +81,7 @@ static lz_array *full_of(const int *shape, int ndim, PyObject *ovals, lz_dtype d
 }
 
 static PyObject *py_full(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "full";
   static char *kws[] = {"shape", "vals", "dtype", "stream", NULL};
   PyObject *oshape, *ovals, *odt = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:full", kws, &oshape, &ovals, &odt, &stream))
@@ -110,14 +113,17 @@ static PyObject *like_impl(PyObject *args, PyObject *kw, double value) {
 }
 
 static PyObject *py_zeros_like(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "zeros_like";
   return like_impl(args, kw, 0);
 }
 
 static PyObject *py_ones_like(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "ones_like";
   return like_impl(args, kw, 1);
 }
 
 static PyObject *py_full_like(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "full_like";
   static char *kws[] = {"", "vals", "dtype", "stream", NULL};
   PyObject *x, *ovals, *odt = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:full_like", kws, &x, &ovals, &odt, &stream))
@@ -136,6 +142,7 @@ static PyObject *py_full_like(PyObject *self, PyObject *args, PyObject *kw) {
 
 /* arange(stop, step=None, dtype=None) and arange(start, stop, step=None, dtype=None). */
 static PyObject *py_arange(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "arange";
   PyObject *o[3] = {NULL, NULL, NULL}; /* start, stop, step as given */
   PyObject *odt = Py_None;
   Py_ssize_t npos = PyTuple_GET_SIZE(args);
@@ -220,6 +227,7 @@ static PyObject *py_arange(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_linspace(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "linspace";
   static char *kws[] = {"start", "stop", "num", "endpoint", "dtype", "stream", NULL};
   PyObject *ostart, *ostop, *onum = NULL, *oend = NULL, *odt = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:linspace", kws, &ostart, &ostop, &onum,
@@ -269,14 +277,17 @@ static PyObject *nmk_impl(PyObject *args, PyObject *kw, int tri) {
 }
 
 static PyObject *py_eye(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "eye";
   return nmk_impl(args, kw, 0);
 }
 
 static PyObject *py_tri(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "tri";
   return nmk_impl(args, kw, 1);
 }
 
 static PyObject *py_identity(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "identity";
   static char *kws[] = {"n", "dtype", "stream", NULL};
   PyObject *on, *odt = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:identity", kws, &on, &odt, &stream))
@@ -310,14 +321,17 @@ static PyObject *triangle_impl(PyObject *args, PyObject *kw, int upper) {
 }
 
 static PyObject *py_tril(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "tril";
   return triangle_impl(args, kw, 0);
 }
 
 static PyObject *py_triu(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "triu";
   return triangle_impl(args, kw, 1);
 }
 
 static PyObject *py_meshgrid(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "meshgrid";
   bool sparse = false;
   const char *indexing = "xy";
   if (kw) {
@@ -373,15 +387,19 @@ static PyObject *window_impl(PyObject *args, PyObject *kw, lz_array *(*fn)(int, 
 }
 
 static PyObject *py_bartlett(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "bartlett";
   return window_impl(args, kw, lz_bartlett);
 }
 static PyObject *py_blackman(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "blackman";
   return window_impl(args, kw, lz_blackman);
 }
 static PyObject *py_hamming(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "hamming";
   return window_impl(args, kw, lz_hamming);
 }
 static PyObject *py_hanning(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "hanning";
   return window_impl(args, kw, lz_hanning);
 }
 

@@ -125,10 +125,12 @@ static lz_array *op_positive(lz_array *a) { return lz_retain(a); }
 
 #define DEFINE_UNARY(NAME, FN, TEXT)                                                             \
   static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    pyops_name = #NAME;                                                                        \
     return unary_call(args, kw, FN);                                                             \
   }
 #define DEFINE_BINARY(NAME, FN, TEXT)                                                            \
   static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    pyops_name = #NAME;                                                                        \
     return pyops_binary_call(args, kw, FN);                                                      \
   }
 UNARY_OPS(DEFINE_UNARY)
@@ -137,6 +139,7 @@ BINARY_OPS(DEFINE_BINARY)
 /* ---- functions with their own signature ---- */
 
 static PyObject *py_where(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "where";
   static char *kws[] = {"", "", "", "stream", NULL};
   PyObject *c, *x, *y, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:where", kws, &c, &x, &y, &stream))
@@ -155,6 +158,7 @@ done:
 }
 
 static PyObject *py_clip(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "clip";
   static char *kws[] = {"", "a_min", "a_max", "stream", NULL};
   PyObject *x, *lo, *hi, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:clip", kws, &x, &lo, &hi, &stream))
@@ -203,14 +207,17 @@ static PyObject *close_impl(PyObject *args, PyObject *kw, int all) {
 }
 
 static PyObject *py_isclose(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "isclose";
   return close_impl(args, kw, 0);
 }
 
 static PyObject *py_allclose(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "allclose";
   return close_impl(args, kw, 1);
 }
 
 static PyObject *py_array_equal(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "array_equal";
   static char *kws[] = {"", "", "equal_nan", "stream", NULL};
   PyObject *x, *y, *onan = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$OO:array_equal", kws, &x, &y, &onan, &stream))
@@ -233,6 +240,7 @@ static PyObject *py_array_equal(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_nan_to_num(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "nan_to_num";
   static char *kws[] = {"", "nan", "posinf", "neginf", "stream", NULL};
   PyObject *x, *onan = NULL, *opos = Py_None, *oneg = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO$O:nan_to_num", kws, &x, &onan, &opos, &oneg,
@@ -252,6 +260,7 @@ static PyObject *py_nan_to_num(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_round(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "round";
   static char *kws[] = {"", "decimals", "stream", NULL};
   PyObject *x, *odec = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:round", kws, &x, &odec, &stream))
@@ -268,6 +277,7 @@ static PyObject *py_round(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_divmod(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "divmod";
   static char *kws[] = {"", "", "stream", NULL};
   PyObject *x, *y, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:divmod", kws, &x, &y, &stream))
@@ -309,10 +319,12 @@ static PyObject *dtype_impl(PyObject *args, PyObject *kw, int cast) {
 }
 
 static PyObject *py_view(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "view";
   return dtype_impl(args, kw, 0);
 }
 
 static PyObject *py_astype(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "astype";
   return dtype_impl(args, kw, 1);
 }
 

@@ -17,6 +17,10 @@
 
 #define PYOPS_MAX_INTS 1024
 
+/* The Python name of the function being called, set first thing by each entry point (under the
+ * GIL), so the helpers' errors start with it as Lazuli's do: "[sum] axis must be ...". */
+extern const char *pyops_name;
+
 /* Adds plain functions (NULL-terminated, static storage) to `m`. */
 int pyops_add_functions(PyObject *m, PyMethodDef *defs);
 

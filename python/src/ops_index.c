@@ -13,6 +13,7 @@ static lz_array *flat(lz_array *a) {
 }
 
 static PyObject *py_take(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "take";
   static char *kws[] = {"", "indices", "axis", "stream", NULL};
   PyObject *x, *oidx, *oaxis = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:take", kws, &x, &oidx, &oaxis, &stream))
@@ -45,6 +46,7 @@ done:
 }
 
 static PyObject *py_take_along_axis(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "take_along_axis";
   static char *kws[] = {"", "indices", "axis", "stream", NULL};
   PyObject *x, *oidx, *oaxis = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:take_along_axis", kws, &x, &oidx, &oaxis,
@@ -71,6 +73,7 @@ done:
 }
 
 static PyObject *py_put_along_axis(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "put_along_axis";
   static char *kws[] = {"", "indices", "values", "axis", "stream", NULL};
   PyObject *x, *oidx, *oval, *oaxis = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|O$O:put_along_axis", kws, &x, &oidx, &oval,
@@ -140,6 +143,7 @@ static PyObject *kth_call(PyObject *args, PyObject *kw, lz_array *(*flat_fn)(lz_
 }
 
 static PyObject *py_searchsorted(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "searchsorted";
   static char *kws[] = {"", "", "side", "stream", NULL};
   PyObject *x, *y, *oside = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:searchsorted", kws, &x, &y, &oside, &stream))
@@ -178,6 +182,7 @@ static lz_array *fit_to(lz_array *x, int size, lz_array *fill) {
 }
 
 static PyObject *py_unique(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "unique";
   static char *kws[] = {"",           "size",          "return_index", "return_inverse",
                         "return_counts", "fill_value", "stream",       NULL};
   PyObject *x, *osize, *oidx = NULL, *oinv = NULL, *ocnt = NULL, *ofill = Py_None, *stream = NULL;
@@ -244,18 +249,23 @@ static PyObject *py_unique(PyObject *self, PyObject *args, PyObject *kw) {
        "array\n\n"
 
 static PyObject *py_sort(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "sort";
   return sort_call(args, kw, lz_sort, lz_sort_axis);
 }
 static PyObject *py_argsort(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "argsort";
   return sort_call(args, kw, lz_argsort, lz_argsort_axis);
 }
 static PyObject *py_partition(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "partition";
   return kth_call(args, kw, lz_partition, lz_partition_axis, 0);
 }
 static PyObject *py_argpartition(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "argpartition";
   return kth_call(args, kw, lz_argpartition, lz_argpartition_axis, 0);
 }
 static PyObject *py_topk(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "topk";
   return kth_call(args, kw, lz_topk, lz_topk_axis, 1);
 }
 

@@ -8,6 +8,7 @@
 #define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
 
 static PyObject *py_unstack(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "unstack";
   static char *kws[] = {"", "axis", "stream", NULL};
   PyObject *x, *oaxis = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$OO:unstack", kws, &x, &oaxis, &stream))
@@ -39,6 +40,7 @@ static PyObject *py_unstack(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_split(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "split";
   static char *kws[] = {"", "indices_or_sections", "axis", "stream", NULL};
   PyObject *x, *oios, *oaxis = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:split", kws, &x, &oios, &oaxis, &stream))
@@ -111,14 +113,17 @@ static PyObject *join_impl(PyObject *args, PyObject *kw, int stack) {
 }
 
 static PyObject *py_concatenate(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "concatenate";
   return join_impl(args, kw, 0);
 }
 
 static PyObject *py_stack(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "stack";
   return join_impl(args, kw, 1);
 }
 
 static PyObject *py_repeat(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "repeat";
   static char *kws[] = {"", "repeats", "axis", "stream", NULL};
   PyObject *x, *orep, *oaxis = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:repeat", kws, &x, &orep, &oaxis, &stream))
@@ -136,6 +141,7 @@ static PyObject *py_repeat(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_tile(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "tile";
   static char *kws[] = {"", "", "stream", NULL};
   PyObject *x, *oreps, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:tile", kws, &x, &oreps, &stream))
@@ -249,6 +255,7 @@ static lz_array *pad_reflect(lz_array *a, int axis, int lo, int hi, int symmetri
 }
 
 static PyObject *py_pad(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "pad";
   static char *kws[] = {"", "pad_width", "mode", "constant_values", "stream", NULL};
   PyObject *x, *opw, *omode = NULL, *oval = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OO$O:pad", kws, &x, &opw, &omode, &oval, &stream))
@@ -317,6 +324,7 @@ static PyObject *py_pad(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_roll(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "roll";
   static char *kws[] = {"", "shift", "axis", "stream", NULL};
   PyObject *x, *oshift, *oaxis = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:roll", kws, &x, &oshift, &oaxis, &stream))
@@ -348,6 +356,7 @@ static PyObject *py_roll(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_kron(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "kron";
   static char *kws[] = {"a", "b", "stream", NULL};
   PyObject *x, *y, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:kron", kws, &x, &y, &stream))

@@ -12,18 +12,22 @@
 #define SIG_AB(NAME) NAME "(a: array, b: array, /, *, stream: StreamOrDevice = None) -> array\n\n"
 
 static PyObject *py_matmul(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "matmul";
   return pyops_binary_call(args, kw, lz_matmul);
 }
 
 static PyObject *py_inner(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "inner";
   return pyops_binary_call(args, kw, lz_inner);
 }
 
 static PyObject *py_outer(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "outer";
   return pyops_binary_call(args, kw, lz_outer);
 }
 
 static PyObject *py_addmm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "addmm";
   static char *kws[] = {"", "", "", "alpha", "beta", "stream", NULL};
   PyObject *oc, *oa, *ob, *oalpha = NULL, *obeta = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OO$O:addmm", kws, &oc, &oa, &ob, &oalpha, &obeta,
@@ -44,6 +48,7 @@ static PyObject *py_addmm(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_tensordot(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "tensordot";
   static char *kws[] = {"", "", "axes", "stream", NULL};
   PyObject *oa, *ob, *oaxes = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:tensordot", kws, &oa, &ob, &oaxes, &stream))
@@ -81,6 +86,7 @@ static PyObject *py_tensordot(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_einsum(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "einsum";
   if (pyops_only_stream_kw(kw, "einsum") < 0)
     return NULL;
   if (PyTuple_GET_SIZE(args) < 1) {
@@ -105,6 +111,7 @@ static PyObject *py_einsum(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_vecdot(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "vecdot";
   static char *kws[] = {"", "", "axis", "stream", NULL};
   PyObject *oa, *ob, *oaxis = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$OO:vecdot", kws, &oa, &ob, &oaxis, &stream))
@@ -136,6 +143,7 @@ static lz_array *gather_batch(lz_array *x, lz_array *idx) {
 }
 
 static PyObject *py_gather_mm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "gather_mm";
   static char *kws[] = {"", "", "lhs_indices", "rhs_indices", "sorted_indices", "stream", NULL};
   PyObject *oa, *ob, *olhs = Py_None, *orhs = Py_None, *osorted = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OO$OO:gather_mm", kws, &oa, &ob, &olhs, &orhs,
@@ -169,6 +177,7 @@ done:
 /* gather_qmm: gather_mm with the quantized `w` (affine mode) dequantized first; the product
  * then accumulates in float32 like lz_quantized_matmul. */
 static PyObject *py_gather_qmm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "gather_qmm";
   static char *kws[] = {"",     "",     "scales", "biases",       "lhs_indices",    "rhs_indices",
                         "transpose", "group_size", "bits", "mode", "global_scale",
                         "sorted_indices", "stream", NULL};
@@ -253,6 +262,7 @@ static lz_array *apply_block_mask(lz_array *x, lz_array *mask, int bs) {
 }
 
 static PyObject *py_block_masked_mm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "block_masked_mm";
   static char *kws[] = {"", "", "block_size", "mask_out", "mask_lhs", "mask_rhs", "stream", NULL};
   PyObject *oa, *ob, *obs = NULL, *oout = Py_None, *olhs = Py_None, *orhs = Py_None,
                      *stream = NULL;
@@ -293,6 +303,7 @@ done:
  * (..., 2). Both operands are zeroed outside the segment (where, not a multiply, so an inf or
  * NaN outside it stays out) and multiplied once per segment. */
 static PyObject *py_segmented_mm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "segmented_mm";
   static char *kws[] = {"", "", "segments", "stream", NULL};
   PyObject *oa, *ob, *oseg, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:segmented_mm", kws, &oa, &ob, &oseg, &stream))
@@ -368,6 +379,7 @@ static lz_array *hadamard(lz_array *x, double scale, int has_scale) {
 }
 
 static PyObject *py_hadamard_transform(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "hadamard_transform";
   static char *kws[] = {"", "scale", "stream", NULL};
   PyObject *x, *oscale = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:hadamard_transform", kws, &x, &oscale,
@@ -400,7 +412,8 @@ static int int_or_tuple(PyObject *o, int n, int *out, int dflt, const char *what
     return 0;
   }
   if (v.n != n) {
-    PyErr_Format(PyExc_ValueError, "%s must be an int or a tuple of %d ints", what, n);
+    PyErr_Format(PyExc_ValueError, "[%s] %s must be an int or a tuple of %d ints", pyops_name, what,
+                 n);
     return -1;
   }
   memcpy(out, v.v, sizeof(int) * (size_t)n);
@@ -449,6 +462,7 @@ done:
 
 #define CONV(NAME, D, T)                                                                         \
   static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    pyops_name = #NAME;                                                                        \
     return conv_impl(args, kw, D, T);                                                            \
   }
 CONV(conv1d, 1, 0)
@@ -459,6 +473,7 @@ CONV(conv_transpose2d, 2, 1)
 CONV(conv_transpose3d, 3, 1)
 
 static PyObject *py_conv_general(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "conv_general";
   static char *kws[] = {"",       "",     "stride", "padding", "kernel_dilation", "input_dilation",
                         "groups", "flip", "stream", NULL};
   PyObject *ox, *ow, *os = NULL, *op = NULL, *okd = NULL, *oid = NULL, *og = NULL, *of = NULL,
@@ -506,6 +521,7 @@ done:
 /* NumPy's convolve of two 1-D arrays, as one conv1d of the longer input with the flipped
  * shorter one (MLX's construction). */
 static PyObject *py_convolve(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "convolve";
   static char *kws[] = {"", "", "mode", "stream", NULL};
   PyObject *oa, *ov, *omode = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:convolve", kws, &oa, &ov, &omode, &stream))

@@ -37,6 +37,7 @@ static int quant_params(PyObject *og, PyObject *ob, PyObject *omode, int *gs, in
 }
 
 static PyObject *py_quantize(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "quantize";
   static char *kws[] = {"", "group_size", "bits", "mode", "global_scale", "stream", NULL};
   PyObject *ow, *og = Py_None, *ob = Py_None, *omode = NULL, *ogs = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO$OO:quantize", kws, &ow, &og, &ob, &omode, &ogs,
@@ -59,6 +60,7 @@ static PyObject *py_quantize(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_dequantize(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "dequantize";
   static char *kws[] = {"",     "scales",       "biases", "group_size", "bits",
                         "mode", "global_scale", "dtype",  "stream",     NULL};
   PyObject *ow, *os, *obias = Py_None, *og = Py_None, *ob = Py_None, *omode = NULL, *ogs = Py_None,
@@ -93,6 +95,7 @@ static PyObject *py_dequantize(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_quantized_matmul(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "quantized_matmul";
   static char *kws[] = {"",           "",     "scales", "biases", "transpose",
                         "group_size", "bits", "mode",   "stream", NULL};
   PyObject *ox, *ow, *os, *obias = Py_None, *otr = NULL, *og = Py_None, *ob = Py_None,
@@ -134,6 +137,7 @@ static float fp8_decode(unsigned c) {
 }
 
 static PyObject *py_from_fp8(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "from_fp8";
   static char *kws[] = {"", "dtype", "stream", NULL};
   PyObject *ox, *odt = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:from_fp8", kws, &ox, &odt, &stream))
@@ -191,6 +195,7 @@ static lz_array *to_fp8(lz_array *x) {
 }
 
 static PyObject *py_to_fp8(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "to_fp8";
   static char *kws[] = {"", "stream", NULL};
   PyObject *ox, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O:to_fp8", kws, &ox, &stream))

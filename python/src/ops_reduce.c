@@ -31,6 +31,7 @@ static PyObject *reduce_call(PyObject *args, PyObject *kw, red_all_fn all_fn, re
 
 /* count_nonzero: keepdims is keyword-only in MLX. */
 static PyObject *py_count_nonzero(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "count_nonzero";
   static char *kws[] = {"", "axis", "keepdims", "stream", NULL};
   PyObject *x, *oaxis = Py_None, *okeep = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$OO:count_nonzero", kws, &x, &oaxis, &okeep,
@@ -133,6 +134,7 @@ static PyObject *scan_call(PyObject *args, PyObject *kw, scan_fn fn, int has_dty
 }
 
 static PyObject *py_softmax(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "softmax";
   static char *kws[] = {"", "axis", "precise", "stream", NULL};
   PyObject *x, *oaxis = Py_None, *oprec = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$OO:softmax", kws, &x, &oaxis, &oprec, &stream))
@@ -151,6 +153,7 @@ static PyObject *py_softmax(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_trace(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "trace";
   static char *kws[] = {"", "offset", "axis1", "axis2", "dtype", "stream", NULL};
   PyObject *x, *ooff = NULL, *oa1 = NULL, *oa2 = NULL, *odt = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOO$O:trace", kws, &x, &ooff, &oa1, &oa2, &odt,
@@ -175,6 +178,7 @@ static PyObject *py_trace(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_diff(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "diff";
   static char *kws[] = {"", "n", "axis", "stream", NULL};
   PyObject *x, *on = NULL, *oaxis = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO$O:diff", kws, &x, &on, &oaxis, &stream))
@@ -191,6 +195,7 @@ static PyObject *py_diff(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_minmax(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "minmax";
   static char *kws[] = {"", "stream", NULL};
   PyObject *x, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O:minmax", kws, &x, &stream))
@@ -233,18 +238,22 @@ static PyObject *py_minmax(PyObject *self, PyObject *args, PyObject *kw) {
 
 #define DEFINE_RED(NAME, TEXT)                                                                   \
   static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    pyops_name = #NAME;                                                                        \
     return reduce_call(args, kw, lz_##NAME, lz_##NAME##_axes);                                   \
   }
 #define DEFINE_MOMENT(NAME, TEXT)                                                                \
   static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    pyops_name = #NAME;                                                                        \
     return moment_call(args, kw, lz_##NAME, lz_##NAME##_axes);                                   \
   }
 #define DEFINE_ARG(NAME, TEXT)                                                                   \
   static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    pyops_name = #NAME;                                                                        \
     return arg_call(args, kw, lz_##NAME, lz_##NAME##_axis);                                      \
   }
 #define DEFINE_SCAN(NAME, DTYPE, DTSIG, TEXT)                                                    \
   static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    pyops_name = #NAME;                                                                        \
     return scan_call(args, kw, lz_##NAME, DTYPE, #NAME);                                         \
   }
 REDUCTIONS(DEFINE_RED)

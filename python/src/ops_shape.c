@@ -9,6 +9,7 @@
 #define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
 
 static PyObject *py_reshape(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "reshape";
   static char *kws[] = {"", "shape", "stream", NULL};
   PyObject *x, *oshape, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:reshape", kws, &x, &oshape, &stream))
@@ -25,6 +26,7 @@ static PyObject *py_reshape(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_flatten(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "flatten";
   static char *kws[] = {"", "start_axis", "end_axis", "stream", NULL};
   PyObject *x, *os = NULL, *oe = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO$O:flatten", kws, &x, &os, &oe, &stream))
@@ -41,6 +43,7 @@ static PyObject *py_flatten(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_unflatten(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "unflatten";
   static char *kws[] = {"", "axis", "shape", "stream", NULL};
   PyObject *x, *oaxis, *oshape, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:unflatten", kws, &x, &oaxis, &oshape,
@@ -78,14 +81,17 @@ static PyObject *axes_opt_impl(PyObject *args, PyObject *kw, int which) {
 }
 
 static PyObject *py_squeeze(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "squeeze";
   return axes_opt_impl(args, kw, 0);
 }
 
 static PyObject *py_flip(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "flip";
   return axes_opt_impl(args, kw, 1);
 }
 
 static PyObject *py_expand_dims(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "expand_dims";
   static char *kws[] = {"", "axis", "stream", NULL};
   PyObject *x, *oaxis, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:expand_dims", kws, &x, &oaxis, &stream))
@@ -122,14 +128,17 @@ static PyObject *two_axes_impl(PyObject *args, PyObject *kw, int swap) {
 }
 
 static PyObject *py_moveaxis(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "moveaxis";
   return two_axes_impl(args, kw, 0);
 }
 
 static PyObject *py_swapaxes(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "swapaxes";
   return two_axes_impl(args, kw, 1);
 }
 
 static PyObject *py_transpose(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "transpose";
   static char *kws[] = {"", "axes", "stream", NULL};
   PyObject *x, *oaxes = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:transpose", kws, &x, &oaxes, &stream))
@@ -146,6 +155,7 @@ static PyObject *py_transpose(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_matrix_transpose(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "matrix_transpose";
   static char *kws[] = {"", "stream", NULL};
   PyObject *x, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O:matrix_transpose", kws, &x, &stream))
@@ -159,6 +169,7 @@ static PyObject *py_matrix_transpose(PyObject *self, PyObject *args, PyObject *k
 }
 
 static PyObject *py_broadcast_to(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "broadcast_to";
   static char *kws[] = {"", "shape", "stream", NULL};
   PyObject *x, *oshape, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:broadcast_to", kws, &x, &oshape, &stream))
@@ -175,6 +186,7 @@ static PyObject *py_broadcast_to(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_broadcast_arrays(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "broadcast_arrays";
   if (pyops_only_stream_kw(kw, "broadcast_arrays") < 0)
     return NULL;
   lz_array **arrays;
@@ -194,6 +206,7 @@ static PyObject *py_broadcast_arrays(PyObject *self, PyObject *args, PyObject *k
 }
 
 static PyObject *py_broadcast_shapes(PyObject *self, PyObject *args) {
+  pyops_name = "broadcast_shapes";
   Py_ssize_t n = PyTuple_GET_SIZE(args);
   if (n == 0) {
     PyErr_SetString(PyExc_ValueError, "[broadcast_shapes] Must provide at least one shape.");
@@ -233,6 +246,7 @@ static PyObject *py_broadcast_shapes(PyObject *self, PyObject *args) {
 }
 
 static PyObject *py_as_strided(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "as_strided";
   static char *kws[] = {"", "shape", "strides", "offset", "stream", NULL};
   PyObject *x, *oshape = Py_None, *ostr = Py_None, *ooff = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO$O:as_strided", kws, &x, &oshape, &ostr, &ooff,
@@ -274,6 +288,7 @@ static PyObject *py_as_strided(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_diagonal(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "diagonal";
   static char *kws[] = {"a", "offset", "axis1", "axis2", "stream", NULL};
   PyObject *x, *ooff = NULL, *o1 = NULL, *o2 = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOO:diagonal", kws, &x, &ooff, &o1, &o2, &stream))
@@ -291,6 +306,7 @@ static PyObject *py_diagonal(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_diag(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "diag";
   static char *kws[] = {"", "k", "stream", NULL};
   PyObject *x, *ok = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:diag", kws, &x, &ok, &stream))
@@ -339,16 +355,20 @@ static PyObject *atleast_impl(PyObject *args, PyObject *kw, lz_array *(*fn)(lz_a
 }
 
 static PyObject *py_atleast_1d(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "atleast_1d";
   return atleast_impl(args, kw, lz_atleast_1d, "atleast_1d");
 }
 static PyObject *py_atleast_2d(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "atleast_2d";
   return atleast_impl(args, kw, lz_atleast_2d, "atleast_2d");
 }
 static PyObject *py_atleast_3d(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "atleast_3d";
   return atleast_impl(args, kw, lz_atleast_3d, "atleast_3d");
 }
 
 static PyObject *py_contiguous(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "contiguous";
   static char *kws[] = {"", "allow_col_major", "stream", NULL};
   PyObject *x, *ocol = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:contiguous", kws, &x, &ocol, &stream))
@@ -367,6 +387,7 @@ static PyObject *py_contiguous(PyObject *self, PyObject *args, PyObject *kw) {
 /* slice(a, start_indices, axes, slice_size) and slice_update(a, update, start_indices, axes):
  * MLX's slices with a start read from an array at evaluation. */
 static PyObject *py_slice(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "slice";
   static char *kws[] = {"", "start_indices", "axes", "slice_size", "stream", NULL};
   PyObject *x, *ostart, *oaxes, *osize, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOO|$O:slice", kws, &x, &ostart, &oaxes, &osize,
@@ -392,6 +413,7 @@ done:
 }
 
 static PyObject *py_slice_update(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "slice_update";
   static char *kws[] = {"", "update", "start_indices", "axes", "stream", NULL};
   PyObject *x, *oupd, *ostart, *oaxes, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOO|$O:slice_update", kws, &x, &oupd, &ostart,

@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+const char *pyops_name = "lazuli.core";
+
 int pylz_init_ops(PyObject *m) {
   if (pyops_init_elementwise(m) < 0 || pyops_init_reduce(m) < 0 || pyops_init_shape(m) < 0 ||
       pyops_init_join(m) < 0 || pyops_init_creation(m) < 0)
@@ -56,7 +58,7 @@ int pyops_only_stream_kw(PyObject *kw, const char *fn) {
 }
 
 int pyops_type_error(const char *what, const char *expected, PyObject *got) {
-  PyErr_Format(PyExc_TypeError, "%s must be %s, not %.100s", what, expected,
+  PyErr_Format(PyExc_TypeError, "[%s] %s must be %s, not %.100s", pyops_name, what, expected,
                got ? Py_TYPE(got)->tp_name : "nothing");
   return -1;
 }
@@ -68,7 +70,7 @@ int pyops_int(PyObject *o, int *out, const char *what) {
   if (v == -1 && PyErr_Occurred())
     return -1;
   if (v > INT32_MAX || v < INT32_MIN) {
-    PyErr_Format(PyExc_ValueError, "%s = %zd does not fit in 32 bits", what, v);
+    PyErr_Format(PyExc_ValueError, "[%s] %s = %zd does not fit in 32 bits", pyops_name, what, v);
     return -1;
   }
   *out = (int)v;
@@ -118,7 +120,8 @@ int pyops_int_list(PyObject *o, pyops_ints *out, int allow_int, const char *what
                             o);
   Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
   if (n > PYOPS_MAX_INTS) {
-    PyErr_Format(PyExc_ValueError, "%s has %zd entries, more than %d", what, n, PYOPS_MAX_INTS);
+    PyErr_Format(PyExc_ValueError, "[%s] %s has %zd entries, more than %d", pyops_name, what, n,
+                 PYOPS_MAX_INTS);
     return -1;
   }
   for (Py_ssize_t i = 0; i < n; i++) {
@@ -133,13 +136,14 @@ int pyops_shape(PyObject *o, pyops_ints *out, const char *what) {
   if (pyops_int_list(o, out, 1, what) < 0)
     return -1;
   if (out->n > LZ_MAX_NDIM) {
-    PyErr_Format(PyExc_ValueError, "%s has %d dimensions, more than %d", what, out->n,
-                 LZ_MAX_NDIM);
+    PyErr_Format(PyExc_ValueError, "[%s] %s has %d dimensions, more than %d", pyops_name, what,
+                 out->n, LZ_MAX_NDIM);
     return -1;
   }
   for (int i = 0; i < out->n; i++) {
     if (out->v[i] < 0) {
-      PyErr_Format(PyExc_ValueError, "%s has a negative dimension %d", what, out->v[i]);
+      PyErr_Format(PyExc_ValueError, "[%s] %s has a negative dimension %d", pyops_name, what,
+                   out->v[i]);
       return -1;
     }
   }
@@ -188,7 +192,7 @@ int pyops_array_seq(PyObject *seq, lz_array ***out, int *n, const char *what) {
     return pyops_type_error(what, "a list or tuple of arrays", seq);
   Py_ssize_t len = PySequence_Fast_GET_SIZE(seq);
   if (len > INT32_MAX) {
-    PyErr_Format(PyExc_ValueError, "%s has too many arrays", what);
+    PyErr_Format(PyExc_ValueError, "[%s] %s has too many arrays", pyops_name, what);
     return -1;
   }
   lz_array **arrays = PyMem_Calloc(len ? (size_t)len : 1, sizeof(lz_array *));

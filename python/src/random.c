@@ -19,7 +19,7 @@ static lz_array *take_key(PyObject *okey) {
     return pylz_to_array(okey);
   if (!state || !PyList_Check(state) || PyList_GET_SIZE(state) < 1 ||
       !PyLzArray_Check(PyList_GET_ITEM(state, 0))) {
-    PyErr_SetString(PyExc_TypeError, "random.state[0] must be a key array");
+    PyErr_SetString(PyExc_TypeError, "[random] random.state[0] must be a key array");
     return NULL;
   }
   lz_array *k = ((PyLzArray *)PyList_GET_ITEM(state, 0))->a, *first = NULL, *second = NULL;
@@ -55,6 +55,7 @@ static int parse_u64(PyObject *o, uint64_t *out, const char *what) {
 }
 
 static PyObject *py_seed(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "seed";
   static char *kws[] = {"seed", NULL};
   PyObject *oseed;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O:seed", kws, &oseed))
@@ -77,6 +78,7 @@ static PyObject *py_seed(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_key(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "key";
   static char *kws[] = {"seed", NULL};
   PyObject *oseed;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O:key", kws, &oseed))
@@ -88,6 +90,7 @@ static PyObject *py_key(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_split(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "split";
   static char *kws[] = {"key", "num", "stream", NULL};
   PyObject *okey, *onum = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO:split", kws, &okey, &onum, &stream))
@@ -117,6 +120,7 @@ static int parse_shape(PyObject *o, pyops_ints *shape, int *given) {
 }
 
 static PyObject *py_uniform(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "uniform";
   static char *kws[] = {"low", "high", "shape", "dtype", "key", "stream", NULL};
   PyObject *olow = NULL, *ohigh = NULL, *oshape = NULL, *odt = Py_None, *okey = Py_None,
            *stream = NULL;
@@ -191,14 +195,17 @@ done:
 }
 
 static PyObject *py_normal(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "normal";
   return loc_scale_impl(args, kw, lz_random_normal);
 }
 
 static PyObject *py_laplace(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "laplace";
   return loc_scale_impl(args, kw, lz_random_laplace);
 }
 
 static PyObject *py_multivariate_normal(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "multivariate_normal";
   static char *kws[] = {"mean", "cov", "shape", "dtype", "key", "stream", NULL};
   PyObject *omean, *ocov, *oshape = NULL, *odt = Py_None, *okey = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:multivariate_normal", kws, &omean, &ocov,
@@ -220,6 +227,7 @@ static PyObject *py_multivariate_normal(PyObject *self, PyObject *args, PyObject
 }
 
 static PyObject *py_randint(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "randint";
   static char *kws[] = {"low", "high", "shape", "dtype", "key", "stream", NULL};
   PyObject *olow, *ohigh, *oshape = NULL, *odt = Py_None, *okey = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:randint", kws, &olow, &ohigh, &oshape, &odt,
@@ -241,6 +249,7 @@ static PyObject *py_randint(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_bernoulli(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "bernoulli";
   static char *kws[] = {"p", "shape", "key", "stream", NULL};
   PyObject *op = NULL, *oshape = Py_None, *okey = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOOO:bernoulli", kws, &op, &oshape, &okey, &stream))
@@ -259,6 +268,7 @@ static PyObject *py_bernoulli(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_truncated_normal(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "truncated_normal";
   static char *kws[] = {"lower", "upper", "shape", "dtype", "key", "stream", NULL};
   PyObject *olo, *ohi, *oshape = Py_None, *odt = Py_None, *okey = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:truncated_normal", kws, &olo, &ohi, &oshape,
@@ -281,6 +291,7 @@ static PyObject *py_truncated_normal(PyObject *self, PyObject *args, PyObject *k
 }
 
 static PyObject *py_gumbel(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "gumbel";
   static char *kws[] = {"shape", "dtype", "key", "stream", NULL};
   PyObject *oshape = NULL, *odt = Py_None, *okey = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOOO:gumbel", kws, &oshape, &odt, &okey, &stream))
@@ -299,6 +310,7 @@ static PyObject *py_gumbel(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_categorical(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "categorical";
   static char *kws[] = {"logits", "axis", "shape", "num_samples", "key", "stream", NULL};
   PyObject *ologits, *oaxis = NULL, *oshape = Py_None, *onum = Py_None, *okey = Py_None,
                      *stream = NULL;
@@ -330,6 +342,7 @@ static PyObject *py_categorical(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_permutation(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "permutation";
   static char *kws[] = {"x", "axis", "key", "stream", NULL};
   PyObject *ox, *oaxis = NULL, *okey = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO:permutation", kws, &ox, &oaxis, &okey,
@@ -352,6 +365,7 @@ static PyObject *py_permutation(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_bits(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "bits";
   static char *kws[] = {"shape", "width", "key", "stream", NULL};
   PyObject *oshape = NULL, *owidth = NULL, *okey = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOOO:bits", kws, &oshape, &owidth, &okey, &stream))
