@@ -65,7 +65,7 @@ PyObject *pyops_wrap_many(lz_array **arrays, int n, int as_list);
 /* For functions taking *args: TypeError unless every keyword in `kw` is `stream`. */
 int pyops_only_stream_kw(PyObject *kw, const char *fn);
 
-/* Raises TypeError "<what> must be <expected>, not <type>". Returns -1. */
+/* Raises TypeError "[<function>] <what> must be <expected>, not <type>". Returns -1. */
 int pyops_type_error(const char *what, const char *expected, PyObject *got);
 
 /* Parses `f(a, b, /, *, stream=None)` and returns fn(a, b) (ops_elementwise.c). */
