@@ -5,7 +5,8 @@
 #include <string.h>
 
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
 /* The dtype MLX gives a Python scalar: bool, int32 (int64 beyond 32 bits) or float32. */
 static int scalar_dtype(PyObject *o, lz_dtype *dt, double *value, const char *what) {
@@ -21,8 +22,7 @@ static int scalar_dtype(PyObject *o, lz_dtype *dt, double *value, const char *wh
       PyErr_Format(PyExc_ValueError, "[%s] %s does not fit in 64 bits", pyops_name, what);
       return -1;
     }
-    if (v == -1 && PyErr_Occurred())
-      return -1;
+    if (v == -1 && PyErr_Occurred()) return -1;
     *dt = (v > INT32_MAX || v < INT32_MIN) ? LZ_INT64 : LZ_INT32;
     *value = (double)v;
     return 0;
@@ -39,12 +39,10 @@ static int scalar_dtype(PyObject *o, lz_dtype *dt, double *value, const char *wh
 static PyObject *fill_impl(PyObject *args, PyObject *kw, double value) {
   static char *kws[] = {"shape", "dtype", "stream", NULL};
   PyObject *oshape, *odt = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &oshape, &odt, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &oshape, &odt, &stream)) return NULL;
   pyops_ints shape;
   lz_dtype dt = LZ_FLOAT32;
-  if (pyops_shape(oshape, &shape, "shape") < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (pyops_shape(oshape, &shape, "shape") < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   return pylz_wrap(lz_full(shape.v, shape.n, value, dt));
 }
 
@@ -63,20 +61,16 @@ static lz_array *full_of(const int *shape, int ndim, PyObject *ovals, lz_dtype d
   if (PyBool_Check(ovals) || PyLong_Check(ovals) || PyFloat_Check(ovals)) {
     lz_dtype sdt = LZ_FLOAT32;
     double v = 0;
-    if (scalar_dtype(ovals, &sdt, &v, "vals") < 0)
-      return NULL;
+    if (scalar_dtype(ovals, &sdt, &v, "vals") < 0) return NULL;
     lz_array *r = lz_full(shape, ndim, v, dt == LZ_DTYPE_COUNT ? sdt : dt);
-    if (!r)
-      pylz_raise();
+    if (!r) pylz_raise();
     return r;
   }
   lz_array *v = pylz_to_array(ovals);
-  if (!v)
-    return NULL;
+  if (!v) return NULL;
   lz_array *r = lz_full_array(shape, ndim, v, dt == LZ_DTYPE_COUNT ? lz_array_dtype(v) : dt);
   lz_free(v);
-  if (!r)
-    pylz_raise();
+  if (!r) pylz_raise();
   return r;
 }
 
@@ -88,8 +82,7 @@ static PyObject *py_full(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   pyops_ints shape;
   lz_dtype dt = LZ_DTYPE_COUNT;
-  if (pyops_shape(oshape, &shape, "shape") < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (pyops_shape(oshape, &shape, "shape") < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *r = full_of(shape.v, shape.n, ovals, dt);
   return r ? pylz_wrap(r) : NULL;
 }
@@ -98,14 +91,11 @@ static PyObject *py_full(PyObject *self, PyObject *args, PyObject *kw) {
 static PyObject *like_impl(PyObject *args, PyObject *kw, double value) {
   static char *kws[] = {"", "dtype", "stream", NULL};
   PyObject *x, *odt = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &odt, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &odt, &stream)) return NULL;
   lz_dtype dt = LZ_DTYPE_COUNT;
-  if (pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_full(lz_array_shape(a), lz_array_ndim(a), value,
                         dt == LZ_DTYPE_COUNT ? lz_array_dtype(a) : dt);
   lz_free(a);
@@ -129,11 +119,9 @@ static PyObject *py_full_like(PyObject *self, PyObject *args, PyObject *kw) {
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:full_like", kws, &x, &ovals, &odt, &stream))
     return NULL;
   lz_dtype dt = LZ_DTYPE_COUNT;
-  if (pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = full_of(lz_array_shape(a), lz_array_ndim(a), ovals,
                         dt == LZ_DTYPE_COUNT ? lz_array_dtype(a) : dt);
   lz_free(a);
@@ -157,8 +145,7 @@ static PyObject *py_arange(PyObject *self, PyObject *args, PyObject *kw) {
     PyObject *k, *v;
     while (PyDict_Next(kw, &pos, &k, &v)) {
       const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
-      if (!name)
-        return NULL;
+      if (!name) return NULL;
       if (!strcmp(name, "start"))
         kstart = v;
       else if (!strcmp(name, "stop"))
@@ -174,8 +161,7 @@ static PyObject *py_arange(PyObject *self, PyObject *args, PyObject *kw) {
     }
   }
   PyObject *pos[4] = {NULL, NULL, NULL, NULL};
-  for (Py_ssize_t i = 0; i < npos; i++)
-    pos[i] = PyTuple_GET_ITEM(args, i);
+  for (Py_ssize_t i = 0; i < npos; i++) pos[i] = PyTuple_GET_ITEM(args, i);
   if (npos >= 2 || kstart || (npos == 1 && kstop)) {
     /* (start, stop, step, dtype) */
     o[0] = pos[0] ? pos[0] : kstart;
@@ -208,21 +194,17 @@ static PyObject *py_arange(PyObject *self, PyObject *args, PyObject *kw) {
       return NULL;
     }
   }
-  if (o[2] == Py_None)
-    o[2] = NULL;
+  if (o[2] == Py_None) o[2] = NULL;
   double v[3] = {0, 0, 1};
   lz_dtype dt = LZ_DTYPE_COUNT;
   static const char *const names[3] = {"start", "stop", "step"};
   for (int i = 0; i < 3; i++) {
-    if (!o[i])
-      continue;
+    if (!o[i]) continue;
     lz_dtype sdt;
-    if (scalar_dtype(o[i], &sdt, &v[i], names[i]) < 0)
-      return NULL;
+    if (scalar_dtype(o[i], &sdt, &v[i], names[i]) < 0) return NULL;
     dt = dt == LZ_DTYPE_COUNT ? sdt : lz_promote_types(dt, sdt);
   }
-  if (pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   return pylz_wrap(lz_arange(v[0], v[1], v[2], dt));
 }
 
@@ -230,8 +212,8 @@ static PyObject *py_linspace(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "linspace";
   static char *kws[] = {"start", "stop", "num", "endpoint", "dtype", "stream", NULL};
   PyObject *ostart, *ostop, *onum = NULL, *oend = NULL, *odt = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:linspace", kws, &ostart, &ostop, &onum,
-                                   &oend, &odt, &stream))
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:linspace", kws, &ostart, &ostop, &onum, &oend,
+                                   &odt, &stream))
     return NULL;
   double start, stop;
   lz_dtype sdt, dt = LZ_FLOAT32;
@@ -246,8 +228,7 @@ static PyObject *py_linspace(PyObject *self, PyObject *args, PyObject *kw) {
     PyErr_Format(PyExc_ValueError, "[linspace] number of samples, %d, must be non-negative", num);
     return NULL;
   }
-  if (endpoint || num == 0)
-    return pylz_wrap(lz_linspace(start, stop, num, dt));
+  if (endpoint || num == 0) return pylz_wrap(lz_linspace(start, stop, num, dt));
   /* Without the endpoint the samples are the first num of num + 1 with it (same formula). */
   lz_array *all = lz_linspace(start, stop, num + 1, dt);
   int b = 0, e = num;
@@ -271,8 +252,7 @@ static PyObject *nmk_impl(PyObject *args, PyObject *kw, int tri) {
     PyErr_Format(PyExc_ValueError, "[%s] n and m must be non-negative", tri ? "tri" : "eye");
     return NULL;
   }
-  if (!has_m)
-    m = n;
+  if (!has_m) m = n;
   return pylz_wrap(tri ? lz_tri(n, m, k, dt) : lz_eye(n, m, k, dt));
 }
 
@@ -294,8 +274,7 @@ static PyObject *py_identity(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   int n;
   lz_dtype dt = LZ_FLOAT32;
-  if (pyops_int(on, &n, "n") < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (pyops_int(on, &n, "n") < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   if (n < 0) {
     PyErr_SetString(PyExc_ValueError, "[identity] n must be non-negative");
     return NULL;
@@ -307,14 +286,11 @@ static PyObject *py_identity(PyObject *self, PyObject *args, PyObject *kw) {
 static PyObject *triangle_impl(PyObject *args, PyObject *kw, int upper) {
   static char *kws[] = {"x", "k", "stream", NULL};
   PyObject *x, *ok = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &ok, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &ok, &stream)) return NULL;
   int k = 0;
-  if (ok && pyops_int(ok, &k, "k") < 0)
-    return NULL;
+  if (ok && pyops_int(ok, &k, "k") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = upper ? lz_triu(a, k) : lz_tril(a, k);
   lz_free(a);
   return pylz_wrap(r);
@@ -339,14 +315,11 @@ static PyObject *py_meshgrid(PyObject *self, PyObject *args, PyObject *kw) {
     PyObject *k, *v;
     while (PyDict_Next(kw, &pos, &k, &v)) {
       const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
-      if (!name)
-        return NULL;
+      if (!name) return NULL;
       if (!strcmp(name, "sparse")) {
-        if (v != Py_None && pyops_bool(v, &sparse, "sparse") < 0)
-          return NULL;
+        if (v != Py_None && pyops_bool(v, &sparse, "sparse") < 0) return NULL;
       } else if (!strcmp(name, "indexing")) {
-        if (v != Py_None && pyops_str(v, &indexing, "indexing") < 0)
-          return NULL;
+        if (v != Py_None && pyops_str(v, &indexing, "indexing") < 0) return NULL;
       } else if (strcmp(name, "stream")) {
         PyErr_Format(PyExc_TypeError, "meshgrid() got an unexpected keyword argument '%s'", name);
         return NULL;
@@ -360,8 +333,7 @@ static PyObject *py_meshgrid(PyObject *self, PyObject *args, PyObject *kw) {
   }
   lz_array **arrays;
   int n;
-  if (pyops_array_seq(args, &arrays, &n, "arrays") < 0)
-    return NULL;
+  if (pyops_array_seq(args, &arrays, &n, "arrays") < 0) return NULL;
   lz_array **outs = PyMem_Calloc(n ? (size_t)n : 1, sizeof(lz_array *));
   if (!outs) {
     pyops_free_arrays(arrays, n);
@@ -378,11 +350,9 @@ static PyObject *py_meshgrid(PyObject *self, PyObject *args, PyObject *kw) {
 static PyObject *window_impl(PyObject *args, PyObject *kw, lz_array *(*fn)(int, lz_dtype)) {
   static char *kws[] = {"M", "stream", NULL};
   PyObject *om, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O", kws, &om, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O", kws, &om, &stream)) return NULL;
   int m;
-  if (pyops_int(om, &m, "M") < 0)
-    return NULL;
+  if (pyops_int(om, &m, "M") < 0) return NULL;
   return pylz_wrap(fn(m, LZ_FLOAT32));
 }
 

@@ -6,7 +6,8 @@
 #include <string.h>
 
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
 static PyObject *py_reshape(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "reshape";
@@ -15,11 +16,9 @@ static PyObject *py_reshape(PyObject *self, PyObject *args, PyObject *kw) {
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:reshape", kws, &x, &oshape, &stream))
     return NULL;
   pyops_ints shape;
-  if (pyops_int_list(oshape, &shape, 1, "shape") < 0)
-    return NULL;
+  if (pyops_int_list(oshape, &shape, 1, "shape") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_reshape(a, shape.v, shape.n);
   lz_free(a);
   return pylz_wrap(r);
@@ -35,8 +34,7 @@ static PyObject *py_flatten(PyObject *self, PyObject *args, PyObject *kw) {
   if ((os && pyops_int(os, &s, "start_axis") < 0) || (oe && pyops_int(oe, &e, "end_axis") < 0))
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_flatten(a, s, e);
   lz_free(a);
   return pylz_wrap(r);
@@ -46,16 +44,14 @@ static PyObject *py_unflatten(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "unflatten";
   static char *kws[] = {"", "axis", "shape", "stream", NULL};
   PyObject *x, *oaxis, *oshape, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:unflatten", kws, &x, &oaxis, &oshape,
-                                   &stream))
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:unflatten", kws, &x, &oaxis, &oshape, &stream))
     return NULL;
   int axis;
   pyops_ints shape;
   if (pyops_int(oaxis, &axis, "axis") < 0 || pyops_int_list(oshape, &shape, 0, "shape") < 0)
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_unflatten(a, axis, shape.v, shape.n);
   lz_free(a);
   return pylz_wrap(r);
@@ -65,15 +61,12 @@ static PyObject *py_unflatten(PyObject *self, PyObject *args, PyObject *kw) {
 static PyObject *axes_opt_impl(PyObject *args, PyObject *kw, int which) {
   static char *kws[] = {"", "axis", "stream", NULL};
   PyObject *x, *oaxis = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &oaxis, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &oaxis, &stream)) return NULL;
   pyops_ints axes;
   int all;
-  if (pyops_axes(oaxis, &axes, &all, "axis") < 0)
-    return NULL;
+  if (pyops_axes(oaxis, &axes, &all, "axis") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = which == 0 ? lz_squeeze(a, all ? NULL : axes.v, axes.n)
                            : lz_flip(a, all ? NULL : axes.v, axes.n);
   lz_free(a);
@@ -97,11 +90,9 @@ static PyObject *py_expand_dims(PyObject *self, PyObject *args, PyObject *kw) {
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:expand_dims", kws, &x, &oaxis, &stream))
     return NULL;
   pyops_ints axes;
-  if (pyops_int_list(oaxis, &axes, 1, "axis") < 0)
-    return NULL;
+  if (pyops_int_list(oaxis, &axes, 1, "axis") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_expand_dims(a, axes.v, axes.n);
   lz_free(a);
   return pylz_wrap(r);
@@ -120,8 +111,7 @@ static PyObject *two_axes_impl(PyObject *args, PyObject *kw, int swap) {
       pyops_int(o2, &i2, swap ? "axis2" : "destination") < 0)
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = swap ? lz_swapaxes(a, i1, i2) : lz_moveaxis(a, i1, i2);
   lz_free(a);
   return pylz_wrap(r);
@@ -144,11 +134,9 @@ static PyObject *py_transpose(PyObject *self, PyObject *args, PyObject *kw) {
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:transpose", kws, &x, &oaxes, &stream))
     return NULL;
   pyops_ints axes = {0};
-  if (oaxes != Py_None && pyops_int_list(oaxes, &axes, 0, "axes") < 0)
-    return NULL;
+  if (oaxes != Py_None && pyops_int_list(oaxes, &axes, 0, "axes") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_transpose(a, oaxes == Py_None ? NULL : axes.v, axes.n);
   lz_free(a);
   return pylz_wrap(r);
@@ -161,8 +149,7 @@ static PyObject *py_matrix_transpose(PyObject *self, PyObject *args, PyObject *k
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O:matrix_transpose", kws, &x, &stream))
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_swapaxes(a, -1, -2);
   lz_free(a);
   return pylz_wrap(r);
@@ -175,11 +162,9 @@ static PyObject *py_broadcast_to(PyObject *self, PyObject *args, PyObject *kw) {
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:broadcast_to", kws, &x, &oshape, &stream))
     return NULL;
   pyops_ints shape;
-  if (pyops_shape(oshape, &shape, "shape") < 0)
-    return NULL;
+  if (pyops_shape(oshape, &shape, "shape") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_broadcast_to(a, shape.v, shape.n);
   lz_free(a);
   return pylz_wrap(r);
@@ -187,12 +172,10 @@ static PyObject *py_broadcast_to(PyObject *self, PyObject *args, PyObject *kw) {
 
 static PyObject *py_broadcast_arrays(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "broadcast_arrays";
-  if (pyops_only_stream_kw(kw, "broadcast_arrays") < 0)
-    return NULL;
+  if (pyops_only_stream_kw(kw, "broadcast_arrays") < 0) return NULL;
   lz_array **arrays;
   int n;
-  if (pyops_array_seq(args, &arrays, &n, "arrays") < 0)
-    return NULL;
+  if (pyops_array_seq(args, &arrays, &n, "arrays") < 0) return NULL;
   lz_array **outs = PyMem_Calloc(n ? (size_t)n : 1, sizeof(lz_array *));
   if (!outs) {
     pyops_free_arrays(arrays, n);
@@ -215,8 +198,7 @@ static PyObject *py_broadcast_shapes(PyObject *self, PyObject *args) {
   int out[LZ_MAX_NDIM], nd = 0;
   for (Py_ssize_t i = 0; i < n; i++) {
     pyops_ints s;
-    if (pyops_shape(PyTuple_GET_ITEM(args, i), &s, "shape") < 0)
-      return NULL;
+    if (pyops_shape(PyTuple_GET_ITEM(args, i), &s, "shape") < 0) return NULL;
     int m = s.n > nd ? s.n : nd;
     int res[LZ_MAX_NDIM];
     for (int d = 0; d < m; d++) {
@@ -232,8 +214,7 @@ static PyObject *py_broadcast_shapes(PyObject *self, PyObject *args) {
     nd = m;
   }
   PyObject *t = PyTuple_New(nd);
-  if (!t)
-    return NULL;
+  if (!t) return NULL;
   for (int d = 0; d < nd; d++) {
     PyObject *v = PyLong_FromLong(out[d]);
     if (!v) {
@@ -259,8 +240,7 @@ static PyObject *py_as_strided(PyObject *self, PyObject *args, PyObject *kw) {
       (ooff && pyops_int(ooff, &offset, "offset") < 0))
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   if (oshape == Py_None) {
     shape.n = lz_array_ndim(a);
     memcpy(shape.v, lz_array_shape(a), sizeof(int) * (size_t)shape.n);
@@ -279,8 +259,7 @@ static PyObject *py_as_strided(PyObject *self, PyObject *args, PyObject *kw) {
                    shape.n);
       return NULL;
     }
-    for (int d = 0; d < shape.n; d++)
-      st[d] = strides.v[d];
+    for (int d = 0; d < shape.n; d++) st[d] = strides.v[d];
   }
   lz_array *r = lz_as_strided(a, shape.v, shape.n, st, offset);
   lz_free(a);
@@ -298,8 +277,7 @@ static PyObject *py_diagonal(PyObject *self, PyObject *args, PyObject *kw) {
       (o2 && pyops_int(o2, &a2, "axis2") < 0))
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_diagonal(a, off, a1, a2);
   lz_free(a);
   return pylz_wrap(r);
@@ -309,14 +287,11 @@ static PyObject *py_diag(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "diag";
   static char *kws[] = {"", "k", "stream", NULL};
   PyObject *x, *ok = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:diag", kws, &x, &ok, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:diag", kws, &x, &ok, &stream)) return NULL;
   int k = 0;
-  if (ok && pyops_int(ok, &k, "k") < 0)
-    return NULL;
+  if (ok && pyops_int(ok, &k, "k") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_diag(a, k);
   lz_free(a);
   return pylz_wrap(r);
@@ -325,12 +300,10 @@ static PyObject *py_diag(PyObject *self, PyObject *args, PyObject *kw) {
 /* atleast_1d/2d/3d(*arys): one input gives an array, several a list. */
 static PyObject *atleast_impl(PyObject *args, PyObject *kw, lz_array *(*fn)(lz_array *),
                               const char *name) {
-  if (pyops_only_stream_kw(kw, name) < 0)
-    return NULL;
+  if (pyops_only_stream_kw(kw, name) < 0) return NULL;
   lz_array **arrays;
   int n;
-  if (pyops_array_seq(args, &arrays, &n, "arys") < 0)
-    return NULL;
+  if (pyops_array_seq(args, &arrays, &n, "arys") < 0) return NULL;
   if (n == 0) {
     pyops_free_arrays(arrays, n);
     PyErr_Format(PyExc_TypeError, "%s() takes at least one array", name);
@@ -347,8 +320,7 @@ static PyObject *atleast_impl(PyObject *args, PyObject *kw, lz_array *(*fn)(lz_a
     arrays[0] = NULL;
   } else {
     res = pyops_wrap_many(arrays, n, 1);
-    for (int i = 0; i < n; i++)
-      arrays[i] = NULL;
+    for (int i = 0; i < n; i++) arrays[i] = NULL;
   }
   pyops_free_arrays(arrays, 0);
   return res;
@@ -374,11 +346,9 @@ static PyObject *py_contiguous(PyObject *self, PyObject *args, PyObject *kw) {
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:contiguous", kws, &x, &ocol, &stream))
     return NULL;
   bool col = false;
-  if (pyops_bool(ocol, &col, "allow_col_major") < 0)
-    return NULL;
+  if (pyops_bool(ocol, &col, "allow_col_major") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_contiguous(a);
   lz_free(a);
   return pylz_wrap(r);
@@ -398,8 +368,7 @@ static PyObject *py_slice(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   lz_array *a = NULL, *start = NULL;
   PyObject *res = NULL;
-  if (!(a = pylz_to_array(x)) || !(start = pylz_to_array(ostart)))
-    goto done;
+  if (!(a = pylz_to_array(x)) || !(start = pylz_to_array(ostart))) goto done;
   if (size.n != lz_array_ndim(a)) {
     PyErr_Format(PyExc_ValueError, "[slice] slice_size has %d dims, the array %d", size.n,
                  lz_array_ndim(a));
@@ -420,8 +389,7 @@ static PyObject *py_slice_update(PyObject *self, PyObject *args, PyObject *kw) {
                                    &oaxes, &stream))
     return NULL;
   pyops_ints axes;
-  if (pyops_int_list(oaxes, &axes, 0, "axes") < 0)
-    return NULL;
+  if (pyops_int_list(oaxes, &axes, 0, "axes") < 0) return NULL;
   lz_array *a = NULL, *upd = NULL, *start = NULL;
   PyObject *res = NULL;
   if (!(a = pylz_to_array(x)) || !(upd = pylz_to_array(oupd)) || !(start = pylz_to_array(ostart)))
@@ -434,8 +402,8 @@ done:
   return res;
 }
 
-#define SIG_AXES_OPT(NAME)                                                                       \
-  NAME "(a: array, /, axis: None | int | Sequence[int] = None, *, stream: StreamOrDevice = "    \
+#define SIG_AXES_OPT(NAME)                                                                         \
+  NAME "(a: array, /, axis: None | int | Sequence[int] = None, *, stream: StreamOrDevice = "       \
        "None) -> array\n\n"
 
 static PyMethodDef methods[] = {

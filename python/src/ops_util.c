@@ -44,8 +44,7 @@ int pylz_init_ops_more(PyObject *m) {
 int pyops_add_functions(PyObject *m, PyMethodDef *defs) { return PyModule_AddFunctions(m, defs); }
 
 int pyops_only_stream_kw(PyObject *kw, const char *fn) {
-  if (!kw)
-    return 0;
+  if (!kw) return 0;
   Py_ssize_t pos = 0;
   PyObject *k, *v;
   while (PyDict_Next(kw, &pos, &k, &v)) {
@@ -64,11 +63,9 @@ int pyops_type_error(const char *what, const char *expected, PyObject *got) {
 }
 
 int pyops_int(PyObject *o, int *out, const char *what) {
-  if (!o || PyFloat_Check(o) || !PyIndex_Check(o))
-    return pyops_type_error(what, "an int", o);
+  if (!o || PyFloat_Check(o) || !PyIndex_Check(o)) return pyops_type_error(what, "an int", o);
   Py_ssize_t v = PyNumber_AsSsize_t(o, NULL);
-  if (v == -1 && PyErr_Occurred())
-    return -1;
+  if (v == -1 && PyErr_Occurred()) return -1;
   if (v > INT32_MAX || v < INT32_MIN) {
     PyErr_Format(PyExc_ValueError, "[%s] %s = %zd does not fit in 32 bits", pyops_name, what, v);
     return -1;
@@ -79,19 +76,15 @@ int pyops_int(PyObject *o, int *out, const char *what) {
 
 int pyops_opt_int(PyObject *o, int *out, int *set, const char *what) {
   *set = 0;
-  if (!o || o == Py_None)
-    return 0;
-  if (pyops_int(o, out, what) < 0)
-    return -1;
+  if (!o || o == Py_None) return 0;
+  if (pyops_int(o, out, what) < 0) return -1;
   *set = 1;
   return 0;
 }
 
 int pyops_bool(PyObject *o, bool *out, const char *what) {
-  if (!o)
-    return 0;
-  if (!PyBool_Check(o))
-    return pyops_type_error(what, "a bool", o);
+  if (!o) return 0;
+  if (!PyBool_Check(o)) return pyops_type_error(what, "a bool", o);
   *out = o == Py_True;
   return 0;
 }
@@ -103,8 +96,7 @@ int pyops_double(PyObject *o, double *out, const char *what) {
   if (!o || PyUnicode_Check(o) || PyBytes_Check(o) || !nb || !(nb->nb_float || nb->nb_index))
     return pyops_type_error(what, "a float", o);
   double v = PyFloat_AsDouble(o);
-  if (v == -1.0 && PyErr_Occurred())
-    return -1;
+  if (v == -1.0 && PyErr_Occurred()) return -1;
   *out = v;
   return 0;
 }
@@ -125,16 +117,14 @@ int pyops_int_list(PyObject *o, pyops_ints *out, int allow_int, const char *what
     return -1;
   }
   for (Py_ssize_t i = 0; i < n; i++) {
-    if (pyops_int(PySequence_Fast_GET_ITEM(o, i), &out->v[i], what) < 0)
-      return -1;
+    if (pyops_int(PySequence_Fast_GET_ITEM(o, i), &out->v[i], what) < 0) return -1;
   }
   out->n = (int)n;
   return 0;
 }
 
 int pyops_shape(PyObject *o, pyops_ints *out, const char *what) {
-  if (pyops_int_list(o, out, 1, what) < 0)
-    return -1;
+  if (pyops_int_list(o, out, 1, what) < 0) return -1;
   if (out->n > LZ_MAX_NDIM) {
     PyErr_Format(PyExc_ValueError, "[%s] %s has %d dimensions, more than %d", pyops_name, what,
                  out->n, LZ_MAX_NDIM);
@@ -161,8 +151,7 @@ int pyops_axes(PyObject *o, pyops_ints *out, int *all, const char *what) {
 }
 
 int pyops_dtype(PyObject *o, lz_dtype *out, const char *what) {
-  if (!o || o == Py_None)
-    return 0;
+  if (!o || o == Py_None) return 0;
   if (pylz_dtype_from_py(o, out) < 0) {
     PyErr_Clear();
     return pyops_type_error(what, "a Dtype", o);
@@ -171,17 +160,14 @@ int pyops_dtype(PyObject *o, lz_dtype *out, const char *what) {
 }
 
 int pyops_str(PyObject *o, const char **out, const char *what) {
-  if (!o || !PyUnicode_Check(o))
-    return pyops_type_error(what, "a str", o);
+  if (!o || !PyUnicode_Check(o)) return pyops_type_error(what, "a str", o);
   *out = PyUnicode_AsUTF8(o);
   return *out ? 0 : -1;
 }
 
 void pyops_free_arrays(lz_array **arrays, int n) {
-  if (!arrays)
-    return;
-  for (int i = 0; i < n; i++)
-    lz_free(arrays[i]);
+  if (!arrays) return;
+  for (int i = 0; i < n; i++) lz_free(arrays[i]);
   PyMem_Free(arrays);
 }
 
@@ -214,8 +200,7 @@ int pyops_array_seq(PyObject *seq, lz_array ***out, int *n, const char *what) {
 
 int pyops_opt_array(PyObject *o, lz_array **out) {
   *out = NULL;
-  if (!o || o == Py_None)
-    return 0;
+  if (!o || o == Py_None) return 0;
   *out = pylz_to_array(o);
   return *out ? 0 : -1;
 }
@@ -224,8 +209,7 @@ PyObject *pyops_wrap_many(lz_array **arrays, int n, int as_list) {
   PyObject *res = NULL;
   for (int i = 0; i < n; i++) {
     if (!arrays[i]) {
-      for (int j = 0; j < n; j++)
-        lz_free(arrays[j]);
+      for (int j = 0; j < n; j++) lz_free(arrays[j]);
       if (lz_last_error_code() == LZ_ERROR_NONE && !PyErr_Occurred())
         lz_set_error(LZ_ERROR_INTERNAL, "lazuli.core", "an op returned no result");
       return pylz_raise();
@@ -233,16 +217,14 @@ PyObject *pyops_wrap_many(lz_array **arrays, int n, int as_list) {
   }
   res = as_list ? PyList_New(n) : PyTuple_New(n);
   if (!res) {
-    for (int j = 0; j < n; j++)
-      lz_free(arrays[j]);
+    for (int j = 0; j < n; j++) lz_free(arrays[j]);
     return NULL;
   }
   for (int i = 0; i < n; i++) {
     PyObject *w = pylz_wrap(arrays[i]);
     arrays[i] = NULL;
     if (!w) {
-      for (int j = i + 1; j < n; j++)
-        lz_free(arrays[j]);
+      for (int j = i + 1; j < n; j++) lz_free(arrays[j]);
       Py_DECREF(res);
       return NULL;
     }

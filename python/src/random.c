@@ -9,14 +9,14 @@
 #include <time.h>
 
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
 static PyObject *state; /* the list `random.state`, owned by the module */
 
 /* The key to sample with: `okey` when given (a new reference), else the next global key. */
 static lz_array *take_key(PyObject *okey) {
-  if (okey && okey != Py_None)
-    return pylz_to_array(okey);
+  if (okey && okey != Py_None) return pylz_to_array(okey);
   if (!state || !PyList_Check(state) || PyList_GET_SIZE(state) < 1 ||
       !PyLzArray_Check(PyList_GET_ITEM(state, 0))) {
     PyErr_SetString(PyExc_TypeError, "[random] random.state[0] must be a key array");
@@ -40,14 +40,12 @@ static lz_array *take_key(PyObject *okey) {
 }
 
 static int parse_u64(PyObject *o, uint64_t *out, const char *what) {
-  if (!o || PyFloat_Check(o) || !PyLong_Check(o))
-    return pyops_type_error(what, "an int", o);
+  if (!o || PyFloat_Check(o) || !PyLong_Check(o)) return pyops_type_error(what, "an int", o);
   unsigned long long v = PyLong_AsUnsignedLongLong(o);
   if (v == (unsigned long long)-1 && PyErr_Occurred()) {
     PyErr_Clear();
     long long s = PyLong_AsLongLong(o);
-    if (s == -1 && PyErr_Occurred())
-      return -1;
+    if (s == -1 && PyErr_Occurred()) return -1;
     v = (unsigned long long)s; /* a negative seed wraps, as a C++ uint64_t conversion does */
   }
   *out = v;
@@ -58,19 +56,15 @@ static PyObject *py_seed(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "seed";
   static char *kws[] = {"seed", NULL};
   PyObject *oseed;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O:seed", kws, &oseed))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O:seed", kws, &oseed)) return NULL;
   uint64_t s = 0;
-  if (parse_u64(oseed, &s, "seed") < 0)
-    return NULL;
+  if (parse_u64(oseed, &s, "seed") < 0) return NULL;
   PyObject *k = pylz_wrap(lz_random_key(s));
-  if (!k)
-    return NULL;
+  if (!k) return NULL;
   if (PyList_GET_SIZE(state) < 1) {
     int rc = PyList_Append(state, k);
     Py_DECREF(k);
-    if (rc < 0)
-      return NULL;
+    if (rc < 0) return NULL;
   } else if (PyList_SetItem(state, 0, k) < 0) { /* steals k */
     return NULL;
   }
@@ -81,11 +75,9 @@ static PyObject *py_key(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "key";
   static char *kws[] = {"seed", NULL};
   PyObject *oseed;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O:key", kws, &oseed))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O:key", kws, &oseed)) return NULL;
   uint64_t s = 0;
-  if (parse_u64(oseed, &s, "seed") < 0)
-    return NULL;
+  if (parse_u64(oseed, &s, "seed") < 0) return NULL;
   return pylz_wrap(lz_random_key(s));
 }
 
@@ -93,14 +85,11 @@ static PyObject *py_split(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "split";
   static char *kws[] = {"key", "num", "stream", NULL};
   PyObject *okey, *onum = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO:split", kws, &okey, &onum, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO:split", kws, &okey, &onum, &stream)) return NULL;
   int num = 2;
-  if (onum && pyops_int(onum, &num, "num") < 0)
-    return NULL;
+  if (onum && pyops_int(onum, &num, "num") < 0) return NULL;
   lz_array *k = pylz_to_array(okey);
-  if (!k)
-    return NULL;
+  if (!k) return NULL;
   lz_array *r = lz_random_split(k, num);
   lz_free(k);
   return pylz_wrap(r);
@@ -110,8 +99,7 @@ static PyObject *py_split(PyObject *self, PyObject *args, PyObject *kw) {
 static int parse_shape(PyObject *o, pyops_ints *shape, int *given) {
   *given = 1;
   shape->n = 0;
-  if (!o)
-    return 0;
+  if (!o) return 0;
   if (o == Py_None) {
     *given = 0;
     return 0;
@@ -130,8 +118,7 @@ static PyObject *py_uniform(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_ints shape;
   int given;
   lz_dtype dt = LZ_FLOAT32;
-  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *lo = NULL, *hi = NULL, *k = NULL;
   PyObject *res = NULL;
   if (!(lo = olow ? pylz_to_array(olow) : lz_float(0)) ||
@@ -148,10 +135,8 @@ done:
 /* A float, or an array (*arr set) for loc/scale. */
 static int float_or_array(PyObject *o, double *v, lz_array **arr, const char *what) {
   *arr = NULL;
-  if (!o || o == Py_None)
-    return 0;
-  if (PyFloat_Check(o) || PyLong_Check(o))
-    return pyops_double(o, v, what);
+  if (!o || o == Py_None) return 0;
+  if (PyFloat_Check(o) || PyLong_Check(o)) return pyops_double(o, v, what);
   *arr = pylz_to_array(o);
   return *arr ? 0 : -1;
 }
@@ -214,8 +199,7 @@ static PyObject *py_multivariate_normal(PyObject *self, PyObject *args, PyObject
   pyops_ints shape;
   int given;
   lz_dtype dt = LZ_FLOAT32;
-  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *mean = NULL, *cov = NULL, *k = NULL;
   PyObject *res = NULL;
   if ((mean = pylz_to_array(omean)) && (cov = pylz_to_array(ocov)) && (k = take_key(okey)))
@@ -236,8 +220,7 @@ static PyObject *py_randint(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_ints shape;
   int given;
   lz_dtype dt = LZ_INT32;
-  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *lo = NULL, *hi = NULL, *k = NULL;
   PyObject *res = NULL;
   if ((lo = pylz_to_array(olow)) && (hi = pylz_to_array(ohigh)) && (k = take_key(okey)))
@@ -256,8 +239,7 @@ static PyObject *py_bernoulli(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   pyops_ints shape;
   int given;
-  if (parse_shape(oshape, &shape, &given) < 0)
-    return NULL;
+  if (parse_shape(oshape, &shape, &given) < 0) return NULL;
   lz_array *p = NULL, *k = NULL;
   PyObject *res = NULL;
   if ((p = op ? pylz_to_array(op) : lz_float(0.5)) && (k = take_key(okey)))
@@ -277,13 +259,11 @@ static PyObject *py_truncated_normal(PyObject *self, PyObject *args, PyObject *k
   pyops_ints shape;
   int given;
   lz_dtype dt = LZ_FLOAT32;
-  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *lo = NULL, *hi = NULL, *k = NULL;
   PyObject *res = NULL;
   if ((lo = pylz_to_array(olo)) && (hi = pylz_to_array(ohi)) && (k = take_key(okey)))
-    res = pylz_wrap(
-        lz_random_truncated_normal(lo, hi, given ? shape.v : NULL, shape.n, dt, k));
+    res = pylz_wrap(lz_random_truncated_normal(lo, hi, given ? shape.v : NULL, shape.n, dt, k));
   lz_free(lo);
   lz_free(hi);
   lz_free(k);
@@ -299,11 +279,9 @@ static PyObject *py_gumbel(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_ints shape;
   int given;
   lz_dtype dt = LZ_FLOAT32;
-  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *k = take_key(okey);
-  if (!k)
-    return NULL;
+  if (!k) return NULL;
   lz_array *r = lz_random_gumbel(shape.v, shape.n, dt, k);
   lz_free(k);
   return pylz_wrap(r);
@@ -345,8 +323,7 @@ static PyObject *py_permutation(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "permutation";
   static char *kws[] = {"x", "axis", "key", "stream", NULL};
   PyObject *ox, *oaxis = NULL, *okey = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO:permutation", kws, &ox, &oaxis, &okey,
-                                   &stream))
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO:permutation", kws, &ox, &oaxis, &okey, &stream))
     return NULL;
   int axis = 0, n = 0, is_int = PyLong_Check(ox) && !PyBool_Check(ox);
   if ((oaxis && pyops_int(oaxis, &axis, "axis") < 0) || (is_int && pyops_int(ox, &n, "x") < 0))
@@ -375,8 +352,7 @@ static PyObject *py_bits(PyObject *self, PyObject *args, PyObject *kw) {
   if (parse_shape(oshape, &shape, &given) < 0 || (owidth && pyops_int(owidth, &width, "width") < 0))
     return NULL;
   lz_array *k = take_key(okey);
-  if (!k)
-    return NULL;
+  if (!k) return NULL;
   lz_array *r = lz_random_bits(shape.v, shape.n, width, k);
   lz_free(k);
   return pylz_wrap(r);
@@ -387,7 +363,8 @@ static PyObject *py_bits(PyObject *self, PyObject *args, PyObject *kw) {
 static PyMethodDef methods[] = {
     F("seed", py_seed,
       "seed(seed: int) -> None\n\nSeeds the global key sequence: ``state[0] = key(seed)``."),
-    F("key", py_key, "key(seed: int) -> array\n\nThe key (a uint32 array of shape (2,)) of a seed."),
+    F("key", py_key,
+      "key(seed: int) -> array\n\nThe key (a uint32 array of shape (2,)) of a seed."),
     F("split", py_split,
       "split(key: array, num: int = 2, stream: StreamOrDevice = None) -> array\n\n``num`` new "
       "keys derived from ``key``, as a (num, 2) array."),
@@ -436,14 +413,12 @@ int pylz_init_random(PyObject *m) {
   PyObject *sub = pylz_add_submodule(m, "random", methods,
                                      "lazuli.core.random: random sampling with explicit or global "
                                      "keys, as mlx.core.random.");
-  if (!sub)
-    return -1;
+  if (!sub) return -1;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)(ts.tv_nsec / 1000000);
   PyObject *k = pylz_wrap(lz_random_key(ms));
-  if (!k)
-    return -1;
+  if (!k) return -1;
   state = PyList_New(1);
   if (!state) {
     Py_DECREF(k);
