@@ -103,24 +103,32 @@ int pyops_double(PyObject *o, double *out, const char *what) {
 
 int pyops_int_list(PyObject *o, pyops_ints *out, int allow_int, const char *what) {
   out->n = 0;
-  if (o && allow_int && !PyFloat_Check(o) && PyIndex_Check(o)) {
+  if (o && allow_int && !PyFloat_Check(o) && PyIndex_Check(o) && !PySequence_Check(o)) {
     out->n = 1;
     return pyops_int(o, &out->v[0], what);
   }
-  if (!o || !(PyList_Check(o) || PyTuple_Check(o)))
+  /* Any sequence (list, tuple, range, a NumPy array) but a string or an array of ours. */
+  if (!o || PyUnicode_Check(o) || PyBytes_Check(o) || PyLzArray_Check(o) || PyDict_Check(o) ||
+      !PySequence_Check(o))
     return pyops_type_error(what, allow_int ? "an int or a sequence of ints" : "a sequence of ints",
                             o);
-  Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
+  PyObject *seq = PySequence_Fast(o, "");
+  if (!seq) {
+    PyErr_Clear();
+    return pyops_type_error(what, "a sequence of ints", o);
+  }
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  int rc = 0;
   if (n > PYOPS_MAX_INTS) {
     PyErr_Format(PyExc_ValueError, "[%s] %s has %zd entries, more than %d", pyops_name, what, n,
                  PYOPS_MAX_INTS);
-    return -1;
+    rc = -1;
   }
-  for (Py_ssize_t i = 0; i < n; i++) {
-    if (pyops_int(PySequence_Fast_GET_ITEM(o, i), &out->v[i], what) < 0) return -1;
-  }
-  out->n = (int)n;
-  return 0;
+  for (Py_ssize_t i = 0; i < n && rc == 0; i++)
+    rc = pyops_int(PySequence_Fast_GET_ITEM(seq, i), &out->v[i], what);
+  Py_DECREF(seq);
+  if (rc == 0) out->n = (int)n;
+  return rc;
 }
 
 int pyops_shape(PyObject *o, pyops_ints *out, const char *what) {
