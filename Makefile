@@ -3,6 +3,8 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 ASAN_DIR := build/asan
 REL_DIR := build/release
 CMAKE ?= cmake
+# Debian's interpreter (NumPy, pytest) when present: a pyenv python3 may have neither.
+PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 
 .PHONY: all deps build python demo test test-asan test-release test-fuzz fuzz-build bench bench-compare fuzz install clean format ops-doc
 
@@ -42,10 +44,11 @@ test-release: $(REL_DIR)/Makefile
 
 bench: build
 	$(REL_DIR)/bench/lz_bench
+	$(PYTHON) bench/bench_python.py $(REL_DIR)
 
 bench-compare: build
 	@sh scripts/install-deps.sh --bench
-	python3 bench/compare.py $(REL_DIR)/bench/lz_bench
+	$(PYTHON) bench/compare.py $(REL_DIR)/bench/lz_bench
 
 FUZZ_DIR := build/fuzz
 FUZZ_TARGETS := npy npz safetensors gguf

@@ -9,8 +9,9 @@
 
 typedef lz_array *(*binary_fn)(lz_array *, lz_array *);
 
-/* MLX accepts arrays, Python scalars and objects with __mlx_array__ as operands; anything else
- * (lists included) is a ValueError naming the operation. */
+/* MLX accepts arrays, Python scalars and objects with __mlx_array__ as operands; so do these,
+ * plus NumPy scalars and buffers. Anything else (lists included) is a ValueError naming the
+ * operation. */
 static lz_array *operand(PyObject *o, const char *what) {
   if (PyLzArray_Check(o))
     return lz_retain(((PyLzArray *)o)->a);
@@ -26,7 +27,14 @@ static lz_array *operand(PyObject *o, const char *what) {
     return lz_float(PyFloat_AS_DOUBLE(o));
   if (PyBool_Check(o) || PyLong_Check(o) || PyFloat_Check(o) || PyComplex_Check(o))
     return pylz_to_array(o);
-  if (PyObject_HasAttrString(o, "__mlx_array__"))
+  if (PyIndex_Check(o) && !PyObject_CheckBuffer(o)) { /* integer-like objects: weak ints */
+    PyObject *i = PyNumber_Index(o);
+    lz_array *a = i ? pylz_to_array(i) : NULL;
+    Py_XDECREF(i);
+    return a;
+  }
+  /* NumPy arrays and scalars, other buffers, objects with __mlx_array__. */
+  if (PyObject_CheckBuffer(o) || PyObject_HasAttrString(o, "__mlx_array__"))
     return pylz_to_array(o);
   PyErr_Format(PyExc_ValueError, "Cannot perform %s on an lazuli.core.array and %.100s", what,
                Py_TYPE(o)->tp_name);
@@ -35,22 +43,28 @@ static lz_array *operand(PyObject *o, const char *what) {
 
 static int comparable(PyObject *o) {
   return PyLzArray_Check(o) || PyBool_Check(o) || PyLong_Check(o) || PyFloat_Check(o) ||
-         PyComplex_Check(o) || PyObject_HasAttrString(o, "__mlx_array__");
+         PyComplex_Check(o) || PyIndex_Check(o) || PyObject_CheckBuffer(o) ||
+         PyObject_HasAttrString(o, "__mlx_array__");
 }
 
-/* a OP b where either side is the array. */
+/* a OP b where either side is the array. Array operands are borrowed (no reference count
+ * traffic on the hot path); other operands are converted and released after the op. */
 static PyObject *binary(PyObject *a, PyObject *b, binary_fn fn, const char *what) {
-  lz_array *x = operand(a, what);
+  int own_x = !PyLzArray_Check(a), own_y = !PyLzArray_Check(b);
+  lz_array *x = own_x ? operand(a, what) : ((PyLzArray *)a)->a;
   if (!x)
     return NULL;
-  lz_array *y = operand(b, what);
+  lz_array *y = own_y ? operand(b, what) : ((PyLzArray *)b)->a;
   if (!y) {
-    lz_free(x);
+    if (own_x)
+      lz_free(x);
     return NULL;
   }
   lz_array *r = fn(x, y);
-  lz_free(x);
-  lz_free(y);
+  if (own_x)
+    lz_free(x);
+  if (own_y)
+    lz_free(y);
   return pylz_wrap(r);
 }
 

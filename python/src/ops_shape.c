@@ -440,17 +440,10 @@ static int parse_pad_width(PyObject *o, int ndim, int *lo, int *hi) {
   return 0;
 }
 
-/* The reflection of `a` along `axis` on both sides (symmetric repeats the edge value), made
- * of slices, flips and one concatenation. Lazy, no new kernels. */
-static lz_array *pad_reflect(lz_array *a, int axis, int lo, int hi, int symmetric) {
+/* One step of reflect/symmetric padding along `axis`: lo and hi elements (each at most what one
+ * reflection of the axis of `n` elements gives), made of slices, flips and a concatenation. */
+static lz_array *reflect_step(lz_array *a, int axis, int lo, int hi, int symmetric) {
   int nd = lz_array_ndim(a), n = lz_array_dim(a, axis);
-  int limit = symmetric ? n : n - 1;
-  if (lo > limit || hi > limit) {
-    lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_pad",
-                 "%s padding of %d/%d is larger than the axis %d of size %d allows",
-                 symmetric ? "symmetric" : "reflect", lo, hi, axis, n);
-    return NULL;
-  }
   int start[LZ_MAX_NDIM], stop[LZ_MAX_NDIM];
   for (int d = 0; d < nd; d++) {
     start[d] = 0;
@@ -470,6 +463,28 @@ static lz_array *pad_reflect(lz_array *a, int axis, int lo, int hi, int symmetri
     parts[k++] = lz_flip(lz_slice(a, start, stop, NULL, nd), &axis, 1);
   }
   return lz_concatenate(parts, k, axis);
+}
+
+/* NumPy's reflect/symmetric padding of any width: repeated reflections of at most the original
+ * length (minus the edge for reflect) per step, each about the current edge. A 1-element axis
+ * reflects to its edge value. Call inside a scope. */
+static lz_array *pad_reflect(lz_array *a, int axis, int lo, int hi, int symmetric) {
+  int n = lz_array_dim(a, axis), limit = symmetric ? n : n - 1;
+  if (limit <= 0) {
+    if (n == 0 && (lo || hi)) {
+      lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_pad", "can't pad an empty axis %d", axis);
+      return NULL;
+    }
+    return lz_pad(a, &axis, 1, &lo, &hi, "edge", 0);
+  }
+  lz_array *cur = a;
+  while (cur && (lo > 0 || hi > 0)) {
+    int cl = lo < limit ? lo : limit, ch = hi < limit ? hi : limit;
+    cur = reflect_step(cur, axis, cl, ch, symmetric);
+    lo -= cl;
+    hi -= ch;
+  }
+  return cur;
 }
 
 static PyObject *py_pad(PyObject *self, PyObject *args, PyObject *kw) {

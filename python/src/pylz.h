@@ -100,9 +100,11 @@ int pylz_tree_collect(PyObject *tree, PyObject *leaves, int strict);
 
 extern PyNumberMethods pylz_array_as_number;
 extern PyMappingMethods pylz_array_as_mapping;
+PyObject *pylz_array_get_at(PyObject *self, void *closure); /* the `at` property */
 PyObject *pylz_array_richcompare(PyObject *a, PyObject *b, int op);
-/* Adds the method forms of ops (x.sum(...)) to the ready type. */
-int pylz_array_add_methods(PyTypeObject *type);
+/* Adds the method forms of ops (x.sum(...)) to the ready type; they call the functions of
+ * module `m`. */
+int pylz_array_add_methods(PyTypeObject *type, PyObject *m);
 
 /* ---- init hooks (one per file; weak, so each file is optional) ------------------------- */
 
