@@ -286,7 +286,14 @@ static PyObject *py_export_to_dot(PyObject *self, PyObject *args, PyObject *kwar
     PyErr_SetString(PyExc_TypeError, "export_to_dot() missing required argument 'file'");
     return NULL;
   }
-  PyObject *file = PyTuple_GET_ITEM(args, 0), *rest = PyTuple_GetSlice(args, 1, PY_SSIZE_T_MAX);
+  PyObject *file = PyTuple_GET_ITEM(args, 0);
+  int is_path = PyUnicode_Check(file) || PyObject_HasAttrString(file, "__fspath__");
+  if (!is_path && !PyObject_HasAttrString(file, "write")) {
+    PyErr_Format(PyExc_TypeError, "[export_to_dot] file must be a path or an object with a "
+                 "write method, got %s", pylz_type_name(file));
+    return NULL;
+  }
+  PyObject *rest = PyTuple_GetSlice(args, 1, PY_SSIZE_T_MAX);
   PyObject *leaves = rest ? pylz_tree_flatten(rest, 0) : NULL, *result = NULL;
   Py_XDECREF(rest);
   if (!leaves || (kwargs && pylz_tree_collect(kwargs, leaves, 0) < 0)) {
@@ -312,7 +319,7 @@ static PyObject *py_export_to_dot(PyObject *self, PyObject *args, PyObject *kwar
   PyObject *s = PyUnicode_DecodeUTF8(text ? text : "", (Py_ssize_t)len, "replace");
   if (!s) goto done;
   PyObject *r;
-  if (PyUnicode_Check(file) || PyObject_HasAttrString(file, "__fspath__")) {
+  if (is_path) {
     PyObject *io = PyImport_ImportModule("io");
     PyObject *fh = io ? PyObject_CallMethod(io, "open", "Os", file, "w") : NULL;
     r = fh ? PyObject_CallMethod(fh, "write", "O", s) : NULL;
