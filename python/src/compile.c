@@ -149,6 +149,7 @@ static entry *entry_for(CompiledFn *c, PyObject *key) {
 
 static PyObject *compiled_call(PyObject *self, PyObject *args, PyObject *kwargs) {
   CompiledFn *c = (CompiledFn *)self;
+  pylz_release_pending();
   PyObject *ka = key_of(args), *kk = ka && kwargs ? key_of(kwargs) : NULL, *key = NULL;
   if (!ka || (kwargs && !kk)) {
     Py_XDECREF(ka);

@@ -19,18 +19,14 @@ typedef struct rule_ctx {
   int kind;
 } rule_ctx;
 
-static void rule_free(void *ctx) {
+static void rule_drop(void *ctx) {
   rule_ctx *r = ctx;
-  if (Py_IsInitialized()) {
-    PyGILState_STATE g = PyGILState_Ensure();
-    int susp = lz_scope_suspend() == 0;
-    Py_XDECREF(r->rule);
-    if (susp) lz_scope_resume();
-    PyGILState_Release(g);
-  }
-  lz_closure_free(r->f);
+  Py_XDECREF(r->rule);
+  lz_closure_free(r->f); /* may drop the function's closure too: the GIL is held here */
   PyMem_RawFree(r);
 }
+
+static void rule_free(void *ctx) { pylz_release_py(rule_drop, ctx); }
 
 static PyObject *wrap_range(lz_array *const *in, Py_ssize_t n) {
   PyObject *l = PyList_New(n);
@@ -228,6 +224,7 @@ static PyObject *call_closure(lz_closure *c, pylz_fn *fp, PyObject *flat) {
 
 static PyObject *custom_call(PyObject *self, PyObject *args, PyObject *kwargs) {
   CustomFn *cf = (CustomFn *)self;
+  pylz_release_pending();
   if (!cf->vjp && !cf->jvp && !cf->vmap) return PyObject_Call(cf->fun, args, kwargs);
   PyObject *flat = pylz_tree_flatten(args, 0), *result = NULL;
   if (!flat) return NULL;
@@ -381,6 +378,7 @@ typedef struct {
 
 static PyObject *checkpoint_call(PyObject *self, PyObject *args, PyObject *kwargs) {
   CheckpointFn *cp = (CheckpointFn *)self;
+  pylz_release_pending();
   PyObject *flat = pylz_tree_flatten(args, 0), *result = NULL;
   if (!flat) return NULL;
   if (kwargs && pylz_tree_collect(kwargs, flat, 0) < 0) {

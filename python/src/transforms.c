@@ -8,6 +8,9 @@
  * arrays Python holds are never owned by a scope. */
 #include "xform.h"
 
+#include <pthread.h>
+#include <stdlib.h>
+
 /* ---- errors raised inside callbacks ----------------------------------------------------- */
 
 static _Thread_local PyObject *stash_type, *stash_value, *stash_tb;
@@ -35,21 +38,71 @@ const char *pylz_type_name(PyObject *o) { return Py_TYPE(o)->tp_name; }
 
 PyObject *pylz_wrap_borrowed(lz_array *a) { return pylz_wrap(lz_retain(a)); }
 
+/* ---- releasing Python objects from any thread ------------------------------------------- */
+
+/* A closure may be released on a thread that does not hold the GIL: an evaluation that frees
+ * a custom function's node on async_eval's worker, say, while the main thread holds the GIL and
+ * waits for that evaluation. Such releases wait in this list for the next call into the
+ * transforms from Python, instead of taking the GIL there. */
+typedef struct pending {
+  void (*drop)(void *);
+  void *ctx;
+  struct pending *next;
+} pending;
+
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+static pending *pending_head;
+
+static void drop_now(void (*drop)(void *), void *ctx) {
+  int susp = lz_scope_suspend() == 0; /* Python's arrays are released as Python's */
+  drop(ctx);
+  if (susp) lz_scope_resume();
+}
+
+void pylz_release_py(void (*drop)(void *), void *ctx) {
+  if (!Py_IsInitialized()) return; /* at exit the interpreter's objects are gone already */
+  if (PyGILState_Check()) {
+    drop_now(drop, ctx);
+    return;
+  }
+  pending *e = malloc(sizeof *e);
+  if (!e) { /* cannot wait: take the GIL (the rare deadlock risk beats a leak of the graph) */
+    PyGILState_STATE g = PyGILState_Ensure();
+    drop_now(drop, ctx);
+    PyGILState_Release(g);
+    return;
+  }
+  e->drop = drop, e->ctx = ctx;
+  pthread_mutex_lock(&pending_lock);
+  e->next = pending_head;
+  pending_head = e;
+  pthread_mutex_unlock(&pending_lock);
+}
+
+void pylz_release_pending(void) {
+  pthread_mutex_lock(&pending_lock);
+  pending *e = pending_head;
+  pending_head = NULL;
+  pthread_mutex_unlock(&pending_lock);
+  while (e) {
+    pending *next = e->next;
+    drop_now(e->drop, e->ctx);
+    free(e);
+    e = next;
+  }
+}
+
 /* ---- Python callables as closures ------------------------------------------------------- */
 
-static void fn_free(void *ctx) {
+static void fn_drop(void *ctx) {
   pylz_fn *p = ctx;
-  if (Py_IsInitialized()) { /* at exit the interpreter's objects are gone already */
-    PyGILState_STATE g = PyGILState_Ensure();
-    int susp = lz_scope_suspend() == 0; /* Python's arrays are released as Python's */
-    Py_XDECREF(p->fun), Py_XDECREF(p->args), Py_XDECREF(p->kwargs), Py_XDECREF(p->flat);
-    Py_XDECREF(p->result), Py_XDECREF(p->cap_in), Py_XDECREF(p->cap_out);
-    if (susp) lz_scope_resume();
-    PyGILState_Release(g);
-  }
+  Py_XDECREF(p->fun), Py_XDECREF(p->args), Py_XDECREF(p->kwargs), Py_XDECREF(p->flat);
+  Py_XDECREF(p->result), Py_XDECREF(p->cap_in), Py_XDECREF(p->cap_out);
   PyMem_RawFree(p->slots);
   PyMem_RawFree(p);
 }
+
+static void fn_free(void *ctx) { pylz_release_py(fn_drop, ctx); }
 
 /* The loss must be 0-d to be differentiated. */
 static int check_scalar(pylz_fn *p, PyObject *x) {
@@ -264,6 +317,7 @@ lz_closure *pylz_fn_closure(PyObject *fun, int out_mode, const char *tag, pylz_f
 /* ---- eval ------------------------------------------------------------------------------ */
 
 static int eval_args(PyObject *args, int async) {
+  pylz_release_pending();
   PyObject *leaves = pylz_tree_flatten(args, 0);
   if (!leaves) return -1;
   Py_ssize_t n = PyList_GET_SIZE(leaves);
@@ -400,6 +454,7 @@ int pylz_copy_wraps(PyObject **dict, PyObject *fun) {
 static PyObject *grad_call(PyObject *self, PyObject *args, PyObject *kwargs) {
   GradFn *g = (GradFn *)self;
   const char *tag = g->with_value ? "[value_and_grad]" : "[grad]";
+  pylz_release_pending();
   Py_ssize_t nargs = PyTuple_GET_SIZE(args);
   if (g->nargnums > 0 && g->argnums[g->nargnums - 1] >= nargs) {
     PyErr_Format(PyExc_ValueError, "%s Can't compute the gradient of argument index %d because "
@@ -697,6 +752,7 @@ static PyObject *vjp_jvp(PyObject *args, PyObject *kwargs, int forward) {
   static char *kwlist_j[] = {"fun", "primals", "tangents", NULL};
   const char *tag = forward ? "[jvp]" : "[vjp]";
   PyObject *fun, *po, *co;
+  pylz_release_pending();
   if (!PyArg_ParseTupleAndKeywords(args, kwargs, forward ? "OOO:jvp" : "OOO:vjp",
                                    forward ? kwlist_j : kwlist_v, &fun, &po, &co))
     return NULL;
@@ -780,6 +836,7 @@ static PyTypeObject VmapFn_Type;
 
 static PyObject *vmap_call(PyObject *self, PyObject *args, PyObject *kwargs) {
   VmapFn *v = (VmapFn *)self;
+  pylz_release_pending();
   if (kwargs && PyDict_GET_SIZE(kwargs)) {
     PyErr_SetString(PyExc_ValueError, "[vmap] The vectorized function takes positional "
                     "arguments only");

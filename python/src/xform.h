@@ -76,6 +76,11 @@ PyObject *pylz_xform_raise(void);
  * error so the transform stops. Returns -1. */
 int pylz_xform_stash(void);
 
+/* Runs drop(ctx) (which releases Python objects) now if this thread holds the GIL, else queues
+ * it for pylz_release_pending, which every transform's entry point calls. */
+void pylz_release_py(void (*drop)(void *), void *ctx);
+void pylz_release_pending(void);
+
 /* Wraps a borrowed lz_array taking a new reference (call with scopes suspended or at depth 0). */
 PyObject *pylz_wrap_borrowed(lz_array *a);
 /* The Python type name of o, for messages. */

@@ -357,14 +357,45 @@ def test_no_leaks_over_many_training_steps():
 
     run(200)
     gc.collect()
-    active = mx.get_active_memory() if hasattr(mx, "get_active_memory") else None
+    active = mx.get_active_memory()
     tracemalloc.start()
     snap = tracemalloc.take_snapshot()
-    run(3000)
+    run(10000)
     gc.collect()
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     grown = sum(s.size_diff for s in after.compare_to(snap, "filename"))
     assert grown < 64 * 1024, grown
-    if active is not None:
-        assert mx.get_active_memory() <= active
+    assert mx.get_active_memory() <= active
+
+
+def test_no_leaks_over_nested_transforms_and_custom_functions():
+    @mx.custom_function
+    def f(x):
+        return mx.sin(x)
+
+    @f.vjp
+    def f_vjp(primals, cot, out):
+        return cot * mx.cos(primals)
+
+    step = mx.compile(mx.value_and_grad(lambda w, xs: mx.sum(mx.vmap(
+        lambda x: mx.sum(f(w * x)))(xs)) + mx.sum(mx.checkpoint(mx.tanh)(w))))
+    w, xs = mx.array(rand(4, seed=44)), mx.array(rand(3, 4, seed=45))
+
+    def run(n):
+        for _ in range(n):
+            v, g = step(w, xs)
+            mx.eval(v, g)
+
+    run(100)
+    gc.collect()
+    active = mx.get_active_memory()
+    tracemalloc.start()
+    snap = tracemalloc.take_snapshot()
+    run(2000)
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(s.size_diff for s in after.compare_to(snap, "filename"))
+    assert grown < 64 * 1024, grown
+    assert mx.get_active_memory() <= active
