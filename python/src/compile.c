@@ -16,8 +16,7 @@
 static PyObject *array_mark; /* stands for an array in a structure key */
 
 typedef struct {
-  PyObject_HEAD
-  PyObject *fun, *inputs, *outputs, *cache, *dict;
+  PyObject_HEAD PyObject *fun, *inputs, *outputs, *cache, *dict;
   lz_dict *state_in, *state_out;
   int shapeless;
 } CompiledFn;
@@ -41,9 +40,9 @@ static PyObject *key_of(PyObject *o) {
   if (PyList_Check(o) || PyTuple_Check(o) || PyDict_Check(o)) {
     if (Py_EnterRecursiveCall(" in a pytree")) return NULL;
     PyObject *l = PyList_New(0), *r = NULL;
-    int ok = l && PyList_Append(l, PyList_Check(o) ? (PyObject *)&PyList_Type
-                                : PyTuple_Check(o) ? (PyObject *)&PyTuple_Type
-                                                   : (PyObject *)&PyDict_Type) == 0;
+    int ok = l && PyList_Append(l, PyList_Check(o)    ? (PyObject *)&PyList_Type
+                                   : PyTuple_Check(o) ? (PyObject *)&PyTuple_Type
+                                                      : (PyObject *)&PyDict_Type) == 0;
     if (ok && PyDict_Check(o)) {
       PyObject *k, *v;
       Py_ssize_t p = 0;
@@ -66,7 +65,8 @@ static PyObject *key_of(PyObject *o) {
   }
   if (PyLong_Check(o) || PyFloat_Check(o) || PyUnicode_Check(o))
     return PyTuple_Pack(2, (PyObject *)Py_TYPE(o), o); /* 1, 1.0 and True differ */
-  PyErr_Format(PyExc_ValueError, "[compile] Function arguments must be trees of arrays or "
+  PyErr_Format(PyExc_ValueError,
+               "[compile] Function arguments must be trees of arrays or "
                "constants (floats, ints, or strings), but received type %s.",
                pylz_type_name(o));
   return NULL;
@@ -90,7 +90,8 @@ static int dict_load(lz_dict *d, PyObject *tree, Py_ssize_t *count) {
   for (Py_ssize_t i = 0; rc == 0 && i < n; i++) {
     char key[32];
     snprintf(key, sizeof key, "%zd", i);
-    if (lz_dict_set(d, key, ((PyLzArray *)PyList_GET_ITEM(leaves, i))->a) < 0) rc = pylz_raise_int();
+    if (lz_dict_set(d, key, ((PyLzArray *)PyList_GET_ITEM(leaves, i))->a) < 0)
+      rc = pylz_raise_int();
   }
   Py_DECREF(leaves);
   return rc;
@@ -133,8 +134,8 @@ static entry *entry_for(CompiledFn *c, PyObject *key) {
   e->fp->state_in = c->state_in, e->fp->state_out = c->state_out;
   e->fp->cap_in = c->inputs != Py_None ? Py_NewRef(c->inputs) : NULL;
   e->fp->cap_out = c->outputs != Py_None ? Py_NewRef(c->outputs) : NULL;
-  e->compiled = lz_compile_with_state(e->f, c->shapeless ? LZ_COMPILE_SHAPELESS : 0,
-                                      c->state_in, c->state_out);
+  e->compiled = lz_compile_with_state(e->f, c->shapeless ? LZ_COMPILE_SHAPELESS : 0, c->state_in,
+                                      c->state_out);
   cap = e->compiled ? PyCapsule_New(e, "lazuli.compiled", entry_free) : NULL;
   if (!cap) {
     if (!e->compiled) pylz_raise();
@@ -186,8 +187,10 @@ static PyObject *compiled_call(PyObject *self, PyObject *args, PyObject *kwargs)
       continue;
     }
     PyObject *w = pylz_wrap(res[j]);
-    if (!w) Py_CLEAR(outs);
-    else PyList_SET_ITEM(outs, j, w);
+    if (!w)
+      Py_CLEAR(outs);
+    else
+      PyList_SET_ITEM(outs, j, w);
   }
   if (!outs) goto done;
   if (c->state_out && state_store(c) < 0) goto done;
@@ -205,14 +208,20 @@ done:
 
 static int compiled_traverse(PyObject *self, visitproc visit, void *arg) {
   CompiledFn *c = (CompiledFn *)self;
-  Py_VISIT(c->fun); Py_VISIT(c->inputs); Py_VISIT(c->outputs); Py_VISIT(c->dict);
+  Py_VISIT(c->fun);
+  Py_VISIT(c->inputs);
+  Py_VISIT(c->outputs);
+  Py_VISIT(c->dict);
   return 0;
 }
 
 static int compiled_clear(PyObject *self) {
   CompiledFn *c = (CompiledFn *)self;
   Py_CLEAR(c->cache); /* the closures go first: they use the dicts */
-  Py_CLEAR(c->fun); Py_CLEAR(c->inputs); Py_CLEAR(c->outputs); Py_CLEAR(c->dict);
+  Py_CLEAR(c->fun);
+  Py_CLEAR(c->inputs);
+  Py_CLEAR(c->outputs);
+  Py_CLEAR(c->dict);
   return 0;
 }
 
@@ -242,8 +251,8 @@ static PyObject *py_compile(PyObject *self, PyObject *args, PyObject *kwargs) {
   static char *kwlist[] = {"fun", "inputs", "outputs", "shapeless", NULL};
   PyObject *fun, *inputs = Py_None, *outputs = Py_None;
   int shapeless = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OOp:compile", kwlist, &fun, &inputs,
-                                   &outputs, &shapeless))
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OOp:compile", kwlist, &fun, &inputs, &outputs,
+                                   &shapeless))
     return NULL;
   if (!PyCallable_Check(fun)) {
     PyErr_Format(PyExc_TypeError, "[compile] fun must be callable, got %s", pylz_type_name(fun));
@@ -290,8 +299,10 @@ static PyObject *py_export_to_dot(PyObject *self, PyObject *args, PyObject *kwar
   PyObject *file = PyTuple_GET_ITEM(args, 0);
   int is_path = PyUnicode_Check(file) || PyObject_HasAttrString(file, "__fspath__");
   if (!is_path && !PyObject_HasAttrString(file, "write")) {
-    PyErr_Format(PyExc_TypeError, "[export_to_dot] file must be a path or an object with a "
-                 "write method, got %s", pylz_type_name(file));
+    PyErr_Format(PyExc_TypeError,
+                 "[export_to_dot] file must be a path or an object with a "
+                 "write method, got %s",
+                 pylz_type_name(file));
     return NULL;
   }
   PyObject *rest = PyTuple_GetSlice(args, 1, PY_SSIZE_T_MAX);
@@ -372,8 +383,7 @@ static PyMethodDef methods[] = {
      "enable_compile() -> None\n--\n\n"
      "Globally enable compilation. This overrides the environment variable "
      "``MLX_DISABLE_COMPILE``."},
-    {"export_to_dot", (PyCFunction)(void (*)(void))py_export_to_dot,
-     METH_VARARGS | METH_KEYWORDS,
+    {"export_to_dot", (PyCFunction)(void (*)(void))py_export_to_dot, METH_VARARGS | METH_KEYWORDS,
      "export_to_dot(file: object, *args, **kwargs) -> None\n--\n\n"
      "Write the computation graph of the given arrays (trees of arrays) as Graphviz DOT.\n\n"
      "Nothing is evaluated; evaluated arrays appear as leaves, and fused nodes list the ops "
@@ -385,8 +395,7 @@ static PyMethodDef methods[] = {
 
 int pylz_init_compile(PyObject *m) {
   if (PyType_Ready(&CompiledFn_Type) < 0) return -1;
-  if (!array_mark && !(array_mark = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type)))
-    return -1;
+  if (!array_mark && !(array_mark = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type))) return -1;
   const char *env = getenv("MLX_DISABLE_COMPILE");
   if (env && *env && *env != '0') lz_disable_compile();
   return PyModule_AddFunctions(m, methods);

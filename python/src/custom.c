@@ -32,8 +32,10 @@ static PyObject *wrap_range(lz_array *const *in, Py_ssize_t n) {
   PyObject *l = PyList_New(n);
   for (Py_ssize_t i = 0; l && i < n; i++) {
     PyObject *w = pylz_wrap_borrowed(in[i]);
-    if (!w) Py_CLEAR(l);
-    else PyList_SET_ITEM(l, i, w);
+    if (!w)
+      Py_CLEAR(l);
+    else
+      PyList_SET_ITEM(l, i, w);
   }
   return l;
 }
@@ -59,8 +61,9 @@ static int rule_call(void *ctx, lz_array *const *in, int nin, lz_array **out) {
            *a2 = NULL, *a3 = NULL, *t1 = NULL, *t2 = NULL;
   pylz_ints axes = {0};
   Py_ssize_t pos = 0, n = r->n;
-  const char *tag = r->kind == RULE_VJP ? "[custom vjp]" : r->kind == RULE_JVP ? "[custom jvp]"
-                                                                               : "[custom vmap]";
+  const char *tag = r->kind == RULE_VJP   ? "[custom vjp]"
+                    : r->kind == RULE_JVP ? "[custom jvp]"
+                                          : "[custom vmap]";
   if (!(prim = wrap_range(in, n))) goto done;
   if (!(args = pylz_tree_unflatten(fp->args, prim, &pos))) goto done;
   if (fp->kwargs && !(kwargs = pylz_tree_unflatten(fp->kwargs, prim, &pos))) goto done;
@@ -120,9 +123,10 @@ static int rule_call(void *ctx, lz_array *const *in, int nin, lz_array **out) {
   if (!(flat = pylz_tree_flatten(values, 0))) goto done;
   Py_ssize_t got = PyList_GET_SIZE(flat);
   if (got != want || got > cap) {
-    PyErr_Format(PyExc_ValueError, "%s The function returned %zd arrays where %d were expected "
-                 "(%s).", tag, got, want, r->kind == RULE_VJP ? "one per array argument"
-                                                              : "one per output");
+    PyErr_Format(PyExc_ValueError,
+                 "%s The function returned %zd arrays where %d were expected "
+                 "(%s).",
+                 tag, got, want, r->kind == RULE_VJP ? "one per array argument" : "one per output");
     goto done;
   }
   int batch = r->kind == RULE_VMAP && n > 0 ? lz_array_shape(in[0])[0] : 0;
@@ -151,8 +155,10 @@ static int rule_call(void *ctx, lz_array *const *in, int nin, lz_array **out) {
   for (Py_ssize_t j = got; r->kind == RULE_VJP && j < n; j++) {
     if (j >= cap || !(tmp[j] = lz_zeros_like(in[j]))) {
       for (Py_ssize_t q = 0; q < j; q++) lz_release(tmp[q]);
-      if (j >= cap) PyErr_SetString(PyExc_ValueError, "[custom vjp] too many arguments");
-      else pylz_raise();
+      if (j >= cap)
+        PyErr_SetString(PyExc_ValueError, "[custom vjp] too many arguments");
+      else
+        pylz_raise();
       goto done;
     }
     got++;
@@ -191,8 +197,7 @@ static lz_closure *rule_closure(lz_closure *f, pylz_fn *fp, PyObject *rule, Py_s
 /* ---- custom_function --------------------------------------------------------------------- */
 
 typedef struct {
-  PyObject_HEAD
-  PyObject *fun, *vjp, *jvp, *vmap;
+  PyObject_HEAD PyObject *fun, *vjp, *jvp, *vmap;
   PyObject *dict;
 } CustomFn;
 
@@ -212,8 +217,10 @@ static PyObject *call_closure(lz_closure *c, pylz_fn *fp, PyObject *flat) {
       continue;
     }
     PyObject *w = pylz_wrap(outs[j]);
-    if (!w) Py_CLEAR(l);
-    else PyList_SET_ITEM(l, j, w);
+    if (!w)
+      Py_CLEAR(l);
+    else
+      PyList_SET_ITEM(l, j, w);
   }
   if (!l) return NULL;
   Py_ssize_t pos = 0;
@@ -291,13 +298,21 @@ static PyObject *custom_vmap(PyObject *self, PyObject *f) {
 
 static int custom_traverse(PyObject *self, visitproc visit, void *arg) {
   CustomFn *cf = (CustomFn *)self;
-  Py_VISIT(cf->fun); Py_VISIT(cf->vjp); Py_VISIT(cf->jvp); Py_VISIT(cf->vmap); Py_VISIT(cf->dict);
+  Py_VISIT(cf->fun);
+  Py_VISIT(cf->vjp);
+  Py_VISIT(cf->jvp);
+  Py_VISIT(cf->vmap);
+  Py_VISIT(cf->dict);
   return 0;
 }
 
 static int custom_clear(PyObject *self) {
   CustomFn *cf = (CustomFn *)self;
-  Py_CLEAR(cf->fun); Py_CLEAR(cf->vjp); Py_CLEAR(cf->jvp); Py_CLEAR(cf->vmap); Py_CLEAR(cf->dict);
+  Py_CLEAR(cf->fun);
+  Py_CLEAR(cf->vjp);
+  Py_CLEAR(cf->jvp);
+  Py_CLEAR(cf->vmap);
+  Py_CLEAR(cf->dict);
   return 0;
 }
 
@@ -372,8 +387,7 @@ static PyTypeObject CustomFn_Type = {
 /* ---- checkpoint ----------------------------------------------------------------------- */
 
 typedef struct {
-  PyObject_HEAD
-  PyObject *fun, *dict;
+  PyObject_HEAD PyObject *fun, *dict;
 } CheckpointFn;
 
 static PyObject *checkpoint_call(PyObject *self, PyObject *args, PyObject *kwargs) {
@@ -390,8 +404,10 @@ static PyObject *checkpoint_call(PyObject *self, PyObject *args, PyObject *kwarg
   if (f) {
     fp->args = Py_NewRef(args);
     fp->kwargs = kwargs ? Py_NewRef(kwargs) : NULL;
-    if (!(c = lz_checkpoint(f))) pylz_raise();
-    else result = call_closure(c, fp, flat);
+    if (!(c = lz_checkpoint(f)))
+      pylz_raise();
+    else
+      result = call_closure(c, fp, flat);
   }
   lz_closure_free(c), lz_closure_free(f);
   Py_DECREF(flat);
@@ -399,12 +415,14 @@ static PyObject *checkpoint_call(PyObject *self, PyObject *args, PyObject *kwarg
 }
 
 static int checkpoint_traverse(PyObject *self, visitproc visit, void *arg) {
-  Py_VISIT(((CheckpointFn *)self)->fun); Py_VISIT(((CheckpointFn *)self)->dict);
+  Py_VISIT(((CheckpointFn *)self)->fun);
+  Py_VISIT(((CheckpointFn *)self)->dict);
   return 0;
 }
 
 static int checkpoint_clear(PyObject *self) {
-  Py_CLEAR(((CheckpointFn *)self)->fun); Py_CLEAR(((CheckpointFn *)self)->dict);
+  Py_CLEAR(((CheckpointFn *)self)->fun);
+  Py_CLEAR(((CheckpointFn *)self)->dict);
   return 0;
 }
 
@@ -433,8 +451,7 @@ static PyObject *py_checkpoint(PyObject *self, PyObject *args, PyObject *kwargs)
   PyObject *fun;
   if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:checkpoint", kwlist, &fun)) return NULL;
   if (!PyCallable_Check(fun)) {
-    PyErr_Format(PyExc_TypeError, "[checkpoint] fun must be callable, got %s",
-                 pylz_type_name(fun));
+    PyErr_Format(PyExc_TypeError, "[checkpoint] fun must be callable, got %s", pylz_type_name(fun));
     return NULL;
   }
   CheckpointFn *cp = PyObject_GC_New(CheckpointFn, &CheckpointFn_Type);

@@ -17,7 +17,9 @@ static _Thread_local PyObject *stash_type, *stash_value, *stash_tb;
 
 int pylz_xform_stash(void) {
   if (PyErr_Occurred()) {
-    Py_CLEAR(stash_type); Py_CLEAR(stash_value); Py_CLEAR(stash_tb);
+    Py_CLEAR(stash_type);
+    Py_CLEAR(stash_value);
+    Py_CLEAR(stash_tb);
     PyErr_Fetch(&stash_type, &stash_value, &stash_tb);
   }
   lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "python", "the Python function raised an exception");
@@ -110,9 +112,10 @@ static int check_scalar(pylz_fn *p, PyObject *x) {
   if (lz_array_ndim(a) == 0) return 0;
   PyObject *shape = pylz_shape_tuple(a);
   if (shape)
-    PyErr_Format(PyExc_ValueError, "%s The function whose gradient we want to compute must "
-                 "return a scalar (0-d) array as its loss, got an array of shape %S.", p->tag,
-                 shape);
+    PyErr_Format(PyExc_ValueError,
+                 "%s The function whose gradient we want to compute must "
+                 "return a scalar (0-d) array as its loss, got an array of shape %S.",
+                 p->tag, shape);
   Py_XDECREF(shape);
   return -1;
 }
@@ -121,34 +124,40 @@ static int check_output(pylz_fn *p, PyObject *res) {
   switch (p->out_mode) {
   case PYLZ_OUT_SCALAR:
     if (!PyLzArray_Check(res)) {
-      PyErr_Format(PyExc_ValueError, "%s The return value of the function whose gradient we "
-                   "want to compute should be a scalar array; but %s was returned.", p->tag,
-                   pylz_type_name(res));
+      PyErr_Format(PyExc_ValueError,
+                   "%s The return value of the function whose gradient we "
+                   "want to compute should be a scalar array; but %s was returned.",
+                   p->tag, pylz_type_name(res));
       return -1;
     }
     return check_scalar(p, res);
   case PYLZ_OUT_LOSS:
     if (PyLzArray_Check(res)) return check_scalar(p, res);
     if (!PyTuple_Check(res)) {
-      PyErr_Format(PyExc_ValueError, "%s The return value of the function whose gradient we "
+      PyErr_Format(PyExc_ValueError,
+                   "%s The return value of the function whose gradient we "
                    "want to compute should be either a scalar array or a tuple with the first "
                    "value being a scalar array (Union[array, tuple[array, Any, ...]]); but %s "
-                   "was returned.", p->tag, pylz_type_name(res));
+                   "was returned.",
+                   p->tag, pylz_type_name(res));
       return -1;
     }
     if (PyTuple_GET_SIZE(res) == 0) {
-      PyErr_Format(PyExc_ValueError, "%s The return value of the function whose gradient we "
+      PyErr_Format(PyExc_ValueError,
+                   "%s The return value of the function whose gradient we "
                    "want to compute should be either a scalar array or a non-empty tuple. The "
                    "first value should be a scalar array and the rest can be anything. "
-                   "Instead, we got an empty tuple.", p->tag);
+                   "Instead, we got an empty tuple.",
+                   p->tag);
       return -1;
     }
     if (!PyLzArray_Check(PyTuple_GET_ITEM(res, 0))) {
-      PyErr_Format(PyExc_ValueError, "%s The return value of the function whose gradient we "
+      PyErr_Format(PyExc_ValueError,
+                   "%s The return value of the function whose gradient we "
                    "want to compute should be either a scalar array or a tuple with the first "
                    "value being a scalar array (Union[array, tuple[array, Any, ...]]); but it "
-                   "was a tuple with the first value being of type %s .", p->tag,
-                   pylz_type_name(PyTuple_GET_ITEM(res, 0)));
+                   "was a tuple with the first value being of type %s .",
+                   p->tag, pylz_type_name(PyTuple_GET_ITEM(res, 0)));
       return -1;
     }
     return check_scalar(p, PyTuple_GET_ITEM(res, 0));
@@ -157,15 +166,18 @@ static int check_output(pylz_fn *p, PyObject *res) {
     if (PyList_Check(res) || PyTuple_Check(res)) {
       for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(res); i++)
         if (!PyLzArray_Check(PySequence_Fast_GET_ITEM(res, i))) {
-          PyErr_Format(PyExc_ValueError, "%s The function must return an array or a list of "
-                       "arrays; item %zd is %s.", p->tag, i,
-                       pylz_type_name(PySequence_Fast_GET_ITEM(res, i)));
+          PyErr_Format(PyExc_ValueError,
+                       "%s The function must return an array or a list of "
+                       "arrays; item %zd is %s.",
+                       p->tag, i, pylz_type_name(PySequence_Fast_GET_ITEM(res, i)));
           return -1;
         }
       return 0;
     }
-    PyErr_Format(PyExc_ValueError, "%s The function must return an array or a list of arrays; "
-                 "but %s was returned.", p->tag, pylz_type_name(res));
+    PyErr_Format(PyExc_ValueError,
+                 "%s The function must return an array or a list of arrays; "
+                 "but %s was returned.",
+                 p->tag, pylz_type_name(res));
     return -1;
   default:
     return 0;
@@ -177,8 +189,10 @@ static int check_output(pylz_fn *p, PyObject *res) {
 static PyObject *leaves_for(pylz_fn *p, lz_array *const *in, int n) {
   Py_ssize_t want = p->slots ? p->nslots : (p->flat ? PyList_GET_SIZE(p->flat) : n);
   if (n != want) {
-    PyErr_Format(PyExc_ValueError, "%s The function was called with %d arrays where %zd were "
-                 "expected.", p->tag, n, want);
+    PyErr_Format(PyExc_ValueError,
+                 "%s The function was called with %d arrays where %zd were "
+                 "expected.",
+                 p->tag, n, want);
     return NULL;
   }
   PyObject *l = p->flat ? PyList_GetSlice(p->flat, 0, PyList_GET_SIZE(p->flat)) : PyList_New(n);
@@ -190,8 +204,10 @@ static PyObject *leaves_for(pylz_fn *p, lz_array *const *in, int n) {
       return NULL;
     }
     Py_ssize_t at = p->slots ? p->slots[i] : i;
-    if (p->flat) PyList_SetItem(l, at, w); /* steals w, releases the old leaf */
-    else PyList_SET_ITEM(l, at, w);
+    if (p->flat)
+      PyList_SetItem(l, at, w); /* steals w, releases the old leaf */
+    else
+      PyList_SET_ITEM(l, at, w);
   }
   return l;
 }
@@ -261,8 +277,8 @@ static int fn_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
   if (entered) res = PyObject_Call(p->fun, args, kwargs);
   if (state_leave(p, olds, news, res != NULL) < 0) Py_CLEAR(res);
   if (!res || check_output(p, res) < 0) goto done;
-  PyObject *first = p->out_mode == PYLZ_OUT_LOSS && PyTuple_Check(res) ? PyTuple_GET_ITEM(res, 0)
-                                                                         : res;
+  PyObject *first =
+      p->out_mode == PYLZ_OUT_LOSS && PyTuple_Check(res) ? PyTuple_GET_ITEM(res, 0) : res;
   if (p->out_mode == PYLZ_OUT_LOSS || p->out_mode == PYLZ_OUT_SCALAR) {
     /* only the loss goes through the closure; aux outputs are read from p->result */
     if (!(outs = PyList_New(1))) goto done;
@@ -272,8 +288,10 @@ static int fn_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
   }
   Py_ssize_t m = PyList_GET_SIZE(outs);
   if (m == 0 || m > LZ_MAX_OUTPUTS) {
-    PyErr_Format(PyExc_ValueError, "%s The function returned %zd arrays; a transformed function "
-                 "returns 1 to %d arrays.", p->tag, m, LZ_MAX_OUTPUTS);
+    PyErr_Format(PyExc_ValueError,
+                 "%s The function returned %zd arrays; a transformed function "
+                 "returns 1 to %d arrays.",
+                 p->tag, m, LZ_MAX_OUTPUTS);
     goto done;
   }
   for (Py_ssize_t j = 0; j < m; j++) tmp[j] = lz_retain(((PyLzArray *)PyList_GET_ITEM(outs, j))->a);
@@ -329,10 +347,9 @@ static int eval_args(PyObject *args, int async) {
   }
   for (Py_ssize_t i = 0; i < n; i++) arr[i] = ((PyLzArray *)PyList_GET_ITEM(leaves, i))->a;
   int rc;
-  Py_BEGIN_ALLOW_THREADS
-  rc = async ? lz_async_eval_many(arr, (size_t)n) : lz_eval_many(arr, (size_t)n);
-  Py_END_ALLOW_THREADS
-  PyMem_Free(arr);
+  Py_BEGIN_ALLOW_THREADS rc =
+      async ? lz_async_eval_many(arr, (size_t)n) : lz_eval_many(arr, (size_t)n);
+  Py_END_ALLOW_THREADS PyMem_Free(arr);
   Py_DECREF(leaves);
   return rc < 0 ? pylz_raise_int() : 0;
 }
@@ -352,8 +369,7 @@ static PyObject *py_async_eval(PyObject *self, PyObject *args) {
 /* ---- grad and value_and_grad --------------------------------------------------------------- */
 
 typedef struct {
-  PyObject_HEAD
-  PyObject *fun;
+  PyObject_HEAD PyObject *fun;
   PyObject *argnames; /* tuple of str */
   PyObject *weakreflist;
   int *argnums;
@@ -457,9 +473,10 @@ static PyObject *grad_call(PyObject *self, PyObject *args, PyObject *kwargs) {
   pylz_release_pending();
   Py_ssize_t nargs = PyTuple_GET_SIZE(args);
   if (g->nargnums > 0 && g->argnums[g->nargnums - 1] >= nargs) {
-    PyErr_Format(PyExc_ValueError, "%s Can't compute the gradient of argument index %d because "
-                 "the function is called with only %zd positional arguments.", tag,
-                 g->argnums[g->nargnums - 1], nargs);
+    PyErr_Format(PyExc_ValueError,
+                 "%s Can't compute the gradient of argument index %d because "
+                 "the function is called with only %zd positional arguments.",
+                 tag, g->argnums[g->nargnums - 1], nargs);
     return NULL;
   }
   Py_ssize_t nnames = PyTuple_GET_SIZE(g->argnames);
@@ -470,7 +487,8 @@ static PyObject *grad_call(PyObject *self, PyObject *args, PyObject *kwargs) {
     if (!has) {
       PyObject *keys = kwargs ? PyDict_Keys(kwargs) : PyList_New(0);
       if (keys)
-        PyErr_Format(PyExc_ValueError, "%s Can't compute the gradient of keyword argument '%U' "
+        PyErr_Format(PyExc_ValueError,
+                     "%s Can't compute the gradient of keyword argument '%U' "
                      "because the function is called with the following keyword arguments %R",
                      tag, k, keys);
       Py_XDECREF(keys);
@@ -541,7 +559,8 @@ static PyObject *grad_call(PyObject *self, PyObject *args, PyObject *kwargs) {
     PyErr_NoMemory();
     goto fail;
   }
-  for (Py_ssize_t i = 0; i < nslots; i++) prim[i] = ((PyLzArray *)PyList_GET_ITEM(flat, slots[i]))->a;
+  for (Py_ssize_t i = 0; i < nslots; i++)
+    prim[i] = ((PyLzArray *)PyList_GET_ITEM(flat, slots[i]))->a;
   /* A weak 1.0 seeds the loss's cotangent in the loss's own dtype. */
   lz_array *seed = lz_float(1.0), *loss = NULL;
   int rc = seed ? lz_vjp(c, prim, (int)nslots, &seed, 1, &loss, vjps) : -1;
@@ -571,8 +590,10 @@ static PyObject *grad_call(PyObject *self, PyObject *args, PyObject *kwargs) {
     pos_grads = PyTuple_New(g->nargnums);
     for (int i = 0; pos_grads && i < g->nargnums; i++) {
       PyObject *t = pylz_tree_unflatten(PyTuple_GET_ITEM(args, g->argnums[i]), grads, &at);
-      if (!t) Py_CLEAR(pos_grads);
-      else PyTuple_SET_ITEM(pos_grads, i, t);
+      if (!t)
+        Py_CLEAR(pos_grads);
+      else
+        PyTuple_SET_ITEM(pos_grads, i, t);
     }
   } else {
     pos_grads = Py_NewRef(Py_None);
@@ -617,7 +638,9 @@ static void grad_dealloc(PyObject *self) {
   GradFn *g = (GradFn *)self;
   PyObject_GC_UnTrack(self);
   if (g->weakreflist) PyObject_ClearWeakRefs(self);
-  Py_CLEAR(g->fun); Py_CLEAR(g->argnames); Py_CLEAR(g->dict);
+  Py_CLEAR(g->fun);
+  Py_CLEAR(g->argnames);
+  Py_CLEAR(g->dict);
   PyMem_Free(g->argnums);
   Py_TYPE(self)->tp_free(self);
 }
@@ -631,7 +654,8 @@ static int grad_traverse(PyObject *self, visitproc visit, void *arg) {
 
 static int grad_clear(PyObject *self) {
   GradFn *g = (GradFn *)self;
-  Py_CLEAR(g->fun); Py_CLEAR(g->dict);
+  Py_CLEAR(g->fun);
+  Py_CLEAR(g->dict);
   return 0;
 }
 
@@ -658,9 +682,8 @@ static PyTypeObject GradFn_Type = {
 static PyObject *make_grad(PyObject *args, PyObject *kwargs, int with_value) {
   static char *kwlist[] = {"fun", "argnums", "argnames", NULL};
   PyObject *fun, *argnums = Py_None, *argnames = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs,
-                                   with_value ? "O|OO:value_and_grad" : "O|OO:grad", kwlist, &fun,
-                                   &argnums, &argnames))
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, with_value ? "O|OO:value_and_grad" : "O|OO:grad",
+                                   kwlist, &fun, &argnums, &argnames))
     return NULL;
   if (!PyCallable_Check(fun)) {
     PyErr_Format(PyExc_TypeError, "%s fun must be callable, got %s",
@@ -675,9 +698,9 @@ static PyObject *make_grad(PyObject *args, PyObject *kwargs, int with_value) {
   PyObject_GC_Track(g);
   PyObject *empty = NULL;
   if (!argnames) argnames = empty = PyTuple_New(0);
-  int rc = argnames ? parse_argnums(with_value ? "[value_and_grad]" : "[grad]", argnums,
-                                    argnames, g)
-                    : -1;
+  int rc = argnames
+               ? parse_argnums(with_value ? "[value_and_grad]" : "[grad]", argnums, argnames, g)
+               : -1;
   Py_XDECREF(empty);
   if (rc < 0 || pylz_copy_wraps(&g->dict, fun) < 0) {
     Py_DECREF(g);
@@ -714,8 +737,8 @@ static PyObject *array_list(PyObject *o, const char *tag, const char *what) {
     PyObject *w = a ? pylz_wrap(a) : NULL;
     if (!w) {
       PyErr_Clear();
-      PyErr_Format(PyExc_TypeError, "%s %s must be a list of arrays; item %zd is %s", tag, what,
-                   i, pylz_type_name(x));
+      PyErr_Format(PyExc_TypeError, "%s %s must be a list of arrays; item %zd is %s", tag, what, i,
+                   pylz_type_name(x));
       Py_DECREF(seq);
       return NULL;
     }
@@ -741,8 +764,10 @@ static PyObject *wrap_list(lz_array **v, Py_ssize_t n) {
       continue;
     }
     PyObject *w = pylz_wrap(v[i]);
-    if (!w) Py_CLEAR(l);
-    else PyList_SET_ITEM(l, i, w);
+    if (!w)
+      Py_CLEAR(l);
+    else
+      PyList_SET_ITEM(l, i, w);
   }
   return l;
 }
@@ -769,8 +794,10 @@ static PyObject *vjp_jvp(PyObject *args, PyObject *kwargs, int forward) {
   if (!cot) goto done;
   Py_ssize_t n = PyList_GET_SIZE(prim), m = PyList_GET_SIZE(cot);
   if (forward && m != n) {
-    PyErr_Format(PyExc_ValueError, "[jvp] Number of tangents (%zd) does not match the number of "
-                 "primals (%zd).", m, n);
+    PyErr_Format(PyExc_ValueError,
+                 "[jvp] Number of tangents (%zd) does not match the number of "
+                 "primals (%zd).",
+                 m, n);
     goto done;
   }
   if (!forward && m > LZ_MAX_OUTPUTS) {
@@ -782,7 +809,8 @@ static PyObject *vjp_jvp(PyObject *args, PyObject *kwargs, int forward) {
   if (!(c = pylz_fn_closure(fun, PYLZ_OUT_ARRAYS, tag, &p))) goto done;
   p->args = PyTuple_New(n); /* fun(*primals) */
   if (!p->args) goto done;
-  for (Py_ssize_t i = 0; i < n; i++) PyTuple_SET_ITEM(p->args, i, Py_NewRef(PyList_GET_ITEM(prim, i)));
+  for (Py_ssize_t i = 0; i < n; i++)
+    PyTuple_SET_ITEM(p->args, i, Py_NewRef(PyList_GET_ITEM(prim, i)));
   if (forward) {
     lz_array *tans[LZ_MAX_OUTPUTS];
     int k = lz_jvp(c, pv, (int)n, cv, outs, tans);
@@ -827,8 +855,7 @@ static PyObject *py_jvp(PyObject *self, PyObject *args, PyObject *kwargs) {
 /* ---- vmap ------------------------------------------------------------------------------ */
 
 typedef struct {
-  PyObject_HEAD
-  PyObject *fun, *in_axes, *out_axes;
+  PyObject_HEAD PyObject *fun, *in_axes, *out_axes;
   PyObject *dict;
 } VmapFn;
 
@@ -839,7 +866,7 @@ static PyObject *vmap_call(PyObject *self, PyObject *args, PyObject *kwargs) {
   pylz_release_pending();
   if (kwargs && PyDict_GET_SIZE(kwargs)) {
     PyErr_SetString(PyExc_ValueError, "[vmap] The vectorized function takes positional "
-                    "arguments only");
+                                      "arguments only");
     return NULL;
   }
   PyObject *flat = pylz_tree_flatten(args, 1), *result = NULL, *outs = NULL;
@@ -892,8 +919,10 @@ static PyObject *vmap_call(PyObject *self, PyObject *args, PyObject *kwargs) {
       b = ax == 0 ? lz_retain(a) : lz_moveaxis(a, 0, ax);
     }
     PyObject *w = pylz_wrap(b);
-    if (!w) Py_CLEAR(moved);
-    else PyList_SET_ITEM(moved, i, w);
+    if (!w)
+      Py_CLEAR(moved);
+    else
+      PyList_SET_ITEM(moved, i, w);
   }
   Py_DECREF(batched);
   if (moved) {
@@ -912,19 +941,28 @@ done:
 static void vmap_dealloc(PyObject *self) {
   VmapFn *v = (VmapFn *)self;
   PyObject_GC_UnTrack(self);
-  Py_CLEAR(v->fun); Py_CLEAR(v->in_axes); Py_CLEAR(v->out_axes); Py_CLEAR(v->dict);
+  Py_CLEAR(v->fun);
+  Py_CLEAR(v->in_axes);
+  Py_CLEAR(v->out_axes);
+  Py_CLEAR(v->dict);
   Py_TYPE(self)->tp_free(self);
 }
 
 static int vmap_traverse(PyObject *self, visitproc visit, void *arg) {
   VmapFn *v = (VmapFn *)self;
-  Py_VISIT(v->fun); Py_VISIT(v->in_axes); Py_VISIT(v->out_axes); Py_VISIT(v->dict);
+  Py_VISIT(v->fun);
+  Py_VISIT(v->in_axes);
+  Py_VISIT(v->out_axes);
+  Py_VISIT(v->dict);
   return 0;
 }
 
 static int vmap_clear(PyObject *self) {
   VmapFn *v = (VmapFn *)self;
-  Py_CLEAR(v->fun); Py_CLEAR(v->in_axes); Py_CLEAR(v->out_axes); Py_CLEAR(v->dict);
+  Py_CLEAR(v->fun);
+  Py_CLEAR(v->in_axes);
+  Py_CLEAR(v->out_axes);
+  Py_CLEAR(v->dict);
   return 0;
 }
 
@@ -994,8 +1032,7 @@ static PyMethodDef methods[] = {
      "Returns:\n    Callable: A function which has the same input arguments as ``fun`` and "
      "returns the\n    gradient(s): one tree per argnum (a tuple for several), and with "
      "``argnames`` a pair\n    (positional gradients, dict of keyword gradients)."},
-    {"value_and_grad", (PyCFunction)(void (*)(void))py_value_and_grad,
-     METH_VARARGS | METH_KEYWORDS,
+    {"value_and_grad", (PyCFunction)(void (*)(void))py_value_and_grad, METH_VARARGS | METH_KEYWORDS,
      "value_and_grad(fun: Callable, argnums: Optional[Union[int, Sequence[int]]] = None, "
      "argnames: Union[str, Sequence[str]] = []) -> Callable\n--\n\n"
      "Returns a function which computes the value and gradient of ``fun``.\n\n"

@@ -33,8 +33,7 @@ static int collect(PyObject *tree, PyObject *leaves, int strict) {
     return rc;
   }
   if (strict) {
-    PyErr_SetString(PyExc_ValueError,
-                    "[tree_flatten] The argument should contain only arrays");
+    PyErr_SetString(PyExc_ValueError, "[tree_flatten] The argument should contain only arrays");
     return -1;
   }
   return 0;
@@ -84,8 +83,10 @@ PyObject *pylz_tree_unflatten(PyObject *tree, PyObject *leaves, Py_ssize_t *pos)
         Py_DECREF(r);
         return NULL;
       }
-      if (is_list) PyList_SET_ITEM(r, i, c);
-      else PyTuple_SET_ITEM(r, i, c);
+      if (is_list)
+        PyList_SET_ITEM(r, i, c);
+      else
+        PyTuple_SET_ITEM(r, i, c);
     }
     Py_LeaveRecursiveCall();
     return r;
@@ -235,8 +236,10 @@ static int axis_leaf(PyObject *x, PyObject *axis, int output, pylz_ints *out) {
   if (overflow || ax < 0 || ax >= nd) {
     PyObject *shape = pylz_shape_tuple(((PyLzArray *)x)->a);
     if (shape) {
-      PyErr_Format(PyExc_ValueError, "[vmap] Invalid%svectorization axis %S for array with "
-                   "shape %S", output ? " output " : " ", axis, shape);
+      PyErr_Format(PyExc_ValueError,
+                   "[vmap] Invalid%svectorization axis %S for array with "
+                   "shape %S",
+                   output ? " output " : " ", axis, shape);
       Py_DECREF(shape);
     }
     return -1;
@@ -261,7 +264,8 @@ static int axes_rec(PyObject *tree, PyObject *axes, int output, pylz_ints *out) 
   if (PyList_Check(tree) || PyTuple_Check(tree)) {
     Py_ssize_t n = PySequence_Fast_GET_SIZE(tree);
     if (!(PyList_Check(axes) || PyTuple_Check(axes)) || PySequence_Fast_GET_SIZE(axes) != n) {
-      PyErr_Format(PyExc_ValueError, "[vmap] The %s axes must be an int, None, or a tree with "
+      PyErr_Format(PyExc_ValueError,
+                   "[vmap] The %s axes must be an int, None, or a tree with "
                    "the structure of the %s (a %s of %zd items), got %R",
                    output ? "output" : "input", output ? "outputs" : "arguments",
                    PyList_Check(tree) ? "list" : "tuple", n, axes);
@@ -272,9 +276,10 @@ static int axes_rec(PyObject *tree, PyObject *axes, int output, pylz_ints *out) 
                     out);
   } else {
     if (!PyDict_Check(axes)) {
-      PyErr_Format(PyExc_ValueError, "[vmap] The %s axes must be an int, None, or a tree with "
-                   "the structure of the %s (a dict), got %R", output ? "output" : "input",
-                   output ? "outputs" : "arguments", axes);
+      PyErr_Format(PyExc_ValueError,
+                   "[vmap] The %s axes must be an int, None, or a tree with "
+                   "the structure of the %s (a dict), got %R",
+                   output ? "output" : "input", output ? "outputs" : "arguments", axes);
       rc = -1;
     }
     PyObject *k, *v;

@@ -50,9 +50,9 @@ enum {
 
 typedef struct pylz_fn {
   PyObject *fun;
-  PyObject *args;   /* template positional arguments (tuple) */
-  PyObject *kwargs; /* template keyword arguments (dict) or NULL */
-  PyObject *flat;   /* every array leaf of (args, kwargs), or NULL: the inputs are all of them */
+  PyObject *args;    /* template positional arguments (tuple) */
+  PyObject *kwargs;  /* template keyword arguments (dict) or NULL */
+  PyObject *flat;    /* every array leaf of (args, kwargs), or NULL: the inputs are all of them */
   Py_ssize_t *slots; /* input i replaces flat[slots[i]] (NULL: input i replaces leaf i) */
   Py_ssize_t nslots;
   PyObject *result; /* what fun returned the last time (a new reference) or NULL */

@@ -164,7 +164,9 @@ def test_vjp_and_jvp_against_finite_differences():
     tx, ty = rand(3, seed=14), rand(3, seed=15)
     outs, jvps = mx.jvp(f, [mx.array(x), mx.array(y)], [mx.array(tx), mx.array(ty)])
     eps = 1e-4
-    num0 = (np.sin(x + eps * tx) * (y + eps * ty) - np.sin(x - eps * tx) * (y - eps * ty)) / (2 * eps)
+    xd, yd, txd, tyd = (a.astype(np.float64) for a in (x, y, tx, ty))
+    num0 = (np.sin(xd + eps * txd) * (yd + eps * tyd)
+            - np.sin(xd - eps * txd) * (yd - eps * tyd)) / (2 * eps)
     np.testing.assert_allclose(np_of(jvps[0]), num0, rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(np_of(jvps[1]), np.sum(2 * x * tx), rtol=1e-4)
     # a function returning a single array

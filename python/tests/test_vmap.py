@@ -22,7 +22,9 @@ def loop(fun, args, in_axes, out_axis=0):
 @pytest.mark.parametrize("in_axes,out_axes", [(0, 0), (1, 0), (0, 1), (-1, -1), (2, 1)])
 def test_vmap_matches_a_loop(in_axes, out_axes):
     a, b = rand(4, 5, 6, seed=1), rand(4, 5, 6, seed=2)
-    fun = lambda x, y: mx.tanh(x) * mx.sum(y, axis=-1, keepdims=True) + (x @ mx.transpose(y)) @ x  # noqa
+    def fun(x, y):
+        return mx.tanh(x) * mx.sum(y, axis=-1, keepdims=True) + (x @ mx.transpose(y)) @ x
+
     got = mx.vmap(fun, in_axes=in_axes, out_axes=out_axes)(mx.array(a), mx.array(b))
     ref = loop(fun, [a, b], [in_axes % 3] * 2, out_axes % 3 if out_axes >= 0 else out_axes)
     np.testing.assert_allclose(np_of(got), ref, rtol=1e-5, atol=1e-5)
