@@ -177,3 +177,34 @@ def test_export_to_dot(tmp_path):
     with open(path) as f:
         assert f.read() == text
     mx.eval(y)  # exporting evaluated nothing before this
+
+
+def test_large_captured_state():
+    # a model-sized state: 120 parameters and two optimizer slots each, updated in one step
+    n = 120
+    params = {f"p{i}": mx.array(np.full((3,), float(i), np.float32)) for i in range(n)}
+    opt = {"m": {k: mx.zeros((3,)) for k in params}, "v": {k: mx.zeros((3,)) for k in params}}
+    state = [params, opt]
+
+    def step(g):
+        for k in params:
+            opt["m"][k] = 0.9 * opt["m"][k] + g
+            opt["v"][k] = 0.5 * opt["v"][k] + g * g
+            params[k] = params[k] - 0.1 * opt["m"][k] / (mx.sqrt(opt["v"][k]) + 1)
+        return mx.sum(params["p0"])
+
+    compiled = mx.compile(step, inputs=state, outputs=state)
+    ref = {k: np.full((3,), float(i), np.float64) for i, k in enumerate(params)}
+    m = {k: np.zeros(3) for k in params}
+    v = {k: np.zeros(3) for k in params}
+    for it in range(3):
+        g = float(it + 1)
+        out = compiled(mx.array(g))
+        mx.eval(state)
+        for k in ref:
+            m[k] = 0.9 * m[k] + g
+            v[k] = 0.5 * v[k] + g * g
+            ref[k] = ref[k] - 0.1 * m[k] / (np.sqrt(v[k]) + 1)
+        np.testing.assert_allclose(np_of(out), ref["p0"].sum(), rtol=1e-5)
+    for k in ref:
+        np.testing.assert_allclose(np_of(params[k]), ref[k], rtol=1e-5)
