@@ -134,6 +134,14 @@ static entry *entry_for(CompiledFn *c, PyObject *key) {
   e->fp->state_in = c->state_in, e->fp->state_out = c->state_out;
   e->fp->cap_in = c->inputs != Py_None ? Py_NewRef(c->inputs) : NULL;
   e->fp->cap_out = c->outputs != Py_None ? Py_NewRef(c->outputs) : NULL;
+  /* many outputs are packed, with a layout per input signature (not when shapeless: one trace
+   * serves many shapes) */
+  e->fp->pack_ok = !c->shapeless;
+  if (e->fp->pack_ok && !(e->fp->layouts = PyDict_New())) {
+    lz_closure_free(e->f);
+    PyMem_Free(e);
+    return NULL;
+  }
   e->compiled = lz_compile_with_state(e->f, c->shapeless ? LZ_COMPILE_SHAPELESS : 0, c->state_in,
                                       c->state_out);
   cap = e->compiled ? PyCapsule_New(e, "lazuli.compiled", entry_free) : NULL;
@@ -180,17 +188,32 @@ static PyObject *compiled_call(PyObject *self, PyObject *args, PyObject *kwargs)
     pylz_xform_raise();
     goto done;
   }
-  outs = PyList_New(k);
-  for (int j = 0; j < k; j++) {
-    if (!outs) {
-      lz_free(res[j]);
-      continue;
+  PyObject *layout = NULL;
+  if (e->fp->layouts && PyDict_GET_SIZE(e->fp->layouts)) {
+    PyObject *sig = pylz_signature(in, (int)n, c->state_in);
+    layout = sig ? PyDict_GetItemWithError(e->fp->layouts, sig) : NULL;
+    Py_XDECREF(sig);
+    if (!layout && PyErr_Occurred()) {
+      for (int j = 0; j < k; j++) lz_free(res[j]);
+      goto done;
     }
-    PyObject *w = pylz_wrap(res[j]);
-    if (!w)
-      Py_CLEAR(outs);
-    else
-      PyList_SET_ITEM(outs, j, w);
+  }
+  if (layout) {
+    outs = pylz_unpack(layout, res, k, 0);
+    for (int j = 0; j < k; j++) lz_free(res[j]);
+  } else {
+    outs = PyList_New(k);
+    for (int j = 0; j < k; j++) {
+      if (!outs) {
+        lz_free(res[j]);
+        continue;
+      }
+      PyObject *w = pylz_wrap(res[j]);
+      if (!w)
+        Py_CLEAR(outs);
+      else
+        PyList_SET_ITEM(outs, j, w);
+    }
   }
   if (!outs) goto done;
   if (c->state_out && state_store(c) < 0) goto done;

@@ -100,6 +100,7 @@ static void fn_drop(void *ctx) {
   pylz_fn *p = ctx;
   Py_XDECREF(p->fun), Py_XDECREF(p->args), Py_XDECREF(p->kwargs), Py_XDECREF(p->flat);
   Py_XDECREF(p->result), Py_XDECREF(p->cap_in), Py_XDECREF(p->cap_out);
+  Py_XDECREF(p->layout), Py_XDECREF(p->layouts);
   PyMem_RawFree(p->slots);
   PyMem_RawFree(p);
 }
@@ -287,14 +288,36 @@ static int fn_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
     goto done;
   }
   Py_ssize_t m = PyList_GET_SIZE(outs);
-  if (m == 0 || m > LZ_MAX_OUTPUTS) {
+  Py_CLEAR(p->layout);
+  if (m == 0 || (m > LZ_MAX_OUTPUTS && !p->pack_ok)) {
     PyErr_Format(PyExc_ValueError,
                  "%s The function returned %zd arrays; a transformed function "
                  "returns 1 to %d arrays.",
                  p->tag, m, LZ_MAX_OUTPUTS);
     goto done;
   }
-  for (Py_ssize_t j = 0; j < m; j++) tmp[j] = lz_retain(((PyLzArray *)PyList_GET_ITEM(outs, j))->a);
+  if (m > LZ_MAX_OUTPUTS) { /* one flat array per dtype, unpacked by the caller */
+    lz_array **leaves_c = PyMem_Malloc((size_t)m * sizeof *leaves_c);
+    if (!leaves_c) {
+      PyErr_NoMemory();
+      goto done;
+    }
+    for (Py_ssize_t j = 0; j < m; j++) leaves_c[j] = ((PyLzArray *)PyList_GET_ITEM(outs, j))->a;
+    int ng = pylz_pack(leaves_c, m, tmp, &p->layout);
+    PyMem_Free(leaves_c);
+    if (ng < 0) goto done;
+    PyObject *sig = p->layouts ? pylz_signature(in, n, p->state_in) : NULL;
+    if (p->layouts && (!sig || PyDict_SetItem(p->layouts, sig, p->layout) < 0)) {
+      Py_XDECREF(sig);
+      for (int j = 0; j < ng; j++) lz_release(tmp[j]);
+      goto done;
+    }
+    Py_XDECREF(sig);
+    m = ng;
+  } else {
+    for (Py_ssize_t j = 0; j < m; j++)
+      tmp[j] = lz_retain(((PyLzArray *)PyList_GET_ITEM(outs, j))->a);
+  }
   Py_XSETREF(p->result, Py_NewRef(res));
   p->nout_arrays = (int)m;
   k = (int)m;
@@ -880,6 +903,7 @@ static PyObject *vmap_call(PyObject *self, PyObject *args, PyObject *kwargs) {
   pylz_fn *p;
   if (!(c = pylz_fn_closure(v->fun, PYLZ_OUT_STRICT, "[vmap]", &p))) goto done;
   p->args = Py_NewRef(args);
+  p->pack_ok = 1;
   if (!(iv = c_arrays(flat))) goto done;
   if (!(vm = lz_vmap(c, in_axes.v, (int)in_axes.n, NULL, 0))) {
     pylz_xform_raise();
@@ -891,11 +915,14 @@ static PyObject *vmap_call(PyObject *self, PyObject *args, PyObject *kwargs) {
     pylz_xform_raise();
     goto done;
   }
-  if (!(outs = wrap_list(res, k))) {
-    k = 0;
-    goto done;
+  if (p->layout) { /* many outputs came packed: slice them apart behind the batch axis */
+    outs = pylz_unpack(p->layout, res, k, 1);
+    for (int j = 0; j < k; j++) lz_free(res[j]);
+  } else {
+    outs = wrap_list(res, k);
   }
   k = 0;
+  if (!outs) goto done;
   /* the outputs are batched along axis 0: move each to its out axis */
   PyObject *structure = p->result;
   Py_ssize_t pos = 0;

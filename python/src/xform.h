@@ -63,6 +63,10 @@ typedef struct pylz_fn {
   lz_dict *state_in, *state_out;
   PyObject *cap_in, *cap_out;
   Py_ssize_t n_state_in;
+  /* more than LZ_MAX_OUTPUTS arrays (pack.c) */
+  int pack_ok;       /* the caller unpacks: vmap, compile */
+  PyObject *layout;  /* the last call's packing (NULL: not packed) */
+  PyObject *layouts; /* compile: input signature -> layout, or NULL */
 } pylz_fn;
 
 /* A closure over a new pylz_fn (all fields zero but fun, retained); the caller fills the rest
@@ -90,6 +94,16 @@ const char *pylz_type_name(PyObject *o);
 int pylz_copy_wraps(PyObject **dict, PyObject *fun);
 /* tp_descr_get of the transformed-function types: a method binds its instance. */
 PyObject *pylz_bind_method(PyObject *self, PyObject *obj, PyObject *type);
+
+/* ---- packing many outputs (pack.c) ------------------------------------------------------ */
+
+/* Packs leaves[0..m) into one flat array per dtype: new references in packed[] (room for
+ * LZ_MAX_OUTPUTS), a new layout in *layout. Returns the number of packed arrays or -1. */
+int pylz_pack(lz_array *const *leaves, Py_ssize_t m, lz_array **packed, PyObject **layout);
+/* The leaves again (a new list of arrays), from packed arrays with `lead` batch axes first. */
+PyObject *pylz_unpack(PyObject *layout, lz_array *const *packed, int npacked, int lead);
+/* A hashable signature of arrays' dtypes and shapes, and of the arrays in `state` (or NULL). */
+PyObject *pylz_signature(lz_array *const *in, int n, lz_dict *state);
 
 /* ---- module parts (custom.c, compile.c) --------------------------------------------------- */
 int pylz_init_custom(PyObject *m);

@@ -97,3 +97,24 @@ def test_vmap_errors_match_mlx():
         mx.vmap(lambda x, y: x + y)(mx.ones((2, 3)), mx.ones((3, 3)))
     with pytest.raises(ValueError, match="only arrays"):
         mx.vmap(lambda x: (x, "s"))(mx.ones((2,)))
+
+
+def test_per_example_gradients_of_many_parameters():
+    # more arrays than a closure returns at once (32): they travel packed per dtype
+    rng = np.random.default_rng(5)
+    params = [mx.array(rng.normal(size=(3, 2)).astype(np.float32)) for _ in range(40)]
+    xs = rng.normal(size=(6, 2)).astype(np.float32)
+
+    def loss(ps, x):
+        return sum((mx.sum(mx.tanh(p @ x)) for p in ps), mx.array(0.0))
+
+    per = mx.vmap(mx.grad(loss), in_axes=(None, 0))(params, mx.array(xs))
+    assert isinstance(per, list) and len(per) == 40 and per[0].shape == (6, 3, 2)
+    for i in (0, 5):
+        ref = mx.grad(loss)(params, mx.array(xs[i]))
+        for j in (0, 17, 39):
+            np.testing.assert_allclose(np_of(per[j])[i], np_of(ref[j]), rtol=1e-5, atol=1e-6)
+    # mixed dtypes and out_axes on packed outputs
+    out = mx.vmap(lambda x: [x * k for k in range(35)] + [mx.argmax(x)],
+                  out_axes=[1] * 35 + [0])(mx.array(rng.normal(size=(4, 3)).astype(np.float32)))
+    assert out[34].shape == (3, 4) and out[35].dtype == mx.uint32 and out[35].shape == (4,)
