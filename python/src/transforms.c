@@ -259,6 +259,19 @@ static int state_leave(pylz_fn *p, PyObject *olds, PyObject *news, int ok) {
   return rc;
 }
 
+/* `res` with each array leaf replaced by one shared empty array, for pylz_tree_unflatten. */
+static PyObject *structure_of(PyObject *res, PyObject *leaves) {
+  static PyObject *stand_in;
+  if (!stand_in && !(stand_in = pylz_wrap(lz_zeros((int[]){0}, 1, LZ_FLOAT32)))) return NULL;
+  Py_ssize_t n = PyList_GET_SIZE(leaves), pos = 0;
+  PyObject *l = PyList_New(n);
+  if (!l) return NULL;
+  for (Py_ssize_t i = 0; i < n; i++) PyList_SET_ITEM(l, i, Py_NewRef(stand_in));
+  PyObject *s = pylz_tree_unflatten(res, l, &pos);
+  Py_DECREF(l);
+  return s;
+}
+
 static int fn_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
   pylz_fn *p = ctx;
   PyGILState_STATE g = PyGILState_Ensure();
@@ -318,7 +331,17 @@ static int fn_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
     for (Py_ssize_t j = 0; j < m; j++)
       tmp[j] = lz_retain(((PyLzArray *)PyList_GET_ITEM(outs, j))->a);
   }
-  Py_XSETREF(p->result, Py_NewRef(res));
+  if (p->out_mode == PYLZ_OUT_LOSS || p->out_mode == PYLZ_OUT_SCALAR) {
+    Py_XSETREF(p->result, Py_NewRef(res)); /* the value, aux outputs included */
+  } else {
+    /* only the structure is needed later: keeping the traced arrays would keep their graph */
+    PyObject *s = structure_of(res, outs);
+    if (!s) {
+      for (Py_ssize_t j = 0; j < m; j++) lz_release(tmp[j]);
+      goto done;
+    }
+    Py_XSETREF(p->result, s);
+  }
   p->nout_arrays = (int)m;
   k = (int)m;
 done:
@@ -888,8 +911,8 @@ static PyObject *vmap_call(PyObject *self, PyObject *args, PyObject *kwargs) {
   VmapFn *v = (VmapFn *)self;
   pylz_release_pending();
   if (kwargs && PyDict_GET_SIZE(kwargs)) {
-    PyErr_SetString(PyExc_ValueError, "[vmap] The vectorized function takes positional "
-                                      "arguments only");
+    PyErr_SetString(PyExc_TypeError, "[vmap] The vectorized function takes positional "
+                                     "arguments only");
     return NULL;
   }
   PyObject *flat = pylz_tree_flatten(args, 1), *result = NULL, *outs = NULL;
@@ -900,6 +923,12 @@ static PyObject *vmap_call(PyObject *self, PyObject *args, PyObject *kwargs) {
   if (!flat) goto done;
   PyObject *axes_tree = PyTuple_GET_SIZE(args) == 1 ? PyTuple_GET_ITEM(args, 0) : args;
   if (pylz_tree_axes(axes_tree, v->in_axes, 0, &in_axes) < 0) goto done;
+  int mapped = 0;
+  for (Py_ssize_t i = 0; i < in_axes.n; i++) mapped |= in_axes.v[i] != LZ_VMAP_NONE;
+  if (!mapped) {
+    PyErr_SetString(PyExc_ValueError, "[vmap] At least one of the inputs must be vmapped.");
+    goto done;
+  }
   pylz_fn *p;
   if (!(c = pylz_fn_closure(v->fun, PYLZ_OUT_STRICT, "[vmap]", &p))) goto done;
   p->args = Py_NewRef(args);

@@ -229,3 +229,4 @@ def test_many_outputs_across_shapes_and_under_grad():
     np.testing.assert_allclose(np_of(g), [780.0] * 3)
     with pytest.raises(ValueError, match="1 to 32 arrays"):
         mx.compile(f, shapeless=True)(mx.ones(2))
+

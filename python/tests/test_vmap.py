@@ -97,6 +97,10 @@ def test_vmap_errors_match_mlx():
         mx.vmap(lambda x, y: x + y)(mx.ones((2, 3)), mx.ones((3, 3)))
     with pytest.raises(ValueError, match="only arrays"):
         mx.vmap(lambda x: (x, "s"))(mx.ones((2,)))
+    with pytest.raises(ValueError, match="At least one of the inputs must be vmapped"):
+        mx.vmap(lambda x: x, in_axes=None)(mx.ones((2,)))
+    with pytest.raises(TypeError):
+        mx.vmap(lambda x: x)(x=mx.ones((2,)))
 
 
 def test_per_example_gradients_of_many_parameters():
