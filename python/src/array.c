@@ -52,14 +52,35 @@ void pylz_array_set(PyLzArray *self, lz_array *a) {
   lz_free(old);
 }
 
+/* Lazuli may not evaluate one graph from two threads at once, and with the GIL released two
+ * Python threads could (print(x) in both): evaluations from Python take turns on this lock,
+ * taken with the GIL released so that waiting never blocks other Python threads. */
+static PyThread_type_lock eval_lock;
+
+int pylz_eval_many(lz_array *const *arrays, size_t n) {
+  if (!eval_lock && !(eval_lock = PyThread_allocate_lock())) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  /* Keep the arrays alive while the GIL is released: another thread may rebind the Python
+   * objects that hold them (x += 1). */
+  for (size_t i = 0; i < n; i++)
+    lz_retain(arrays[i]);
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  PyThread_acquire_lock(eval_lock, WAIT_LOCK);
+  rc = lz_eval_many(arrays, n);
+  PyThread_release_lock(eval_lock);
+  Py_END_ALLOW_THREADS
+  for (size_t i = 0; i < n; i++)
+    lz_free(arrays[i]);
+  return rc < 0 ? pylz_raise_int() : 0;
+}
+
 int pylz_eval_array(lz_array *a) {
   if (lz_array_is_evaluated(a))
     return 0;
-  int rc;
-  Py_BEGIN_ALLOW_THREADS
-  rc = lz_eval(a);
-  Py_END_ALLOW_THREADS
-  return rc < 0 ? pylz_raise_int() : 0;
+  return pylz_eval_many(&a, 1);
 }
 
 /* array(val, dtype=None) */
@@ -208,13 +229,15 @@ static PyObject *array_tolist(PyObject *self, PyObject *unused) {
   if (lz_array_ndim(a) == 0)
     return pylz_item(a);
   void *tmp;
+  lz_retain(a); /* building objects can run other threads, which may rebind self */
   const void *p = host_data(a, &tmp);
-  if (!p)
-    return NULL;
-  size_t pos = 0;
-  PyObject *r = build_list(p, host_dtype(lz_array_dtype(a)), lz_array_shape(a),
-                           lz_array_ndim(a), &pos);
+  PyObject *r = NULL;
+  if (p) {
+    size_t pos = 0;
+    r = build_list(p, host_dtype(lz_array_dtype(a)), lz_array_shape(a), lz_array_ndim(a), &pos);
+  }
   PyMem_Free(tmp);
+  lz_free(a);
   return r;
 }
 

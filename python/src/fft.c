@@ -190,14 +190,14 @@ static PyObject *py_ifftshift(PyObject *self, PyObject *args, PyObject *kw) {
 #define INV PYOPS_FN(lz_ifft) /* any non-NULL marker */
 #define REAL PYOPS_FN(lz_rfft)
 #define SIG1(NAME)                                                                               \
-  NAME "(a: array, n: int | None = None, axis: int = -1, norm: str | None = None, stream: "      \
+  NAME "(a: array, n: int | None = None, axis: int = -1, norm: str = 'backward', stream: "      \
        "StreamOrDevice = None) -> array\n\n"
 #define SIG2(NAME)                                                                               \
   NAME "(a: array, s: Sequence[int] | None = None, axes: Sequence[int] | None = [-2, -1], "      \
-       "norm: str | None = None, stream: StreamOrDevice = None) -> array\n\n"
+       "norm: str = 'backward', stream: StreamOrDevice = None) -> array\n\n"
 #define SIGN(NAME)                                                                               \
   NAME "(a: array, s: Sequence[int] | None = None, axes: Sequence[int] | None = None, norm: "    \
-       "str | None = None, stream: StreamOrDevice = None) -> array\n\n"
+       "str = 'backward', stream: StreamOrDevice = None) -> array\n\n"
 #define ROW(NAME, IMPL, DOC, FN, I, R)                                                           \
   {{NAME, (PyCFunction)(void (*)(void))(IMPL), KW, DOC}, {PYOPS_FN(FN), I, R}}
 
