@@ -392,12 +392,19 @@ static int eval_args(PyObject *args, int async) {
     return -1;
   }
   for (Py_ssize_t i = 0; i < n; i++) arr[i] = ((PyLzArray *)PyList_GET_ITEM(leaves, i))->a;
-  int rc;
-  Py_BEGIN_ALLOW_THREADS rc =
-      async ? lz_async_eval_many(arr, (size_t)n) : lz_eval_many(arr, (size_t)n);
-  Py_END_ALLOW_THREADS PyMem_Free(arr);
+  int rc = 0;
+  if (!async) {
+    rc = pylz_eval_many(arr, (size_t)n); /* GIL released, one evaluation at a time */
+  } else {
+    /* the worker holds what it computes; `leaves` keeps the arrays alive meanwhile */
+    Py_BEGIN_ALLOW_THREADS;
+    rc = lz_async_eval_many(arr, (size_t)n);
+    Py_END_ALLOW_THREADS;
+    if (rc < 0) pylz_raise();
+  }
+  PyMem_Free(arr);
   Py_DECREF(leaves);
-  return rc < 0 ? pylz_raise_int() : 0;
+  return rc < 0 ? -1 : 0;
 }
 
 static PyObject *py_eval(PyObject *self, PyObject *args) {
