@@ -97,6 +97,11 @@ static int dict_load(lz_dict *d, PyObject *tree, Py_ssize_t *count) {
   return rc;
 }
 
+/* Empties d (last first: removing shifts the later entries). */
+static void dict_clear(lz_dict *d) {
+  for (size_t i = d ? lz_dict_size(d) : 0; i-- > 0;) lz_dict_remove(d, lz_dict_key(d, i));
+}
+
 /* Writes the values compile left in state_out back into the `outputs` trees. */
 static int state_store(CompiledFn *c) {
   PyObject *leaves = pylz_tree_flatten(c->outputs, 0);
@@ -224,6 +229,9 @@ static PyObject *compiled_call(PyObject *self, PyObject *args, PyObject *kwargs)
   Py_ssize_t pos = 0;
   result = pylz_tree_unflatten(e->fp->result, outs, &pos);
 done:
+  /* the dicts hold the state only during the call: the old parameters, say, must not stay
+   * alive until the next one */
+  dict_clear(c->state_in), dict_clear(c->state_out);
   PyMem_Free(in);
   Py_XDECREF(flat), Py_XDECREF(outs);
   return result;

@@ -46,6 +46,34 @@ static PyObject *primals_arg(PyObject *args) {
   return Py_NewRef(args);
 }
 
+/* `tree` with 0 for every array leaf and None for every other leaf. */
+static PyObject *axes_like(PyObject *tree) {
+  if (PyLzArray_Check(tree)) return PyLong_FromLong(0);
+  int is_list = PyList_Check(tree);
+  if (is_list || PyTuple_Check(tree)) {
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(tree);
+    PyObject *r = is_list ? PyList_New(n) : PyTuple_New(n);
+    for (Py_ssize_t i = 0; r && i < n; i++) {
+      PyObject *c = axes_like(PySequence_Fast_GET_ITEM(tree, i));
+      if (!c) Py_CLEAR(r);
+      else if (is_list) PyList_SET_ITEM(r, i, c);
+      else PyTuple_SET_ITEM(r, i, c);
+    }
+    return r;
+  }
+  if (PyDict_Check(tree)) {
+    PyObject *r = PyDict_New(), *k, *v;
+    Py_ssize_t p = 0;
+    while (r && PyDict_Next(tree, &p, &k, &v)) {
+      PyObject *c = axes_like(v);
+      if (!c || PyDict_SetItem(r, k, c) < 0) Py_CLEAR(r);
+      Py_XDECREF(c);
+    }
+    return r;
+  }
+  return Py_NewRef(Py_None);
+}
+
 static int rule_call(void *ctx, lz_array *const *in, int nin, lz_array **out) {
   rule_ctx *r = ctx;
   pylz_fn *fp = r->fp;
@@ -98,14 +126,9 @@ static int rule_call(void *ctx, lz_array *const *in, int nin, lz_array **out) {
     res = PyObject_CallFunctionObjArgs(r->rule, a1, a2, NULL);
     want = fp->nout_arrays;
   } else {
-    PyObject *zeros = PyList_New(n);
-    for (Py_ssize_t i = 0; zeros && i < n; i++) PyList_SET_ITEM(zeros, i, PyLong_FromLong(0));
-    Py_ssize_t p1 = 0;
-    if (!zeros) goto done;
-    t1 = pylz_tree_unflatten(fp->args, zeros, &p1);
-    Py_DECREF(zeros);
-    /* non-array leaves of the inputs get None as their axis */
-    if (!t1 || !(a2 = primals_arg(t1))) goto done;
+    /* every array input comes batched along axis 0 (unmapped ones broadcast); other leaves
+     * get None */
+    if (!(t1 = axes_like(args)) || !(a2 = primals_arg(t1))) goto done;
     res = PyObject_CallFunctionObjArgs(r->rule, a1, a2, NULL);
     want = fp->nout_arrays;
   }

@@ -230,3 +230,28 @@ def test_many_outputs_across_shapes_and_under_grad():
     with pytest.raises(ValueError, match="1 to 32 arrays"):
         mx.compile(f, shapeless=True)(mx.ones(2))
 
+
+
+def test_captured_state_is_not_held_between_calls():
+    import gc
+
+    params = {"w": mx.array(rand(256, 256, seed=7))}
+    state = [params]
+    x = mx.array(rand(256, 256, seed=8))
+    mx.eval(params, x)
+
+    def step(x):
+        params["w"] = params["w"] - 0.01 * x
+        return mx.sum(params["w"])
+
+    c = mx.compile(step, inputs=state, outputs=state)
+    used = []
+    for _ in range(4):
+        loss = c(x)
+        mx.eval(loss, state)
+        del loss
+        gc.collect()
+        used.append(mx.get_active_memory())
+    # w and x only: the previous step's w is not kept alive by the compiled function
+    assert used[-1] == used[1], used
+    assert used[-1] <= 2 * 256 * 256 * 4 + 4096, used

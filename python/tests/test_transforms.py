@@ -291,6 +291,22 @@ def test_custom_function_vjp_jvp_vmap():
     v = mx.vmap(f)(mx.ones((3, 2)), mx.ones((3, 2)))
     np.testing.assert_allclose(np_of(v), np.sin(1.0) + 1000 + np.zeros((3, 2)), rtol=1e-6)
     assert set(calls) == {"vjp", "jvp", "vmap"}
+    # the vmap rule gets None as the axis of a non-array argument
+    @mx.custom_function
+    def h(x, k):
+        return x * k
+
+    seen = []
+
+    @h.vmap
+    def h_vmap(inputs, axes):
+        seen.append(axes)
+        x, k = inputs
+        return x * k + 1, axes[0]
+
+    out = mx.vmap(lambda x: h(x, 3.0))(mx.ones((4, 2)))
+    assert seen == [(0, None)]
+    np.testing.assert_allclose(np_of(out), np.full((4, 2), 4.0))
     # without rules it is the plain function, also under grad
     plain = mx.custom_function(lambda x: mx.sum(mx.sin(x)))
     np.testing.assert_allclose(np_of(mx.grad(plain)(x)), np.cos([0.5, 1.0]), rtol=1e-6)
