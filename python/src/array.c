@@ -201,11 +201,11 @@ PyObject *pylz_item(lz_array *a) {
     return NULL;
   }
   void *tmp;
+  lz_retain(a); /* the caller's reference may go while the GIL is released */
   const void *p = host_data(a, &tmp);
-  if (!p)
-    return NULL;
-  PyObject *r = scalar_at(p, 0, host_dtype(lz_array_dtype(a)));
+  PyObject *r = p ? scalar_at(p, 0, host_dtype(lz_array_dtype(a))) : NULL;
   PyMem_Free(tmp);
+  lz_free(a);
   return r;
 }
 
@@ -289,10 +289,13 @@ static PyObject *array_index(PyObject *self) {
 static Py_hash_t array_hash(PyObject *self) { return _Py_HashPointer(self); }
 
 static PyObject *array_repr(PyObject *self) {
-  lz_array *a = A(self);
-  if (pylz_eval_array(a) < 0)
+  lz_array *a = lz_retain(A(self)); /* another thread may rebind self during evaluation */
+  if (pylz_eval_array(a) < 0) {
+    lz_free(a);
     return NULL;
+  }
   char *s = lz_array_tostring(a);
+  lz_free(a);
   if (!s)
     return pylz_raise();
   PyObject *r = PyUnicode_FromString(s);
@@ -402,19 +405,23 @@ static const char *buffer_format(lz_dtype dt) {
 }
 
 static int array_getbuffer(PyObject *self, Py_buffer *view, int flags) {
-  lz_array *a = A(self);
+  lz_array *a = lz_retain(A(self)); /* becomes info->a: held until the buffer is released */
   memset(view, 0, sizeof *view);
+  void *p = NULL;
+  buffer_info *info = NULL;
   if (pylz_eval_array(a) < 0)
-    return -1;
-  void *p = (void *)lz_array_data(a); /* contiguous: a strided view is made contiguous once */
-  if (!p && lz_array_size(a) > 0)
-    return pylz_raise_int();
-  buffer_info *info = PyMem_Malloc(sizeof *info);
+    goto fail;
+  p = (void *)lz_array_data(a); /* contiguous: a strided view is made contiguous once */
+  if (!p && lz_array_size(a) > 0) {
+    pylz_raise();
+    goto fail;
+  }
+  info = PyMem_Malloc(sizeof *info);
   if (!info) {
     PyErr_NoMemory();
-    return -1;
+    goto fail;
   }
-  info->a = lz_retain(a);
+  info->a = a;
   int nd = lz_array_ndim(a);
   Py_ssize_t item = (Py_ssize_t)lz_dtype_size(lz_array_dtype(a));
   Py_ssize_t stride = item;
@@ -439,6 +446,9 @@ static int array_getbuffer(PyObject *self, Py_buffer *view, int flags) {
   if ((flags & PyBUF_STRIDES) == PyBUF_STRIDES)
     view->strides = info->strides;
   return 0;
+fail:
+  lz_free(a);
+  return -1;
 }
 
 static void array_releasebuffer(PyObject *self, Py_buffer *view) {
@@ -504,17 +514,19 @@ static PyObject *array_dlpack(PyObject *self, PyObject *args, PyObject *kwargs) 
   /* stream, max_version, dl_device, copy: accepted; the data is on the CPU either way. */
   (void)args;
   (void)kwargs;
-  lz_array *a = A(self);
-  if (pylz_eval_array(a) < 0)
+  lz_array *a = lz_retain(A(self)); /* becomes h->a, released by the deleter */
+  if (pylz_eval_array(a) < 0) {
+    lz_free(a);
     return NULL;
+  }
   void *p = (void *)lz_array_data(a);
-  if (!p && lz_array_size(a) > 0)
-    return pylz_raise();
-  dl_holder *h = calloc(1, sizeof *h);
-  if (!h)
-    return PyErr_NoMemory();
+  dl_holder *h = p || lz_array_size(a) == 0 ? calloc(1, sizeof *h) : NULL;
+  if (!h) {
+    lz_free(a);
+    return p || lz_array_size(a) == 0 ? PyErr_NoMemory() : pylz_raise();
+  }
   static char empty[16];
-  h->a = lz_retain(a);
+  h->a = a;
   lz_dtype dt = lz_array_dtype(a);
   h->m.t.data = p ? p : empty;
   h->m.t.device = (dl_device){1, 0}; /* kDLCPU */

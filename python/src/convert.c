@@ -342,6 +342,17 @@ done:
 
 /* ---- the entry points ------------------------------------------------------------------- */
 
+lz_array *pylz_int_scalar(long long v) {
+  if (v >= -2147483648LL && v <= 2147483647LL)
+    return lz_int(v);
+  /* Beyond int32 a weak int would lose bits: an int64 scalar, as MLX makes one. */
+  int64_t w = v;
+  lz_array *a = lz_array_from_data(&w, NULL, 0, LZ_INT64);
+  if (!a)
+    pylz_raise();
+  return a;
+}
+
 static lz_array *convert(PyObject *o, int has_dtype, lz_dtype dtype) {
   if (PyLzArray_Check(o))
     return lz_retain(((PyLzArray *)o)->a);
@@ -356,7 +367,7 @@ static lz_array *convert(PyObject *o, int has_dtype, lz_dtype dtype) {
       PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to an array");
       return NULL;
     }
-    return lz_int(v);
+    return pylz_int_scalar(v);
   }
   if (PyFloat_Check(o))
     return lz_float(PyFloat_AS_DOUBLE(o));

@@ -51,9 +51,9 @@ static lz_array *apply_norm(lz_array *r, int norm, int inverse, double npoints) 
   return s;
 }
 
-/* fft, ifft, rfft, irfft: fn[0](a, n, axis); fn[1] non-NULL marks an inverse, fn[2] the real
- * (halved) side: rfft's input or irfft's output. */
-static PyObject *fft1_impl(PyObject *self, PyObject *args, PyObject *kw) {
+/* fft, ifft, rfft, irfft: fn(a, n, axis); `inverse` marks the inverse transforms, `real` the
+ * real-signal ones (rfft's input or irfft's output is the real side). */
+static PyObject *fft1_call(PyObject *args, PyObject *kw, fft1_fn fn, int inverse, int real) {
   static char *kws[] = {"a", "n", "axis", "norm", "stream", NULL};
   PyObject *x, *on = Py_None, *oaxis = NULL, *onorm = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOO", kws, &x, &on, &oaxis, &onorm, &stream))
@@ -66,28 +66,25 @@ static PyObject *fft1_impl(PyObject *self, PyObject *args, PyObject *kw) {
     PyErr_Format(PyExc_ValueError, "[fft] Invalid FFT output size n=%d.", n);
     return NULL;
   }
-  const pyops_fn *e = pyops_self(self);
   lz_array *a = pylz_to_array(x);
   if (!a)
     return NULL;
-  int inverse = e->fn[1] != NULL;
-  lz_array *r = ((fft1_fn)e->fn[0])(a, has_n ? n : -1, axis);
+  lz_array *r = fn(a, has_n ? n : -1, axis);
   double npoints = 1;
   if (r && norm) {
     /* the real-signal length: the input's (or n) for rfft, the output's for the others */
-    int real_in = e->fn[2] != NULL && !inverse;
+    int real_in = real && !inverse;
     npoints = real_in ? (has_n ? n : lz_array_dim(a, axis)) : lz_array_dim(r, axis);
   }
   lz_free(a);
   return pylz_wrap(apply_norm(r, norm, inverse, npoints));
 }
 
-/* fft2/fftn and friends: fn[0](a, s, axes, naxes); the row's flags as for fft1_impl; the
- * 2-d forms default `axes` to (-2, -1). */
-static PyObject *fftn_impl(PyObject *self, PyObject *args, PyObject *kw) {
+/* fft2/fftn and friends: fn(a, s, axes, naxes); flags as for fft1_call; the 2-d forms
+ * (`two_d`) default `axes` to (-2, -1). */
+static PyObject *fftn_call(PyObject *args, PyObject *kw, fftn_fn fn, int inverse, int real,
+                           int two_d) {
   static char *kws[] = {"a", "s", "axes", "norm", "stream", NULL};
-  const pyops_fn *e = pyops_self(self);
-  int two_d = strchr(e->def.ml_name, '2') != NULL;
   PyObject *x, *os = Py_None, *oaxes = NULL, *onorm = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOO", kws, &x, &os, &oaxes, &onorm, &stream))
     return NULL;
@@ -122,12 +119,10 @@ static PyObject *fftn_impl(PyObject *self, PyObject *args, PyObject *kw) {
   if (!a)
     return NULL;
   int naxes = has_axes ? axes.n : (os != Py_None ? s.n : lz_array_ndim(a));
-  lz_array *r = ((fftn_fn)e->fn[0])(a, os != Py_None ? s.v : NULL, has_axes ? axes.v : NULL,
-                                     naxes);
-  int inverse = e->fn[1] != NULL;
+  lz_array *r = fn(a, os != Py_None ? s.v : NULL, has_axes ? axes.v : NULL, naxes);
   double npoints = 1;
   if (r && norm) {
-    int real_in = e->fn[2] != NULL && !inverse, nd = lz_array_ndim(r);
+    int real_in = real && !inverse, nd = lz_array_ndim(r);
     for (int i = 0; i < naxes; i++) {
       int ax = has_axes ? axes.v[i] : (os != Py_None ? nd - naxes + i : i);
       if (real_in && os != Py_None)
@@ -187,8 +182,6 @@ static PyObject *py_ifftshift(PyObject *self, PyObject *args, PyObject *kw) {
   return shift_impl(args, kw, lz_ifftshift);
 }
 
-#define INV PYOPS_FN(lz_ifft) /* any non-NULL marker */
-#define REAL PYOPS_FN(lz_rfft)
 #define SIG1(NAME)                                                                               \
   NAME "(a: array, n: int | None = None, axis: int = -1, norm: str = 'backward', stream: "      \
        "StreamOrDevice = None) -> array\n\n"
@@ -198,38 +191,45 @@ static PyObject *py_ifftshift(PyObject *self, PyObject *args, PyObject *kw) {
 #define SIGN(NAME)                                                                               \
   NAME "(a: array, s: Sequence[int] | None = None, axes: Sequence[int] | None = None, norm: "    \
        "str = 'backward', stream: StreamOrDevice = None) -> array\n\n"
-#define ROW(NAME, IMPL, DOC, FN, I, R)                                                           \
-  {{NAME, (PyCFunction)(void (*)(void))(IMPL), KW, DOC}, {PYOPS_FN(FN), I, R}}
+/* One row per transform: X(name, lz function, inverse, real, description). */
+#define FFT1(X)                                                                                  \
+  X(fft, lz_fft, 0, 0, "The discrete Fourier transform along ``axis``.")                         \
+  X(ifft, lz_ifft, 1, 0, "The inverse discrete Fourier transform along ``axis``.")               \
+  X(rfft, lz_rfft, 0, 1, "The transform of a real input: ``n // 2 + 1`` frequencies.")           \
+  X(irfft, lz_irfft, 1, 1, "The inverse of :func:`rfft` (a real result).")
+#define FFT2(X)                                                                                  \
+  X(fft2, lz_fftn, 0, 0, "The 2-D discrete Fourier transform.")                                  \
+  X(ifft2, lz_ifftn, 1, 0, "The inverse 2-D discrete Fourier transform.")                        \
+  X(rfft2, lz_rfftn, 0, 1, "The 2-D transform of a real input (the last axis halved).")          \
+  X(irfft2, lz_irfftn, 1, 1, "The inverse of :func:`rfft2`.")
+#define FFTN(X)                                                                                  \
+  X(fftn, lz_fftn, 0, 0, "The n-D discrete Fourier transform.")                                  \
+  X(ifftn, lz_ifftn, 1, 0, "The inverse n-D discrete Fourier transform.")                        \
+  X(rfftn, lz_rfftn, 0, 1, "The n-D transform of a real input (the last axis halved).")          \
+  X(irfftn, lz_irfftn, 1, 1, "The inverse of :func:`rfftn`.")
 
-static pyops_fn table[] = {
-    ROW("fft", fft1_impl, SIG1("fft") "The discrete Fourier transform along ``axis``.", lz_fft,
-        NULL, NULL),
-    ROW("ifft", fft1_impl, SIG1("ifft") "The inverse discrete Fourier transform along ``axis``.",
-        lz_ifft, INV, NULL),
-    ROW("rfft", fft1_impl,
-        SIG1("rfft") "The transform of a real input: ``n // 2 + 1`` frequencies along ``axis``.",
-        lz_rfft, NULL, REAL),
-    ROW("irfft", fft1_impl, SIG1("irfft") "The inverse of :func:`rfft` (a real result).",
-        lz_irfft, INV, REAL),
-    ROW("fft2", fftn_impl, SIG2("fft2") "The 2-D discrete Fourier transform.", lz_fftn, NULL,
-        NULL),
-    ROW("ifft2", fftn_impl, SIG2("ifft2") "The inverse 2-D discrete Fourier transform.", lz_ifftn,
-        INV, NULL),
-    ROW("rfft2", fftn_impl, SIG2("rfft2") "The 2-D transform of a real input (the last axis "
-                                          "halved).",
-        lz_rfftn, NULL, REAL),
-    ROW("irfft2", fftn_impl, SIG2("irfft2") "The inverse of :func:`rfft2`.", lz_irfftn, INV, REAL),
-    ROW("fftn", fftn_impl, SIGN("fftn") "The n-D discrete Fourier transform.", lz_fftn, NULL,
-        NULL),
-    ROW("ifftn", fftn_impl, SIGN("ifftn") "The inverse n-D discrete Fourier transform.", lz_ifftn,
-        INV, NULL),
-    ROW("rfftn", fftn_impl, SIGN("rfftn") "The n-D transform of a real input (the last axis "
-                                          "halved).",
-        lz_rfftn, NULL, REAL),
-    ROW("irfftn", fftn_impl, SIGN("irfftn") "The inverse of :func:`rfftn`.", lz_irfftn, INV, REAL),
-};
+#define DEFINE_FFT1(NAME, FN, INV, REAL, TEXT)                                                   \
+  static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    return fft1_call(args, kw, FN, INV, REAL);                                                   \
+  }
+#define DEFINE_FFT2(NAME, FN, INV, REAL, TEXT)                                                   \
+  static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    return fftn_call(args, kw, FN, INV, REAL, 1);                                                \
+  }
+#define DEFINE_FFTN(NAME, FN, INV, REAL, TEXT)                                                   \
+  static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    return fftn_call(args, kw, FN, INV, REAL, 0);                                                \
+  }
+FFT1(DEFINE_FFT1)
+FFT2(DEFINE_FFT2)
+FFTN(DEFINE_FFTN)
+
+#define ROW_FFT1(NAME, FN, INV, REAL, TEXT) F(#NAME, py_##NAME, SIG1(#NAME) TEXT),
+#define ROW_FFT2(NAME, FN, INV, REAL, TEXT) F(#NAME, py_##NAME, SIG2(#NAME) TEXT),
+#define ROW_FFTN(NAME, FN, INV, REAL, TEXT) F(#NAME, py_##NAME, SIGN(#NAME) TEXT),
 
 static PyMethodDef methods[] = {
+    FFT1(ROW_FFT1) FFT2(ROW_FFT2) FFTN(ROW_FFTN)
     F("fftfreq", py_fftfreq,
       "fftfreq(n: int, d: float = 1.0, stream: StreamOrDevice = None) -> array\n\nThe sample "
       "frequencies of an ``n``-point transform with sample spacing ``d``."),
@@ -249,7 +249,5 @@ int pylz_init_fft(PyObject *m) {
   PyObject *sub = pylz_add_submodule(m, "fft", methods,
                                      "lazuli.core.fft: discrete Fourier transforms, as "
                                      "mlx.core.fft.");
-  if (!sub)
-    return -1;
-  return pyops_register(sub, table, (int)(sizeof table / sizeof table[0]), "lazuli.core.fft");
+  return sub ? 0 : -1;
 }

@@ -368,10 +368,12 @@ done:
 }
 
 static PyObject *array_subscript(PyObject *self, PyObject *idx) {
-  lz_array *a = ((PyLzArray *)self)->a;
+  /* Held: parsing the index may run Python code (__index__) that rebinds self. */
+  lz_array *a = lz_retain(((PyLzArray *)self)->a);
   if (idx == Py_Ellipsis || (PyTuple_Check(idx) && PyTuple_GET_SIZE(idx) == 0))
-    return pylz_wrap(lz_retain(a));
+    return pylz_wrap(a);
   lz_array *r = get_item(a, idx);
+  lz_free(a);
   return r ? pylz_wrap(r) : NULL;
 }
 
@@ -593,7 +595,9 @@ static int array_ass_subscript(PyObject *self, PyObject *idx, PyObject *value) {
   if (!v)
     return -1;
   PyLzArray *s = (PyLzArray *)self;
-  lz_array *r = update_item(s->a, idx, v, UPD_SET);
+  lz_array *src = lz_retain(s->a); /* held while the index is parsed (Python code may run) */
+  lz_array *r = update_item(src, idx, v, UPD_SET);
+  lz_free(src);
   lz_free(v);
   if (!r)
     return -1;

@@ -12,7 +12,7 @@ typedef lz_array *(*mat_upper_fn)(lz_array *, bool);
 typedef int (*mat_multi_fn)(lz_array *, lz_array **);
 
 /* inv, pinv, eigvals: (a, *, stream). */
-static PyObject *one_impl(PyObject *self, PyObject *args, PyObject *kw) {
+static PyObject *one_call(PyObject *args, PyObject *kw, mat_fn fn) {
   static char *kws[] = {"a", "stream", NULL};
   PyObject *x, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O", kws, &x, &stream))
@@ -20,13 +20,13 @@ static PyObject *one_impl(PyObject *self, PyObject *args, PyObject *kw) {
   lz_array *a = pylz_to_array(x);
   if (!a)
     return NULL;
-  lz_array *r = ((mat_fn)pyops_self(self)->fn[0])(a);
+  lz_array *r = fn(a);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 /* tri_inv, cholesky, cholesky_inv: (a, upper=False, *, stream). */
-static PyObject *upper_impl(PyObject *self, PyObject *args, PyObject *kw) {
+static PyObject *upper_call(PyObject *args, PyObject *kw, mat_upper_fn fn) {
   static char *kws[] = {"a", "upper", "stream", NULL};
   PyObject *x, *oup = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &oup, &stream))
@@ -37,7 +37,7 @@ static PyObject *upper_impl(PyObject *self, PyObject *args, PyObject *kw) {
   lz_array *a = pylz_to_array(x);
   if (!a)
     return NULL;
-  lz_array *r = ((mat_upper_fn)pyops_self(self)->fn[0])(a, upper);
+  lz_array *r = fn(a, upper);
   lz_free(a);
   return pylz_wrap(r);
 }
@@ -212,28 +212,33 @@ static PyObject *py_cross(PyObject *self, PyObject *args, PyObject *kw) {
 #define S1(NAME, RET) NAME "(a: array, *, stream: StreamOrDevice = None) -> " RET "\n\n"
 #define SU(NAME, ARG)                                                                            \
   NAME "(" ARG ": array, upper: bool = False, *, stream: StreamOrDevice = None) -> array\n\n"
-#define ROW(NAME, IMPL, DOC, FN) {{NAME, (PyCFunction)(void (*)(void))(IMPL), KW, DOC}, {PYOPS_FN(FN), NULL, NULL}}
+/* X(name, lz function, description) */
+#define ONE(X)                                                                                   \
+  X(inv, lz_linalg_inv, "The inverse of square matrices (the last two axes).")                   \
+  X(pinv, lz_linalg_pinv, "The Moore-Penrose pseudo-inverse, through the SVD.")                  \
+  X(eigvals, lz_linalg_eigvals, "The (complex64) eigenvalues of general square matrices.")
+#define UPPER(X)                                                                                 \
+  X(tri_inv, a, lz_linalg_tri_inv,                                                               \
+    "The inverse of triangular matrices (lower, or upper when ``upper``).")                      \
+  X(cholesky, a, lz_linalg_cholesky,                                                             \
+    "The Cholesky factor L (``a = L @ L.T``), or U when ``upper``.")                             \
+  X(cholesky_inv, L, lz_linalg_cholesky_inv, "The inverse of ``A`` from its Cholesky factor.")
 
-static pyops_fn table[] = {
-    ROW("inv", one_impl, S1("inv", "array") "The inverse of square matrices (the last two axes).",
-        lz_linalg_inv),
-    ROW("pinv", one_impl, S1("pinv", "array") "The Moore-Penrose pseudo-inverse, through the SVD.",
-        lz_linalg_pinv),
-    ROW("eigvals", one_impl,
-        S1("eigvals", "array") "The (complex64) eigenvalues of general square matrices.",
-        lz_linalg_eigvals),
-    ROW("tri_inv", upper_impl,
-        SU("tri_inv", "a") "The inverse of triangular matrices (lower, or upper when ``upper``).",
-        lz_linalg_tri_inv),
-    ROW("cholesky", upper_impl,
-        SU("cholesky", "a") "The Cholesky factor L (``a = L @ L.T``), or U when ``upper``.",
-        lz_linalg_cholesky),
-    ROW("cholesky_inv", upper_impl,
-        SU("cholesky_inv", "L") "The inverse of ``A`` from its Cholesky factor.",
-        lz_linalg_cholesky_inv),
-};
+#define DEFINE_ONE(NAME, FN, TEXT)                                                               \
+  static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    return one_call(args, kw, FN);                                                               \
+  }
+#define DEFINE_UPPER(NAME, ARG, FN, TEXT)                                                        \
+  static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    return upper_call(args, kw, FN);                                                             \
+  }
+ONE(DEFINE_ONE)
+UPPER(DEFINE_UPPER)
+#define ROW_ONE(NAME, FN, TEXT) F(#NAME, py_##NAME, S1(#NAME, "array") TEXT),
+#define ROW_UPPER(NAME, ARG, FN, TEXT) F(#NAME, py_##NAME, SU(#NAME, #ARG) TEXT),
 
 static PyMethodDef methods[] = {
+    ONE(ROW_ONE) UPPER(ROW_UPPER)
     F("norm", py_norm,
       "norm(a: array, /, ord: None | int | float | str = None, axis: None | int | list[int] = "
       "None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array\n\nVector or "
@@ -275,7 +280,5 @@ static PyMethodDef methods[] = {
 int pylz_init_linalg(PyObject *m) {
   PyObject *sub = pylz_add_submodule(m, "linalg", methods,
                                      "lazuli.core.linalg: linear algebra, as mlx.core.linalg.");
-  if (!sub)
-    return -1;
-  return pyops_register(sub, table, (int)(sizeof table / sizeof table[0]), "lazuli.core.linalg");
+  return sub ? 0 : -1;
 }

@@ -15,13 +15,13 @@
 
 /* MLX raises std::invalid_argument (ValueError) for bad shapes, dtypes, axes and arguments,
  * std::bad_alloc (MemoryError) when memory runs out, and std::runtime_error (RuntimeError) for
- * what fails while computing. Lazuli's codes map onto those. */
+ * what fails while computing or reading files ("[load] Failed to open ..."). Lazuli's codes
+ * map onto those. */
 static PyObject *exception_for(lz_error code) {
   switch (code) {
   case LZ_ERROR_INVALID_ARGUMENT:
   case LZ_ERROR_SHAPE:
   case LZ_ERROR_DTYPE:
-  case LZ_ERROR_IO:
     return PyExc_ValueError;
   case LZ_ERROR_OUT_OF_MEMORY:
     return PyExc_MemoryError;

@@ -19,7 +19,7 @@ static lz_array *operand(PyObject *o, const char *what) {
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (!overflow && !(v == -1 && PyErr_Occurred()))
-      return lz_int(v);
+      return pylz_int_scalar(v);
     if (v == -1 && PyErr_Occurred())
       return NULL;
   }
@@ -51,15 +51,19 @@ static int comparable(PyObject *o) {
  * traffic on the hot path); other operands are converted and released after the op. */
 static PyObject *binary(PyObject *a, PyObject *b, binary_fn fn, const char *what) {
   int own_x = !PyLzArray_Check(a), own_y = !PyLzArray_Check(b);
-  lz_array *x = own_x ? operand(a, what) : ((PyLzArray *)a)->a;
-  if (!x)
+  /* Convert first (that may run Python code), then read the borrowed array pointers. */
+  lz_array *x = own_x ? operand(a, what) : NULL;
+  if (own_x && !x)
     return NULL;
-  lz_array *y = own_y ? operand(b, what) : ((PyLzArray *)b)->a;
-  if (!y) {
-    if (own_x)
-      lz_free(x);
+  lz_array *y = own_y ? operand(b, what) : NULL;
+  if (own_y && !y) {
+    lz_free(x);
     return NULL;
   }
+  if (!own_x)
+    x = ((PyLzArray *)a)->a;
+  if (!own_y)
+    y = ((PyLzArray *)b)->a;
   lz_array *r = fn(x, y);
   if (own_x)
     lz_free(x);

@@ -9,9 +9,9 @@ typedef lz_array *(*binary_fn)(lz_array *, lz_array *);
 #define SIG_B(NAME)                                                                              \
   NAME "(a: scalar | array, b: scalar | array, /, *, stream: StreamOrDevice = None) -> array\n\n"
 
-/* ---- table-driven unary and binary functions ---- */
+/* ---- unary and binary functions: one shared parser each ---- */
 
-static PyObject *unary_impl(PyObject *self, PyObject *args, PyObject *kw) {
+static PyObject *unary_call(PyObject *args, PyObject *kw, unary_fn fn) {
   static char *kws[] = {"", "stream", NULL};
   PyObject *x, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O", kws, &x, &stream))
@@ -19,12 +19,12 @@ static PyObject *unary_impl(PyObject *self, PyObject *args, PyObject *kw) {
   lz_array *a = pylz_to_array(x);
   if (!a)
     return NULL;
-  lz_array *r = ((unary_fn)pyops_self(self)->fn[0])(a);
+  lz_array *r = fn(a);
   lz_free(a);
   return pylz_wrap(r);
 }
 
-PyObject *pyops_binary_impl(PyObject *self, PyObject *args, PyObject *kw) {
+PyObject *pyops_binary_call(PyObject *args, PyObject *kw, binary_fn fn) {
   static char *kws[] = {"", "", "stream", NULL};
   PyObject *x, *y, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O", kws, &x, &y, &stream))
@@ -37,7 +37,7 @@ PyObject *pyops_binary_impl(PyObject *self, PyObject *args, PyObject *kw) {
     lz_free(a);
     return NULL;
   }
-  lz_array *r = ((binary_fn)pyops_self(self)->fn[0])(a, b);
+  lz_array *r = fn(a, b);
   lz_free(a);
   lz_free(b);
   return pylz_wrap(r);
@@ -56,83 +56,93 @@ static lz_array *op_trunc(lz_array *a) {
   return r;
 }
 
-#define U(NAME, FN, TEXT) PYOPS_ROW(NAME, unary_impl, SIG_U(NAME) TEXT, FN, NULL, NULL)
-#define B(NAME, FN, TEXT) PYOPS_ROW(NAME, pyops_binary_impl, SIG_B(NAME) TEXT, FN, NULL, NULL)
+/* The unary and binary functions, one row each: X(name, lz function, description). Each
+ * row defines py_<name> (a call of unary_call or pyops_binary_call) and its method entry. */
+#define UNARY_OPS(X) \
+  X(abs, lz_abs, "Element-wise absolute value.") \
+  X(sign, lz_sign, "Element-wise sign: -1, 0 or 1.") \
+  X(positive, op_positive, "Element-wise unary plus: returns ``a``.") \
+  X(negative, lz_negative, "Element-wise negation.") \
+  X(trunc, op_trunc, "Element-wise rounding toward zero.") \
+  X(square, lz_square, "Element-wise square.") \
+  X(sqrt, lz_sqrt, "Element-wise square root.") \
+  X(rsqrt, lz_rsqrt, "Element-wise reciprocal of the square root.") \
+  X(reciprocal, lz_reciprocal, "Element-wise reciprocal ``1 / a``.") \
+  X(logical_not, lz_logical_not, "Element-wise logical not (bool result).") \
+  X(exp, lz_exp, "Element-wise exponential.") \
+  X(expm1, lz_expm1, "Element-wise ``exp(a) - 1``, accurate for small ``a``.") \
+  X(erf, lz_erf, "Element-wise error function.") \
+  X(erfinv, lz_erfinv, "Element-wise inverse error function.") \
+  X(sin, lz_sin, "Element-wise sine.") \
+  X(cos, lz_cos, "Element-wise cosine.") \
+  X(tan, lz_tan, "Element-wise tangent.") \
+  X(arcsin, lz_arcsin, "Element-wise inverse sine.") \
+  X(arccos, lz_arccos, "Element-wise inverse cosine.") \
+  X(arctan, lz_arctan, "Element-wise inverse tangent.") \
+  X(sinh, lz_sinh, "Element-wise hyperbolic sine.") \
+  X(cosh, lz_cosh, "Element-wise hyperbolic cosine.") \
+  X(tanh, lz_tanh, "Element-wise hyperbolic tangent.") \
+  X(arcsinh, lz_arcsinh, "Element-wise inverse hyperbolic sine.") \
+  X(arccosh, lz_arccosh, "Element-wise inverse hyperbolic cosine.") \
+  X(arctanh, lz_arctanh, "Element-wise inverse hyperbolic tangent.") \
+  X(degrees, lz_degrees, "Converts angles from radians to degrees.") \
+  X(radians, lz_radians, "Converts angles from degrees to radians.") \
+  X(log, lz_log, "Element-wise natural logarithm.") \
+  X(log2, lz_log2, "Element-wise base-2 logarithm.") \
+  X(log10, lz_log10, "Element-wise base-10 logarithm.") \
+  X(log1p, lz_log1p, "Element-wise ``log(1 + a)``, accurate for small ``a``.") \
+  X(stop_gradient, lz_stop_gradient, "The identity, through which no gradient flows (a constant for transforms).") \
+  X(sigmoid, lz_sigmoid, "Element-wise logistic sigmoid ``1 / (1 + exp(-a))``.") \
+  X(floor, lz_floor, "Element-wise floor.") \
+  X(ceil, lz_ceil, "Element-wise ceiling.") \
+  X(isnan, lz_isnan, "Bool array: which elements are NaN.") \
+  X(isinf, lz_isinf, "Bool array: which elements are +inf or -inf.") \
+  X(isfinite, lz_isfinite, "Bool array: which elements are neither infinite nor NaN.") \
+  X(isposinf, lz_isposinf, "Bool array: which elements are +inf.") \
+  X(isneginf, lz_isneginf, "Bool array: which elements are -inf.") \
+  X(conj, lz_conj, "Element-wise complex conjugate (same as ``conjugate``).") \
+  X(conjugate, lz_conjugate, "Element-wise complex conjugate (same as ``conj``).") \
+  X(real, lz_real, "The real part of a complex array.") \
+  X(imag, lz_imag, "The imaginary part of a complex array.") \
+  X(bitwise_invert, lz_bitwise_invert, "Element-wise bitwise complement ``~a``.")
 
-static pyops_fn table[] = {
-    U("abs", lz_abs, "Element-wise absolute value."),
-    U("sign", lz_sign, "Element-wise sign: -1, 0 or 1."),
-    U("positive", op_positive, "Element-wise unary plus: returns ``a``."),
-    U("negative", lz_negative, "Element-wise negation."),
-    U("trunc", op_trunc, "Element-wise rounding toward zero."),
-    U("square", lz_square, "Element-wise square."),
-    U("sqrt", lz_sqrt, "Element-wise square root."),
-    U("rsqrt", lz_rsqrt, "Element-wise reciprocal of the square root."),
-    U("reciprocal", lz_reciprocal, "Element-wise reciprocal ``1 / a``."),
-    U("logical_not", lz_logical_not, "Element-wise logical not (bool result)."),
-    U("exp", lz_exp, "Element-wise exponential."),
-    U("expm1", lz_expm1, "Element-wise ``exp(a) - 1``, accurate for small ``a``."),
-    U("erf", lz_erf, "Element-wise error function."),
-    U("erfinv", lz_erfinv, "Element-wise inverse error function."),
-    U("sin", lz_sin, "Element-wise sine."),
-    U("cos", lz_cos, "Element-wise cosine."),
-    U("tan", lz_tan, "Element-wise tangent."),
-    U("arcsin", lz_arcsin, "Element-wise inverse sine."),
-    U("arccos", lz_arccos, "Element-wise inverse cosine."),
-    U("arctan", lz_arctan, "Element-wise inverse tangent."),
-    U("sinh", lz_sinh, "Element-wise hyperbolic sine."),
-    U("cosh", lz_cosh, "Element-wise hyperbolic cosine."),
-    U("tanh", lz_tanh, "Element-wise hyperbolic tangent."),
-    U("arcsinh", lz_arcsinh, "Element-wise inverse hyperbolic sine."),
-    U("arccosh", lz_arccosh, "Element-wise inverse hyperbolic cosine."),
-    U("arctanh", lz_arctanh, "Element-wise inverse hyperbolic tangent."),
-    U("degrees", lz_degrees, "Converts angles from radians to degrees."),
-    U("radians", lz_radians, "Converts angles from degrees to radians."),
-    U("log", lz_log, "Element-wise natural logarithm."),
-    U("log2", lz_log2, "Element-wise base-2 logarithm."),
-    U("log10", lz_log10, "Element-wise base-10 logarithm."),
-    U("log1p", lz_log1p, "Element-wise ``log(1 + a)``, accurate for small ``a``."),
-    U("stop_gradient", lz_stop_gradient,
-      "The identity, through which no gradient flows (a constant for transforms)."),
-    U("sigmoid", lz_sigmoid, "Element-wise logistic sigmoid ``1 / (1 + exp(-a))``."),
-    U("floor", lz_floor, "Element-wise floor."),
-    U("ceil", lz_ceil, "Element-wise ceiling."),
-    U("isnan", lz_isnan, "Bool array: which elements are NaN."),
-    U("isinf", lz_isinf, "Bool array: which elements are +inf or -inf."),
-    U("isfinite", lz_isfinite, "Bool array: which elements are neither infinite nor NaN."),
-    U("isposinf", lz_isposinf, "Bool array: which elements are +inf."),
-    U("isneginf", lz_isneginf, "Bool array: which elements are -inf."),
-    U("conj", lz_conj, "Element-wise complex conjugate (same as ``conjugate``)."),
-    U("conjugate", lz_conjugate, "Element-wise complex conjugate (same as ``conj``)."),
-    U("real", lz_real, "The real part of a complex array."),
-    U("imag", lz_imag, "The imaginary part of a complex array."),
-    U("bitwise_invert", lz_bitwise_invert, "Element-wise bitwise complement ``~a``."),
-    B("add", lz_add, "Element-wise ``a + b`` with NumPy broadcasting."),
-    B("subtract", lz_subtract, "Element-wise ``a - b`` with NumPy broadcasting."),
-    B("multiply", lz_multiply, "Element-wise ``a * b`` with NumPy broadcasting."),
-    B("divide", lz_divide, "Element-wise true division ``a / b``."),
-    B("floor_divide", lz_floor_divide, "Element-wise ``a // b`` (rounded toward -inf)."),
-    B("remainder", lz_remainder, "Element-wise ``a % b`` with the sign of ``b``."),
-    B("power", lz_power, "Element-wise ``a ** b``."),
-    B("maximum", lz_maximum, "Element-wise maximum (NaN propagates)."),
-    B("minimum", lz_minimum, "Element-wise minimum (NaN propagates)."),
-    B("equal", lz_equal, "Element-wise ``a == b``."),
-    B("not_equal", lz_not_equal, "Element-wise ``a != b``."),
-    B("less", lz_less, "Element-wise ``a < b``."),
-    B("less_equal", lz_less_equal, "Element-wise ``a <= b``."),
-    B("greater", lz_greater, "Element-wise ``a > b``."),
-    B("greater_equal", lz_greater_equal, "Element-wise ``a >= b``."),
-    B("logaddexp", lz_logaddexp, "Element-wise ``log(exp(a) + exp(b))``, computed stably."),
-    B("arctan2", lz_arctan2, "Element-wise inverse tangent of ``a / b`` in the right quadrant."),
-    B("logical_and", lz_logical_and, "Element-wise logical and (bool result)."),
-    B("logical_or", lz_logical_or, "Element-wise logical or (bool result)."),
-    B("logical_xor", lz_logical_xor, "Element-wise logical exclusive or (bool result)."),
-    B("bitwise_and", lz_bitwise_and, "Element-wise bitwise ``a & b``."),
-    B("bitwise_or", lz_bitwise_or, "Element-wise bitwise ``a | b``."),
-    B("bitwise_xor", lz_bitwise_xor, "Element-wise bitwise ``a ^ b``."),
-    B("left_shift", lz_left_shift, "Element-wise ``a << b``."),
-    B("right_shift", lz_right_shift, "Element-wise ``a >> b``."),
-};
+#define BINARY_OPS(X) \
+  X(add, lz_add, "Element-wise ``a + b`` with NumPy broadcasting.") \
+  X(subtract, lz_subtract, "Element-wise ``a - b`` with NumPy broadcasting.") \
+  X(multiply, lz_multiply, "Element-wise ``a * b`` with NumPy broadcasting.") \
+  X(divide, lz_divide, "Element-wise true division ``a / b``.") \
+  X(floor_divide, lz_floor_divide, "Element-wise ``a // b`` (rounded toward -inf).") \
+  X(remainder, lz_remainder, "Element-wise ``a % b`` with the sign of ``b``.") \
+  X(power, lz_power, "Element-wise ``a ** b``.") \
+  X(maximum, lz_maximum, "Element-wise maximum (NaN propagates).") \
+  X(minimum, lz_minimum, "Element-wise minimum (NaN propagates).") \
+  X(equal, lz_equal, "Element-wise ``a == b``.") \
+  X(not_equal, lz_not_equal, "Element-wise ``a != b``.") \
+  X(less, lz_less, "Element-wise ``a < b``.") \
+  X(less_equal, lz_less_equal, "Element-wise ``a <= b``.") \
+  X(greater, lz_greater, "Element-wise ``a > b``.") \
+  X(greater_equal, lz_greater_equal, "Element-wise ``a >= b``.") \
+  X(logaddexp, lz_logaddexp, "Element-wise ``log(exp(a) + exp(b))``, computed stably.") \
+  X(arctan2, lz_arctan2, "Element-wise inverse tangent of ``a / b`` in the right quadrant.") \
+  X(logical_and, lz_logical_and, "Element-wise logical and (bool result).") \
+  X(logical_or, lz_logical_or, "Element-wise logical or (bool result).") \
+  X(logical_xor, lz_logical_xor, "Element-wise logical exclusive or (bool result).") \
+  X(bitwise_and, lz_bitwise_and, "Element-wise bitwise ``a & b``.") \
+  X(bitwise_or, lz_bitwise_or, "Element-wise bitwise ``a | b``.") \
+  X(bitwise_xor, lz_bitwise_xor, "Element-wise bitwise ``a ^ b``.") \
+  X(left_shift, lz_left_shift, "Element-wise ``a << b``.") \
+  X(right_shift, lz_right_shift, "Element-wise ``a >> b``.")
+
+#define DEFINE_UNARY(NAME, FN, TEXT)                                                             \
+  static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    return unary_call(args, kw, FN);                                                             \
+  }
+#define DEFINE_BINARY(NAME, FN, TEXT)                                                            \
+  static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
+    return pyops_binary_call(args, kw, FN);                                                      \
+  }
+UNARY_OPS(DEFINE_UNARY)
+BINARY_OPS(DEFINE_BINARY)
 
 /* ---- functions with their own signature ---- */
 
@@ -319,7 +329,11 @@ static PyObject *py_astype(PyObject *self, PyObject *args, PyObject *kw) {
 #define KW METH_VARARGS | METH_KEYWORDS
 #define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
 
+#define ROW_UNARY(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG_U(#NAME) TEXT),
+#define ROW_BINARY(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG_B(#NAME) TEXT),
+
 static PyMethodDef methods[] = {
+    UNARY_OPS(ROW_UNARY) BINARY_OPS(ROW_BINARY)
     F("where", py_where,
       "where(condition: scalar | array, x: scalar | array, y: scalar | array, /, *, stream: "
       "StreamOrDevice = None) -> array\n\nElements of ``x`` where ``condition`` is true, of ``y`` "
@@ -369,8 +383,7 @@ static const char *const aliases[][2] = {
 };
 
 int pyops_init_elementwise(PyObject *m) {
-  if (pyops_register(m, table, (int)(sizeof table / sizeof table[0]), "lazuli.core") < 0 ||
-      pyops_add_functions(m, methods) < 0)
+  if (pyops_add_functions(m, methods) < 0)
     return -1;
   for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
     PyObject *f = PyObject_GetAttrString(m, aliases[i][1]);

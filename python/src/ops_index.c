@@ -99,8 +99,9 @@ done:
   return res;
 }
 
-/* sort and argsort: fn[0](a) over the flattened array (axis None), fn[1](a, axis). */
-static PyObject *sort_impl(PyObject *self, PyObject *args, PyObject *kw) {
+/* sort and argsort: flat_fn(a) over the flattened array (axis None), axis_fn(a, axis). */
+static PyObject *sort_call(PyObject *args, PyObject *kw, lz_array *(*flat_fn)(lz_array *),
+                           lz_array *(*axis_fn)(lz_array *, int)) {
   static char *kws[] = {"", "axis", "stream", NULL};
   PyObject *x, *oaxis = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &oaxis, &stream))
@@ -111,20 +112,18 @@ static PyObject *sort_impl(PyObject *self, PyObject *args, PyObject *kw) {
   lz_array *a = pylz_to_array(x);
   if (!a)
     return NULL;
-  const pyops_fn *e = pyops_self(self);
-  lz_array *r = has_axis ? ((lz_array * (*)(lz_array *, int)) e->fn[1])(a, axis)
-                         : ((lz_array * (*)(lz_array *)) e->fn[0])(a);
+  lz_array *r = has_axis ? axis_fn(a, axis) : flat_fn(a);
   lz_free(a);
   return pylz_wrap(r);
 }
 
-/* partition, argpartition, topk: fn[0](a, k) flattened, fn[1](a, k, axis). */
-static PyObject *kth_impl(PyObject *self, PyObject *args, PyObject *kw) {
-  const pyops_fn *e = pyops_self(self);
+/* partition, argpartition, topk: flat_fn(a, k) flattened, axis_fn(a, k, axis). topk names
+ * its count `k`, the others `kth`. */
+static PyObject *kth_call(PyObject *args, PyObject *kw, lz_array *(*flat_fn)(lz_array *, int),
+                          lz_array *(*axis_fn)(lz_array *, int, int), int is_topk) {
   static char *kws_kth[] = {"", "kth", "axis", "stream", NULL};
   static char *kws_k[] = {"", "k", "axis", "stream", NULL};
   PyObject *x, *ok, *oaxis = NULL, *stream = NULL;
-  int is_topk = !strcmp(e->def.ml_name, "topk");
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O", is_topk ? kws_k : kws_kth, &x, &ok, &oaxis,
                                    &stream))
     return NULL;
@@ -135,8 +134,7 @@ static PyObject *kth_impl(PyObject *self, PyObject *args, PyObject *kw) {
   lz_array *a = pylz_to_array(x);
   if (!a)
     return NULL;
-  lz_array *r = has_axis ? ((lz_array * (*)(lz_array *, int, int)) e->fn[1])(a, k, axis)
-                         : ((lz_array * (*)(lz_array *, int)) e->fn[0])(a, k);
+  lz_array *r = has_axis ? axis_fn(a, k, axis) : flat_fn(a, k);
   lz_free(a);
   return pylz_wrap(r);
 }
@@ -245,28 +243,35 @@ static PyObject *py_unique(PyObject *self, PyObject *args, PyObject *kw) {
   NAME "(a: array, /, " K ": int, axis: None | int = -1, *, stream: StreamOrDevice = None) -> " \
        "array\n\n"
 
-static pyops_fn table[] = {
-    PYOPS_ROW("sort", sort_impl,
-              SIG_SORT("sort") "A sorted copy along ``axis`` (of the flattened array when "
-                               "``None``); stable, NaN last.",
-              lz_sort, lz_sort_axis, NULL),
-    PYOPS_ROW("argsort", sort_impl,
-              SIG_SORT("argsort") "The uint32 indices that sort along ``axis`` (stable).",
-              lz_argsort, lz_argsort_axis, NULL),
-    PYOPS_ROW("partition", kth_impl,
-              SIG_KTH("partition", "kth") "A copy where the ``kth`` element is in its sorted "
-                                          "place, smaller ones before, the rest after.",
-              lz_partition, lz_partition_axis, NULL),
-    PYOPS_ROW("argpartition", kth_impl,
-              SIG_KTH("argpartition", "kth") "The uint32 indices of such a partition.",
-              lz_argpartition, lz_argpartition_axis, NULL),
-    PYOPS_ROW("topk", kth_impl,
-              SIG_KTH("topk", "k") "The ``k`` largest elements along ``axis`` (in no promised "
-                                   "order).",
-              lz_topk, lz_topk_axis, NULL),
-};
+static PyObject *py_sort(PyObject *self, PyObject *args, PyObject *kw) {
+  return sort_call(args, kw, lz_sort, lz_sort_axis);
+}
+static PyObject *py_argsort(PyObject *self, PyObject *args, PyObject *kw) {
+  return sort_call(args, kw, lz_argsort, lz_argsort_axis);
+}
+static PyObject *py_partition(PyObject *self, PyObject *args, PyObject *kw) {
+  return kth_call(args, kw, lz_partition, lz_partition_axis, 0);
+}
+static PyObject *py_argpartition(PyObject *self, PyObject *args, PyObject *kw) {
+  return kth_call(args, kw, lz_argpartition, lz_argpartition_axis, 0);
+}
+static PyObject *py_topk(PyObject *self, PyObject *args, PyObject *kw) {
+  return kth_call(args, kw, lz_topk, lz_topk_axis, 1);
+}
 
 static PyMethodDef methods[] = {
+    F("sort", py_sort,
+      SIG_SORT("sort") "A sorted copy along ``axis`` (of the flattened array when ``None``); "
+                       "stable, NaN last."),
+    F("argsort", py_argsort,
+      SIG_SORT("argsort") "The uint32 indices that sort along ``axis`` (stable)."),
+    F("partition", py_partition,
+      SIG_KTH("partition", "kth") "A copy where the ``kth`` element is in its sorted place, "
+                                  "smaller ones before, the rest after."),
+    F("argpartition", py_argpartition,
+      SIG_KTH("argpartition", "kth") "The uint32 indices of such a partition."),
+    F("topk", py_topk,
+      SIG_KTH("topk", "k") "The ``k`` largest elements along ``axis`` (in no promised order)."),
     F("take", py_take,
       "take(a: array, /, indices: int | array, axis: int | None = None, *, stream: "
       "StreamOrDevice = None) -> array\n\nElements at ``indices`` along ``axis`` (of the "
@@ -292,8 +297,4 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-int pyops_init_index(PyObject *m) {
-  if (pyops_register(m, table, (int)(sizeof table / sizeof table[0]), "lazuli.core") < 0)
-    return -1;
-  return pyops_add_functions(m, methods);
-}
+int pyops_init_index(PyObject *m) { return pyops_add_functions(m, methods); }

@@ -11,18 +11,17 @@
 #define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
 #define SIG_AB(NAME) NAME "(a: array, b: array, /, *, stream: StreamOrDevice = None) -> array\n\n"
 
-static pyops_fn table[] = {
-    PYOPS_ROW("matmul", pyops_binary_impl,
-              SIG_AB("matmul") "Matrix product with NumPy's rules for 1-D operands and "
-                               "broadcast batch dims; floating dtypes only.",
-              lz_matmul, NULL, NULL),
-    PYOPS_ROW("inner", pyops_binary_impl,
-              SIG_AB("inner") "Sum product over the last axes of ``a`` and ``b``.", lz_inner, NULL,
-              NULL),
-    PYOPS_ROW("outer", pyops_binary_impl,
-              SIG_AB("outer") "Outer product of ``a`` and ``b`` (flattened first).", lz_outer,
-              NULL, NULL),
-};
+static PyObject *py_matmul(PyObject *self, PyObject *args, PyObject *kw) {
+  return pyops_binary_call(args, kw, lz_matmul);
+}
+
+static PyObject *py_inner(PyObject *self, PyObject *args, PyObject *kw) {
+  return pyops_binary_call(args, kw, lz_inner);
+}
+
+static PyObject *py_outer(PyObject *self, PyObject *args, PyObject *kw) {
+  return pyops_binary_call(args, kw, lz_outer);
+}
 
 static PyObject *py_addmm(PyObject *self, PyObject *args, PyObject *kw) {
   static char *kws[] = {"", "", "", "alpha", "beta", "stream", NULL};
@@ -81,22 +80,8 @@ static PyObject *py_tensordot(PyObject *self, PyObject *args, PyObject *kw) {
   return res;
 }
 
-static int only_stream_kw(PyObject *kw, const char *fn) {
-  if (!kw)
-    return 0;
-  Py_ssize_t pos = 0;
-  PyObject *k, *v;
-  while (PyDict_Next(kw, &pos, &k, &v)) {
-    if (!PyUnicode_Check(k) || PyUnicode_CompareWithASCIIString(k, "stream") != 0) {
-      PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'", fn, k);
-      return -1;
-    }
-  }
-  return 0;
-}
-
 static PyObject *py_einsum(PyObject *self, PyObject *args, PyObject *kw) {
-  if (only_stream_kw(kw, "einsum") < 0)
+  if (pyops_only_stream_kw(kw, "einsum") < 0)
     return NULL;
   if (PyTuple_GET_SIZE(args) < 1) {
     PyErr_SetString(PyExc_TypeError, "einsum() missing required argument 'subscripts'");
@@ -575,6 +560,11 @@ done:
        " = 1, " EXTRA "groups: int = 1, *, stream: StreamOrDevice = None) -> array\n\n"
 
 static PyMethodDef methods[] = {
+    F("matmul", py_matmul,
+      SIG_AB("matmul") "Matrix product with NumPy's rules for 1-D operands and broadcast batch "
+                       "dims; floating dtypes only."),
+    F("inner", py_inner, SIG_AB("inner") "Sum product over the last axes of ``a`` and ``b``."),
+    F("outer", py_outer, SIG_AB("outer") "Outer product of ``a`` and ``b`` (flattened first)."),
     F("addmm", py_addmm,
       "addmm(c: array, a: array, b: array, /, alpha: float = 1.0, beta: float = 1.0, *, stream: "
       "StreamOrDevice = None) -> array\n\n``alpha * (a @ b) + beta * c``."),
@@ -646,8 +636,4 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-int pyops_init_matmul(PyObject *m) {
-  if (pyops_register(m, table, (int)(sizeof table / sizeof table[0]), "lazuli.core") < 0)
-    return -1;
-  return pyops_add_functions(m, methods);
-}
+int pyops_init_matmul(PyObject *m) { return pyops_add_functions(m, methods); }

@@ -4,11 +4,9 @@
 
 #include <math.h>
 
-#define PYOPS_CAPSULE "lazuli.core.fn"
-
 int pylz_init_ops(PyObject *m) {
   if (pyops_init_elementwise(m) < 0 || pyops_init_reduce(m) < 0 || pyops_init_shape(m) < 0 ||
-      pyops_init_creation(m) < 0)
+      pyops_init_join(m) < 0 || pyops_init_creation(m) < 0)
     return -1;
   return 0;
 }
@@ -41,35 +39,21 @@ int pylz_init_ops_more(PyObject *m) {
   return 0;
 }
 
-int pyops_register(PyObject *m, pyops_fn *fns, int n, const char *modname) {
-  PyObject *name = PyUnicode_FromString(modname);
-  if (!name)
-    return -1;
-  for (int i = 0; i < n; i++) {
-    PyObject *cap = PyCapsule_New(&fns[i], PYOPS_CAPSULE, NULL);
-    if (!cap)
-      goto fail;
-    PyObject *f = PyCFunction_NewEx(&fns[i].def, cap, name);
-    Py_DECREF(cap);
-    if (!f)
-      goto fail;
-    int rc = PyModule_AddObjectRef(m, fns[i].def.ml_name, f);
-    Py_DECREF(f);
-    if (rc < 0)
-      goto fail;
-  }
-  Py_DECREF(name);
-  return 0;
-fail:
-  Py_DECREF(name);
-  return -1;
-}
-
-const pyops_fn *pyops_self(PyObject *self) {
-  return (const pyops_fn *)PyCapsule_GetPointer(self, PYOPS_CAPSULE);
-}
-
 int pyops_add_functions(PyObject *m, PyMethodDef *defs) { return PyModule_AddFunctions(m, defs); }
+
+int pyops_only_stream_kw(PyObject *kw, const char *fn) {
+  if (!kw)
+    return 0;
+  Py_ssize_t pos = 0;
+  PyObject *k, *v;
+  while (PyDict_Next(kw, &pos, &k, &v)) {
+    if (!PyUnicode_Check(k) || PyUnicode_CompareWithASCIIString(k, "stream") != 0) {
+      PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'", fn, k);
+      return -1;
+    }
+  }
+  return 0;
+}
 
 int pyops_type_error(const char *what, const char *expected, PyObject *got) {
   PyErr_Format(PyExc_TypeError, "%s must be %s, not %.100s", what, expected,

@@ -116,3 +116,10 @@ def test_functions_are_documented_with_their_signature():
             f = getattr(getattr(mx, sub), name)
             if callable(f):
                 assert (f.__doc__ or "").startswith(name + "("), (sub, name)
+
+
+def test_functions_are_plain_module_functions():
+    # help() presents them as functions of their module, as MLX's are
+    for f in (mx.sum, mx.add, mx.abs, mx.cumsum, mx.sort, mx.matmul):
+        assert f.__self__ is mx and f.__module__ == "lazuli.core", f
+    assert mx.fft.fft.__self__ is mx.fft and mx.linalg.inv.__self__ is mx.linalg

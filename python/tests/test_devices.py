@@ -108,7 +108,7 @@ def test_gil_released_while_evaluating():
         stop.set()
         t.join()
     if elapsed > 0.05:  # long enough to tell
-        assert during >= 5, (during, elapsed)
+        assert during >= 3, (during, elapsed)
 
 
 def test_threads_printing_and_rebinding_the_same_array():
@@ -142,3 +142,11 @@ def test_threads_printing_and_rebinding_the_same_array():
     for _ in range(30):
         expected = expected * np.float32(1.0001) + 1
     np.testing.assert_allclose(np.array(shared["x"]), expected + 50, rtol=1e-5)
+
+
+def test_file_errors_are_runtime_errors_as_in_mlx(tmp_path):
+    # MLX raises std::runtime_error ("[load] Failed to open ...") for unreadable files.
+    if not callable(getattr(mx, "load", None)):
+        pytest.skip("lazuli.core.load is not in this build")
+    with pytest.raises(RuntimeError, match="missing.npy"):
+        mx.load(str(tmp_path / "missing.npy"))
