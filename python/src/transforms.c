@@ -101,7 +101,7 @@ static void fn_drop(void *ctx) {
   Py_XDECREF(p->fun), Py_XDECREF(p->args), Py_XDECREF(p->kwargs), Py_XDECREF(p->flat);
   Py_XDECREF(p->result), Py_XDECREF(p->cap_in), Py_XDECREF(p->cap_out);
   Py_XDECREF(p->layout), Py_XDECREF(p->layouts);
-  PyMem_RawFree(p->slots);
+  PyMem_RawFree(p->slots), PyMem_RawFree(p->keep);
   PyMem_RawFree(p);
 }
 
@@ -250,13 +250,42 @@ static int state_leave(pylz_fn *p, PyObject *olds, PyObject *news, int ok) {
     Py_XDECREF(outs);
   }
   if (olds && news) {
-    Py_ssize_t pos = 0;
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
-    if (pylz_tree_replace(p->cap_in, news, olds, &pos) < 0) rc = -1;
+    if (pylz_tree_replace(p->cap_in, news, olds) < 0) rc = -1;
     if (type) PyErr_Restore(type, value, tb);
   }
   return rc;
+}
+
+/* The call's arguments: the templates with their array leaves replaced by `leaves`, except the
+ * arguments marked in p->keep, passed as they are. */
+static int rebuild(pylz_fn *p, PyObject *leaves, PyObject **args, PyObject **kwargs) {
+  Py_ssize_t pos = 0;
+  if (!p->keep) {
+    *args = pylz_tree_unflatten(p->args, leaves, &pos);
+    if (*args && p->kwargs) *kwargs = pylz_tree_unflatten(p->kwargs, leaves, &pos);
+    return !*args || (p->kwargs && !*kwargs) ? -1 : 0;
+  }
+  Py_ssize_t na = PyTuple_GET_SIZE(p->args), i = 0;
+  if (!(*args = PyTuple_New(na))) return -1;
+  for (; i < na; i++) {
+    PyObject *a = PyTuple_GET_ITEM(p->args, i);
+    PyObject *r = p->keep[i] ? Py_NewRef(a) : pylz_tree_unflatten(a, leaves, &pos);
+    if (!r) return -1;
+    PyTuple_SET_ITEM(*args, i, r);
+  }
+  if (!p->kwargs) return 0;
+  if (!(*kwargs = PyDict_New())) return -1;
+  PyObject *k, *v;
+  Py_ssize_t it = 0;
+  while (PyDict_Next(p->kwargs, &it, &k, &v)) {
+    PyObject *r = p->keep[i++] ? Py_NewRef(v) : pylz_tree_unflatten(v, leaves, &pos);
+    int rc = r ? PyDict_SetItem(*kwargs, k, r) : -1;
+    Py_XDECREF(r);
+    if (rc < 0) return -1;
+  }
+  return 0;
 }
 
 /* `res` with each array leaf replaced by one shared empty array, for pylz_tree_unflatten. */
@@ -283,10 +312,8 @@ static int fn_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
   int k = -1;
   PyObject *leaves = NULL, *args = NULL, *kwargs = NULL, *res = NULL, *outs = NULL;
   PyObject *olds = NULL, *news = NULL;
-  Py_ssize_t pos = 0;
   if (!(leaves = leaves_for(p, in, n))) goto done;
-  if (!(args = pylz_tree_unflatten(p->args, leaves, &pos))) goto done;
-  if (p->kwargs && !(kwargs = pylz_tree_unflatten(p->kwargs, leaves, &pos))) goto done;
+  if (rebuild(p, leaves, &args, &kwargs) < 0) goto done;
   int entered = state_enter(p, &olds, &news) == 0;
   if (entered) res = PyObject_Call(p->fun, args, kwargs);
   if (state_leave(p, olds, news, res != NULL) < 0) Py_CLEAR(res);
@@ -548,12 +575,19 @@ static PyObject *grad_call(PyObject *self, PyObject *args, PyObject *kwargs) {
       return NULL;
     }
   }
-  /* Every array leaf of (args, kwargs); the differentiated ones are the closure's inputs. */
+  /* The array leaves of the differentiated arguments are the closure's inputs; the other
+   * arguments are passed as they are (an nn.Module stays one). */
+  Py_ssize_t nitems = nargs + (kwargs ? PyDict_GET_SIZE(kwargs) : 0);
   PyObject *flat = PyList_New(0), *result = NULL;
-  Py_ssize_t *slots = NULL, nslots = 0, cap = 0;
+  Py_ssize_t nslots = 0;
+  char *keep = PyMem_RawCalloc((size_t)nitems + 1, 1);
   lz_closure *c = NULL;
   lz_array **prim = NULL, **vjps = NULL;
-  if (!flat) goto fail;
+  if (!flat || !keep) {
+    if (!PyErr_Occurred()) PyErr_NoMemory();
+    PyMem_RawFree(keep);
+    goto fail;
+  }
   int j = 0;
   for (Py_ssize_t i = 0; i < nargs + (kwargs ? PyDict_GET_SIZE(kwargs) : 0); i++) {
     PyObject *item, *key = NULL;
@@ -577,43 +611,28 @@ static PyObject *grad_call(PyObject *self, PyObject *args, PyObject *kwargs) {
         needs = eq;
       }
     }
-    Py_ssize_t before = PyList_GET_SIZE(flat);
-    if (pylz_tree_collect(item, flat, needs) < 0) goto fail;
-    if (needs) {
-      Py_ssize_t after = PyList_GET_SIZE(flat);
-      if (nslots + (after - before) > cap) {
-        cap = 2 * (nslots + (after - before)) + 8;
-        Py_ssize_t *s = PyMem_Realloc(slots, (size_t)cap * sizeof *s);
-        if (!s) {
-          PyErr_NoMemory();
-          goto fail;
-        }
-        slots = s;
-      }
-      for (Py_ssize_t q = before; q < after; q++) slots[nslots++] = q;
+    keep[i] = !needs;
+    if (needs && pylz_tree_collect(item, flat, 1) < 0) {
+      PyMem_RawFree(keep);
+      goto fail;
     }
   }
+  nslots = PyList_GET_SIZE(flat);
   pylz_fn *p;
-  if (!(c = pylz_fn_closure(g->fun, g->with_value ? PYLZ_OUT_LOSS : PYLZ_OUT_SCALAR, tag, &p)))
-    goto fail;
-  p->args = Py_NewRef(args);
-  p->kwargs = kwargs ? Py_NewRef(kwargs) : NULL;
-  p->flat = Py_NewRef(flat);
-  p->slots = PyMem_RawMalloc((size_t)(nslots ? nslots : 1) * sizeof *p->slots);
-  if (!p->slots) {
-    PyErr_NoMemory();
+  if (!(c = pylz_fn_closure(g->fun, g->with_value ? PYLZ_OUT_LOSS : PYLZ_OUT_SCALAR, tag, &p))) {
+    PyMem_RawFree(keep);
     goto fail;
   }
-  for (Py_ssize_t i = 0; i < nslots; i++) p->slots[i] = slots[i];
-  p->nslots = nslots;
+  p->args = Py_NewRef(args);
+  p->kwargs = kwargs ? Py_NewRef(kwargs) : NULL;
+  p->keep = keep;
   prim = PyMem_Malloc((size_t)(nslots + 1) * sizeof *prim);
   vjps = PyMem_Calloc((size_t)nslots + 1, sizeof *vjps);
   if (!prim || !vjps) {
     PyErr_NoMemory();
     goto fail;
   }
-  for (Py_ssize_t i = 0; i < nslots; i++)
-    prim[i] = ((PyLzArray *)PyList_GET_ITEM(flat, slots[i]))->a;
+  for (Py_ssize_t i = 0; i < nslots; i++) prim[i] = ((PyLzArray *)PyList_GET_ITEM(flat, i))->a;
   /* A weak 1.0 seeds the loss's cotangent in the loss's own dtype. */
   lz_array *seed = lz_float(1.0), *loss = NULL;
   int rc = seed ? lz_vjp(c, prim, (int)nslots, &seed, 1, &loss, vjps) : -1;
@@ -682,7 +701,7 @@ fail_vjps:
   for (Py_ssize_t i = 0; i < nslots; i++) lz_free(vjps[i]);
 fail:
   lz_closure_free(c);
-  PyMem_Free(prim), PyMem_Free(vjps), PyMem_Free(slots);
+  PyMem_Free(prim), PyMem_Free(vjps);
   Py_XDECREF(flat);
   return result;
 }

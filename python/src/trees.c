@@ -118,41 +118,50 @@ PyObject *pylz_tree_unflatten(PyObject *tree, PyObject *leaves, Py_ssize_t *pos)
 
 /* ---- in-place fill ---------------------------------------------------------------------- */
 
-/* Fills the children of a list or dict; `olds` (may be NULL) restricts to leaves still equal to
- * the old object at that position. */
-static int fill(PyObject *tree, PyObject *olds, PyObject *news, Py_ssize_t *pos);
+/* Fills the array leaves of the lists and dicts below `tree`: with `map` NULL, by position
+ * from news[*pos]; otherwise a leaf found in `map` (id -> replacement) is replaced and the
+ * others stay. */
+static int fill(PyObject *tree, PyObject *map, PyObject *news, Py_ssize_t *pos);
 
-static int fill_child(PyObject *child, PyObject *olds, PyObject *news, Py_ssize_t *pos,
+static int fill_child(PyObject *child, PyObject *map, PyObject *news, Py_ssize_t *pos,
                       PyObject **replacement) {
   *replacement = NULL;
   if (PyLzArray_Check(child)) {
+    if (map) {
+      PyObject *id = PyLong_FromVoidPtr(child);
+      if (!id) return -1;
+      PyObject *n = PyDict_GetItemWithError(map, id);
+      Py_DECREF(id);
+      if (!n) return PyErr_Occurred() ? -1 : 0;
+      *replacement = n;
+      return 0;
+    }
     if (*pos >= PyList_GET_SIZE(news)) {
       PyErr_SetString(PyExc_ValueError, "[tree_fill] Not enough leaves to fill the tree");
       return -1;
     }
     PyObject *n = PyList_GET_ITEM(news, *pos);
-    int same = !olds || PyList_GET_ITEM(olds, *pos) == child;
     (*pos)++;
-    if (same && n != child) *replacement = n;
+    if (n != child) *replacement = n;
     return 0;
   }
-  if (is_node(child)) return fill(child, olds, news, pos);
+  if (is_node(child)) return fill(child, map, news, pos);
   return 0;
 }
 
-static int fill(PyObject *tree, PyObject *olds, PyObject *news, Py_ssize_t *pos) {
+static int fill(PyObject *tree, PyObject *map, PyObject *news, Py_ssize_t *pos) {
   if (Py_EnterRecursiveCall(" in a pytree")) return -1;
   int rc = 0;
   if (PyList_Check(tree)) {
     for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(tree); i++) {
       PyObject *r;
-      rc = fill_child(PyList_GET_ITEM(tree, i), olds, news, pos, &r);
+      rc = fill_child(PyList_GET_ITEM(tree, i), map, news, pos, &r);
       if (rc == 0 && r) rc = PyList_SetItem(tree, i, Py_NewRef(r));
     }
   } else if (PyTuple_Check(tree)) {
     for (Py_ssize_t i = 0; rc == 0 && i < PyTuple_GET_SIZE(tree); i++) {
       PyObject *r;
-      rc = fill_child(PyTuple_GET_ITEM(tree, i), olds, news, pos, &r);
+      rc = fill_child(PyTuple_GET_ITEM(tree, i), map, news, pos, &r);
       if (rc == 0 && r) {
         PyErr_SetString(PyExc_ValueError,
                         "[compile] Captured state cannot hold an array directly in a tuple "
@@ -171,7 +180,7 @@ static int fill(PyObject *tree, PyObject *olds, PyObject *news, Py_ssize_t *pos)
         break;
       }
       Py_INCREF(v);
-      rc = fill_child(v, olds, news, pos, &r);
+      rc = fill_child(v, map, news, pos, &r);
       Py_DECREF(v);
       if (rc == 0 && r) rc = PyObject_SetItem(tree, k, r);
     }
@@ -190,9 +199,19 @@ int pylz_tree_fill(PyObject *tree, PyObject *leaves, Py_ssize_t *pos) {
   return fill(tree, NULL, leaves, pos);
 }
 
-int pylz_tree_replace(PyObject *tree, PyObject *olds, PyObject *news, Py_ssize_t *pos) {
+int pylz_tree_replace(PyObject *tree, PyObject *olds, PyObject *news) {
   if (PyLzArray_Check(tree)) return 0;
-  return fill(tree, olds, news, pos);
+  PyObject *map = PyDict_New();
+  int rc = map ? 0 : -1;
+  for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(olds); i++) {
+    PyObject *id = PyLong_FromVoidPtr(PyList_GET_ITEM(olds, i));
+    rc = id ? PyDict_SetItem(map, id, PyList_GET_ITEM(news, i)) : -1;
+    Py_XDECREF(id);
+  }
+  Py_ssize_t pos = 0;
+  if (rc == 0) rc = fill(tree, map, NULL, &pos);
+  Py_XDECREF(map);
+  return rc;
 }
 
 /* ---- vmap axes -------------------------------------------------------------------------- */

@@ -20,8 +20,9 @@ PyObject *pylz_tree_unflatten(PyObject *tree, PyObject *leaves, Py_ssize_t *pos)
 /* Replaces, in place, the array leaves of lists and dicts in `tree` by leaves[*pos]...; an array
  * directly inside a tuple is an error (a tuple cannot change). */
 int pylz_tree_fill(PyObject *tree, PyObject *leaves, Py_ssize_t *pos);
-/* Like pylz_tree_fill, but only where the leaf is still `olds[i]` (the same object). */
-int pylz_tree_replace(PyObject *tree, PyObject *olds, PyObject *news, Py_ssize_t *pos);
+/* In the lists and dicts of `tree`, replaces each leaf that is olds[i] (the same object, wherever
+ * it now is) by news[i]; other leaves stay. */
+int pylz_tree_replace(PyObject *tree, PyObject *olds, PyObject *news);
 
 /* A growing list of ints (axes). */
 typedef struct pylz_ints {
@@ -55,6 +56,7 @@ typedef struct pylz_fn {
   PyObject *flat;    /* every array leaf of (args, kwargs), or NULL: the inputs are all of them */
   Py_ssize_t *slots; /* input i replaces flat[slots[i]] (NULL: input i replaces leaf i) */
   Py_ssize_t nslots;
+  char *keep;       /* per argument (positional, then keyword): passed as is (no leaves) */
   PyObject *result; /* what fun returned the last time (a new reference) or NULL */
   int out_mode;
   int nout_arrays; /* array leaves returned (1 for LOSS/SCALAR: the loss only) */
