@@ -255,3 +255,28 @@ def test_captured_state_is_not_held_between_calls():
     # w and x only: the previous step's w is not kept alive by the compiled function
     assert used[-1] == used[1], used
     assert used[-1] <= 2 * 256 * 256 * 4 + 4096, used
+
+
+def test_captured_state_that_grows_during_the_step():
+    # an optimizer that creates its slots on its first update, as MLX's optimizers do
+    params = {"w": mx.array([1.0, 2.0])}
+    opt = {}
+    state = [params, opt]
+
+    def step(g):
+        if "m" not in opt:
+            opt["m"] = mx.zeros_like(params["w"])
+        opt["m"] = 0.5 * opt["m"] + g
+        params["w"] = params["w"] - opt["m"]
+        return mx.sum(params["w"])
+
+    c = mx.compile(step, inputs=state, outputs=state)
+    ref_w, ref_m = np.array([1.0, 2.0]), np.zeros(2)
+    for it in range(4):
+        out = c(mx.array([1.0, -1.0]))
+        mx.eval(state)
+        ref_m = 0.5 * ref_m + np.array([1.0, -1.0])
+        ref_w = ref_w - ref_m
+        np.testing.assert_allclose(np_of(params["w"]), ref_w, rtol=1e-6)
+        np.testing.assert_allclose(np_of(opt["m"]), ref_m, rtol=1e-6)
+        np.testing.assert_allclose(np_of(out), ref_w.sum(), rtol=1e-6)

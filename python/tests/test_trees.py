@@ -75,3 +75,21 @@ def test_eval_walks_trees_and_ignores_other_leaves():
         t = []
         t.append(t)  # a cycle is not a tree
         mx.eval(t)
+
+
+def test_arguments_not_differentiated_are_passed_as_they_are():
+    class Model(dict):
+        def __call__(self, x):
+            return x * self["w"]
+
+    m = Model(w=mx.array([2.0, 3.0]))
+    seen = []
+
+    def loss(params, model, x):
+        seen.append(type(model))
+        model.update(params)
+        return mx.sum(model(x))
+
+    g = mx.grad(loss)({"w": m["w"]}, m, mx.array([1.0, 1.0]))
+    assert seen == [Model]
+    np.testing.assert_allclose(np_of(g["w"]), [1.0, 1.0])
