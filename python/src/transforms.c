@@ -10,10 +10,13 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- errors raised inside callbacks ----------------------------------------------------- */
 
 static _Thread_local PyObject *stash_type, *stash_value, *stash_tb;
+
+#define STASH_MESSAGE "the Python function raised an exception"
 
 int pylz_xform_stash(void) {
   if (PyErr_Occurred()) {
@@ -22,17 +25,22 @@ int pylz_xform_stash(void) {
     Py_CLEAR(stash_tb);
     PyErr_Fetch(&stash_type, &stash_value, &stash_tb);
   }
-  lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "python", "the Python function raised an exception");
+  lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "python", STASH_MESSAGE);
   return -1;
 }
 
 PyObject *pylz_xform_raise(void) {
-  if (stash_type) {
+  /* the kept exception is the cause only if the transform stopped on it (the first error) */
+  int ours = strstr(lz_last_error(), "[python] " STASH_MESSAGE) != NULL;
+  if (stash_type && (ours || lz_last_error_code() == LZ_ERROR_NONE)) {
     lz_clear_error();
     PyErr_Restore(stash_type, stash_value, stash_tb);
     stash_type = stash_value = stash_tb = NULL;
     return NULL;
   }
+  Py_CLEAR(stash_type);
+  Py_CLEAR(stash_value);
+  Py_CLEAR(stash_tb);
   return pylz_raise();
 }
 
