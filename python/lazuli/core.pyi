@@ -596,3 +596,75 @@ class fast:
     @staticmethod
     def scaled_dot_product_attention(q: array, k: array, v: array, *, scale: float, mask: None | str | array = None, sinks: array | None = None, stream: StreamOrDevice = None) -> array: ...
 # ---- end of the generated functions ----
+
+# ---- evaluation, transforms and compile (trees.c, transforms.c, custom.c, compile.c) -------------
+from typing import Callable
+
+def eval(*args: Any) -> None:
+    """Evaluate each array or tree of arrays (lists, tuples, dicts) given; leaves that are not
+    arrays are ignored. Kernels run with the GIL released."""
+
+def async_eval(*args: Any) -> None:
+    """Start evaluating the arrays of the given trees on a background thread and return at once;
+    reading a result waits for it."""
+
+def grad(fun: Callable, argnums: Optional[Union[int, Sequence[int]]] = None,
+         argnames: Union[str, Sequence[str]] = []) -> Callable:
+    """A function computing the gradient of ``fun``'s scalar output with respect to the
+    positional arguments ``argnums`` (default 0) and keyword arguments ``argnames``. Gradients
+    have the tree structure of their arguments; a tuple for several argnums; with argnames a
+    pair (positional gradients, dict of keyword gradients)."""
+
+def value_and_grad(fun: Callable, argnums: Optional[Union[int, Sequence[int]]] = None,
+                   argnames: Union[str, Sequence[str]] = []) -> Callable:
+    """Like :func:`grad`, returning ``(value, grads)``. ``fun`` returns a scalar loss or a tuple
+    whose first item is the loss and whose other items (aux outputs, any tree) are returned
+    unchanged in ``value``."""
+
+def vjp(fun: Callable, primals: Sequence[array],
+        cotangents: Sequence[array]) -> Tuple[list[array], list[array]]:
+    """Vector-Jacobian product: ``fun(*primals)``'s outputs and the cotangents of the primals for
+    the output ``cotangents``. ``fun`` returns an array or a list of arrays."""
+
+def jvp(fun: Callable, primals: Sequence[array],
+        tangents: Sequence[array]) -> Tuple[list[array], list[array]]:
+    """Jacobian-vector product: ``fun(*primals)``'s outputs and their tangents along
+    ``tangents`` (one per primal, same shapes)."""
+
+def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
+    """A vectorized ``fun``: inputs are mapped along ``in_axes`` and outputs stacked along
+    ``out_axes``; each is an int, ``None`` (not mapped) or a prefix tree of the arguments or
+    outputs."""
+
+class custom_function:
+    """A decorator giving a function custom ``vjp``, ``jvp`` and ``vmap`` rules; without rules
+    it behaves as the function itself. Arrays it captures are constants."""
+    def __init__(self, f: Callable) -> None: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+    def vjp(self, f: Callable) -> "custom_function":
+        """Set the vjp rule ``f(primals, cotangents, outputs, **kwargs)`` returning one cotangent
+        per primal, in the primals' tree."""
+    def jvp(self, f: Callable) -> "custom_function":
+        """Set the jvp rule ``f(primals, tangents)`` returning the outputs' tangents."""
+    def vmap(self, f: Callable) -> "custom_function":
+        """Set the vmap rule ``f(inputs, axes)`` returning ``(outputs, out_axes)``."""
+
+def checkpoint(fun: Callable) -> Callable:
+    """``fun`` whose intermediate values are recomputed for the backward pass instead of kept."""
+
+def compile(fun: Callable, inputs: Optional[Any] = None, outputs: Optional[Any] = None,
+            shapeless: bool = False) -> Callable:
+    """A compiled ``fun`` producing the same outputs: traced once per argument structure,
+    constants, shapes and dtypes, simplified and fused. ``inputs``/``outputs`` are trees of
+    captured state (e.g. ``[model.state, optimizer.state]``) read and updated at each call;
+    ``shapeless`` serves other input shapes without tracing again."""
+
+def disable_compile() -> None:
+    """Globally disable compilation (compiled functions call the original function)."""
+
+def enable_compile() -> None:
+    """Globally enable compilation again."""
+
+def export_to_dot(file: Any, *args: Any, **kwargs: Any) -> None:
+    """Write the graph of the given arrays (trees of arrays) as Graphviz DOT to a path or to an
+    object with a ``write`` method. Nothing is evaluated."""
