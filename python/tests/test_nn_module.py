@@ -222,3 +222,19 @@ def test_average_gradients_single_process_is_identity():
     out = nn.average_gradients(g)
     np.testing.assert_array_equal(np.array(out["w"]), [1, 2])
     np.testing.assert_array_equal(np.array(out["l"][0]), [3])
+
+
+def test_wrong_arguments_raise():
+    with pytest.raises(TypeError):
+        nn.Linear("4", 3)
+    m = nn.Linear(2, 2)
+    with pytest.raises(TypeError):
+        m.load_weights(5)
+    with pytest.raises(ValueError):
+        m.update([mx.zeros((2,))])
+    with pytest.raises(ValueError):
+        nn.Dropout(-0.1)
+    with pytest.raises(ValueError):
+        nn.MaxPool2d(2, padding=3)
+    with pytest.raises(ValueError):
+        nn.quantize(nn.Sequential(m), class_predicate=lambda p, mod: 3)
