@@ -3,8 +3,8 @@
  * Operators are in number.c, the method forms of ops in methods.c, indexing in indexing.c. */
 #include "pylz.h"
 
-#include <complex.h>
 #include <string.h>
+#include <stdlib.h>
 
 /* ---- lifetime --------------------------------------------------------------------------- */
 
@@ -52,14 +52,35 @@ void pylz_array_set(PyLzArray *self, lz_array *a) {
   lz_free(old);
 }
 
+/* Lazuli may not evaluate one graph from two threads at once, and with the GIL released two
+ * Python threads could (print(x) in both): evaluations from Python take turns on this lock,
+ * taken with the GIL released so that waiting never blocks other Python threads. */
+static PyThread_type_lock eval_lock;
+
+int pylz_eval_many(lz_array *const *arrays, size_t n) {
+  if (!eval_lock && !(eval_lock = PyThread_allocate_lock())) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  /* Keep the arrays alive while the GIL is released: another thread may rebind the Python
+   * objects that hold them (x += 1). */
+  for (size_t i = 0; i < n; i++)
+    lz_retain(arrays[i]);
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  PyThread_acquire_lock(eval_lock, WAIT_LOCK);
+  rc = lz_eval_many(arrays, n);
+  PyThread_release_lock(eval_lock);
+  Py_END_ALLOW_THREADS
+  for (size_t i = 0; i < n; i++)
+    lz_free(arrays[i]);
+  return rc < 0 ? pylz_raise_int() : 0;
+}
+
 int pylz_eval_array(lz_array *a) {
   if (lz_array_is_evaluated(a))
     return 0;
-  int rc;
-  Py_BEGIN_ALLOW_THREADS
-  rc = lz_eval(a);
-  Py_END_ALLOW_THREADS
-  return rc < 0 ? pylz_raise_int() : 0;
+  return pylz_eval_many(&a, 1);
 }
 
 /* array(val, dtype=None) */
@@ -208,13 +229,15 @@ static PyObject *array_tolist(PyObject *self, PyObject *unused) {
   if (lz_array_ndim(a) == 0)
     return pylz_item(a);
   void *tmp;
+  lz_retain(a); /* building objects can run other threads, which may rebind self */
   const void *p = host_data(a, &tmp);
-  if (!p)
-    return NULL;
-  size_t pos = 0;
-  PyObject *r = build_list(p, host_dtype(lz_array_dtype(a)), lz_array_shape(a),
-                           lz_array_ndim(a), &pos);
+  PyObject *r = NULL;
+  if (p) {
+    size_t pos = 0;
+    r = build_list(p, host_dtype(lz_array_dtype(a)), lz_array_shape(a), lz_array_ndim(a), &pos);
+  }
   PyMem_Free(tmp);
+  lz_free(a);
   return r;
 }
 
@@ -428,6 +451,110 @@ static void array_releasebuffer(PyObject *self, Py_buffer *view) {
 
 static PyBufferProcs array_as_buffer = {array_getbuffer, array_releasebuffer};
 
+/* ---- DLPack (np.from_dlpack, torch.from_dlpack): the same memory as the buffer protocol -- */
+
+/* The DLPack ABI (dlpack.h, version 0.x), declared here: a capsule "dltensor" holding a
+ * DLManagedTensor whose deleter releases our reference to the array. */
+typedef struct {
+  int32_t device_type, device_id;
+} dl_device;
+typedef struct {
+  uint8_t code, bits;
+  uint16_t lanes;
+} dl_dtype;
+typedef struct {
+  void *data;
+  dl_device device;
+  int32_t ndim;
+  dl_dtype dtype;
+  int64_t *shape, *strides;
+  uint64_t byte_offset;
+} dl_tensor;
+typedef struct dl_managed {
+  dl_tensor t;
+  void *manager_ctx;
+  void (*deleter)(struct dl_managed *);
+} dl_managed;
+
+typedef struct {
+  dl_managed m;
+  lz_array *a;
+  int64_t shape[LZ_MAX_NDIM];
+} dl_holder;
+
+static void dl_delete(dl_managed *m) {
+  dl_holder *h = (dl_holder *)m;
+  lz_free(h->a);
+  free(h);
+}
+
+static void dl_capsule_destructor(PyObject *cap) {
+  if (PyCapsule_IsValid(cap, "dltensor")) { /* never consumed: we still own it */
+    dl_managed *m = PyCapsule_GetPointer(cap, "dltensor");
+    if (m && m->deleter)
+      m->deleter(m);
+  }
+}
+
+static PyObject *array_dlpack(PyObject *self, PyObject *args, PyObject *kwargs) {
+  static const uint8_t codes[LZ_DTYPE_COUNT] = {
+      [LZ_BOOL] = 6,    [LZ_UINT8] = 1,   [LZ_UINT16] = 1,   [LZ_UINT32] = 1, [LZ_UINT64] = 1,
+      [LZ_INT8] = 0,    [LZ_INT16] = 0,   [LZ_INT32] = 0,    [LZ_INT64] = 0,  [LZ_FLOAT16] = 2,
+      [LZ_BFLOAT16] = 4, [LZ_FLOAT32] = 2, [LZ_FLOAT64] = 2, [LZ_COMPLEX64] = 5};
+  /* stream, max_version, dl_device, copy: accepted; the data is on the CPU either way. */
+  (void)args;
+  (void)kwargs;
+  lz_array *a = A(self);
+  if (pylz_eval_array(a) < 0)
+    return NULL;
+  void *p = (void *)lz_array_data(a);
+  if (!p && lz_array_size(a) > 0)
+    return pylz_raise();
+  dl_holder *h = calloc(1, sizeof *h);
+  if (!h)
+    return PyErr_NoMemory();
+  static char empty[16];
+  h->a = lz_retain(a);
+  lz_dtype dt = lz_array_dtype(a);
+  h->m.t.data = p ? p : empty;
+  h->m.t.device = (dl_device){1, 0}; /* kDLCPU */
+  h->m.t.ndim = lz_array_ndim(a);
+  h->m.t.dtype = (dl_dtype){codes[dt], (uint8_t)(lz_dtype_size(dt) * 8), 1};
+  for (int i = 0; i < h->m.t.ndim; i++)
+    h->shape[i] = lz_array_shape(a)[i];
+  h->m.t.shape = h->shape;
+  h->m.t.strides = NULL; /* row-major contiguous */
+  h->m.deleter = dl_delete;
+  PyObject *cap = PyCapsule_New(&h->m, "dltensor", dl_capsule_destructor);
+  if (!cap)
+    dl_delete(&h->m);
+  return cap;
+}
+
+static PyObject *array_dlpack_device(PyObject *self, PyObject *unused) {
+  return Py_BuildValue("(ii)", 1, 0);
+}
+
+/* __array__(dtype=None, copy=None): NumPy's view of the buffer (cast if a dtype is given). */
+static PyObject *array_array(PyObject *self, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"dtype", "copy", NULL};
+  PyObject *dtype = Py_None, *copy = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:__array__", kwlist, &dtype, &copy))
+    return NULL;
+  PyObject *np = PyImport_ImportModule("numpy");
+  if (!np)
+    return NULL;
+  PyObject *mv = PyMemoryView_FromObject(self);
+  PyObject *r = mv ? PyObject_CallMethod(np, "asarray", "O", mv) : NULL;
+  Py_XDECREF(mv);
+  if (r && (dtype != Py_None || copy == Py_True)) {
+    PyObject *c = PyObject_CallMethod(np, "array", "OO", r, dtype);
+    Py_SETREF(r, c);
+  }
+  Py_DECREF(np);
+  return r;
+}
+
 /* ---- copying and pickling --------------------------------------------------------------- */
 
 static PyObject *array_copy(PyObject *self, PyObject *unused) {
@@ -528,6 +655,14 @@ static PyMethodDef array_base_methods[] = {
     {"__setstate__", array_setstate, METH_O, NULL},
     {"__reduce__", array_reduce, METH_NOARGS, NULL},
     {"__format__", array_format, METH_O, NULL},
+    {"__dlpack__", (PyCFunction)(void (*)(void))array_dlpack, METH_VARARGS | METH_KEYWORDS,
+     "__dlpack__(self, stream=None) -> PyCapsule\n\nThe array's data as a DLPack capsule "
+     "(no copy for evaluated contiguous arrays)."},
+    {"__dlpack_device__", array_dlpack_device, METH_NOARGS,
+     "__dlpack_device__(self) -> tuple[int, int]\n\n(1, 0): the CPU."},
+    {"__array__", (PyCFunction)(void (*)(void))array_array, METH_VARARGS | METH_KEYWORDS,
+     "__array__(self, dtype=None, copy=None) -> numpy.ndarray\n\nA NumPy array sharing the "
+     "data (cast when dtype is given)."},
     {NULL},
 };
 
@@ -568,6 +703,11 @@ int pylz_init_array(PyObject *m) {
   Py_INCREF(&PyLzArray_Type);
   if (PyModule_AddObject(m, "array", (PyObject *)&PyLzArray_Type) < 0) {
     Py_DECREF(&PyLzArray_Type);
+    return -1;
+  }
+  Py_INCREF(&PyLzArrayIter_Type);
+  if (PyModule_AddObject(m, "ArrayIterator", (PyObject *)&PyLzArrayIter_Type) < 0) {
+    Py_DECREF(&PyLzArrayIter_Type);
     return -1;
   }
   return 0;

@@ -399,12 +399,8 @@ static PyObject *f_synchronize(PyObject *m, PyObject *args, PyObject *kwargs) {
                  Py_TYPE(s)->tp_name);
     return NULL;
   }
-  int rc;
-  Py_BEGIN_ALLOW_THREADS
-  rc = lz_eval_many(NULL, 0);
-  Py_END_ALLOW_THREADS
-  if (rc < 0)
-    return pylz_raise();
+  if (pylz_eval_many(NULL, 0) < 0)
+    return NULL;
   Py_RETURN_NONE;
 }
 

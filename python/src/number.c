@@ -47,19 +47,24 @@ static int comparable(PyObject *o) {
          PyObject_HasAttrString(o, "__mlx_array__");
 }
 
-/* a OP b where either side is the array. */
+/* a OP b where either side is the array. Array operands are borrowed (no reference count
+ * traffic on the hot path); other operands are converted and released after the op. */
 static PyObject *binary(PyObject *a, PyObject *b, binary_fn fn, const char *what) {
-  lz_array *x = operand(a, what);
+  int own_x = !PyLzArray_Check(a), own_y = !PyLzArray_Check(b);
+  lz_array *x = own_x ? operand(a, what) : ((PyLzArray *)a)->a;
   if (!x)
     return NULL;
-  lz_array *y = operand(b, what);
+  lz_array *y = own_y ? operand(b, what) : ((PyLzArray *)b)->a;
   if (!y) {
-    lz_free(x);
+    if (own_x)
+      lz_free(x);
     return NULL;
   }
   lz_array *r = fn(x, y);
-  lz_free(x);
-  lz_free(y);
+  if (own_x)
+    lz_free(x);
+  if (own_y)
+    lz_free(y);
   return pylz_wrap(r);
 }
 

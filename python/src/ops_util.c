@@ -2,6 +2,8 @@
  * and the two init hooks (pylz_init_ops, pylz_init_ops_more) that register them. */
 #include "ops_impl.h"
 
+#include <math.h>
+
 #define PYOPS_CAPSULE "lazuli.core.fn"
 
 int pylz_init_ops(PyObject *m) {
@@ -11,8 +13,30 @@ int pylz_init_ops(PyObject *m) {
   return 0;
 }
 
+/* MLX's constants (constants.cpp): pi, e, euler_gamma, inf, nan and newaxis (None). */
+static int add_constants(PyObject *m) {
+  static const struct {
+    const char *name;
+    double value;
+  } consts[] = {{"pi", 3.14159265358979323846},
+                {"e", 2.71828182845904523536},
+                {"euler_gamma", 0.57721566490153286061},
+                {"inf", HUGE_VAL},
+                {"nan", NAN}};
+  for (size_t i = 0; i < sizeof consts / sizeof consts[0]; i++) {
+    PyObject *v = PyFloat_FromDouble(consts[i].value);
+    if (!v || PyModule_AddObjectRef(m, consts[i].name, v) < 0) {
+      Py_XDECREF(v);
+      return -1;
+    }
+    Py_DECREF(v);
+  }
+  return PyModule_AddObjectRef(m, "newaxis", Py_None);
+}
+
 int pylz_init_ops_more(PyObject *m) {
-  if (pyops_init_index(m) < 0 || pyops_init_matmul(m) < 0 || pyops_init_quantize(m) < 0)
+  if (pyops_init_index(m) < 0 || pyops_init_matmul(m) < 0 || pyops_init_quantize(m) < 0 ||
+      add_constants(m) < 0)
     return -1;
   return 0;
 }

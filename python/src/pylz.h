@@ -56,6 +56,10 @@ PyObject *pylz_item(lz_array *a);
 /* Evaluates `a` with the GIL released (other Python threads run meanwhile). 0 or -1 with a
  * Python exception set. */
 int pylz_eval_array(lz_array *a);
+/* Same for n arrays in one pass. Every evaluation from Python goes through these two: they
+ * hold the arrays and take turns on one lock, since Lazuli must not evaluate one graph from
+ * two threads at once. */
+int pylz_eval_many(lz_array *const *arrays, size_t n);
 
 /* ---- errors (module.c) --------------------------------------------------------------- */
 

@@ -251,3 +251,40 @@ def test_weakref():
     assert r() is x
     del x
     assert r() is None
+
+
+# ---- DLPack and __array__ -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [mx.float32, mx.int64, mx.uint8, mx.float16, mx.complex64,
+                                   mx.int8, mx.float64])
+def test_dlpack_numpy_shares_memory(dtype):
+    x = mx.array([[1, 2, 3], [4, 5, 6]], dtype)
+    n = np.from_dlpack(x)
+    assert n.shape == (2, 3)
+    np.testing.assert_array_equal(n, np.array(x))
+    assert n.__array_interface__["data"][0] == np.asarray(x).__array_interface__["data"][0]
+    assert x.__dlpack_device__() == (1, 0)
+
+
+def test_dlpack_keeps_data_alive():
+    x = mx.array(np.arange(1000, dtype=np.float32)) * 2
+    n = np.from_dlpack(x)
+    del x
+    import gc
+    gc.collect()
+    assert n[999] == 1998.0
+
+
+def test_dlpack_torch_bfloat16():
+    torch = pytest.importorskip("torch")
+    t = torch.from_dlpack(mx.array([1.5, -2.0], mx.bfloat16))
+    assert t.dtype == torch.bfloat16 and t.tolist() == [1.5, -2.0]
+    cap = mx.array([1]).__dlpack__()  # an unconsumed capsule frees itself
+    del cap
+
+
+def test_dunder_array():
+    x = mx.array([[1, 2], [3, 4]])
+    a = x.__array__()
+    assert a.dtype == np.int32 and a.tolist() == [[1, 2], [3, 4]]
+    assert x.__array__(np.float64).dtype == np.float64
