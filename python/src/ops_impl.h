@@ -52,7 +52,7 @@ int pyops_int(PyObject *o, int *out, const char *what);
 int pyops_opt_int(PyObject *o, int *out, int *set, const char *what);
 /* A Python bool (True/False only, as MLX). NULL (argument not given) leaves *out. */
 int pyops_bool(PyObject *o, bool *out, const char *what);
-/* A Python float or int into *out. */
+/* A float (Python, NumPy, or anything with __float__ or __index__; not str) into *out. */
 int pyops_double(PyObject *o, double *out, const char *what);
 /* An int (when allow_int: one entry) or a sequence of ints. */
 int pyops_int_list(PyObject *o, pyops_ints *out, int allow_int, const char *what);

@@ -1,5 +1,7 @@
-/* lazuli.core: matrix products (matmul, addmm, inner, outer, tensordot, einsum, vecdot), the
- * Hadamard transform and convolutions, with MLX's names and signatures. */
+/* lazuli.core: matrix products (matmul, addmm, inner, outer, tensordot, einsum, vecdot,
+ * gather_mm, block_masked_mm, segmented_mm), the Hadamard transform and convolutions, with MLX's names and
+ * signatures. gather_mm, block_masked_mm and segmented_mm are composed of take/repeat/where/
+ * matmul. */
 #include "ops_impl.h"
 
 #include <math.h>
@@ -135,6 +137,151 @@ static PyObject *py_vecdot(PyObject *self, PyObject *args, PyObject *kw) {
   }
   lz_free(a);
   lz_free(b);
+  return res;
+}
+
+/* x (..., R, C) with its batch dims gathered by `idx` (flat batch indices): idx.shape + (R, C).
+ * NULL idx keeps x, whose batch dims then broadcast as in matmul. Call inside a scope. */
+static lz_array *gather_batch(lz_array *x, lz_array *idx) {
+  if (!idx)
+    return x;
+  int nd = lz_array_ndim(x);
+  int flat[3] = {-1, lz_array_dim(x, nd - 2), lz_array_dim(x, nd - 1)};
+  return lz_take(lz_reshape(x, flat, 3), idx, 0);
+}
+
+static PyObject *py_gather_mm(PyObject *self, PyObject *args, PyObject *kw) {
+  static char *kws[] = {"", "", "lhs_indices", "rhs_indices", "sorted_indices", "stream", NULL};
+  PyObject *oa, *ob, *olhs = Py_None, *orhs = Py_None, *osorted = NULL, *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OO$OO:gather_mm", kws, &oa, &ob, &olhs, &orhs,
+                                   &osorted, &stream))
+    return NULL;
+  bool sorted_indices = false;
+  if (pyops_bool(osorted, &sorted_indices, "sorted_indices") < 0)
+    return NULL;
+  lz_array *a = NULL, *b = NULL, *li = NULL, *ri = NULL;
+  PyObject *res = NULL;
+  if (!(a = pylz_to_array(oa)) || !(b = pylz_to_array(ob)) || pyops_opt_array(olhs, &li) < 0 ||
+      pyops_opt_array(orhs, &ri) < 0)
+    goto done;
+  if (lz_array_ndim(a) < 2 || lz_array_ndim(b) < 2) {
+    PyErr_Format(PyExc_ValueError, "[gather_mm] a and b must have at least 2 dims, got %d and %d",
+                 lz_array_ndim(a), lz_array_ndim(b));
+    goto done;
+  }
+  lz_scope_begin();
+  lz_array *r = lz_keep(lz_matmul(gather_batch(a, li), gather_batch(b, ri)));
+  lz_scope_end();
+  res = pylz_wrap(r);
+done:
+  lz_free(a);
+  lz_free(b);
+  lz_free(li);
+  lz_free(ri);
+  return res;
+}
+
+/* `x` (..., R, C) with the block mask (..., ceil(R/bs), ceil(C/bs)) applied: a bool mask zeroes
+ * the blocks it excludes, a numeric one scales each block. Call inside a scope. */
+static lz_array *apply_block_mask(lz_array *x, lz_array *mask, int bs) {
+  if (!mask || !x)
+    return x;
+  int nd = lz_array_ndim(x), R = lz_array_dim(x, nd - 2), C = lz_array_dim(x, nd - 1);
+  int mnd = lz_array_ndim(mask);
+  if (mnd < 2 || lz_array_dim(mask, mnd - 2) != (R + bs - 1) / bs ||
+      lz_array_dim(mask, mnd - 1) != (C + bs - 1) / bs) {
+    lz_set_error(LZ_ERROR_SHAPE, "lz_block_masked_mm",
+                 "a mask must have (ceil(%d/%d), ceil(%d/%d)) blocks in its last two dims", R, bs,
+                 C, bs);
+    return NULL;
+  }
+  lz_array *m = lz_repeat(lz_repeat(mask, bs, mnd - 2), bs, mnd - 1);
+  int start[LZ_MAX_NDIM] = {0}, stop[LZ_MAX_NDIM];
+  for (int d = 0; d < mnd; d++)
+    stop[d] = INT32_MAX;
+  stop[mnd - 2] = R;
+  stop[mnd - 1] = C;
+  m = lz_slice(m, start, stop, NULL, mnd);
+  if (lz_array_dtype(mask) == LZ_BOOL)
+    return lz_where(m, x, lz_float(0));
+  return lz_multiply(x, m);
+}
+
+static PyObject *py_block_masked_mm(PyObject *self, PyObject *args, PyObject *kw) {
+  static char *kws[] = {"", "", "block_size", "mask_out", "mask_lhs", "mask_rhs", "stream", NULL};
+  PyObject *oa, *ob, *obs = NULL, *oout = Py_None, *olhs = Py_None, *orhs = Py_None,
+                     *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO$O:block_masked_mm", kws, &oa, &ob, &obs,
+                                   &oout, &olhs, &orhs, &stream))
+    return NULL;
+  int bs = 64;
+  if (obs && pyops_int(obs, &bs, "block_size") < 0)
+    return NULL;
+  if (bs <= 0) {
+    PyErr_Format(PyExc_ValueError, "[block_masked_mm] block_size must be positive, got %d", bs);
+    return NULL;
+  }
+  lz_array *a = NULL, *b = NULL, *mo = NULL, *ml = NULL, *mr = NULL;
+  PyObject *res = NULL;
+  if (!(a = pylz_to_array(oa)) || !(b = pylz_to_array(ob)) || pyops_opt_array(oout, &mo) < 0 ||
+      pyops_opt_array(olhs, &ml) < 0 || pyops_opt_array(orhs, &mr) < 0)
+    goto done;
+  if (lz_array_ndim(a) < 2 || lz_array_ndim(b) < 2) {
+    PyErr_SetString(PyExc_ValueError, "[block_masked_mm] a and b must have at least 2 dims");
+    goto done;
+  }
+  lz_scope_begin();
+  lz_array *prod = lz_matmul(apply_block_mask(a, ml, bs), apply_block_mask(b, mr, bs));
+  lz_array *r = lz_keep(apply_block_mask(prod, mo, bs));
+  lz_scope_end();
+  res = pylz_wrap(r);
+done:
+  lz_free(a);
+  lz_free(b);
+  lz_free(mo);
+  lz_free(ml);
+  lz_free(mr);
+  return res;
+}
+
+/* segmented_mm: out[s] = a[:, k0:k1] @ b[k0:k1, :] for each segment (k0, k1) of `segments`
+ * (..., 2). Both operands are zeroed outside the segment (where, not a multiply, so an inf or
+ * NaN outside it stays out) and multiplied once per segment. */
+static PyObject *py_segmented_mm(PyObject *self, PyObject *args, PyObject *kw) {
+  static char *kws[] = {"", "", "segments", "stream", NULL};
+  PyObject *oa, *ob, *oseg, *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:segmented_mm", kws, &oa, &ob, &oseg, &stream))
+    return NULL;
+  lz_array *a = NULL, *b = NULL, *seg = NULL;
+  PyObject *res = NULL;
+  if (!(a = pylz_to_array(oa)) || !(b = pylz_to_array(ob)) || !(seg = pylz_to_array(oseg)))
+    goto done;
+  int sn = lz_array_ndim(seg);
+  if (lz_array_ndim(a) != 2 || lz_array_ndim(b) != 2 || sn < 1 || lz_array_dim(seg, -1) != 2 ||
+      lz_dtype_is_float(lz_array_dtype(seg))) {
+    PyErr_SetString(PyExc_ValueError, "[segmented_mm] a must be (M, K), b (K, N) and segments "
+                                      "(..., 2) integers");
+    goto done;
+  }
+  int K = lz_array_dim(a, 1);
+  lz_scope_begin();
+  lz_array *halves[2] = {NULL, NULL};
+  lz_array *r = NULL;
+  if (lz_split(seg, 2, -1, halves) == 0) {
+    /* k (K,) against each segment's bounds (..., 1) -> mask (..., K) */
+    lz_array *k = lz_arange(0, K, 1, LZ_INT32);
+    lz_array *mask = lz_logical_and(lz_greater_equal(k, halves[0]), lz_less(k, halves[1]));
+    int ax_a = sn - 1, ax_b = sn;
+    lz_array *am = lz_where(lz_expand_dims(mask, &ax_a, 1), a, lz_float(0));   /* (..., M, K) */
+    lz_array *bm = lz_where(lz_expand_dims(mask, &ax_b, 1), b, lz_float(0));   /* (..., K, N) */
+    r = lz_keep(lz_matmul(am, bm));
+  }
+  lz_scope_end();
+  res = pylz_wrap(r);
+done:
+  lz_free(a);
+  lz_free(b);
+  lz_free(seg);
   return res;
 }
 
@@ -381,6 +528,20 @@ static PyMethodDef methods[] = {
     F("vecdot", py_vecdot,
       "vecdot(a: array, b: array, /, *, axis: int = -1, stream: StreamOrDevice = None) -> "
       "array\n\nThe dot product of vectors along ``axis`` (``sum(conj(a) * b, axis)``)."),
+    F("gather_mm", py_gather_mm,
+      "gather_mm(a: array, b: array, /, lhs_indices: array | None = None, rhs_indices: array | "
+      "None = None, *, sorted_indices: bool = False, stream: StreamOrDevice = None) -> "
+      "array\n\nMatrix products of the matrices of ``a`` and ``b`` picked by flat batch "
+      "indices (all of them, broadcast, when ``None``)."),
+    F("block_masked_mm", py_block_masked_mm,
+      "block_masked_mm(a: array, b: array, /, block_size: int = 64, mask_out: array | None = "
+      "None, mask_lhs: array | None = None, mask_rhs: array | None = None, *, stream: "
+      "StreamOrDevice = None) -> array\n\nMatrix product with ``block_size`` blocks of the "
+      "inputs and the output masked out (bool masks) or scaled (numeric masks)."),
+    F("segmented_mm", py_segmented_mm,
+      "segmented_mm(a: array, b: array, /, segments: array, *, stream: StreamOrDevice = None) "
+      "-> array\n\nThe product ``a[:, k0:k1] @ b[k0:k1, :]`` for each segment ``(k0, k1)`` of "
+      "``segments`` (..., 2): shape ``segments.shape[:-1] + (M, N)``."),
     F("hadamard_transform", py_hadamard_transform,
       "hadamard_transform(a: array, scale: float | None = None, stream: StreamOrDevice = None) "
       "-> array\n\nThe Walsh-Hadamard transform of the last axis (a power-of-two size), times "

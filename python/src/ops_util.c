@@ -111,7 +111,10 @@ int pyops_bool(PyObject *o, bool *out, const char *what) {
 }
 
 int pyops_double(PyObject *o, double *out, const char *what) {
-  if (!o || !(PyFloat_Check(o) || PyLong_Check(o)))
+  /* Python and NumPy numbers, or anything with __float__/__index__ (as nanobind converts), but
+   * never a string (PyFloat_AsDouble would not parse it, float() would). */
+  PyNumberMethods *nb = o ? Py_TYPE(o)->tp_as_number : NULL;
+  if (!o || PyUnicode_Check(o) || PyBytes_Check(o) || !nb || !(nb->nb_float || nb->nb_index))
     return pyops_type_error(what, "a float", o);
   double v = PyFloat_AsDouble(o);
   if (v == -1.0 && PyErr_Occurred())
