@@ -321,3 +321,26 @@ def test_quantize_model():
     assert isinstance(model.layers[1], nn.QuantizedEmbedding)
     with pytest.raises(ValueError):
         nn.quantize(nn.Sequential(nn.ReLU()), class_predicate=lambda p, m: True)
+
+
+def test_checkpointed_layers_give_the_same_gradients():
+    from lazuli.utils import tree_flatten
+
+    enc = nn.TransformerEncoder(2, 8, 2, mlp_dims=16)
+    enc_ck = nn.TransformerEncoder(2, 8, 2, mlp_dims=16, checkpoint=True)
+    enc_ck.update(enc.parameters())
+    x = arr(rand(2, 4, 8))
+
+    def loss(m, x):
+        return mx.sum(mx.square(m(x, None)))
+
+    l1, g1 = nn.value_and_grad(enc, loss)(enc, x)
+    l2, g2 = nn.value_and_grad(enc_ck, loss)(enc_ck, x)
+    close(l1, np.array(l2))
+    for (k, a), (_, b) in zip(tree_flatten(g1), tree_flatten(g2)):
+        close(a, np.array(b), rtol=1e-4, atol=1e-5)
+    # gradients flow back through a checkpointed layer to its input
+    gx1 = mx.grad(lambda x: loss(enc, x))(x)
+    gx2 = mx.grad(lambda x: loss(enc_ck, x))(x)
+    close(gx1, np.array(gx2), rtol=1e-4, atol=1e-5)
+    assert float(mx.sum(mx.abs(gx2))) > 0
