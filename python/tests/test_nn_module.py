@@ -7,11 +7,6 @@ import lazuli.nn as nn
 from lazuli.utils import tree_flatten, tree_map
 
 
-# Until lazuli.core's ops and transforms are all built in, this suite has nothing to run on.
-pytestmark = pytest.mark.skipif(
-    not all(hasattr(mx, n) for n in ("matmul", "random", "fast", "value_and_grad", "eval", "conv2d")),
-    reason="lazuli.core ops/transforms not built yet",
-)
 
 class MLP(nn.Module):
     def __init__(self):

@@ -10,11 +10,6 @@ import lazuli.nn as nn
 import lazuli.optimizers as optim
 from lazuli.utils import tree_flatten, tree_map, tree_unflatten
 
-# Until lazuli.core's ops and transforms are all built in, this suite has nothing to run on.
-pytestmark = pytest.mark.skipif(
-    not all(hasattr(mx, n) for n in ("matmul", "random", "fast", "value_and_grad", "eval", "conv2d")),
-    reason="lazuli.core ops/transforms not built yet",
-)
 
 rng = np.random.default_rng(7)
 P0 = {"w": rng.standard_normal((3, 4)).astype(np.float32), "b": [rng.standard_normal(4).astype(np.float32)]}
