@@ -1,6 +1,6 @@
 """Training helpers: ``value_and_grad`` over a model, ``checkpoint``, ``average_gradients``."""
 
-from functools import reduce, wraps
+from functools import wraps
 from typing import Any, Callable, Optional
 
 import lazuli.core as mx

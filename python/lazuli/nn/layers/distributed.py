@@ -13,7 +13,7 @@ from typing import Optional
 import lazuli.core as mx
 from lazuli.nn.layers.base import Module
 from lazuli.nn.layers.linear import Linear
-from lazuli.nn.layers.quantized import QuantizedLinear, _mode_kw, _quantize
+from lazuli.nn.layers.quantized import QuantizedLinear, _mode_kw
 
 
 def _group_of(group):
