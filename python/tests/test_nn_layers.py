@@ -339,3 +339,26 @@ def test_checkpointed_layers_give_the_same_gradients():
     gx2 = mx.grad(lambda x: loss(enc_ck, x))(x)
     close(gx1, np.array(gx2), rtol=1e-4, atol=1e-5)
     assert float(mx.sum(mx.abs(gx2))) > 0
+
+
+def test_sharded_linear_layers_in_a_group_of_one():
+    lin = nn.Linear(64, 16)
+    x = arr(rand(3, 64))
+    ref = np.array(lin(x))
+    for sharding in ("all-to-sharded", "sharded-to-all"):
+        s = nn.shard_linear(lin, sharding)
+        assert s.weight.shape == (16, 64)
+        close(s(x), ref)
+    a = nn.AllToShardedLinear(64, 16, bias=False)
+    assert "bias" not in a and a(x).shape == (3, 16)
+    q = nn.QuantizedLinear.from_linear(lin, 32, 8)
+    qref = np.array(q(x))
+    for sharding in ("all-to-sharded", "sharded-to-all"):
+        close(nn.shard_linear(q, sharding)(x), qref, rtol=1e-5, atol=1e-5)
+    w = np.array(lin.weight)
+    nn.shard_inplace(lin, "all-to-sharded")
+    close(lin.weight, w)
+    with pytest.raises(ValueError):
+        nn.shard_linear(nn.Embedding(4, 4), "all-to-sharded")
+    with pytest.raises(ValueError):
+        nn.shard_inplace(lin, "sideways")
