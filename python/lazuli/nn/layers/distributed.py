@@ -127,7 +127,7 @@ class ShardedToAllLinear(Module):
 class QuantizedAllToShardedLinear(QuantizedLinear):
     """:class:`AllToShardedLinear` with a quantized weight."""
 
-    def __init__(self, input_dims, output_dims, bias=True, group_size=64, bits=4, mode="affine", group=None):
+    def __init__(self, input_dims, output_dims, bias=True, group_size=64, bits=4, group=None, *, mode="affine"):
         self_group, N, _ = _group_of(group)
         _check_split(output_dims, N, "output")
         super().__init__(input_dims, output_dims // N, bias, group_size, bits, mode)
@@ -141,7 +141,7 @@ class QuantizedAllToShardedLinear(QuantizedLinear):
     def from_quantized_linear(cls, layer: Module, *, segments: int = 1, group=None):
         out, packed = layer.weight.shape
         inp = packed * 32 // layer.bits
-        new = cls(inp, out, "bias" in layer, layer.group_size, layer.bits, layer.mode, group)
+        new = cls(inp, out, "bias" in layer, layer.group_size, layer.bits, group, mode=layer.mode)
         new.update(_shard(layer.parameters(), 0, segments, new.group))
         return new
 
@@ -149,7 +149,7 @@ class QuantizedAllToShardedLinear(QuantizedLinear):
 class QuantizedShardedToAllLinear(QuantizedLinear):
     """:class:`ShardedToAllLinear` with a quantized weight."""
 
-    def __init__(self, input_dims, output_dims, bias=True, group_size=64, bits=4, mode="affine", group=None):
+    def __init__(self, input_dims, output_dims, bias=True, group_size=64, bits=4, group=None, *, mode="affine"):
         self_group, N, _ = _group_of(group)
         _check_split(input_dims, N, "input")
         super().__init__(input_dims // N, output_dims, bias, group_size, bits, mode)
@@ -170,7 +170,7 @@ class QuantizedShardedToAllLinear(QuantizedLinear):
     def from_quantized_linear(cls, layer: Module, *, segments: int = 1, group=None):
         out, packed = layer.weight.shape
         inp = packed * 32 // layer.bits
-        new = cls(inp, out, "bias" in layer, layer.group_size, layer.bits, layer.mode, group)
+        new = cls(inp, out, "bias" in layer, layer.group_size, layer.bits, group, mode=layer.mode)
         params = layer.parameters()
         bias = params.pop("bias", None)
         sharded = _shard(params, -1, segments, new.group)
