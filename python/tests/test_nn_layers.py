@@ -362,3 +362,19 @@ def test_sharded_linear_layers_in_a_group_of_one():
         nn.shard_linear(nn.Embedding(4, 4), "all-to-sharded")
     with pytest.raises(ValueError):
         nn.shard_inplace(lin, "sideways")
+
+
+@pytest.mark.parametrize("tag", ["pre", "post"])
+def test_transformer_encoder_layer_matches_pytorch(tag):
+    layer = nn.TransformerEncoderLayer(8, 2, 16, norm_first=(tag == "pre"))
+    g = lambda k: arr(REF[f"tel_{tag}_{k}"])  # noqa: E731
+    layer.update({
+        "attention": {"query_proj": {"weight": g("wq")}, "key_proj": {"weight": g("wk")},
+                      "value_proj": {"weight": g("wv")}, "out_proj": {"weight": g("wo")}},
+        "linear1": {"weight": g("l1w"), "bias": g("l1b")},
+        "linear2": {"weight": g("l2w"), "bias": g("l2b")},
+        "ln1": {"weight": g("n1w"), "bias": g("n1b")},
+        "ln2": {"weight": g("n2w"), "bias": g("n2b")},
+    })
+    y = layer(arr(REF["tel_x"]), arr(REF["tel_mask"]))
+    close(y, REF[f"tel_{tag}_y"], rtol=1e-4, atol=1e-4)
