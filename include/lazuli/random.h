@@ -73,11 +73,12 @@ LZ_API lz_array *lz_random_laplace(const int *shape, int ndim, lz_dtype dtype, d
 
 /* ---- discrete distributions ---- */
 
-/* Integers in [low, high) of an integer or bool `dtype`, as MLX draws them: a float32 uniform
- * in [low, high), raised to at least low and converted to dtype (truncated toward zero,
- * saturated; bool is "not zero"). Where low >= high every value is low. As in MLX, bounds
- * beyond 2^24 are not exact, and below zero the truncation reaches low only by an exact draw
- * and gives 0 twice the share of the other values. */
+/* Integers uniform in [low, high - 1] of an integer or bool `dtype`, drawn as current MLX
+ * does, exactly at any magnitude: low and high are converted to int64 (floats truncate toward
+ * zero), 32 random bits per element (64, from the two halves of lz_random_split_pair(key), or
+ * two keys of the global sequence, for int64 and uint64) are reduced modulo high - low and added
+ * to low, then converted to dtype (bool: randint(0, 2) gives both values, randint(0, 1) only
+ * false). Where high <= low every value is low. With a key the values are MLX's bit for bit. */
 LZ_API lz_array *lz_random_randint(lz_array *low, lz_array *high, const int *shape, int ndim,
                                    lz_dtype dtype, lz_array *key);
 /* Bool samples that are true with probability p (a float array; p <= 0 is always false and
