@@ -157,7 +157,7 @@ def gen_same(out):
            np.inf, -np.inf, np.nan]
     ops = {
         "abs": np.abs, "negative": np.negative, "sign": np.sign, "square": np.square,
-        "floor": np.floor, "ceil": np.ceil, "round": lambda x: np.round(x, 0),
+        "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "round": lambda x: np.round(x, 0),
         "round1": lambda x: np.round(x, 1), "round2": lambda x: np.round(x, 2),
         "round-1": lambda x: np.round(x, -1),
     }

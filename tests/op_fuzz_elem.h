@@ -310,6 +310,7 @@ static const fz_op fz_elem_ops[] = {
   FZ_OP("square", ad_unary, lz_square, R_KEEP, F_CPLX | F_LOOSEBOOL),
   FZ_OP("floor", ad_unary, lz_floor, R_KEEP, 0),
   FZ_OP("ceil", ad_unary, lz_ceil, R_KEEP, 0),
+  FZ_OP("trunc", ad_unary, lz_trunc, R_KEEP, 0),
   FZ_OP("sqrt", ad_unary, lz_sqrt, R_FLOAT, 0),
   FZ_OP("rsqrt", ad_unary, lz_rsqrt, R_FLOAT, 0),
   FZ_OP("reciprocal", ad_unary, lz_reciprocal, R_FLOAT, 0),

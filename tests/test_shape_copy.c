@@ -127,6 +127,23 @@ static void test_creation(void) {
   CHECK_REF(lz_linspace(2, 2, 4, LZ_FLOAT64), linspace_flat, 0);
   CHECK_REF(lz_linspace(3, 9, 1, LZ_FLOAT32), linspace_1, 0);
   CHECK_SHAPE(lz_linspace(0, 1, 0, LZ_FLOAT32), 0);
+  /* full with an array of values: NumPy's broadcast_to(vals.astype(dtype), shape) */
+  lz_array *fv = lz_array_from_data((float[]){1.5f, -2.7f, 3}, (int[]){3}, 1, LZ_FLOAT32);
+  lz_array *fa = lz_full_array((int[]){2, 3}, 2, fv, LZ_INT32);
+  CHECK(lz_array_dtype(fa) == LZ_INT32);
+  CHECK_SHAPE(fa, 2, 3);
+  CHECK_VALUES(fa, ((double[]){1, -2, 3, 1, -2, 3}), 6, 0);
+  lz_array *fcol = lz_reshape(fv, (int[]){3, 1}, 2);
+  CHECK_VALUES(lz_full_array((int[]){3, 2}, 2, fcol, LZ_FLOAT32),
+               ((double[]){1.5, 1.5, -2.7f, -2.7f, 3, 3}), 6, 0);
+  CHECK_VALUES(lz_full_array((int[]){2, 3}, 2, lz_transpose(fcol, NULL, 0), LZ_FLOAT64),
+               ((double[]){1.5, -2.7f, 3, 1.5, -2.7f, 3}), 6, 0);
+  CHECK_SHAPE(lz_full_array((int[]){0, 3}, 2, fv, LZ_FLOAT32), 0, 3);
+  CHECK_ERROR(lz_full_array((int[]){2, 4}, 2, fv, LZ_FLOAT32),
+              "[lz_full_array] values of shape (3,) cannot fill shape (2,4)");
+  CHECK_ERROR(lz_full_array((int[]){3}, 1, fcol, LZ_FLOAT32),
+              "[lz_full_array] values of shape (3,1) cannot fill shape (3,)");
+  CHECK_ERROR(lz_full_array((int[]){-1, 3}, 2, fv, LZ_FLOAT32), "[lz_full_array]");
   double li[5] = {0, 2, 5, 7, 10}; /* int32: truncated, as MLX's astype */
   CHECK_VALUES(lz_linspace(0, 10, 5, LZ_INT32), li, 5, 0);
   CHECK_REF(lz_linspace(0, 1, 5, LZ_FLOAT16), linspace_5, 0);

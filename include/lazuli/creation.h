@@ -12,6 +12,10 @@ extern "C" {
 /* An array of `shape` filled with `value` converted to `dtype`. Until something forces a copy it
  * is a broadcast view of one element, so it costs no memory proportional to its size. */
 LZ_API lz_array *lz_full(const int *shape, int ndim, double value, lz_dtype dtype);
+/* An array of `shape` filled with `vals` converted to `dtype` and broadcast (MLX's full with an
+ * array; pass lz_array_dtype(vals) for MLX's default dtype). The result owns its data; the
+ * gradient with respect to vals sums over the broadcast axes. vals is borrowed. */
+LZ_API lz_array *lz_full_array(const int *shape, int ndim, lz_array *vals, lz_dtype dtype);
 LZ_API lz_array *lz_zeros(const int *shape, int ndim, lz_dtype dtype);
 LZ_API lz_array *lz_ones(const int *shape, int ndim, lz_dtype dtype);
 /* Same shape and dtype as `a`. */

@@ -102,6 +102,8 @@ LZ_API lz_array *lz_square(lz_array *a);
 /* Rounding: integer and bool inputs are returned as is. */
 LZ_API lz_array *lz_floor(lz_array *a);
 LZ_API lz_array *lz_ceil(lz_array *a);
+/* Rounds toward zero (NumPy's trunc): -2.7 gives -2, -0.5 gives -0. */
+LZ_API lz_array *lz_trunc(lz_array *a);
 /* Rounds to `decimals` decimal places (negative: to tens, hundreds...), halves to even, as
  * NumPy/MLX. Integers: as is for decimals >= 0, else rounded exactly to a multiple of 10^-d. */
 LZ_API lz_array *lz_round(lz_array *a, int decimals);

@@ -51,7 +51,12 @@ LZ_API int lz_closure_call(lz_closure *f, lz_array *const *inputs, int n_inputs,
  * rule"; a failed transform leaves nothing allocated and the graph usable.
  * Do not lz_eval inside a function being transformed: evaluating an array cuts its gradient
  * (it becomes a constant), as it does for lz_stop_gradient.
- * Ops without a derivative (comparisons, argmax, integer results) contribute zero gradient.
+ * Ops without a derivative (comparisons, argmax, integer results) contribute zero gradient;
+ * their tangent (lz_jvp) is float32 zeros, as in MLX.
+ * Complex inputs follow MLX's convention: the gradient (and every cotangent lz_vjp takes and
+ * returns, and a custom vjp_fn receives and returns) of a real loss L at z = x + iy is
+ * dL/dx + i dL/dy, so the gradient of sum(2 * imag(z)) is 2i and that of |z| is z / |z|
+ * (0 at 0).
  *
  * A training step, in full (inside a scope, so the temporaries need no frees; `loss` is the
  * lz_fn example above):

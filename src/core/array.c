@@ -26,7 +26,11 @@ static inline size_t array_bytes(int ndim) {
 static inline size_t node_bytes(int ninputs, int noutputs, size_t psize) {
   return sizeof(lz_node) + (size_t)(ninputs + noutputs) * sizeof(lz_array *) + psize + 8;
 }
-static inline void array_free(lz_array *a) { lz__obj_free(a, array_bytes(a->ndim)); }
+static inline void array_free(lz_array *a) {
+  lz_buffer *d = atomic_load_explicit(&a->dense, memory_order_acquire);
+  if (d) lz__buffer_release(d);
+  lz__obj_free(a, array_bytes(a->ndim));
+}
 static inline void node_free(lz_node *n) {
   lz__obj_free(n, node_bytes(n->ninputs, n->noutputs, lz__op(n->op)->params_size));
 }
@@ -110,6 +114,7 @@ static lz_array *array_alloc_named(const char *prefix, const char *op, lz_dtype 
   a->node = NULL;
   a->buf = NULL;
   a->offset = 0;
+  atomic_init(&a->dense, NULL);
   a->strides = a->tail;
   a->shape = (int *)(a->tail + ndim);
   if (ndim) memcpy(a->shape, shape, (size_t)ndim * sizeof(int));

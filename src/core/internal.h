@@ -115,6 +115,10 @@ struct lz_array {
   lz_node *node;       /* pending computation; NULL once evaluated (or for constants) */
   lz_buffer *buf;      /* data, once evaluated */
   int64_t offset;      /* element offset of element 0 into buf */
+  /* A row-major copy of a strided view's data made by lz_array_data: published once with a
+   * compare-and-swap and freed with the array, so buf, offset and strides never change once
+   * the array is evaluated (threads may read a shared evaluated array at once). */
+  _Atomic(lz_buffer *) dense;
   int *shape;          /* points into tail */
   int64_t *strides;    /* element strides; points into tail */
   int64_t tail[];      /* strides[ndim] then shape[ndim] */

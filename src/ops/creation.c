@@ -28,6 +28,38 @@ lz_array *lz_full(const int *shape, int ndim, double value, lz_dtype dtype) {
   return out;
 }
 
+/* full with an array of values (MLX's full(shape, vals, dtype)): vals cast to dtype and
+ * broadcast to shape, materialised. Built from astype, broadcast_to and contiguous, so the
+ * gradient with respect to vals is the cotangent summed over the broadcast axes. */
+lz_array *lz_full_array(const int *shape, int ndim, lz_array *vals, lz_dtype dtype) {
+  if (!lz__check_inputs("lz_full_array", &vals, 1)) return NULL;
+  if (!lz__dtype_valid(dtype)) {
+    lz__error(LZ_ERROR_DTYPE, "lz_full_array", "invalid dtype %d", (int)dtype);
+    return NULL;
+  }
+  char sb[128], vb[128];
+  bool ok = ndim >= 0 && ndim <= LZ_MAX_NDIM && ndim >= vals->ndim && (shape || ndim == 0);
+  for (int i = 0; ok && i < ndim; i++) ok = shape[i] >= 0;
+  for (int i = 1; ok && i <= vals->ndim; i++) {
+    int s = shape[ndim - i], v = vals->shape[vals->ndim - i];
+    ok = v == s || v == 1;
+  }
+  if (!ok) {
+    lz__error(LZ_ERROR_SHAPE, "lz_full_array", "values of shape %s cannot fill shape %s",
+              lz__fmt_shape(vb, sizeof vb, vals->shape, vals->ndim),
+              ndim >= 0 && ndim <= LZ_MAX_NDIM && (shape || ndim == 0)
+                  ? lz__fmt_shape(sb, sizeof sb, shape, ndim) : "(invalid)");
+    return NULL;
+  }
+  lz_array *c = lz__cast("lz_full_array", vals, dtype);
+  if (!c) return NULL;
+  lz_array *b = lz_broadcast_to(c, shape, ndim);
+  lz__uncast(c, vals);
+  lz_array *out = b ? lz_contiguous(b) : NULL;
+  lz_free(b);
+  return out;
+}
+
 lz_array *lz_zeros(const int *shape, int ndim, lz_dtype dtype) {
   return lz_full(shape, ndim, 0.0, dtype);
 }

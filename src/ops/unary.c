@@ -34,7 +34,7 @@ lz_array *lz_astype(lz_array *a, lz_dtype dtype) {
   return lz__make(LZ_OP_ASTYPE, NULL, &a, 1, dtype, a->shape, a->ndim);
 }
 
-/* ---- same dtype: abs, negative, sign, square, floor, ceil ---- */
+/* ---- same dtype: abs, negative, sign, square, floor, ceil, trunc ---- */
 
 #define D LZ_OPF_DIFFERENTIABLE
 LZ_UNARY_OPDEF(abs, D, 0)
@@ -44,6 +44,7 @@ LZ_UNARY_OPDEF(square, D, 0)
 LZ_UNARY_OPDEF(floor, D, 0)
 LZ_UNARY_OPDEF(ceil, D, 0)
 LZ_UNARY_OPDEF(round, D, sizeof(lz_round_params))
+LZ_UNARY_OPDEF(trunc, D, 0)
 
 static bool is_unsigned_or_bool(lz_dtype d) {
   return d == LZ_BOOL || (lz_dtype_is_integer(d) && !lz_dtype_is_signed(d));
@@ -82,6 +83,7 @@ SAME_DTYPE(square, SQUARE)
   }
 ROUNDING(floor, FLOOR)
 ROUNDING(ceil, CEIL)
+ROUNDING(trunc, TRUNC)
 
 lz_array *lz_round(lz_array *a, int decimals) {
   if (!lz__check_inputs("lz_round", &a, 1)) return NULL;

@@ -144,6 +144,8 @@ int lz__vjp_custom(const lz_vjp_args *a, lz_array **in_cotans) {
   if (r->vjp_fn) { /* user rule: (primals..., cotangents..., outputs...) -> one per primal */
     lz_array **args = lz__malloc((size_t)(n + 2 * m) * sizeof *args);
     if (!args) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, a->who, "out of memory");
+    for (int k = 0; k < m && !rc; k++) /* the user's rule speaks MLX's convention */
+      if (!(cot[k] = lz__conj_cotangent(cot[k]))) rc = -1;
     if (!rc) {
       for (int i = 0; i < n; i++) args[i] = a->inputs[i];
       for (int k = 0; k < m; k++) args[n + k] = cot[k], args[n + m + k] = fouts[k];
@@ -151,6 +153,8 @@ int lz__vjp_custom(const lz_vjp_args *a, lz_array **in_cotans) {
       int got = lz__closure_call_named(a->who, r->vjp_fn, args, n + 2 * m, res);
       if (got < 0) rc = -1;
       else if (n > LZ_MAX_OUTPUTS || check_rule_results(a->who, "vjp", got, n, res, a->inputs))
+        rc = -1;
+      else if (lz__conj_results(a->who, res, n) != 0)
         rc = -1;
       for (int i = 0; i < n && rc == 0; i++) grads[i] = res[i]; /* owned by the scope */
     }
