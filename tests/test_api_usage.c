@@ -119,7 +119,12 @@ static void test_scope_suspend(void) {
     lz_array *tmp = lz_negative(x);
     CHECK(lz_eval(tmp) == 0);
     lz_scope_end(); /* back at visible depth 0: inner_kept is the caller's */
+    lz_array *r2 = lz_retain(t);
     lz_free(r);     /* releases only the caller's handle: t's entry stays with its scope */
+    lz_scope_resume();
+    /* visible again: lz_release drops the unscoped handle and leaves the scope's entry */
+    lz_release(r2);
+    CHECK(lz_scope_suspend() == 0);
     lz_scope_begin(); /* left open: resume closes it */
     lz_array *dropped = lz_exp(held);
     (void)dropped;

@@ -127,6 +127,10 @@ LZ_API int lz_scope_depth(void);
 LZ_API int lz_scope_suspend(void);
 /* Closes the scopes opened since the matching lz_scope_suspend and shows the hidden ones again. */
 LZ_API void lz_scope_resume(void);
+/* Releases a reference that no scope owns (one returned while the scopes were suspended or
+ * outside any scope), leaving alone any scope's entry for the same array; lz_free would take
+ * that entry instead. For bindings that mix their own references with scoped ones. */
+LZ_API void lz_release(lz_array *a);
 
 /* ---- creation -------------------------------------------------------------------------- */
 

@@ -9,8 +9,8 @@
  * Every sampler takes `key` last. A NULL key means the global key sequence: each call takes the
  * next key from it (as MLX's implicit global state does) and lz_random_seed restarts it. The
  * sequence is shared by all threads and safe to use from several at once; it starts from the
- * time of the first use unless seeded. A NULL key while an error is pending is a failed key
- * expression: the call returns NULL and keeps that error (core.h), taking no key.
+ * time of the first use unless seeded. A NULL key always means the global sequence, whatever
+ * error is pending (core.h: a function decides failure from its own results).
  *
  * Results are lazy arrays (core.h: new references, inputs borrowed); the sampling runs at
  * evaluation. Parameter arrays (low, high, p, logits, ...) broadcast against the requested
