@@ -255,7 +255,7 @@ static void ad_norm(fz *z, const fz_op *op) {
     return;
   }
   int no = fz_reduced(s, nd, red, keep, o, &empty);
-  fz_expect(z, 0, d, o, no);
+  fz_expect(z, 0, d == LZ_COMPLEX64 ? LZ_FLOAT32 : d, o, no); /* complex norms are real */
   if (fz_is_float(d) && !(op->rule == 1 && ord < 0 && empty)) fz_verdict(z, 1);
   z->eval_ok = false; /* e.g. max over an empty axis */
 }
@@ -302,7 +302,13 @@ static void ad_lin1(fz *z, const fz_op *op) {
   }
   z->tol = 1e-3;
   bool square_only = op->rule != L_PINV;
-  if (nd < 2 || !fz_is_f32f64(d) || (square_only && n != m) ||
+  /* det promotes integers and bool to float32; the eigenvalues take complex64 (MLX) */
+  bool integral = d == LZ_BOOL || lz_dtype_is_integer(d);
+  bool cplx_ok = d == LZ_COMPLEX64 && (op->rule == L_EIGVALSH || op->rule == L_EIGVALS);
+  bool dtype_ok = fz_is_f32f64(d) || (op->rule == L_DET && integral) || cplx_ok;
+  if (op->rule == L_DET && integral) rd = LZ_FLOAT32;
+  if (op->rule == L_EIGVALSH && d == LZ_COMPLEX64) rd = LZ_FLOAT32;
+  if (nd < 2 || !dtype_ok || (square_only && n != m) ||
       (op->rule == L_EIGVALSH && uplo && !strcmp(uplo, "X"))) {
     z->expect = FZ_FAIL;
     return;
@@ -360,14 +366,21 @@ static void ad_linN(fz *z, const fz_op *op) {
   fz_outs(z, rc, outs, nout);
   z->tol = 1e-3;
   z->no_compare = op->rule != L_SLOGDET && op->rule != L_LUF && op->rule != L_LU; /* signs */
-  if (nd < 2 || !fz_is_f32f64(d) || (sq && n != m) ||
-      (op->rule == L_EIGH && uplo && !strcmp(uplo, "X"))) {
+  /* slogdet promotes integers and bool to float32; svd, eigh and eig take complex64 (MLX) */
+  bool integral = d == LZ_BOOL || lz_dtype_is_integer(d);
+  bool cplx = d == LZ_COMPLEX64 &&
+              (op->rule == L_SVD || op->rule == L_SVDS || op->rule == L_EIGH || op->rule == L_EIG);
+  if (nd < 2 || !(fz_is_f32f64(d) || cplx || (op->rule == L_SLOGDET && integral)) ||
+      (sq && n != m) || (op->rule == L_EIGH && uplo && !strcmp(uplo, "X"))) {
     z->expect = FZ_FAIL;
     return;
   }
+  if (integral) d = LZ_FLOAT32;
   int b = nd - 2, k = n < m ? n : m, o[3][4];
   for (int j = 0; j < 3; j++) memcpy(o[j], s, sizeof s);
   lz_dtype dt[3] = {d, d, d};
+  if (cplx && op->rule == L_SVD) dt[1] = LZ_FLOAT32;
+  if (cplx && (op->rule == L_SVDS || op->rule == L_EIGH)) dt[0] = LZ_FLOAT32;
   int no[3] = {nd, nd, nd};
   switch (op->rule) {
   case L_QR:

@@ -184,6 +184,13 @@ static void test_gather_qmm(void) {
   CHECK_ERROR(lz_gather_qmm(rnd((int[]){2, 64}, 2, 1), q[0], q[1], q[2], lz_float(0), NULL, true, 0,
                             0, LZ_QUANT_AFFINE, false),
               "[lz_gather_qmm] lhs_indices must be integral, got float32");
+  /* one node, no gathered copies; a bad index fails at evaluation, naming the op */
+  lz_array *x2 = rnd((int[]){2, 3, 64}, 3, 2);
+  lz_array *y = lz_gather_qmm(x2, q[0], q[1], q[2], NULL, lz_array_from_data((int32_t[]){1, 9}, (int[]){2}, 1, LZ_INT32),
+                              true, 0, 0, LZ_QUANT_AFFINE, false);
+  CHECK(y && lz_eval(y) != 0);
+  CHECK(strstr(lz_last_error(), "[lz_gather_qmm] index 9 is out of bounds for 4 matrices") != NULL);
+  lz_clear_error();
   for (int i = 0; i < 3; i++) lz_free(q[i]);
   lz_scope_end();
 }

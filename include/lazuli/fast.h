@@ -27,6 +27,12 @@ LZ_API lz_array *lz_fast_layer_norm(lz_array *x, lz_array *weight, lz_array *bia
  * Same shape and dtype as x. */
 LZ_API lz_array *lz_fast_rope(lz_array *x, int dims, bool traditional, double base, double scale,
                               int offset, lz_array *freqs);
+/* lz_fast_rope with MLX's array offset: an integer array, 0-d or of one element (every row
+ * starts there), or of shape (B,) with B = x's first dim (entry b of x starts at offset[b], as
+ * for a batch of sequences decoded at different positions). NULL means offset 0. The offsets
+ * are read when the result is evaluated. */
+LZ_API lz_array *lz_fast_rope_v2(lz_array *x, int dims, bool traditional, double base,
+                                 double scale, lz_array *offset, lz_array *freqs);
 
 /* softmax(scale * q @ k^T + mask) @ v for q (B, Hq, Lq, D), k (B, Hkv, Lk, D), v (B, Hkv, Lk, Dv)
  * with Hq a multiple of Hkv (grouped-query attention: query head h reads kv head
@@ -38,6 +44,13 @@ LZ_API lz_array *lz_fast_rope(lz_array *x, int dims, bool traditional, double ba
 LZ_API lz_array *lz_fast_scaled_dot_product_attention(lz_array *q, lz_array *k, lz_array *v,
                                                       double scale, const char *mask_mode,
                                                       lz_array *mask);
+/* The same with MLX's attention sinks: `sinks` (Hq,) (or NULL) is one extra logit per query
+ * head, a key with no value that joins every row's softmax: weights are
+ * exp(s_j) / (exp(sinks[h]) + sum_j exp(s_j)), so the output is scaled down by the mass the
+ * sink takes. Its dtype must promote to the output's. */
+LZ_API lz_array *lz_fast_scaled_dot_product_attention_v2(lz_array *q, lz_array *k, lz_array *v,
+                                                         double scale, const char *mask_mode,
+                                                         lz_array *mask, lz_array *sinks);
 
 #ifdef __cplusplus
 }

@@ -58,7 +58,10 @@ LZ_API lz_array *lz_einsum(const char *subscripts, lz_array *const *operands, in
 
 /* ---- linear algebra (mlx.core.linalg) ----
  * Inputs are float32 or float64 (other dtypes are an error, as in MLX's CPU linalg), with the
- * matrix in the last two dims and any number of batch dims before them. Ops with several
+ * exceptions MLX makes: norm, svd, eigh/eigvalsh and eig/eigvals also take complex64 (norms,
+ * singular values and Hermitian eigenvalues are then float32; vectors complex64; these complex
+ * decompositions have no derivative rules yet), and det/slogdet take integer and bool matrices
+ * as float32. The matrix is in the last two dims and any number of batch dims before them. Ops with several
  * results fill `outs` with new references and return 0, or return -1 with every outs[k] NULL.
  * Numerical failures are found at evaluation: lz_eval (or reading the data) returns -1 with
  * an error that names the op and the matrix of the batch. inv, solve and solve_triangular of a
@@ -114,7 +117,8 @@ LZ_API lz_array *lz_linalg_solve_triangular(lz_array *a, lz_array *b, bool upper
  * counts in each input, a negative one from each end). The other dims broadcast; the result's
  * vector dim is at `axis` of the result. */
 LZ_API lz_array *lz_linalg_cross(lz_array *a, lz_array *b, int axis);
-/* Symmetric eigendecomposition reading the "L" (default, uplo NULL) or "U" triangle:
+/* Symmetric (complex64: Hermitian) eigendecomposition reading the "L" (default, uplo NULL) or
+ * "U" triangle:
  * outs[0] = eigenvalues (..., N) ascending, outs[1] = eigenvectors (..., N, N) as columns. */
 LZ_API int lz_linalg_eigh(lz_array *a, const char *uplo, lz_array **outs);
 /* The eigenvalues of lz_linalg_eigh alone. */

@@ -13,18 +13,21 @@ typedef struct lz_norm_params {
   bool has_weight, has_bias;
 } lz_norm_params;
 
-/* rope (inputs x[, freqs as float32]). */
+/* rope (inputs x[, freqs as float32][, offsets as int32: one, or one per entry of x's first
+ * dim, added to `offset`]). */
 typedef struct lz_rope_params {
   int dims, offset;
   float base, scale;
-  bool traditional, has_freqs;
+  bool traditional, has_freqs, has_offsets;
 } lz_rope_params;
 
 enum { LZ_SDPA_NONE, LZ_SDPA_CAUSAL, LZ_SDPA_ARRAY };
-/* scaled_dot_product_attention (inputs q, k, v[, mask broadcast to (B, Hq, Lq, Lk)]). */
+/* scaled_dot_product_attention (inputs q, k, v[, mask broadcast to (B, Hq, Lq, Lk)][, sinks
+ * (Hq,)]). */
 typedef struct lz_sdpa_params {
   float scale;
   int mask; /* LZ_SDPA_* */
+  bool has_sinks;
 } lz_sdpa_params;
 
 LZ_HIDDEN int lz_cpu_rms_norm(lz_node *node, lz_array **outs);

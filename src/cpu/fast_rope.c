@@ -1,7 +1,9 @@
 /* Fused rotary positional encoding. The cos/sin of every (position, frequency) pair is computed
  * once into a table (in parallel), then each row of x is rotated in one pass. Angles follow MLX's
- * float32 recipe: theta = ((l + offset) * scale) * inv_freq. */
+ * float32 recipe: theta = ((l + offset) * scale) * inv_freq. With per-batch offsets the table has
+ * one block of rows per offset. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "../core/threads.h"
 #include "fast.h"
@@ -12,16 +14,18 @@ typedef struct rope_job {
   const lz_array *x;
   lz_array *out;
   const float *inv_freq; /* (half,) */
-  float *cs;             /* (L, half, 2): cos, sin */
-  int64_t L, D, half;
+  const int32_t *offs;   /* (nb,) offsets added to p->offset (NULL: none) */
+  float *cs;             /* (nb, L, half, 2): cos, sin per offset and position */
+  int64_t L, D, half, nb, rows_per_b;
   lz_fast_slots slots;
 } rope_job;
 
 static void table_rows(void *vctx, int64_t begin, int64_t end) {
   rope_job *j = vctx;
-  for (int64_t t = begin; t < end; t++) {
-    float pos = ((float)t + (float)j->p->offset) * j->p->scale;
-    float *cs = j->cs + t * j->half * 2;
+  for (int64_t bt = begin; bt < end; bt++) {
+    int64_t t = bt % j->L, off = j->p->offset + (j->offs ? j->offs[bt / j->L] : 0);
+    float pos = ((float)t + (float)off) * j->p->scale;
+    float *cs = j->cs + bt * j->half * 2;
     for (int64_t i = 0; i < j->half; i++) {
       float th = pos * j->inv_freq[i];
       cs[2 * i] = cosf(th);
@@ -42,7 +46,8 @@ static void rope_rows(void *vctx, int64_t begin, int64_t end) {
     const float *x = lz_fast_row(j->x, r, xbuf);
     char *orow = lz__data_ptr(j->out) + r * D * (int64_t)oes;
     float *y = direct ? (float *)orow : ybuf;
-    const float *cs = j->cs + (r % j->L) * half * 2;
+    int64_t b = j->nb > 1 ? r / j->rows_per_b : 0;
+    const float *cs = j->cs + (b * j->L + r % j->L) * half * 2;
     if (trad) {
       for (int64_t i = 0; i < half; i++) {
         float c = cs[2 * i], s = cs[2 * i + 1], x1 = x[2 * i], x2 = x[2 * i + 1];
@@ -71,10 +76,24 @@ int lz_cpu_rope(lz_node *node, lz_array **outs) {
   j.D = x->shape[x->ndim - 1];
   j.L = x->shape[x->ndim - 2];
   j.half = p->dims / 2;
+  j.nb = 1;
+  int32_t *offs = NULL;
+  if (p->has_offsets) {
+    lz_array *o = node->inputs[p->has_freqs ? 2 : 1]; /* int32 */
+    j.nb = o->size;
+    offs = malloc((size_t)j.nb * sizeof *offs);
+    if (!offs) return lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_fast_rope", "out of memory");
+    lz__copy_to_contiguous(offs, o);
+    j.offs = offs;
+  }
+  j.rows_per_b = x->size / j.D / (j.nb > 1 ? j.nb : 1);
   size_t cap;
-  float *mem =
-      lz_cpu_scratch((size_t)(j.half + j.L * j.half * 2) * sizeof(float), &cap, "lz_fast_rope");
-  if (!mem) return -1;
+  float *mem = lz_cpu_scratch((size_t)(j.half + j.nb * j.L * j.half * 2) * sizeof(float), &cap,
+                              "lz_fast_rope");
+  if (!mem) {
+    free(offs);
+    return -1;
+  }
   float *inv = mem;
   if (p->has_freqs) {
     lz_array *f = node->inputs[1]; /* float32 */
@@ -88,11 +107,13 @@ int lz_cpu_rope(lz_node *node, lz_array **outs) {
   j.cs = mem + j.half;
   if (lz_fast_slots_init(&j.slots, 2 * (size_t)j.D * sizeof(float), "lz_fast_rope") != 0) {
     lz_cpu_scratch_free(mem, cap);
+    free(offs);
     return -1;
   }
-  lz__parallel_for(j.L, 4096 / (j.half + 1) + 1, table_rows, &j);
+  lz__parallel_for(j.nb * j.L, 4096 / (j.half + 1) + 1, table_rows, &j);
   lz__parallel_for(x->size / j.D, 16384 / j.D + 1, rope_rows, &j);
   lz_fast_slots_free(&j.slots);
   lz_cpu_scratch_free(mem, cap);
+  free(offs);
   return 0;
 }

@@ -15,6 +15,7 @@
  * row that is -inf everywhere gives NaN. */
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "../core/threads.h"
 #include "fast.h"
@@ -57,6 +58,7 @@ typedef struct sd_job {
   const lz_sdpa_params *p;
   sd_side q, k, v;
   const lz_array *mask; /* (B, Hq, Lq, Lk) view, or NULL */
+  const float *sinks;   /* (Hq,) or NULL: a key with no value in each head's softmax */
   lz_array *out;
   int64_t B, Hq, rep, Lq, Lk, D, Dv, bq, bk, nqb;
   bool avx2; /* the AVX2 row helpers are usable (and SIMD is on) */
@@ -190,7 +192,9 @@ static void sd_tasks(void *vctx, int64_t begin, int64_t end) {
     const float *Q = j->q.base + b * j->q.sb + h * j->q.sh + i0 * j->q.sr;
     const float *K = j->k.base + b * j->k.sb + hk * j->k.sh;
     const float *V = j->v.base + b * j->v.sb + hk * j->v.sh;
-    for (int64_t i = 0; i < nq; i++) m[i] = -INFINITY, l[i] = 0;
+    /* the sink starts each row's online softmax: its score is the running max, weight 1 */
+    float sink = j->sinks ? j->sinks[h] : -INFINITY;
+    for (int64_t i = 0; i < nq; i++) m[i] = sink, l[i] = sink == -INFINITY ? 0.0f : 1.0f;
     memset(O, 0, (size_t)(nq * j->Dv) * sizeof(float));
     int64_t kend = j->Lk;
     /* Causal: keys past the last row's diagonal are masked for every row of the block, unless
@@ -222,12 +226,21 @@ int lz_cpu_sdpa(lz_node *node, lz_array **outs) {
   if (lz__alloc_output(out, op) != 0) return -1;
   if (out->size == 0) return 0;
   sd_job j = {.p = p, .out = out, .mask = p->mask == LZ_SDPA_ARRAY ? node->inputs[3] : NULL};
+  float *sinks = NULL;
+  if (p->has_sinks) {
+    const lz_array *sa = node->inputs[node->ninputs - 1];
+    if (!(sinks = malloc((size_t)sa->size * sizeof(float) + 4)))
+      return lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+    lz_fast_load(sinks, lz__data_ptr(sa), sa->dtype, sa->strides[0], sa->size);
+    j.sinks = sinks;
+  }
   j.B = q->shape[0], j.Hq = q->shape[1], j.Lq = q->shape[2], j.D = q->shape[3];
   j.rep = j.Hq / k->shape[1], j.Lk = k->shape[2], j.Dv = v->shape[3];
   if (j.Lk == 0) { /* no keys: an empty weighted sum */
     float z = 0;
     for (int64_t i = 0; i < out->size; i++)
       lz_fast_store(lz__data_ptr(out) + i * (int64_t)lz_dtype_size(out->dtype), out->dtype, &z, 1);
+    free(sinks);
     return 0;
   }
   int64_t wide = j.D > j.Dv ? j.D : j.Dv;
@@ -253,5 +266,6 @@ done:
   if (j.q.scratch) lz_cpu_scratch_free(j.q.scratch, j.q.cap);
   if (j.k.scratch) lz_cpu_scratch_free(j.k.scratch, j.k.cap);
   if (j.v.scratch) lz_cpu_scratch_free(j.v.scratch, j.v.cap);
+  free(sinks);
   return rc;
 }

@@ -49,6 +49,10 @@ LZ_HIDDEN int lz_cpu_svd(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_pinv(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_eigh(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_eig(lz_node *node, lz_array **outs);
+/* The complex64 forms (cpu/linalg_complex.c), called by the kernels above. */
+LZ_HIDDEN int lz_cpu_svd_c64(lz_node *node, lz_array **outs);
+LZ_HIDDEN int lz_cpu_eigh_c64(lz_node *node, lz_array **outs);
+LZ_HIDDEN int lz_cpu_eig_c64(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_norm(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_cross(lz_node *node, lz_array **outs);
 

@@ -103,6 +103,7 @@ int lz_cpu_qr(lz_node *node, lz_array **outs) {
 int lz_cpu_svd(lz_node *node, lz_array **outs) {
   const char *op = "lz_linalg_svd";
   lz_array *a = node->inputs[0];
+  if (a->dtype == LZ_COMPLEX64) return lz_cpu_svd_c64(node, outs);
   if (alloc_outputs(node, outs, op) != 0) return -1;
   bool uv = node->noutputs == 3;
   lz_array *S = uv ? outs[1] : outs[0];
@@ -198,6 +199,7 @@ int lz_cpu_eigh(lz_node *node, lz_array **outs) {
   const char *op = node->noutputs == 2 ? "lz_linalg_eigh" : "lz_linalg_eigvalsh";
   lz_array *a = node->inputs[0];
   const lz_linalg_flag_params *p = node->params;
+  if (a->dtype == LZ_COMPLEX64) return lz_cpu_eigh_c64(node, outs);
   if (alloc_outputs(node, outs, op) != 0) return -1;
   bool vecs = node->noutputs == 2;
   int bshape[LZ_MAX_NDIM], nb;
@@ -231,6 +233,7 @@ int lz_cpu_eigh(lz_node *node, lz_array **outs) {
 int lz_cpu_eig(lz_node *node, lz_array **outs) {
   const char *op = node->noutputs == 2 ? "lz_linalg_eig" : "lz_linalg_eigvals";
   lz_array *a = node->inputs[0];
+  if (a->dtype == LZ_COMPLEX64) return lz_cpu_eig_c64(node, outs);
   if (alloc_outputs(node, outs, op) != 0) return -1;
   bool vecs = node->noutputs == 2;
   int bshape[LZ_MAX_NDIM], nb;

@@ -52,6 +52,8 @@ static void cast_inner(void *vctx, int64_t n, char **p, const int64_t *s) {
     f32_f64(n, d, s[0], src, s[1]);
   else if (PAIR(LZ_FLOAT64, LZ_FLOAT32))
     f64_f32(n, d, s[0], src, s[1]);
+  else if (PAIR(LZ_COMPLEX64, LZ_COMPLEX64)) /* strided complex: both parts */
+    for (int64_t i = 0; i < n; i++, d += s[0], src += s[1]) memcpy(d, src, 8);
   else if (lz_dtype_is_integer(c->ddt) || c->ddt == LZ_BOOL) {
     /* integer paths keep exact 64-bit values (int64 accumulators, wrapping stores) */
     for (int64_t i = 0; i < n; i++, d += s[0], src += s[1]) {

@@ -24,6 +24,9 @@ typedef struct lz_ggml_params {
 LZ_HIDDEN int lz_cpu_quantize(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_dequantize(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_quantized_matmul(lz_node *node, lz_array **outs);
+/* gather_qmm: inputs x (Bx, M, K), w_q, scales[, biases] (Bw, rows, cols), lhs and rhs indices
+ * (int32, one shape); output (index shape..., M, N): product i is x[lhs[i]] with W[rhs[i]]. */
+LZ_HIDDEN int lz_cpu_gather_qmm(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_ggml_unpack(lz_node *node, lz_array **outs);
 /* quantize for mxfp4, mxfp8 and nvfp4 (cpu/quantize_fp.c): outputs the codes and uint8 scales. */
 LZ_HIDDEN int lz_cpu_fp_quantize(lz_node *node, lz_array **outs);

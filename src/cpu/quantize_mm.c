@@ -237,10 +237,28 @@ static int qmm_one(qmm_ctx *cp, bool transpose, const char *op) {
   return 0;
 }
 
+/* The int32 indices `a` as a malloc'd array, each checked to lie in [0, bound). */
+static int32_t *read_indices(const lz_array *a, int64_t bound, const char *op) {
+  int32_t *v = malloc((size_t)(a->size ? a->size : 1) * sizeof *v);
+  if (!v) {
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+    return NULL;
+  }
+  lz__copy_to_contiguous(v, a);
+  for (int64_t i = 0; i < a->size; i++)
+    if (v[i] < 0 || v[i] >= bound) {
+      lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "index %d is out of bounds for %lld matrices",
+                (int)v[i], (long long)bound);
+      free(v);
+      return NULL;
+    }
+  return v;
+}
+
 /* Inputs: x, w_q, scales[, biases]. With 2-D weights x is any (..., K) (rows M = its size / K);
- * with batched weights every input has the output's batch dims and each matrix is one product. */
-int lz_cpu_quantized_matmul(lz_node *node, lz_array **outs) {
-  const char *op = "lz_quantized_matmul";
+ * with batched weights every input has the output's batch dims and each matrix is one product.
+ * gather_qmm adds lhs and rhs indices: product b reads x[lhs[b]] and W[rhs[b]]. */
+static int qmm_run(lz_node *node, lz_array **outs, const char *op, bool gather) {
   const lz_quant_params *p = node->params;
   lz_array *out = outs[0];
   if (lz__alloc_output(out, op) != 0) return -1;
@@ -250,12 +268,27 @@ int lz_cpu_quantized_matmul(lz_node *node, lz_array **outs) {
   c.gs = p->group_size, c.bits = p->bits;
   c.K = xa->ndim ? xa->shape[xa->ndim - 1] : 1;
   c.N = out->shape[out->ndim - 1];
-  int64_t B = 1;
-  for (int d = 0; d < wa->ndim - 2; d++) B *= wa->shape[d];
+  int64_t B = 1, Bw = 1; /* products, and weight matrices */
+  for (int d = 0; d < wa->ndim - 2; d++) Bw *= wa->shape[d];
+  if (gather)
+    for (int d = 0; d < out->ndim - 2; d++) B *= out->shape[d];
+  else
+    B = Bw;
   c.M = c.K && c.N && B ? out->size / c.N / B : 0;
   if (out->size == 0) return 0;
+  int32_t *li = NULL, *ri = NULL;
+  if (gather) {
+    int n = node->ninputs;
+    li = read_indices(node->inputs[n - 2], xa->shape[0], op);
+    ri = li ? read_indices(node->inputs[n - 1], Bw, op) : NULL;
+    if (!ri) {
+      free(li);
+      return -1;
+    }
+  }
   if (c.K == 0) { /* an empty sum */
     memset(lz__data_ptr(out), 0, (size_t)out->size * lz_dtype_size(out->dtype));
+    free(li), free(ri);
     return 0;
   }
   float lut[256];
@@ -266,7 +299,7 @@ int lz_cpu_quantized_matmul(lz_node *node, lz_array **outs) {
   const float *x = lz_cpu_q_as_f32(xa, &ox, op), *scales = NULL, *biases = NULL;
   const uint32_t *w = x ? lz_cpu_q_as_u32(wa, &ow, op) : NULL;
   if (w) scales = lz_cpu_q_scales(node->inputs[2], p->mode, &os, op);
-  int64_t per_s = node->inputs[2]->size / B; /* scales (and biases) per matrix */
+  int64_t per_s = node->inputs[2]->size / Bw; /* scales (and biases) per matrix */
   if (scales && affine) biases = lz_cpu_q_as_f32(node->inputs[3], &ob, op);
   if (scales && !affine) biases = zeros = calloc((size_t)(per_s ? per_s : 1), sizeof(float));
   if (!biases) {
@@ -279,10 +312,11 @@ int lz_cpu_quantized_matmul(lz_node *node, lz_array **outs) {
     lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
     goto done;
   }
-  int64_t per_w = wa->size / B;
+  int64_t per_w = wa->size / Bw;
   for (int64_t b = 0; b < B; b++) {
-    c.x = x + b * c.M * c.K, c.w = w + b * per_w, c.scales = scales + b * per_s;
-    c.biases = zeros ? zeros : biases + b * per_s;
+    int64_t bx = li ? li[b] : b, bw = ri ? ri[b] : b;
+    c.x = x + bx * c.M * c.K, c.w = w + bw * per_w, c.scales = scales + bw * per_s;
+    c.biases = zeros ? zeros : biases + bw * per_s;
     c.lut = affine ? NULL : lut;
     c.out = o + b * c.M * c.N;
     if (qmm_one(&c, p->transpose, op) != 0) goto done;
@@ -296,5 +330,15 @@ done:
   free(ob);
   free(zeros);
   free(tmp);
+  free(li);
+  free(ri);
   return rc;
+}
+
+int lz_cpu_quantized_matmul(lz_node *node, lz_array **outs) {
+  return qmm_run(node, outs, "lz_quantized_matmul", false);
+}
+
+int lz_cpu_gather_qmm(lz_node *node, lz_array **outs) {
+  return qmm_run(node, outs, "lz_gather_qmm", true);
 }

@@ -37,7 +37,7 @@ const lz_op_def lz_opdef_scaled_dot_product_attention = {
  * casts. */
 static lz_array *make_cast(int op, const void *params, lz_array **in, int n, lz_dtype dt,
                            const int *shape, int ndim) {
-  lz_array *c[4] = {NULL, NULL, NULL, NULL};
+  lz_array *c[5] = {NULL, NULL, NULL, NULL, NULL};
   lz_array *out = NULL;
   int k = 0;
   for (; k < n; k++)
@@ -103,10 +103,26 @@ lz_array *lz_fast_layer_norm(lz_array *x, lz_array *weight, lz_array *bias, doub
   return make_cast(LZ_OP_LAYER_NORM, &p, in, n, dt, x->shape, x->ndim);
 }
 
-lz_array *lz_fast_rope(lz_array *x, int dims, bool traditional, double base, double scale,
-                       int offset, lz_array *freqs) {
+static lz_array *rope_impl(lz_array *x, int dims, bool traditional, double base, double scale,
+                           int offset, lz_array *offsets, lz_array *freqs) {
   const char *op = "lz_fast_rope";
   if (!lz__check_inputs(op, &x, 1) || (freqs && !lz__check_inputs(op, &freqs, 1))) return NULL;
+  if (offsets) { /* MLX: an integer scalar, or one offset per batch entry (x's first dim) */
+    char s[256], t[256];
+    if (!lz__check_inputs(op, &offsets, 1)) return NULL;
+    if (!lz_dtype_is_integer(offsets->dtype)) {
+      lz__error(LZ_ERROR_DTYPE, op, "offset must be an integer array, got %s",
+                lz_dtype_name(offsets->dtype));
+      return NULL;
+    }
+    if (offsets->ndim > 1 || (offsets->size != 1 && (x->ndim < 1 || offsets->size != x->shape[0]))) {
+      lz__error(LZ_ERROR_SHAPE, op,
+                "offset must be a scalar or a vector of one offset per batch entry, got %s for x %s",
+                lz__fmt_shape(s, sizeof s, offsets->shape, offsets->ndim),
+                lz__fmt_shape(t, sizeof t, x->shape, x->ndim));
+      return NULL;
+    }
+  }
   if (!rank_ok(op, x, 3) || !float_ok(op, x->dtype)) return NULL;
   int D = x->shape[x->ndim - 1];
   if (dims <= 0 || dims % 2 != 0 || dims > D) {
@@ -133,13 +149,30 @@ lz_array *lz_fast_rope(lz_array *x, int dims, bool traditional, double base, dou
                       .base = (float)base,
                       .scale = (float)scale,
                       .traditional = traditional,
-                      .has_freqs = freqs != NULL};
+                      .has_freqs = freqs != NULL,
+                      .has_offsets = offsets != NULL};
   lz_array *f = freqs ? lz__cast("lz_fast_rope", freqs, LZ_FLOAT32) : NULL;
   if (freqs && !f) return NULL;
-  lz_array *in[2] = {x, f};
-  lz_array *out = lz__make(LZ_OP_ROPE, &p, in, freqs ? 2 : 1, x->dtype, x->shape, x->ndim);
+  lz_array *o = offsets ? lz__cast("lz_fast_rope", offsets, LZ_INT32) : NULL;
+  lz_array *in[3] = {x}, *out = NULL;
+  int n = 1;
+  if (f) in[n++] = f;
+  if (o) in[n++] = o;
+  if (!offsets || o) out = lz__make(LZ_OP_ROPE, &p, in, n, x->dtype, x->shape, x->ndim);
   if (f) lz__uncast(f, freqs);
+  if (o) lz__uncast(o, offsets);
   return out;
+}
+
+lz_array *lz_fast_rope(lz_array *x, int dims, bool traditional, double base, double scale,
+                       int offset, lz_array *freqs) {
+  return rope_impl(x, dims, traditional, base, scale, offset, NULL, freqs);
+}
+
+lz_array *lz_fast_rope_v2(lz_array *x, int dims, bool traditional, double base, double scale,
+                          lz_array *offset, lz_array *freqs) {
+  if (!offset) return rope_impl(x, dims, traditional, base, scale, 0, NULL, freqs);
+  return rope_impl(x, dims, traditional, base, scale, 0, offset, freqs);
 }
 
 /* ---- attention ---- */
@@ -165,11 +198,13 @@ static bool sdpa_shapes(const char *op, lz_array *q, lz_array *k, lz_array *v) {
   return false;
 }
 
-lz_array *lz_fast_scaled_dot_product_attention(lz_array *q, lz_array *k, lz_array *v, double scale,
-                                               const char *mask_mode, lz_array *mask) {
+static lz_array *sdpa_impl(lz_array *q, lz_array *k, lz_array *v, double scale,
+                           const char *mask_mode, lz_array *mask, lz_array *sinks) {
   const char *op = "lz_fast_scaled_dot_product_attention";
-  lz_array *in[4] = {q, k, v, NULL};
-  if (!lz__check_inputs(op, in, 3) || (mask && !lz__check_inputs(op, &mask, 1))) return NULL;
+  lz_array *in[5] = {q, k, v, NULL, NULL};
+  if (!lz__check_inputs(op, in, 3) || (mask && !lz__check_inputs(op, &mask, 1)) ||
+      (sinks && !lz__check_inputs(op, &sinks, 1)))
+    return NULL;
   if (!sdpa_shapes(op, q, k, v)) return NULL;
   const char *mode = mask_mode ? mask_mode : "";
   lz_sdpa_params p = {.scale = (float)scale, .mask = LZ_SDPA_NONE};
@@ -192,9 +227,25 @@ lz_array *lz_fast_scaled_dot_product_attention(lz_array *q, lz_array *k, lz_arra
   }
   lz_dtype dt = lz_promote_types(lz_promote_types(q->dtype, k->dtype), v->dtype);
   if (!float_ok(op, dt)) return NULL;
+  if (sinks) { /* MLX: one sink logit per query head, of a type that promotes to the output's */
+    char s[256];
+    if (sinks->ndim != 1 || sinks->shape[0] != q->shape[1]) {
+      lz__error(LZ_ERROR_SHAPE, op, "sinks must have shape (%d,) (one per query head), got %s",
+                q->shape[1], lz__fmt_shape(s, sizeof s, sinks->shape, sinks->ndim));
+      return NULL;
+    }
+    if (sinks->dtype == LZ_BOOL || lz_promote_types(sinks->dtype, dt) != dt) {
+      lz__error(LZ_ERROR_DTYPE, op, "the sinks' dtype %s must promote to the output dtype %s",
+                lz_dtype_name(sinks->dtype), lz_dtype_name(dt));
+      return NULL;
+    }
+    p.has_sinks = true;
+  }
   int shape[4] = {q->shape[0], q->shape[1], q->shape[2], v->shape[3]};
-  if (p.mask != LZ_SDPA_ARRAY)
-    return make_cast(LZ_OP_SCALED_DOT_PRODUCT_ATTENTION, &p, in, 3, dt, shape, 4);
+  if (p.mask != LZ_SDPA_ARRAY) {
+    if (sinks) in[3] = sinks;
+    return make_cast(LZ_OP_SCALED_DOT_PRODUCT_ATTENTION, &p, in, sinks ? 4 : 3, dt, shape, 4);
+  }
   if (mask->dtype != LZ_BOOL && lz_promote_types(mask->dtype, dt) != dt) {
     lz__error(LZ_ERROR_DTYPE, op, "the mask's dtype %s must promote to the output dtype %s",
               lz_dtype_name(mask->dtype), lz_dtype_name(dt));
@@ -219,8 +270,19 @@ lz_array *lz_fast_scaled_dot_product_attention(lz_array *q, lz_array *k, lz_arra
   }
   lz_array *mb = lz_broadcast_to(mask, mshape, 4);
   if (!mb) return NULL;
-  in[3] = mb;
-  lz_array *out = make_cast(LZ_OP_SCALED_DOT_PRODUCT_ATTENTION, &p, in, 4, dt, shape, 4);
+  in[3] = mb, in[4] = sinks;
+  lz_array *out = make_cast(LZ_OP_SCALED_DOT_PRODUCT_ATTENTION, &p, in, sinks ? 5 : 4, dt, shape, 4);
   lz_free(mb);
   return out;
+}
+
+lz_array *lz_fast_scaled_dot_product_attention(lz_array *q, lz_array *k, lz_array *v, double scale,
+                                               const char *mask_mode, lz_array *mask) {
+  return sdpa_impl(q, k, v, scale, mask_mode, mask, NULL);
+}
+
+lz_array *lz_fast_scaled_dot_product_attention_v2(lz_array *q, lz_array *k, lz_array *v,
+                                                  double scale, const char *mask_mode,
+                                                  lz_array *mask, lz_array *sinks) {
+  return sdpa_impl(q, k, v, scale, mask_mode, mask, sinks);
 }

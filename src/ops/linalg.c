@@ -28,11 +28,13 @@ OPDEF(linalg_eig, lz_cpu_eig, 0)
 OPDEF(linalg_det, lz_cpu_det, 0)
 OPDEF(linalg_slogdet, lz_cpu_slogdet, 0)
 
-/* float32/float64 input of at least 2 dims, square if asked. */
-static bool check_matrix(const char *op, const lz_array *a, bool square) {
+/* float32/float64 (or, where allowed, complex64) input of at least 2 dims, square if asked. */
+static bool check_matrix_c(const char *op, const lz_array *a, bool square, bool complex_ok) {
   char s[256];
-  if (a->dtype != LZ_FLOAT32 && a->dtype != LZ_FLOAT64) {
-    lz__error(LZ_ERROR_DTYPE, op, "only float32 and float64 are supported, got %s",
+  if (a->dtype != LZ_FLOAT32 && a->dtype != LZ_FLOAT64 &&
+      !(complex_ok && a->dtype == LZ_COMPLEX64)) {
+    lz__error(LZ_ERROR_DTYPE, op, "only float32%s float64%s are supported, got %s",
+              complex_ok ? "," : " and", complex_ok ? " and complex64" : "",
               lz_dtype_name(a->dtype));
     return false;
   }
@@ -47,6 +49,13 @@ static bool check_matrix(const char *op, const lz_array *a, bool square) {
     return false;
   }
   return true;
+}
+static bool check_matrix(const char *op, const lz_array *a, bool square) {
+  return check_matrix_c(op, a, square, false);
+}
+/* The real type of a's values: float32 for complex64 (singular values, Hermitian eigenvalues). */
+static lz_dtype real_of(const lz_array *a) {
+  return a->dtype == LZ_COMPLEX64 ? LZ_FLOAT32 : a->dtype;
 }
 
 /* One square-matrix input, one output of the input's shape and dtype. */
@@ -117,15 +126,15 @@ int lz_linalg_svd(lz_array *a, bool compute_uv, lz_array **outs) {
   const char *op = "lz_linalg_svd";
   if (!outs) return lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "outs is NULL");
   for (int k = 0; k < (compute_uv ? 3 : 1); k++) outs[k] = NULL;
-  if (!lz__check_inputs(op, &a, 1) || !check_matrix(op, a, false)) return -1;
+  if (!lz__check_inputs(op, &a, 1) || !check_matrix_c(op, a, false, true)) return -1;
   int M = a->shape[a->ndim - 2], N = a->shape[a->ndim - 1], K = M < N ? M : N;
   out_shapes o;
   if (!compute_uv) {
-    add_shape(&o, 0, a, a->dtype, 1, K, 0);
+    add_shape(&o, 0, a, real_of(a), 1, K, 0);
     return make_multi(LZ_OP_LINALG_SVD, NULL, a, 1, &o, outs);
   }
   add_shape(&o, 0, a, a->dtype, 2, M, M);
-  add_shape(&o, 1, a, a->dtype, 1, K, 0);
+  add_shape(&o, 1, a, real_of(a), 1, K, 0);
   add_shape(&o, 2, a, a->dtype, 2, N, N);
   return make_multi(LZ_OP_LINALG_SVD, NULL, a, 3, &o, outs);
 }
@@ -165,24 +174,24 @@ int lz_linalg_eigh(lz_array *a, const char *uplo, lz_array **outs) {
   const char *op = "lz_linalg_eigh";
   if (!outs) return lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "outs is NULL");
   outs[0] = outs[1] = NULL;
-  if (!lz__check_inputs(op, &a, 1) || !check_matrix(op, a, true)) return -1;
+  if (!lz__check_inputs(op, &a, 1) || !check_matrix_c(op, a, true, true)) return -1;
   lz_linalg_flag_params p = {uplo_flag(op, uplo)};
   if (p.flag < 0) return -1;
   int n = a->shape[a->ndim - 1];
   out_shapes o;
-  add_shape(&o, 0, a, a->dtype, 1, n, 0);
+  add_shape(&o, 0, a, real_of(a), 1, n, 0);
   add_shape(&o, 1, a, a->dtype, 2, n, n);
   return make_multi(LZ_OP_LINALG_EIGH, &p, a, 2, &o, outs);
 }
 
 lz_array *lz_linalg_eigvalsh(lz_array *a, const char *uplo) {
   const char *op = "lz_linalg_eigvalsh";
-  if (!lz__check_inputs(op, &a, 1) || !check_matrix(op, a, true)) return NULL;
+  if (!lz__check_inputs(op, &a, 1) || !check_matrix_c(op, a, true, true)) return NULL;
   lz_linalg_flag_params p = {uplo_flag(op, uplo)};
   if (p.flag < 0) return NULL;
   int n = a->shape[a->ndim - 1];
   out_shapes o;
-  add_shape(&o, 0, a, a->dtype, 1, n, 0);
+  add_shape(&o, 0, a, real_of(a), 1, n, 0);
   lz_array *w = NULL;
   make_multi(LZ_OP_LINALG_EIGH, &p, a, 1, &o, &w);
   return w;
@@ -192,7 +201,7 @@ int lz_linalg_eig(lz_array *a, lz_array **outs) {
   const char *op = "lz_linalg_eig";
   if (!outs) return lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "outs is NULL");
   outs[0] = outs[1] = NULL;
-  if (!lz__check_inputs(op, &a, 1) || !check_matrix(op, a, true)) return -1;
+  if (!lz__check_inputs(op, &a, 1) || !check_matrix_c(op, a, true, true)) return -1;
   int n = a->shape[a->ndim - 1];
   out_shapes o;
   add_shape(&o, 0, a, LZ_COMPLEX64, 1, n, 0);
@@ -202,7 +211,7 @@ int lz_linalg_eig(lz_array *a, lz_array **outs) {
 
 lz_array *lz_linalg_eigvals(lz_array *a) {
   const char *op = "lz_linalg_eigvals";
-  if (!lz__check_inputs(op, &a, 1) || !check_matrix(op, a, true)) return NULL;
+  if (!lz__check_inputs(op, &a, 1) || !check_matrix_c(op, a, true, true)) return NULL;
   out_shapes o;
   add_shape(&o, 0, a, LZ_COMPLEX64, 1, a->shape[a->ndim - 1], 0);
   lz_array *w = NULL;
@@ -210,21 +219,37 @@ lz_array *lz_linalg_eigvals(lz_array *a) {
   return w;
 }
 
+/* det and slogdet take integer and bool matrices as float32 (MLX's at_least_float). */
+static lz_array *at_least_float(lz_array *a) {
+  bool integral = a->dtype == LZ_BOOL || lz_dtype_is_integer(a->dtype);
+  return integral ? lz_astype(a, LZ_FLOAT32) : lz_retain(a);
+}
+
 lz_array *lz_linalg_det(lz_array *a) {
   const char *op = "lz_linalg_det";
-  if (!lz__check_inputs(op, &a, 1) || !check_matrix(op, a, true)) return NULL;
-  return lz__make(LZ_OP_LINALG_DET, NULL, &a, 1, a->dtype, a->shape, a->ndim - 2);
+  if (!lz__check_inputs(op, &a, 1)) return NULL;
+  lz_array *f = at_least_float(a), *out = NULL;
+  if (f && check_matrix(op, f, true))
+    out = lz__make(LZ_OP_LINALG_DET, NULL, &f, 1, f->dtype, f->shape, f->ndim - 2);
+  lz_free(f);
+  return out;
 }
 
 int lz_linalg_slogdet(lz_array *a, lz_array **outs) {
   const char *op = "lz_linalg_slogdet";
   if (!outs) return lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "outs is NULL");
   outs[0] = outs[1] = NULL;
-  if (!lz__check_inputs(op, &a, 1) || !check_matrix(op, a, true)) return -1;
-  out_shapes o;
-  add_shape(&o, 0, a, a->dtype, 0, 0, 0);
-  add_shape(&o, 1, a, a->dtype, 0, 0, 0);
-  return make_multi(LZ_OP_LINALG_SLOGDET, NULL, a, 2, &o, outs);
+  if (!lz__check_inputs(op, &a, 1)) return -1;
+  lz_array *f = at_least_float(a);
+  int rc = -1;
+  if (f && check_matrix(op, f, true)) {
+    out_shapes o;
+    add_shape(&o, 0, f, f->dtype, 0, 0, 0);
+    add_shape(&o, 1, f, f->dtype, 0, 0, 0);
+    rc = make_multi(LZ_OP_LINALG_SLOGDET, NULL, f, 2, &o, outs);
+  }
+  lz_free(f);
+  return rc;
 }
 
 /* ---- solves ---- */
@@ -312,6 +337,34 @@ lz_array *lz_linalg_cross(lz_array *a, lz_array *b, int axis) {
 
 /* ---- norms ---- */
 
+/* A complex64 norm, float32 as MLX: every norm but the SVD-based matrix ones depends only on
+ * |a|; the 2-norms and the nuclear norm are the max, min or sum of the singular values of the
+ * complex matrices (moved to the last two axes). `shape` is the result's. */
+static lz_array *norm_make(lz_array *a, lz_linalg_norm_params *p, bool keepdims);
+static lz_array *norm_complex(lz_array *a, lz_linalg_norm_params *p, const int *shape, int nd) {
+  lz_scope_begin();
+  lz_array *out = NULL;
+  if (p->kind != LZ_NORM_MAT_SVD && p->kind != LZ_NORM_NUC) {
+    lz_array *m = lz_abs(a);
+    out = m ? norm_make(m, p, p->keepdims) : NULL;
+  } else {
+    int perm[LZ_MAX_NDIM], k = 0;
+    for (int d = 0; d < a->ndim; d++)
+      if (d != p->axes[0] && d != p->axes[1]) perm[k++] = d;
+    perm[k++] = p->axes[0], perm[k++] = p->axes[1];
+    lz_array *s = NULL;
+    if (lz_linalg_svd(lz_transpose(a, perm, a->ndim), false, &s) == 0) {
+      lz_array *r = p->kind == LZ_NORM_NUC ? lz_sum_axis(s, -1, false)
+                    : p->ord > 0           ? lz_max_axis(s, -1, false)
+                                           : lz_min_axis(s, -1, false);
+      out = r ? lz_reshape(r, shape, nd) : NULL;
+    }
+  }
+  lz_keep(out);
+  lz_scope_end();
+  return out;
+}
+
 static lz_array *norm_make(lz_array *a, lz_linalg_norm_params *p, bool keepdims) {
   const char *op = "lz_linalg_norm";
   p->keepdims = keepdims;
@@ -326,11 +379,12 @@ static lz_array *norm_make(lz_array *a, lz_linalg_norm_params *p, bool keepdims)
       shape[nd++] = 1;
   }
   lz_dtype dt = a->dtype;
-  if (!lz_dtype_is_float(dt)) {
-    lz__error(LZ_ERROR_DTYPE, op, "only floating point arrays are supported, got %s",
+  if (!lz_dtype_is_float(dt) && dt != LZ_COMPLEX64) {
+    lz__error(LZ_ERROR_DTYPE, op, "only floating point and complex arrays are supported, got %s",
               lz_dtype_name(dt));
     return NULL;
   }
+  if (dt == LZ_COMPLEX64) return norm_complex(a, p, shape, nd);
   return lz__make(LZ_OP_LINALG_NORM, p, &a, 1, dt, shape, nd);
 }
 

@@ -2,6 +2,7 @@
  * validation, output shapes and dtypes, registry entries. Kernels are in cpu/quantize*.c. */
 #include "../cpu/quantize.h"
 #include "ops.h"
+#include "quantize_impl.h"
 
 #define OPDEF(NAME, KERNEL, FLAGS)                                                               \
   const lz_op_def lz_opdef_##NAME = {                                                            \
@@ -9,6 +10,7 @@
 OPDEF(quantize, lz_cpu_quantize, 0)
 OPDEF(dequantize, lz_cpu_dequantize, LZ_OPF_DIFFERENTIABLE)
 OPDEF(quantized_matmul, lz_cpu_quantized_matmul, LZ_OPF_DIFFERENTIABLE)
+OPDEF(gather_qmm, lz_cpu_gather_qmm, LZ_OPF_DIFFERENTIABLE)
 
 static int check_params(const char *op, int group_size, int bits) {
   if (group_size != 32 && group_size != 64 && group_size != 128)
@@ -188,46 +190,54 @@ static lz_array *to_batch(lz_array *a, const int *bs, int nb) {
   return lz_broadcast_to(a, shape, nb + 2);
 }
 
+int lz__qmm_check(const char *op, lz_array *x, lz_array *w, lz_array *scales, lz_array *biases,
+                  bool transpose, lz_quant_mode mode, lz_quant_params *p, lz_dtype *dt,
+                  int64_t *N) {
+  lz_array *in[3] = {x, w, scales};
+  int group_size = p->group_size, bits = p->bits;
+  if (!lz__check_inputs(op, in, 3) || (biases && !lz__check_inputs(op, &biases, 1)) ||
+      check_mode(op, mode, &group_size, &bits) != 0)
+    return -1;
+  char s1[256], s2[256];
+  if (w->ndim < 2)
+    return lz__error(LZ_ERROR_SHAPE, op, "the quantized weights must be at least 2-D, got shape %s",
+                     lz__fmt_shape(s1, sizeof s1, w->shape, w->ndim));
+  int64_t wlast = check_quantized(op, w, scales, biases, group_size, bits, mode);
+  if (wlast < 0) return -1;
+  *dt = mode == LZ_QUANT_AFFINE
+            ? lz_promote_types(lz_promote_types(x->dtype, scales->dtype), biases->dtype)
+            : x->dtype;
+  if (!lz_dtype_is_float(*dt) || *dt == LZ_COMPLEX64)
+    return lz__error(LZ_ERROR_DTYPE, op, "x must be floating point, got %s",
+                     lz_dtype_name(x->dtype));
+  if (x->ndim < (w->ndim > 2 ? 2 : 1))
+    return lz__error(LZ_ERROR_SHAPE, op,
+                     "x of shape %s has too few dimensions for weights of shape %s",
+                     lz__fmt_shape(s1, sizeof s1, x->shape, x->ndim),
+                     lz__fmt_shape(s2, sizeof s2, w->shape, w->ndim));
+  /* transpose: W is (..., N, K) with K = wlast; else W is (..., K, N) with N = wlast. */
+  int64_t rows = w->shape[w->ndim - 2];
+  int64_t K = transpose ? wlast : rows;
+  *N = transpose ? rows : wlast;
+  if (x->shape[x->ndim - 1] != K)
+    return lz__error(LZ_ERROR_SHAPE, op,
+                     "last dimension of x %s does not match W of shape %s%s (K = %lld)",
+                     lz__fmt_shape(s1, sizeof s1, x->shape, x->ndim),
+                     lz__fmt_shape(s2, sizeof s2, w->shape, w->ndim),
+                     transpose ? " (transposed)" : "", (long long)K);
+  *p = (lz_quant_params){group_size, bits, transpose, (int)mode};
+  return 0;
+}
+
 lz_array *lz_quantized_matmul_v2(lz_array *x, lz_array *w, lz_array *scales, lz_array *biases,
                                  bool transpose, int group_size, int bits, lz_quant_mode mode) {
   const char *op = "lz_quantized_matmul";
   lz_array *in[4] = {x, w, scales, biases};
-  if (!lz__check_inputs(op, in, 3) || (biases && !lz__check_inputs(op, &biases, 1)) ||
-      check_mode(op, mode, &group_size, &bits) != 0)
-    return NULL;
-  char s1[256], s2[256];
-  if (w->ndim < 2) {
-    lz__error(LZ_ERROR_SHAPE, op, "the quantized weights must be at least 2-D, got shape %s",
-              lz__fmt_shape(s1, sizeof s1, w->shape, w->ndim));
-    return NULL;
-  }
-  int64_t wlast = check_quantized(op, w, scales, biases, group_size, bits, mode);
-  if (wlast < 0) return NULL;
-  lz_dtype dt = mode == LZ_QUANT_AFFINE
-                    ? lz_promote_types(lz_promote_types(x->dtype, scales->dtype), biases->dtype)
-                    : x->dtype;
-  if (!lz_dtype_is_float(dt) || dt == LZ_COMPLEX64) {
-    lz__error(LZ_ERROR_DTYPE, op, "x must be floating point, got %s", lz_dtype_name(x->dtype));
-    return NULL;
-  }
-  bool batched = w->ndim > 2;
-  if (x->ndim < (batched ? 2 : 1)) {
-    lz__error(LZ_ERROR_SHAPE, op, "x of shape %s has too few dimensions for weights of shape %s",
-              lz__fmt_shape(s1, sizeof s1, x->shape, x->ndim),
-              lz__fmt_shape(s2, sizeof s2, w->shape, w->ndim));
-    return NULL;
-  }
-  /* transpose: W is (..., N, K) with K = wlast; else W is (..., K, N) with N = wlast. */
-  int64_t rows = w->shape[w->ndim - 2];
-  int64_t K = transpose ? wlast : rows, N = transpose ? rows : wlast;
-  if (x->shape[x->ndim - 1] != K) {
-    lz__error(LZ_ERROR_SHAPE, op, "last dimension of x %s does not match W of shape %s%s (K = %lld)",
-              lz__fmt_shape(s1, sizeof s1, x->shape, x->ndim),
-              lz__fmt_shape(s2, sizeof s2, w->shape, w->ndim), transpose ? " (transposed)" : "",
-              (long long)K);
-    return NULL;
-  }
   lz_quant_params p = {group_size, bits, transpose, (int)mode};
+  lz_dtype dt;
+  int64_t N;
+  if (lz__qmm_check(op, x, w, scales, biases, transpose, mode, &p, &dt, &N) != 0) return NULL;
+  bool batched = w->ndim > 2;
   int n = mode == LZ_QUANT_AFFINE ? 4 : 3;
   if (!batched) {
     int shape[LZ_MAX_NDIM];

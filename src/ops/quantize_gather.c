@@ -1,7 +1,10 @@
 /* MLX's gather_qmm: the quantized product of gathered matrices (mixture-of-experts layers pick
- * one quantized expert per token). Built on take and the batched quantized_matmul, so the
- * gathered x rows and (affine) scales and biases get their derivatives by scatter-add. */
+ * one quantized expert per token). One GATHER_QMM node reads each pair of matrices by index,
+ * so no gathered copy of the weights is made (kernel in cpu/quantize_mm.c); its derivatives
+ * are those of take followed by the batched quantized_matmul (transforms/rules_quantize.c). */
+#include "../cpu/quantize.h"
 #include "ops.h"
+#include "quantize_impl.h"
 
 /* a (..., R, C) as (B, R, C), B the product of its batch dims. */
 static lz_array *flat(lz_array *a) {
@@ -43,25 +46,27 @@ lz_array *lz_gather_qmm(lz_array *x, lz_array *w, lz_array *scales, lz_array *bi
     return NULL;
   }
   lz_scope_begin();
+  lz_array *out = NULL, *bc[2];
+  lz_array *xf = flat(x), *wf = flat(w), *sf = flat(scales), *bf = flat(biases);
+  lz_quant_params p = {group_size, bits, transpose, (int)mode};
+  lz_dtype dt;
+  int64_t N;
   lz_array *li = lhs_indices ? lhs_indices : all_indices(x);
   lz_array *ri = rhs_indices ? rhs_indices : all_indices(w);
-  lz_array *out = NULL, *bc[2];
   int bshape[LZ_MAX_NDIM]; /* checked here so that the error names gather_qmm */
-  if (li && ri &&
+  if (xf && wf && sf && (bf || !biases) && li && ri &&
+      lz__qmm_check(op, xf, wf, sf, bf, transpose, mode, &p, &dt, &N) == 0 &&
       lz__broadcast_shapes(op, li->shape, li->ndim, ri->shape, ri->ndim, bshape) >= 0 &&
       lz_broadcast_arrays((lz_array *[]){li, ri}, 2, bc) == 0) {
-    lz_array *xs = lz_take(flat(x), bc[0], 0);
-    lz_array *ws = lz_take(flat(w), bc[1], 0), *ss = lz_take(flat(scales), bc[1], 0);
-    lz_array *bs = biases ? lz_take(flat(biases), bc[1], 0) : NULL;
-    if (bc[0]->ndim == 0) { /* one pair: a batch of one, dropped again */
-      xs = lz_expand_dims(xs, (int[]){0}, 1), ws = lz_expand_dims(ws, (int[]){0}, 1);
-      ss = lz_expand_dims(ss, (int[]){0}, 1);
-      if (bs) bs = lz_expand_dims(bs, (int[]){0}, 1);
-      out = lz_squeeze(lz_quantized_matmul_v2(xs, ws, ss, bs, transpose, group_size, bits, mode),
-                       (int[]){0}, 1);
-    } else {
-      out = lz_quantized_matmul_v2(xs, ws, ss, bs, transpose, group_size, bits, mode);
-    }
+    int nd = bc[0]->ndim, shape[LZ_MAX_NDIM];
+    memcpy(shape, bc[0]->shape, sizeof(int) * (size_t)nd);
+    shape[nd] = x->shape[x->ndim - 2], shape[nd + 1] = (int)N;
+    lz_array *in[6] = {lz_astype(xf, dt), wf, sf}, **ip = in + 3;
+    if (mode == LZ_QUANT_AFFINE) *ip++ = bf;
+    *ip++ = lz_astype(bc[0], LZ_INT32), *ip++ = lz_astype(bc[1], LZ_INT32);
+    int n = (int)(ip - in);
+    if (in[0] && in[n - 2] && in[n - 1])
+      out = lz__make(LZ_OP_GATHER_QMM, &p, in, n, dt, shape, nd + 2);
   }
   lz_keep(out);
   lz_scope_end();

@@ -13,4 +13,11 @@ LZ_HIDDEN bool lz__ggml_block_info(int type, int *block_bytes, int *bits);
 LZ_HIDDEN int lz__ggml_unpack(lz_array *blocks, int type, const int *shape, int ndim,
                               lz_array **outs, const char *op);
 
+/* The checks of quantized_matmul (ops/quantize.c), shared with gather_qmm: fills in *p (the
+ * mode's default group size and bits for 0s in p), the result dtype and N. 0 or -1. */
+struct lz_quant_params;
+LZ_HIDDEN int lz__qmm_check(const char *op, lz_array *x, lz_array *w, lz_array *scales,
+                            lz_array *biases, bool transpose, lz_quant_mode mode,
+                            struct lz_quant_params *p, lz_dtype *dt, int64_t *N);
+
 #endif /* LZ_OPS_QUANTIZE_IMPL_H */

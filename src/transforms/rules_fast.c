@@ -157,12 +157,19 @@ static int composite(void *ctx, lz_array *const *in, int n, lz_array **out) {
       s = lz_where(lz_tri(Lq, Lk, Lk - Lq, LZ_BOOL), s, lowest);
     else if (p->mask == LZ_SDPA_ARRAY)
       s = in[3]->dtype == LZ_BOOL ? lz_where(in[3], s, lowest) : lz_add(s, in[3]);
-    lz_array *pr = lz_reshape(lz_softmax_axis(s, -1, true), (int[]){B, Hkv, rep, Lq, Lk}, 5);
+    if (p->has_sinks) { /* a leading score column per head, dropped after the softmax */
+      lz_array *sk = lz_broadcast_to(lz_reshape(in[n - 1], (int[]){1, Hq, 1, 1}, 4),
+                                     (int[]){B, Hq, Lq, 1}, 4);
+      s = lz_softmax_axis(lz_concatenate((lz_array *[]){sk, s}, 2, -1), -1, true);
+      s = lz_slice(s, (int[]){0, 0, 0, 1}, (int[]){B, Hq, Lq, Lk + 1}, NULL, 4);
+    } else {
+      s = lz_softmax_axis(s, -1, true);
+    }
+    lz_array *pr = lz_reshape(s, (int[]){B, Hkv, rep, Lq, Lk}, 5);
     y = lz_reshape(lz_matmul(pr, v5), (int[]){B, Hq, Lq, Dv}, 4);
   }
   }
   out[0] = y ? lz_astype(y, node->outputs[0]->dtype) : NULL;
-  (void)n;
   return out[0] ? 1 : -1;
 }
 
@@ -170,7 +177,7 @@ static int vjp_composite(const lz_vjp_args *a, lz_array **g) {
   int n = a->node->ninputs;
   lz_closure *f = lz_closure_new(composite, a->node, NULL);
   if (!f) return -1;
-  lz_array *grads[4] = {NULL, NULL, NULL, NULL};
+  lz_array *grads[5] = {NULL, NULL, NULL, NULL, NULL};
   int rc = lz_vjp(f, a->inputs, n, &a->cotans[0], 1, NULL, grads);
   lz_closure_free(f);
   if (rc != 0) return -1;
@@ -182,7 +189,7 @@ static int vjp_composite(const lz_vjp_args *a, lz_array **g) {
 }
 static int jvp_composite(const lz_jvp_args *a, lz_array **t) {
   int n = a->node->ninputs;
-  lz_array *tan[4];
+  lz_array *tan[5];
   for (int i = 0; i < n; i++) {
     bool zero = !a->tangents[i] || !lz_dtype_is_float(a->inputs[i]->dtype);
     tan[i] = zero ? lz_zeros_like(a->inputs[i]) : a->tangents[i];
@@ -194,16 +201,28 @@ static int jvp_composite(const lz_jvp_args *a, lz_array **t) {
   return rc == 1 ? 0 : -1;
 }
 
+/* The node's rope (same offsets and freqs) of v with another scale. */
+static lz_array *rope_again(const lz_node *n, lz_array *const *in, lz_array *v, float scale) {
+  const lz_rope_params *p = n->params;
+  lz_array *freqs = p->has_freqs ? in[1] : NULL;
+  if (!p->has_offsets)
+    return lz_fast_rope(v, p->dims, p->traditional, p->base, scale, p->offset, freqs);
+  lz_array *o = in[p->has_freqs ? 2 : 1];
+  if (p->offset) o = lz_add(o, lz_scalar(p->offset, LZ_INT32));
+  return lz_fast_rope_v2(v, p->dims, p->traditional, p->base, scale, o, freqs);
+}
+
 /* rope rotates pairs of features by position-dependent angles: the transpose rotates back
- * (the same op with the angles negated). freqs get no derivative. */
+ * (the same op with the angles negated). freqs and offsets get no derivative. */
 static int vjp_rope(const lz_vjp_args *a, lz_array **g) {
   const lz_rope_params *p = a->node->params;
   lz_array *freqs = p->has_freqs ? a->inputs[1] : NULL;
   if (p->has_freqs) g[1] = NULL;
+  if (p->has_offsets) g[p->has_freqs ? 2 : 1] = NULL;
   if (freqs && a->need[1])
     return lz__error(LZ_ERROR_NOT_IMPLEMENTED, a->who,
                      "lz_fast_rope has no derivative with respect to freqs");
-  return done(&g[0], lz_fast_rope(C, p->dims, p->traditional, p->base, -p->scale, p->offset, freqs));
+  return done(&g[0], rope_again(a->node, a->inputs, C, -p->scale));
 }
 static int jvp_rope(const lz_jvp_args *a, lz_array **t) {
   const lz_rope_params *p = a->node->params;
@@ -213,8 +232,7 @@ static int jvp_rope(const lz_jvp_args *a, lz_array **t) {
                      "lz_fast_rope has no derivative with respect to freqs");
   t[0] = NULL;
   if (!a->tangents[0]) return 0;
-  return done(&t[0], lz_fast_rope(a->tangents[0], p->dims, p->traditional, p->base, p->scale,
-                                   p->offset, freqs));
+  return done(&t[0], rope_again(a->node, a->inputs, a->tangents[0], p->scale));
 }
 
 const lz_rule lz__rules_fast[LZ_OP_COUNT] = {

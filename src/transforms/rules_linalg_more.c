@@ -228,12 +228,20 @@ static int thin_svd(lz_array *x, lz_array **u, lz_array **s, lz_array **vt) {
   *s = o[1];
   return *u && *vt ? 0 : -1;
 }
+/* The rules below are for real inputs; complex64 decompositions have none yet. */
+static int complex_input(const lz_node *n, const char *who) {
+  if (n->inputs[0]->dtype != LZ_COMPLEX64) return 0;
+  return lz__error(LZ_ERROR_NOT_IMPLEMENTED, who, "op '%s' has no derivative for complex64 input",
+                   lz__op(n->op)->name);
+}
+
 static int svd_vectors_unsupported(void) {
   return lz__error(LZ_ERROR_NOT_IMPLEMENTED, "lz_linalg_svd",
                    "derivatives of the singular vectors are not supported (only of the values)");
 }
 /* dS = diag(U^T dA V): vjp U diag(c) V^T. */
 static int vjp_svd(const lz_vjp_args *a, lz_array **g) {
+  if (complex_input(a->node, a->who)) return -1;
   bool uv = a->node->noutputs == 3;
   if (uv && (a->cotans[0] || a->cotans[2])) return svd_vectors_unsupported();
   lz_array *c = a->cotans[uv ? 1 : 0], *u, *s, *vt;
@@ -243,6 +251,7 @@ static int vjp_svd(const lz_vjp_args *a, lz_array **g) {
   return done(&g[0], mm(lz_multiply(u, lz_expand_dims(c, (int[]){-2}, 1)), vt));
 }
 static int jvp_svd(const lz_jvp_args *a, lz_array **t) {
+  if (complex_input(a->node, a->who)) return -1;
   bool uv = a->node->noutputs == 3;
   if (uv && (a->outputs[0] || a->outputs[2])) return svd_vectors_unsupported();
   lz_array *u, *s, *vt;
@@ -268,6 +277,7 @@ static int eigh_parts(lz_node *n, lz_array **w, lz_array **v, lz_array **f) {
   return *f ? 0 : -1;
 }
 static int vjp_eigh(const lz_vjp_args *a, lz_array **g) {
+  if (complex_input(a->node, a->who)) return -1;
   lz_array *w, *v, *f;
   if (eigh_parts(a->node, &w, &v, &f) != 0) return -1;
   int k = X->shape[X->ndim - 1];
@@ -279,6 +289,7 @@ static int vjp_eigh(const lz_vjp_args *a, lz_array **g) {
   return done(&g[0], sym(mm(mm(v, inner), mT(v))));
 }
 static int jvp_eigh(const lz_jvp_args *a, lz_array **t) {
+  if (complex_input(a->node, a->who)) return -1;
   lz_array *w, *v, *f;
   if (eigh_parts(a->node, &w, &v, &f) != 0) return -1;
   lz_array *m = mm(mm(mT(v), sym(T)), v);
@@ -562,6 +573,7 @@ static lz_array *tdiag(lz_array *x, lz_array *d, lz_array *y) {
   return mm(lz_multiply(mT(x), lz_expand_dims(d, (int[]){-2}, 1)), mT(y));
 }
 static int vjp_eig(const lz_vjp_args *a, lz_array **g) {
+  if (complex_input(a->node, a->who)) return -1;
   g[0] = NULL;
   if (a->node->noutputs == 2 && a->cotans[1]) return eig_vectors_unsupported(a->who);
   if (!a->need[0] || !C) return 0;
@@ -573,6 +585,7 @@ static int vjp_eig(const lz_vjp_args *a, lz_array **g) {
   return done(&g[0], lz_astype(r, X->dtype));
 }
 static int jvp_eig(const lz_jvp_args *a, lz_array **t) {
+  if (complex_input(a->node, a->who)) return -1;
   for (int k = 0; k < a->node->noutputs; k++) t[k] = NULL;
   if (!T) return 0;
   if (a->node->noutputs == 2 && a->outputs[1]) return eig_vectors_unsupported(a->who);

@@ -119,7 +119,55 @@ static int jvp_qmm(const lz_jvp_args *a, lz_array **t) {
   return 0;
 }
 
+/* ---- gather_qmm: the derivatives of take followed by the batched product ---- */
+
+/* What a GATHER_QMM node computes, from its inputs, with public ops. */
+static int gather_composite(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  const lz_node *node = ctx;
+  const lz_quant_params *p = node->params;
+  bool affine = p->mode == LZ_QUANT_AFFINE;
+  lz_array *li = in[n - 2], *ri = in[n - 1];
+  lz_array *xs = lz_take(in[0], li, 0), *ws = lz_take(in[1], ri, 0), *ss = lz_take(in[2], ri, 0);
+  lz_array *bs = affine ? lz_take(in[3], ri, 0) : NULL;
+  bool scalar = li->ndim == 0; /* one pair: a batch of one */
+  if (scalar) {
+    xs = lz_expand_dims(xs, (int[]){0}, 1), ws = lz_expand_dims(ws, (int[]){0}, 1);
+    ss = lz_expand_dims(ss, (int[]){0}, 1);
+    if (bs) bs = lz_expand_dims(bs, (int[]){0}, 1);
+  }
+  lz_array *y = lz_quantized_matmul_v2(xs, ws, ss, bs, p->transpose, p->group_size, p->bits,
+                                       (lz_quant_mode)p->mode);
+  out[0] = scalar && y ? lz_squeeze(y, (int[]){0}, 1) : y;
+  return out[0] ? 1 : -1;
+}
+
+static int vjp_gather_qmm(const lz_vjp_args *a, lz_array **g) {
+  int n = a->node->ninputs;
+  lz_closure *f = lz_closure_new(gather_composite, a->node, NULL);
+  if (!f) return -1;
+  lz_array *grads[6] = {NULL};
+  int rc = lz_vjp(f, a->inputs, n, &a->cotans[0], 1, NULL, grads);
+  lz_closure_free(f);
+  if (rc != 0) return -1;
+  for (int i = 0; i < n; i++) g[i] = a->need[i] && lz_dtype_is_float(a->inputs[i]->dtype) ? grads[i] : NULL;
+  return 0;
+}
+static int jvp_gather_qmm(const lz_jvp_args *a, lz_array **t) {
+  int n = a->node->ninputs;
+  lz_array *tan[6];
+  for (int i = 0; i < n; i++) {
+    bool zero = !a->tangents[i] || !lz_dtype_is_float(a->inputs[i]->dtype);
+    tan[i] = zero ? lz_zeros_like(a->inputs[i]) : a->tangents[i];
+  }
+  lz_closure *f = lz_closure_new(gather_composite, a->node, NULL);
+  if (!f) return -1;
+  int rc = lz_jvp(f, a->inputs, n, tan, NULL, t);
+  lz_closure_free(f);
+  return rc == 1 ? 0 : -1;
+}
+
 const lz_rule lz__rules_quantize[LZ_OP_COUNT] = {
+    [LZ_OP_GATHER_QMM] = {vjp_gather_qmm, jvp_gather_qmm, NULL},
     [LZ_OP_DEQUANTIZE] = {vjp_dequantize, jvp_dequantize, NULL},
     [LZ_OP_QUANTIZED_MATMUL] = {vjp_qmm, jvp_qmm, NULL},
 };

@@ -71,7 +71,8 @@ static int vmap_norm(const lz_vmap_args *a, lz_array **outs, int *out_axes) {
 /* rope works on the last two axes: the batch goes in front. Batched freqs need the loop. */
 static int vmap_rope(const lz_vmap_args *a, lz_array **outs, int *out_axes) {
   const lz_rope_params *p = a->node->params;
-  if (p->has_freqs && a->axes[1] != NB) return lz__vmap_fallback(a, outs, out_axes);
+  if ((p->has_freqs && a->axes[1] != NB) || p->has_offsets) /* offsets follow x's first dim */
+    return lz__vmap_fallback(a, outs, out_axes);
   lz_array *ins[2] = {front(a, 0), p->has_freqs ? a->inputs[1] : NULL};
   return lz__vmap_remake(a, NULL, ins, a->node->ninputs, outs, out_axes);
 }
@@ -80,9 +81,13 @@ static int vmap_rope(const lz_vmap_args *a, lz_array **outs, int *out_axes) {
 
 static int vmap_sdpa(const lz_vmap_args *a, lz_array **outs, int *out_axes) {
   int n = a->node->ninputs, V = a->size;
+  const lz_sdpa_params *p = a->node->params;
   const lz_array *o = a->node->outputs[0];
-  lz_array *ins[4];
-  for (int i = 0; i < n; i++) ins[i] = merge01(front(a, i));
+  lz_array *ins[5];
+  int nb = p->has_sinks ? n - 1 : n; /* the sinks (Hq,) are per head, not per batch entry */
+  if (p->has_sinks && a->axes[n - 1] != NB) return lz__vmap_fallback(a, outs, out_axes);
+  for (int i = 0; i < nb; i++) ins[i] = merge01(front(a, i));
+  if (p->has_sinks) ins[n - 1] = a->inputs[n - 1];
   int shape[4] = {V * o->shape[0], o->shape[1], o->shape[2], o->shape[3]};
   lz_array *y = remake1(a, NULL, ins, n, shape, 4);
   return lz__vmap_done(split0(y, V), 0, outs, out_axes);
