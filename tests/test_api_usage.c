@@ -95,6 +95,65 @@ static void test_free_and_retain_in_scopes(void) {
   (void)base;
 }
 
+/* A suspended scope stack: arrays made meanwhile belong to the caller (as a binding's objects
+ * do) and survive the hidden scopes' end; scopes opened meanwhile work on their own; resuming
+ * shows the hidden scopes again, with their entries intact. */
+static void test_scope_suspend(void) {
+  size_t base = lz_get_active_memory();
+  lz_array *x = iota_f32(256);
+  CHECK(lz_eval(x) == 0);
+  size_t with_x = lz_get_active_memory();
+  lz_array *held, *inner_kept;
+  lz_scope_begin();
+  {
+    lz_array *t = lz_exp(x); /* owned by the hidden scope */
+    CHECK(lz_eval(t) == 0);
+    int depth = lz_scope_depth();
+    CHECK(lz_scope_suspend() == 0);
+    CHECK(lz_scope_depth() == 0);
+    held = lz_add(x, x); /* the caller's: survives the scope below */
+    lz_array *r = lz_retain(t);   /* a caller-owned handle on a hidden scope's array */
+    CHECK(lz_keep(held) == held); /* nothing to keep at visible depth 0 */
+    lz_scope_begin();
+    inner_kept = lz_keep(lz_multiply(x, lz_float(3)));
+    lz_array *tmp = lz_negative(x);
+    CHECK(lz_eval(tmp) == 0);
+    lz_scope_end(); /* back at visible depth 0: inner_kept is the caller's */
+    lz_free(r);     /* releases only the caller's handle: t's entry stays with its scope */
+    lz_scope_begin(); /* left open: resume closes it */
+    lz_array *dropped = lz_exp(held);
+    (void)dropped;
+    lz_scope_resume();
+    CHECK(lz_scope_depth() == depth);
+    CHECK(lz_item_f64(lz_sum(t, false)) > 0); /* t still alive, owned by its scope */
+  }
+  lz_scope_end();
+  CHECK(lz_item_f64(lz_sum(held, false)) == 255 * 256);
+  CHECK(lz_item_f64(lz_sum(inner_kept, false)) == 3 * 255 * 256 / 2);
+  lz_free(held);
+  lz_free(inner_kept);
+  CHECK(lz_get_active_memory() == with_x);
+  /* nested suspensions */
+  int d0 = lz_scope_depth();
+  lz_scope_begin();
+  CHECK(lz_scope_suspend() == 0);
+  lz_scope_begin();
+  CHECK(lz_scope_suspend() == 0);
+  lz_array *deep = lz_sqrt(x);
+  lz_scope_resume();
+  CHECK(lz_scope_depth() == 1);
+  lz_scope_end();
+  lz_scope_resume();
+  CHECK(lz_scope_depth() == d0 + 1);
+  lz_scope_end();
+  CHECK(lz_item_f64(lz_max(deep, false)) > 15.9);
+  lz_free(deep);
+  lz_scope_resume(); /* unmatched: nothing to do */
+  CHECK(lz_scope_depth() == d0);
+  CHECK(lz_get_active_memory() == with_x);
+  (void)base;
+}
+
 /* Outside every scope (called directly from main): results belong to the caller, lz_keep does
  * nothing, and lz_free releases. */
 static void no_scope_usage(void) {
@@ -332,6 +391,7 @@ int main(void) {
   no_scope_usage();
   RUN(test_nested_scopes_keep);
   RUN(test_free_and_retain_in_scopes);
+  RUN(test_scope_suspend);
   RUN(test_eval_many_shared);
   RUN(test_dict_round_trips);
   RUN(test_training_loop);

@@ -27,7 +27,7 @@ typedef struct op_case {
 #define B(ID, F) {LZ_OP_##ID, NULL, F}
 static const op_case cases[] = {
     U(ASTYPE, to_f16), U(ABS, lz_abs), U(NEGATIVE, lz_negative), U(SIGN, lz_sign),
-    U(SQUARE, lz_square), U(FLOOR, lz_floor), U(CEIL, lz_ceil), U(ROUND, round2),
+    U(SQUARE, lz_square), U(FLOOR, lz_floor), U(CEIL, lz_ceil), U(TRUNC, lz_trunc), U(ROUND, round2),
     U(SQRT, lz_sqrt), U(RSQRT, lz_rsqrt), U(RECIPROCAL, lz_reciprocal), U(EXP, lz_exp),
     U(EXPM1, lz_expm1), U(LOG, lz_log), U(LOG2, lz_log2), U(LOG10, lz_log10),
     U(LOG1P, lz_log1p), U(SIN, lz_sin), U(COS, lz_cos), U(TAN, lz_tan), U(ARCSIN, lz_arcsin),

@@ -22,6 +22,22 @@ static lz_array *apply(const lzf_case *c, lz_array *x) {
   const char *fn = c->fn;
   const int *s = c->ns < 0 ? NULL : c->s, *axes = c->naxes < 0 ? NULL : c->axes;
   int n1 = c->ns < 0 ? -1 : c->s[0], naxes = c->naxes >= 0 ? c->naxes : c->ns >= 0 ? c->ns : 0;
+  if (c->norm >= 0) {
+    lz_fft_norm nm = (lz_fft_norm)c->norm;
+    if (!strcmp(fn, "fft")) return lz_fft_v2(x, n1, c->axes[0], nm);
+    if (!strcmp(fn, "ifft")) return lz_ifft_v2(x, n1, c->axes[0], nm);
+    if (!strcmp(fn, "rfft")) return lz_rfft_v2(x, n1, c->axes[0], nm);
+    if (!strcmp(fn, "irfft")) return lz_irfft_v2(x, n1, c->axes[0], nm);
+    if (!strcmp(fn, "fft2")) return lz_fft2_v2(x, s, axes, nm);
+    if (!strcmp(fn, "ifft2")) return lz_ifft2_v2(x, s, axes, nm);
+    if (!strcmp(fn, "rfft2")) return lz_rfft2_v2(x, s, axes, nm);
+    if (!strcmp(fn, "irfft2")) return lz_irfft2_v2(x, s, axes, nm);
+    if (!strcmp(fn, "fftn")) return lz_fftn_v2(x, s, axes, naxes, nm);
+    if (!strcmp(fn, "ifftn")) return lz_ifftn_v2(x, s, axes, naxes, nm);
+    if (!strcmp(fn, "rfftn")) return lz_rfftn_v2(x, s, axes, naxes, nm);
+    if (!strcmp(fn, "irfftn")) return lz_irfftn_v2(x, s, axes, naxes, nm);
+    return NULL;
+  }
   if (!strcmp(fn, "fft")) return lz_fft(x, n1, c->axes[0]);
   if (!strcmp(fn, "ifft")) return lz_ifft(x, n1, c->axes[0]);
   if (!strcmp(fn, "rfft")) return lz_rfft(x, n1, c->axes[0]);
@@ -176,6 +192,8 @@ static void test_dtypes_and_empty(void) {
 static void test_errors(void) {
   lz_array *x = lz_zeros((int[]){4, 5}, 2, LZ_FLOAT32);
   CHECK_ERROR(lz_fft(x, 0, 0), "[lz_fft] invalid FFT size 0");
+  CHECK_ERROR(lz_rfftn_v2(x, NULL, NULL, 0, (lz_fft_norm)7), "[lz_rfftn] invalid norm 7");
+  CHECK_ERROR(lz_ifft2_v2(x, NULL, NULL, LZ_FFT_NORM_COUNT), "[lz_ifft2] invalid norm 3");
   CHECK_ERROR(lz_rfft(x, -2, 0), "invalid FFT size -2");
   CHECK_ERROR(lz_fft(x, -1, 2), "axis 2 is out of bounds");
   CHECK_ERROR(lz_ifft(x, -1, -3), "[lz_ifft] axis -3");

@@ -49,6 +49,33 @@ static lz_array *f_ifft2(lz_array *const *x) {
   return proj(lz_ifft2(cplx(x[0], x[1]), (int[]){4, 2}, NULL));
 }
 
+/* ---- the norms: each scales a transform and its transpose alike ---- */
+#define O LZ_FFT_NORM_ORTHO
+#define F LZ_FFT_NORM_FORWARD
+static lz_array *f_fft_o(lz_array *const *x) { return proj(lz_fft_v2(cplx(x[0], x[1]), 5, 1, O)); }
+static lz_array *f_ifft_f(lz_array *const *x) {
+  return proj(lz_ifft_v2(cplx(x[0], x[1]), -1, 0, F));
+}
+static lz_array *f_rfft_f(lz_array *const *x) { return proj(lz_rfft_v2(x[0], -1, -1, F)); }
+static lz_array *f_rfft2_o(lz_array *const *x) { return proj(lz_rfft2_v2(x[0], NULL, NULL, O)); }
+static lz_array *f_irfft_o(lz_array *const *x) {
+  return proj(lz_irfft_v2(cplx(x[0], x[1]), 7, -1, O));
+}
+static lz_array *f_irfftn_f(lz_array *const *x) {
+  return proj(lz_irfftn_v2(cplx(x[0], x[1]), (int[]){3, 4}, NULL, 2, F));
+}
+
+static void test_norms(void) {
+  check("fft ortho", f_fft_o, (gc_input[]){IN(-1, 1, 2, 6), IN(-1, 1, 2, 6)}, 2);
+  check("ifft forward", f_ifft_f, (gc_input[]){IN(-1, 1, 4, 3), IN(-1, 1, 4, 3)}, 2);
+  check("rfft forward", f_rfft_f, (gc_input[]){IN(-1, 1, 3, 6)}, 1);
+  check("rfft2 ortho", f_rfft2_o, (gc_input[]){IN(-1, 1, 3, 5)}, 1);
+  check("irfft ortho", f_irfft_o, (gc_input[]){IN(-1, 1, 2, 4), IN(-1, 1, 2, 4)}, 2);
+  check("irfftn forward", f_irfftn_f, (gc_input[]){IN(-1, 1, 3, 3), IN(-1, 1, 3, 3)}, 2);
+}
+#undef O
+#undef F
+
 static void test_complex(void) {
   check("fft", f_fft, (gc_input[]){IN(-1, 1, 2, 6), IN(-1, 1, 2, 6)}, 2);
   check("fft padded", f_fft_pad, (gc_input[]){IN(-1, 1, 5, 2), IN(-1, 1, 5, 2)}, 2);
@@ -141,6 +168,7 @@ static void test_quantized(void) {
 
 int main(void) {
   RUN(test_complex);
+  RUN(test_norms);
   RUN(test_real);
   RUN(test_roundtrip_grad);
   RUN(test_quantized);

@@ -17,6 +17,10 @@ static lz_array *weighted(lz_array *y) { return lz_multiply(y, weight(y)); }
 /* x transposed (a non-contiguous view) for ops to read. */
 static lz_array *tr(lz_array *x) { return lz_transpose(x, NULL, 0); }
 
+/* full with an array: the cotangent sums over the broadcast axes */
+static lz_array *f_full_array(lz_array *const *x) {
+  return weighted(lz_full_array((int[]){2, 3, 4}, 3, x[0], LZ_FLOAT64));
+}
 static lz_array *f_slice(lz_array *const *x) {
   return weighted(lz_slice(x[0], (int[]){1, 0}, (int[]){3, 5}, (int[]){1, 2}, 2));
 }
@@ -123,6 +127,7 @@ static void test_copies(void) {
   gc_check("roll flat", f_roll_flat, (gc_input[]){IN(-1, 1, 2, 3)}, 1, 1e-6);
   gc_check("diag vector", f_diag, (gc_input[]){IN(-1, 1, 3)}, 1, 1e-6);
   gc_check("diag matrix", f_diag2, (gc_input[]){IN(-1, 1, 3, 4)}, 1, 1e-6);
+  gc_check("full_array", f_full_array, (gc_input[]){IN(-1, 1, 3, 1)}, 1, 1e-6);
   gc_check("tril", f_tril, (gc_input[]){IN(-1, 1, 2, 3, 3)}, 1, 1e-6);
   gc_check("triu", f_triu, (gc_input[]){IN(-1, 1, 4, 3)}, 1, 1e-6);
 }

@@ -127,6 +127,23 @@ static void test_creation(void) {
   CHECK_REF(lz_linspace(2, 2, 4, LZ_FLOAT64), linspace_flat, 0);
   CHECK_REF(lz_linspace(3, 9, 1, LZ_FLOAT32), linspace_1, 0);
   CHECK_SHAPE(lz_linspace(0, 1, 0, LZ_FLOAT32), 0);
+  /* full with an array of values: NumPy's broadcast_to(vals.astype(dtype), shape) */
+  lz_array *fv = lz_array_from_data((float[]){1.5f, -2.7f, 3}, (int[]){3}, 1, LZ_FLOAT32);
+  lz_array *fa = lz_full_array((int[]){2, 3}, 2, fv, LZ_INT32);
+  CHECK(lz_array_dtype(fa) == LZ_INT32);
+  CHECK_SHAPE(fa, 2, 3);
+  CHECK_VALUES(fa, ((double[]){1, -2, 3, 1, -2, 3}), 6, 0);
+  lz_array *fcol = lz_reshape(fv, (int[]){3, 1}, 2);
+  CHECK_VALUES(lz_full_array((int[]){3, 2}, 2, fcol, LZ_FLOAT32),
+               ((double[]){1.5, 1.5, -2.7f, -2.7f, 3, 3}), 6, 0);
+  CHECK_VALUES(lz_full_array((int[]){2, 3}, 2, lz_transpose(fcol, NULL, 0), LZ_FLOAT64),
+               ((double[]){1.5, -2.7f, 3, 1.5, -2.7f, 3}), 6, 0);
+  CHECK_SHAPE(lz_full_array((int[]){0, 3}, 2, fv, LZ_FLOAT32), 0, 3);
+  CHECK_ERROR(lz_full_array((int[]){2, 4}, 2, fv, LZ_FLOAT32),
+              "[lz_full_array] values of shape (3,) cannot fill shape (2,4)");
+  CHECK_ERROR(lz_full_array((int[]){3}, 1, fcol, LZ_FLOAT32),
+              "[lz_full_array] values of shape (3,1) cannot fill shape (3,)");
+  CHECK_ERROR(lz_full_array((int[]){-1, 3}, 2, fv, LZ_FLOAT32), "[lz_full_array]");
   double li[5] = {0, 2, 5, 7, 10}; /* int32: truncated, as MLX's astype */
   CHECK_VALUES(lz_linspace(0, 10, 5, LZ_INT32), li, 5, 0);
   CHECK_REF(lz_linspace(0, 1, 5, LZ_FLOAT16), linspace_5, 0);
@@ -154,6 +171,33 @@ static void test_creation(void) {
   CHECK_SHAPE(lz_blackman(0, LZ_FLOAT32), 0);
   CHECK_SHAPE(lz_blackman(-3, LZ_FLOAT32), 0);
   CHECK(lz_array_dtype(lz_hanning(3, LZ_FLOAT32)) == LZ_FLOAT32);
+}
+
+/* arange against NumPy: integer dtypes with fractional steps step by T(start+step) - T(start),
+ * integers wrap, floats step in their own precision, infinite steps give one or no element. */
+static void test_arange(void) {
+  CHECK_REF(lz_arange(0, 3, 0.2, LZ_INT32), arange_i32_frac, 0);
+  CHECK_REF(lz_arange(-1.5, 2, 1, LZ_INT32), arange_i32_neg_start, 0);
+  CHECK_REF(lz_arange(0.5, 10, 1.5, LZ_INT8), arange_i8_frac, 0);
+  CHECK_REF(lz_arange(5, -3, -0.7, LZ_INT64), arange_i64_down, 0);
+  CHECK_REF(lz_arange(1, 7, 2.5, LZ_UINT8), arange_u8_frac, 0);
+  CHECK_REF(lz_arange(250, 260, 3, LZ_UINT8), arange_u8_wrap, 0);
+  CHECK_REF(lz_arange(0.1, 1.0, 0.1, LZ_FLOAT32), arange_f32, 0);
+  CHECK_REF(lz_arange(-1, 1, 0.3, LZ_FLOAT64), arange_f64, 0);
+  CHECK_REF(lz_arange(0, 2, 0.3, LZ_FLOAT16), arange_f16, 0);
+  CHECK_REF(lz_arange(0, 5, INFINITY, LZ_FLOAT32), arange_inf_up, 0);
+  CHECK_REF(lz_arange(5, 0, -INFINITY, LZ_FLOAT64), arange_inf_down, 0);
+  CHECK_REF(lz_arange(0, 5, -INFINITY, LZ_FLOAT32), arange_inf_away, 0);
+  CHECK_REF(lz_arange(3, 3, INFINITY, LZ_INT32), arange_inf_same, 0);
+  CHECK(lz_array_dtype(lz_arange(0, 3, 0.2, LZ_INT32)) == LZ_INT32);
+  int64_t big = 3000000000LL; /* int64 values beyond float32/int32 stay exact */
+  lz_array *b = lz_arange((double)big, (double)big + 3, 1, LZ_INT64);
+  CHECK(lz_item_i64(lz_take(b, lz_int(2), 0)) == big + 2);
+  CHECK_ERROR(lz_arange(0, NAN, 1, LZ_FLOAT32), "[lz_arange] cannot compute the length");
+  CHECK_ERROR(lz_arange(-INFINITY, 0, 1, LZ_FLOAT32), "[lz_arange] cannot compute the length");
+  CHECK_ERROR(lz_arange(0, 1, NAN, LZ_FLOAT32), "[lz_arange] cannot compute the length");
+  CHECK_ERROR(lz_arange(0, 1, 0, LZ_INT32), "[lz_arange] cannot compute the length");
+  CHECK_ERROR(lz_arange(0, 1, 1, LZ_BOOL), "[lz_arange] dtype bool is not supported");
 }
 
 static void test_meshgrid(void) {
@@ -306,6 +350,7 @@ static void test_roll_split_details(void) {
 }
 
 int main(void) {
+  RUN(test_arange);
   RUN(test_copies_all_dtypes);
   RUN(test_concatenate_details);
   RUN(test_copies_empty_and_scalar);

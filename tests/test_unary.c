@@ -15,6 +15,7 @@ static const struct {
     {"abs", lz_abs},         {"negative", lz_negative},
     {"sign", lz_sign},       {"square", lz_square},
     {"floor", lz_floor},     {"ceil", lz_ceil},
+    {"trunc", lz_trunc},
     {"sqrt", lz_sqrt},       {"rsqrt", lz_rsqrt},
     {"reciprocal", lz_reciprocal}, {"exp", lz_exp},
     {"expm1", lz_expm1},     {"log", lz_log},

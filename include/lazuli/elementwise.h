@@ -75,8 +75,8 @@ LZ_API lz_array *lz_bitwise_or(lz_array *a, lz_array *b);
 LZ_API lz_array *lz_bitwise_xor(lz_array *a, lz_array *b);
 /* ~a; for bool inputs this is lz_logical_not, as in MLX. */
 LZ_API lz_array *lz_bitwise_invert(lz_array *a);
-/* a << b and a >> b (arithmetic for signed a). The dtype is MLX's: the promoted dtype further
- * promoted with uint8 (so bool gives uint8 and int8 gives int16). A shift count that is
+/* a << b and a >> b (arithmetic for signed a). The dtype is MLX's: the promoted dtype of a and
+ * b, bool becoming uint8 (int8 << int8 is int8 and wraps). A shift count that is
  * negative or not below the bit width gives 0 (or -1 for a right shift of a negative a). */
 LZ_API lz_array *lz_left_shift(lz_array *a, lz_array *b);
 LZ_API lz_array *lz_right_shift(lz_array *a, lz_array *b);
@@ -102,6 +102,8 @@ LZ_API lz_array *lz_square(lz_array *a);
 /* Rounding: integer and bool inputs are returned as is. */
 LZ_API lz_array *lz_floor(lz_array *a);
 LZ_API lz_array *lz_ceil(lz_array *a);
+/* Rounds toward zero (NumPy's trunc): -2.7 gives -2, -0.5 gives -0. */
+LZ_API lz_array *lz_trunc(lz_array *a);
 /* Rounds to `decimals` decimal places (negative: to tens, hundreds...), halves to even, as
  * NumPy/MLX. Integers: as is for decimals >= 0, else rounded exactly to a multiple of 10^-d. */
 LZ_API lz_array *lz_round(lz_array *a, int decimals);

@@ -9,6 +9,11 @@
  * transformed axes first, like NumPy. A size of 0 (or below -1), an axis out of range or a
  * repeated axis is an error; so is a 0-d input.
  *
+ * The _v2 forms take MLX's `norm`: LZ_FFT_NORM_BACKWARD (the default above),
+ * LZ_FFT_NORM_ORTHO (both directions multiply by 1/sqrt(N)) or LZ_FFT_NORM_FORWARD (the forward
+ * transforms divide by N, the inverse ones do not), N the number of points transformed (for the
+ * real transforms, the length of the real signal); the forms without _v2 are norm BACKWARD.
+ *
  * Results are new references, inputs are borrowed (see core.h); every transform is lazy. */
 #ifndef LAZULI_FFT_H
 #define LAZULI_FFT_H
@@ -18,6 +23,14 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* MLX's fft `norm` argument ("backward", "ortho", "forward"), as mlx-c's mlx_fft_norm. */
+typedef enum lz_fft_norm {
+  LZ_FFT_NORM_BACKWARD,
+  LZ_FFT_NORM_ORTHO,
+  LZ_FFT_NORM_FORWARD,
+  LZ_FFT_NORM_COUNT
+} lz_fft_norm;
 
 /* ---- one axis: `n` is the number of points (the input along `axis` is cropped or
  * zero-padded to it), or -1 for the input's length along `axis` ---- */
@@ -46,6 +59,25 @@ LZ_API lz_array *lz_fft2(lz_array *a, const int *s, const int *axes);
 LZ_API lz_array *lz_ifft2(lz_array *a, const int *s, const int *axes);
 LZ_API lz_array *lz_rfft2(lz_array *a, const int *s, const int *axes);
 LZ_API lz_array *lz_irfft2(lz_array *a, const int *s, const int *axes);
+
+/* ---- the same transforms with a norm ---- */
+
+LZ_API lz_array *lz_fft_v2(lz_array *a, int n, int axis, lz_fft_norm norm);
+LZ_API lz_array *lz_ifft_v2(lz_array *a, int n, int axis, lz_fft_norm norm);
+LZ_API lz_array *lz_rfft_v2(lz_array *a, int n, int axis, lz_fft_norm norm);
+LZ_API lz_array *lz_irfft_v2(lz_array *a, int n, int axis, lz_fft_norm norm);
+LZ_API lz_array *lz_fftn_v2(lz_array *a, const int *s, const int *axes, int naxes,
+                            lz_fft_norm norm);
+LZ_API lz_array *lz_ifftn_v2(lz_array *a, const int *s, const int *axes, int naxes,
+                             lz_fft_norm norm);
+LZ_API lz_array *lz_rfftn_v2(lz_array *a, const int *s, const int *axes, int naxes,
+                             lz_fft_norm norm);
+LZ_API lz_array *lz_irfftn_v2(lz_array *a, const int *s, const int *axes, int naxes,
+                              lz_fft_norm norm);
+LZ_API lz_array *lz_fft2_v2(lz_array *a, const int *s, const int *axes, lz_fft_norm norm);
+LZ_API lz_array *lz_ifft2_v2(lz_array *a, const int *s, const int *axes, lz_fft_norm norm);
+LZ_API lz_array *lz_rfft2_v2(lz_array *a, const int *s, const int *axes, lz_fft_norm norm);
+LZ_API lz_array *lz_irfft2_v2(lz_array *a, const int *s, const int *axes, lz_fft_norm norm);
 
 /* ---- helpers ---- */
 

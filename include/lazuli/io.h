@@ -2,8 +2,14 @@
  *
  * Loading is lazy: a loaded array is a graph node that reads its bytes from the file only when
  * evaluated (the file stays open until then), so loading a model's weights over a lazily
- * initialised model never materialises the initial values. Saving evaluates first. Files are
- * untrusted input: a malformed or truncated file is an error naming the file and the problem. */
+ * initialised model never materialises the initial values. Files are untrusted input: a
+ * malformed or truncated file is an error naming the file and the problem.
+ *
+ * Saving (every format, and lz_module_save_weights, lz_optim_save_state) evaluates every array
+ * first, then writes a temporary file in the target's directory, syncs it and renames it over
+ * the target. So arrays lazily loaded from a file may be saved back over that file, and a failed
+ * save (an error, out of memory, a bad entry) leaves the old file unchanged and no temporary
+ * file behind. An existing target's permissions are kept. */
 #ifndef LAZULI_IO_H
 #define LAZULI_IO_H
 

@@ -4,20 +4,23 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* Makes an evaluated array's data contiguous in place (the value does not change). */
-static int make_contiguous(lz_array *a, const char *op) {
-  if ((a->flags & LZ_AF_CONTIGUOUS) || lz__is_contiguous(a)) {
-    a->flags |= LZ_AF_CONTIGUOUS;
-    return 0;
-  }
+/* Row-major data of an evaluated array without changing it: its own data when its strides are
+ * contiguous, else a copy made once and published with a compare-and-swap (a thread that loses
+ * the race frees its copy and uses the winner's). Other threads may be reading `a` meanwhile, so
+ * nothing they can see (buf, offset, strides, flags) is ever written here. */
+static const void *dense_data(lz_array *a, const char *op) {
+  if (a->size <= 1 || lz__is_contiguous(a)) return lz__data_ptr(a);
+  lz_buffer *d = atomic_load_explicit(&a->dense, memory_order_acquire);
+  if (d) return d->data;
   lz_buffer *b = lz__buffer_new((size_t)a->size * lz_dtype_size(a->dtype), op);
-  if (!b) return -1;
+  if (!b) return NULL;
   lz__copy_to_contiguous(b->data, a);
-  lz__buffer_release(a->buf);
-  a->buf = b;
-  a->offset = 0;
-  lz__set_contiguous_strides(a);
-  return 0;
+  lz_buffer *expected = NULL;
+  if (atomic_compare_exchange_strong_explicit(&a->dense, &expected, b, memory_order_acq_rel,
+                                              memory_order_acquire))
+    return b->data;
+  lz__buffer_release(b);
+  return expected->data;
 }
 
 static int eval_for(lz_array *a, const char *op) {
@@ -30,8 +33,7 @@ static int eval_for(lz_array *a, const char *op) {
 
 const void *lz_array_data(lz_array *a) {
   if (eval_for(a, "lz_array_data") != 0) return NULL;
-  if (make_contiguous(a, "lz_array_data") != 0) return NULL;
-  return lz__data_ptr(a);
+  return dense_data(a, "lz_array_data");
 }
 
 int lz_array_read(lz_array *a, lz_dtype dtype, void *dst, size_t dst_bytes) {
@@ -43,8 +45,16 @@ int lz_array_read(lz_array *a, lz_dtype dtype, void *dst, size_t dst_bytes) {
     return lz__error(LZ_ERROR_INVALID_ARGUMENT, "lz_array_read",
                      "destination holds %zu bytes, %zu needed for %lld %s elements", dst_bytes,
                      need, (long long)a->size, lz_dtype_name(dtype));
-  if (make_contiguous(a, "lz_array_read") != 0) return -1;
-  lz__convert(dst, dtype, lz__data_ptr(a), a->dtype, a->size);
+  if (a->size == 0) return 0;
+  if (a->size <= 1 || lz__is_contiguous(a)) {
+    lz__convert(dst, dtype, lz__data_ptr(a), a->dtype, a->size);
+  } else if (dtype == a->dtype) {
+    lz__copy_to_contiguous(dst, a); /* straight into the caller's memory */
+  } else {
+    const void *src = dense_data(a, "lz_array_read");
+    if (!src) return -1;
+    lz__convert(dst, dtype, src, a->dtype, a->size);
+  }
   return 0;
 }
 

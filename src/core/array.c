@@ -26,7 +26,11 @@ static inline size_t array_bytes(int ndim) {
 static inline size_t node_bytes(int ninputs, int noutputs, size_t psize) {
   return sizeof(lz_node) + (size_t)(ninputs + noutputs) * sizeof(lz_array *) + psize + 8;
 }
-static inline void array_free(lz_array *a) { lz__obj_free(a, array_bytes(a->ndim)); }
+static inline void array_free(lz_array *a) {
+  lz_buffer *d = atomic_load_explicit(&a->dense, memory_order_acquire);
+  if (d) lz__buffer_release(d);
+  lz__obj_free(a, array_bytes(a->ndim));
+}
 static inline void node_free(lz_node *n) {
   lz__obj_free(n, node_bytes(n->ninputs, n->noutputs, lz__op(n->op)->params_size));
 }
@@ -111,6 +115,7 @@ static lz_array *array_alloc_named(const char *prefix, const char *op, lz_dtype 
   a->tape = NULL;
   a->buf = NULL;
   a->offset = 0;
+  atomic_init(&a->dense, NULL);
   a->strides = a->tail;
   a->shape = (int *)(a->tail + ndim);
   if (ndim) memcpy(a->shape, shape, (size_t)ndim * sizeof(int));
@@ -444,12 +449,18 @@ lz_array *lz_scalar(double value, lz_dtype dtype) {
 }
 lz_array *lz_float(double value) {
   lz_array *a = lz__constant(value, LZ_FLOAT32, true);
-  return a ? lz__track(a) : NULL;
+  if (!a) return NULL;
+  memcpy(a->buf->inline_data + LZ_WEAK_EXACT_OFFSET, &value, sizeof value);
+  return lz__track(a);
 }
 lz_array *lz_int(int64_t value) {
-  lz_array *a = lz__array_new_data(LZ_INT32, NULL, 0, "lz_int");
+  bool small = value >= INT32_MIN && value <= INT32_MAX; /* as MLX: int32 unless it does not fit */
+  lz_array *a = lz__array_new_data(small ? LZ_INT32 : LZ_INT64, NULL, 0, "lz_int");
   if (!a) return NULL;
-  *(int32_t *)a->buf->data = (int32_t)value;
+  if (small)
+    *(int32_t *)a->buf->data = (int32_t)value;
+  else
+    *(int64_t *)a->buf->data = value;
   a->flags |= LZ_AF_WEAK;
   return lz__track(a);
 }

@@ -96,6 +96,12 @@ enum {
   LZ_AF_TRACER = 1u << 2,     /* a transform's input, or computed from one while it traces */
 };
 
+/* A weak float (lz_float) is a 0-d float32 constant whose buffer is always inline; the exact
+ * double it was made from sits at this byte offset of `inline_data`, after the float32 value,
+ * so that using it with a float64 operand loses nothing. Weak ints are exact in their dtype
+ * (int32, or int64 beyond int32's range). Read both through lz__weak_f64 / lz__weak_i64. */
+#define LZ_WEAK_EXACT_OFFSET 8
+
 typedef struct lz_node lz_node;
 
 struct lz_array {
@@ -113,6 +119,10 @@ struct lz_array {
                           outermost trace ends; NULL otherwise */
   lz_buffer *buf;      /* data, once evaluated */
   int64_t offset;      /* element offset of element 0 into buf */
+  /* A row-major copy of a strided view's data made by lz_array_data: published once with a
+   * compare-and-swap and freed with the array, so buf, offset and strides never change once
+   * the array is evaluated (threads may read a shared evaluated array at once). */
+  _Atomic(lz_buffer *) dense;
   int *shape;          /* points into tail */
   int64_t *strides;    /* element strides; points into tail */
   int64_t tail[];      /* strides[ndim] then shape[ndim] */

@@ -176,9 +176,10 @@ int lz_cpu_fft(lz_node *node, lz_array **outs) {
   if (out->size == 0) return 0;
   int nd = out->ndim, last = p->axes[p->naxes - 1];
   const size_t C = sizeof(lz_complex64), R = sizeof(float);
-  double npoints = 1;
-  for (int i = 0; i < p->naxes; i++) npoints *= (double)out->shape[p->axes[i]];
-  if (p->real && !p->inverse) npoints = 0; /* no scaling */
+  double npoints = 1; /* rfftn's halved axis has its full length in the input */
+  for (int i = 0; i < p->naxes; i++)
+    npoints *= (double)(p->real && !p->inverse ? in : out)->shape[p->axes[i]];
+  double scale = lz__fft_scale(p->norm, p->inverse, npoints);
   char *dst = lz__data_ptr(out);
   void *scratch = NULL;
   int rc = 0;
@@ -214,8 +215,8 @@ int lz_cpu_fft(lz_node *node, lz_array **outs) {
       rc = run_pass(C2R, out->shape[last], in->shape, nd, last, out->shape[last], scratch, dst, C, R);
   }
   free(scratch);
-  if (rc == 0 && p->inverse && npoints > 0) {
-    scale_ctx s = {(float *)dst, (float)(1.0 / npoints)};
+  if (rc == 0 && scale != 1.0) {
+    scale_ctx s = {(float *)dst, (float)scale};
     int64_t nfloats = out->size * (out->dtype == LZ_COMPLEX64 ? 2 : 1);
     lz__parallel_for(nfloats, 65536, scale_range, &s);
   }

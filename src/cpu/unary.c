@@ -149,8 +149,10 @@ const lz_cpu_inner_fn lz_cpu_square_loops[LZ_DTYPE_COUNT] = {
  * decimals ---- */
 UN_SAME_FLOATS(floor, floorf(x), floor(x))
 UN_SAME_FLOATS(ceil, ceilf(x), ceil(x))
+UN_SAME_FLOATS(trunc, truncf(x), trunc(x))
 const lz_cpu_inner_fn lz_cpu_floor_loops[LZ_DTYPE_COUNT] = {ENTRIES_FLOATS(floor)};
 const lz_cpu_inner_fn lz_cpu_ceil_loops[LZ_DTYPE_COUNT] = {ENTRIES_FLOATS(ceil)};
+const lz_cpu_inner_fn lz_cpu_trunc_loops[LZ_DTYPE_COUNT] = {ENTRIES_FLOATS(trunc)};
 
 /* Rounds half to even at `d` decimals in the dtype's precision, as NumPy: rint(x * 10^d) /
  * 10^d, or rint(x / 10^-d) * 10^-d for negative d. */

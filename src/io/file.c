@@ -168,9 +168,3 @@ lz_array *lz__load_array(const lz_load_params *p, lz_dtype dtype, const int *sha
   if (!a) lz__file_release(p->file);
   return a;
 }
-
-int lz__write_all(FILE *fp, const void *p, size_t n, const char *path, const char *op) {
-  if (n && fwrite(p, 1, n, fp) != n)
-    return lz__error(LZ_ERROR_IO, op, "cannot write '%s': %s", path, strerror(errno));
-  return 0;
-}

@@ -445,9 +445,9 @@ int lz_save_gguf(const char *path, const lz_dict *arrays, const lz_dict *metadat
     put_pad(hp, pos < 0 ? 0 : (uint64_t)pos, align);
     if (fclose(hp) != 0) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
   }
-  FILE *fp = NULL;
-  if (rc == 0 && !(fp = fopen(path, "wb")))
-    rc = lz__error(LZ_ERROR_IO, OP, "cannot create '%s': %s", path, strerror(errno));
+  char *tmp = NULL;
+  FILE *fp = rc == 0 ? lz__save_begin(path, &tmp, OP) : NULL;
+  if (rc == 0 && !fp) rc = -1;
   if (rc == 0) rc = lz__write_all(fp, hbuf, hsize, path, OP);
   static const unsigned char zeros[32] = {0};
   for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -457,8 +457,7 @@ int lz_save_gguf(const char *path, const lz_dict *arrays, const lz_dict *metadat
     if (rc == 0 && i + 1 < n && nb % align)
       rc = lz__write_all(fp, zeros, (size_t)(align - nb % align), path, OP);
   }
-  if (fp && fclose(fp) != 0 && rc == 0)
-    rc = lz__error(LZ_ERROR_IO, OP, "cannot write '%s': %s", path, strerror(errno));
+  if (fp) rc = lz__save_end(fp, tmp, path, rc, OP);
   free(hbuf);
   for (size_t i = 0; i < n; i++) lz_free(arrs[i]);
   free(arrs);

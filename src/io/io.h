@@ -67,6 +67,19 @@ LZ_HIDDEN size_t lz__npy_build_header(const lz_array *a, char *buf, size_t cap);
 /* NumPy type string ("<f4") of a dtype, or NULL (bfloat16). */
 LZ_HIDDEN const char *lz__npy_descr(lz_dtype d);
 
+/* ---- saving (write.c) ----
+ * Every saver evaluates its arrays first, then writes a temporary file beside the target and
+ * renames it over the target only once it is complete and synced: a failed save leaves the old
+ * file as it was (it may be the very file the arrays are lazily loaded from) and no temporary
+ * file behind. */
+
+/* Creates the temporary file for a save to `path` (same directory, the target's permissions if
+ * it exists); *tmp receives its malloc'd name. NULL with an "[op] cannot create" error. */
+LZ_HIDDEN FILE *lz__save_begin(const char *path, char **tmp, const char *op);
+/* Ends a save begun with lz__save_begin. With rc == 0, flushes, syncs and closes the file and
+ * renames it over `path`; otherwise, or if any of that fails, closes and removes it. Frees
+ * tmp. Returns 0, or -1 (with an error naming `path` if this step failed). */
+LZ_HIDDEN int lz__save_end(FILE *fp, char *tmp, const char *path, int rc, const char *op);
 /* Writes n bytes to a FILE with an error on failure. */
 LZ_HIDDEN int lz__write_all(FILE *fp, const void *p, size_t n, const char *path, const char *op);
 

@@ -253,22 +253,26 @@ int lz_save_npz(const char *path, const lz_dict *arrays, bool compressed) {
   if (!arrays || !path) return lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "NULL %s", path ? "dict" : "path");
   size_t n = lz_dict_size(arrays);
   written *w = calloc(n ? n : 1, sizeof *w);
-  if (!w) return lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
-  FILE *fp = fopen(path, "wb");
-  int rc = fp ? 0 : lz__error(LZ_ERROR_IO, op, "cannot create '%s': %s", path, strerror(errno));
+  lz_array **arrs = calloc(n ? n : 1, sizeof *arrs);
+  int rc = 0;
+  if (!w || !arrs) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    lz_array *a = arrs[i] = lz_dict_value(arrays, i);
+    const char *key = lz_dict_key(arrays, i);
+    if (!a)
+      rc = lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "entry '%s' is not an array", key);
+    else if (!lz__npy_descr(a->dtype) || a->dtype == LZ_BFLOAT16)
+      rc = lz__error(LZ_ERROR_DTYPE, op, "'%s' is %s, which .npz cannot store", key,
+                     lz_dtype_name(a->dtype));
+  }
+  if (rc == 0) rc = lz_eval_many(arrs, n); /* every read of the old file happens before the write */
+  char *tmp = NULL;
+  FILE *fp = rc == 0 ? lz__save_begin(path, &tmp, op) : NULL;
+  if (rc == 0 && !fp) rc = -1;
   uint64_t pos = 0;
   for (size_t i = 0; rc == 0 && i < n; i++) {
-    lz_array *a = lz_dict_value(arrays, i);
+    lz_array *a = arrs[i];
     const char *key = lz_dict_key(arrays, i);
-    if (!a) {
-      rc = lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "entry '%s' is not an array", key);
-      break;
-    }
-    if (!lz__npy_descr(a->dtype) || a->dtype == LZ_BFLOAT16) {
-      rc = lz__error(LZ_ERROR_DTYPE, op, "'%s' is %s, which .npz cannot store", key, lz_dtype_name(a->dtype));
-      lz_free(a);
-      break;
-    }
     const void *data = lz_array_data(a);
     char head[1024];
     size_t hl = data ? lz__npy_build_header(a, head, sizeof head) : 0;
@@ -321,7 +325,6 @@ int lz_save_npz(const char *path, const lz_dict *arrays, bool compressed) {
     }
     free(member);
     free(comp);
-    lz_free(a);
   }
   /* central directory */
   uint64_t cd_start = pos;
@@ -372,8 +375,9 @@ int lz_save_npz(const char *path, const lz_dict *arrays, bool compressed) {
     lz__wr32(e + 16, z64 ? 0xffffffffu : (uint32_t)cd_start);
     if (rc == 0) rc = lz__write_all(fp, e, 22, path, op);
   }
-  if (fp && fclose(fp) != 0 && rc == 0)
-    rc = lz__error(LZ_ERROR_IO, op, "cannot write '%s': %s", path, strerror(errno));
+  if (fp) rc = lz__save_end(fp, tmp, path, rc, op);
+  for (size_t i = 0; arrs && i < n; i++) lz_free(arrs[i]);
+  free(arrs);
   free(w);
   return rc;
 }

@@ -371,9 +371,9 @@ int lz_save_safetensors(const char *path, const lz_dict *arrays, const lz_dict *
     while ((ftell(hp) % 8) != 0) fputc(' ', hp); /* 8-byte alignment of the data */
     if (fclose(hp) != 0) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
   }
-  FILE *fp = NULL;
-  if (rc == 0 && !(fp = fopen(path, "wb")))
-    rc = lz__error(LZ_ERROR_IO, op, "cannot create '%s': %s", path, strerror(errno));
+  char *tmp = NULL;
+  FILE *fp = rc == 0 ? lz__save_begin(path, &tmp, op) : NULL;
+  if (rc == 0 && !fp) rc = -1;
   if (rc == 0) {
     unsigned char len8[8];
     lz__wr64(len8, hsize);
@@ -384,8 +384,7 @@ int lz_save_safetensors(const char *path, const lz_dict *arrays, const lz_dict *
       rc = d ? lz__write_all(fp, d, lz_array_nbytes(arrs[i]), path, op) : -1;
     }
   }
-  if (fp && fclose(fp) != 0 && rc == 0)
-    rc = lz__error(LZ_ERROR_IO, op, "cannot write '%s': %s", path, strerror(errno));
+  if (fp) rc = lz__save_end(fp, tmp, path, rc, op);
   free(hbuf);
   for (size_t i = 0; i < n; i++) lz_free(arrs[i]);
   free(arrs);

@@ -41,7 +41,7 @@ static lz_array *make_cast(int op, const void *params, lz_array **in, int n, lz_
   lz_array *out = NULL;
   int k = 0;
   for (; k < n; k++)
-    if (!(c[k] = lz__cast(in[k], in[k]->dtype == LZ_BOOL ? LZ_BOOL : dt))) break;
+    if (!(c[k] = lz__cast(lz__op(op)->name, in[k], in[k]->dtype == LZ_BOOL ? LZ_BOOL : dt))) break;
   if (k == n) out = lz__make(op, params, c, n, dt, shape, ndim);
   for (int i = 0; i < k; i++) lz__uncast(c[i], in[i]);
   return out;
@@ -134,7 +134,7 @@ lz_array *lz_fast_rope(lz_array *x, int dims, bool traditional, double base, dou
                       .scale = (float)scale,
                       .traditional = traditional,
                       .has_freqs = freqs != NULL};
-  lz_array *f = freqs ? lz__cast(freqs, LZ_FLOAT32) : NULL;
+  lz_array *f = freqs ? lz__cast("lz_fast_rope", freqs, LZ_FLOAT32) : NULL;
   if (freqs && !f) return NULL;
   lz_array *in[2] = {x, f};
   lz_array *out = lz__make(LZ_OP_ROPE, &p, in, freqs ? 2 : 1, x->dtype, x->shape, x->ndim);

@@ -15,8 +15,13 @@ const lz_op_def lz_opdef_fft = {
 
 /* The core of every transform: n[i] points along axes[i] (all validated here). */
 static lz_array *fft_make(const char *op, lz_array *a, const int *n, const int *axes, int naxes,
-                          bool real, bool inverse) {
+                          bool real, bool inverse, lz_fft_norm norm) {
   char s[256];
+  if ((unsigned)norm >= LZ_FFT_NORM_COUNT) {
+    lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "invalid norm %d (use backward, ortho or forward)",
+              (int)norm);
+    return NULL;
+  }
   if (a->ndim < 1) {
     lz__error(LZ_ERROR_SHAPE, op, "needs an array with at least one dimension, got a 0-d array");
     return NULL;
@@ -29,7 +34,7 @@ static lz_array *fft_make(const char *op, lz_array *a, const int *n, const int *
   if (naxes == 0) return lz_retain(a);
   lz_fft_params p;
   memset(&p, 0, sizeof p);
-  p.naxes = naxes, p.real = real, p.inverse = inverse;
+  p.naxes = naxes, p.real = real, p.inverse = inverse, p.norm = (int)norm;
   for (int i = 0; i < naxes; i++) {
     int ax = axes[i] < 0 ? axes[i] + a->ndim : axes[i];
     if (ax < 0 || ax >= a->ndim) {
@@ -84,7 +89,7 @@ static lz_array *fft_make(const char *op, lz_array *a, const int *n, const int *
 
 /* Resolves MLX's defaults for (s, axes, naxes) and runs the transform. */
 static lz_array *fftn_impl(const char *op, lz_array *a, const int *s, const int *axes, int naxes,
-                           bool real, bool inverse) {
+                           bool real, bool inverse, lz_fft_norm norm) {
   if (!lz__check_inputs(op, &a, 1)) return NULL;
   int ax[LZ_MAX_NDIM], n[LZ_MAX_NDIM];
   if (!axes) {
@@ -110,54 +115,60 @@ static lz_array *fftn_impl(const char *op, lz_array *a, const int *s, const int 
     }
     if (real && inverse && naxes > 0) n[naxes - 1] = 2 * (n[naxes - 1] - 1);
   }
-  return fft_make(op, a, n, axes, naxes, real, inverse);
+  return fft_make(op, a, n, axes, naxes, real, inverse, norm);
 }
 
-static lz_array *fft1_impl(const char *op, lz_array *a, int n, int axis, bool real, bool inverse) {
+static lz_array *fft1_impl(const char *op, lz_array *a, int n, int axis, bool real, bool inverse,
+                           lz_fft_norm norm) {
   if (!lz__check_inputs(op, &a, 1)) return NULL;
   if (n < -1 || n == 0) {
     lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "invalid FFT size %d (use a positive size, or -1)", n);
     return NULL;
   }
-  return fftn_impl(op, a, n == -1 ? NULL : &n, &axis, 1, real, inverse);
+  return fftn_impl(op, a, n == -1 ? NULL : &n, &axis, 1, real, inverse, norm);
 }
 
 static lz_array *fft2_impl(const char *op, lz_array *a, const int *s, const int *axes, bool real,
-                           bool inverse) {
+                           bool inverse, lz_fft_norm norm) {
   static const int last2[2] = {-2, -1};
-  return fftn_impl(op, a, s, axes ? axes : last2, 2, real, inverse);
+  return fftn_impl(op, a, s, axes ? axes : last2, 2, real, inverse, norm);
 }
 
-lz_array *lz_fft(lz_array *a, int n, int axis) { return fft1_impl("lz_fft", a, n, axis, false, false); }
-lz_array *lz_ifft(lz_array *a, int n, int axis) { return fft1_impl("lz_ifft", a, n, axis, false, true); }
-lz_array *lz_rfft(lz_array *a, int n, int axis) { return fft1_impl("lz_rfft", a, n, axis, true, false); }
-lz_array *lz_irfft(lz_array *a, int n, int axis) { return fft1_impl("lz_irfft", a, n, axis, true, true); }
-
-lz_array *lz_fftn(lz_array *a, const int *s, const int *axes, int naxes) {
-  return fftn_impl("lz_fftn", a, s, axes, naxes, false, false);
-}
-lz_array *lz_ifftn(lz_array *a, const int *s, const int *axes, int naxes) {
-  return fftn_impl("lz_ifftn", a, s, axes, naxes, false, true);
-}
-lz_array *lz_rfftn(lz_array *a, const int *s, const int *axes, int naxes) {
-  return fftn_impl("lz_rfftn", a, s, axes, naxes, true, false);
-}
-lz_array *lz_irfftn(lz_array *a, const int *s, const int *axes, int naxes) {
-  return fftn_impl("lz_irfftn", a, s, axes, naxes, true, true);
-}
-
-lz_array *lz_fft2(lz_array *a, const int *s, const int *axes) {
-  return fft2_impl("lz_fft2", a, s, axes, false, false);
-}
-lz_array *lz_ifft2(lz_array *a, const int *s, const int *axes) {
-  return fft2_impl("lz_ifft2", a, s, axes, false, true);
-}
-lz_array *lz_rfft2(lz_array *a, const int *s, const int *axes) {
-  return fft2_impl("lz_rfft2", a, s, axes, true, false);
-}
-lz_array *lz_irfft2(lz_array *a, const int *s, const int *axes) {
-  return fft2_impl("lz_irfft2", a, s, axes, true, true);
-}
+/* Each transform with and without a norm (BACKWARD: the unnormalised forward transform). */
+#define FFT1(NAME, REAL, INV)                                                                    \
+  lz_array *lz_##NAME##_v2(lz_array *a, int n, int axis, lz_fft_norm norm) {                     \
+    return fft1_impl("lz_" #NAME, a, n, axis, REAL, INV, norm);                                  \
+  }                                                                                              \
+  lz_array *lz_##NAME(lz_array *a, int n, int axis) {                                            \
+    return fft1_impl("lz_" #NAME, a, n, axis, REAL, INV, LZ_FFT_NORM_BACKWARD);                  \
+  }
+#define FFTN(NAME, REAL, INV)                                                                    \
+  lz_array *lz_##NAME##_v2(lz_array *a, const int *s, const int *axes, int naxes,                \
+                           lz_fft_norm norm) {                                                   \
+    return fftn_impl("lz_" #NAME, a, s, axes, naxes, REAL, INV, norm);                           \
+  }                                                                                              \
+  lz_array *lz_##NAME(lz_array *a, const int *s, const int *axes, int naxes) {                   \
+    return fftn_impl("lz_" #NAME, a, s, axes, naxes, REAL, INV, LZ_FFT_NORM_BACKWARD);           \
+  }
+#define FFT2(NAME, REAL, INV)                                                                    \
+  lz_array *lz_##NAME##_v2(lz_array *a, const int *s, const int *axes, lz_fft_norm norm) {       \
+    return fft2_impl("lz_" #NAME, a, s, axes, REAL, INV, norm);                                  \
+  }                                                                                              \
+  lz_array *lz_##NAME(lz_array *a, const int *s, const int *axes) {                              \
+    return fft2_impl("lz_" #NAME, a, s, axes, REAL, INV, LZ_FFT_NORM_BACKWARD);                  \
+  }
+FFT1(fft, false, false)
+FFT1(ifft, false, true)
+FFT1(rfft, true, false)
+FFT1(irfft, true, true)
+FFTN(fftn, false, false)
+FFTN(ifftn, false, true)
+FFTN(rfftn, true, false)
+FFTN(irfftn, true, true)
+FFT2(fft2, false, false)
+FFT2(ifft2, false, true)
+FFT2(rfft2, true, false)
+FFT2(irfft2, true, true)
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 

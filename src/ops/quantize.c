@@ -90,7 +90,7 @@ lz_array *lz_dequantize(lz_array *w, lz_array *scales, lz_array *biases, int gro
   int shape[LZ_MAX_NDIM];
   memcpy(shape, w->shape, sizeof(int) * (size_t)w->ndim);
   shape[w->ndim - 1] = (int)K;
-  lz_array *b = lz__cast(biases, scales->dtype);
+  lz_array *b = lz__cast("lz_dequantize", biases, scales->dtype);
   if (!b) return NULL;
   lz_quant_params p = {group_size, bits, false};
   lz_array *cin[3] = {w, scales, b};

@@ -25,7 +25,7 @@ lz_array *lz_random_randint(lz_array *low, lz_array *high, const int *shape, int
   /* The draw is a float32 uniform in [low, high); it is then raised to low, compared in
    * float64 when low is float64 (MLX's promotion), else in float32. */
   lz_random_params p = {.dtype = LZ_FLOAT32, .low_f64 = low->dtype == LZ_FLOAT64};
-  lz_array *lo = lz__cast(low, LZ_FLOAT32), *hi = lo ? lz__cast(high, LZ_FLOAT32) : NULL;
+  lz_array *lo = lz__cast(op, low, LZ_FLOAT32), *hi = lo ? lz__cast(op, high, LZ_FLOAT32) : NULL;
   lz_array *out = NULL;
   if (lo && hi) {
     lz_array *params[3] = {lo, hi, low};
@@ -69,7 +69,7 @@ static lz_array *categorical(const char *op, lz_array *logits, lz_random_params 
   }
   if (lz__random_check_key(op, key) != 0) return NULL;
   /* The noise is float32; logits add to it in float32, or in float64 for float64 logits. */
-  lz_array *l = lz__cast(logits, logits->dtype == LZ_FLOAT64 ? LZ_FLOAT64 : LZ_FLOAT32);
+  lz_array *l = lz__cast(op, logits, logits->dtype == LZ_FLOAT64 ? LZ_FLOAT64 : LZ_FLOAT32);
   if (!l) return NULL;
   lz_array *out =
       lz__random_make(op, LZ_OP_RANDOM_CATEGORICAL, p, key, &l, 1, LZ_UINT32, shape, ndim);

@@ -27,10 +27,14 @@ lz_array *lz_astype(lz_array *a, lz_dtype dtype) {
     return NULL;
   }
   if (a->dtype == dtype) return lz_retain(a);
+  /* A weak float keeps its exact double for float64 (lz_float). */
+  if ((a->flags & LZ_AF_WEAK) && a->dtype == LZ_FLOAT32 && dtype == LZ_FLOAT64) {
+    return lz__cast("lz_astype", a, dtype);
+  }
   return lz__make(LZ_OP_ASTYPE, NULL, &a, 1, dtype, a->shape, a->ndim);
 }
 
-/* ---- same dtype: abs, negative, sign, square, floor, ceil ---- */
+/* ---- same dtype: abs, negative, sign, square, floor, ceil, trunc ---- */
 
 #define D LZ_OPF_DIFFERENTIABLE
 LZ_UNARY_OPDEF(abs, D, 0)
@@ -40,6 +44,7 @@ LZ_UNARY_OPDEF(square, D, 0)
 LZ_UNARY_OPDEF(floor, D, 0)
 LZ_UNARY_OPDEF(ceil, D, 0)
 LZ_UNARY_OPDEF(round, D, sizeof(lz_round_params))
+LZ_UNARY_OPDEF(trunc, D, 0)
 
 static bool is_unsigned_or_bool(lz_dtype d) {
   return d == LZ_BOOL || (lz_dtype_is_integer(d) && !lz_dtype_is_signed(d));
@@ -78,6 +83,7 @@ SAME_DTYPE(square, SQUARE)
   }
 ROUNDING(floor, FLOOR)
 ROUNDING(ceil, CEIL)
+ROUNDING(trunc, TRUNC)
 
 lz_array *lz_round(lz_array *a, int decimals) {
   if (!lz__check_inputs("lz_round", &a, 1)) return NULL;
@@ -123,7 +129,7 @@ static lz_array *unary_float(const char *name, int op, lz_array *a) {
     lz__error(LZ_ERROR_DTYPE, name, "not supported for %s", lz_dtype_name(ct));
     return NULL;
   }
-  lz_array *c = lz__cast(a, ct);
+  lz_array *c = lz__cast(name, a, ct);
   if (!c) return NULL;
   lz_array *out = lz__make(op, NULL, &c, 1, ct, a->shape, a->ndim);
   lz__uncast(c, a);

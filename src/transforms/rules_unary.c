@@ -142,6 +142,7 @@ const lz_rule lz__rules_unary[LZ_OP_COUNT] = {
     [LZ_OP_IMAG] = {vjp_complex_part, jvp_complex_part, NULL},
     /* piecewise constant or boolean: zero derivative, as in MLX */
     [LZ_OP_SIGN] = ZERO, [LZ_OP_FLOOR] = ZERO, [LZ_OP_CEIL] = ZERO, [LZ_OP_ROUND] = ZERO,
+    [LZ_OP_TRUNC] = ZERO,
     [LZ_OP_ISNAN] = ZERO, [LZ_OP_ISINF] = ZERO, [LZ_OP_ISFINITE] = ZERO,
     [LZ_OP_ISPOSINF] = ZERO, [LZ_OP_ISNEGINF] = ZERO, [LZ_OP_LOGICAL_NOT] = ZERO,
     [LZ_OP_BITWISE_INVERT] = ZERO,
