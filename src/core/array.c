@@ -195,25 +195,39 @@ static void destroy_array(lz_array *a) {
 
 /* ---- tracing: tapes kept through an eval inside a transform ---- */
 
-static _Thread_local int tl_trace_depth LZ_TLS_FAST;
-static _Thread_local lz_array **tl_taped; /* strong references, one per kept output */
-static _Thread_local size_t tl_ntaped, tl_taped_cap;
+/* One pointer of thread-local storage (NULL when not tracing): a dlopened library's static TLS
+ * is a scarce budget shared with others (e.g. libgomp loaded later by the same process). */
+typedef struct trace_state {
+  int depth;
+  size_t ntaped, cap;
+  lz_array **taped; /* strong references, one per kept output */
+} trace_state;
+static _Thread_local trace_state *tl_trace LZ_TLS_FAST;
 
-bool lz__tracing(void) { return tl_trace_depth > 0; }
-void lz__trace_begin(void) { tl_trace_depth++; }
+bool lz__tracing(void) { return tl_trace != NULL; }
+
+void lz__trace_begin(void) {
+  if (!tl_trace) {
+    tl_trace = calloc(1, sizeof *tl_trace);
+    if (!tl_trace) return; /* no memory: evaluating inside cuts the graph, as before */
+  }
+  tl_trace->depth++;
+}
 
 void lz__trace_end(void) {
-  if (tl_trace_depth == 0 || --tl_trace_depth > 0) return;
-  for (size_t i = 0; i < tl_ntaped; i++) { /* the array forgets its tape, then is released */
-    lz_array *a = tl_taped[i];
+  trace_state *t = tl_trace;
+  if (!t || --t->depth > 0) return;
+  tl_trace = NULL; /* releasing below records nothing new */
+  for (size_t i = 0; i < t->ntaped; i++) { /* the array forgets its tape, then is released */
+    lz_array *a = t->taped[i];
     lz_node *n = a->tape;
     a->tape = NULL;
     if (n && atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel) == 1)
       node_destroy(n, a);
     lz__array_decref(a);
   }
-  free(tl_taped);
-  tl_taped = NULL, tl_ntaped = tl_taped_cap = 0;
+  free(t->taped);
+  free(t);
 }
 
 /* Keeps a node that ran while tracing; false (detach as usual) when it computed no live tracer
@@ -228,12 +242,13 @@ static bool keep_tape(lz_node *n) {
     tracer |= (o->flags & LZ_AF_TRACER) != 0;
   }
   if (!tracer) return false;
-  if (tl_ntaped + (size_t)live > tl_taped_cap) {
-    size_t cap = tl_taped_cap ? tl_taped_cap * 2 : 64;
-    while (cap < tl_ntaped + (size_t)live) cap *= 2;
-    lz_array **t = realloc(tl_taped, cap * sizeof *t);
-    if (!t) return false;
-    tl_taped = t, tl_taped_cap = cap;
+  trace_state *t = tl_trace;
+  if (t->ntaped + (size_t)live > t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    while (cap < t->ntaped + (size_t)live) cap *= 2;
+    lz_array **d = realloc(t->taped, cap * sizeof *d);
+    if (!d) return false;
+    t->taped = d, t->cap = cap;
   }
   for (int k = 0; k < n->noutputs; k++) {
     lz_array *o = n->outputs[k];
@@ -244,13 +259,13 @@ static bool keep_tape(lz_node *n) {
     }
     o->node = NULL, o->tape = n;
     lz__array_incref(o);
-    tl_taped[tl_ntaped++] = o;
+    t->taped[t->ntaped++] = o;
   }
   return true;
 }
 
 void lz__node_detach(lz_node *n) {
-  if (LZ_UNLIKELY(tl_trace_depth > 0) && keep_tape(n)) return;
+  if (LZ_UNLIKELY(tl_trace != NULL) && keep_tape(n)) return;
   for (int k = 0; k < n->noutputs; k++) {
     lz_array *o = n->outputs[k];
     if (atomic_load_explicit(&o->refs, memory_order_acquire) == 0) {
@@ -346,7 +361,7 @@ int lz__make_multi(int op, const void *params, lz_array *const *inputs, int ninp
     lz__array_incref(inputs[i]);
   }
   uint16_t tracer = 0;
-  if (LZ_UNLIKELY(tl_trace_depth > 0))
+  if (LZ_UNLIKELY(tl_trace != NULL))
     for (int i = 0; i < ninputs; i++) tracer |= inputs[i]->flags & LZ_AF_TRACER;
   for (int k = 0; k < noutputs; k++) {
     n->outputs[k] = outs[k];
