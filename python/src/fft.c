@@ -181,9 +181,20 @@ FFT1(DEFINE_FFT1)
 FFT2(DEFINE_FFT2)
 FFTN(DEFINE_FFTN)
 
-#define ROW_FFT1(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG1(#NAME) TEXT),
-#define ROW_FFT2(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG2(#NAME) TEXT),
-#define ROW_FFTN(NAME, FN, TEXT) F(#NAME, py_##NAME, SIGN(#NAME) TEXT),
+#define ARGS_NORM                                                                                  \
+  "\n    norm (str, optional): ``'backward'`` (the inverse divides by the number of points), "     \
+  "``'ortho'`` (both divide by its square root) or ``'forward'`` (the forward divides)."
+#define ARGS_1                                                                                     \
+  "\n\nArgs:\n    a (array): Input array.\n    n (int, optional): Points along ``axis``: the "     \
+  "input is cropped or zero-padded to it. Default: its length.\n    axis (int, optional): The "    \
+  "axis to transform. Default: ``-1``." ARGS_NORM
+#define ARGS_N                                                                                     \
+  "\n\nArgs:\n    a (array): Input array.\n    s (list(int), optional): Points along each axis "   \
+  "(crop or zero-pad). Default: the input's sizes.\n    axes (list(int), optional): The axes to "  \
+  "transform." ARGS_NORM
+#define ROW_FFT1(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG1(#NAME) TEXT ARGS_1),
+#define ROW_FFT2(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG2(#NAME) TEXT ARGS_N),
+#define ROW_FFTN(NAME, FN, TEXT) F(#NAME, py_##NAME, SIGN(#NAME) TEXT ARGS_N),
 
 static PyMethodDef methods[] = {
     FFT1(ROW_FFT1) FFT2(ROW_FFT2) FFTN(ROW_FFTN)

@@ -316,8 +316,15 @@ static PyObject *py_astype(PyObject *self, PyObject *args, PyObject *kw) {
 #define F(NAME, FN, DOC)                                                                           \
   { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
-#define ROW_UNARY(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG_U(#NAME) TEXT),
-#define ROW_BINARY(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG_B(#NAME) TEXT),
+#define ARGS_U                                                                                     \
+  "\n\nArgs:\n    a (array): Input array or scalar.\n\nReturns:\n    array: The result, "          \
+  "element by element."
+#define ARGS_B                                                                                     \
+  "\n\nArgs:\n    a (array): Input array or scalar.\n    b (array): Input array or scalar; the "   \
+  "two broadcast together (a Python scalar takes the other operand's dtype).\n\nReturns:\n    "    \
+  "array: The result, element by element."
+#define ROW_UNARY(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG_U(#NAME) TEXT ARGS_U),
+#define ROW_BINARY(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG_B(#NAME) TEXT ARGS_B),
 
 static PyMethodDef methods[] = {
     UNARY_OPS(ROW_UNARY) BINARY_OPS(ROW_BINARY)

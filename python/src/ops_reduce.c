@@ -265,9 +265,18 @@ SCANS(DEFINE_SCAN)
 #define F(NAME, FN, DOC)                                                                           \
   { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
-#define ROW_RED(NAME, TEXT) F(#NAME, py_##NAME, SIG_RED(#NAME) TEXT),
-#define ROW_MOMENT(NAME, TEXT) F(#NAME, py_##NAME, SIG_MOM(#NAME) TEXT),
-#define ROW_ARG(NAME, TEXT) F(#NAME, py_##NAME, SIG_ARG(#NAME) TEXT),
+#define ARGS_AXES                                                                                  \
+  "\n\nArgs:\n    a (array): Input array.\n    axis (int or list(int), optional): The axis or "    \
+  "axes to reduce; every axis when ``None`` (the default).\n    keepdims (bool, optional): "       \
+  "Keep the reduced axes as size one. Default: ``False``."
+#define ARGS_DDOF "\n    ddof (int, optional): The divisor is ``N - ddof``. Default: ``0``."
+#define ARGS_ARG                                                                                   \
+  "\n\nArgs:\n    a (array): Input array.\n    axis (int, optional): The axis to search; the "     \
+  "flattened array when ``None`` (the default).\n    keepdims (bool, optional): Keep the reduced " \
+  "axis as size one. Default: ``False``."
+#define ROW_RED(NAME, TEXT) F(#NAME, py_##NAME, SIG_RED(#NAME) TEXT ARGS_AXES),
+#define ROW_MOMENT(NAME, TEXT) F(#NAME, py_##NAME, SIG_MOM(#NAME) TEXT ARGS_AXES ARGS_DDOF),
+#define ROW_ARG(NAME, TEXT) F(#NAME, py_##NAME, SIG_ARG(#NAME) TEXT ARGS_ARG),
 #define ROW_SCAN(NAME, DTYPE, DTSIG, TEXT)                                                         \
   F(#NAME, py_##NAME,                                                                              \
     SIG_SCAN(#NAME, DTSIG) TEXT " The flattened array when ``axis`` is ``None``; ``reverse`` "     \
