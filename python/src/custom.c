@@ -55,9 +55,12 @@ static PyObject *axes_like(PyObject *tree) {
     PyObject *r = is_list ? PyList_New(n) : PyTuple_New(n);
     for (Py_ssize_t i = 0; r && i < n; i++) {
       PyObject *c = axes_like(PySequence_Fast_GET_ITEM(tree, i));
-      if (!c) Py_CLEAR(r);
-      else if (is_list) PyList_SET_ITEM(r, i, c);
-      else PyTuple_SET_ITEM(r, i, c);
+      if (!c)
+        Py_CLEAR(r);
+      else if (is_list)
+        PyList_SET_ITEM(r, i, c);
+      else
+        PyTuple_SET_ITEM(r, i, c);
     }
     return r;
   }
@@ -347,7 +350,7 @@ static void custom_dealloc(PyObject *self) {
 
 static PyMethodDef custom_methods[] = {
     {"vjp", custom_vjp, METH_O,
-     "vjp(self, f: Callable)\n--\n\n"
+     "vjp(self, f: Callable)\n\n"
      "Define a custom vjp for the wrapped function.\n\n"
      "The vjp function takes three arguments:\n\n"
      "- *primals*: A pytree that contains all the positional arguments to the function "
@@ -358,13 +361,13 @@ static PyMethodDef custom_methods[] = {
      "It returns the same pytree structure as the primals with the computed cotangents.\n"
      "Returns the custom_function itself, so it is used as a decorator."},
     {"jvp", custom_jvp, METH_O,
-     "jvp(self, f: Callable)\n--\n\n"
+     "jvp(self, f: Callable)\n\n"
      "Define a custom jvp for the wrapped function.\n\n"
      "The jvp function takes two arguments: *primals* (a pytree of the positional arguments)\n"
      "and *tangents* (a pytree of the same structure with the tangent of each input). It "
      "returns\nthe tangents of the outputs, in the outputs' structure."},
     {"vmap", custom_vmap, METH_O,
-     "vmap(self, f: Callable)\n--\n\n"
+     "vmap(self, f: Callable)\n\n"
      "Define a custom vectorization transformation for the wrapped function.\n\n"
      "The vmap function takes two arguments: *inputs* (a pytree of the positional arguments)\n"
      "and *axes* (the same structure with each input's vectorization axis, or ``None`` when "
@@ -387,7 +390,7 @@ static PyTypeObject CustomFn_Type = {
     .tp_init = custom_init,
     .tp_new = PyType_GenericNew,
     .tp_doc =
-        "custom_function(f: Callable)\n--\n\n"
+        "custom_function(f: Callable)\n\n"
         "Set up a function for custom gradient and vmap definitions.\n\n"
         "This class is meant to be used as a function decorator. Instances are callables that "
         "behave\nidentically to the wrapped function. However, when a function transformation "
@@ -490,7 +493,7 @@ static PyObject *py_checkpoint(PyObject *self, PyObject *args, PyObject *kwargs)
 
 static PyMethodDef methods[] = {
     {"checkpoint", (PyCFunction)(void (*)(void))py_checkpoint, METH_VARARGS | METH_KEYWORDS,
-     "checkpoint(fun: Callable) -> Callable\n--\n\n"
+     "checkpoint(fun: Callable) -> Callable\n\n"
      "Returns a gradient checkpointed version of ``fun``: its intermediate values are not kept "
      "for\nthe backward pass but recomputed from the inputs when the gradient needs them, "
      "trading\ncompute for memory.\n\n"

@@ -1097,20 +1097,20 @@ static PyObject *py_vmap(PyObject *self, PyObject *args, PyObject *kwargs) {
 
 static PyMethodDef methods[] = {
     {"eval", py_eval, METH_VARARGS,
-     "eval(*args) -> None\n--\n\n"
+     "eval(*args) -> None\n\n"
      "Evaluate an :class:`array` or tree of :class:`array`.\n\n"
      "Args:\n    *args (arrays or trees of arrays): Each argument can be a single array or a "
      "tree of\n      arrays (nested lists, tuples and dicts). Leaves which are not arrays are "
      "ignored.\n\nThe kernels run with the GIL released, so other Python threads go on."},
     {"async_eval", py_async_eval, METH_VARARGS,
-     "async_eval(*args) -> None\n--\n\n"
+     "async_eval(*args) -> None\n\n"
      "Asynchronously evaluate an :class:`array` or tree of :class:`array`: the computation "
      "starts on\na background thread and the call returns at once; reading a result waits for "
      "it.\n\nArgs:\n    *args (arrays or trees of arrays): as for :func:`eval`; leaves which are "
      "not arrays are ignored."},
     {"grad", (PyCFunction)(void (*)(void))py_grad, METH_VARARGS | METH_KEYWORDS,
      "grad(fun: Callable, argnums: Optional[Union[int, Sequence[int]]] = None, argnames: "
-     "Union[str, Sequence[str]] = []) -> Callable\n--\n\n"
+     "Union[str, Sequence[str]] = []) -> Callable\n\n"
      "Returns a function which computes the gradient of ``fun``.\n\n"
      "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
      "trees\n      of :class:`array` and returns a scalar output :class:`array`.\n"
@@ -1124,7 +1124,7 @@ static PyMethodDef methods[] = {
      "``argnames`` a pair\n    (positional gradients, dict of keyword gradients)."},
     {"value_and_grad", (PyCFunction)(void (*)(void))py_value_and_grad, METH_VARARGS | METH_KEYWORDS,
      "value_and_grad(fun: Callable, argnums: Optional[Union[int, Sequence[int]]] = None, "
-     "argnames: Union[str, Sequence[str]] = []) -> Callable\n--\n\n"
+     "argnames: Union[str, Sequence[str]] = []) -> Callable\n\n"
      "Returns a function which computes the value and gradient of ``fun``.\n\n"
      "The function passed to :func:`value_and_grad` should return either a scalar loss or a "
      "tuple\nin which the first element is a scalar loss and the remaining elements can be "
@@ -1139,7 +1139,7 @@ static PyMethodDef methods[] = {
      "output of\n    ``fun`` and the second element is the gradients w.r.t. the loss."},
     {"vjp", (PyCFunction)(void (*)(void))py_vjp, METH_VARARGS | METH_KEYWORDS,
      "vjp(fun: Callable, primals: list[array], cotangents: list[array]) -> tuple[list[array], "
-     "list[array]]\n--\n\n"
+     "list[array]]\n\n"
      "Compute the vector-Jacobian product.\n\n"
      "Computes the product of the ``cotangents`` with the Jacobian of a function ``fun`` "
      "evaluated\nat ``primals``.\n\n"
@@ -1153,7 +1153,7 @@ static PyMethodDef methods[] = {
      "vector-Jacobian\n    products, one per primal."},
     {"jvp", (PyCFunction)(void (*)(void))py_jvp, METH_VARARGS | METH_KEYWORDS,
      "jvp(fun: Callable, primals: list[array], tangents: list[array]) -> tuple[list[array], "
-     "list[array]]\n--\n\n"
+     "list[array]]\n\n"
      "Compute the Jacobian-vector product.\n\n"
      "This computes the product of the Jacobian of a function ``fun`` evaluated at "
      "``primals``\nwith the ``tangents``.\n\n"
@@ -1165,7 +1165,7 @@ static PyMethodDef methods[] = {
      "Returns:\n    tuple(list(array), list(array)): The outputs of ``fun`` and the "
      "Jacobian-vector\n    products, one per output."},
     {"vmap", (PyCFunction)(void (*)(void))py_vmap, METH_VARARGS | METH_KEYWORDS,
-     "vmap(fun: Callable, in_axes: object = 0, out_axes: object = 0) -> Callable\n--\n\n"
+     "vmap(fun: Callable, in_axes: object = 0, out_axes: object = 0) -> Callable\n\n"
      "Returns a vectorized version of ``fun``.\n\n"
      "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
      "a tree\n      of :class:`array` and returns a variable number of :class:`array` or a tree "
