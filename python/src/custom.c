@@ -236,17 +236,23 @@ static PyObject *call_closure(lz_closure *c, pylz_fn *fp, PyObject *flat) {
   int k = lz_closure_call(c, in, (int)n, outs);
   PyMem_Free(in);
   if (k < 0) return pylz_xform_raise();
-  PyObject *l = PyList_New(k);
-  for (int j = 0; j < k; j++) {
-    if (!l) {
-      lz_free(outs[j]);
-      continue;
+  PyObject *l;
+  if (fp->layout) { /* many outputs, packed (checkpoint) */
+    l = pylz_unpack(fp->layout, outs, k, 0);
+    for (int j = 0; j < k; j++) lz_free(outs[j]);
+  } else {
+    l = PyList_New(k);
+    for (int j = 0; j < k; j++) {
+      if (!l) {
+        lz_free(outs[j]);
+        continue;
+      }
+      PyObject *w = pylz_wrap(outs[j]);
+      if (!w)
+        Py_CLEAR(l);
+      else
+        PyList_SET_ITEM(l, j, w);
     }
-    PyObject *w = pylz_wrap(outs[j]);
-    if (!w)
-      Py_CLEAR(l);
-    else
-      PyList_SET_ITEM(l, j, w);
   }
   if (!l) return NULL;
   Py_ssize_t pos = 0;
@@ -430,6 +436,7 @@ static PyObject *checkpoint_call(PyObject *self, PyObject *args, PyObject *kwarg
   if (f) {
     fp->args = Py_NewRef(args);
     fp->kwargs = kwargs ? Py_NewRef(kwargs) : NULL;
+    fp->pack_ok = 1; /* the recomputation packs the same way: same inputs */
     if (!(c = lz_checkpoint(f)))
       pylz_raise();
     else

@@ -893,12 +893,20 @@ static PyObject *vjp_jvp(PyObject *args, PyObject *kwargs, int forward) {
     PyTuple_SET_ITEM(p->args, i, Py_NewRef(PyList_GET_ITEM(prim, i)));
   if (forward) {
     lz_array *tans[LZ_MAX_OUTPUTS];
+    p->pack_ok = 1;
     int k = lz_jvp(c, pv, (int)n, cv, outs, tans);
     if (k < 0) {
       pylz_xform_raise();
       goto done;
     }
-    PyObject *o = wrap_list(outs, k), *t = wrap_list(tans, k);
+    PyObject *o, *t;
+    if (p->layout) { /* many outputs came packed (with their tangents) */
+      o = pylz_unpack(p->layout, outs, k, 0);
+      t = pylz_unpack(p->layout, tans, k, 0);
+      for (int j = 0; j < k; j++) lz_free(outs[j]), lz_free(tans[j]);
+    } else {
+      o = wrap_list(outs, k), t = wrap_list(tans, k);
+    }
     if (o && t) result = PyTuple_Pack(2, o, t);
     Py_XDECREF(o), Py_XDECREF(t);
   } else {

@@ -437,3 +437,20 @@ def test_grad_of_vmap_of_grad_and_compile_of_vmap():
     cv = mx.compile(mx.vmap(lambda x: mx.softmax(x * 2, axis=-1)))(mx.array(xs))
     e = np.exp(2 * xs - (2 * xs).max(-1, keepdims=True))
     np.testing.assert_allclose(np_of(cv), e / e.sum(-1, keepdims=True), rtol=1e-5)
+
+
+def test_many_outputs_through_jvp_and_checkpoint():
+    x = mx.array([0.5, 1.0])
+
+    def f(x):
+        return [mx.sin(x * k) for k in range(40)]
+
+    outs, tans = mx.jvp(f, [x], [mx.ones(2)])
+    assert len(outs) == 40 and len(tans) == 40
+    np.testing.assert_allclose(np_of(tans[7]), 7 * np.cos(7 * np.array([0.5, 1.0])), rtol=1e-5)
+    np.testing.assert_allclose(np_of(outs[39]), np.sin(39 * np.array([0.5, 1.0])), rtol=1e-5)
+    cf = mx.checkpoint(f)
+    assert len(cf(x)) == 40
+    g = mx.grad(lambda x: sum((mx.sum(o) for o in cf(x)), mx.array(0.0)))(x)
+    ref = sum(k * np.cos(k * np.array([0.5, 1.0])) for k in range(40))
+    np.testing.assert_allclose(np_of(g), ref, rtol=1e-4)
