@@ -17,6 +17,10 @@
 
 #define PYOPS_MAX_INTS 1024
 
+/* The Python name of the function being called, set first thing by each entry point (under the
+ * GIL), so the helpers' errors start with it as Lazuli's do: "[sum] axis must be ...". */
+extern const char *pyops_name;
+
 /* Adds plain functions (NULL-terminated, static storage) to `m`. */
 int pyops_add_functions(PyObject *m, PyMethodDef *defs);
 
@@ -61,7 +65,7 @@ PyObject *pyops_wrap_many(lz_array **arrays, int n, int as_list);
 /* For functions taking *args: TypeError unless every keyword in `kw` is `stream`. */
 int pyops_only_stream_kw(PyObject *kw, const char *fn);
 
-/* Raises TypeError "<what> must be <expected>, not <type>". Returns -1. */
+/* Raises TypeError "[<function>] <what> must be <expected>, not <type>". Returns -1. */
 int pyops_type_error(const char *what, const char *expected, PyObject *got);
 
 /* Parses `f(a, b, /, *, stream=None)` and returns fn(a, b) (ops_elementwise.c). */

@@ -5,19 +5,19 @@
 #include <string.h>
 
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
 static PyObject *py_unstack(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "unstack";
   static char *kws[] = {"", "axis", "stream", NULL};
   PyObject *x, *oaxis = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$OO:unstack", kws, &x, &oaxis, &stream))
     return NULL;
   int axis = 0;
-  if (oaxis && pyops_int(oaxis, &axis, "axis") < 0)
-    return NULL;
+  if (oaxis && pyops_int(oaxis, &axis, "axis") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   int n = lz_array_dim(a, axis);
   if (n < 0) {
     int nd = lz_array_ndim(a);
@@ -39,6 +39,7 @@ static PyObject *py_unstack(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_split(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "split";
   static char *kws[] = {"", "indices_or_sections", "axis", "stream", NULL};
   PyObject *x, *oios, *oaxis = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:split", kws, &x, &oios, &oaxis, &stream))
@@ -51,21 +52,19 @@ static PyObject *py_split(PyObject *self, PyObject *args, PyObject *kw) {
                 : pyops_int_list(oios, &idx, 0, "indices_or_sections")) < 0)
     return NULL;
   if (by_count && sections <= 0) {
-    PyErr_Format(PyExc_ValueError, "[split] number of sections must be positive, got %d",
-                 sections);
+    PyErr_Format(PyExc_ValueError, "[split] number of sections must be positive, got %d", sections);
     return NULL;
   }
   int n = by_count ? sections : idx.n + 1;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array **outs = PyMem_Calloc((size_t)n, sizeof(lz_array *));
   if (!outs) {
     lz_free(a);
     return PyErr_NoMemory();
   }
-  int rc = by_count ? lz_split(a, sections, axis, outs)
-                    : lz_split_indices(a, idx.v, idx.n, axis, outs);
+  int rc =
+      by_count ? lz_split(a, sections, axis, outs) : lz_split_indices(a, idx.v, idx.n, axis, outs);
   lz_free(a);
   PyObject *res = rc < 0 ? pylz_raise() : pyops_wrap_many(outs, n, 1);
   PyMem_Free(outs);
@@ -76,15 +75,12 @@ static PyObject *py_split(PyObject *self, PyObject *args, PyObject *kw) {
 static PyObject *join_impl(PyObject *args, PyObject *kw, int stack) {
   static char *kws[] = {"", "axis", "stream", NULL};
   PyObject *oseq, *oaxis = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &oseq, &oaxis, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &oseq, &oaxis, &stream)) return NULL;
   int axis = 0, has_axis = 1;
-  if (oaxis && pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0)
-    return NULL;
+  if (oaxis && pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0) return NULL;
   lz_array **arrays;
   int n;
-  if (pyops_array_seq(oseq, &arrays, &n, "arrays") < 0)
-    return NULL;
+  if (pyops_array_seq(oseq, &arrays, &n, "arrays") < 0) return NULL;
   if (n == 0) {
     pyops_free_arrays(arrays, n);
     PyErr_Format(PyExc_ValueError, "[%s] No arrays provided", stack ? "stack" : "concatenate");
@@ -111,14 +107,17 @@ static PyObject *join_impl(PyObject *args, PyObject *kw, int stack) {
 }
 
 static PyObject *py_concatenate(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "concatenate";
   return join_impl(args, kw, 0);
 }
 
 static PyObject *py_stack(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "stack";
   return join_impl(args, kw, 1);
 }
 
 static PyObject *py_repeat(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "repeat";
   static char *kws[] = {"", "repeats", "axis", "stream", NULL};
   PyObject *x, *orep, *oaxis = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:repeat", kws, &x, &orep, &oaxis, &stream))
@@ -128,24 +127,21 @@ static PyObject *py_repeat(PyObject *self, PyObject *args, PyObject *kw) {
       pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0)
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = has_axis ? lz_repeat(a, repeats, axis) : lz_repeat_flat(a, repeats);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_tile(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "tile";
   static char *kws[] = {"", "", "stream", NULL};
   PyObject *x, *oreps, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:tile", kws, &x, &oreps, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:tile", kws, &x, &oreps, &stream)) return NULL;
   pyops_ints reps;
-  if (pyops_int_list(oreps, &reps, 1, "reps") < 0)
-    return NULL;
+  if (pyops_int_list(oreps, &reps, 1, "reps") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_tile(a, reps.v, reps.n);
   lz_free(a);
   return pylz_wrap(r);
@@ -155,10 +151,8 @@ static PyObject *py_tile(PyObject *self, PyObject *args, PyObject *kw) {
 static int parse_pad_width(PyObject *o, int ndim, int *lo, int *hi) {
   if (!PyFloat_Check(o) && PyIndex_Check(o)) {
     int v;
-    if (pyops_int(o, &v, "pad_width") < 0)
-      return -1;
-    for (int i = 0; i < ndim; i++)
-      lo[i] = hi[i] = v;
+    if (pyops_int(o, &v, "pad_width") < 0) return -1;
+    for (int i = 0; i < ndim; i++) lo[i] = hi[i] = v;
     return 0;
   }
   if (!PyList_Check(o) && !PyTuple_Check(o))
@@ -167,8 +161,7 @@ static int parse_pad_width(PyObject *o, int ndim, int *lo, int *hi) {
   int all_ints = n > 0;
   for (Py_ssize_t i = 0; i < n; i++) {
     PyObject *it = PySequence_Fast_GET_ITEM(o, i);
-    if (PyFloat_Check(it) || !PyIndex_Check(it))
-      all_ints = 0;
+    if (PyFloat_Check(it) || !PyIndex_Check(it)) all_ints = 0;
   }
   if (all_ints && (n == 1 || n == 2)) {
     int v0, v1;
@@ -182,15 +175,14 @@ static int parse_pad_width(PyObject *o, int ndim, int *lo, int *hi) {
     return 0;
   }
   if (n != 1 && n != ndim) {
-    PyErr_Format(PyExc_ValueError,
-                 "[pad] pad_width has %zd pairs but the array has %d dimensions", n, ndim);
+    PyErr_Format(PyExc_ValueError, "[pad] pad_width has %zd pairs but the array has %d dimensions",
+                 n, ndim);
     return -1;
   }
   for (int i = 0; i < ndim; i++) {
     PyObject *p = PySequence_Fast_GET_ITEM(o, n == 1 ? 0 : i);
     pyops_ints pair;
-    if (pyops_int_list(p, &pair, 0, "pad_width") < 0)
-      return -1;
+    if (pyops_int_list(p, &pair, 0, "pad_width") < 0) return -1;
     if (pair.n != 2) {
       PyErr_SetString(PyExc_ValueError, "[pad] each pad_width entry must be a (low, high) pair");
       return -1;
@@ -249,13 +241,13 @@ static lz_array *pad_reflect(lz_array *a, int axis, int lo, int hi, int symmetri
 }
 
 static PyObject *py_pad(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "pad";
   static char *kws[] = {"", "pad_width", "mode", "constant_values", "stream", NULL};
   PyObject *x, *opw, *omode = NULL, *oval = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OO$O:pad", kws, &x, &opw, &omode, &oval, &stream))
     return NULL;
   const char *mode = "constant";
-  if (omode && pyops_str(omode, &mode, "mode") < 0)
-    return NULL;
+  if (omode && pyops_str(omode, &mode, "mode") < 0) return NULL;
   if (strcmp(mode, "constant") && strcmp(mode, "edge") && strcmp(mode, "reflect") &&
       strcmp(mode, "symmetric")) {
     PyErr_Format(PyExc_ValueError,
@@ -266,27 +258,23 @@ static PyObject *py_pad(PyObject *self, PyObject *args, PyObject *kw) {
   double value = 0;
   if (oval) {
     if (PyFloat_Check(oval) || PyLong_Check(oval)) {
-      if (pyops_double(oval, &value, "constant_values") < 0)
-        return NULL;
+      if (pyops_double(oval, &value, "constant_values") < 0) return NULL;
     } else {
       lz_array *v = pylz_to_array(oval);
-      if (!v)
-        return NULL;
+      if (!v) return NULL;
       if (lz_array_size(v) != 1) {
         lz_free(v);
         PyErr_SetString(PyExc_ValueError, "[pad] constant_values must be a scalar");
         return NULL;
       }
-      value = lz_item_f64(v);
-      int bad = lz_last_error_code() != LZ_ERROR_NONE;
+      int rc = pylz_eval_array(v); /* then reading the one value cannot fail */
+      if (rc == 0) value = lz_item_f64(v);
       lz_free(v);
-      if (bad)
-        return pylz_raise();
+      if (rc < 0) return NULL;
     }
   }
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   int nd = lz_array_ndim(a), lo[LZ_MAX_NDIM], hi[LZ_MAX_NDIM];
   if (parse_pad_width(opw, nd, lo, hi) < 0) {
     lz_free(a);
@@ -304,8 +292,7 @@ static PyObject *py_pad(PyObject *self, PyObject *args, PyObject *kw) {
     lz_scope_begin();
     lz_array *cur = a;
     for (int d = 0; d < nd && cur; d++)
-      if (lo[d] || hi[d])
-        cur = pad_reflect(cur, d, lo[d], hi[d], mode[0] == 's');
+      if (lo[d] || hi[d]) cur = pad_reflect(cur, d, lo[d], hi[d], mode[0] == 's');
     r = lz_keep(cur == a ? lz_retain(a) : cur);
     lz_scope_end();
   } else {
@@ -316,6 +303,7 @@ static PyObject *py_pad(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_roll(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "roll";
   static char *kws[] = {"", "shift", "axis", "stream", NULL};
   PyObject *x, *oshift, *oaxis = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:roll", kws, &x, &oshift, &oaxis, &stream))
@@ -331,29 +319,26 @@ static PyObject *py_roll(PyObject *self, PyObject *args, PyObject *kw) {
       return NULL;
     }
   } else if (shift.n == 1) {
-    for (int i = 0; i < axes.n; i++)
-      sh[i] = shift.v[0];
+    for (int i = 0; i < axes.n; i++) sh[i] = shift.v[0];
   } else if (shift.n != axes.n) {
     PyErr_Format(PyExc_ValueError, "[roll] %d shifts for %d axes", shift.n, axes.n);
     return NULL;
   }
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
-  lz_array *r = all ? lz_roll(a, shift.v, NULL, 1)
-                    : lz_roll(a, shift.n == 1 ? sh : shift.v, axes.v, axes.n);
+  if (!a) return NULL;
+  lz_array *r =
+      all ? lz_roll(a, shift.v, NULL, 1) : lz_roll(a, shift.n == 1 ? sh : shift.v, axes.v, axes.n);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_kron(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "kron";
   static char *kws[] = {"a", "b", "stream", NULL};
   PyObject *x, *y, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:kron", kws, &x, &y, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:kron", kws, &x, &y, &stream)) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *b = pylz_to_array(y);
   if (!b) {
     lz_free(a);
@@ -364,7 +349,6 @@ static PyObject *py_kron(PyObject *self, PyObject *args, PyObject *kw) {
   lz_free(b);
   return pylz_wrap(r);
 }
-
 
 static PyMethodDef methods[] = {
     F("unstack", py_unstack,

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
 /* group_size / bits (None: MLX's affine defaults 64 and 4) and the mode. */
 static int quant_params(PyObject *og, PyObject *ob, PyObject *omode, int *gs, int *bits,
@@ -15,18 +16,13 @@ static int quant_params(PyObject *og, PyObject *ob, PyObject *omode, int *gs, in
   int set;
   *gs = 64;
   *bits = 4;
-  if (pyops_opt_int(og, gs, &set, "group_size") < 0)
-    return -1;
-  if (!set)
-    *gs = 64;
-  if (pyops_opt_int(ob, bits, &set, "bits") < 0)
-    return -1;
-  if (!set)
-    *bits = 4;
+  if (pyops_opt_int(og, gs, &set, "group_size") < 0) return -1;
+  if (!set) *gs = 64;
+  if (pyops_opt_int(ob, bits, &set, "bits") < 0) return -1;
+  if (!set) *bits = 4;
   if (omode) {
     const char *mode;
-    if (pyops_str(omode, &mode, "mode") < 0)
-      return -1;
+    if (pyops_str(omode, &mode, "mode") < 0) return -1;
     if (strcmp(mode, "affine")) {
       PyErr_Format(PyExc_ValueError, "[%s] quantization mode '%s' is not supported (only 'affine')",
                    fn, mode);
@@ -37,21 +33,20 @@ static int quant_params(PyObject *og, PyObject *ob, PyObject *omode, int *gs, in
 }
 
 static PyObject *py_quantize(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "quantize";
   static char *kws[] = {"", "group_size", "bits", "mode", "global_scale", "stream", NULL};
   PyObject *ow, *og = Py_None, *ob = Py_None, *omode = NULL, *ogs = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO$OO:quantize", kws, &ow, &og, &ob, &omode, &ogs,
                                    &stream))
     return NULL;
   int gs, bits;
-  if (quant_params(og, ob, omode, &gs, &bits, "quantize") < 0)
-    return NULL;
+  if (quant_params(og, ob, omode, &gs, &bits, "quantize") < 0) return NULL;
   if (ogs != Py_None) {
     PyErr_SetString(PyExc_ValueError, "[quantize] global_scale is only used by mode 'nvfp4'");
     return NULL;
   }
   lz_array *w = pylz_to_array(ow);
-  if (!w)
-    return NULL;
+  if (!w) return NULL;
   lz_array *out[3] = {NULL, NULL, NULL};
   lz_quantize(w, gs, bits, out);
   lz_free(w);
@@ -59,6 +54,7 @@ static PyObject *py_quantize(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_dequantize(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "dequantize";
   static char *kws[] = {"",     "scales",       "biases", "group_size", "bits",
                         "mode", "global_scale", "dtype",  "stream",     NULL};
   PyObject *ow, *os, *obias = Py_None, *og = Py_None, *ob = Py_None, *omode = NULL, *ogs = Py_None,
@@ -93,6 +89,7 @@ static PyObject *py_dequantize(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_quantized_matmul(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "quantized_matmul";
   static char *kws[] = {"",           "",     "scales", "biases", "transpose",
                         "group_size", "bits", "mode",   "stream", NULL};
   PyObject *ox, *ow, *os, *obias = Py_None, *otr = NULL, *og = Py_None, *ob = Py_None,
@@ -134,21 +131,20 @@ static float fp8_decode(unsigned c) {
 }
 
 static PyObject *py_from_fp8(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "from_fp8";
   static char *kws[] = {"", "dtype", "stream", NULL};
   PyObject *ox, *odt = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:from_fp8", kws, &ox, &odt, &stream))
     return NULL;
   lz_dtype dt = LZ_BFLOAT16;
-  if (odt && pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (odt && pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   if (!lz_dtype_is_float(dt)) {
     PyErr_Format(PyExc_ValueError, "[from_fp8] dtype must be a floating type, got %s",
                  lz_dtype_name(dt));
     return NULL;
   }
   lz_array *x = pylz_to_array(ox);
-  if (!x)
-    return NULL;
+  if (!x) return NULL;
   if (lz_array_dtype(x) != LZ_UINT8) {
     PyErr_Format(PyExc_ValueError, "[from_fp8] input must be uint8 E4M3 codes, got %s",
                  lz_dtype_name(lz_array_dtype(x)));
@@ -156,8 +152,7 @@ static PyObject *py_from_fp8(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   }
   float table[256];
-  for (unsigned c = 0; c < 256; c++)
-    table[c] = fp8_decode(c);
+  for (unsigned c = 0; c < 256; c++) table[c] = fp8_decode(c);
   int n = 256;
   lz_scope_begin();
   lz_array *t = lz_array_from_data(table, &n, 1, LZ_FLOAT32);
@@ -191,13 +186,12 @@ static lz_array *to_fp8(lz_array *x) {
 }
 
 static PyObject *py_to_fp8(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "to_fp8";
   static char *kws[] = {"", "stream", NULL};
   PyObject *ox, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O:to_fp8", kws, &ox, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O:to_fp8", kws, &ox, &stream)) return NULL;
   lz_array *x = pylz_to_array(ox);
-  if (!x)
-    return NULL;
+  if (!x) return NULL;
   if (!lz_dtype_is_float(lz_array_dtype(x))) {
     PyErr_Format(PyExc_ValueError, "[to_fp8] input must be floating point, got %s",
                  lz_dtype_name(lz_array_dtype(x)));

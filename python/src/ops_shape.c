@@ -6,25 +6,26 @@
 #include <string.h>
 
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
 static PyObject *py_reshape(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "reshape";
   static char *kws[] = {"", "shape", "stream", NULL};
   PyObject *x, *oshape, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:reshape", kws, &x, &oshape, &stream))
     return NULL;
   pyops_ints shape;
-  if (pyops_int_list(oshape, &shape, 1, "shape") < 0)
-    return NULL;
+  if (pyops_int_list(oshape, &shape, 1, "shape") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_reshape(a, shape.v, shape.n);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_flatten(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "flatten";
   static char *kws[] = {"", "start_axis", "end_axis", "stream", NULL};
   PyObject *x, *os = NULL, *oe = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO$O:flatten", kws, &x, &os, &oe, &stream))
@@ -33,26 +34,24 @@ static PyObject *py_flatten(PyObject *self, PyObject *args, PyObject *kw) {
   if ((os && pyops_int(os, &s, "start_axis") < 0) || (oe && pyops_int(oe, &e, "end_axis") < 0))
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_flatten(a, s, e);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_unflatten(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "unflatten";
   static char *kws[] = {"", "axis", "shape", "stream", NULL};
   PyObject *x, *oaxis, *oshape, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:unflatten", kws, &x, &oaxis, &oshape,
-                                   &stream))
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:unflatten", kws, &x, &oaxis, &oshape, &stream))
     return NULL;
   int axis;
   pyops_ints shape;
   if (pyops_int(oaxis, &axis, "axis") < 0 || pyops_int_list(oshape, &shape, 0, "shape") < 0)
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_unflatten(a, axis, shape.v, shape.n);
   lz_free(a);
   return pylz_wrap(r);
@@ -62,15 +61,12 @@ static PyObject *py_unflatten(PyObject *self, PyObject *args, PyObject *kw) {
 static PyObject *axes_opt_impl(PyObject *args, PyObject *kw, int which) {
   static char *kws[] = {"", "axis", "stream", NULL};
   PyObject *x, *oaxis = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &oaxis, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &oaxis, &stream)) return NULL;
   pyops_ints axes;
   int all;
-  if (pyops_axes(oaxis, &axes, &all, "axis") < 0)
-    return NULL;
+  if (pyops_axes(oaxis, &axes, &all, "axis") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = which == 0 ? lz_squeeze(a, all ? NULL : axes.v, axes.n)
                            : lz_flip(a, all ? NULL : axes.v, axes.n);
   lz_free(a);
@@ -78,24 +74,25 @@ static PyObject *axes_opt_impl(PyObject *args, PyObject *kw, int which) {
 }
 
 static PyObject *py_squeeze(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "squeeze";
   return axes_opt_impl(args, kw, 0);
 }
 
 static PyObject *py_flip(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "flip";
   return axes_opt_impl(args, kw, 1);
 }
 
 static PyObject *py_expand_dims(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "expand_dims";
   static char *kws[] = {"", "axis", "stream", NULL};
   PyObject *x, *oaxis, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:expand_dims", kws, &x, &oaxis, &stream))
     return NULL;
   pyops_ints axes;
-  if (pyops_int_list(oaxis, &axes, 1, "axis") < 0)
-    return NULL;
+  if (pyops_int_list(oaxis, &axes, 1, "axis") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_expand_dims(a, axes.v, axes.n);
   lz_free(a);
   return pylz_wrap(r);
@@ -114,73 +111,71 @@ static PyObject *two_axes_impl(PyObject *args, PyObject *kw, int swap) {
       pyops_int(o2, &i2, swap ? "axis2" : "destination") < 0)
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = swap ? lz_swapaxes(a, i1, i2) : lz_moveaxis(a, i1, i2);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_moveaxis(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "moveaxis";
   return two_axes_impl(args, kw, 0);
 }
 
 static PyObject *py_swapaxes(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "swapaxes";
   return two_axes_impl(args, kw, 1);
 }
 
 static PyObject *py_transpose(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "transpose";
   static char *kws[] = {"", "axes", "stream", NULL};
   PyObject *x, *oaxes = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:transpose", kws, &x, &oaxes, &stream))
     return NULL;
   pyops_ints axes = {0};
-  if (oaxes != Py_None && pyops_int_list(oaxes, &axes, 0, "axes") < 0)
-    return NULL;
+  if (oaxes != Py_None && pyops_int_list(oaxes, &axes, 0, "axes") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_transpose(a, oaxes == Py_None ? NULL : axes.v, axes.n);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_matrix_transpose(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "matrix_transpose";
   static char *kws[] = {"", "stream", NULL};
   PyObject *x, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O:matrix_transpose", kws, &x, &stream))
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_swapaxes(a, -1, -2);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_broadcast_to(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "broadcast_to";
   static char *kws[] = {"", "shape", "stream", NULL};
   PyObject *x, *oshape, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:broadcast_to", kws, &x, &oshape, &stream))
     return NULL;
   pyops_ints shape;
-  if (pyops_shape(oshape, &shape, "shape") < 0)
-    return NULL;
+  if (pyops_shape(oshape, &shape, "shape") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_broadcast_to(a, shape.v, shape.n);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_broadcast_arrays(PyObject *self, PyObject *args, PyObject *kw) {
-  if (pyops_only_stream_kw(kw, "broadcast_arrays") < 0)
-    return NULL;
+  pyops_name = "broadcast_arrays";
+  if (pyops_only_stream_kw(kw, "broadcast_arrays") < 0) return NULL;
   lz_array **arrays;
   int n;
-  if (pyops_array_seq(args, &arrays, &n, "arrays") < 0)
-    return NULL;
+  if (pyops_array_seq(args, &arrays, &n, "arrays") < 0) return NULL;
   lz_array **outs = PyMem_Calloc(n ? (size_t)n : 1, sizeof(lz_array *));
   if (!outs) {
     pyops_free_arrays(arrays, n);
@@ -194,6 +189,7 @@ static PyObject *py_broadcast_arrays(PyObject *self, PyObject *args, PyObject *k
 }
 
 static PyObject *py_broadcast_shapes(PyObject *self, PyObject *args) {
+  pyops_name = "broadcast_shapes";
   Py_ssize_t n = PyTuple_GET_SIZE(args);
   if (n == 0) {
     PyErr_SetString(PyExc_ValueError, "[broadcast_shapes] Must provide at least one shape.");
@@ -202,8 +198,7 @@ static PyObject *py_broadcast_shapes(PyObject *self, PyObject *args) {
   int out[LZ_MAX_NDIM], nd = 0;
   for (Py_ssize_t i = 0; i < n; i++) {
     pyops_ints s;
-    if (pyops_shape(PyTuple_GET_ITEM(args, i), &s, "shape") < 0)
-      return NULL;
+    if (pyops_shape(PyTuple_GET_ITEM(args, i), &s, "shape") < 0) return NULL;
     int m = s.n > nd ? s.n : nd;
     int res[LZ_MAX_NDIM];
     for (int d = 0; d < m; d++) {
@@ -219,8 +214,7 @@ static PyObject *py_broadcast_shapes(PyObject *self, PyObject *args) {
     nd = m;
   }
   PyObject *t = PyTuple_New(nd);
-  if (!t)
-    return NULL;
+  if (!t) return NULL;
   for (int d = 0; d < nd; d++) {
     PyObject *v = PyLong_FromLong(out[d]);
     if (!v) {
@@ -233,6 +227,7 @@ static PyObject *py_broadcast_shapes(PyObject *self, PyObject *args) {
 }
 
 static PyObject *py_as_strided(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "as_strided";
   static char *kws[] = {"", "shape", "strides", "offset", "stream", NULL};
   PyObject *x, *oshape = Py_None, *ostr = Py_None, *ooff = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO$O:as_strided", kws, &x, &oshape, &ostr, &ooff,
@@ -245,8 +240,7 @@ static PyObject *py_as_strided(PyObject *self, PyObject *args, PyObject *kw) {
       (ooff && pyops_int(ooff, &offset, "offset") < 0))
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   if (oshape == Py_None) {
     shape.n = lz_array_ndim(a);
     memcpy(shape.v, lz_array_shape(a), sizeof(int) * (size_t)shape.n);
@@ -265,8 +259,7 @@ static PyObject *py_as_strided(PyObject *self, PyObject *args, PyObject *kw) {
                    shape.n);
       return NULL;
     }
-    for (int d = 0; d < shape.n; d++)
-      st[d] = strides.v[d];
+    for (int d = 0; d < shape.n; d++) st[d] = strides.v[d];
   }
   lz_array *r = lz_as_strided(a, shape.v, shape.n, st, offset);
   lz_free(a);
@@ -274,6 +267,7 @@ static PyObject *py_as_strided(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_diagonal(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "diagonal";
   static char *kws[] = {"a", "offset", "axis1", "axis2", "stream", NULL};
   PyObject *x, *ooff = NULL, *o1 = NULL, *o2 = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOO:diagonal", kws, &x, &ooff, &o1, &o2, &stream))
@@ -283,24 +277,21 @@ static PyObject *py_diagonal(PyObject *self, PyObject *args, PyObject *kw) {
       (o2 && pyops_int(o2, &a2, "axis2") < 0))
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_diagonal(a, off, a1, a2);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_diag(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "diag";
   static char *kws[] = {"", "k", "stream", NULL};
   PyObject *x, *ok = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:diag", kws, &x, &ok, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:diag", kws, &x, &ok, &stream)) return NULL;
   int k = 0;
-  if (ok && pyops_int(ok, &k, "k") < 0)
-    return NULL;
+  if (ok && pyops_int(ok, &k, "k") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_diag(a, k);
   lz_free(a);
   return pylz_wrap(r);
@@ -309,12 +300,10 @@ static PyObject *py_diag(PyObject *self, PyObject *args, PyObject *kw) {
 /* atleast_1d/2d/3d(*arys): one input gives an array, several a list. */
 static PyObject *atleast_impl(PyObject *args, PyObject *kw, lz_array *(*fn)(lz_array *),
                               const char *name) {
-  if (pyops_only_stream_kw(kw, name) < 0)
-    return NULL;
+  if (pyops_only_stream_kw(kw, name) < 0) return NULL;
   lz_array **arrays;
   int n;
-  if (pyops_array_seq(args, &arrays, &n, "arys") < 0)
-    return NULL;
+  if (pyops_array_seq(args, &arrays, &n, "arys") < 0) return NULL;
   if (n == 0) {
     pyops_free_arrays(arrays, n);
     PyErr_Format(PyExc_TypeError, "%s() takes at least one array", name);
@@ -331,34 +320,35 @@ static PyObject *atleast_impl(PyObject *args, PyObject *kw, lz_array *(*fn)(lz_a
     arrays[0] = NULL;
   } else {
     res = pyops_wrap_many(arrays, n, 1);
-    for (int i = 0; i < n; i++)
-      arrays[i] = NULL;
+    for (int i = 0; i < n; i++) arrays[i] = NULL;
   }
   pyops_free_arrays(arrays, 0);
   return res;
 }
 
 static PyObject *py_atleast_1d(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "atleast_1d";
   return atleast_impl(args, kw, lz_atleast_1d, "atleast_1d");
 }
 static PyObject *py_atleast_2d(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "atleast_2d";
   return atleast_impl(args, kw, lz_atleast_2d, "atleast_2d");
 }
 static PyObject *py_atleast_3d(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "atleast_3d";
   return atleast_impl(args, kw, lz_atleast_3d, "atleast_3d");
 }
 
 static PyObject *py_contiguous(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "contiguous";
   static char *kws[] = {"", "allow_col_major", "stream", NULL};
   PyObject *x, *ocol = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:contiguous", kws, &x, &ocol, &stream))
     return NULL;
   bool col = false;
-  if (pyops_bool(ocol, &col, "allow_col_major") < 0)
-    return NULL;
+  if (pyops_bool(ocol, &col, "allow_col_major") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_contiguous(a);
   lz_free(a);
   return pylz_wrap(r);
@@ -367,6 +357,7 @@ static PyObject *py_contiguous(PyObject *self, PyObject *args, PyObject *kw) {
 /* slice(a, start_indices, axes, slice_size) and slice_update(a, update, start_indices, axes):
  * MLX's slices with a start read from an array at evaluation. */
 static PyObject *py_slice(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "slice";
   static char *kws[] = {"", "start_indices", "axes", "slice_size", "stream", NULL};
   PyObject *x, *ostart, *oaxes, *osize, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOO|$O:slice", kws, &x, &ostart, &oaxes, &osize,
@@ -377,8 +368,7 @@ static PyObject *py_slice(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   lz_array *a = NULL, *start = NULL;
   PyObject *res = NULL;
-  if (!(a = pylz_to_array(x)) || !(start = pylz_to_array(ostart)))
-    goto done;
+  if (!(a = pylz_to_array(x)) || !(start = pylz_to_array(ostart))) goto done;
   if (size.n != lz_array_ndim(a)) {
     PyErr_Format(PyExc_ValueError, "[slice] slice_size has %d dims, the array %d", size.n,
                  lz_array_ndim(a));
@@ -392,14 +382,14 @@ done:
 }
 
 static PyObject *py_slice_update(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "slice_update";
   static char *kws[] = {"", "update", "start_indices", "axes", "stream", NULL};
   PyObject *x, *oupd, *ostart, *oaxes, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOO|$O:slice_update", kws, &x, &oupd, &ostart,
                                    &oaxes, &stream))
     return NULL;
   pyops_ints axes;
-  if (pyops_int_list(oaxes, &axes, 0, "axes") < 0)
-    return NULL;
+  if (pyops_int_list(oaxes, &axes, 0, "axes") < 0) return NULL;
   lz_array *a = NULL, *upd = NULL, *start = NULL;
   PyObject *res = NULL;
   if (!(a = pylz_to_array(x)) || !(upd = pylz_to_array(oupd)) || !(start = pylz_to_array(ostart)))
@@ -412,8 +402,8 @@ done:
   return res;
 }
 
-#define SIG_AXES_OPT(NAME)                                                                       \
-  NAME "(a: array, /, axis: None | int | Sequence[int] = None, *, stream: StreamOrDevice = "    \
+#define SIG_AXES_OPT(NAME)                                                                         \
+  NAME "(a: array, /, axis: None | int | Sequence[int] = None, *, stream: StreamOrDevice = "       \
        "None) -> array\n\n"
 
 static PyMethodDef methods[] = {

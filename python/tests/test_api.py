@@ -151,3 +151,16 @@ def test_array_methods_reject_wrong_types():
                    "__iadd__", "__imul__", "__ior__", "__imatmul__"):
             call_quietly(getattr(mx.array([[1.0, 2.0], [3.0, 4.0]]), op), v)
     assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_other_extensions_load_after_lazuli():
+    # lazuli.core must leave the small static TLS area that dlopen'ed libraries share: PyTorch
+    # (libGLdispatch) failed to import after it when the core kept a 1 KiB thread-local buffer.
+    import subprocess
+    import sys
+    probe = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("torch does not import in this environment")
+    r = subprocess.run([sys.executable, "-c", "import lazuli.core; import torch; print('ok')"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-500:]
