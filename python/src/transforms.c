@@ -880,11 +880,6 @@ static PyObject *vjp_jvp(PyObject *args, PyObject *kwargs, int forward) {
                  m, n);
     goto done;
   }
-  if (!forward && m > LZ_MAX_OUTPUTS) {
-    PyErr_Format(PyExc_ValueError, "[vjp] %zd cotangents; at most %d outputs are supported.", m,
-                 LZ_MAX_OUTPUTS);
-    goto done;
-  }
   if (!(pv = c_arrays(prim)) || !(cv = c_arrays(cot))) goto done;
   if (!(c = pylz_fn_closure(fun, PYLZ_OUT_ARRAYS, tag, &p))) goto done;
   p->args = PyTuple_New(n); /* fun(*primals) */
@@ -915,11 +910,28 @@ static PyObject *vjp_jvp(PyObject *args, PyObject *kwargs, int forward) {
       goto done;
     }
     for (int j = 0; j < LZ_MAX_OUTPUTS; j++) outs[j] = NULL;
-    if (lz_vjp(c, pv, (int)n, cv, (int)m, outs, res) < 0) {
+    /* many outputs travel packed per dtype: so do their cotangents (same dtypes, same order) */
+    lz_array *packed[LZ_MAX_OUTPUTS];
+    PyObject *clayout = NULL;
+    int nc = (int)m;
+    if (m > LZ_MAX_OUTPUTS) {
+      p->pack_ok = 1;
+      if ((nc = pylz_pack(cv, m, packed, &clayout)) < 0) goto done;
+    }
+    int rc = lz_vjp(c, pv, (int)n, clayout ? packed : cv, nc, outs, res);
+    for (int j = 0; clayout && j < nc; j++) lz_free(packed[j]);
+    Py_XDECREF(clayout);
+    if (rc < 0) {
       pylz_xform_raise();
       goto done;
     }
-    PyObject *o = wrap_list(outs, m), *t = wrap_list(res, n);
+    PyObject *o, *t = wrap_list(res, n);
+    if (p->layout) {
+      o = pylz_unpack(p->layout, outs, nc, 0);
+      for (int j = 0; j < nc; j++) lz_free(outs[j]);
+    } else {
+      o = wrap_list(outs, nc);
+    }
     if (o && t) result = PyTuple_Pack(2, o, t);
     Py_XDECREF(o), Py_XDECREF(t);
   }

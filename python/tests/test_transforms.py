@@ -439,7 +439,7 @@ def test_grad_of_vmap_of_grad_and_compile_of_vmap():
     np.testing.assert_allclose(np_of(cv), e / e.sum(-1, keepdims=True), rtol=1e-5)
 
 
-def test_many_outputs_through_jvp_and_checkpoint():
+def test_many_outputs_through_jvp_vjp_and_checkpoint():
     x = mx.array([0.5, 1.0])
 
     def f(x):
@@ -449,6 +449,13 @@ def test_many_outputs_through_jvp_and_checkpoint():
     assert len(outs) == 40 and len(tans) == 40
     np.testing.assert_allclose(np_of(tans[7]), 7 * np.cos(7 * np.array([0.5, 1.0])), rtol=1e-5)
     np.testing.assert_allclose(np_of(outs[39]), np.sin(39 * np.array([0.5, 1.0])), rtol=1e-5)
+    cots = [mx.full((2,), float(k)) for k in range(40)]
+    outs, vjps = mx.vjp(f, [x], cots)
+    assert len(outs) == 40 and len(vjps) == 1
+    ref_v = sum(k * k * np.cos(k * np.array([0.5, 1.0])) for k in range(40))
+    np.testing.assert_allclose(np_of(vjps[0]), ref_v, rtol=1e-4)
+    with pytest.raises(ValueError):
+        mx.vjp(f, [x], cots[:35])
     cf = mx.checkpoint(f)
     assert len(cf(x)) == 40
     g = mx.grad(lambda x: sum((mx.sum(o) for o in cf(x)), mx.array(0.0)))(x)
