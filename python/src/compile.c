@@ -387,7 +387,7 @@ done:
 static PyMethodDef methods[] = {
     {"compile", (PyCFunction)(void (*)(void))py_compile, METH_VARARGS | METH_KEYWORDS,
      "compile(fun: Callable, inputs: Optional[object] = None, outputs: Optional[object] = None, "
-     "shapeless: bool = False) -> Callable\n--\n\n"
+     "shapeless: bool = False) -> Callable\n\n"
      "Returns a compiled function which produces the same output as ``fun``.\n\n"
      "The function is traced once per structure of its arguments (and non-array arguments, "
      "which\nmust be ints, floats or strings) and per input shapes and dtypes; its graph is "
@@ -407,15 +407,15 @@ static PyMethodDef methods[] = {
      "Returns:\n    Callable: A compiled function which has the same input arguments as ``fun`` "
      "and returns\n    the same output(s)."},
     {"disable_compile", py_disable_compile, METH_NOARGS,
-     "disable_compile() -> None\n--\n\n"
+     "disable_compile() -> None\n\n"
      "Globally disable compilation: compiled functions call the original function. Setting "
      "the\nenvironment variable ``MLX_DISABLE_COMPILE`` also disables compilation."},
     {"enable_compile", py_enable_compile, METH_NOARGS,
-     "enable_compile() -> None\n--\n\n"
+     "enable_compile() -> None\n\n"
      "Globally enable compilation. This overrides the environment variable "
      "``MLX_DISABLE_COMPILE``."},
     {"export_to_dot", (PyCFunction)(void (*)(void))py_export_to_dot, METH_VARARGS | METH_KEYWORDS,
-     "export_to_dot(file: object, *args, **kwargs) -> None\n--\n\n"
+     "export_to_dot(file: object, *args, **kwargs) -> None\n\n"
      "Write the computation graph of the given arrays (trees of arrays) as Graphviz DOT.\n\n"
      "Nothing is evaluated; evaluated arrays appear as leaves, and fused nodes list the ops "
      "they run.\n\n"

@@ -55,9 +55,12 @@ static PyObject *axes_like(PyObject *tree) {
     PyObject *r = is_list ? PyList_New(n) : PyTuple_New(n);
     for (Py_ssize_t i = 0; r && i < n; i++) {
       PyObject *c = axes_like(PySequence_Fast_GET_ITEM(tree, i));
-      if (!c) Py_CLEAR(r);
-      else if (is_list) PyList_SET_ITEM(r, i, c);
-      else PyTuple_SET_ITEM(r, i, c);
+      if (!c)
+        Py_CLEAR(r);
+      else if (is_list)
+        PyList_SET_ITEM(r, i, c);
+      else
+        PyTuple_SET_ITEM(r, i, c);
     }
     return r;
   }
@@ -233,17 +236,23 @@ static PyObject *call_closure(lz_closure *c, pylz_fn *fp, PyObject *flat) {
   int k = lz_closure_call(c, in, (int)n, outs);
   PyMem_Free(in);
   if (k < 0) return pylz_xform_raise();
-  PyObject *l = PyList_New(k);
-  for (int j = 0; j < k; j++) {
-    if (!l) {
-      lz_free(outs[j]);
-      continue;
+  PyObject *l;
+  if (fp->layout) { /* many outputs, packed (checkpoint) */
+    l = pylz_unpack(fp->layout, outs, k, 0);
+    for (int j = 0; j < k; j++) lz_free(outs[j]);
+  } else {
+    l = PyList_New(k);
+    for (int j = 0; j < k; j++) {
+      if (!l) {
+        lz_free(outs[j]);
+        continue;
+      }
+      PyObject *w = pylz_wrap(outs[j]);
+      if (!w)
+        Py_CLEAR(l);
+      else
+        PyList_SET_ITEM(l, j, w);
     }
-    PyObject *w = pylz_wrap(outs[j]);
-    if (!w)
-      Py_CLEAR(l);
-    else
-      PyList_SET_ITEM(l, j, w);
   }
   if (!l) return NULL;
   Py_ssize_t pos = 0;
@@ -347,7 +356,7 @@ static void custom_dealloc(PyObject *self) {
 
 static PyMethodDef custom_methods[] = {
     {"vjp", custom_vjp, METH_O,
-     "vjp(self, f: Callable)\n--\n\n"
+     "vjp(self, f: Callable)\n\n"
      "Define a custom vjp for the wrapped function.\n\n"
      "The vjp function takes three arguments:\n\n"
      "- *primals*: A pytree that contains all the positional arguments to the function "
@@ -358,13 +367,13 @@ static PyMethodDef custom_methods[] = {
      "It returns the same pytree structure as the primals with the computed cotangents.\n"
      "Returns the custom_function itself, so it is used as a decorator."},
     {"jvp", custom_jvp, METH_O,
-     "jvp(self, f: Callable)\n--\n\n"
+     "jvp(self, f: Callable)\n\n"
      "Define a custom jvp for the wrapped function.\n\n"
      "The jvp function takes two arguments: *primals* (a pytree of the positional arguments)\n"
      "and *tangents* (a pytree of the same structure with the tangent of each input). It "
      "returns\nthe tangents of the outputs, in the outputs' structure."},
     {"vmap", custom_vmap, METH_O,
-     "vmap(self, f: Callable)\n--\n\n"
+     "vmap(self, f: Callable)\n\n"
      "Define a custom vectorization transformation for the wrapped function.\n\n"
      "The vmap function takes two arguments: *inputs* (a pytree of the positional arguments)\n"
      "and *axes* (the same structure with each input's vectorization axis, or ``None`` when "
@@ -387,7 +396,7 @@ static PyTypeObject CustomFn_Type = {
     .tp_init = custom_init,
     .tp_new = PyType_GenericNew,
     .tp_doc =
-        "custom_function(f: Callable)\n--\n\n"
+        "custom_function(f: Callable)\n\n"
         "Set up a function for custom gradient and vmap definitions.\n\n"
         "This class is meant to be used as a function decorator. Instances are callables that "
         "behave\nidentically to the wrapped function. However, when a function transformation "
@@ -427,6 +436,7 @@ static PyObject *checkpoint_call(PyObject *self, PyObject *args, PyObject *kwarg
   if (f) {
     fp->args = Py_NewRef(args);
     fp->kwargs = kwargs ? Py_NewRef(kwargs) : NULL;
+    fp->pack_ok = 1; /* the recomputation packs the same way: same inputs */
     if (!(c = lz_checkpoint(f)))
       pylz_raise();
     else
@@ -490,7 +500,7 @@ static PyObject *py_checkpoint(PyObject *self, PyObject *args, PyObject *kwargs)
 
 static PyMethodDef methods[] = {
     {"checkpoint", (PyCFunction)(void (*)(void))py_checkpoint, METH_VARARGS | METH_KEYWORDS,
-     "checkpoint(fun: Callable) -> Callable\n--\n\n"
+     "checkpoint(fun: Callable) -> Callable\n\n"
      "Returns a gradient checkpointed version of ``fun``: its intermediate values are not kept "
      "for\nthe backward pass but recomputed from the inputs when the gradient needs them, "
      "trading\ncompute for memory.\n\n"

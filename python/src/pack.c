@@ -1,9 +1,9 @@
 /* lazuli.core: more outputs than a closure has (LZ_MAX_OUTPUTS), packed into one array per
  * dtype.
  *
- * A Python function under vmap or compile may return a tree of many arrays (the gradients of
- * a whole model, say). Its closure then returns, for each dtype among the leaves, the leaves
- * flattened and concatenated; a layout records where each leaf lies, and the caller slices the
+ * A Python function under vmap, compile, jvp, vjp or checkpoint may return a tree of many
+ * arrays (the gradients of a whole model, say). Its closure then returns, for each dtype among
+ * the leaves, the leaves flattened and concatenated; a layout records where each leaf lies, and the caller slices the
  * results apart again (after vmap, behind a leading batch axis). Concatenate, slice and reshape
  * have every transform rule, so packed outputs differentiate and batch like the leaves. */
 #include "xform.h"

@@ -880,11 +880,6 @@ static PyObject *vjp_jvp(PyObject *args, PyObject *kwargs, int forward) {
                  m, n);
     goto done;
   }
-  if (!forward && m > LZ_MAX_OUTPUTS) {
-    PyErr_Format(PyExc_ValueError, "[vjp] %zd cotangents; at most %d outputs are supported.", m,
-                 LZ_MAX_OUTPUTS);
-    goto done;
-  }
   if (!(pv = c_arrays(prim)) || !(cv = c_arrays(cot))) goto done;
   if (!(c = pylz_fn_closure(fun, PYLZ_OUT_ARRAYS, tag, &p))) goto done;
   p->args = PyTuple_New(n); /* fun(*primals) */
@@ -893,12 +888,20 @@ static PyObject *vjp_jvp(PyObject *args, PyObject *kwargs, int forward) {
     PyTuple_SET_ITEM(p->args, i, Py_NewRef(PyList_GET_ITEM(prim, i)));
   if (forward) {
     lz_array *tans[LZ_MAX_OUTPUTS];
+    p->pack_ok = 1;
     int k = lz_jvp(c, pv, (int)n, cv, outs, tans);
     if (k < 0) {
       pylz_xform_raise();
       goto done;
     }
-    PyObject *o = wrap_list(outs, k), *t = wrap_list(tans, k);
+    PyObject *o, *t;
+    if (p->layout) { /* many outputs came packed (with their tangents) */
+      o = pylz_unpack(p->layout, outs, k, 0);
+      t = pylz_unpack(p->layout, tans, k, 0);
+      for (int j = 0; j < k; j++) lz_free(outs[j]), lz_free(tans[j]);
+    } else {
+      o = wrap_list(outs, k), t = wrap_list(tans, k);
+    }
     if (o && t) result = PyTuple_Pack(2, o, t);
     Py_XDECREF(o), Py_XDECREF(t);
   } else {
@@ -907,11 +910,28 @@ static PyObject *vjp_jvp(PyObject *args, PyObject *kwargs, int forward) {
       goto done;
     }
     for (int j = 0; j < LZ_MAX_OUTPUTS; j++) outs[j] = NULL;
-    if (lz_vjp(c, pv, (int)n, cv, (int)m, outs, res) < 0) {
+    /* many outputs travel packed per dtype: so do their cotangents (same dtypes, same order) */
+    lz_array *packed[LZ_MAX_OUTPUTS];
+    PyObject *clayout = NULL;
+    int nc = (int)m;
+    if (m > LZ_MAX_OUTPUTS) {
+      p->pack_ok = 1;
+      if ((nc = pylz_pack(cv, m, packed, &clayout)) < 0) goto done;
+    }
+    int rc = lz_vjp(c, pv, (int)n, clayout ? packed : cv, nc, outs, res);
+    for (int j = 0; clayout && j < nc; j++) lz_free(packed[j]);
+    Py_XDECREF(clayout);
+    if (rc < 0) {
       pylz_xform_raise();
       goto done;
     }
-    PyObject *o = wrap_list(outs, m), *t = wrap_list(res, n);
+    PyObject *o, *t = wrap_list(res, n);
+    if (p->layout) {
+      o = pylz_unpack(p->layout, outs, nc, 0);
+      for (int j = 0; j < nc; j++) lz_free(outs[j]);
+    } else {
+      o = wrap_list(outs, nc);
+    }
     if (o && t) result = PyTuple_Pack(2, o, t);
     Py_XDECREF(o), Py_XDECREF(t);
   }
@@ -1097,20 +1117,20 @@ static PyObject *py_vmap(PyObject *self, PyObject *args, PyObject *kwargs) {
 
 static PyMethodDef methods[] = {
     {"eval", py_eval, METH_VARARGS,
-     "eval(*args) -> None\n--\n\n"
+     "eval(*args) -> None\n\n"
      "Evaluate an :class:`array` or tree of :class:`array`.\n\n"
      "Args:\n    *args (arrays or trees of arrays): Each argument can be a single array or a "
      "tree of\n      arrays (nested lists, tuples and dicts). Leaves which are not arrays are "
      "ignored.\n\nThe kernels run with the GIL released, so other Python threads go on."},
     {"async_eval", py_async_eval, METH_VARARGS,
-     "async_eval(*args) -> None\n--\n\n"
+     "async_eval(*args) -> None\n\n"
      "Asynchronously evaluate an :class:`array` or tree of :class:`array`: the computation "
      "starts on\na background thread and the call returns at once; reading a result waits for "
      "it.\n\nArgs:\n    *args (arrays or trees of arrays): as for :func:`eval`; leaves which are "
      "not arrays are ignored."},
     {"grad", (PyCFunction)(void (*)(void))py_grad, METH_VARARGS | METH_KEYWORDS,
      "grad(fun: Callable, argnums: Optional[Union[int, Sequence[int]]] = None, argnames: "
-     "Union[str, Sequence[str]] = []) -> Callable\n--\n\n"
+     "Union[str, Sequence[str]] = []) -> Callable\n\n"
      "Returns a function which computes the gradient of ``fun``.\n\n"
      "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
      "trees\n      of :class:`array` and returns a scalar output :class:`array`.\n"
@@ -1124,7 +1144,7 @@ static PyMethodDef methods[] = {
      "``argnames`` a pair\n    (positional gradients, dict of keyword gradients)."},
     {"value_and_grad", (PyCFunction)(void (*)(void))py_value_and_grad, METH_VARARGS | METH_KEYWORDS,
      "value_and_grad(fun: Callable, argnums: Optional[Union[int, Sequence[int]]] = None, "
-     "argnames: Union[str, Sequence[str]] = []) -> Callable\n--\n\n"
+     "argnames: Union[str, Sequence[str]] = []) -> Callable\n\n"
      "Returns a function which computes the value and gradient of ``fun``.\n\n"
      "The function passed to :func:`value_and_grad` should return either a scalar loss or a "
      "tuple\nin which the first element is a scalar loss and the remaining elements can be "
@@ -1139,7 +1159,7 @@ static PyMethodDef methods[] = {
      "output of\n    ``fun`` and the second element is the gradients w.r.t. the loss."},
     {"vjp", (PyCFunction)(void (*)(void))py_vjp, METH_VARARGS | METH_KEYWORDS,
      "vjp(fun: Callable, primals: list[array], cotangents: list[array]) -> tuple[list[array], "
-     "list[array]]\n--\n\n"
+     "list[array]]\n\n"
      "Compute the vector-Jacobian product.\n\n"
      "Computes the product of the ``cotangents`` with the Jacobian of a function ``fun`` "
      "evaluated\nat ``primals``.\n\n"
@@ -1153,7 +1173,7 @@ static PyMethodDef methods[] = {
      "vector-Jacobian\n    products, one per primal."},
     {"jvp", (PyCFunction)(void (*)(void))py_jvp, METH_VARARGS | METH_KEYWORDS,
      "jvp(fun: Callable, primals: list[array], tangents: list[array]) -> tuple[list[array], "
-     "list[array]]\n--\n\n"
+     "list[array]]\n\n"
      "Compute the Jacobian-vector product.\n\n"
      "This computes the product of the Jacobian of a function ``fun`` evaluated at "
      "``primals``\nwith the ``tangents``.\n\n"
@@ -1165,7 +1185,7 @@ static PyMethodDef methods[] = {
      "Returns:\n    tuple(list(array), list(array)): The outputs of ``fun`` and the "
      "Jacobian-vector\n    products, one per output."},
     {"vmap", (PyCFunction)(void (*)(void))py_vmap, METH_VARARGS | METH_KEYWORDS,
-     "vmap(fun: Callable, in_axes: object = 0, out_axes: object = 0) -> Callable\n--\n\n"
+     "vmap(fun: Callable, in_axes: object = 0, out_axes: object = 0) -> Callable\n\n"
      "Returns a vectorized version of ``fun``.\n\n"
      "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
      "a tree\n      of :class:`array` and returns a variable number of :class:`array` or a tree "

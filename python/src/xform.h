@@ -66,7 +66,7 @@ typedef struct pylz_fn {
   PyObject *cap_in, *cap_out;
   Py_ssize_t n_state_in;
   /* more than LZ_MAX_OUTPUTS arrays (pack.c) */
-  int pack_ok;       /* the caller unpacks: vmap, compile */
+  int pack_ok;       /* the caller unpacks: vmap, compile, jvp, vjp, checkpoint */
   PyObject *layout;  /* the last call's packing (NULL: not packed) */
   PyObject *layouts; /* compile: input signature -> layout, or NULL */
 } pylz_fn;

@@ -417,3 +417,47 @@ def test_no_leaks_over_nested_transforms_and_custom_functions():
     grown = sum(s.size_diff for s in after.compare_to(snap, "filename"))
     assert grown < 64 * 1024, grown
     assert mx.get_active_memory() <= active
+
+
+def test_grad_of_vmap_of_grad_and_compile_of_vmap():
+    xs = rand(4, 3, seed=51)
+    w = rand(3, seed=52)
+
+    def f(w, x):
+        return mx.sum(mx.sin(w * x))
+
+    def F(w):
+        return mx.sum(mx.vmap(mx.grad(f), in_axes=(None, 0))(w, mx.array(xs)))
+
+    # F(w) = sum_ij x_ij cos(w_j x_ij): dF/dw_j = -sum_i x_ij^2 sin(w_j x_ij)
+    g = mx.grad(F)(mx.array(w))
+    np.testing.assert_allclose(np_of(g), -(xs ** 2 * np.sin(w * xs)).sum(0), rtol=1e-4, atol=1e-5)
+    cg = mx.compile(mx.grad(F))(mx.array(w))
+    np.testing.assert_allclose(np_of(cg), np_of(g), rtol=1e-5, atol=1e-6)
+    cv = mx.compile(mx.vmap(lambda x: mx.softmax(x * 2, axis=-1)))(mx.array(xs))
+    e = np.exp(2 * xs - (2 * xs).max(-1, keepdims=True))
+    np.testing.assert_allclose(np_of(cv), e / e.sum(-1, keepdims=True), rtol=1e-5)
+
+
+def test_many_outputs_through_jvp_vjp_and_checkpoint():
+    x = mx.array([0.5, 1.0])
+
+    def f(x):
+        return [mx.sin(x * k) for k in range(40)]
+
+    outs, tans = mx.jvp(f, [x], [mx.ones(2)])
+    assert len(outs) == 40 and len(tans) == 40
+    np.testing.assert_allclose(np_of(tans[7]), 7 * np.cos(7 * np.array([0.5, 1.0])), rtol=1e-5)
+    np.testing.assert_allclose(np_of(outs[39]), np.sin(39 * np.array([0.5, 1.0])), rtol=1e-5)
+    cots = [mx.full((2,), float(k)) for k in range(40)]
+    outs, vjps = mx.vjp(f, [x], cots)
+    assert len(outs) == 40 and len(vjps) == 1
+    ref_v = sum(k * k * np.cos(k * np.array([0.5, 1.0])) for k in range(40))
+    np.testing.assert_allclose(np_of(vjps[0]), ref_v, rtol=1e-4)
+    with pytest.raises(ValueError):
+        mx.vjp(f, [x], cots[:35])
+    cf = mx.checkpoint(f)
+    assert len(cf(x)) == 40
+    g = mx.grad(lambda x: sum((mx.sum(o) for o in cf(x)), mx.array(0.0)))(x)
+    ref = sum(k * np.cos(k * np.array([0.5, 1.0])) for k in range(40))
+    np.testing.assert_allclose(np_of(g), ref, rtol=1e-4)
