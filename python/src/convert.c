@@ -329,10 +329,9 @@ done:
 /* ---- the entry points ------------------------------------------------------------------- */
 
 lz_array *pylz_int_scalar(long long v) {
-  if (v >= -2147483648LL && v <= 2147483647LL) return lz_int(v);
-  /* Beyond int32 a weak int would lose bits: an int64 scalar, as MLX makes one. */
-  int64_t w = v;
-  lz_array *a = lz_array_from_data(&w, NULL, 0, LZ_INT64);
+  /* lz_int keeps the whole int64 value: int32 alone within its range, int64 beyond, and with
+   * an array it converts to the array's dtype or fails with MLX's overflow error. */
+  lz_array *a = lz_int(v);
   if (!a) pylz_raise();
   return a;
 }

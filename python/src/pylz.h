@@ -38,8 +38,9 @@ PyObject *pylz_wrap(lz_array *a);
  * complex (complex64), nested lists/tuples, NumPy arrays and buffer-protocol objects.
  * NULL with a Python exception (TypeError/ValueError as MLX) on failure. */
 lz_array *pylz_to_array(PyObject *o);
-/* The array for a Python int: a weak lz_int within int32's range, an int64 scalar beyond it
- * (MLX's rule), NULL with an exception on failure. */
+/* The array for a Python int: a weak lz_int (int32 alone, int64 beyond int32's range, exact;
+ * with an array it takes the array's dtype or raises MLX's overflow ValueError), NULL with an
+ * exception on failure. */
 lz_array *pylz_int_scalar(long long v);
 /* Same as pylz_to_array, then cast to `dtype` (used for `dtype=` arguments). */
 lz_array *pylz_to_array_dtype(PyObject *o, lz_dtype dtype);
