@@ -1,10 +1,13 @@
 # Lazuli's front door. `make demo` and `make test` work on a fresh Debian 12 machine as root.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 ASAN_DIR := build/asan
+TSAN_DIR := build/tsan
 REL_DIR := build/release
 CMAKE ?= cmake
+# Debian's interpreter (NumPy, pytest) when present: a pyenv python3 may have neither.
+PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 
-.PHONY: all deps build demo test test-asan test-release test-fuzz fuzz-build bench bench-compare fuzz install clean format ops-doc
+.PHONY: all deps build python demo test test-asan test-tsan test-release test-fuzz fuzz-build bench bench-compare fuzz install clean format ops-doc
 
 all: build
 
@@ -17,11 +20,19 @@ $(REL_DIR)/Makefile: CMakeLists.txt
 build: deps $(REL_DIR)/Makefile
 	$(CMAKE) --build $(REL_DIR) -j $(JOBS)
 
+# The Python package lazuli in the build tree (lazuli.core and the pure-Python modules).
+python: deps $(REL_DIR)/Makefile
+	$(CMAKE) --build $(REL_DIR) -j $(JOBS) --target python
+	@echo "Python package built; use it with:"
+	@echo "  export PYTHONPATH=$(CURDIR)/$(REL_DIR)/python"
+
 demo: build
 	./scripts/demo.sh $(REL_DIR)
 
-# Every test under ASan+UBSan (warnings as errors), then again in the optimised build.
-test: deps test-asan test-release test-fuzz
+# Every test under ASan+UBSan (warnings as errors), the threading tests under TSan, then every
+# test again in the optimised build. The pytest suite of the Python package is one of the
+# CTest tests (python_tests) in both the ASan and the optimised builds.
+test: deps test-asan test-tsan test-release test-fuzz
 
 test-asan:
 	$(CMAKE) -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DLZ_SANITIZE=ON -DLZ_WERROR=ON \
@@ -29,16 +40,29 @@ test-asan:
 	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 LZ_TEST_SMALL=1 ctest --output-on-failure -j $(JOBS)
 
+# The threading tests under ThreadSanitizer: only the library and the tests that share arrays
+# between threads are built; any report fails.
+TSAN_TESTS := test_threads
+test-tsan:
+	$(CMAKE) -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DLZ_TSAN=ON -DLZ_WERROR=ON \
+	  -DLZ_BUILD_BENCH=OFF -DLZ_BUILD_EXAMPLES=OFF -DCMAKE_C_FLAGS="-O1"
+	$(CMAKE) --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TESTS)
+	cd $(TSAN_DIR) && TSAN_OPTIONS="halt_on_error=1 exitcode=66" LZ_TEST_SMALL=1 \
+	  ctest --output-on-failure -R '^($(subst $(eval) ,|,$(TSAN_TESTS)))$$'
+
 test-release: $(REL_DIR)/Makefile
 	$(CMAKE) --build $(REL_DIR) -j $(JOBS)
 	cd $(REL_DIR) && ctest --output-on-failure -j $(JOBS)
 
 bench: build
 	$(REL_DIR)/bench/lz_bench
+	$(PYTHON) bench/bench_python.py $(REL_DIR)
 
 bench-compare: build
 	@sh scripts/install-deps.sh --bench
-	python3 bench/compare.py $(REL_DIR)/bench/lz_bench
+	$(PYTHON) bench/compare.py $(REL_DIR)/bench/lz_bench
+	$(CMAKE) --build $(REL_DIR) -j $(JOBS) --target python
+	PYTHONPATH=$(CURDIR)/$(REL_DIR)/python $(PYTHON) bench/py_train.py
 
 FUZZ_DIR := build/fuzz
 FUZZ_TARGETS := npy npz safetensors gguf

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make bench-compare`: runs lz_bench, then the same workloads in NumPy and PyTorch with the
+"""`make bench-compare`: runs lz_bench (and bench_python.py), then the same workloads in NumPy and PyTorch with the
 same thread count, and prints each figure for the three with Lazuli's speed ratio to each
 (> 1: Lazuli is faster). Usage: compare.py path/to/lz_bench
 NumPy runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment."""
@@ -68,6 +68,13 @@ def torch_reductions(torch, s):
             emit(f"{name}_f32_4096x4096_axis{ax}_ms", median_time(fn, 5) * 1e3, "ms")
 
 
+def eager_op_overhead_ns(y, add_one, finish):
+    """The python_op_overhead_ns loop of bench_python.py: `y = y + 1`, 10^5 times."""
+    sys.path.insert(0, os.path.dirname(HERE))
+    from bench_python import op_overhead_ns
+    return op_overhead_ns(lambda: y, add_one, finish)
+
+
 def run_numpy(nth):
     import numpy as np
     rng = np.random.default_rng(0)
@@ -75,6 +82,8 @@ def run_numpy(nth):
     x1 = np.ones(1, np.float32)
     emit("eval_fixed_overhead_us", median_time(lambda: x1 + one, 2000) * 1e6, "us")
     x16 = np.ones(16, np.float32)
+    emit("python_op_overhead_ns",
+         eager_op_overhead_ns(np.zeros(16, np.float32), lambda y: y + 1, lambda y: y), "ns")
 
     def chain():
         y = x16
@@ -121,6 +130,8 @@ def run_torch(nth):
     x1 = torch.ones(1)
     emit("eval_fixed_overhead_us", median_time(lambda: x1 + one, 2000) * 1e6, "us")
     x16 = torch.ones(16)
+    emit("python_op_overhead_ns",
+         eager_op_overhead_ns(torch.zeros(16), lambda y: y + 1, lambda y: y), "ns")
 
     def chain():
         y = x16
@@ -270,6 +281,12 @@ def main():
     r = subprocess.run([sys.argv[1]], capture_output=True, text=True, timeout=900)
     sys.stderr.write(r.stderr)
     lz_lines = r.stdout
+    # The Python figures, from the package built next to lz_bench (<build>/bench/lz_bench).
+    build = os.path.dirname(os.path.dirname(os.path.abspath(sys.argv[1])))
+    py = subprocess.run([sys.executable, os.path.join(os.path.dirname(HERE), "bench_python.py"),
+                         build], capture_output=True, text=True, timeout=300)
+    sys.stderr.write(py.stderr)
+    lz_lines += py.stdout
     lz = parse(lz_lines)
     nth = int(lz.get("threads", (os.cpu_count() or 1, ""))[0])
     np_vals = run_child("numpy", nth, ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"))

@@ -290,7 +290,7 @@ def gen_binary(out):
     for op, f in (("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or),
                   ("bitwise_xor", np.bitwise_xor)):
         run(op, f, ("int8", "uint8", "int32", "int64", "bool"), same, 0.0)
-    shift_t = lambda dt: {"int8": "int16", "bool": "uint8"}.get(dt, dt)
+    shift_t = lambda dt: {"bool": "uint8"}.get(dt, dt)  # MLX: result_type, bool as uint8
     for op, f in (("left_shift", np.left_shift), ("right_shift", np.right_shift)):
         for dt in ("int8", "uint8", "int32", "int64"):
             odt = shift_t(dt)

@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages Lazuli needs to build, test and run its demo.
 # Only packages that are missing are installed; a machine that has them all is left alone.
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds NumPy and PyTorch for bench-compare)
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds PyTorch for bench-compare)
 set -eu
 
 pkgs="cmake make gcc clang pkg-config libopenblas-dev liblapacke-dev libsleef-dev \
-zlib1g-dev libfftw3-dev libclang-rt-14-dev dataset-fashion-mnist fortunes"
+zlib1g-dev libfftw3-dev libclang-rt-14-dev dataset-fashion-mnist fortunes \
+python3-dev python3-numpy python3-pytest python3-setuptools"
 if [ "${1:-}" = "--bench" ]; then
-  pkgs="$pkgs python3-numpy python3-torch"
+  pkgs="$pkgs python3-torch"
 fi
 
 missing=""

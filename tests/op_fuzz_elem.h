@@ -5,7 +5,20 @@
 #include "op_fuzz_util.h"
 
 /* result rules */
-enum { R_KEEP, R_FLOAT, R_BOOL, R_ABS, R_REAL, R_PROMOTE, R_SHIFT, R_SUM, R_I32, R_U32 };
+enum {
+  R_KEEP,
+  R_FLOAT,
+  R_BOOL,
+  R_ABS,
+  R_REAL,
+  R_PROMOTE,
+  R_SHIFT,
+  R_SUM,
+  R_I32,
+  R_U32,
+  R_ACC,
+  R_PROD
+};
 /* flags */
 enum {
   F_CPLX = 1,       /* complex64 is supported (else it must be rejected) */
@@ -28,10 +41,15 @@ static lz_dtype fz_rule_dtype(int rule, lz_dtype d) {
   case R_ABS:
   case R_REAL:
     return d == LZ_COMPLEX64 ? LZ_FLOAT32 : d;
-  case R_SHIFT:
-    return lz_promote_types(d, LZ_UINT8);
+  case R_SHIFT: /* MLX: result_type, bool as uint8 */
+    return d == LZ_BOOL ? LZ_UINT8 : d;
   case R_SUM:
     return d == LZ_BOOL ? LZ_INT32 : d;
+  case R_ACC: /* sum and prod accumulate small integers (MLX): int32 / uint32 */
+  case R_PROD:
+    if (d == LZ_BOOL) return LZ_INT32;
+    if (!fz_is_int(d) || lz_dtype_size(d) == 8) return d;
+    return lz_dtype_is_signed(d) ? LZ_INT32 : LZ_UINT32;
   case R_I32:
     return LZ_INT32;
   case R_U32:
@@ -64,17 +82,18 @@ static void ad_unary(fz *z, const fz_op *op) {
 }
 
 /* The second operand of a binary op: a random array that usually broadcasts against (s, nd),
- * sometimes a weak scalar (then the result dtype is not checked). */
+ * sometimes a weak scalar (then the result dtype is not checked; *wint is a weak int's value). */
 static lz_array *fz_operand(fz *z, lz_dtype d, const int *s, int nd, int *s2, int *nd2,
-                            lz_dtype *d2, bool *weak) {
+                            lz_dtype *d2, bool *weak, int64_t *wint) {
   *weak = fz_pct(z, 12);
+  *wint = 0;
   if (*weak) {
     *nd2 = 0;
     int r = fz_below(&z->rng, 3);
     *d2 = r == 0 ? LZ_FLOAT32 : r == 1 ? LZ_INT32 : LZ_BOOL;
     fz_notef(z, " weak");
     return r == 0   ? lz_float(fz_value(z, LZ_FLOAT64, FZ_V_ANY))
-           : r == 1 ? lz_int(fz_int(z, -3, 5))
+           : r == 1 ? lz_int(*wint = fz_int(z, -3, 5))
                     : lz_bool(fz_pct(z, 50));
   }
   *nd2 = fz_shape_bcast(z, s, nd, s2);
@@ -86,8 +105,9 @@ static void ad_binary(fz *z, const fz_op *op) {
   int s[LZ_MAX_NDIM], s2[LZ_MAX_NDIM], o[LZ_MAX_NDIM], nd, nd2;
   lz_dtype d = fz_dtype(z), d2;
   bool weak;
+  int64_t wint;
   lz_array *a = fz_rand(z, d, s, &nd, 5);
-  lz_array *b = fz_operand(z, d, s, nd, s2, &nd2, &d2, &weak);
+  lz_array *b = fz_operand(z, d, s, nd, s2, &nd2, &d2, &weak, &wint);
   bool swap = fz_pct(z, 30);
   fz_out(z, swap ? ((fz_f2)op->fn)(b, a) : ((fz_f2)op->fn)(a, b));
   int no = fz_bcast(s, nd, s2, nd2, o);
@@ -101,6 +121,9 @@ static void ad_binary(fz *z, const fz_op *op) {
       fz_expect(z, 0, LZ_DTYPE_COUNT, o, no);
       fz_verdict(z, fz_dtype_ok(op->flags | F_LOOSEBOOL, d));
     }
+    /* A negative weak int does not fit an unsigned array below 64 bits: an error (MLX). */
+    if (d2 == LZ_INT32 && wint < 0 && fz_is_int(d) && !lz_dtype_is_signed(d) && d != LZ_UINT64)
+      z->expect = FZ_FAIL;
     return;
   }
   fz_expect(z, 0, fz_rule_dtype(op->rule, p), o, no);
@@ -117,8 +140,9 @@ static void ad_divmod(fz *z, const fz_op *op) {
   int s[LZ_MAX_NDIM], s2[LZ_MAX_NDIM], o[LZ_MAX_NDIM], nd, nd2;
   lz_dtype d = fz_dtype(z), d2;
   bool weak;
+  int64_t wint;
   lz_array *a = fz_rand(z, d, s, &nd, 5);
-  lz_array *b = fz_operand(z, d, s, nd, s2, &nd2, &d2, &weak);
+  lz_array *b = fz_operand(z, d, s, nd, s2, &nd2, &d2, &weak, &wint);
   lz_array *out[2] = {(lz_array *)&out, (lz_array *)&out}; /* must be overwritten */
   bool nullout = fz_pct(z, 3);
   int rc = lz_divmod(a, b, nullout ? NULL : out);
@@ -133,7 +157,11 @@ static void ad_divmod(fz *z, const fz_op *op) {
     z->expect = FZ_FAIL;
     return;
   }
-  if (weak) return;
+  if (weak) {
+    if (d2 == LZ_INT32 && wint < 0 && fz_is_int(d) && !lz_dtype_is_signed(d) && d != LZ_UINT64)
+      z->expect = FZ_FAIL; /* a negative weak int does not fit: an error (MLX) */
+    return;
+  }
   lz_dtype p = lz_promote_types(d, d2);
   fz_expect(z, 0, p, o, no);
   fz_expect(z, 1, p, o, no);

@@ -28,6 +28,19 @@ static int fz_reduced(const int *s, int nd, const bool *red, bool keep, int *o, 
   return n;
 }
 
+/* The dtype of a reduction over the axes `red` of shape (s, nd): as fz_rule_dtype, except that
+ * MLX returns the input itself for a sum over no axis and a product over size-1 axes only. */
+static lz_dtype fz_red_dtype(int rule, lz_dtype d, const int *s, int nd, const bool *red) {
+  bool any = false, ones = true;
+  for (int i = 0; i < nd; i++) {
+    if (!red[i]) continue;
+    any = true;
+    ones = ones && s[i] == 1;
+  }
+  if ((rule == R_ACC && !any) || (rule == R_PROD && ones)) return d;
+  return fz_rule_dtype(rule, d);
+}
+
 /* Shared checks of the reductions: dtype verdict, empty reductions. */
 static void fz_reduce_verdict(fz *z, const fz_op *op, lz_dtype d, bool empty) {
   int ok = fz_dtype_ok(op->flags, d);
@@ -45,7 +58,7 @@ static void ad_reduce_all(fz *z, const fz_op *op) {
   for (int i = 0; i < nd; i++) red[i] = true;
   fz_out(z, ((fz_fk)op->fn)(a, keep));
   int no = fz_reduced(s, nd, red, keep, o, &empty);
-  fz_expect(z, 0, fz_rule_dtype(op->rule, d), o, no);
+  fz_expect(z, 0, fz_red_dtype(op->rule, d, s, nd, red), o, no);
   fz_reduce_verdict(z, op, d, fz_prod(s, nd) == 0);
 }
 static void ad_reduce_axis(fz *z, const fz_op *op) {
@@ -62,7 +75,7 @@ static void ad_reduce_axis(fz *z, const fz_op *op) {
   }
   red[ax] = true;
   int no = fz_reduced(s, nd, red, keep, o, &empty);
-  fz_expect(z, 0, fz_rule_dtype(op->rule, d), o, no);
+  fz_expect(z, 0, fz_red_dtype(op->rule, d, s, nd, red), o, no);
   fz_reduce_verdict(z, op, d, empty);
 }
 /* Draws axes; fills red; returns naxes and whether they are valid. NULL axes now and then. */
@@ -96,7 +109,7 @@ static void ad_reduce_axes(fz *z, const fz_op *op) {
     return;
   }
   int no = fz_reduced(s, nd, red, keep, o, &empty);
-  fz_expect(z, 0, fz_rule_dtype(op->rule, d), o, no);
+  fz_expect(z, 0, fz_red_dtype(op->rule, d, s, nd, red), o, no);
   fz_reduce_verdict(z, op, d, empty);
 }
 
@@ -171,7 +184,7 @@ static void ad_trace(fz *z, const fz_op *op) {
   }
   for (int i = 0; i < nd; i++)
     if (i != n1 && i != n2) o[no++] = s[i];
-  fz_expect(z, 0, fz_rule_dtype(R_SUM, d), o, no);
+  fz_expect(z, 0, fz_rule_dtype(R_ACC, d), o, no);
   fz_verdict(z, fz_dtype_ok(F_LOOSECPLX, d));
 }
 
@@ -311,8 +324,8 @@ static void ad_searchsorted(fz *z, const fz_op *op) {
 
 /* clang-format off */
 static const fz_op fz_reduce_ops[] = {
-  FZ_RED3(sum, R_SUM, 0),
-  FZ_RED3(prod, R_KEEP, 0),
+  FZ_RED3(sum, R_ACC, 0),
+  FZ_RED3(prod, R_PROD, 0),
   FZ_RED3(max, R_KEEP, F_EMPTYERR),
   FZ_RED3(min, R_KEEP, F_EMPTYERR),
   FZ_RED3(all, R_BOOL, 0),

@@ -309,7 +309,7 @@ static void test_binary_type_rules(void) {
   CHECK(lz_array_dtype(lz_add(i8, u8)) == LZ_INT16);
   CHECK(lz_array_dtype(lz_multiply(i32, f16)) == LZ_FLOAT16);
   CHECK(lz_array_dtype(lz_add(f16, bf)) == LZ_FLOAT32);
-  CHECK(lz_array_dtype(lz_add(i8, lz_int(1000))) == LZ_INT8);
+  CHECK(lz_array_dtype(lz_add(i8, lz_int(100))) == LZ_INT8);
   CHECK(lz_array_dtype(lz_add(i8, lz_float(0.5))) == LZ_FLOAT32);
   CHECK(lz_array_dtype(lz_power(f16, lz_int(2))) == LZ_FLOAT16);
   CHECK(lz_array_dtype(lz_floor_divide(i8, u8)) == LZ_INT16);
@@ -320,10 +320,72 @@ static void test_binary_type_rules(void) {
   CHECK(lz_array_dtype(lz_bitwise_or(b, b)) == LZ_BOOL);
   CHECK(lz_array_dtype(lz_bitwise_or(b, u8)) == LZ_UINT8);
   CHECK(lz_array_dtype(lz_left_shift(b, b)) == LZ_UINT8);
-  CHECK(lz_array_dtype(lz_left_shift(i8, i8)) == LZ_INT16); /* as MLX */
+  /* Shifts keep result_type(a, b), bool as uint8 (MLX's ops.cpp); values wrap in it. */
+  CHECK(lz_array_dtype(lz_left_shift(i8, i8)) == LZ_INT8);
+  CHECK(lz_array_dtype(lz_right_shift(i8, lz_int(1))) == LZ_INT8);
+  CHECK(lz_array_dtype(lz_left_shift(u8, i8)) == LZ_INT16);
+  CHECK(lz_array_dtype(lz_right_shift(b, u8)) == LZ_UINT8);
+  CHECK(lz_array_dtype(lz_left_shift(lz_zeros(s, 1, LZ_UINT16), b)) == LZ_UINT16);
+  CHECK(lz_item_i64(lz_left_shift(lz_scalar(100, LZ_INT8), lz_scalar(1, LZ_INT8))) == -56);
+  CHECK(lz_item_i64(lz_left_shift(lz_scalar(1, LZ_BOOL), lz_scalar(1, LZ_BOOL))) == 2);
   CHECK(lz_array_dtype(lz_right_shift(i32, lz_int(1))) == LZ_INT32);
   CHECK(lz_array_dtype(lz_isclose(i8, f16, 1e-5, 1e-8, false)) == LZ_BOOL);
   CHECK(lz_array_dtype(lz_where(b, i8, u8)) == LZ_INT16);
+}
+
+/* Weak scalars keep their exact value and convert straight to the other operand's dtype; an int
+ * that does not fit the other operand's integer dtype is an error (MLX's ValueError). */
+static void test_weak_scalar_exact(void) {
+  int s1[1] = {1};
+  int64_t one = 1;
+  double tenth = 0.1;
+  lz_array *i64 = lz_array_from_data(&one, s1, 1, LZ_INT64);
+  lz_array *f64 = lz_array_from_data(&tenth, s1, 1, LZ_FLOAT64);
+  CHECK(lz_item_i64(lz_add(i64, lz_int(1LL << 40))) == (1LL << 40) + 1);
+  CHECK(lz_item_i64(lz_multiply(lz_int(-(1LL << 50)), i64)) == -(1LL << 50));
+  CHECK(lz_item_f64(lz_add(f64, lz_float(0.1))) == 0.2); /* exact in float64 */
+  CHECK(lz_item_f64(lz_subtract(lz_float(1e-300), f64)) == 1e-300 - 0.1);
+  CHECK(lz_item_f64(lz_astype(lz_float(0.1), LZ_FLOAT64)) == 0.1);
+  /* Other float dtypes get the value rounded to float32 first, as MLX. */
+  CHECK(lz_item_f64(lz_add(lz_zeros(s1, 1, LZ_FLOAT32), lz_float(0.1))) == (double)0.1f);
+  /* Alone: int32 while it fits, int64 beyond (as MLX), exact. */
+  CHECK(lz_array_dtype(lz_int(2147483647)) == LZ_INT32);
+  CHECK(lz_array_dtype(lz_int(-2147483648LL)) == LZ_INT32);
+  CHECK(lz_array_dtype(lz_int(2147483648LL)) == LZ_INT64);
+  CHECK(lz_item_i64(lz_int(-(1LL << 62))) == -(1LL << 62));
+  CHECK(lz_array_dtype(lz_add(lz_int(1LL << 40), lz_int(1))) == LZ_INT64);
+  CHECK(lz_array_dtype(lz_add(lz_int(1LL << 40), lz_float(1))) == LZ_FLOAT32);
+  /* A big weak int keeps a strong int64/float's dtype; a bool array takes the int's. */
+  CHECK(lz_array_dtype(lz_add(i64, lz_int(1LL << 40))) == LZ_INT64);
+  CHECK(lz_array_dtype(lz_add(f64, lz_int(1LL << 40))) == LZ_FLOAT64);
+  CHECK(lz_item_f64(lz_add(f64, lz_int((1LL << 53) + 1))) == 0.1 + (double)((1LL << 53) + 1));
+  lz_array *bo = lz_ones(s1, 1, LZ_BOOL);
+  CHECK(lz_array_dtype(lz_add(bo, lz_int(3))) == LZ_INT32);
+  CHECK(lz_item_i64(lz_add(bo, lz_int(1LL << 40))) == (1LL << 40) + 1);
+  /* Does not fit: an error for every op that takes it, never a wrapped value. */
+  lz_array *u8 = lz_ones(s1, 1, LZ_UINT8), *i8 = lz_ones(s1, 1, LZ_INT8);
+  lz_array *i32 = lz_ones(s1, 1, LZ_INT32), *u32 = lz_ones(s1, 1, LZ_UINT32);
+  CHECK_ERROR(lz_add(u8, lz_int(300)), "[lz_add] Converting 300 to uint8 would result in overflow");
+  CHECK(lz_add(u8, lz_int(300)) == NULL && lz_last_error_code() == LZ_ERROR_INVALID_ARGUMENT);
+  lz_clear_error();
+  CHECK_ERROR(lz_subtract(lz_int(-1), u8), "[lz_subtract] Converting -1 to uint8");
+  CHECK_ERROR(lz_multiply(i8, lz_int(128)), "Converting 128 to int8");
+  CHECK_ERROR(lz_maximum(i32, lz_int(1LL << 31)), "[lz_maximum] Converting 2147483648 to int32");
+  CHECK_ERROR(lz_less(u32, lz_int(-5)), "[lz_less] Converting -5 to uint32");
+  CHECK_ERROR(lz_where(bo, u8, lz_int(256)), "[lz_where] Converting 256 to uint8");
+  CHECK_ERROR(lz_clip(u8, lz_int(-1), NULL), "Converting -1 to uint8");
+  /* Checked against the other operand's dtype even where the op computes in float (MLX). */
+  CHECK_ERROR(lz_divide(u8, lz_int(-1)), "[lz_divide] Converting -1 to uint8");
+  CHECK_ERROR(lz_logaddexp(lz_int(70000), lz_ones(s1, 1, LZ_INT16)), "Converting 70000 to int16");
+  /* Edges that fit are exact; 64-bit integer dtypes take anything; floats never fail. */
+  CHECK(lz_item_i64(lz_add(lz_zeros(s1, 1, LZ_INT8), lz_int(-128))) == -128);
+  CHECK(lz_item_i64(lz_add(lz_zeros(s1, 1, LZ_UINT32), lz_int(4294967295LL))) == 4294967295LL);
+  CHECK(lz_array_dtype(lz_add(lz_ones(s1, 1, LZ_UINT64), lz_int(-1))) == LZ_UINT64);
+  lz_array *h = lz_add(lz_ones(s1, 1, LZ_FLOAT16), lz_float(1e6));
+  CHECK(lz_array_dtype(h) == LZ_FLOAT16 && isinf(lz_item_f64(h)));
+  CHECK(lz_array_dtype(lz_add(lz_ones(s1, 1, LZ_FLOAT16), lz_int(100000))) == LZ_FLOAT16);
+  /* An explicit astype wraps as MLX's astype does. */
+  CHECK(lz_item_i64(lz_astype(lz_int(300), LZ_UINT8)) == 44);
 }
 
 /* ---- the SIMD paths of power and arctan2 ---- */
@@ -400,6 +462,7 @@ int main(void) {
   RUN(test_close_and_equal);
   RUN(test_complex_binary);
   RUN(test_binary_type_rules);
+  RUN(test_weak_scalar_exact);
   RUN(test_simd_power_arctan2);
   RUN(test_binary_shapes_and_errors);
   return lzt_summary();

@@ -68,6 +68,7 @@ static void check_cases(lz_dtype dtype, bool ints) {
       double e = c->expected[k];
       if (od == LZ_FLOAT16 && fabs(e) > 65504) e = e > 0 ? INFINITY : -INFINITY;
       if (od == LZ_INT8) e = (int8_t)(uint8_t)(int64_t)e;
+      if (od == LZ_INT32) e = (int32_t)(uint32_t)(int64_t)e;
       want[k] = e;
     }
     lzt_check_values(c->op, (int)i, y, want, (size_t)c->n, tol);
@@ -89,9 +90,30 @@ static void test_dtypes(void) {
   lz_array *b = lz_ones(s, 1, LZ_BOOL), *i8 = lz_ones(s, 1, LZ_INT8), *u16 = lz_ones(s, 1, LZ_UINT16);
   lz_array *h = lz_ones(s, 1, LZ_FLOAT16), *i32 = lz_ones(s, 1, LZ_INT32);
   CHECK(lz_array_dtype(lz_sum(b, false)) == LZ_INT32);
-  CHECK(lz_array_dtype(lz_sum(i8, false)) == LZ_INT8);
-  CHECK(lz_array_dtype(lz_sum(u16, false)) == LZ_UINT16);
-  CHECK(lz_array_dtype(lz_prod(b, false)) == LZ_BOOL);
+  /* Sums and products accumulate small integers in int32 / uint32 (MLX's ops.cpp). */
+  CHECK(lz_array_dtype(lz_sum(i8, false)) == LZ_INT32);
+  CHECK(lz_array_dtype(lz_sum_axis(lz_ones((int[]){3, 2}, 2, LZ_INT16), 1, true)) == LZ_INT32);
+  CHECK(lz_array_dtype(lz_sum(u16, false)) == LZ_UINT32);
+  CHECK(lz_array_dtype(lz_sum(lz_ones(s, 1, LZ_UINT8), false)) == LZ_UINT32);
+  CHECK(lz_array_dtype(lz_sum(lz_ones(s, 1, LZ_UINT32), false)) == LZ_UINT32);
+  CHECK(lz_array_dtype(lz_sum(lz_ones(s, 1, LZ_INT64), false)) == LZ_INT64);
+  CHECK(lz_array_dtype(lz_sum(lz_ones(s, 1, LZ_UINT64), false)) == LZ_UINT64);
+  CHECK(lz_array_dtype(lz_sum(h, false)) == LZ_FLOAT16);
+  CHECK(lz_array_dtype(lz_prod(b, false)) == LZ_INT32);
+  CHECK(lz_array_dtype(lz_prod(i8, false)) == LZ_INT32);
+  CHECK(lz_array_dtype(lz_prod(u16, false)) == LZ_UINT32);
+  /* MLX returns the input itself for no axes (0-d) and for a product over size-1 axes only. */
+  lz_array *i8s = lz_scalar(5, LZ_INT8), *col = lz_ones((int[]){4, 1}, 2, LZ_INT8);
+  CHECK(lz_array_dtype(lz_sum(i8s, false)) == LZ_INT8);
+  CHECK(lz_array_dtype(lz_prod(i8s, false)) == LZ_INT8);
+  CHECK(lz_array_dtype(lz_prod_axis(col, 1, false)) == LZ_INT8);
+  CHECK(lz_array_dtype(lz_sum_axis(col, 1, false)) == LZ_INT32);
+  CHECK(lz_array_dtype(lz_prod_axis(col, 0, false)) == LZ_INT32);
+  /* Scans: bool cumsum gives int32, everything else keeps its dtype (MLX's Scan). */
+  CHECK(lz_array_dtype(lz_cumsum(b, 0, false, true)) == LZ_INT32);
+  CHECK(lz_array_dtype(lz_cumsum(i8, 0, false, true)) == LZ_INT8);
+  CHECK(lz_array_dtype(lz_cumprod(b, 0, false, true)) == LZ_BOOL);
+  CHECK(lz_array_dtype(lz_cumprod(u16, 0, false, true)) == LZ_UINT16);
   CHECK(lz_array_dtype(lz_max(i8, false)) == LZ_INT8);
   CHECK(lz_array_dtype(lz_mean(i32, false)) == LZ_FLOAT32);
   CHECK(lz_array_dtype(lz_mean(h, false)) == LZ_FLOAT16);
@@ -106,11 +128,26 @@ static void test_dtypes(void) {
   CHECK_CLOSE(lz_item_f64(lz_prod(b, false)), 1, 0);
 }
 
-/* Integer sums wrap in the input dtype (as MLX); int64 and uint64 are exact. */
+/* Small integers accumulate in int32 / uint32 (as MLX), which wrap; int64 and uint64 are
+ * exact. */
 static void test_integer_wrap_and_range(void) {
   int8_t v8[3] = {100, 100, 100};
   lz_array *a = lz_array_from_data(v8, (int[]){3}, 1, LZ_INT8);
-  CHECK_CLOSE(lz_item_f64(lz_sum(a, false)), 44, 0); /* 300 mod 256 */
+  CHECK(lz_item_i64(lz_sum(a, false)) == 300);
+  CHECK(lz_item_i64(lz_prod(a, false)) == 1000000);
+  CHECK(lz_item_i64(lz_trace(lz_full((int[]){3, 3}, 2, 100, LZ_INT8), 0, 0, 1)) == 300);
+  uint8_t u8[3] = {200, 200, 7};
+  lz_array *au = lz_array_from_data(u8, (int[]){3}, 1, LZ_UINT8);
+  CHECK(lz_item_i64(lz_sum(au, false)) == 407);
+  CHECK(lz_item_i64(lz_prod(au, false)) == 280000);
+  int16_t v16[3] = {-30000, -30000, 2};
+  lz_array *a16 = lz_array_from_data(v16, (int[]){3}, 1, LZ_INT16);
+  CHECK(lz_item_i64(lz_sum(a16, false)) == -59998);
+  CHECK(lz_item_i64(lz_prod(a16, false)) == 1800000000);
+  int32_t v32[2] = {65536, 65537};
+  CHECK(lz_item_i64(lz_prod(lz_array_from_data(v32, (int[]){2}, 1, LZ_INT32), false)) == 65536);
+  uint8_t bools[5] = {1, 1, 0, 1, 1};
+  CHECK(lz_item_i64(lz_sum(lz_array_from_data(bools, (int[]){5}, 1, LZ_BOOL), false)) == 4);
   int64_t big[2] = {INT64_MAX - 5, 3};
   lz_array *b = lz_array_from_data(big, (int[]){2}, 1, LZ_INT64);
   CHECK(lz_item_i64(lz_sum(b, false)) == INT64_MAX - 2);

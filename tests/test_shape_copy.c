@@ -173,6 +173,33 @@ static void test_creation(void) {
   CHECK(lz_array_dtype(lz_hanning(3, LZ_FLOAT32)) == LZ_FLOAT32);
 }
 
+/* arange against NumPy: integer dtypes with fractional steps step by T(start+step) - T(start),
+ * integers wrap, floats step in their own precision, infinite steps give one or no element. */
+static void test_arange(void) {
+  CHECK_REF(lz_arange(0, 3, 0.2, LZ_INT32), arange_i32_frac, 0);
+  CHECK_REF(lz_arange(-1.5, 2, 1, LZ_INT32), arange_i32_neg_start, 0);
+  CHECK_REF(lz_arange(0.5, 10, 1.5, LZ_INT8), arange_i8_frac, 0);
+  CHECK_REF(lz_arange(5, -3, -0.7, LZ_INT64), arange_i64_down, 0);
+  CHECK_REF(lz_arange(1, 7, 2.5, LZ_UINT8), arange_u8_frac, 0);
+  CHECK_REF(lz_arange(250, 260, 3, LZ_UINT8), arange_u8_wrap, 0);
+  CHECK_REF(lz_arange(0.1, 1.0, 0.1, LZ_FLOAT32), arange_f32, 0);
+  CHECK_REF(lz_arange(-1, 1, 0.3, LZ_FLOAT64), arange_f64, 0);
+  CHECK_REF(lz_arange(0, 2, 0.3, LZ_FLOAT16), arange_f16, 0);
+  CHECK_REF(lz_arange(0, 5, INFINITY, LZ_FLOAT32), arange_inf_up, 0);
+  CHECK_REF(lz_arange(5, 0, -INFINITY, LZ_FLOAT64), arange_inf_down, 0);
+  CHECK_REF(lz_arange(0, 5, -INFINITY, LZ_FLOAT32), arange_inf_away, 0);
+  CHECK_REF(lz_arange(3, 3, INFINITY, LZ_INT32), arange_inf_same, 0);
+  CHECK(lz_array_dtype(lz_arange(0, 3, 0.2, LZ_INT32)) == LZ_INT32);
+  int64_t big = 3000000000LL; /* int64 values beyond float32/int32 stay exact */
+  lz_array *b = lz_arange((double)big, (double)big + 3, 1, LZ_INT64);
+  CHECK(lz_item_i64(lz_take(b, lz_int(2), 0)) == big + 2);
+  CHECK_ERROR(lz_arange(0, NAN, 1, LZ_FLOAT32), "[lz_arange] cannot compute the length");
+  CHECK_ERROR(lz_arange(-INFINITY, 0, 1, LZ_FLOAT32), "[lz_arange] cannot compute the length");
+  CHECK_ERROR(lz_arange(0, 1, NAN, LZ_FLOAT32), "[lz_arange] cannot compute the length");
+  CHECK_ERROR(lz_arange(0, 1, 0, LZ_INT32), "[lz_arange] cannot compute the length");
+  CHECK_ERROR(lz_arange(0, 1, 1, LZ_BOOL), "[lz_arange] dtype bool is not supported");
+}
+
 static void test_meshgrid(void) {
   lz_array *in[3] = {IOTA(LZ_FLOAT32, 0, 3), IOTA(LZ_FLOAT32, 10, 2), IOTA(LZ_FLOAT32, 20, 4)};
   lz_array *g[3];
@@ -323,6 +350,7 @@ static void test_roll_split_details(void) {
 }
 
 int main(void) {
+  RUN(test_arange);
   RUN(test_copies_all_dtypes);
   RUN(test_concatenate_details);
   RUN(test_copies_empty_and_scalar);

@@ -233,6 +233,67 @@ static void test_shared_evaluated_input(void) {
   CHECK(bad[0] + bad[1] + bad[2] + bad[3] == 0);
 }
 
+/* Threads reading one evaluated strided view at once: lz_array_data, lz_array_read and printing
+ * race on the first contiguous copy. Each gets the right values, all get the same pointer, and
+ * the view itself (buffer, strides) is never rewritten under them. */
+enum { SV_N = 128, SV_THREADS = 4 };
+typedef struct view_reader {
+  lz_array *view;
+  pthread_barrier_t *go;
+  const float *ptr;
+  int bad;
+} view_reader;
+
+static void *view_reader_main(void *arg) {
+  view_reader *r = arg;
+  pthread_barrier_wait(r->go);
+  const float *p = lz_array_data(r->view);
+  r->ptr = p;
+  if (!p) r->bad++;
+  else
+    for (int i = 0; i < SV_N; i++)
+      for (int j = 0; j < SV_N; j++) r->bad += p[i * SV_N + j] != (float)(j * SV_N + i);
+  double *d = malloc(sizeof(double) * SV_N * SV_N);
+  if (lz_array_read(r->view, LZ_FLOAT64, d, sizeof(double) * SV_N * SV_N) != 0) r->bad++;
+  else
+    for (int i = 0; i < SV_N; i++) r->bad += d[i * SV_N + 3] != (double)(3 * SV_N + i);
+  free(d);
+  char *s = lz_array_tostring(r->view);
+  r->bad += !s || strncmp(s, "array([[0, 128, 256,", 20) != 0;
+  free(s);
+  return NULL;
+}
+
+static void test_shared_strided_view_reads(void) {
+  lz_array *flat = lz_arange(0, SV_N * SV_N, 1, LZ_FLOAT32);
+  lz_array *x = lz_reshape(flat, (int[]){SV_N, SV_N}, 2);
+  lz_free(flat);
+  for (int round = 0; round < 20; round++) {
+    lz_array *t = lz_transpose(x, NULL, 0);
+    CHECK(lz_eval(t) == 0);
+    lz_buffer *buf = t->buf;
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, SV_THREADS);
+    pthread_t th[SV_THREADS];
+    view_reader r[SV_THREADS];
+    for (int i = 0; i < SV_THREADS; i++) {
+      r[i] = (view_reader){t, &go, NULL, 0};
+      pthread_create(&th[i], NULL, view_reader_main, &r[i]);
+    }
+    int bad = 0;
+    for (int i = 0; i < SV_THREADS; i++) {
+      pthread_join(th[i], NULL);
+      bad += r[i].bad + (r[i].ptr != r[0].ptr);
+    }
+    pthread_barrier_destroy(&go);
+    CHECK(bad == 0);
+    /* the view still shares x's buffer with transposed strides */
+    CHECK(t->buf == buf && t->strides[0] == 1 && t->strides[1] == SV_N);
+    lz_free(t);
+  }
+  lz_free(x);
+}
+
 /* ---- asynchronous evaluation ---- */
 
 static void test_async_eval(void) {
@@ -299,6 +360,7 @@ int main(void) {
   RUN(test_threads_match_one_thread);
   RUN(test_graphs_on_four_threads);
   RUN(test_shared_evaluated_input);
+  RUN(test_shared_strided_view_reads);
   RUN(test_async_eval);
   RUN(test_async_eval_error);
   return lzt_summary();

@@ -91,6 +91,16 @@ LZ_API void lz_clear_error(void);
  * text, unless an error is already pending (the first one is kept). Always returns -1. */
 LZ_API int lz_set_error(lz_error code, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Number of errors reported on this thread so far, including those not recorded because an
+ * earlier one was pending. Code built on the API reads it before and after some work: a larger
+ * value means that work failed, whatever error was already pending before it.
+ *
+ * The rule every Lazuli function follows: it decides that it failed from its own results (a
+ * NULL from a call it made, a -1, a count that grew), never from the pending error slot, so an
+ * error the caller has handled without lz_clear_error() never makes a later valid call fail.
+ * A NULL required input is an error (passed through silently when one is pending); a NULL
+ * optional input (a key, a mask, a clip bound) means "absent". */
+LZ_API uint64_t lz_error_count(void);
 
 /* ---- reference counting and scopes ----------------------------------------------------- */
 
@@ -109,6 +119,18 @@ LZ_API void lz_scope_end(void);
 LZ_API lz_array *lz_keep(lz_array *a);
 /* Number of open scopes on this thread. */
 LZ_API int lz_scope_depth(void);
+/* Hides every open scope of this thread until lz_scope_resume: meanwhile arrays are returned to
+ * the caller as outside any scope, lz_scope_depth() is 0, and scopes opened then nest on their
+ * own. For code that hands arrays to a runtime with its own ownership (a language binding
+ * calling user code from inside a closure). Pairs nest. Returns 0, or -1 out of memory (then
+ * nothing is hidden and lz_scope_resume must not be called). */
+LZ_API int lz_scope_suspend(void);
+/* Closes the scopes opened since the matching lz_scope_suspend and shows the hidden ones again. */
+LZ_API void lz_scope_resume(void);
+/* Releases a reference that no scope owns (one returned while the scopes were suspended or
+ * outside any scope), leaving alone any scope's entry for the same array; lz_free would take
+ * that entry instead. For bindings that mix their own references with scoped ones. */
+LZ_API void lz_release(lz_array *a);
 
 /* ---- creation -------------------------------------------------------------------------- */
 
@@ -123,7 +145,19 @@ LZ_API lz_array *lz_array_wrap(void *data, const int *shape, int ndim, lz_dtype 
 LZ_API lz_array *lz_scalar(double value, lz_dtype dtype);
 /* Weakly typed scalars, like Python numbers in MLX: `x * lz_float(2)` keeps x's float dtype,
  * `int_array + lz_float(0.5)` gives float32, `x + lz_int(1)` keeps x's dtype. Alone they are
- * float32, int32 and bool. */
+ * float32, int32 (int64 when the value does not fit int32, as MLX) and bool.
+ * They keep their exact value and convert straight to the other operand's dtype when used:
+ * `float64 + lz_float(0.1)` adds the double 0.1 (any other dtype gets the value rounded to
+ * float32 first, as MLX does with a Python float), `int64 + lz_int(1LL << 40)` is exact.
+ * A weak int that does not fit the other operand's integer dtype (int8/16/32, uint8/16/32) is
+ * an error instead of wrapping: `uint8 + lz_int(300)` fails with LZ_ERROR_INVALID_ARGUMENT and
+ * "[lz_add] Converting 300 to uint8 would result in overflow" (MLX's Python layer raises
+ * ValueError, from std::invalid_argument, with this text), checked against the other operand's
+ * dtype even where the op computes in float (uint8 / lz_int(-1) fails as in MLX). int64 and
+ * uint64 take any int64 value (uint64 wraps a negative one), and float dtypes take any value
+ * (float16 + lz_float(1e6) is inf, float16 + lz_int(100000) too, no error). A bool operand
+ * takes the weak int's dtype: int32, or int64 beyond int32 (where MLX wraps the value into
+ * int32). lz_astype converts explicitly and wraps. */
 LZ_API lz_array *lz_float(double value);
 LZ_API lz_array *lz_int(int64_t value);
 LZ_API lz_array *lz_bool(bool value);
@@ -160,7 +194,9 @@ LZ_API int lz_async_eval(lz_array *a);
 LZ_API int lz_async_eval_many(lz_array *const *arrays, size_t n);
 
 /* Pointer to the array's data in row-major (C) order, evaluating first; NULL on error. If the
- * computed array is a strided view, its data is first made contiguous. Valid while `a` lives. */
+ * computed array is a strided view (a transpose, a slice), the pointer is to a row-major copy
+ * made on the first call and kept with the array; the array itself is not changed. Valid while
+ * `a` lives. Like every read below, safe on an evaluated array shared between threads. */
 LZ_API const void *lz_array_data(lz_array *a);
 /* Copies the evaluated data, converted to `dtype`, into `dst` (capacity `dst_bytes`).
  * Returns 0, or -1 with an error (e.g. too small a buffer). */
@@ -173,12 +209,28 @@ LZ_API float lz_item_f32(lz_array *a);
 LZ_API int64_t lz_item_i64(lz_array *a);
 LZ_API bool lz_item_bool(lz_array *a);
 
-/* Prints `a` NumPy-style (evaluating first), e.g. "array([[1, 2],\n       [3, 4]], dtype=int32)":
- * NumPy's brackets, line breaks and indentation, "..." for all but 3 edge items per axis above
- * 1000 elements, "array([], shape=(2, 0), ...)" when empty; MLX's unpadded numbers (1.5, 2).
+/* Prints `a` (evaluating first) exactly as MLX's Python repr does, byte for byte, then a
+ * newline. The rule (MLX's mlx/utils.cpp print_array, with Python's capitalised bools):
+ *  - "array(", then the value of a 0-d array or the nested lists, then ", dtype=<name>)";
+ *    every dtype has the suffix: array([1, 2], dtype=int32), array([1.5, 2], dtype=float32),
+ *    array(True, dtype=bool).
+ *  - Each axis longer than 6 shows its first 3 items, "...", and its last 3, whatever the
+ *    array's size: array([1, 1, 1, ..., 1, 1, 1], dtype=int32); a summarised outer axis puts
+ *    "..." on its own line.
+ *  - Items of the last axis are separated by ", ", sub-arrays by ",\n" and then 7 + axis
+ *    spaces, so no blank line separates the blocks of a 3-d array; nothing wraps, however long
+ *    the line.
+ *  - An empty axis prints "[]": array([], dtype=float32), array([[],\n       []], ...) for
+ *    shape (2, 0).
+ *  - Numbers as C++'s default stream writes them: integers in full; floats with printf's %g
+ *    (6 significant digits, decided per number: 0.1, 2, 1e-05, 1.23457e+06, inf, -inf, -0,
+ *    and nan whatever the sign bit); float16/bfloat16 through float32 (float16 1.2 is
+ *    1.2002); bools True/False; complex as the real part, "+" and the imaginary part (also
+ *    for -0 and nan: 1+-0j) or "-" and its magnitude, then "j": 1-1j.
  * Returns 0 or -1. */
 LZ_API int lz_array_print(lz_array *a, FILE *f);
-/* The same text in a malloc'd string that the caller frees with free(); NULL on error. */
+/* The same text (without the newline) in a malloc'd string that the caller frees with free();
+ * NULL on error. */
 LZ_API char *lz_array_tostring(lz_array *a);
 
 /* ---- memory and counters --------------------------------------------------------------- */
@@ -207,7 +259,11 @@ LZ_API uint64_t lz_get_node_count(void);
  * atomic, the allocator is locked; scopes and errors are per thread), and so is evaluating
  * independent graphs on several threads at once, or sharing evaluated arrays between threads
  * to read or to build new ops on. Evaluating, or freeing the last handle of, one unevaluated
- * graph from two threads at once is not: hand arrays to another thread after lz_eval. */
+ * graph from two threads at once is not: hand arrays to another thread after lz_eval.
+ * The rule that makes sharing safe: once an array is evaluated, nothing changes what other
+ * threads see of it. Reading (lz_array_data, lz_array_read, lz_item_*, printing, the shape
+ * queries) never rewrites an evaluated array's data, buffer or strides, views included; the one
+ * thing a read may add, the row-major copy of a strided view, is published atomically once. */
 
 /* Sets the number of threads kernels (and OpenBLAS) use; n <= 0 means one per core. Returns
  * the previous number. The default is the LZ_NUM_THREADS environment variable, or one per core. */

@@ -22,7 +22,12 @@ LZ_API lz_array *lz_ones(const int *shape, int ndim, lz_dtype dtype);
 LZ_API lz_array *lz_full_like(lz_array *a, double value);
 LZ_API lz_array *lz_zeros_like(lz_array *a);
 LZ_API lz_array *lz_ones_like(lz_array *a);
-/* Values start, start+step, ... below stop (above it for a negative step), as numpy.arange. */
+/* Values start, start+step, ... below stop (above it for a negative step), as numpy.arange and
+ * MLX: the length is ceil((stop - start) / step); the values step by T(start + step) - T(start)
+ * in the dtype T (so an integer dtype with a fractional step repeats: arange(0, 3, 0.2, int32)
+ * is 15 zeros) and integers wrap. An infinite step gives [start] when it points from start
+ * towards stop, else an empty array. NaN or infinite start/stop, a NaN or zero step, bool and
+ * complex64 are errors. */
 LZ_API lz_array *lz_arange(double start, double stop, double step, lz_dtype dtype);
 
 /* `num` evenly spaced values from start to stop, both included (NumPy's formula, computed in

@@ -1,8 +1,8 @@
 /* Optimizers, gradient clipping and learning-rate schedules, after MLX's mlx.optimizers.
  *
  * An optimizer keeps its state as arrays in a dict of flattened names, as MLX's tree_flatten of
- * optimizer.state gives them: "step" (uint64), "learning_rate" (float32) and, per parameter,
- * e.g. "layers.0.weight.m". An update is lazy: it records the new parameters and state and
+ * optimizer.state gives them: "step" (uint64), "learning_rate" (float64, so that a run resumed
+ * from saved state continues bitwise) and, per parameter, e.g. "layers.0.weight.m". An update is lazy: it records the new parameters and state and
  * computes nothing, so one evaluation computes the loss, the gradients and the update together.
  * A training step reads like MLX's:
  *

@@ -6,7 +6,8 @@
  * end); an out-of-range or repeated axis is an error. With keepdims the reduced axes stay as
  * size 1. Every function returns a new array (see core.h for ownership and errors) and records
  * a lazy node. float16/bfloat16 inputs accumulate in float32; float32 sums are blocked (error
- * grows slowly with the length); integer sums and products wrap. Complex inputs are an error. */
+ * grows slowly with the length); integer sums and products wrap in their result dtype. Complex
+ * inputs are an error. */
 #ifndef LAZULI_REDUCE_H
 #define LAZULI_REDUCE_H
 
@@ -21,9 +22,13 @@ extern "C" {
   LZ_API lz_array *lz_##NAME##_axis(lz_array *a, int axis, bool keepdims);                       \
   LZ_API lz_array *lz_##NAME##_axes(lz_array *a, const int *axes, int naxes, bool keepdims);
 
-/* Sum; bool gives int32, every other dtype keeps its dtype (as MLX). Empty sums are 0. */
+/* Sum. Small integers accumulate as MLX: bool, int8, int16 and int32 give int32; uint8, uint16
+ * and uint32 give uint32; 64-bit integers and floats keep their dtype. A 0-d input (no axis to
+ * reduce) keeps its dtype, as MLX returns it unchanged. Empty sums are 0. */
 LZ_REDUCE_DECL(sum)
-/* Product; keeps the dtype. Empty products are 1. */
+/* Product; result dtype as lz_sum, except that a product whose reduced axes all have size 1 (or
+ * a 0-d input) keeps the input's dtype, as MLX returns the input unchanged. Empty products are
+ * 1. */
 LZ_REDUCE_DECL(prod)
 /* Maximum / minimum; keep the dtype; NaN propagates. Reducing a zero-size axis is an error. */
 LZ_REDUCE_DECL(max)

@@ -1,6 +1,6 @@
 /* lazuli.core: the private contract between the C files of the Python extension.
  *
- * The extension is one module, `lazuli.core`, built from every python/src/*.c file. Each file
+ * The extension is one module, `lazuli.core`, built from every .c file in python/src. Each file
  * owns one concern and registers its functions from an init hook listed below; module.c calls
  * every hook that is linked in (they are weak, so a file can be added without touching the
  * others). Everything here is private to the extension; the public API is MLX's `mlx.core`.
@@ -38,12 +38,31 @@ PyObject *pylz_wrap(lz_array *a);
  * complex (complex64), nested lists/tuples, NumPy arrays and buffer-protocol objects.
  * NULL with a Python exception (TypeError/ValueError as MLX) on failure. */
 lz_array *pylz_to_array(PyObject *o);
-/* Same, then cast to `dtype` (used for `dtype=` arguments). */
+/* The array for a Python int: a weak lz_int within int32's range, an int64 scalar beyond it
+ * (MLX's rule), NULL with an exception on failure. */
+lz_array *pylz_int_scalar(long long v);
+/* Same as pylz_to_array, then cast to `dtype` (used for `dtype=` arguments). */
 lz_array *pylz_to_array_dtype(PyObject *o, lz_dtype dtype);
+
+/* The array `array(val, dtype=...)` builds: like pylz_to_array, but a Python scalar is strongly
+ * typed (bool, int32 (int64 beyond int32's range), float32, complex64) and `dtype_obj` (a Dtype
+ * or None/NULL) casts the result. */
+lz_array *pylz_array_from_value(PyObject *o, PyObject *dtype_obj);
+/* Makes `self` hold `a` (taking over the reference) and releases what it held: MLX's in-place
+ * operators rebind the same Python object. */
+void pylz_array_set(PyLzArray *self, lz_array *a);
+/* The shape of `a` as a Python tuple of ints. */
+PyObject *pylz_shape_tuple(lz_array *a);
+/* The value of a one-element array as a Python scalar (evaluates). */
+PyObject *pylz_item(lz_array *a);
 
 /* Evaluates `a` with the GIL released (other Python threads run meanwhile). 0 or -1 with a
  * Python exception set. */
 int pylz_eval_array(lz_array *a);
+/* Same for n arrays in one pass. Every evaluation from Python goes through these two: they
+ * hold the arrays and take turns on one lock, since Lazuli must not evaluate one graph from
+ * two threads at once. */
+int pylz_eval_many(lz_array *const *arrays, size_t n);
 
 /* ---- errors (module.c) --------------------------------------------------------------- */
 
@@ -71,6 +90,9 @@ int pylz_dtype_converter(PyObject *o, void *out);
 int pylz_parse_axes(PyObject *axis, int *axes, int *n);
 /* Shapes: an int or a sequence of ints. 0 or -1 with an exception. */
 int pylz_parse_shape(PyObject *o, int *shape, int *ndim);
+/* An int argument that fits a C int (TypeError for non-integers, ValueError when out of range);
+ * `what` names it in the message. */
+int pylz_as_int(PyObject *o, int *out, const char *what);
 /* For "O&" in PyArg_ParseTuple: converts any array-like (pylz_to_array) into *(lz_array **)out.
  * The caller lz_free()s the result. */
 int pylz_array_converter(PyObject *o, void *out);
@@ -81,9 +103,22 @@ int pylz_array_converter(PyObject *o, void *out);
  * `leaves` (a Python list). Non-array leaves are skipped when `strict` is 0, an error otherwise. */
 int pylz_tree_collect(PyObject *tree, PyObject *leaves, int strict);
 
+/* ---- the array type's parts (number.c, indexing.c, methods.c) ------------------------- */
+
+extern PyNumberMethods pylz_array_as_number;
+extern PyMappingMethods pylz_array_as_mapping;
+PyObject *pylz_array_get_at(PyObject *self, void *closure); /* the `at` property */
+PyObject *pylz_array_richcompare(PyObject *a, PyObject *b, int op);
+/* Adds the method forms of ops (x.sum(...)) to the ready type; they call the functions of
+ * module `m`. */
+int pylz_array_add_methods(PyTypeObject *type, PyObject *m);
+
 /* ---- init hooks (one per file; weak, so each file is optional) ------------------------- */
 
 #define PYLZ_HOOK __attribute__((weak))
+PYLZ_HOOK int pylz_init_dtypes(PyObject *m);     /* dtype.c: Dtype, categories, finfo/iinfo */
+PYLZ_HOOK int pylz_init_memory(PyObject *m);     /* memory.c: memory statistics and limits */
+PYLZ_HOOK int pylz_init_devices(PyObject *m);    /* device.c: Device, Stream, stream(...) */
 PYLZ_HOOK int pylz_init_array(PyObject *m);      /* array.c: the array type, constructors */
 PYLZ_HOOK int pylz_init_indexing(PyObject *m);   /* indexing.c: __getitem__, __setitem__, .at */
 PYLZ_HOOK int pylz_init_ops(PyObject *m);        /* ops_*.c: module-level functions */

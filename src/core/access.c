@@ -4,20 +4,23 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* Makes an evaluated array's data contiguous in place (the value does not change). */
-static int make_contiguous(lz_array *a, const char *op) {
-  if ((a->flags & LZ_AF_CONTIGUOUS) || lz__is_contiguous(a)) {
-    a->flags |= LZ_AF_CONTIGUOUS;
-    return 0;
-  }
+/* Row-major data of an evaluated array without changing it: its own data when its strides are
+ * contiguous, else a copy made once and published with a compare-and-swap (a thread that loses
+ * the race frees its copy and uses the winner's). Other threads may be reading `a` meanwhile, so
+ * nothing they can see (buf, offset, strides, flags) is ever written here. */
+static const void *dense_data(lz_array *a, const char *op) {
+  if (a->size <= 1 || lz__is_contiguous(a)) return lz__data_ptr(a);
+  lz_buffer *d = atomic_load_explicit(&a->dense, memory_order_acquire);
+  if (d) return d->data;
   lz_buffer *b = lz__buffer_new((size_t)a->size * lz_dtype_size(a->dtype), op);
-  if (!b) return -1;
+  if (!b) return NULL;
   lz__copy_to_contiguous(b->data, a);
-  lz__buffer_release(a->buf);
-  a->buf = b;
-  a->offset = 0;
-  lz__set_contiguous_strides(a);
-  return 0;
+  lz_buffer *expected = NULL;
+  if (atomic_compare_exchange_strong_explicit(&a->dense, &expected, b, memory_order_acq_rel,
+                                              memory_order_acquire))
+    return b->data;
+  lz__buffer_release(b);
+  return expected->data;
 }
 
 static int eval_for(lz_array *a, const char *op) {
@@ -30,8 +33,7 @@ static int eval_for(lz_array *a, const char *op) {
 
 const void *lz_array_data(lz_array *a) {
   if (eval_for(a, "lz_array_data") != 0) return NULL;
-  if (make_contiguous(a, "lz_array_data") != 0) return NULL;
-  return lz__data_ptr(a);
+  return dense_data(a, "lz_array_data");
 }
 
 int lz_array_read(lz_array *a, lz_dtype dtype, void *dst, size_t dst_bytes) {
@@ -43,8 +45,16 @@ int lz_array_read(lz_array *a, lz_dtype dtype, void *dst, size_t dst_bytes) {
     return lz__error(LZ_ERROR_INVALID_ARGUMENT, "lz_array_read",
                      "destination holds %zu bytes, %zu needed for %lld %s elements", dst_bytes,
                      need, (long long)a->size, lz_dtype_name(dtype));
-  if (make_contiguous(a, "lz_array_read") != 0) return -1;
-  lz__convert(dst, dtype, lz__data_ptr(a), a->dtype, a->size);
+  if (a->size == 0) return 0;
+  if (a->size <= 1 || lz__is_contiguous(a)) {
+    lz__convert(dst, dtype, lz__data_ptr(a), a->dtype, a->size);
+  } else if (dtype == a->dtype) {
+    lz__copy_to_contiguous(dst, a); /* straight into the caller's memory */
+  } else {
+    const void *src = dense_data(a, "lz_array_read");
+    if (!src) return -1;
+    lz__convert(dst, dtype, src, a->dtype, a->size);
+  }
   return 0;
 }
 
@@ -81,7 +91,7 @@ bool lz_item_bool(lz_array *a) {
   return lz__load_f64(p, a->dtype) != 0;
 }
 
-/* ---- printing, NumPy style ---- */
+/* ---- printing ---- */
 
 typedef struct sbuf {
   char *s;
@@ -112,23 +122,29 @@ static void sb_put(sbuf *b, const char *fmt, ...) {
   }
 }
 
-enum { EDGE = 3, SUMMARY_THRESHOLD = 1000 };
+/* ---- MLX's repr (mlx/utils.cpp print_array with Python's capitalised bools) ---- */
+
+enum { EDGE = 3 }; /* an axis longer than 2 * EDGE shows EDGE items, "...", EDGE items */
+
+/* A float as C++'s default ostream writes it: printf's %g (6 significant digits), NaN always
+ * "nan" whatever its sign bit (as on MLX's main platform). */
+static void put_g(sbuf *b, double v) {
+  if (isnan(v)) sb_put(b, "nan");
+  else sb_put(b, "%g", v);
+}
 
 static void put_elem(sbuf *b, const char *p, lz_dtype d) {
   if (d == LZ_BOOL) {
     sb_put(b, "%s", *(const uint8_t *)p ? "True" : "False");
-  } else if (d == LZ_COMPLEX64) {
+  } else if (d == LZ_COMPLEX64) { /* real, then "+imag" or "-|imag|", then "j" */
     const lz_complex64 *c = (const lz_complex64 *)p;
-    sb_put(b, "%g%+gj", (double)c->re, (double)c->im);
+    put_g(b, c->re);
+    bool plus = c->im >= 0 || isnan(c->im); /* -0.0 >= 0: MLX writes "+-0j" */
+    sb_put(b, "%s", plus ? "+" : "-");
+    put_g(b, plus ? (double)c->im : -(double)c->im);
+    sb_put(b, "j");
   } else if (lz_dtype_is_float(d)) {
-    double v = lz__load_f64(p, d);
-    if (isnan(v)) sb_put(b, "nan");
-    else if (isinf(v)) sb_put(b, v > 0 ? "inf" : "-inf");
-    /* whole numbers print whole while every integer up to them is exact in the dtype (2^53,
-     * or 2^24 for float32/16): float32(1e15) prints 1e+15, not 999999986991104 */
-    else if (v == floor(v) && fabs(v) < (d == LZ_FLOAT64 ? 0x1p53 : 0x1p24))
-      sb_put(b, "%.0f", v);
-    else sb_put(b, "%.*g", d == LZ_FLOAT64 ? 8 : 6, v);
+    put_g(b, lz__load_f64(p, d));
   } else if (d == LZ_UINT64) {
     sb_put(b, "%llu", (unsigned long long)*(const uint64_t *)p);
   } else {
@@ -136,34 +152,24 @@ static void put_elem(sbuf *b, const char *p, lz_dtype d) {
   }
 }
 
-/* NumPy's separators: ", " inside the last axis; between sub-arrays "," then one newline per
- * axis below (a blank line between the 2-d blocks of a 3-d array, two between 3-d blocks...) and
- * one column of indent per open bracket. A summary "..." stands for the elided sub-arrays. */
-static void put_sep(sbuf *b, int newlines, int indent) {
-  if (newlines == 0) {
-    sb_put(b, ", ");
-    return;
-  }
-  sb_put(b, ",%.*s%*s", newlines, "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n", indent, "");
-}
-
-static void put_dims(sbuf *b, const lz_array *a, int dim, const char *p, int indent,
-                     bool summarize) {
-  if (dim == a->ndim) {
-    put_elem(b, p, a->dtype);
-    return;
-  }
-  int n = a->shape[dim], newlines = a->ndim - dim - 1;
+/* One axis: "[", the items separated by ", " (last axis) or ",\n" and 7 + dim spaces (no blank
+ * lines), "]". `off` is the byte offset of the sub-array's first element from `base`. */
+static void put_dims(sbuf *b, const lz_array *a, const char *base, int dim, int64_t off) {
+  int n = a->shape[dim];
   int64_t st = a->strides[dim] * (int64_t)lz_dtype_size(a->dtype);
+  bool last = dim == a->ndim - 1;
   sb_put(b, "[");
   for (int i = 0; i < n; i++) {
-    if (summarize && n > 2 * EDGE && i == EDGE) {
+    if (i > 0 && last) sb_put(b, ", ");
+    else if (i > 0) sb_put(b, ",\n%*s", 7 + dim, "");
+    if (i == EDGE && n > 2 * EDGE) {
       sb_put(b, "...");
-      put_sep(b, newlines, indent + 1);
-      i = n - EDGE;
+      i = n - EDGE - 1;
+    } else if (last) {
+      put_elem(b, base + off + i * st, a->dtype);
+    } else {
+      put_dims(b, a, base, dim + 1, off + i * st);
     }
-    put_dims(b, a, dim + 1, p + i * st, indent + 1, summarize);
-    if (i + 1 < n) put_sep(b, newlines, indent + 1);
   }
   sb_put(b, "]");
 }
@@ -172,13 +178,9 @@ char *lz_array_tostring(lz_array *a) {
   if (eval_for(a, "lz_array_tostring") != 0) return NULL;
   sbuf b = {0};
   sb_put(&b, "array(");
-  if (a->size == 0 && a->ndim > 1) { /* NumPy: array([], shape=(2, 0), dtype=float32) */
-    sb_put(&b, "[], shape=(");
-    for (int d = 0; d < a->ndim; d++) sb_put(&b, d ? ", %d" : "%d", a->shape[d]);
-    sb_put(&b, ")");
-  } else {
-    put_dims(&b, a, 0, a->size ? lz__data_ptr(a) : NULL, 6, a->size > SUMMARY_THRESHOLD);
-  }
+  const char *base = a->size ? lz__data_ptr(a) : NULL;
+  if (a->ndim == 0) put_elem(&b, base, a->dtype);
+  else put_dims(&b, a, base, 0, 0); /* an empty axis prints [] (no element is read) */
   sb_put(&b, ", dtype=%s)", lz_dtype_name(a->dtype));
   if (b.oom) {
     free(b.s);

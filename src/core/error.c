@@ -6,8 +6,10 @@
 
 static _Thread_local lz_error tl_code;
 static _Thread_local char tl_message[1024];
+static _Thread_local uint64_t tl_count; /* every error reported, recorded or not */
 
 int lz__error(lz_error code, const char *op, const char *fmt, ...) {
+  tl_count++;
   if (tl_code != LZ_ERROR_NONE) return -1; /* keep the first error */
   tl_code = code;
   int n = snprintf(tl_message, sizeof tl_message, "[%s] ", op ? op : "lazuli");
@@ -22,6 +24,7 @@ int lz__error(lz_error code, const char *op, const char *fmt, ...) {
 }
 
 int lz_set_error(lz_error code, const char *who, const char *fmt, ...) {
+  tl_count++;
   if (tl_code != LZ_ERROR_NONE) return -1; /* keep the first error */
   if (code <= LZ_ERROR_NONE || code >= LZ_ERROR_COUNT) code = LZ_ERROR_INVALID_ARGUMENT;
   tl_code = code;
@@ -37,6 +40,7 @@ int lz_set_error(lz_error code, const char *who, const char *fmt, ...) {
 }
 
 bool lz__has_error(void) { return tl_code != LZ_ERROR_NONE; }
+uint64_t lz_error_count(void) { return tl_count; }
 
 bool lz__check_inputs(const char *op, lz_array *const *in, int n) {
   for (int i = 0; i < n; i++) {

@@ -1,5 +1,7 @@
 /* Scopes: a thread-local stack of owned handles, so nested expressions need no frees.
- * One flat list holds every open scope's entries; `marks` records where each scope starts. */
+ * One flat list holds every open scope's entries; `marks` records where each scope starts.
+ * lz_scope_suspend hides the open scopes: `base` and `mark_base` then mark where the visible
+ * part of both lists starts, so the code that runs meanwhile sees depth 0. */
 #include "internal.h"
 #include "threads.h"
 
@@ -14,13 +16,22 @@ static _Thread_local entry *entries;
 static _Thread_local size_t n_entries, cap_entries;
 static _Thread_local size_t *marks;
 static _Thread_local int depth, cap_marks;
+static _Thread_local size_t base;  /* entries below belong to suspended scopes */
+static _Thread_local int mark_base; /* scopes below are suspended */
+typedef struct suspended {
+  size_t base;
+  int mark_base;
+} suspended;
+static _Thread_local suspended *susp;
+static _Thread_local int n_susp, cap_susp;
 
 /* Gives back this thread's lists when it exits (arrays still in open scopes are not freed). */
 static void free_lists(void) {
-  free(entries), free(marks);
-  entries = NULL, marks = NULL;
+  free(entries), free(marks), free(susp);
+  entries = NULL, marks = NULL, susp = NULL;
   n_entries = cap_entries = 0;
   depth = cap_marks = 0;
+  base = 0, mark_base = 0, n_susp = cap_susp = 0;
 }
 
 static bool push_entry(lz_array *a, bool kept) {
@@ -37,7 +48,7 @@ static bool push_entry(lz_array *a, bool kept) {
 }
 
 lz_array *lz__track(lz_array *a) {
-  if (depth == 0 || !a) return a;
+  if (depth == mark_base || !a) return a;
   if (!push_entry(a, false)) {
     /* Cannot record ownership: fail the op rather than leak or double free later. */
     lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_scope", "out of memory tracking an array");
@@ -62,7 +73,7 @@ void lz_scope_begin(void) {
 }
 
 void lz_scope_end(void) {
-  if (depth == 0) return;
+  if (depth == mark_base) return;
   size_t start = marks[--depth];
   size_t n_kept = 0;
   /* Kept entries slide down to `start` (they now belong to the parent); the rest are released.
@@ -78,10 +89,10 @@ void lz_scope_end(void) {
     }
   }
   n_entries = start + n_kept;
-  if (depth == 0) { /* the caller owns what was kept */
-    for (size_t i = 0; i < n_entries; i++) entries[i].a->scope_refs--;
-    n_entries = 0;
-    if (cap_entries > 65536) {
+  if (depth == mark_base) { /* the caller owns what was kept */
+    for (size_t i = base; i < n_entries; i++) entries[i].a->scope_refs--;
+    n_entries = base;
+    if (n_entries == 0 && cap_entries > 65536) {
       free(entries);
       entries = NULL, cap_entries = 0;
     }
@@ -89,7 +100,7 @@ void lz_scope_end(void) {
 }
 
 lz_array *lz_keep(lz_array *a) {
-  if (!a || depth == 0) return a;
+  if (!a || depth == mark_base) return a;
   size_t start = marks[depth - 1];
   for (size_t i = n_entries; i-- > start;) {
     if (entries[i].a == a && !entries[i].kept) {
@@ -108,10 +119,35 @@ lz_array *lz_keep(lz_array *a) {
   return a;
 }
 
-int lz_scope_depth(void) { return depth; }
+int lz_scope_depth(void) { return depth - mark_base; }
 
+int lz_scope_suspend(void) {
+  if (n_susp == cap_susp) {
+    int cap = cap_susp ? cap_susp * 2 : 8;
+    if (!susp) lz__at_thread_exit(free_lists);
+    suspended *s = realloc(susp, (size_t)cap * sizeof *s);
+    if (!s) return lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_scope_suspend", "out of memory");
+    susp = s, cap_susp = cap;
+  }
+  susp[n_susp++] = (suspended){base, mark_base};
+  base = n_entries, mark_base = depth;
+  return 0;
+}
+
+void lz_scope_resume(void) {
+  if (n_susp == 0) return;
+  while (depth > mark_base) lz_scope_end(); /* scopes left open meanwhile */
+  suspended s = susp[--n_susp];
+  base = s.base, mark_base = s.mark_base;
+}
+
+void lz_release(lz_array *a) {
+  if (a) lz__array_decref(a);
+}
+
+/* Only the visible part: an array also held by a suspended scope keeps that entry. */
 bool lz__scope_forget(lz_array *a) {
-  for (size_t i = n_entries; i-- > 0;) {
+  for (size_t i = n_entries; i-- > base;) {
     if (entries[i].a == a) {
       entries[i].a = NULL;
       a->scope_refs--;

@@ -29,9 +29,16 @@ typedef struct lz_load_params {
   int encoding;         /* lz_load_encoding */
   bool byteswap;        /* big-endian data */
   bool fortran;         /* column-major data */
+  /* A zip member's CRC-32, checked over all its bytes when it is read (check_crc): for raw
+   * data, the `skip` bytes before `offset` are read too. `member` (owned by the node) names
+   * the member in the error. */
+  bool check_crc;
+  uint32_t crc;
+  char *member;
 } lz_load_params;
 
-/* A lazy array of (dtype, shape) whose bytes are described by p (the file is retained). */
+/* A lazy array of (dtype, shape) whose bytes are described by p (the file is retained, the
+ * member name copied). */
 LZ_HIDDEN lz_array *lz__load_array(const lz_load_params *p, lz_dtype dtype, const int *shape,
                                    int ndim, const char *op);
 
@@ -67,6 +74,22 @@ LZ_HIDDEN size_t lz__npy_build_header(const lz_array *a, char *buf, size_t cap);
 /* NumPy type string ("<f4") of a dtype, or NULL (bfloat16). */
 LZ_HIDDEN const char *lz__npy_descr(lz_dtype d);
 
+/* lz_load_gguf with typed metadata (see lz_load_with_metadata). */
+LZ_HIDDEN lz_dict *lz__load_gguf_typed(const char *path, lz_dict **metadata);
+
+/* ---- saving (write.c) ----
+ * Every saver evaluates its arrays first, then writes a temporary file beside the target and
+ * renames it over the target only once it is complete and synced: a failed save leaves the old
+ * file as it was (it may be the very file the arrays are lazily loaded from) and no temporary
+ * file behind. */
+
+/* Creates the temporary file for a save to `path` (same directory, the target's permissions if
+ * it exists); *tmp receives its malloc'd name. NULL with an "[op] cannot create" error. */
+LZ_HIDDEN FILE *lz__save_begin(const char *path, char **tmp, const char *op);
+/* Ends a save begun with lz__save_begin. With rc == 0, flushes, syncs and closes the file and
+ * renames it over `path`; otherwise, or if any of that fails, closes and removes it. Frees
+ * tmp. Returns 0, or -1 (with an error naming `path` if this step failed). */
+LZ_HIDDEN int lz__save_end(FILE *fp, char *tmp, const char *path, int rc, const char *op);
 /* Writes n bytes to a FILE with an error on failure. */
 LZ_HIDDEN int lz__write_all(FILE *fp, const void *p, size_t n, const char *path, const char *op);
 

@@ -186,12 +186,10 @@ int lz_save_npy(const char *path, lz_array *a) {
   if (!data) return -1;
   char head[1024];
   size_t hl = lz__npy_build_header(a, head, sizeof head);
-  FILE *fp = fopen(path, "wb");
-  if (!fp)
-    return lz__error(LZ_ERROR_IO, "lz_save_npy", "cannot create '%s': %s", path, strerror(errno));
+  char *tmp;
+  FILE *fp = lz__save_begin(path, &tmp, "lz_save_npy");
+  if (!fp) return -1;
   int rc = lz__write_all(fp, head, hl, path, "lz_save_npy");
   if (rc == 0) rc = lz__write_all(fp, data, lz_array_nbytes(a), path, "lz_save_npy");
-  if (fclose(fp) != 0 && rc == 0)
-    rc = lz__error(LZ_ERROR_IO, "lz_save_npy", "cannot write '%s': %s", path, strerror(errno));
-  return rc;
+  return lz__save_end(fp, tmp, path, rc, "lz_save_npy");
 }

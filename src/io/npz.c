@@ -16,6 +16,7 @@
 typedef struct zip_member {
   char *name;
   int method; /* 0 stored, 8 deflate */
+  uint32_t crc;
   uint64_t comp, uncomp, local_offset;
 } zip_member;
 
@@ -78,6 +79,7 @@ static int read_directory(lz_file *f, zip_member **out, size_t *n_out) {
     }
     zip_member *z = &m[n];
     z->method = lz__rd16(e + 10);
+    z->crc = lz__rd32(e + 16);
     z->comp = lz__rd32(e + 20);
     z->uncomp = lz__rd32(e + 24);
     z->local_offset = lz__rd32(e + 42);
@@ -169,9 +171,11 @@ static lz_array *load_member(lz_file *f, const zip_member *z) {
     } else if (z->method == 0 && z->comp != z->uncomp) {
       lz__error(LZ_ERROR_IO, OP, "'%s': stored member '%s' has mismatched sizes", f->path, z->name);
     } else {
-      lz_load_params p = {.file = f, .byteswap = h.byteswap, .fortran = h.fortran};
+      lz_load_params p = {.file = f, .byteswap = h.byteswap, .fortran = h.fortran,
+                          .skip = h.header_len, .check_crc = true, .crc = z->crc,
+                          .member = z->name};
       if (z->method == 0) p.encoding = LZ_LOAD_RAW, p.offset = data + h.header_len, p.stored_size = need;
-      else p.encoding = LZ_LOAD_DEFLATE, p.offset = data, p.stored_size = z->comp, p.skip = h.header_len;
+      else p.encoding = LZ_LOAD_DEFLATE, p.offset = data, p.stored_size = z->comp;
       a = lz__load_array(&p, h.dtype, h.shape, h.ndim, OP);
     }
   }
@@ -248,27 +252,39 @@ static int deflate_member(const unsigned char *src, size_t n, unsigned char **ou
   return 0;
 }
 
+/* General purpose flags of a member: bit 11 says the name is UTF-8 (set, as Python's zipfile
+ * does, only when it is not plain ASCII, so that other readers do not decode it as CP437). */
+static uint16_t name_flags(const char *name, int n) {
+  for (int i = 0; i < n; i++)
+    if ((unsigned char)name[i] >= 0x80) return 1u << 11;
+  return 0;
+}
+
 int lz_save_npz(const char *path, const lz_dict *arrays, bool compressed) {
   const char *op = "lz_save_npz";
   if (!arrays || !path) return lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "NULL %s", path ? "dict" : "path");
   size_t n = lz_dict_size(arrays);
   written *w = calloc(n ? n : 1, sizeof *w);
-  if (!w) return lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
-  FILE *fp = fopen(path, "wb");
-  int rc = fp ? 0 : lz__error(LZ_ERROR_IO, op, "cannot create '%s': %s", path, strerror(errno));
+  lz_array **arrs = calloc(n ? n : 1, sizeof *arrs);
+  int rc = 0;
+  if (!w || !arrs) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    lz_array *a = arrs[i] = lz_dict_value(arrays, i);
+    const char *key = lz_dict_key(arrays, i);
+    if (!a)
+      rc = lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "entry '%s' is not an array", key);
+    else if (!lz__npy_descr(a->dtype) || a->dtype == LZ_BFLOAT16)
+      rc = lz__error(LZ_ERROR_DTYPE, op, "'%s' is %s, which .npz cannot store", key,
+                     lz_dtype_name(a->dtype));
+  }
+  if (rc == 0) rc = lz_eval_many(arrs, n); /* every read of the old file happens before the write */
+  char *tmp = NULL;
+  FILE *fp = rc == 0 ? lz__save_begin(path, &tmp, op) : NULL;
+  if (rc == 0 && !fp) rc = -1;
   uint64_t pos = 0;
   for (size_t i = 0; rc == 0 && i < n; i++) {
-    lz_array *a = lz_dict_value(arrays, i);
+    lz_array *a = arrs[i];
     const char *key = lz_dict_key(arrays, i);
-    if (!a) {
-      rc = lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "entry '%s' is not an array", key);
-      break;
-    }
-    if (!lz__npy_descr(a->dtype) || a->dtype == LZ_BFLOAT16) {
-      rc = lz__error(LZ_ERROR_DTYPE, op, "'%s' is %s, which .npz cannot store", key, lz_dtype_name(a->dtype));
-      lz_free(a);
-      break;
-    }
     const void *data = lz_array_data(a);
     char head[1024];
     size_t hl = data ? lz__npy_build_header(a, head, sizeof head) : 0;
@@ -303,7 +319,7 @@ int lz_save_npz(const char *path, const lz_dict *arrays, bool compressed) {
       unsigned char lh[30], x[20];
       lz__wr32(lh, SIG_LOCAL);
       lz__wr16(lh + 4, z64 ? 45 : 20);
-      lz__wr16(lh + 6, 0);
+      lz__wr16(lh + 6, name_flags(name, nl));
       lz__wr16(lh + 8, (uint16_t)w[i].method);
       lz__wr16(lh + 10, 0);
       lz__wr16(lh + 12, 0x21); /* 1980-01-01 */
@@ -321,7 +337,6 @@ int lz_save_npz(const char *path, const lz_dict *arrays, bool compressed) {
     }
     free(member);
     free(comp);
-    lz_free(a);
   }
   /* central directory */
   uint64_t cd_start = pos;
@@ -335,6 +350,7 @@ int lz_save_npz(const char *path, const lz_dict *arrays, bool compressed) {
     lz__wr32(ch, SIG_CENTRAL);
     lz__wr16(ch + 4, 45);
     lz__wr16(ch + 6, z64 ? 45 : 20);
+    lz__wr16(ch + 8, name_flags(name, nl));
     lz__wr16(ch + 10, (uint16_t)w[i].method);
     lz__wr16(ch + 14, 0x21);
     lz__wr32(ch + 16, w[i].crc);
@@ -372,8 +388,9 @@ int lz_save_npz(const char *path, const lz_dict *arrays, bool compressed) {
     lz__wr32(e + 16, z64 ? 0xffffffffu : (uint32_t)cd_start);
     if (rc == 0) rc = lz__write_all(fp, e, 22, path, op);
   }
-  if (fp && fclose(fp) != 0 && rc == 0)
-    rc = lz__error(LZ_ERROR_IO, op, "cannot write '%s': %s", path, strerror(errno));
+  if (fp) rc = lz__save_end(fp, tmp, path, rc, op);
+  for (size_t i = 0; arrs && i < n; i++) lz_free(arrs[i]);
+  free(arrs);
   free(w);
   return rc;
 }

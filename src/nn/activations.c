@@ -264,7 +264,7 @@ lz_module *lz_nn_prelu_new(int num_parameters, double init) {
     return NULL;
   }
   lz_module *m = lz_module_new("PReLU", prelu_forward, NULL, NULL);
-  NN_BEGIN();
+  lz_scope_begin();
   if (m && lz_module_set_param(m, "weight", lz_full(&num_parameters, 1, init, LZ_FLOAT32)) != 0)
     lz_module_free(m), m = NULL;
   lz_scope_end();

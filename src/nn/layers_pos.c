@@ -137,7 +137,7 @@ static int alibi_forward(lz_module *m, lz_array *const *in, int n, lz_array **ou
 lz_module *lz_nn_alibi_new(void) { return lz_module_new("ALiBi", alibi_forward, NULL, NULL); }
 
 lz_array *lz_nn_alibi_forward(lz_module *m, lz_array *scores, int offset, lz_array *mask) {
-  if (!scores || lz_nn__failed()) {
+  if (!scores) {
     if (!lz_nn__failed()) lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "ALiBi", "NULL scores");
     return NULL;
   }

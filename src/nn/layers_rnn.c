@@ -129,7 +129,7 @@ static int gru_forward(lz_module *m, lz_array *const *in, int n, lz_array **out)
     }
     steps[t] = h;
   }
-  lz_array *r = lz_nn__failed() ? NULL : stack_steps(steps, len, lz_array_ndim(in[0]));
+  lz_array *r = lz_nn__failed_since(lz_nn__errors) ? NULL : stack_steps(steps, len, lz_array_ndim(in[0]));
   free(steps);
   return lz_nn__out1(out, NN_END(r));
 }
@@ -166,8 +166,8 @@ static int lstm_forward(lz_module *m, lz_array *const *in, int n, lz_array **out
     steps[t] = h, cells[t] = cell;
   }
   int nd = lz_array_ndim(in[0]);
-  lz_array *hs = lz_nn__failed() ? NULL : stack_steps(steps, len, nd);
-  lz_array *cs = lz_nn__failed() ? NULL : stack_steps(cells, len, nd);
+  lz_array *hs = lz_nn__failed_since(lz_nn__errors) ? NULL : stack_steps(steps, len, nd);
+  lz_array *cs = lz_nn__failed_since(lz_nn__errors) ? NULL : stack_steps(cells, len, nd);
   free(steps), free(cells);
   hs = lz_keep(hs), cs = lz_keep(cs);
   lz_scope_end();

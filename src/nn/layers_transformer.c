@@ -198,10 +198,6 @@ lz_module *lz_nn_transformer_new(int dims, int num_heads, int num_encoder_layers
                                  int num_decoder_layers, int mlp_dims, double dropout,
                                  lz_nn_activation_fn activation, lz_module *custom_encoder,
                                  lz_module *custom_decoder, bool norm_first) {
-  if ((!custom_encoder || !custom_decoder) && lz_nn__failed()) { /* a failed custom constructor */
-    lz_module_free(custom_encoder), lz_module_free(custom_decoder);
-    return NULL;
-  }
   lz_module *m = lz_module_new("Transformer", transformer_forward, NULL, NULL);
   lz_module *enc = custom_encoder ? custom_encoder
                                   : stack(false, num_encoder_layers, dims, num_heads, mlp_dims,

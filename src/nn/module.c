@@ -78,8 +78,7 @@ int lz_nn__check_call(const char *who, lz_array *const *in, int n, int lo, int h
       return -1;
     }
   }
-  if (lz_nn__failed()) return -1; /* a NULL optional input from a failed expression */
-  return 0;
+  return 0; /* a NULL optional input means "absent" */
 }
 
 /* ---- lifetime ----------------------------------------------------------------------------- */
@@ -321,13 +320,14 @@ int lz_module_call(lz_module *m, lz_array *const *inputs, int n, lz_array **out)
     return lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_module_call",
                         "module of type %s has no forward function", m->type);
   lz_array *tmp[LZ_NN_MAX_OUTPUTS] = {0};
+  uint64_t errors = lz_error_count();
   lz_scope_begin();
   int k = m->forward(m, inputs, n, tmp);
   if (k > LZ_NN_MAX_OUTPUTS) k = lz_set_error(LZ_ERROR_INTERNAL, m->type, "too many outputs");
   for (int i = 0; i < k && k > 0; i++)
     if (!tmp[i]) k = -1;
   if (k == 0) k = lz_set_error(LZ_ERROR_INTERNAL, m->type, "forward returned no output");
-  if (k > 0 && lz_nn__failed()) k = -1;
+  if (k > 0 && lz_nn__failed_since(errors)) k = -1;
   for (int i = 0; i < k; i++) out[i] = lz_keep(tmp[i]);
   lz_scope_end();
   if (k < 0) {

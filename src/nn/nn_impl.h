@@ -10,19 +10,26 @@
 #include "lazuli.h"
 #include "lazuli/nn.h"
 
-/* Whether an error is pending on this thread. */
+/* Whether an error is pending on this thread: only to avoid a second message, never to decide
+ * that a call failed (a pending error may be an old, handled one; see lz_error_count). */
 static inline bool lz_nn__failed(void) { return lz_last_error_code() != LZ_ERROR_NONE; }
+/* Whether an error was reported since lz_error_count() returned `count`. */
+static inline bool lz_nn__failed_since(uint64_t count) { return lz_error_count() != count; }
 
 /* Composite functions build their result in a scope of their own, so temporaries need no frees
- * and a NULL anywhere in a nested expression passes through: NN_BEGIN ... return NN_END(r). */
-#define NN_BEGIN() lz_scope_begin()
-static inline lz_array *lz_nn__end(lz_array *r) {
-  if (r && lz_nn__failed()) r = NULL; /* an error on the way (e.g. an optional input) */
+ * and a NULL anywhere in a nested expression passes through: NN_BEGIN ... return NN_END(r).
+ * NN_BEGIN notes the error count, so NN_END fails only for errors reported in between. */
+#define NN_BEGIN()                                                                               \
+  const uint64_t lz_nn__errors = lz_error_count();                                               \
+  (void)lz_nn__errors;                                                                           \
+  lz_scope_begin()
+static inline lz_array *lz_nn__end(lz_array *r, uint64_t errors) {
+  if (r && lz_nn__failed_since(errors)) r = NULL; /* an error on the way (e.g. an optional input) */
   r = lz_keep(r);
   lz_scope_end();
   return r;
 }
-#define NN_END(r) lz_nn__end(r)
+#define NN_END(r) lz_nn__end(r, lz_nn__errors)
 
 /* "(2,3)" into buf. */
 char *lz_nn__fmt_shape(char *buf, size_t cap, const int *shape, int ndim);

@@ -8,7 +8,7 @@ static lz_dtype compute_dtype(enum lz_bin_kind kind, const lz_array *a, const lz
   case LZ_BIN_FLOAT:
     return lz_dtype_is_float(ct) || ct == LZ_COMPLEX64 ? ct : LZ_FLOAT32;
   case LZ_BIN_LOGICAL: return LZ_BOOL;
-  case LZ_BIN_SHIFT: return lz_promote_types(ct, LZ_UINT8);
+  case LZ_BIN_SHIFT: return ct == LZ_BOOL ? LZ_UINT8 : ct; /* MLX: bool shifts as uint8 */
   default: return ct;
   }
 }
@@ -17,7 +17,7 @@ int lz__binary_make(const char *name, int op, enum lz_bin_kind kind, lz_array *a
                     const void *params, int nout, lz_array **outs) {
   for (int k = 0; k < nout; k++) outs[k] = NULL;
   lz_array *in[2] = {a, b};
-  if (!lz__check_inputs(name, in, 2)) return -1;
+  if (!lz__check_inputs(name, in, 2) || lz__weak_check(name, a, b) != 0) return -1;
   lz_dtype ct = compute_dtype(kind, a, b);
   if (!((const lz_cpu_inner_fn *)lz__op(op)->impl)[ct]) {
     return lz__error(LZ_ERROR_DTYPE, name, "not supported for %s (inputs %s and %s)",
@@ -26,7 +26,7 @@ int lz__binary_make(const char *name, int op, enum lz_bin_kind kind, lz_array *a
   int shape[LZ_MAX_NDIM];
   int nd = lz__broadcast_shapes(name, a->shape, a->ndim, b->shape, b->ndim, shape);
   if (nd < 0) return -1;
-  lz_array *ca = lz__cast(a, ct), *cb = ca ? lz__cast(b, ct) : NULL;
+  lz_array *ca = lz__cast(name, a, ct), *cb = ca ? lz__cast(name, b, ct) : NULL;
   int rc = -1;
   if (ca && cb) {
     lz_array *cin[2] = {ca, cb};

@@ -69,7 +69,6 @@ lz_array *lz_clip(lz_array *a, lz_array *a_min, lz_array *a_max) {
       lz__error(LZ_ERROR_INVALID_ARGUMENT, "lz_clip", "a_min and a_max are both NULL");
     return NULL;
   }
-  if (lz__has_error()) return NULL; /* a NULL bound may stand for a failed expression */
   if (!a_max) return lz_maximum(a, a_min);
   if (!a_min) return lz_minimum(a, a_max);
   lz_array *lo = lz_maximum(a, a_min);

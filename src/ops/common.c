@@ -28,10 +28,74 @@ lz_dtype lz__result_type(const lz_array *a, const lz_array *b) {
   return s;
 }
 
-lz_array *lz__cast(lz_array *a, lz_dtype dtype) {
+/* The range of the integer dtypes a weak int must fit (MLX checks those narrower than 64 bits;
+ * int64 and uint64 take any int64 value, wrapping negative ones as C does). */
+static bool int_range(lz_dtype d, int64_t *lo, int64_t *hi) {
+  switch (d) {
+  case LZ_INT8:
+    *lo = INT8_MIN, *hi = INT8_MAX;
+    return true;
+  case LZ_INT16:
+    *lo = INT16_MIN, *hi = INT16_MAX;
+    return true;
+  case LZ_INT32:
+    *lo = INT32_MIN, *hi = INT32_MAX;
+    return true;
+  case LZ_UINT8:
+    *lo = 0, *hi = UINT8_MAX;
+    return true;
+  case LZ_UINT16:
+    *lo = 0, *hi = UINT16_MAX;
+    return true;
+  case LZ_UINT32:
+    *lo = 0, *hi = UINT32_MAX;
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* 0 when `w` is not a weak int or fits `dtype`; else -1 with MLX's overflow error. */
+static int weak_int_fits(const char *op, const lz_array *w, lz_dtype dtype) {
+  int64_t lo, hi;
+  if (!(w->flags & LZ_AF_WEAK) || w->node || !w->buf || w->ndim != 0) return 0;
+  if ((w->dtype != LZ_INT32 && w->dtype != LZ_INT64) || !int_range(dtype, &lo, &hi)) return 0;
+  int64_t v = lz__load_i64(lz__data_ptr(w), w->dtype);
+  if (v >= lo && v <= hi) return 0;
+  return lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "Converting %lld to %s would result in overflow",
+                   (long long)v, lz_dtype_name(dtype));
+}
+
+int lz__weak_check(const char *op, const lz_array *a, const lz_array *b) {
+  bool aw = a->flags & LZ_AF_WEAK, bw = b->flags & LZ_AF_WEAK;
+  if (aw == bw) return 0;
+  return aw ? weak_int_fits(op, a, b->dtype) : weak_int_fits(op, b, a->dtype);
+}
+
+/* A weak scalar converted straight from its exact value: a weak float becomes float64 from its
+ * double and any other dtype from its float32 (MLX rounds a Python float to float32 unless the
+ * other operand is float64); a weak int must fit an integer target. */
+static lz_array *weak_cast(const char *opname, lz_array *a, lz_dtype dtype) {
+  char op[64]; /* kernels' registry names lack the public prefix */
+  snprintf(op, sizeof op, "%s%s", strncmp(opname, "lz_", 3) == 0 ? "" : "lz_", opname);
+  lz_array *c = lz__array_new_data(dtype, NULL, 0, op);
+  if (!c) return NULL;
+  if (a->dtype == LZ_FLOAT32 && dtype == LZ_FLOAT64) {
+    memcpy(c->buf->data, a->buf->inline_data + LZ_WEAK_EXACT_OFFSET, sizeof(double));
+    return c;
+  }
+  if (weak_int_fits(op, a, dtype) != 0) {
+    lz__array_decref(c);
+    return NULL;
+  }
+  lz__convert(c->buf->data, dtype, lz__data_ptr(a), a->dtype, 1);
+  return c;
+}
+
+lz_array *lz__cast(const char *op, lz_array *a, lz_dtype dtype) {
   if (a->dtype == dtype) return a;
   if (!a->node && a->ndim == 0 && a->buf) { /* a constant: convert now, no node */
-    lz_array *c = lz__constant_cast(a, dtype);
+    lz_array *c = (a->flags & LZ_AF_WEAK) ? weak_cast(op, a, dtype) : lz__constant_cast(a, dtype);
     return c ? lz__track(c) : NULL;
   }
   return lz_astype(a, dtype);

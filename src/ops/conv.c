@@ -109,9 +109,9 @@ static lz_array *conv_make(const char *op, lz_array *x, lz_array *w, int nsp, co
     }
     shape[d + 1] = (int)((span - wk) / stride[d] + 1);
   }
-  lz_array *in[2] = {lz__cast(x, dt), NULL};
+  lz_array *in[2] = {lz__cast(op, x, dt), NULL};
   lz_array *out = NULL;
-  if (in[0] && (in[1] = lz__cast(w, dt)))
+  if (in[0] && (in[1] = lz__cast(op, w, dt)))
     out = lz__make(LZ_OP_CONVOLUTION, &p, in, 2, dt, shape, nsp + 2);
   if (in[1]) lz__uncast(in[1], w);
   if (in[0]) lz__uncast(in[0], x);

@@ -51,7 +51,7 @@ lz_array *lz_full_array(const int *shape, int ndim, lz_array *vals, lz_dtype dty
                   ? lz__fmt_shape(sb, sizeof sb, shape, ndim) : "(invalid)");
     return NULL;
   }
-  lz_array *c = lz__cast(vals, dtype);
+  lz_array *c = lz__cast("lz_full_array", vals, dtype);
   if (!c) return NULL;
   lz_array *b = lz_broadcast_to(c, shape, ndim);
   lz__uncast(c, vals);
@@ -80,20 +80,50 @@ typedef struct arange_params {
   double start, step;
 } arange_params;
 
+/* NumPy's fill (MLX's arange agrees for integers): the first two values are start and
+ * start + step converted to the dtype, and every value steps by their difference in the
+ * dtype's arithmetic: integers wrap, float32/float64 compute start + i * delta in their own
+ * precision, float16/bfloat16 in float32 (the first value is start itself, also for an infinite
+ * step). */
 static int arange_cpu(lz_node *node, lz_array **outs) {
   const arange_params *p = node->params;
   lz_array *out = outs[0];
   if (lz__alloc_output(out, "lz_arange") != 0) return -1;
   char *d = lz__data_ptr(out);
-  size_t sz = lz_dtype_size(out->dtype);
-  if (out->dtype == LZ_FLOAT32) {
-    for (int64_t i = 0; i < out->size; i++) ((float *)d)[i] = (float)(p->start + (double)i * p->step);
-  } else if (out->dtype == LZ_INT32) {
-    for (int64_t i = 0; i < out->size; i++)
-      ((int32_t *)d)[i] = (int32_t)(p->start + (double)i * p->step);
-  } else {
-    for (int64_t i = 0; i < out->size; i++)
-      lz__store_f64(d + i * (int64_t)sz, out->dtype, p->start + (double)i * p->step);
+  int64_t n = out->size;
+  lz_dtype dt = out->dtype;
+  if (dt == LZ_FLOAT64) {
+    double s = p->start, delta = (p->start + p->step) - s;
+    for (int64_t i = 0; i < n; i++)
+      ((double *)d)[i] = i == 0 ? s : i == 1 ? p->start + p->step : s + (double)i * delta;
+  } else if (dt == LZ_FLOAT32) {
+    float s = (float)p->start, next = (float)(p->start + p->step), delta = next - s;
+    for (int64_t i = 0; i < n; i++)
+      ((float *)d)[i] = i == 0 ? s : i == 1 ? next : s + (float)i * delta;
+  } else if (dt == LZ_FLOAT16 || dt == LZ_BFLOAT16) {
+    unsigned char t0[2], t1[2];
+    lz__store_f64(t0, dt, p->start);
+    lz__store_f64(t1, dt, p->start + p->step);
+    float s = (float)lz__load_f64(t0, dt), delta = (float)lz__load_f64(t1, dt) - s;
+    for (int64_t i = 0; i < n; i++) {
+      float v = i == 0 ? s : i == 1 ? s + delta : s + (float)i * delta;
+      lz__store_f64(d + 2 * i, dt, v);
+    }
+  } else { /* integers: two's complement arithmetic, stored in the dtype's width */
+    unsigned char t0[8], t1[8];
+    lz__store_f64(t0, dt, p->start);
+    lz__store_f64(t1, dt, p->start + p->step);
+    uint64_t s = (uint64_t)lz__load_i64(t0, dt), delta = (uint64_t)lz__load_i64(t1, dt) - s;
+    size_t sz = lz_dtype_size(dt);
+    for (int64_t i = 0; i < n; i++) {
+      uint64_t v = s + (uint64_t)i * delta;
+      switch (sz) {
+      case 1: ((uint8_t *)d)[i] = (uint8_t)v; break;
+      case 2: ((uint16_t *)d)[i] = (uint16_t)v; break;
+      case 4: ((uint32_t *)d)[i] = (uint32_t)v; break;
+      default: ((uint64_t *)d)[i] = v; break;
+      }
+    }
   }
   return 0;
 }
@@ -109,12 +139,17 @@ lz_array *lz_arange(double start, double stop, double step, lz_dtype dtype) {
     lz__error(LZ_ERROR_DTYPE, "lz_arange", "dtype %s is not supported", lz_dtype_name(dtype));
     return NULL;
   }
-  if (step == 0 || !isfinite(start) || !isfinite(stop) || !isfinite(step)) {
+  if (step == 0 || isnan(step) || !isfinite(start) || !isfinite(stop)) {
     lz__error(LZ_ERROR_INVALID_ARGUMENT, "lz_arange",
-              "needs finite start, stop and a nonzero step (got %g, %g, %g)", start, stop, step);
+              "cannot compute the length: needs finite start and stop and a nonzero step (got "
+              "%g, %g, %g)",
+              start, stop, step);
     return NULL;
   }
-  double n = ceil((stop - start) / step);
+  /* An infinite step gives start alone when it points from start towards stop, else nothing
+   * (NumPy and MLX). */
+  double n = isinf(step) ? ((step > 0 && start < stop) || (step < 0 && start > stop) ? 1 : 0)
+                         : ceil((stop - start) / step);
   if (n < 0) n = 0;
   if (n > 2147483647.0) {
     lz__error(LZ_ERROR_INVALID_ARGUMENT, "lz_arange", "%g elements is too many", n);

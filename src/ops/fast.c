@@ -41,7 +41,7 @@ static lz_array *make_cast(int op, const void *params, lz_array **in, int n, lz_
   lz_array *out = NULL;
   int k = 0;
   for (; k < n; k++)
-    if (!(c[k] = lz__cast(in[k], in[k]->dtype == LZ_BOOL ? LZ_BOOL : dt))) break;
+    if (!(c[k] = lz__cast(lz__op(op)->name, in[k], in[k]->dtype == LZ_BOOL ? LZ_BOOL : dt))) break;
   if (k == n) out = lz__make(op, params, c, n, dt, shape, ndim);
   for (int i = 0; i < k; i++) lz__uncast(c[i], in[i]);
   return out;
@@ -151,9 +151,9 @@ static lz_array *rope_impl(lz_array *x, int dims, bool traditional, double base,
                       .traditional = traditional,
                       .has_freqs = freqs != NULL,
                       .has_offsets = offsets != NULL};
-  lz_array *f = freqs ? lz__cast(freqs, LZ_FLOAT32) : NULL;
+  lz_array *f = freqs ? lz__cast("lz_fast_rope", freqs, LZ_FLOAT32) : NULL;
   if (freqs && !f) return NULL;
-  lz_array *o = offsets ? lz__cast(offsets, LZ_INT32) : NULL;
+  lz_array *o = offsets ? lz__cast("lz_fast_rope", offsets, LZ_INT32) : NULL;
   lz_array *in[3] = {x}, *out = NULL;
   int n = 1;
   if (f) in[n++] = f;

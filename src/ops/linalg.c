@@ -323,7 +323,8 @@ lz_array *lz_linalg_cross(lz_array *a, lz_array *b, int axis) {
   int nd = lz__broadcast_shapes(op, a->shape, a->ndim, b->shape, b->ndim, shape);
   if (nd < 0) return NULL;
   int ax = nd - a->ndim + da; /* the same dim of the broadcast shape for both inputs here */
-  lz_array *ca = lz__cast(a, dt), *cb = ca ? lz__cast(b, dt) : NULL, *out = NULL;
+  lz_array *ca = lz__cast("lz_linalg_cross", a, dt),
+           *cb = ca ? lz__cast("lz_linalg_cross", b, dt) : NULL, *out = NULL;
   if (ca && cb) {
     lz_array *cin[2] = {ca, cb};
     lz_cross_params p = {ax};

@@ -62,7 +62,7 @@ static lz_array *make_cast(int op, const void *params, lz_array **in, int n, lz_
   lz_array *out = NULL;
   int k = 0;
   for (; k < n; k++)
-    if (!(cin[k] = lz__cast(in[k], dt))) break;
+    if (!(cin[k] = lz__cast(lz__op(op)->name, in[k], dt))) break;
   if (k == n) out = lz__make(op, params, cin, n, dt, shape, nd);
   for (int i = 0; i < k; i++) lz__uncast(cin[i], in[i]);
   return out;

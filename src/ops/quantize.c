@@ -153,7 +153,8 @@ static lz_array *dequantize_impl(lz_array *w, lz_array *scales, lz_array *biases
   }
   /* affine: computed in the scales' dtype (the promoted one for _v2), then cast, as MLX */
   lz_dtype sdt = v2 ? lz_promote_types(scales->dtype, biases->dtype) : scales->dtype;
-  lz_array *s = lz__cast(scales, sdt), *b = s ? lz__cast(biases, sdt) : NULL, *out = NULL;
+  lz_array *s = lz__cast("lz_dequantize", scales, sdt);
+  lz_array *b = s ? lz__cast("lz_dequantize", biases, sdt) : NULL, *out = NULL;
   if (b) {
     lz_array *cin[3] = {w, s, b};
     out = lz__make(LZ_OP_DEQUANTIZE, &p, cin, 3, sdt, shape, w->ndim);

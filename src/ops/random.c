@@ -41,7 +41,7 @@ int lz__random_check_broadcast(const char *op, const int *shape, int ndim, const
 }
 
 int lz__random_check_key(const char *op, lz_array *key) {
-  if (!key) return lz__has_error() ? -1 : 0; /* a failed key expression is not "no key" */
+  if (!key) return 0; /* no key: the global key sequence */
   if (key->dtype != LZ_UINT32)
     return lz__error(LZ_ERROR_DTYPE, op, "expected a key of dtype uint32, got %s",
                      lz_dtype_name(key->dtype));
@@ -205,7 +205,7 @@ static int check_bounds(const char *op, lz_array *lo, lz_array *hi, const char *
 static lz_array *bounded(const char *op, int id, const lz_random_params *p, lz_array *lo,
                          lz_array *hi, lz_dtype cast, lz_dtype dtype, const int *shape, int ndim,
                          lz_array *key) {
-  lz_array *clo = lz__cast(lo, cast), *chi = clo ? lz__cast(hi, cast) : NULL, *out = NULL;
+  lz_array *clo = lz__cast(op, lo, cast), *chi = clo ? lz__cast(op, hi, cast) : NULL, *out = NULL;
   if (clo && chi) {
     lz_array *params[2] = {clo, chi};
     out = lz__random_make(op, id, p, key, params, 2, dtype, shape, ndim);

@@ -7,9 +7,19 @@
 
 static lz_dtype at_least_float(lz_dtype d) { return lz_dtype_is_float(d) ? d : LZ_FLOAT32; }
 
+/* Sums and products accumulate small integers as MLX does: signed ones (and bool) in int32,
+ * unsigned ones in uint32; 64-bit integers and floats keep their dtype. */
+static lz_dtype accumulate_dtype(lz_dtype d) {
+  if (d == LZ_BOOL) return LZ_INT32;
+  if (!lz_dtype_is_integer(d) || lz_dtype_size(d) == 8) return d;
+  return lz_dtype_is_signed(d) ? LZ_INT32 : LZ_UINT32;
+}
+
 static lz_dtype reduce_dtype(lz_reduce_kind kind, lz_dtype d) {
   switch (kind) {
-  case LZ_RK_SUM: return d == LZ_BOOL ? LZ_INT32 : d;
+  case LZ_RK_SUM:
+  case LZ_RK_PROD:
+    return accumulate_dtype(d);
   case LZ_RK_ALL:
   case LZ_RK_ANY: return LZ_BOOL;
   case LZ_RK_COUNT: return LZ_INT32;
@@ -71,7 +81,13 @@ static lz_array *reduce(const char *name, int op, lz_reduce_kind kind, lz_array 
     return NULL;
   }
   p.ddof = ddof;
-  return lz__make(op, &p, &a, 1, reduce_dtype(kind, a->dtype), shape, nd);
+  lz_dtype dt = reduce_dtype(kind, a->dtype);
+  /* MLX returns the input itself, dtype included, for a sum or product over no axes (a 0-d
+   * input), and for a product whose reduced axes all have size 1. */
+  bool noop = true;
+  for (int i = 0; i < p.naxes; i++) noop = noop && a->shape[p.axes[i]] == 1;
+  if ((kind == LZ_RK_SUM && p.naxes == 0) || (kind == LZ_RK_PROD && noop)) dt = a->dtype;
+  return lz__make(op, &p, &a, 1, dt, shape, nd);
 }
 
 #define REDUCE_OP(NAME, ID, KIND, FLAGS)                                                         \

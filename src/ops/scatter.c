@@ -38,7 +38,7 @@ static bool broadcasts_to(const char *op, const lz_array *v, const int *shape, i
 /* Records op `id` on (a, middle inputs..., v converted to a's dtype). */
 static lz_array *make_update(int id, const lz_index_params *p, lz_array *a, lz_array *const *mid,
                              int nmid, lz_array *v) {
-  lz_array *cv = lz__cast(v, a->dtype);
+  lz_array *cv = lz__cast(lz__op(id)->name, v, a->dtype);
   if (!cv) return NULL;
   lz_array *in[LZ_MAX_NDIM + 2];
   in[0] = a;
@@ -248,7 +248,7 @@ lz_array *lz_slice_update_dynamic(lz_array *src, lz_array *update, lz_array *sta
               lz__fmt_shape(ss, sizeof ss, src->shape, src->ndim));
     return NULL;
   }
-  lz_array *cv = lz__cast(update, src->dtype);
+  lz_array *cv = lz__cast(op, update, src->dtype);
   if (!cv) return NULL;
   lz_array *rin[3] = {src, cv, start};
   lz_array *out =

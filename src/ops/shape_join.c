@@ -82,7 +82,7 @@ lz_array *lz_concatenate(lz_array *const *arrays, int n, int axis) {
   }
   int nc = 0;
   for (; nc < n; nc++) {
-    cast[nc] = lz__cast(arrays[nc], dt);
+    cast[nc] = lz__cast(op, arrays[nc], dt);
     if (!cast[nc]) break;
   }
   lz_array *out = NULL;

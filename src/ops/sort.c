@@ -110,7 +110,8 @@ lz_array *lz_searchsorted(lz_array *a, lz_array *v, bool right) {
   lz_axis_params p;
   memset(&p, 0, sizeof p);
   p.reverse = right;
-  lz_array *ca = lz__cast(a, ct), *cv = ca ? lz__cast(v, ct) : NULL, *out = NULL;
+  lz_array *ca = lz__cast("lz_searchsorted", a, ct),
+           *cv = ca ? lz__cast("lz_searchsorted", v, ct) : NULL, *out = NULL;
   if (ca && cv) {
     lz_array *cin[2] = {ca, cv};
     out = lz__make(LZ_OP_SEARCHSORTED, &p, cin, 2, LZ_UINT32, v->shape, v->ndim);

@@ -17,9 +17,9 @@ lz_array *lz_where(lz_array *cond, lz_array *x, lz_array *y) {
   int nd = lz__broadcast_shapes("lz_where", s1, n1, y->shape, y->ndim, shape);
   if (nd < 0) return NULL;
   lz_dtype ct = lz__result_type(x, y);
-  lz_array *cc = lz__cast(cond, LZ_BOOL);
-  lz_array *cx = cc ? lz__cast(x, ct) : NULL;
-  lz_array *cy = cx ? lz__cast(y, ct) : NULL;
+  lz_array *cc = lz__cast("lz_where", cond, LZ_BOOL);
+  lz_array *cx = cc ? lz__cast("lz_where", x, ct) : NULL;
+  lz_array *cy = cx ? lz__cast("lz_where", y, ct) : NULL;
   lz_array *out = NULL;
   if (cy) {
     lz_array *cin[3] = {cc, cx, cy};

@@ -27,6 +27,10 @@ lz_array *lz_astype(lz_array *a, lz_dtype dtype) {
     return NULL;
   }
   if (a->dtype == dtype) return lz_retain(a);
+  /* A weak float keeps its exact double for float64 (lz_float). */
+  if ((a->flags & LZ_AF_WEAK) && a->dtype == LZ_FLOAT32 && dtype == LZ_FLOAT64) {
+    return lz__cast("lz_astype", a, dtype);
+  }
   return lz__make(LZ_OP_ASTYPE, NULL, &a, 1, dtype, a->shape, a->ndim);
 }
 
@@ -125,7 +129,7 @@ static lz_array *unary_float(const char *name, int op, lz_array *a) {
     lz__error(LZ_ERROR_DTYPE, name, "not supported for %s", lz_dtype_name(ct));
     return NULL;
   }
-  lz_array *c = lz__cast(a, ct);
+  lz_array *c = lz__cast(name, a, ct);
   if (!c) return NULL;
   lz_array *out = lz__make(op, NULL, &c, 1, ct, a->shape, a->ndim);
   lz__uncast(c, a);

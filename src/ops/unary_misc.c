@@ -52,7 +52,7 @@ LZ_UNARY_OPDEF(bitwise_invert, 0, 0)
 
 lz_array *lz_logical_not(lz_array *a) {
   if (!lz__check_inputs("lz_logical_not", &a, 1)) return NULL;
-  lz_array *b = lz__cast(a, LZ_BOOL);
+  lz_array *b = lz__cast("lz_logical_not", a, LZ_BOOL);
   if (!b) return NULL;
   lz_array *out = lz__unary_make("lz_logical_not", LZ_OP_LOGICAL_NOT, b, LZ_BOOL, NULL);
   lz__uncast(b, a);

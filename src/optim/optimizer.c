@@ -202,7 +202,7 @@ lz_dict *lz_optim_apply_gradients(lz_optimizer *o, const lz_dict *grads, const l
   int rc = 0;
   lz_scope_begin();
   rc |= lz_dict_set(o->state, "step", lz_scalar((double)o->step, LZ_UINT64));
-  if (o->cfg.has_lr) rc |= lz_dict_set(o->state, "learning_rate", lz_scalar(o->lr, LZ_FLOAT32));
+  if (o->cfg.has_lr) rc |= lz_dict_set(o->state, "learning_rate", lz_scalar(o->lr, LZ_FLOAT64));
   for (size_t i = 0; i < n && rc == 0; i++) {
     const char *k = lz_dict_key(grads, i);
     lz_array *g = lz_dict_value(grads, i), *p = lz_dict_get(params, k);
@@ -275,7 +275,7 @@ int lz_optim_save_state(lz_optimizer *o, const char *path) {
   lz_scope_begin();
   int rc = lz_dict_set(o->state, "step", lz_scalar((double)o->step, LZ_UINT64));
   if (rc == 0 && o->cfg.has_lr)
-    rc = lz_dict_set(o->state, "learning_rate", lz_scalar(o->lr, LZ_FLOAT32));
+    rc = lz_dict_set(o->state, "learning_rate", lz_scalar(o->lr, LZ_FLOAT64));
   lz_scope_end();
   return rc == 0 ? lz_save_safetensors(path, o->state, NULL) : -1;
 }
@@ -290,9 +290,12 @@ int lz_optim_load_state(lz_optimizer *o, const char *path) {
   int rc = 0;
   if (!step || lz_array_size(step) != 1)
     rc = lz_set_error(LZ_ERROR_IO, who, "'%s' has no scalar \"step\"", path);
-  int64_t s = rc == 0 ? lz_item_i64(step) : 0;
-  double l = rc == 0 && lr ? lz_item_f64(lr) : o->lr;
-  if (lz_last_error_code() != LZ_ERROR_NONE) rc = -1;
+  int64_t s = 0;
+  double l = o->lr;
+  if (rc == 0) rc = lz_array_read(step, LZ_INT64, &s, sizeof s);
+  if (rc == 0 && lr)
+    rc = lz_array_size(lr) == 1 ? lz_array_read(lr, LZ_FLOAT64, &l, sizeof l)
+                                : lz_set_error(LZ_ERROR_IO, who, "'%s' has no scalar \"learning_rate\"", path);
   lz_scope_end();
   if (rc != 0) {
     lz_dict_free(d);
@@ -300,7 +303,7 @@ int lz_optim_load_state(lz_optimizer *o, const char *path) {
   }
   lz_dict_free(o->state);
   o->state = d, o->step = s;
-  if (lr && !o->schedule) o->lr = l;
+  if (lr) o->lr = l; /* the rate of the last update (a schedule gives the next one) */
   return 0;
 }
 

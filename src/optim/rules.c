@@ -125,6 +125,7 @@ static lz_array *adafactor(lz_optimizer *o, const char *name, lz_array *g, lz_ar
 
 lz_array *lz_optim__apply_single(lz_optimizer *o, const char *name, lz_array *g, lz_array *p) {
   lz_array *r = NULL;
+  uint64_t errors = lz_error_count();
   lz_scope_begin();
   switch (o->cfg.kind) {
   case OPT_SGD:
@@ -153,7 +154,7 @@ lz_array *lz_optim__apply_single(lz_optimizer *o, const char *name, lz_array *g,
     r = adafactor(o, name, g, p);
     break;
   }
-  if (lz_last_error_code() != LZ_ERROR_NONE) r = NULL;
+  if (lz_error_count() != errors) r = NULL; /* a step on the way failed */
   r = lz_keep(r);
   lz_scope_end();
   return r;

@@ -49,16 +49,16 @@ int lz__closure_call_named(const char *who, lz_closure *f, lz_array *const *inpu
               !f ? "closure" : !out ? "out" : "inputs");
     return -1;
   }
-  if (lz__has_error()) return -1; /* a pending error passes through */
   lz_array *tmp[LZ_MAX_OUTPUTS + 1];
   for (int i = 0; i <= LZ_MAX_OUTPUTS; i++) tmp[i] = NULL;
   int depth = lz_scope_depth();
   lz_scope_begin();
   if (lz_scope_depth() != depth + 1) return -1; /* could not open the scope */
+  uint64_t errors = lz_error_count();
   int k = f->fn(f->ctx, inputs, n_inputs, tmp);
   bool ok = true;
   if (k < 0) {
-    if (!lz__has_error())
+    if (lz_error_count() == errors)
       lz__error(LZ_ERROR_INVALID_ARGUMENT, who, "the function returned an error (-1) but set "
                                                 "no message");
     ok = false;
@@ -75,7 +75,7 @@ int lz__closure_call_named(const char *who, lz_closure *f, lz_array *const *inpu
         ok = false;
       }
     }
-    if (ok && lz__has_error()) ok = false; /* outputs made but an error is pending */
+    if (ok && lz_error_count() != errors) ok = false; /* outputs made, but something failed */
   }
   if (ok)
     for (int i = 0; i < k; i++) out[i] = lz_keep(tmp[i]);

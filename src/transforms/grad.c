@@ -29,6 +29,10 @@ static int grad_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
   /* The gradients land in out[0..nargs) and move behind the values below. */
   int k = lz__vjp_core(who, g->f, in, n, g->argnums, g->nargs, NULL, 0, true, outs, out);
   if (k < 0) return -1;
+  if (lz__conj_results(who, out, g->nargs) != 0) { /* MLX's convention for complex inputs */
+    for (int j = 0; j < k; j++) lz_free(outs[j]);
+    return -1;
+  }
   if (k > 1 && !g->has_aux) {
     for (int j = 0; j < k; j++) lz_free(outs[j]);
     for (int i = 0; i < g->nargs; i++) lz_free(out[i]), out[i] = NULL;

@@ -75,6 +75,13 @@ static int forward(const char *who, lz_walk *w) {
   return rc;
 }
 
+/* The tangent of an output nothing flowed to: zeros of its dtype, or float32 zeros when it has
+ * no derivative by its dtype (bool or integer: comparisons, argmax), as MLX returns. */
+static lz_array *zero_tangent(const lz_array *out) {
+  bool inexact = lz_dtype_is_float(out->dtype) || out->dtype == LZ_COMPLEX64;
+  return lz_zeros(out->shape, out->ndim, inexact ? out->dtype : LZ_FLOAT32);
+}
+
 int lz__jvp_core(const char *who, lz_closure *f, lz_array *const *inputs, int n,
                  lz_array *const *tangents, lz_array **outputs, lz_array **jvps) {
   if (!f || n < 0 || (n && (!inputs || !tangents))) {
@@ -97,6 +104,7 @@ int lz__jvp_core(const char *who, lz_closure *f, lz_array *const *inputs, int n,
   lz_walk w = {0};
   int k = -1, rc = 0;
   lz_scope_begin();
+  lz__trace_begin(); /* an eval inside f keeps the graph for the walk (core/array.c) */
   lz_array **leaves = lz__malloc((size_t)(n ? n : 1) * sizeof *leaves);
   if (!leaves) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, who, "out of memory");
   for (int i = 0; i < n && rc == 0; i++)
@@ -111,7 +119,7 @@ int lz__jvp_core(const char *who, lz_closure *f, lz_array *const *inputs, int n,
   for (int j = 0; j < k && rc == 0; j++) {
     lz_walk_node *wn = lz__walk_find(&w, outs[j]);
     lz_array *t = wn ? wn->slots[outs[j]->out_index] : NULL;
-    res[j] = t ? lz__expand_to(t, outs[j]) : lz_zeros_like(outs[j]);
+    res[j] = t ? lz__expand_to(t, outs[j]) : zero_tangent(outs[j]);
     if (!res[j]) rc = -1;
   }
   if (rc == 0)
@@ -121,6 +129,7 @@ int lz__jvp_core(const char *who, lz_closure *f, lz_array *const *inputs, int n,
     }
   lz__walk_free(&w);
   free(leaves);
+  lz__trace_end();
   lz_scope_end();
   if (rc) return -1;
   bool lost = false;

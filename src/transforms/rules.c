@@ -74,6 +74,11 @@ const lz_rule *lz__rule(int op) {
   return &merged[op];
 }
 
+lz_array *lz__conj_cotangent(lz_array *c) {
+  if (!c) return NULL;
+  return c->dtype == LZ_COMPLEX64 ? lz_conj(c) : lz_retain(c);
+}
+
 lz_array *lz__node_output(lz_node *n, int k) {
   lz_array *o = n->outputs[k];
   return atomic_load_explicit(&o->refs, memory_order_acquire) > 0 ? o : NULL;

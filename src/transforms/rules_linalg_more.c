@@ -533,9 +533,10 @@ static int jvp_lu(const lz_jvp_args *a, lz_array **t) {
 /* ---- eig: the eigenvalues ------------------------------------------------------------------- */
 
 /* A = V diag(w) V^-1 (real A, complex w and V): dw = diag(W dA V) with W = V^-1, so with a
- * complex cotangent g (dL/dRe - i dL/dIm, MLX's convention) the vjp is Re(W^T diag(g) V^T). Complex products are
- * written in real and imaginary parts; W comes from the real form [[Vr, -Vi], [Vi, Vr]] of V,
- * whose inverse is [[Wr, -Wi], [Wi, Wr]]. The eigenvectors' derivatives are not supported. */
+ * complex cotangent g (dL/dRe - i dL/dIm, the walk's convention) the vjp is
+ * Re(W^T diag(g) V^T). Complex products are written in real and imaginary parts; W comes from
+ * the real form [[Vr, -Vi], [Vi, Vr]] of V, whose inverse is [[Wr, -Wi], [Wi, Wr]]. The
+ * eigenvectors' derivatives are not supported. */
 typedef struct eig_parts {
   lz_array *vr, *vi, *wr, *wi;
 } eig_parts;

@@ -32,16 +32,51 @@ static int jvp_cumsum(const lz_jvp_args *a, lz_array **t) {
   return done(&t[0], lz_cumsum(T, P->axis, P->reverse, P->inclusive), OUT->dtype);
 }
 
-/* y_i = prod of x_j over the scanned j: dy_i/dx_j = y_i / x_j (x must have no zeros). */
-static int vjp_cumprod(const lz_vjp_args *a, lz_array **g) {
-  lz_array *y = scan_out(a->node, lz_cumprod);
-  lz_array *s = lz_cumsum(lz_multiply(C, y), P->axis, !P->reverse, P->inclusive);
-  return done(&g[0], lz_divide(s, X), X->dtype);
+/* y_i = prod of x_j over the scanned j. Before the lane's first zero dy_i/dx_j = y_i / x_j;
+ * every product past it holds that zero, so only the first zero itself still has a derivative:
+ * the products with it replaced by one (MLX's rule, exact where the input has zeros). The
+ * divisions read one where they are masked out, so no 0/0 reaches a higher derivative; as in
+ * MLX, the positions past the first zero get a constant zero, so no second derivative. */
+typedef struct prod_masks {
+  lz_array *y;        /* the scan's output */
+  lz_array *seen;     /* the inclusive product is zero: the lane's first zero is at or before */
+  lz_array *first;    /* the lane's first zero */
+  lz_array *y_one;    /* the scan with the first zero replaced by one */
+  lz_array *x_safe;   /* x, with one where `seen` */
+} prod_masks;
+
+static prod_masks cumprod_masks(lz_node *node) {
+  const lz_axis_params *p = node->params;
+  lz_array *x = node->inputs[0];
+  prod_masks m;
+  m.y = scan_out(node, lz_cumprod);
+  lz_array *other = lz_cumprod(x, p->axis, p->reverse, !p->inclusive);
+  lz_array *incl = p->inclusive ? m.y : other, *excl = p->inclusive ? other : m.y;
+  m.seen = lz_equal(incl, lz_float(0));
+  m.first = lz_logical_and(m.seen, lz_not_equal(excl, lz_float(0)));
+  m.y_one = lz_cumprod(lz_where(m.first, lz_float(1), x), p->axis, p->reverse, p->inclusive);
+  m.x_safe = lz_where(m.seen, lz_float(1), x);
+  return m;
 }
+
+static int vjp_cumprod(const lz_vjp_args *a, lz_array **g) {
+  prod_masks m = cumprod_masks(a->node);
+  lz_array *with_one = lz_cumsum(lz_multiply(m.y_one, C), P->axis, !P->reverse, P->inclusive);
+  lz_array *plain = lz_divide(lz_cumsum(lz_multiply(m.y, C), P->axis, !P->reverse, P->inclusive),
+                              m.x_safe);
+  lz_array *r = lz_where(m.first, with_one, lz_where(m.seen, lz_float(0), plain));
+  return done(&g[0], r, X->dtype);
+}
+/* The tangent of y_i is y_i * sum t_j / x_j over its range while that holds no zero, and
+ * t_z times the product of the others once it holds the first zero z. */
 static int jvp_cumprod(const lz_jvp_args *a, lz_array **t) {
-  lz_array *y = scan_out(a->node, lz_cumprod);
-  lz_array *s = lz_cumsum(lz_divide(T, X), P->axis, P->reverse, P->inclusive);
-  return done(&t[0], lz_multiply(y, s), OUT->dtype);
+  prod_masks m = cumprod_masks(a->node);
+  lz_array *zero = lz_float(0);
+  lz_array *before = lz_cumsum(lz_where(m.seen, zero, lz_divide(T, m.x_safe)), P->axis,
+                               P->reverse, P->inclusive);
+  lz_array *at = lz_cumsum(lz_where(m.first, T, zero), P->axis, P->reverse, P->inclusive);
+  lz_array *s = lz_where(lz_equal(m.y, zero), at, before);
+  return done(&t[0], lz_multiply(m.y_one, s), OUT->dtype);
 }
 
 /* y_i = log sum exp(x_j): dy_i/dx_j = exp(x_j - y_i), computed around the lane's maximum m.
@@ -64,8 +99,9 @@ static int jvp_logcumsumexp(const lz_jvp_args *a, lz_array **t) {
 /* ---- cummax, cummin ------------------------------------------------------------------------- */
 
 /* Where each output element of cummax/cummin was read from: the last place (in scan order) the
- * running extreme was reached. `valid` (NULL: everywhere) is 0 where an exclusive scan's first
- * element reads nothing. */
+ * running extreme was reached. `valid` (bool; NULL: everywhere) is false where an exclusive
+ * scan's first element reads nothing: a select, not a product, so an infinite cotangent there
+ * gives no NaN. */
 static lz_array *extreme_source(lz_node *node, lz_array **valid) {
   const lz_axis_params *p = node->params;
   lz_array *x = node->inputs[0];
@@ -80,7 +116,6 @@ static lz_array *extreme_source(lz_node *node, lz_array **valid) {
     int shift = p->reverse ? -1 : 1;
     src = lz_roll(src, &shift, &ax, 1);
     *valid = p->reverse ? lz_less(io, lz_int(len - 1)) : lz_greater(io, lz_int(0));
-    *valid = lz_astype(*valid, x->dtype);
   }
   return src;
 }
@@ -88,14 +123,14 @@ static int vjp_cumextreme(const lz_vjp_args *a, lz_array **g) {
   if (X->size == 0) return done(&g[0], lz_zeros_like(X), X->dtype);
   lz_array *valid, *src = extreme_source(a->node, &valid), *coords[LZ_MAX_NDIM];
   lz__along_axis_coords(X, src, P->axis, X->shape, coords);
-  lz_array *c = valid ? lz_multiply(C, valid) : C;
+  lz_array *c = valid ? lz_where(valid, C, lz_float(0)) : C;
   return done(&g[0], lz__coord_scatter_add(lz_zeros_like(X), coords, X->ndim, c), X->dtype);
 }
 static int jvp_cumextreme(const lz_jvp_args *a, lz_array **t) {
   if (X->size == 0) return done(&t[0], lz_zeros_like(X), OUT->dtype);
   lz_array *valid, *src = extreme_source(a->node, &valid);
   lz_array *r = lz_take_along_axis(T, src, P->axis);
-  return done(&t[0], valid ? lz_multiply(r, valid) : r, OUT->dtype);
+  return done(&t[0], valid ? lz_where(valid, r, lz_float(0)) : r, OUT->dtype);
 }
 
 /* ---- diff ----------------------------------------------------------------------------------- */

@@ -35,11 +35,19 @@ static lz_array *one_minus_sq(lz_array *v) {
   return lz_subtract(lz_float(1), lz_multiply(v, v));
 }
 
+/* |z| of a complex z: conj(z) / |z| (0 at 0), so that the tangent is Re(conj(z) t) / |z| and,
+ * in the walk's convention, the cotangent c conj(z) / |z| (MLX's c z / |z| once conjugated). */
+static lz_array *abs_complex_derivative(lz_array *z) {
+  lz_array *r = lz_abs(z), *zero = lz_equal(r, lz_float(0));
+  lz_array *q = lz_divide(lz_conj(z), lz_where(zero, lz_float(1), r));
+  return lz_where(zero, lz_float(0), q);
+}
+
 /* f'(x) for each op with a derivative, written with differentiable ops. */
 static lz_array *derivative(lz_node *n) {
   lz_array *x = n->inputs[0];
   switch (n->op) {
-  case LZ_OP_ABS: return lz_sign(x);
+  case LZ_OP_ABS: return x->dtype == LZ_COMPLEX64 ? abs_complex_derivative(x) : lz_sign(x);
   case LZ_OP_NEGATIVE: return lz_full_like(x, -1);
   case LZ_OP_SQUARE: return lz_multiply(x, lz_float(2));
   case LZ_OP_SQRT: return lz_divide(lz_float(0.5), out_or(n, lz_sqrt));
@@ -88,9 +96,9 @@ static int jvp_unary(const lz_jvp_args *a, lz_array **t) {
   return (t[0] = lz__expand_to(lz_multiply(a->tangents[0], d), a->node->outputs[0])) ? 0 : -1;
 }
 
-/* Complex parts, with MLX's conventions for a real cotangent of a complex input: real's
- * cotangent c comes back as c + 0i, imag's as -c i (a complex cotangent is dL/dRe - i dL/dIm,
- * consistent with the product rule c * b); conjugate conjugates. */
+/* Complex parts, in the walk's convention (transforms_impl.h: a complex cotangent is
+ * dL/dRe - i dL/dIm): real's cotangent c comes back as c + 0i, imag's as -c i (MLX's +c i once
+ * lz_vjp conjugates it); conjugate conjugates. */
 static int vjp_complex_part(const lz_vjp_args *a, lz_array **g) {
   lz_array *c = a->cotans[0];
   g[0] = NULL;

@@ -17,7 +17,17 @@ LZ_HIDDEN void *lz__closure_ctx(const lz_closure *f);
 /* ---- rules (rules.c, rules_<family>.c) --------------------------------------------------
  * Rules are written with public ops, so the graphs they build are differentiable in turn
  * (grad of grad, jvp of vjp). They run inside a scope opened by the walker: intermediates need
- * no frees, and the walker keeps what a rule stores. A NULL cotangent or tangent means zero. */
+ * no frees, and the walker keeps what a rule stores. A NULL cotangent or tangent means zero.
+ *
+ * Complex cotangents. Inside the walk a rule is the plain transpose of the op's derivative
+ * (no conjugation: the vjp of a * b is c * b), so a complex cotangent there stands for
+ * dL/dRe - i dL/dIm. What users see (lz_vjp, lz_grad, and the cotangents a custom vjp gets and
+ * returns) is MLX's convention, its conjugate dL/dRe + i dL/dIm: the grad of sum(2 imag(z)) is
+ * +2i. lz__conj_cotangent converts at those boundaries; conjugation composes, so converting
+ * there is the same as conjugating every rule. */
+
+/* The conjugate of a complex cotangent; any other passes through (a new reference). */
+LZ_HIDDEN lz_array *lz__conj_cotangent(lz_array *c);
 
 /* What a vjp rule sees. */
 typedef struct lz_vjp_args {
@@ -102,6 +112,13 @@ typedef struct lz_custom_params {
 } lz_custom_params;
 /* The vmap rule given to lz_custom_function (may be NULL), for the vmap module. */
 LZ_HIDDEN lz_closure *lz__custom_vmap_fn(const lz_custom_params *p);
+/* lz_custom_function(f, vjp_fn, jvp_fn, NULL) whose vmap traces `trace_fn` (same inputs and
+ * outputs as f) instead of batching f's recorded graph: compile's wrapper under a transform
+ * runs its fused replay forward, but vmap must batch the original function (MLX). */
+LZ_HIDDEN lz_closure *lz__custom_function_traced(lz_closure *f, lz_closure *vjp_fn,
+                                                 lz_closure *jvp_fn, lz_closure *trace_fn);
+/* The trace_fn of a custom function, or NULL. */
+LZ_HIDDEN lz_closure *lz__custom_trace_fn(const lz_custom_params *p);
 /* Rules of custom_transforms: the user's, or those of the function itself. */
 LZ_HIDDEN int lz__vjp_custom(const lz_vjp_args *a, lz_array **in_cotans);
 LZ_HIDDEN int lz__jvp_custom(const lz_jvp_args *a, lz_array **out_tangents);
@@ -138,11 +155,16 @@ LZ_HIDDEN void lz__walk_free(lz_walk *w);
 /* vjp of f at inputs, differentiating the inputs listed in argnums (all when argnums is NULL).
  * cotans has one entry per output the caller seeds; `ncot` of them (-1: must equal the number
  * of outputs). Outputs beyond ncot get no cotangent. With scalar_seed, ncot is ignored and
- * output 0 must be a scalar seeded with one. Fills outputs[] (returns their number) and
- * grads[nargs]. All results are new references. Returns -1 on error, with nothing left. */
+ * output 0 must be a scalar seeded with one. Cotangents in and out are in the walk's
+ * convention (see "Complex cotangents" above); lz_vjp and lz_grad convert. Fills outputs[]
+ * (returns their number) and grads[nargs]. All results are new references. Returns -1 on
+ * error, with nothing left. */
 LZ_HIDDEN int lz__vjp_core(const char *who, lz_closure *f, lz_array *const *inputs, int n,
                            const int *argnums, int nargs, lz_array *const *cotans, int ncot,
                            bool scalar_seed, lz_array **outputs, lz_array **grads);
+/* Replaces each complex array of a[n] (new references) by its conjugate. On failure frees all
+ * of them, sets them to NULL and returns -1. */
+LZ_HIDDEN int lz__conj_results(const char *who, lz_array **a, int n);
 /* jvp of f; tangents has n entries (NULL = zero). Fills outputs[] and jvps[] (one per output).
  * Returns the number of outputs or -1. */
 LZ_HIDDEN int lz__jvp_core(const char *who, lz_closure *f, lz_array *const *inputs, int n,

@@ -106,6 +106,19 @@ static int backward(const char *who, lz_walk *w) {
   return rc;
 }
 
+int lz__conj_results(const char *who, lz_array **a, int n) {
+  bool failed = false;
+  for (int i = 0; i < n; i++) {
+    if (!a[i] || a[i]->dtype != LZ_COMPLEX64) continue;
+    lz_array *c = lz_conj(a[i]);
+    lz_free(a[i]);
+    failed |= !(a[i] = c);
+  }
+  if (!failed) return 0;
+  for (int i = 0; i < n; i++) lz_free(a[i]), a[i] = NULL;
+  return lz__has_error() ? -1 : lz__error(LZ_ERROR_OUT_OF_MEMORY, who, "out of memory");
+}
+
 int lz__vjp_core(const char *who, lz_closure *f, lz_array *const *inputs, int n,
                  const int *argnums, int nargs, lz_array *const *cotans, int ncot,
                  bool scalar_seed, lz_array **outputs, lz_array **grads) {
@@ -120,6 +133,7 @@ int lz__vjp_core(const char *who, lz_closure *f, lz_array *const *inputs, int n,
   lz_walk w = {0};
   int k = -1, rc = 0;
   lz_scope_begin();
+  lz__trace_begin(); /* an eval inside f keeps the graph for the walk (core/array.c) */
   lz_array **leaves = make_leaves(who, inputs, n);
   if (!leaves) rc = -1;
   if (rc == 0 && (k = lz__closure_call_named(who, f, leaves, n, outs)) < 0) rc = -1;
@@ -172,6 +186,7 @@ int lz__vjp_core(const char *who, lz_closure *f, lz_array *const *inputs, int n,
   }
   lz__walk_free(&w);
   free(leaves);
+  lz__trace_end();
   lz_scope_end();
   if (rc) {
     for (int i = 0; i < nargs; i++) grads[i] = NULL; /* they went with the scope */
@@ -194,9 +209,18 @@ int lz_vjp(lz_closure *f, lz_array *const *primals, int n, lz_array *const *cota
     return lz__error(LZ_ERROR_INVALID_ARGUMENT, "lz_vjp", "invalid cotangents (%d) or "
                      "out_vjps", m);
   }
-  lz_array *outs[LZ_MAX_OUTPUTS];
-  int k = lz__vjp_core("lz_vjp", f, primals, n, NULL, n, cotangents, m, false, outs, out_vjps);
-  if (k < 0) return -1;
+  /* MLX's convention outside, the walk's inside: conjugate complex cotangents both ways */
+  lz_array *outs[LZ_MAX_OUTPUTS], *cot[LZ_MAX_OUTPUTS] = {0};
+  bool ok = true;
+  for (int j = 0; j < m; j++)
+    ok &= !(cot[j] = cotangents[j]) || (cot[j] = lz__conj_cotangent(cotangents[j])) != NULL;
+  int k = ok ? lz__vjp_core("lz_vjp", f, primals, n, NULL, n, cot, m, false, outs, out_vjps) : -1;
+  for (int j = 0; j < m; j++)
+    if (cotangents[j]) lz_free(cot[j]);
+  if (k < 0 || lz__conj_results("lz_vjp", out_vjps, n) != 0) {
+    for (int j = 0; j < k; j++) lz_free(outs[j]);
+    return -1;
+  }
   for (int j = 0; j < k; j++) {
     if (out_outputs) out_outputs[j] = outs[j];
     else lz_free(outs[j]);

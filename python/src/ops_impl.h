@@ -1,0 +1,84 @@
+/* lazuli.core: private helpers shared by the module-level function files (ops_*.c, random.c,
+ * linalg.c, fft.c, fast.c, io.c). Not part of pylz.h: only these files use them.
+ *
+ * Functions that share a Python signature (every unary op, every binary op, the reductions,
+ * scans, sorts, transforms) share one parser, `<family>_call(args, kw, lz function...)`; each
+ * file lists its rows once in an X-macro (X(name, lz function, description)) that defines the
+ * thin py_<name> entry points and their PyMethodDef rows, so every function is a plain module
+ * function (help() shows it as such) with MLX's signature at the top of its docstring.
+ *
+ * Argument conventions (MLX's): array arguments accept anything pylz_to_array accepts; ints are
+ * Python ints (or objects with __index__), never floats; bools are True/False; `stream=` is
+ * accepted and ignored. Every helper returns 0, or -1 with a Python exception set. */
+#ifndef LAZULI_PY_OPS_IMPL_H
+#define LAZULI_PY_OPS_IMPL_H
+
+#include "pylz.h"
+
+#define PYOPS_MAX_INTS 1024
+
+/* The Python name of the function being called, set first thing by each entry point (under the
+ * GIL), so the helpers' errors start with it as Lazuli's do: "[sum] axis must be ...". */
+extern const char *pyops_name;
+
+/* Adds plain functions (NULL-terminated, static storage) to `m`. */
+int pyops_add_functions(PyObject *m, PyMethodDef *defs);
+
+/* ---- argument conversions ---- */
+
+typedef struct {
+  int n;
+  int v[PYOPS_MAX_INTS];
+} pyops_ints;
+
+/* A Python int into *out (C int range), naming the argument `what` in errors. */
+int pyops_int(PyObject *o, int *out, const char *what);
+/* An int or None (*set = 0). */
+int pyops_opt_int(PyObject *o, int *out, int *set, const char *what);
+/* A Python bool (True/False only, as MLX). NULL (argument not given) leaves *out. */
+int pyops_bool(PyObject *o, bool *out, const char *what);
+/* A float (Python, NumPy, or anything with __float__ or __index__; not str) into *out. */
+int pyops_double(PyObject *o, double *out, const char *what);
+/* An int (when allow_int: one entry) or a sequence of ints. */
+int pyops_int_list(PyObject *o, pyops_ints *out, int allow_int, const char *what);
+/* A shape: an int or a sequence of non-negative ints, at most LZ_MAX_NDIM. */
+int pyops_shape(PyObject *o, pyops_ints *out, const char *what);
+/* Axes: None (*all = 1), an int or a sequence of ints. */
+int pyops_axes(PyObject *o, pyops_ints *out, int *all, const char *what);
+/* A dtype, or None (leaves *out). */
+int pyops_dtype(PyObject *o, lz_dtype *out, const char *what);
+/* A str into a pointer valid while `o` lives. */
+int pyops_str(PyObject *o, const char **out, const char *what);
+
+/* A list/tuple of array-likes into a new malloc'd array of new references (*n entries; the
+ * caller releases them with pyops_free_arrays). */
+int pyops_array_seq(PyObject *seq, lz_array ***out, int *n, const char *what);
+void pyops_free_arrays(lz_array **arrays, int n);
+
+/* An optional array argument: NULL or None gives *out = NULL. */
+int pyops_opt_array(PyObject *o, lz_array **out);
+
+/* A Python tuple (or list when `as_list`) wrapping n new lz references (taken over, also on
+ * failure). Any NULL entry raises the pending Lazuli error. */
+PyObject *pyops_wrap_many(lz_array **arrays, int n, int as_list);
+
+/* For functions taking *args: TypeError unless every keyword in `kw` is `stream`. */
+int pyops_only_stream_kw(PyObject *kw, const char *fn);
+
+/* Raises TypeError "[<function>] <what> must be <expected>, not <type>". Returns -1. */
+int pyops_type_error(const char *what, const char *expected, PyObject *got);
+
+/* Parses `f(a, b, /, *, stream=None)` and returns fn(a, b) (ops_elementwise.c). */
+PyObject *pyops_binary_call(PyObject *args, PyObject *kw, lz_array *(*fn)(lz_array *, lz_array *));
+
+/* ---- file init functions, called from the hooks in ops_util.c ---- */
+int pyops_init_elementwise(PyObject *m);
+int pyops_init_reduce(PyObject *m);
+int pyops_init_shape(PyObject *m);
+int pyops_init_join(PyObject *m);
+int pyops_init_creation(PyObject *m);
+int pyops_init_index(PyObject *m);
+int pyops_init_matmul(PyObject *m);
+int pyops_init_quantize(PyObject *m);
+
+#endif
