@@ -116,6 +116,30 @@ static void test_value_and_grad_eval(void) {
   lz_closure_free(vg), lz_closure_free(f);
 }
 
+/* An input only the next op holds (its scope ended) is not overwritten by that op's output
+ * when evaluated inside grad: the backward pass reads it. Here c = exp(w) (a constant to the
+ * transform) is multiply's input, and d/dx sum(c * x) = c. */
+static int f_donation(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)n;
+  lz_scope_begin();
+  lz_array *c = lz_exp((lz_array *)ctx);
+  lz_array *s = lz_keep(lz_multiply(c, in[0]));
+  lz_scope_end(); /* now only multiply's node holds c */
+  if (lz_eval(s) != 0) return -1;
+  out[0] = lz_sum(s, false);
+  return out[0] ? 1 : -1;
+}
+static void test_no_donation_under_trace(void) {
+  double xv[4] = {0.5, -1, 0.25, 1}, wv[4] = {0.1, 0.2, -0.3, 0.4}, want[4];
+  lz_array *x = vec(xv, 4), *w = vec(wv, 4), *g[1];
+  lz_closure *f = lz_closure_new(f_donation, w, NULL), *gf = lz_grad(f, NULL, 0);
+  CHECK(lz_closure_call(gf, &x, 1, g) == 1);
+  for (int i = 0; i < 4; i++) want[i] = exp(wv[i]);
+  CHECK_VALUES(g[0], want, 4, 1e-12);
+  lz_free(g[0]), lz_free(x), lz_free(w);
+  lz_closure_free(gf), lz_closure_free(f);
+}
+
 /* A compiled function called on a value evaluated inside grad is still differentiated. */
 static int g_fused(void *ctx, lz_array *const *in, int n, lz_array **out) {
   (void)ctx, (void)n;
@@ -187,6 +211,7 @@ int main(void) {
   RUN(test_nested_grad_eval);
   RUN(test_value_and_grad_eval);
   RUN(test_compiled_after_eval);
+  RUN(test_no_donation_under_trace);
   RUN(test_memory);
   return lzt_summary();
 }

@@ -146,6 +146,8 @@ lz_buffer *lz__buffer_new(size_t nbytes, const char *op) {
  * and it has the output's size, layout and element size. Saves an allocation and keeps the
  * working set in cache for chains like exp(x) * 2 + 1. */
 int lz__alloc_output_donate(lz_array *out, lz_node *node, const char *op) {
+  /* under a transform the node may be kept (a tape) and its inputs read by the backward pass */
+  if (LZ_UNLIKELY(lz__tracing())) return lz__alloc_output(out, op);
   size_t isz = lz_dtype_size(out->dtype), nbytes = (size_t)out->size * isz;
   for (int i = 0; i < node->ninputs; i++) {
     lz_array *in = node->inputs[i];

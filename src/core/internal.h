@@ -187,7 +187,8 @@ LZ_HIDDEN int lz__alloc_output(lz_array *out, const char *op);
 /* For elementwise kernels (inputs broadcast to `out`'s shape, output element i computed from
  * input elements i only): reuse an input's buffer for `out` when only `node` references that
  * input and its buffer (same byte size, contiguous, same element size), else lz__alloc_output.
- * The input's data is overwritten: the kernel must not fail after this call. */
+ * The input's data is overwritten: the kernel must not fail after this call. Never while a
+ * transform traces (its kept nodes' inputs must keep their values). */
 LZ_HIDDEN int lz__alloc_output_donate(lz_array *out, lz_node *node, const char *op);
 /* Number of donated buffers since start (for tests). */
 LZ_HIDDEN uint64_t lz__donation_count(void);
