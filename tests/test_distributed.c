@@ -250,6 +250,52 @@ static void test_gradients(void) {
   lz_closure_free(gg), lz_closure_free(fg);
 }
 
+/* nn.average_gradients: the mean over ranks, whatever the packing. */
+static void check_average(bool mixed, int64_t all_reduce_size) {
+  static const int shapes[4][2] = {{3, 5}, {7, 1}, {1, 1}, {33, 2}};
+  lz_dict *g = lz_dict_new();
+  char key[16];
+  for (int k = 0; k < 4; k++) {
+    snprintf(key, sizeof key, "p%d", k);
+    lz_dtype dt = mixed && k == 2 ? LZ_FLOAT16 : LZ_FLOAT32;
+    lz_dict_set(g, key, data(R + k, shapes[k], 2, dt));
+  }
+  lz_dict *avg = lz_nn_average_gradients(g, world, all_reduce_size);
+  CHECK(avg && lz_dict_size(avg) == 4);
+  for (int k = 0; avg && k < 4; k++) {
+    lz_array *a = lz_dict_value(avg, (size_t)k);
+    int n = shapes[k][0] * shapes[k][1];
+    CHECK_SHAPE(a, shapes[k][0], shapes[k][1]);
+    CHECK(lz_array_dtype(a) == (mixed && k == 2 ? LZ_FLOAT16 : LZ_FLOAT32));
+    double ref[66];
+    for (int i = 0; i < n; i++) {
+      ref[i] = 0;
+      for (int r = 0; r < N; r++) ref[i] += val(r + k, i, LZ_FLOAT32) / N;
+    }
+    CHECK_VALUES(a, ref, (size_t)n, 1e-3);
+  }
+  lz_dict_free(avg), lz_dict_free(g);
+}
+
+static void test_average_gradients(void) {
+  check_average(false, LZ_NN_ALL_REDUCE_SIZE); /* one message */
+  check_average(false, 64);                    /* several */
+  check_average(false, 0);                     /* one per array */
+  check_average(true, LZ_NN_ALL_REDUCE_SIZE);  /* mixed dtypes: one per array */
+}
+
+static void test_average_gradients_one_process(void) {
+  lz_dict *g = lz_dict_new();
+  lz_array *x = data(0, (int[]){2, 3}, 2, LZ_FLOAT32);
+  lz_dict_set(g, "w", x);
+  lz_dict *avg = lz_nn_average_gradients(g, NULL, LZ_NN_ALL_REDUCE_SIZE);
+  lz_array *w = avg ? lz_dict_get(avg, "w") : NULL;
+  CHECK(w == x); /* unchanged */
+  lz_free(w);
+  lz_dict_free(avg), lz_dict_free(g);
+  CHECK_ERROR(lz_nn_average_gradients(NULL, world, 0), "[lz_nn_average_gradients] grads is NULL");
+}
+
 int main(int argc, char **argv) {
   int expect = argc > 1 ? atoi(argv[1]) : 1;
   world = lz_distributed_init("any", false);
@@ -265,6 +311,7 @@ int main(int argc, char **argv) {
   }
   if (N == 1) {
     RUN(test_single_process);
+    RUN(test_average_gradients_one_process);
   } else {
     RUN(test_all_reduce);
     RUN(test_float16_sum_rounds_once);
@@ -274,6 +321,7 @@ int main(int argc, char **argv) {
     RUN(test_send_recv);
     RUN(test_ring);
     RUN(test_gradients);
+    RUN(test_average_gradients);
   }
   lz_group_free(world);
   if (R != 0) fclose(stdout); /* one summary line per job */
