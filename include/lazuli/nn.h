@@ -27,6 +27,7 @@
 
 #include "core.h"
 #include "dict.h"
+#include "distributed.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -476,6 +477,21 @@ LZ_API lz_array *lz_nn_init_he_uniform(lz_array *a, bool fan_out, double gain, l
 /* A (rows, cols) matrix with orthonormal rows or columns times gain, from the QR decomposition
  * of a normal draw (sign-corrected by R's diagonal). a must be 2-d. */
 LZ_API lz_array *lz_nn_init_orthogonal(lz_array *a, double gain, lz_array *key);
+
+/* ---- data-parallel training ------------------------------------------------------------- */
+
+/* MLX's default message size for lz_nn_average_gradients: 32 MiB. */
+#define LZ_NN_ALL_REDUCE_SIZE ((int64_t)32 << 20)
+
+/* MLX's nn.average_gradients: a new dict with every gradient of `grads` replaced by its mean
+ * over the ranks of `group` (NULL: the world group), lazily (one lz_dict_eval runs the
+ * communication). Small arrays are packed into messages of at least `all_reduce_size` bytes
+ * (flattened, concatenated, one all_sum, split back), so a model with many small parameters
+ * sends a few large messages; 0 sends one message per array, and so do gradients of mixed
+ * dtypes. With one process the result holds the same arrays. The caller frees it with
+ * lz_dict_free; NULL with an error. */
+LZ_API lz_dict *lz_nn_average_gradients(const lz_dict *grads, lz_group *group,
+                                        int64_t all_reduce_size);
 
 #ifdef __cplusplus
 }

@@ -48,7 +48,7 @@ static const lz_rule *const families[] = {
     lz__rules_misc,   lz__rules_binary, lz__rules_unary,  lz__rules_reduce,
     lz__rules_shape,  lz__rules_linalg, lz__rules_scan,   lz__rules_indexing,
     lz__rules_linalg_more, lz__rules_random, lz__rules_fast,
-    lz__rules_fft, lz__rules_quantize,
+    lz__rules_fft, lz__rules_quantize, lz__rules_distributed,
 };
 
 static lz_rule merged[LZ_OP_COUNT];

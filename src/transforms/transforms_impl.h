@@ -76,6 +76,7 @@ LZ_HIDDEN extern const lz_rule lz__rules_random[LZ_OP_COUNT];
 LZ_HIDDEN extern const lz_rule lz__rules_fast[LZ_OP_COUNT];        /* conv, fused ops */
 LZ_HIDDEN extern const lz_rule lz__rules_fft[LZ_OP_COUNT];
 LZ_HIDDEN extern const lz_rule lz__rules_quantize[LZ_OP_COUNT];
+LZ_HIDDEN extern const lz_rule lz__rules_distributed[LZ_OP_COUNT]; /* collectives */
 
 /* The rules of `op` (never NULL; its slots may be): each slot from the first family table
  * that sets it. */
