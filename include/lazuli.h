@@ -28,5 +28,6 @@
 #include "lazuli/conv.h"
 #include "lazuli/fast.h"
 #include "lazuli/compile.h"
+#include "lazuli/export.h"
 
 #endif /* LAZULI_H */
