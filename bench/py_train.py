@@ -8,6 +8,7 @@ Prints `py_mlp_train_step_ms` and `py_transformer_train_step_ms` for both, and L
 speed ratio (> 1: Lazuli is faster). Figures on a loaded machine mean little."""
 import argparse
 import os
+import subprocess
 import sys
 import time
 
@@ -116,15 +117,28 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     p.add_argument("--reps", type=int, default=7)
+    p.add_argument("--only", choices=["lazuli", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.only:
+        # One framework per process: PyTorch's libgomp and lazuli.core both want static TLS
+        # that the other one's loading uses up.
+        steps = lazuli_steps() if args.only == "lazuli" else torch_steps(args.threads)
+        print(" ".join(f"{median_time(f, args.reps) * 1e3:.6g}" for f in steps))
+        return 0
     figures = {}
-    lz = lazuli_steps()
-    figures["lazuli"] = [median_time(f, args.reps) * 1e3 for f in lz]
-    try:
-        th = torch_steps(args.threads)
-        figures["torch"] = [median_time(f, args.reps) * 1e3 for f in th]
-    except ImportError:
-        figures["torch"] = None
+    for kind in ("lazuli", "torch"):
+        r = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--only", kind,
+             "--threads", str(args.threads), "--reps", str(args.reps)],
+            capture_output=True, text=True,
+        )
+        if r.returncode != 0:
+            if kind == "lazuli":
+                print(r.stderr, file=sys.stderr)
+                return 1
+            figures[kind] = None
+            continue
+        figures[kind] = [float(v) for v in r.stdout.split()]
     print(f"# {args.threads} threads; ratio = how many times faster Lazuli is (> 1: Lazuli wins)")
     print(f"{'figure':32s} {'lazuli':>10s} {'torch':>10s} {'vs torch':>9s}")
     for i, name in enumerate(["py_mlp_train_step_ms", "py_transformer_train_step_ms"]):
@@ -134,6 +148,7 @@ def main():
         else:
             tv = figures["torch"][i]
             print(f"{name:32s} {lzv:10.4g} {tv:10.4g} {tv / lzv:9.2f}  ms")
+    return 0
 
 
 if __name__ == "__main__":

@@ -121,5 +121,37 @@ ref["gn_x"] = x
 ref["gn_y"] = cl(F.group_norm(t(np.moveaxis(x, -1, 1)), 4, eps=1e-5))
 ref["in_y"] = cl(F.instance_norm(t(np.moveaxis(x, -1, 1)), eps=1e-5))
 
+# ---- transformer encoder layer (pre- and post-norm, ReLU), attention without biases ---------
+D, HEADS, FF = 8, 2, 16
+x = rand(2, 5, D)
+ref["tel_x"] = x
+mask = np.triu(np.full((5, 5), -1e9, np.float32), 1)
+ref["tel_mask"] = mask
+for norm_first in (True, False):
+    tag = "pre" if norm_first else "post"
+    layer = torch.nn.TransformerEncoderLayer(D, HEADS, FF, dropout=0.0, batch_first=True,
+                                             norm_first=norm_first)
+    with torch.no_grad():
+        layer.self_attn.in_proj_bias.zero_()
+        layer.self_attn.out_proj.bias.zero_()
+        for p in (layer.norm1.weight, layer.norm2.weight, layer.norm1.bias, layer.norm2.bias):
+            p.copy_(torch.from_numpy(rand(*p.shape)))
+    layer.eval()
+    y = layer(t(x), src_mask=t(mask))
+    wq, wk, wv = layer.self_attn.in_proj_weight.detach().numpy().reshape(3, D, D)
+    ref.update({
+        f"tel_{tag}_wq": wq, f"tel_{tag}_wk": wk, f"tel_{tag}_wv": wv,
+        f"tel_{tag}_wo": layer.self_attn.out_proj.weight.detach().numpy(),
+        f"tel_{tag}_l1w": layer.linear1.weight.detach().numpy(),
+        f"tel_{tag}_l1b": layer.linear1.bias.detach().numpy(),
+        f"tel_{tag}_l2w": layer.linear2.weight.detach().numpy(),
+        f"tel_{tag}_l2b": layer.linear2.bias.detach().numpy(),
+        f"tel_{tag}_n1w": layer.norm1.weight.detach().numpy(),
+        f"tel_{tag}_n1b": layer.norm1.bias.detach().numpy(),
+        f"tel_{tag}_n2w": layer.norm2.weight.detach().numpy(),
+        f"tel_{tag}_n2b": layer.norm2.bias.detach().numpy(),
+        f"tel_{tag}_y": y.detach().numpy(),
+    })
+
 np.savez_compressed(OUT, **ref)
 print(f"wrote {os.path.normpath(OUT)} ({len(ref)} arrays)")

@@ -18,14 +18,15 @@ BEGIN = ("# ---- module-level functions and submodules (ops_*.c, io.c, random.c,
          "by hand.\n")
 END = "# ---- end of the generated functions ----\n"
 
-NAME_RE = re.compile(r'\b(?:F|U|B|RED|SCAN|ROW|PYOPS_ROW)\(\s*"([A-Za-z_0-9]+)"')
+NAME_RE = re.compile(r'\b(?:F\(\s*"([A-Za-z_0-9]+)"|X\(\s*([A-Za-z_0-9]+)\s*,)')
 ALIAS_RE = re.compile(r'\{"([a-z_0-9]+)", "([a-z_0-9]+)"\}')
 SUBMODULES = {"random": "random.c", "linalg": "linalg.c", "fft": "fft.c", "fast": "fast.c"}
 
 
 def names_in(path):
     text = open(path).read()
-    return list(dict.fromkeys(NAME_RE.findall(text))), ALIAS_RE.findall(text)
+    names = [a or b for a, b in NAME_RE.findall(text)]
+    return list(dict.fromkeys(names)), ALIAS_RE.findall(text)
 
 
 def signatures(f):
@@ -54,6 +55,8 @@ def section(mx):
         names, al = names_in(os.path.join(SRC, fname))
         aliases += al
         for name in names:
+            if not hasattr(mx, name):  # X(name, ...) in a comment
+                continue
             sigs = signatures(getattr(mx, name))
             if len(sigs) > 1:
                 out += ["@overload\n" + to_def(s) for s in sigs]
@@ -68,7 +71,8 @@ def section(mx):
             out.append("    state: list[array]\n")
         names, _ = names_in(os.path.join(SRC, fname))
         for name in names:
-            out.append(to_def(signatures(getattr(module, name))[0], "    ", static=True))
+            if hasattr(module, name):
+                out.append(to_def(signatures(getattr(module, name))[0], "    ", static=True))
     out.append(END)
     return "".join(out)
 

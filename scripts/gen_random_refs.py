@@ -234,10 +234,22 @@ def laplace(k, n, loc, scale):
     return out
 
 
-def randint(k, n, low, high):
-    lo, hi = r32(low), r32(high)
-    rng = r32(hi - lo)
-    return [int(max(r32(r32(rng * unit("f32", w)) + lo), lo)) for w in words(k, n)]
+def randint(k, n, low, high, bits64=False):
+    """MLX's randint for integer bounds: raw bits modulo the uint64 width, added to low (the
+    caller wraps the result into its dtype). 64-bit dtypes combine two draws from a split key."""
+    M64 = (1 << 64) - 1
+    width = (high - low) & M64 if high > low else 1
+    if bits64:
+        k1, k2 = split(k, 2)
+        raw = [(b << 32) | a for a, b in zip(words(k1, n), words(k2, n))]
+    else:
+        raw = words(k, n)
+    return [((low & M64) + r % width) & M64 for r in raw]
+
+
+def wrap(v, bits, signed):
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if signed and v >> (bits - 1) else v
 
 
 def bernoulli(k, n, p):
@@ -312,7 +324,12 @@ def main():
     lines.append(c_array("float", "ref_truncnorm_f32_s13", truncated_normal(key(13), 8, -1, 2), fl))
     lines.append(c_array("float", "ref_gumbel_f32_s17", gumbel(key(17), 6), fl))
     lines.append(c_array("float", "ref_laplace_f32_s19", laplace(key(19), 6, 0.5, 2.0), fl))
-    lines.append(c_array("int32_t", "ref_randint_s23", randint(key(23), 10, -5, 17), i32))
+    lines.append(c_array("int32_t", "ref_randint_s23",
+                         [wrap(v, 32, True) for v in randint(key(23), 10, -5, 17)], i32))
+    big = [wrap(v, 64, True) for v in randint(key(24), 8, -(1 << 62), 1 << 62, bits64=True)]
+    lines.append(c_array("int64_t", "ref_randint_i64_s24", big, lambda v: f"{v}LL"))
+    lines.append(c_array("uint8_t", "ref_randint_u8_s25",
+                         [wrap(v, 8, False) for v in randint(key(25), 12, 3, 250)], str))
     lines.append(c_array("uint8_t", "ref_bernoulli_s29", bernoulli(key(29), 16, 0.3), i32))
     lines.append(c_array("uint32_t", "ref_permutation_s31", permutation(key(31), 10), u32))
     logits = [[0.0, 1.0, 2.0, 3.0], [3.0, 2.0, 1.0, 0.0]]

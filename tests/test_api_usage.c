@@ -119,7 +119,12 @@ static void test_scope_suspend(void) {
     lz_array *tmp = lz_negative(x);
     CHECK(lz_eval(tmp) == 0);
     lz_scope_end(); /* back at visible depth 0: inner_kept is the caller's */
+    lz_array *r2 = lz_retain(t);
     lz_free(r);     /* releases only the caller's handle: t's entry stays with its scope */
+    lz_scope_resume();
+    /* visible again: lz_release drops the unscoped handle and leaves the scope's entry */
+    lz_release(r2);
+    CHECK(lz_scope_suspend() == 0);
     lz_scope_begin(); /* left open: resume closes it */
     lz_array *dropped = lz_exp(held);
     (void)dropped;
@@ -345,17 +350,25 @@ static void test_print_dtypes(void) {
   CHECK_PRINT(lz_array_from_data((uint64_t[]){0, UINT64_MAX}, (int[]){2}, 1, LZ_UINT64), uint64);
   CHECK_PRINT(lz_array_from_data((int64_t[]){INT64_MIN, INT64_MAX}, (int[]){2}, 1, LZ_INT64),
               int64);
-  float f32[] = {0.5f, -1.25f, 3, 1e-7f, NAN, INFINITY, -INFINITY, 1e15f, 16777215};
-  CHECK_PRINT(lz_array_from_data(f32, (int[]){9}, 1, LZ_FLOAT32), float32);
+  float f32[] = {0.5f, -1.25f, 3, 1e-7f, NAN, INFINITY};
+  CHECK_PRINT(lz_array_from_data(f32, (int[]){6}, 1, LZ_FLOAT32), float32);
+  float f32b[] = {-INFINITY, 1e15f, 16777215, 1234567, 1e6f, -0.0f};
+  CHECK_PRINT(lz_array_from_data(f32b, (int[]){6}, 1, LZ_FLOAT32), float32_big);
+  float f32s[] = {1e-4f, 1e-5f, 0.1f, 2.5e-38f, 123456, 0.333333343f};
+  CHECK_PRINT(lz_array_from_data(f32s, (int[]){6}, 1, LZ_FLOAT32), float32_small);
   double f64[] = {0.1, 1.0 / 3, 123456789, 1e300, -2.5, 9007199254740992.0};
   CHECK_PRINT(lz_array_from_data(f64, (int[]){6}, 1, LZ_FLOAT64), float64);
-  lz_array *h = lz_array_from_data((float[]){0.5f, 65504, -0.1f, 1}, (int[]){4}, 1, LZ_FLOAT32);
+  lz_array *h =
+      lz_array_from_data((float[]){0.5f, 65504, -0.1f, 1, 1.2f}, (int[]){5}, 1, LZ_FLOAT32);
   CHECK_PRINT(lz_astype(h, LZ_FLOAT16), float16);
   lz_array *bf = lz_array_from_data((float[]){1, 0.5f, -3, 256, 3.140625f}, (int[]){5}, 1,
                                     LZ_FLOAT32);
   CHECK_PRINT(lz_astype(bf, LZ_BFLOAT16), bfloat16);
   float c64[] = {1, 2, 3, -1, 0.5f, 0, -1.5f, -2.25f};
   CHECK_PRINT(lz_array_from_data(c64, (int[]){4}, 1, LZ_COMPLEX64), complex64);
+  float c64e[] = {1, -0.0f, NAN, NAN, 0, INFINITY, 1e6f, -1e-5f};
+  CHECK_PRINT(lz_array_from_data(c64e, (int[]){4}, 1, LZ_COMPLEX64), complex64_edges);
+  CHECK_PRINT(lz_array_from_data((float[]){-0.0f, -1}, NULL, 0, LZ_COMPLEX64), scalar_complex);
 }
 
 static void test_print_shapes(void) {
@@ -365,13 +378,17 @@ static void test_print_shapes(void) {
   CHECK_PRINT(lz_zeros((int[]){0}, 1, LZ_FLOAT32), empty_1d);
   CHECK_PRINT(lz_zeros((int[]){2, 0}, 2, LZ_FLOAT32), empty_2d);
   CHECK_PRINT(lz_zeros((int[]){0, 3, 1}, 3, LZ_INT32), empty_3d);
+  CHECK_PRINT(lz_zeros((int[]){2, 0, 3}, 3, LZ_INT32), empty_3d_inner);
   CHECK_PRINT(iota_i32(24, (int[]){2, 3, 4}, 3), int32_3d);
   CHECK_PRINT(iota_i32(16, (int[]){2, 2, 2, 2}, 4), int32_4d);
   CHECK_PRINT(lz_transpose(iota_i32(6, (int[]){2, 3}, 2), NULL, 0), transposed);
   CHECK_PRINT(lz_broadcast_to(lz_arange(0, 3, 1, LZ_INT32), (int[]){2, 3}, 2), broadcast);
-  CHECK_PRINT(lz_arange(0, 1000, 1, LZ_INT32), full_1000); /* 1000 elements: not summarised */
-  CHECK_PRINT(lz_arange(0, 1001, 1, LZ_INT32), summary_1d);
+  /* every axis longer than 6 is summarised, whatever the size */
+  CHECK_PRINT(lz_arange(0, 6, 1, LZ_INT32), six);
+  CHECK_PRINT(lz_arange(0, 7, 1, LZ_INT32), seven);
+  CHECK_PRINT(lz_arange(0, 1000, 1, LZ_INT32), full_1000);
   CHECK_PRINT(iota_i32(1200, (int[]){400, 3}, 2), summary_2d);
+  CHECK_PRINT(iota_i32(14, (int[]){2, 7}, 2), summary_cols);
   CHECK_PRINT(iota_i32(1100, (int[]){11, 10, 10}, 3), summary_3d);
   CHECK_PRINT(lz_remainder(iota_i32(1120, (int[]){7, 2, 8, 10}, 4), lz_int(7)), summary_4d);
   /* lz_array_print writes the same text and a newline */
@@ -387,6 +404,47 @@ static void test_print_shapes(void) {
   }
 }
 
+/* The outputs MLX's own tests publish (python/tests/test_array.py, test_array_repr), quoted. */
+static void test_print_mlx_published(void) {
+  static const struct {
+    int n, ndim, shape[3];
+    lz_dtype dtype;
+    double v[8];
+    const char *want;
+  } cases[] = {
+      {1, 0, {0}, LZ_BOOL, {1}, "array(True, dtype=bool)"},
+      {1, 0, {0}, LZ_INT32, {1}, "array(1, dtype=int32)"},
+      {1, 0, {0}, LZ_FLOAT32, {1}, "array(1, dtype=float32)"},
+      {3, 1, {3}, LZ_INT32, {1, 0, 1}, "array([1, 0, 1], dtype=int32)"},
+      {6, 1, {6}, LZ_INT32, {1, 1, 1, 1, 1, 1}, "array([1, 1, 1, 1, 1, 1], dtype=int32)"},
+      {6, 2, {3, 2}, LZ_INT32, {1, 2, 1, 2, 1, 2},
+       "array([[1, 2],\n       [1, 2],\n       [1, 2]], dtype=int32)"},
+      {8, 3, {2, 2, 2}, LZ_INT32, {1, 2, 1, 2, 1, 2, 1, 2},
+       "array([[[1, 2],\n        [1, 2]],\n       [[1, 2],\n        [1, 2]]], dtype=int32)"},
+      {1, 1, {1}, LZ_INT8, {1}, "array([1], dtype=int8)"},
+      {1, 1, {1}, LZ_INT16, {1}, "array([1], dtype=int16)"},
+      {1, 1, {1}, LZ_UINT8, {1}, "array([1], dtype=uint8)"},
+      {1, 1, {1}, LZ_FLOAT16, {1.2}, "array([1.2002], dtype=float16)"},
+      {1, 1, {1}, LZ_FLOAT32, {1.123456789}, "array([1.12346], dtype=float32)"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    lz_array *x = lz_array_from_data(cases[i].v, cases[i].shape, cases[i].ndim, LZ_FLOAT64);
+    check_print(lz_astype(x, cases[i].dtype), cases[i].want, cases[i].want);
+  }
+  check_print(lz_ones((int[]){7}, 1, LZ_INT32), "array([1, 1, 1, ..., 1, 1, 1], dtype=int32)",
+              "[1] * 7");
+  check_print(lz_tile(lz_array_from_data((int32_t[]){1, 2}, (int[]){1, 2}, 2, LZ_INT32),
+                      (int[]){7, 1}, 2),
+              "array([[1, 2],\n       [1, 2],\n       [1, 2],\n       ...,\n       [1, 2],\n"
+              "       [1, 2],\n       [1, 2]], dtype=int32)",
+              "[[1, 2]] * 7");
+  float c[4] = {1, 1, 1, -1};
+  check_print(lz_array_from_data(c, (int[]){1}, 1, LZ_COMPLEX64), "array([1+1j], dtype=complex64)",
+              "1+1j");
+  check_print(lz_array_from_data(c + 2, (int[]){1}, 1, LZ_COMPLEX64),
+              "array([1-1j], dtype=complex64)", "1-1j");
+}
+
 int main(void) {
   no_scope_usage();
   RUN(test_nested_scopes_keep);
@@ -397,6 +455,7 @@ int main(void) {
   RUN(test_training_loop);
   RUN(test_print_dtypes);
   RUN(test_print_shapes);
+  RUN(test_print_mlx_published);
   no_scope_usage();
   return lzt_summary();
 }

@@ -141,7 +141,7 @@ static void test_roundtrip(void) {
   CHECK(lz_save_gguf(p, none, NULL) == -1 && strstr(lz_last_error(), "[lz_save_gguf] entry 'flag' has dtype bool"));
   lz_clear_error();
   lz_dict_set(meta, "arr", a);
-  CHECK(lz_save_gguf(p, d, meta) == -1 && strstr(lz_last_error(), "metadata entry 'arr' is not a string"));
+  CHECK(lz_save_gguf(p, d, meta) == -1 && strstr(lz_last_error(), "metadata entry 'arr' is a 2-d float32 array"));
   lz_clear_error();
   CHECK(lz_save_gguf("/nonexistent/dir/x.gguf", d, NULL) == -1 && strstr(lz_last_error(), "cannot create"));
   lz_clear_error();

@@ -233,6 +233,16 @@ static void test_distributions_reference(void) {
   CHECK(lz_array_dtype(r) == LZ_INT32);
   CHECK(r && lz_array_read(r, LZ_INT32, ri, sizeof ri) == 0);
   CHECK(memcmp(ri, ref_randint_s23, sizeof ri) == 0);
+  int64_t r64[8];
+  int eight = 8, twelve = 12;
+  lz_array *r2 = lz_random_randint(lz_int(-(1LL << 62)), lz_int(1LL << 62), &eight, 1, LZ_INT64,
+                                   lz_random_key(24));
+  CHECK(r2 && lz_array_read(r2, LZ_INT64, r64, sizeof r64) == 0);
+  CHECK(memcmp(r64, ref_randint_i64_s24, sizeof r64) == 0);
+  uint8_t r8[12];
+  lz_array *r3 = lz_random_randint(lz_int(3), lz_int(250), &twelve, 1, LZ_UINT8, lz_random_key(25));
+  CHECK(r3 && lz_array_read(r3, LZ_UINT8, r8, sizeof r8) == 0);
+  CHECK(memcmp(r8, ref_randint_u8_s25, sizeof r8) == 0);
 
   uint8_t bern[16];
   lz_array *bs = lz_random_bernoulli(lz_float(0.3), &n16, 1, lz_random_key(29));
@@ -512,6 +522,8 @@ static void test_multivariate_normal(void) {
   CHECK_ERROR(lz_random_multivariate_normal(m, m, NULL, 0, LZ_FLOAT32, NULL), "needs at least");
 }
 
+/* randint as current MLX: bits modulo the width, exact at any magnitude, every value of
+ * [low, high - 1] equally likely (low included), bool honours the range. */
 static void test_randint(void) {
   int n = N;
   int32_t *v = malloc(N * sizeof *v);
@@ -524,28 +536,60 @@ static void test_randint(void) {
     if (v[i] >= -10 && v[i] < 10) counts[v[i] + 10]++;
   }
   CHECK(in);
-  /* MLX truncates the float draw toward zero: -10 needs an exact -10.0 draw, 0 gets the mass of
-   * (-1, 1) */
-  for (int i = 1; i < 20; i++) CHECK(counts[i] > 0);
-  CHECK(counts[0] < 5);
-  CHECK_CLOSE(counts[10] / (double)N, 0.1, 0.05);
-  CHECK_CLOSE(counts[15] / (double)N, 0.05, 0.05);
+  for (int i = 0; i < 20; i++) CHECK_CLOSE(counts[i] / (double)N, 0.05, 0.2);
+  /* Bounds beyond 2^24 stay exact: never high, every value reached. */
+  int64_t big = (1LL << 30) + 1;
+  lz_array *bx =
+      lz_random_randint(lz_int(big), lz_int(big + 3), &n, 1, LZ_INT32, lz_random_key(43));
+  CHECK(read_f64(bx, samples, N));
+  int seen[3] = {0, 0, 0};
+  bool exact = true;
+  for (int i = 0; i < N; i++) {
+    int64_t d = (int64_t)samples[i] - big;
+    exact &= d >= 0 && d < 3;
+    if (d >= 0 && d < 3) seen[d]++;
+  }
+  CHECK(exact && seen[0] > N / 4 && seen[1] > N / 4 && seen[2] > N / 4);
+  /* Float bounds convert to int64 toward zero (MLX's astype): [-2.5, 2.5) draws -2 .. 1. */
+  lz_array *fx =
+      lz_random_randint(lz_float(-2.5), lz_float(2.5), &n, 1, LZ_INT32, lz_random_key(44));
+  CHECK(read_f64(fx, samples, N));
+  double flo = 1e9, fhi = -1e9;
+  for (int i = 0; i < N; i++) flo = fmin(flo, samples[i]), fhi = fmax(fhi, samples[i]);
+  CHECK(flo == -2 && fhi == 1);
   /* low >= high gives low */
   int s33[2] = {3, 3};
   lz_array *y = lz_random_randint(lz_int(10), lz_int(-10), s33, 2, LZ_INT64, lz_random_key(1));
   CHECK(lz_array_dtype(y) == LZ_INT64);
   double want[9] = {10, 10, 10, 10, 10, 10, 10, 10, 10};
   CHECK_VALUES(y, want, 9, 0);
-  /* other dtypes: bool is MLX's cast of the float draw, true unless it is exactly 0 */
+  /* bool honours the range: [0, 2) is a fair coin, [0, 1) always false */
   lz_array *z = lz_random_randint(lz_int(0), lz_int(2), &n, 1, LZ_BOOL, lz_random_key(41));
   CHECK(lz_array_dtype(z) == LZ_BOOL);
   CHECK(read_f64(z, samples, N));
-  CHECK(mean_of(samples, N) > 0.999);
+  CHECK_CLOSE(mean_of(samples, N), 0.5, 0.05);
+  CHECK(read_f64(lz_random_randint(lz_int(0), lz_int(1), &n, 1, LZ_BOOL, lz_random_key(45)),
+                 samples, N));
+  CHECK(mean_of(samples, N) == 0);
   lz_array *u8 = lz_random_randint(lz_int(3), lz_int(250), &n, 1, LZ_UINT8, lz_random_key(42));
   CHECK(read_f64(u8, samples, N));
   double lo = 1e9, hi = -1e9;
   for (int i = 0; i < N; i++) lo = fmin(lo, samples[i]), hi = fmax(hi, samples[i]);
   CHECK(lo == 3 && hi == 249);
+  /* Without a key, 64-bit dtypes take two keys of the global sequence (low word first). */
+  int four = 4;
+  lz_random_seed(77);
+  lz_array *g = lz_random_randint(lz_int(-1000), lz_int(1LL << 40), &four, 1, LZ_INT64, NULL);
+  lz_random_seed(77);
+  lz_array *w1 = lz_random_bits(&four, 1, 4, NULL), *w2 = lz_random_bits(&four, 1, 4, NULL);
+  uint32_t a1[4], a2[4];
+  int64_t got[4];
+  CHECK(lz_array_read(w1, LZ_UINT32, a1, sizeof a1) == 0);
+  CHECK(lz_array_read(w2, LZ_UINT32, a2, sizeof a2) == 0);
+  CHECK(lz_array_read(g, LZ_INT64, got, sizeof got) == 0);
+  uint64_t width = (uint64_t)(1LL << 40) + 1000;
+  for (int i = 0; i < 4; i++)
+    CHECK(got[i] == -1000 + (int64_t)((((uint64_t)a2[i] << 32) | a1[i]) % width));
   free(v);
 }
 
@@ -776,7 +820,14 @@ static void test_errors(void) {
   CHECK_ERROR(lz_random_categorical(lz_zeros(s30, 2, LZ_FLOAT32), 1, 0, NULL), "zero categories");
   CHECK_ERROR(lz_random_permutation(-2, NULL), "n must be >= 0");
   CHECK_ERROR(lz_random_permutation_array(lz_float(1), 0, NULL), "out of bounds");
-  CHECK_ERROR(lz_random_bits(bad, 1, 4, NULL), "negative dimension");
+  /* a NULL key means the global key sequence, even when it comes from a failed expression:
+   * functions decide failure from their own results, never from the pending error (core.h);
+   * the key's error stays pending for the caller */
+  lz_clear_error();
+  lz_array *nokey = lz_random_normal(&n, 1, LZ_FLOAT32, 0, 1, lz_random_bits(bad, 1, 4, NULL));
+  CHECK(nokey != NULL && strstr(lz_last_error(), "negative dimension") != NULL);
+  lz_free(nokey);
+  lz_clear_error();
   lz_array *first = NULL, *second = NULL;
   lz_clear_error();
   CHECK(lz_random_split_pair(int_key, &first, &second) == -1 && !first && !second);

@@ -90,6 +90,7 @@ def main(args):
 
     optimizer = optim.AdamW(learning_rate=args.learning_rate, weight_decay=args.weight_decay)
     loss_and_grad_fn = nn.value_and_grad(model, loss_fn)
+    optimizer.init(model.trainable_parameters())
     state = [model.state, optimizer.state]
 
     @partial(mx.compile, inputs=state, outputs=state)

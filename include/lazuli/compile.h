@@ -27,8 +27,10 @@
  * as an input or state draw the same numbers on every call.
  *
  * Transforms: lz_grad (vjp, jvp) of a compiled function differentiates the original function
- * (the forward pass still runs fused); lz_compile of lz_grad(f) compiles the whole backward
- * graph. Nothing here is thread-unsafe: the cache is locked, tapes are immutable. */
+ * (the forward pass still runs fused); lz_vmap of a compiled function batches the original
+ * function, as MLX traces it under vmap; lz_compile of lz_grad(f) or lz_vmap(f) compiles the
+ * whole transformed graph, and they nest in any order. Nothing here is thread-unsafe: the cache
+ * is locked, tapes are immutable. */
 #ifndef LAZULI_COMPILE_H
 #define LAZULI_COMPILE_H
 

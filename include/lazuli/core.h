@@ -127,6 +127,10 @@ LZ_API int lz_scope_depth(void);
 LZ_API int lz_scope_suspend(void);
 /* Closes the scopes opened since the matching lz_scope_suspend and shows the hidden ones again. */
 LZ_API void lz_scope_resume(void);
+/* Releases a reference that no scope owns (one returned while the scopes were suspended or
+ * outside any scope), leaving alone any scope's entry for the same array; lz_free would take
+ * that entry instead. For bindings that mix their own references with scoped ones. */
+LZ_API void lz_release(lz_array *a);
 
 /* ---- creation -------------------------------------------------------------------------- */
 
@@ -147,8 +151,13 @@ LZ_API lz_array *lz_scalar(double value, lz_dtype dtype);
  * float32 first, as MLX does with a Python float), `int64 + lz_int(1LL << 40)` is exact.
  * A weak int that does not fit the other operand's integer dtype (int8/16/32, uint8/16/32) is
  * an error instead of wrapping: `uint8 + lz_int(300)` fails with LZ_ERROR_INVALID_ARGUMENT and
- * "[lz_add] Converting 300 to uint8 would result in overflow" (MLX raises ValueError with this
- * text); int64 and uint64 take any value. lz_astype converts explicitly and wraps. */
+ * "[lz_add] Converting 300 to uint8 would result in overflow" (MLX's Python layer raises
+ * ValueError, from std::invalid_argument, with this text), checked against the other operand's
+ * dtype even where the op computes in float (uint8 / lz_int(-1) fails as in MLX). int64 and
+ * uint64 take any int64 value (uint64 wraps a negative one), and float dtypes take any value
+ * (float16 + lz_float(1e6) is inf, float16 + lz_int(100000) too, no error). A bool operand
+ * takes the weak int's dtype: int32, or int64 beyond int32 (where MLX wraps the value into
+ * int32). lz_astype converts explicitly and wraps. */
 LZ_API lz_array *lz_float(double value);
 LZ_API lz_array *lz_int(int64_t value);
 LZ_API lz_array *lz_bool(bool value);
@@ -200,12 +209,28 @@ LZ_API float lz_item_f32(lz_array *a);
 LZ_API int64_t lz_item_i64(lz_array *a);
 LZ_API bool lz_item_bool(lz_array *a);
 
-/* Prints `a` NumPy-style (evaluating first), e.g. "array([[1, 2],\n       [3, 4]], dtype=int32)":
- * NumPy's brackets, line breaks and indentation, "..." for all but 3 edge items per axis above
- * 1000 elements, "array([], shape=(2, 0), ...)" when empty; MLX's unpadded numbers (1.5, 2).
+/* Prints `a` (evaluating first) exactly as MLX's Python repr does, byte for byte, then a
+ * newline. The rule (MLX's mlx/utils.cpp print_array, with Python's capitalised bools):
+ *  - "array(", then the value of a 0-d array or the nested lists, then ", dtype=<name>)";
+ *    every dtype has the suffix: array([1, 2], dtype=int32), array([1.5, 2], dtype=float32),
+ *    array(True, dtype=bool).
+ *  - Each axis longer than 6 shows its first 3 items, "...", and its last 3, whatever the
+ *    array's size: array([1, 1, 1, ..., 1, 1, 1], dtype=int32); a summarised outer axis puts
+ *    "..." on its own line.
+ *  - Items of the last axis are separated by ", ", sub-arrays by ",\n" and then 7 + axis
+ *    spaces, so no blank line separates the blocks of a 3-d array; nothing wraps, however long
+ *    the line.
+ *  - An empty axis prints "[]": array([], dtype=float32), array([[],\n       []], ...) for
+ *    shape (2, 0).
+ *  - Numbers as C++'s default stream writes them: integers in full; floats with printf's %g
+ *    (6 significant digits, decided per number: 0.1, 2, 1e-05, 1.23457e+06, inf, -inf, -0,
+ *    and nan whatever the sign bit); float16/bfloat16 through float32 (float16 1.2 is
+ *    1.2002); bools True/False; complex as the real part, "+" and the imaginary part (also
+ *    for -0 and nan: 1+-0j) or "-" and its magnitude, then "j": 1-1j.
  * Returns 0 or -1. */
 LZ_API int lz_array_print(lz_array *a, FILE *f);
-/* The same text in a malloc'd string that the caller frees with free(); NULL on error. */
+/* The same text (without the newline) in a malloc'd string that the caller frees with free();
+ * NULL on error. */
 LZ_API char *lz_array_tostring(lz_array *a);
 
 /* ---- memory and counters --------------------------------------------------------------- */

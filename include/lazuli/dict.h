@@ -22,6 +22,12 @@ LZ_API lz_dict *lz_dict_copy(const lz_dict *d);
 LZ_API int lz_dict_set(lz_dict *d, const char *key, lz_array *a);
 /* Sets key to a copy of the string `value` (file metadata). Returns 0 or -1. */
 LZ_API int lz_dict_set_string(lz_dict *d, const char *key, const char *value);
+/* Sets key to a copy of the list of `n` strings `values` (file metadata: GGUF string arrays).
+ * Returns 0 or -1. */
+LZ_API int lz_dict_set_strings(lz_dict *d, const char *key, const char *const *values, size_t n);
+/* The length of the string list under key, with *values (if not NULL) pointed at its strings
+ * (owned by the dict); -1 and NULL when key is absent or not a list. */
+LZ_API int64_t lz_dict_get_strings(const lz_dict *d, const char *key, const char *const **values);
 /* A new reference to the array under key (owned like an op result), or NULL without setting
  * an error when there is none. */
 LZ_API lz_array *lz_dict_get(const lz_dict *d, const char *key);
@@ -32,7 +38,7 @@ LZ_API bool lz_dict_contains(const lz_dict *d, const char *key);
 /* Removes key; returns 0, or -1 if it was not there. Later entries move up one position. */
 LZ_API int lz_dict_remove(lz_dict *d, const char *key);
 /* Number of entries, and the i-th in insertion order (key owned by the dict; the array as a
- * new reference, NULL for a string entry). */
+ * new reference, NULL for a string or string-list entry). */
 LZ_API size_t lz_dict_size(const lz_dict *d);
 LZ_API const char *lz_dict_key(const lz_dict *d, size_t i);
 LZ_API lz_array *lz_dict_value(const lz_dict *d, size_t i);

@@ -86,8 +86,7 @@ LZ_API lz_array *lz_right_shift(lz_array *a, lz_array *b);
  * dtype is that of x and y promoted. */
 LZ_API lz_array *lz_where(lz_array *cond, lz_array *x, lz_array *y);
 /* a limited to [a_min, a_max] (lz_maximum then lz_minimum, so NaN propagates and dtypes
- * promote). Either bound may be NULL, meaning none, but not both. With an error pending, a NULL
- * bound is taken for a failed expression and the error passes through. */
+ * promote). Either bound may be NULL, meaning none (whatever error is pending), but not both. */
 LZ_API lz_array *lz_clip(lz_array *a, lz_array *a_min, lz_array *a_max);
 
 /* ---- unary arithmetic: same dtype as the input ---- */
@@ -166,6 +165,13 @@ LZ_API lz_array *lz_view(lz_array *a, lz_dtype dtype);
 /* `a` converted to `dtype`. Float to integer truncates toward zero and saturates; NaN gives 0.
  * Converting to the same dtype returns a new reference to `a` itself. */
 LZ_API lz_array *lz_astype(lz_array *a, lz_dtype dtype);
+/* fp8 (OCP E4M3, the "FN" variant: no infinities, bytes 0x7F/0xFF are NaN) held as uint8 bytes,
+ * as MLX holds them (safetensors F8_E4M3 tensors load as such bytes). lz_from_fp8 converts the
+ * bytes `x` (uint8) to the floating-point `dtype` (MLX's default: LZ_BFLOAT16). lz_to_fp8
+ * converts any real array (through float32) to E4M3 bytes, rounding to nearest even; as in MLX,
+ * |x| >= 480, infinities and NaN saturate to +-448 and values in (464, 480) give NaN bytes. */
+LZ_API lz_array *lz_from_fp8(lz_array *x, lz_dtype dtype);
+LZ_API lz_array *lz_to_fp8(lz_array *x);
 
 #ifdef __cplusplus
 }

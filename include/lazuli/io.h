@@ -34,9 +34,14 @@ LZ_API lz_dict *lz_load_npz(const char *path);
 LZ_API int lz_save_npz(const char *path, const lz_dict *arrays, bool compressed);
 
 /* safetensors: named arrays of every Lazuli dtype plus string metadata. If `metadata` is not
- * NULL it receives a new dict of the file's "__metadata__" strings (free it too). */
+ * NULL it receives a new dict of the file's "__metadata__" strings (free it too). Names and
+ * strings may use any JSON escape (\uXXXX and surrogate pairs become UTF-8); a metadata value
+ * that is not a string is an error. As in MLX, F8_E4M3 and F8_E8M0 tensors load as uint8 bytes:
+ * lz_from_fp8 decodes E4M3; E8M0 are the power-of-two scales of the mx formats. An empty tensor
+ * may sit at the offset where another starts. */
 LZ_API lz_dict *lz_load_safetensors(const char *path, lz_dict **metadata);
-/* Writes every array of `arrays` with optional string `metadata` (may be NULL). */
+/* Writes every array of `arrays` with optional string `metadata` (may be NULL; an entry that is
+ * not a string is an error, as in MLX). */
 LZ_API int lz_save_safetensors(const char *path, const lz_dict *arrays, const lz_dict *metadata);
 
 /* GGUF (llama.cpp's format, versions 2 and 3): named tensors plus typed metadata. f32, f16,
@@ -52,12 +57,23 @@ LZ_API int lz_save_safetensors(const char *path, const lz_dict *arrays, const lz
 LZ_API lz_dict *lz_load_gguf(const char *path, lz_dict **metadata);
 /* Writes every array of `arrays` (float32, float16, bfloat16, float64, int8-int64; a 0-d array
  * is stored as shape (1)) as GGUF version 3 with 32-byte alignment, and every entry of
- * `metadata` (may be NULL; strings only) as a string value. Returns 0 or -1. */
+ * `metadata` (may be NULL) with its type: a string as a string, a string list
+ * (lz_dict_set_strings) as an array of strings, a 0-d array of bool, (u)int8-64, float32 or
+ * float64 as that scalar type (uint32, float32, bool...), a 1-d one as an array of that type;
+ * anything else is an error. lz_load_with_metadata reads them back as they were written, so a
+ * llama.cpp file's metadata round-trips. Returns 0 or -1. */
 LZ_API int lz_save_gguf(const char *path, const lz_dict *arrays, const lz_dict *metadata);
 
 /* Loads a .npz, .safetensors or .gguf file (chosen by extension) as a dict; a .npy file gives a
  * dict with one entry, "arr_0". */
 LZ_API lz_dict *lz_load(const char *path);
+/* lz_load plus the file's metadata: *metadata (required) receives a new dict (the caller frees
+ * it; empty for .npy and .npz). safetensors: its "__metadata__" strings. GGUF: every value with
+ * its type: strings as strings, numbers and bools as 0-d arrays of their dtype (uint32, float32,
+ * bool...), arrays of numbers as 1-d arrays, arrays of strings as string lists
+ * (lz_dict_get_strings); nested arrays as the text lz_load_gguf gives them. On failure returns
+ * NULL and sets *metadata to NULL. */
+LZ_API lz_dict *lz_load_with_metadata(const char *path, lz_dict **metadata);
 
 #ifdef __cplusplus
 }

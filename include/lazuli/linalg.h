@@ -22,6 +22,22 @@ extern "C" {
 LZ_API lz_array *lz_matmul(lz_array *a, lz_array *b);
 /* alpha * (a @ b) + beta * c, where c broadcasts to the shape of a @ b (MLX's addmm). */
 LZ_API lz_array *lz_addmm(lz_array *c, lz_array *a, lz_array *b, double alpha, double beta);
+/* MLX's gather_mm: a @ b for the matrices picked by lhs_indices from a's batch (a's dims but
+ * the last two, flattened in row-major order) and by rhs_indices from b's. Indices are
+ * integer arrays that broadcast together; the result is (broadcast index shape..., M, N). A
+ * NULL index array means every matrix in order (arange over the batch in its shape); both NULL
+ * is lz_matmul. Real floating point results only; sorted_indices is a hint and changes no
+ * value. Indices out of range are an error at evaluation (as lz_take). */
+LZ_API lz_array *lz_gather_mm(lz_array *a, lz_array *b, lz_array *lhs_indices,
+                              lz_array *rhs_indices, bool sorted_indices);
+/* MLX's block_masked_mm: a @ b where the product is split into block_size x block_size
+ * blocks (32 or 64; edge blocks are partial) and masked per block. mask_lhs (..., ceil(M/bs),
+ * ceil(K/bs)) and mask_rhs (..., ceil(K/bs), ceil(N/bs)) mask the operands' blocks, mask_out
+ * (..., ceil(M/bs), ceil(N/bs)) the result's; each may be NULL and broadcasts over the batch.
+ * A bool mask zeroes its false blocks; a numeric mask multiplies (when one operand mask is
+ * numeric both act as numbers, as MLX). All masks NULL is lz_matmul. */
+LZ_API lz_array *lz_block_masked_mm(lz_array *a, lz_array *b, int block_size, lz_array *mask_out,
+                                    lz_array *mask_lhs, lz_array *mask_rhs);
 /* The outer product of a and b flattened: shape (size(a), size(b)). Any real dtype. */
 LZ_API lz_array *lz_outer(lz_array *a, lz_array *b);
 /* Sum over the last axes of a and b (a product when either is 0-d): shape

@@ -356,7 +356,8 @@ LZ_API lz_module *lz_nn_transformer_decoder_new(int num_layers, int dims, int nu
  * norm_first = true): children "encoder" and "decoder"; inputs (src, tgt, src_mask?,
  * tgt_mask?, memory_mask?) give decoder(tgt, encoder(src, src_mask), tgt_mask, memory_mask).
  * custom_encoder / custom_decoder (NULL: the standard stacks) are taken over (see the top of
- * this file); a NULL one while an error is pending (a failed constructor) fails the call. */
+ * this file); a NULL one means the standard stack, whatever error is pending (core.h: a
+ * function decides failure from its own results). */
 LZ_API lz_module *lz_nn_transformer_new(int dims, int num_heads, int num_encoder_layers,
                                         int num_decoder_layers, int mlp_dims, double dropout,
                                         lz_nn_activation_fn activation, lz_module *custom_encoder,

@@ -9,8 +9,8 @@
  * Every sampler takes `key` last. A NULL key means the global key sequence: each call takes the
  * next key from it (as MLX's implicit global state does) and lz_random_seed restarts it. The
  * sequence is shared by all threads and safe to use from several at once; it starts from the
- * time of the first use unless seeded. A NULL key while an error is pending is a failed key
- * expression: the call returns NULL and keeps that error (core.h), taking no key.
+ * time of the first use unless seeded. A NULL key always means the global sequence, whatever
+ * error is pending (core.h: a function decides failure from its own results).
  *
  * Results are lazy arrays (core.h: new references, inputs borrowed); the sampling runs at
  * evaluation. Parameter arrays (low, high, p, logits, ...) broadcast against the requested
@@ -73,11 +73,12 @@ LZ_API lz_array *lz_random_laplace(const int *shape, int ndim, lz_dtype dtype, d
 
 /* ---- discrete distributions ---- */
 
-/* Integers in [low, high) of an integer or bool `dtype`, as MLX draws them: a float32 uniform
- * in [low, high), raised to at least low and converted to dtype (truncated toward zero,
- * saturated; bool is "not zero"). Where low >= high every value is low. As in MLX, bounds
- * beyond 2^24 are not exact, and below zero the truncation reaches low only by an exact draw
- * and gives 0 twice the share of the other values. */
+/* Integers uniform in [low, high - 1] of an integer or bool `dtype`, drawn as current MLX
+ * does, exactly at any magnitude: low and high are converted to int64 (floats truncate toward
+ * zero), 32 random bits per element (64, from the two halves of lz_random_split_pair(key), or
+ * two keys of the global sequence, for int64 and uint64) are reduced modulo high - low and added
+ * to low, then converted to dtype (bool: randint(0, 2) gives both values, randint(0, 1) only
+ * false). Where high <= low every value is low. With a key the values are MLX's bit for bit. */
 LZ_API lz_array *lz_random_randint(lz_array *low, lz_array *high, const int *shape, int ndim,
                                    lz_dtype dtype, lz_array *key);
 /* Bool samples that are true with probability p (a float array; p <= 0 is always false and

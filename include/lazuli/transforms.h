@@ -49,8 +49,13 @@ LZ_API int lz_closure_call(lz_closure *f, lz_array *const *inputs, int n_inputs,
  * written with differentiable ops, so transforms nest: lz_grad(lz_grad(f)), lz_jvp of lz_vjp.
  * Errors start with "[lz_grad]" (or "[lz_vjp]", ...), e.g. "[lz_grad] op 'sort' has no vjp
  * rule"; a failed transform leaves nothing allocated and the graph usable.
- * Do not lz_eval inside a function being transformed: evaluating an array cuts its gradient
- * (it becomes a constant), as it does for lz_stop_gradient.
+ * Evaluating inside a function being transformed (lz_eval, lz_item_*, lz_array_data on an
+ * intermediate or an input) computes the value and keeps the gradient, as in MLX: while a
+ * transform traces its function, an array that depends on the transform's inputs keeps the
+ * node that computed it when it is evaluated, so the transform still differentiates through
+ * it. What was kept is released when the outermost transform returns; outside transforms
+ * eval frees a chain's intermediates as it goes. Only lz_stop_gradient (or a value copied out
+ * as a plain C number) cuts a derivative.
  * Ops without a derivative (comparisons, argmax, integer results) contribute zero gradient;
  * their tangent (lz_jvp) is float32 zeros, as in MLX.
  * Complex inputs follow MLX's convention: the gradient (and every cotangent lz_vjp takes and

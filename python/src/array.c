@@ -15,8 +15,7 @@ static PyLzArray *free_list[FREE_LIST_MAX];
 static int free_count;
 
 PyObject *pylz_wrap(lz_array *a) {
-  if (!a)
-    return pylz_raise();
+  if (!a) return pylz_raise();
   PyLzArray *self;
   if (free_count > 0) {
     self = free_list[--free_count];
@@ -35,8 +34,7 @@ PyObject *pylz_wrap(lz_array *a) {
 
 static void array_dealloc(PyObject *o) {
   PyLzArray *self = (PyLzArray *)o;
-  if (self->weakreflist)
-    PyObject_ClearWeakRefs(o);
+  if (self->weakreflist) PyObject_ClearWeakRefs(o);
   lz_free(self->a);
   self->a = NULL;
   if (Py_TYPE(o) == &PyLzArray_Type && free_count < FREE_LIST_MAX)
@@ -52,27 +50,40 @@ void pylz_array_set(PyLzArray *self, lz_array *a) {
   lz_free(old);
 }
 
-int pylz_eval_array(lz_array *a) {
-  if (lz_array_is_evaluated(a))
-    return 0;
+/* Lazuli may not evaluate one graph from two threads at once, and with the GIL released two
+ * Python threads could (print(x) in both): evaluations from Python take turns on this lock,
+ * taken with the GIL released so that waiting never blocks other Python threads. */
+static PyThread_type_lock eval_lock;
+
+int pylz_eval_many(lz_array *const *arrays, size_t n) {
+  if (!eval_lock && !(eval_lock = PyThread_allocate_lock())) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  /* Keep the arrays alive while the GIL is released: another thread may rebind the Python
+   * objects that hold them (x += 1). */
+  for (size_t i = 0; i < n; i++) lz_retain(arrays[i]);
   int rc;
-  Py_BEGIN_ALLOW_THREADS
-  rc = lz_eval(a);
-  Py_END_ALLOW_THREADS
+  Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(eval_lock, WAIT_LOCK);
+  rc = lz_eval_many(arrays, n);
+  PyThread_release_lock(eval_lock);
+  Py_END_ALLOW_THREADS for (size_t i = 0; i < n; i++) lz_free(arrays[i]);
   return rc < 0 ? pylz_raise_int() : 0;
+}
+
+int pylz_eval_array(lz_array *a) {
+  if (lz_array_is_evaluated(a)) return 0;
+  return pylz_eval_many(&a, 1);
 }
 
 /* array(val, dtype=None) */
 static PyObject *array_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
   static char *kwlist[] = {"val", "dtype", NULL};
   PyObject *val, *dtype = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:array", kwlist, &val, &dtype))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:array", kwlist, &val, &dtype)) return NULL;
   lz_array *a = pylz_array_from_value(val, dtype);
-  if (!a)
-    return NULL;
-  if (type == &PyLzArray_Type)
-    return pylz_wrap(a);
+  if (!a) return NULL;
+  if (type == &PyLzArray_Type) return pylz_wrap(a);
   PyLzArray *self = (PyLzArray *)type->tp_alloc(type, 0); /* a Python subclass */
   if (!self) {
     lz_free(a);
@@ -105,7 +116,9 @@ static PyObject *get_shape(PyObject *self, void *c) { return pylz_shape_tuple(A(
 static PyObject *get_dtype(PyObject *self, void *c) {
   return pylz_dtype_to_py(lz_array_dtype(A(self)));
 }
-static PyObject *get_ndim(PyObject *self, void *c) { return PyLong_FromLong(lz_array_ndim(A(self))); }
+static PyObject *get_ndim(PyObject *self, void *c) {
+  return PyLong_FromLong(lz_array_ndim(A(self)));
+}
 static PyObject *get_size(PyObject *self, void *c) {
   return PyLong_FromSize_t(lz_array_size(A(self)));
 }
@@ -115,7 +128,9 @@ static PyObject *get_itemsize(PyObject *self, void *c) {
 static PyObject *get_nbytes(PyObject *self, void *c) {
   return PyLong_FromSize_t(lz_array_nbytes(A(self)));
 }
-static PyObject *get_T(PyObject *self, void *c) { return pylz_wrap(lz_transpose(A(self), NULL, 0)); }
+static PyObject *get_T(PyObject *self, void *c) {
+  return pylz_wrap(lz_transpose(A(self), NULL, 0));
+}
 
 /* ---- Python values ---------------------------------------------------------------------- */
 
@@ -127,17 +142,28 @@ static lz_dtype host_dtype(lz_dtype dt) {
 
 static PyObject *scalar_at(const void *data, size_t i, lz_dtype dt) {
   switch (dt) {
-  case LZ_BOOL: return PyBool_FromLong(((const bool *)data)[i]);
-  case LZ_UINT8: return PyLong_FromLong(((const uint8_t *)data)[i]);
-  case LZ_UINT16: return PyLong_FromLong(((const uint16_t *)data)[i]);
-  case LZ_UINT32: return PyLong_FromUnsignedLong(((const uint32_t *)data)[i]);
-  case LZ_UINT64: return PyLong_FromUnsignedLongLong(((const uint64_t *)data)[i]);
-  case LZ_INT8: return PyLong_FromLong(((const int8_t *)data)[i]);
-  case LZ_INT16: return PyLong_FromLong(((const int16_t *)data)[i]);
-  case LZ_INT32: return PyLong_FromLong(((const int32_t *)data)[i]);
-  case LZ_INT64: return PyLong_FromLongLong(((const int64_t *)data)[i]);
-  case LZ_FLOAT32: return PyFloat_FromDouble(((const float *)data)[i]);
-  case LZ_FLOAT64: return PyFloat_FromDouble(((const double *)data)[i]);
+  case LZ_BOOL:
+    return PyBool_FromLong(((const bool *)data)[i]);
+  case LZ_UINT8:
+    return PyLong_FromLong(((const uint8_t *)data)[i]);
+  case LZ_UINT16:
+    return PyLong_FromLong(((const uint16_t *)data)[i]);
+  case LZ_UINT32:
+    return PyLong_FromUnsignedLong(((const uint32_t *)data)[i]);
+  case LZ_UINT64:
+    return PyLong_FromUnsignedLongLong(((const uint64_t *)data)[i]);
+  case LZ_INT8:
+    return PyLong_FromLong(((const int8_t *)data)[i]);
+  case LZ_INT16:
+    return PyLong_FromLong(((const int16_t *)data)[i]);
+  case LZ_INT32:
+    return PyLong_FromLong(((const int32_t *)data)[i]);
+  case LZ_INT64:
+    return PyLong_FromLongLong(((const int64_t *)data)[i]);
+  case LZ_FLOAT32:
+    return PyFloat_FromDouble(((const float *)data)[i]);
+  case LZ_FLOAT64:
+    return PyFloat_FromDouble(((const double *)data)[i]);
   case LZ_COMPLEX64: {
     const float *c = (const float *)data + 2 * i;
     return PyComplex_FromDoubles(c[0], c[1]);
@@ -152,19 +178,16 @@ static PyObject *scalar_at(const void *data, size_t i, lz_dtype dt) {
  * array's own buffer or `*tmp`, a PyMem buffer the caller frees. */
 static const void *host_data(lz_array *a, void **tmp) {
   *tmp = NULL;
-  if (pylz_eval_array(a) < 0)
-    return NULL;
+  if (pylz_eval_array(a) < 0) return NULL;
   lz_dtype dt = lz_array_dtype(a);
   if (host_dtype(dt) == dt) {
     const void *p = lz_array_data(a);
-    if (!p && lz_array_size(a) > 0)
-      return pylz_raise();
+    if (!p && lz_array_size(a) > 0) return pylz_raise();
     return p ? p : (const void *)"";
   }
   size_t bytes = lz_array_size(a) * sizeof(float);
   *tmp = PyMem_Malloc(bytes ? bytes : 1);
-  if (!*tmp)
-    return PyErr_NoMemory();
+  if (!*tmp) return PyErr_NoMemory();
   if (lz_array_read(a, LZ_FLOAT32, *tmp, bytes) < 0) {
     PyMem_Free(*tmp);
     *tmp = NULL;
@@ -180,11 +203,11 @@ PyObject *pylz_item(lz_array *a) {
     return NULL;
   }
   void *tmp;
+  lz_retain(a); /* the caller's reference may go while the GIL is released */
   const void *p = host_data(a, &tmp);
-  if (!p)
-    return NULL;
-  PyObject *r = scalar_at(p, 0, host_dtype(lz_array_dtype(a)));
+  PyObject *r = p ? scalar_at(p, 0, host_dtype(lz_array_dtype(a))) : NULL;
   PyMem_Free(tmp);
+  lz_free(a);
   return r;
 }
 
@@ -193,7 +216,8 @@ static PyObject *array_item(PyObject *self, PyObject *unused) { return pylz_item
 static PyObject *build_list(const void *p, lz_dtype dt, const int *shape, int ndim, size_t *pos) {
   PyObject *l = PyList_New(shape[0]);
   for (int i = 0; l && i < shape[0]; i++) {
-    PyObject *e = ndim == 1 ? scalar_at(p, (*pos)++, dt) : build_list(p, dt, shape + 1, ndim - 1, pos);
+    PyObject *e =
+        ndim == 1 ? scalar_at(p, (*pos)++, dt) : build_list(p, dt, shape + 1, ndim - 1, pos);
     if (!e) {
       Py_DECREF(l);
       return NULL;
@@ -205,23 +229,23 @@ static PyObject *build_list(const void *p, lz_dtype dt, const int *shape, int nd
 
 static PyObject *array_tolist(PyObject *self, PyObject *unused) {
   lz_array *a = A(self);
-  if (lz_array_ndim(a) == 0)
-    return pylz_item(a);
+  if (lz_array_ndim(a) == 0) return pylz_item(a);
   void *tmp;
+  lz_retain(a); /* building objects can run other threads, which may rebind self */
   const void *p = host_data(a, &tmp);
-  if (!p)
-    return NULL;
-  size_t pos = 0;
-  PyObject *r = build_list(p, host_dtype(lz_array_dtype(a)), lz_array_shape(a),
-                           lz_array_ndim(a), &pos);
+  PyObject *r = NULL;
+  if (p) {
+    size_t pos = 0;
+    r = build_list(p, host_dtype(lz_array_dtype(a)), lz_array_shape(a), lz_array_ndim(a), &pos);
+  }
   PyMem_Free(tmp);
+  lz_free(a);
   return r;
 }
 
 static PyObject *array_float(PyObject *self) {
   PyObject *v = pylz_item(A(self));
-  if (!v || PyFloat_CheckExact(v))
-    return v;
+  if (!v || PyFloat_CheckExact(v)) return v;
   PyObject *f = PyNumber_Float(v);
   Py_DECREF(v);
   return f;
@@ -229,8 +253,7 @@ static PyObject *array_float(PyObject *self) {
 
 static PyObject *array_int(PyObject *self) {
   PyObject *v = pylz_item(A(self));
-  if (!v || PyLong_CheckExact(v))
-    return v;
+  if (!v || PyLong_CheckExact(v)) return v;
   PyObject *i = PyNumber_Long(v);
   Py_DECREF(v);
   return i;
@@ -244,8 +267,7 @@ static int array_bool(PyObject *self) {
     return -1;
   }
   PyObject *v = pylz_item(a);
-  if (!v)
-    return -1;
+  if (!v) return -1;
   int r = PyObject_IsTrue(v);
   Py_DECREF(v);
   return r;
@@ -266,12 +288,14 @@ static PyObject *array_index(PyObject *self) {
 static Py_hash_t array_hash(PyObject *self) { return _Py_HashPointer(self); }
 
 static PyObject *array_repr(PyObject *self) {
-  lz_array *a = A(self);
-  if (pylz_eval_array(a) < 0)
+  lz_array *a = lz_retain(A(self)); /* another thread may rebind self during evaluation */
+  if (pylz_eval_array(a) < 0) {
+    lz_free(a);
     return NULL;
+  }
   char *s = lz_array_tostring(a);
-  if (!s)
-    return pylz_raise();
+  lz_free(a);
+  if (!s) return pylz_raise();
   PyObject *r = PyUnicode_FromString(s);
   free(s);
   return r;
@@ -284,8 +308,7 @@ static PyObject *array_format(PyObject *self, PyObject *spec) {
   }
   if (lz_array_ndim(A(self)) == 0) {
     PyObject *v = pylz_item(A(self));
-    if (!v)
-      return NULL;
+    if (!v) return NULL;
     PyObject *r = PyObject_Format(v, spec);
     Py_DECREF(v);
     return r;
@@ -309,8 +332,7 @@ static Py_ssize_t array_len(PyObject *self) {
 /* ---- iteration over axis 0 -------------------------------------------------------------- */
 
 typedef struct {
-  PyObject_HEAD
-  lz_array *a;
+  PyObject_HEAD lz_array *a;
   int i, n;
 } PyLzArrayIter;
 
@@ -321,8 +343,7 @@ static void iter_dealloc(PyObject *o) {
 
 static PyObject *iter_next(PyObject *o) {
   PyLzArrayIter *it = (PyLzArrayIter *)o;
-  if (it->i >= it->n)
-    return NULL;
+  if (it->i >= it->n) return NULL;
   int nd = lz_array_ndim(it->a);
   int start[LZ_MAX_NDIM] = {0}, stop[LZ_MAX_NDIM];
   memcpy(stop, lz_array_shape(it->a), sizeof(int) * (size_t)nd);
@@ -352,8 +373,7 @@ static PyObject *array_iter(PyObject *self) {
     return NULL;
   }
   PyLzArrayIter *it = PyObject_New(PyLzArrayIter, &PyLzArrayIter_Type);
-  if (!it)
-    return NULL;
+  if (!it) return NULL;
   it->a = lz_retain(A(self));
   it->i = 0;
   it->n = lz_array_shape(it->a)[0];
@@ -371,27 +391,30 @@ typedef struct {
  * NumPy rejects just as it does for MLX: convert with astype first. */
 static const char *buffer_format(lz_dtype dt) {
   static const char *codes[LZ_DTYPE_COUNT] = {
-      [LZ_BOOL] = "?",     [LZ_UINT8] = "B",   [LZ_UINT16] = "H",  [LZ_UINT32] = "I",
-      [LZ_UINT64] = "Q",   [LZ_INT8] = "b",    [LZ_INT16] = "h",   [LZ_INT32] = "i",
-      [LZ_INT64] = "q",    [LZ_FLOAT16] = "e", [LZ_BFLOAT16] = "B", [LZ_FLOAT32] = "f",
-      [LZ_FLOAT64] = "d",  [LZ_COMPLEX64] = "Zf"};
+      [LZ_BOOL] = "?",    [LZ_UINT8] = "B",     [LZ_UINT16] = "H",   [LZ_UINT32] = "I",
+      [LZ_UINT64] = "Q",  [LZ_INT8] = "b",      [LZ_INT16] = "h",    [LZ_INT32] = "i",
+      [LZ_INT64] = "q",   [LZ_FLOAT16] = "e",   [LZ_BFLOAT16] = "B", [LZ_FLOAT32] = "f",
+      [LZ_FLOAT64] = "d", [LZ_COMPLEX64] = "Zf"};
   return codes[dt];
 }
 
 static int array_getbuffer(PyObject *self, Py_buffer *view, int flags) {
-  lz_array *a = A(self);
+  lz_array *a = lz_retain(A(self)); /* becomes info->a: held until the buffer is released */
   memset(view, 0, sizeof *view);
-  if (pylz_eval_array(a) < 0)
-    return -1;
-  void *p = (void *)lz_array_data(a); /* contiguous: a strided view is made contiguous once */
-  if (!p && lz_array_size(a) > 0)
-    return pylz_raise_int();
-  buffer_info *info = PyMem_Malloc(sizeof *info);
+  void *p = NULL;
+  buffer_info *info = NULL;
+  if (pylz_eval_array(a) < 0) goto fail;
+  p = (void *)lz_array_data(a); /* contiguous: a strided view is made contiguous once */
+  if (!p && lz_array_size(a) > 0) {
+    pylz_raise();
+    goto fail;
+  }
+  info = PyMem_Malloc(sizeof *info);
   if (!info) {
     PyErr_NoMemory();
-    return -1;
+    goto fail;
   }
-  info->a = lz_retain(a);
+  info->a = a;
   int nd = lz_array_ndim(a);
   Py_ssize_t item = (Py_ssize_t)lz_dtype_size(lz_array_dtype(a));
   Py_ssize_t stride = item;
@@ -409,13 +432,13 @@ static int array_getbuffer(PyObject *self, Py_buffer *view, int flags) {
   view->readonly = 0; /* as MLX: NumPy views of an array are writable */
   view->ndim = nd;
   view->internal = info;
-  if (flags & PyBUF_FORMAT)
-    view->format = (char *)buffer_format(lz_array_dtype(a));
-  if ((flags & PyBUF_ND) == PyBUF_ND)
-    view->shape = info->shape;
-  if ((flags & PyBUF_STRIDES) == PyBUF_STRIDES)
-    view->strides = info->strides;
+  if (flags & PyBUF_FORMAT) view->format = (char *)buffer_format(lz_array_dtype(a));
+  if ((flags & PyBUF_ND) == PyBUF_ND) view->shape = info->shape;
+  if ((flags & PyBUF_STRIDES) == PyBUF_STRIDES) view->strides = info->strides;
   return 0;
+fail:
+  lz_free(a);
+  return -1;
 }
 
 static void array_releasebuffer(PyObject *self, Py_buffer *view) {
@@ -468,43 +491,42 @@ static void dl_delete(dl_managed *m) {
 static void dl_capsule_destructor(PyObject *cap) {
   if (PyCapsule_IsValid(cap, "dltensor")) { /* never consumed: we still own it */
     dl_managed *m = PyCapsule_GetPointer(cap, "dltensor");
-    if (m && m->deleter)
-      m->deleter(m);
+    if (m && m->deleter) m->deleter(m);
   }
 }
 
 static PyObject *array_dlpack(PyObject *self, PyObject *args, PyObject *kwargs) {
   static const uint8_t codes[LZ_DTYPE_COUNT] = {
-      [LZ_BOOL] = 6,    [LZ_UINT8] = 1,   [LZ_UINT16] = 1,   [LZ_UINT32] = 1, [LZ_UINT64] = 1,
-      [LZ_INT8] = 0,    [LZ_INT16] = 0,   [LZ_INT32] = 0,    [LZ_INT64] = 0,  [LZ_FLOAT16] = 2,
+      [LZ_BOOL] = 6,     [LZ_UINT8] = 1,   [LZ_UINT16] = 1,  [LZ_UINT32] = 1,   [LZ_UINT64] = 1,
+      [LZ_INT8] = 0,     [LZ_INT16] = 0,   [LZ_INT32] = 0,   [LZ_INT64] = 0,    [LZ_FLOAT16] = 2,
       [LZ_BFLOAT16] = 4, [LZ_FLOAT32] = 2, [LZ_FLOAT64] = 2, [LZ_COMPLEX64] = 5};
   /* stream, max_version, dl_device, copy: accepted; the data is on the CPU either way. */
   (void)args;
   (void)kwargs;
-  lz_array *a = A(self);
-  if (pylz_eval_array(a) < 0)
+  lz_array *a = lz_retain(A(self)); /* becomes h->a, released by the deleter */
+  if (pylz_eval_array(a) < 0) {
+    lz_free(a);
     return NULL;
+  }
   void *p = (void *)lz_array_data(a);
-  if (!p && lz_array_size(a) > 0)
-    return pylz_raise();
-  dl_holder *h = calloc(1, sizeof *h);
-  if (!h)
-    return PyErr_NoMemory();
+  dl_holder *h = p || lz_array_size(a) == 0 ? calloc(1, sizeof *h) : NULL;
+  if (!h) {
+    lz_free(a);
+    return p || lz_array_size(a) == 0 ? PyErr_NoMemory() : pylz_raise();
+  }
   static char empty[16];
-  h->a = lz_retain(a);
+  h->a = a;
   lz_dtype dt = lz_array_dtype(a);
   h->m.t.data = p ? p : empty;
   h->m.t.device = (dl_device){1, 0}; /* kDLCPU */
   h->m.t.ndim = lz_array_ndim(a);
   h->m.t.dtype = (dl_dtype){codes[dt], (uint8_t)(lz_dtype_size(dt) * 8), 1};
-  for (int i = 0; i < h->m.t.ndim; i++)
-    h->shape[i] = lz_array_shape(a)[i];
+  for (int i = 0; i < h->m.t.ndim; i++) h->shape[i] = lz_array_shape(a)[i];
   h->m.t.shape = h->shape;
   h->m.t.strides = NULL; /* row-major contiguous */
   h->m.deleter = dl_delete;
   PyObject *cap = PyCapsule_New(&h->m, "dltensor", dl_capsule_destructor);
-  if (!cap)
-    dl_delete(&h->m);
+  if (!cap) dl_delete(&h->m);
   return cap;
 }
 
@@ -519,8 +541,7 @@ static PyObject *array_array(PyObject *self, PyObject *args, PyObject *kwargs) {
   if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:__array__", kwlist, &dtype, &copy))
     return NULL;
   PyObject *np = PyImport_ImportModule("numpy");
-  if (!np)
-    return NULL;
+  if (!np) return NULL;
   PyObject *mv = PyMemoryView_FromObject(self);
   PyObject *r = mv ? PyObject_CallMethod(np, "asarray", "O", mv) : NULL;
   Py_XDECREF(mv);
@@ -545,8 +566,7 @@ static PyObject *array_deepcopy(PyObject *self, PyObject *memo) {
 /* __getstate__: a NumPy array of the data (MLX's pickled form). */
 static PyObject *array_getstate(PyObject *self, PyObject *unused) {
   PyObject *np = PyImport_ImportModule("numpy");
-  if (!np)
-    return NULL;
+  if (!np) return NULL;
   PyObject *r = NULL;
   lz_array *a = A(self);
   if (lz_array_dtype(a) == LZ_BFLOAT16) {
@@ -573,8 +593,7 @@ static PyObject *array_setstate(PyObject *self, PyObject *state) {
     a = pylz_to_array(state);
     /* The pickled data has the array's own dtype (float64 stays float64). */
   }
-  if (!a)
-    return PyErr_Occurred() ? NULL : pylz_raise();
+  if (!a) return PyErr_Occurred() ? NULL : pylz_raise();
   if (PyObject_CheckBuffer(state)) {
     Py_buffer v;
     if (PyObject_GetBuffer(state, &v, PyBUF_FORMAT) == 0) {
@@ -583,8 +602,7 @@ static PyObject *array_setstate(PyObject *self, PyObject *state) {
       if (f64 && lz_array_dtype(a) != LZ_FLOAT64) {
         lz_array *c = lz_astype(a, LZ_FLOAT64);
         lz_free(a);
-        if (!(a = c))
-          return pylz_raise();
+        if (!(a = c)) return pylz_raise();
       }
     } else {
       PyErr_Clear();
@@ -596,8 +614,7 @@ static PyObject *array_setstate(PyObject *self, PyObject *state) {
 
 static PyObject *array_reduce(PyObject *self, PyObject *unused) {
   PyObject *state = array_getstate(self, NULL);
-  if (!state)
-    return NULL;
+  if (!state) return NULL;
   /* array(0) rebuilt, then __setstate__ with the data. */
   return Py_BuildValue("(O(i)N)", (PyObject *)Py_TYPE(self), 0, state);
 }
@@ -615,7 +632,8 @@ static PyGetSetDef array_getset[] = {
     {"at", pylz_array_get_at, NULL,
      "Used to apply updates at the given indices: ``x.at[idx].add(y)`` (also subtract, "
      "multiply, divide, maximum, minimum) applies every update, repeated indices included, "
-     "where ``x[idx] += y`` keeps one update per index.", NULL},
+     "where ``x[idx] += y`` keeps one update per index.",
+     NULL},
     {NULL},
 };
 
@@ -673,10 +691,8 @@ int pylz_init_array(PyObject *m) {
   pylz_array_as_number.nb_index = array_index;
   PyLzArray_Type.tp_as_mapping = &pylz_array_as_mapping;
   PyLzArray_Type.tp_methods = array_base_methods;
-  if (PyType_Ready(&PyLzArray_Type) < 0 || PyType_Ready(&PyLzArrayIter_Type) < 0)
-    return -1;
-  if (pylz_array_add_methods(&PyLzArray_Type, m) < 0)
-    return -1;
+  if (PyType_Ready(&PyLzArray_Type) < 0 || PyType_Ready(&PyLzArrayIter_Type) < 0) return -1;
+  if (pylz_array_add_methods(&PyLzArray_Type, m) < 0) return -1;
   Py_INCREF(&PyLzArray_Type);
   if (PyModule_AddObject(m, "array", (PyObject *)&PyLzArray_Type) < 0) {
     Py_DECREF(&PyLzArray_Type);

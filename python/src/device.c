@@ -14,44 +14,37 @@ enum { DEV_CPU, DEV_GPU };
 static PyObject *device_type_enum; /* DeviceType */
 
 typedef struct {
-  PyObject_HEAD
-  int type, index;
+  PyObject_HEAD int type, index;
 } PyLzDevice;
 
 typedef struct {
-  PyObject_HEAD
-  int index;
+  PyObject_HEAD int index;
   PyObject *device; /* a Device */
 } PyLzStream;
 
 static PyTypeObject PyLzDevice_Type, PyLzStream_Type;
 
-static PyObject *default_device_obj;         /* Device(cpu, 0) */
-static PyObject *default_stream_obj;         /* Stream(Device(cpu, 0), 0) */
+static PyObject *default_device_obj; /* Device(cpu, 0) */
+static PyObject *default_stream_obj; /* Stream(Device(cpu, 0), 0) */
 static int next_stream_index = 1;
 
 /* DeviceType member -> 0/1, a Device -> its type; -1 with TypeError otherwise. */
 static int device_type_of(PyObject *o, int *index) {
-  if (index)
-    *index = 0;
+  if (index) *index = 0;
   if (PyObject_TypeCheck(o, &PyLzDevice_Type)) {
-    if (index)
-      *index = ((PyLzDevice *)o)->index;
+    if (index) *index = ((PyLzDevice *)o)->index;
     return ((PyLzDevice *)o)->type;
   }
   int r = PyObject_IsInstance(o, device_type_enum);
-  if (r < 0)
-    return -1;
+  if (r < 0) return -1;
   if (r) {
     PyObject *v = PyObject_GetAttrString(o, "value");
-    if (!v)
-      return -1;
+    if (!v) return -1;
     long t = PyLong_AsLong(v);
     Py_DECREF(v);
     return (int)t;
   }
-  PyErr_Format(PyExc_TypeError, "expected a Device or DeviceType, not %.100s",
-               Py_TYPE(o)->tp_name);
+  PyErr_Format(PyExc_TypeError, "expected a Device or DeviceType, not %.100s", Py_TYPE(o)->tp_name);
   return -1;
 }
 
@@ -73,8 +66,7 @@ static PyObject *device_new(PyTypeObject *t, PyObject *args, PyObject *kwargs) {
   static char *kwlist[] = {"type", "index", NULL};
   PyObject *type;
   int index = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|i:Device", kwlist, &type, &index))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|i:Device", kwlist, &type, &index)) return NULL;
   int ty = device_type_of(type, NULL);
   return ty < 0 ? NULL : make_device(ty, index);
 }
@@ -85,21 +77,18 @@ static PyObject *device_repr(PyObject *self) {
 }
 
 static PyObject *device_richcompare(PyObject *a, PyObject *b, int op) {
-  if (op != Py_EQ && op != Py_NE)
-    Py_RETURN_NOTIMPLEMENTED;
+  if (op != Py_EQ && op != Py_NE) Py_RETURN_NOTIMPLEMENTED;
   int eq = 0;
   if (PyObject_TypeCheck(b, &PyLzDevice_Type)) {
     eq = ((PyLzDevice *)a)->type == ((PyLzDevice *)b)->type &&
          ((PyLzDevice *)a)->index == ((PyLzDevice *)b)->index;
   } else {
     int r = PyObject_IsInstance(b, device_type_enum);
-    if (r < 0)
-      return NULL;
+    if (r < 0) return NULL;
     if (r) {
       int bi;
       int bt = device_type_of(b, &bi);
-      if (bt < 0)
-        return NULL;
+      if (bt < 0) return NULL;
       eq = bt == ((PyLzDevice *)a)->type && ((PyLzDevice *)a)->index == 0;
     }
   }
@@ -137,7 +126,8 @@ static PyTypeObject PyLzDevice_Type = {
     .tp_members = device_members,
 };
 
-/* ---- streams ---------------------------------------------------------------------------------- */
+/* ---- streams ----------------------------------------------------------------------------------
+ */
 
 static PyObject *make_stream(int index, PyObject *device) {
   PyLzStream *s = PyObject_New(PyLzStream, &PyLzStream_Type);
@@ -158,14 +148,11 @@ static PyObject *stream_new(PyTypeObject *t, PyObject *args, PyObject *kwargs) {
   static char *kwlist[] = {"index", "device", NULL};
   int index;
   PyObject *device;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iO:Stream", kwlist, &index, &device))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iO:Stream", kwlist, &index, &device)) return NULL;
   int di, ty = device_type_of(device, &di);
-  if (ty < 0)
-    return NULL;
+  if (ty < 0) return NULL;
   PyObject *d = make_device(ty, di);
-  if (!d)
-    return NULL;
+  if (!d) return NULL;
   PyObject *s = make_stream(index, d);
   Py_DECREF(d);
   return s;
@@ -177,14 +164,12 @@ static PyObject *stream_repr(PyObject *self) {
 }
 
 static PyObject *stream_richcompare(PyObject *a, PyObject *b, int op) {
-  if (op != Py_EQ && op != Py_NE)
-    Py_RETURN_NOTIMPLEMENTED;
+  if (op != Py_EQ && op != Py_NE) Py_RETURN_NOTIMPLEMENTED;
   int eq = 0;
   if (PyObject_TypeCheck(b, &PyLzStream_Type)) {
     PyLzStream *x = (PyLzStream *)a, *y = (PyLzStream *)b;
     int r = PyObject_RichCompareBool(x->device, y->device, Py_EQ);
-    if (r < 0)
-      return NULL;
+    if (r < 0) return NULL;
     eq = r && x->index == y->index;
   }
   return PyBool_FromLong(op == Py_EQ ? eq : !eq);
@@ -218,8 +203,7 @@ static PyTypeObject PyLzStream_Type = {
 /* ---- the stream(...) context ---------------------------------------------------------------- */
 
 typedef struct {
-  PyObject_HEAD
-  PyObject *target;             /* a Stream or Device */
+  PyObject_HEAD PyObject *target; /* a Stream or Device */
   PyObject *saved_device, *saved_stream;
 } PyLzStreamContext;
 
@@ -237,16 +221,13 @@ static int set_defaults(PyObject *target, const char *who) {
   if (PyObject_TypeCheck(target, &PyLzStream_Type)) {
     st = target;
     dev = ((PyLzStream *)target)->device;
-    if (((PyLzDevice *)dev)->type == DEV_GPU)
-      return no_gpu(who, "set gpu device");
+    if (((PyLzDevice *)dev)->type == DEV_GPU) return no_gpu(who, "set gpu device");
     Py_INCREF(st);
     Py_INCREF(dev);
   } else {
     int idx, ty = device_type_of(target, &idx);
-    if (ty < 0)
-      return -1;
-    if (ty == DEV_GPU)
-      return no_gpu(who, "set gpu device");
+    if (ty < 0) return -1;
+    if (ty == DEV_GPU) return no_gpu(who, "set gpu device");
     dev = make_device(ty, idx);
     st = dev ? make_stream(0, dev) : NULL;
     if (!st) {
@@ -265,8 +246,7 @@ static PyObject *ctx_enter(PyObject *self, PyObject *unused) {
   Py_INCREF(c->saved_device);
   Py_XSETREF(c->saved_stream, default_stream_obj);
   Py_INCREF(c->saved_stream);
-  if (set_defaults(c->target, "StreamContext") < 0)
-    return NULL;
+  if (set_defaults(c->target, "StreamContext") < 0) return NULL;
   Py_RETURN_NONE;
 }
 
@@ -295,7 +275,8 @@ static PyTypeObject PyLzStreamContext_Type = {
     .tp_methods = ctx_methods,
 };
 
-/* ---- module functions ------------------------------------------------------------------------- */
+/* ---- module functions -------------------------------------------------------------------------
+ */
 
 static PyObject *f_default_device(PyObject *m, PyObject *unused) {
   Py_INCREF(default_device_obj);
@@ -305,27 +286,22 @@ static PyObject *f_default_device(PyObject *m, PyObject *unused) {
 static PyObject *f_set_default_device(PyObject *m, PyObject *args, PyObject *kwargs) {
   static char *kwlist[] = {"device", NULL};
   PyObject *d;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:set_default_device", kwlist, &d))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:set_default_device", kwlist, &d)) return NULL;
   if (PyObject_TypeCheck(d, &PyLzStream_Type)) {
     PyErr_SetString(PyExc_TypeError, "set_default_device expects a Device, not a Stream");
     return NULL;
   }
-  if (set_defaults(d, "set_default_device") < 0)
-    return NULL;
+  if (set_defaults(d, "set_default_device") < 0) return NULL;
   Py_RETURN_NONE;
 }
 
 static PyObject *f_default_stream(PyObject *m, PyObject *args, PyObject *kwargs) {
   static char *kwlist[] = {"device", NULL};
   PyObject *d;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:default_stream", kwlist, &d))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:default_stream", kwlist, &d)) return NULL;
   int idx, ty = device_type_of(d, &idx);
-  if (ty < 0)
-    return NULL;
-  if (ty == DEV_GPU)
-    return no_gpu("default_stream", "get gpu stream"), NULL;
+  if (ty < 0) return NULL;
+  if (ty == DEV_GPU) return no_gpu("default_stream", "get gpu stream"), NULL;
   PyLzStream *cur = (PyLzStream *)default_stream_obj;
   PyLzDevice *cd = (PyLzDevice *)cur->device;
   if (cd->type == ty && cd->index == idx) {
@@ -341,8 +317,8 @@ static PyObject *f_default_stream(PyObject *m, PyObject *args, PyObject *kwargs)
 static PyObject *f_set_default_stream(PyObject *m, PyObject *args, PyObject *kwargs) {
   static char *kwlist[] = {"stream", NULL};
   PyObject *s;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!:set_default_stream", kwlist,
-                                   &PyLzStream_Type, &s))
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!:set_default_stream", kwlist, &PyLzStream_Type,
+                                   &s))
     return NULL;
   if (((PyLzDevice *)((PyLzStream *)s)->device)->type == DEV_GPU)
     return no_gpu("set_default_stream", "set gpu stream"), NULL;
@@ -354,13 +330,10 @@ static PyObject *f_set_default_stream(PyObject *m, PyObject *args, PyObject *kwa
 static PyObject *f_new_stream(PyObject *m, PyObject *args, PyObject *kwargs) {
   static char *kwlist[] = {"device", NULL};
   PyObject *d;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:new_stream", kwlist, &d))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:new_stream", kwlist, &d)) return NULL;
   int idx, ty = device_type_of(d, &idx);
-  if (ty < 0)
-    return NULL;
-  if (ty == DEV_GPU)
-    return no_gpu("new_stream", "make gpu stream"), NULL;
+  if (ty < 0) return NULL;
+  if (ty == DEV_GPU) return no_gpu("new_stream", "make gpu stream"), NULL;
   PyObject *dev = make_device(ty, idx);
   PyObject *s = dev ? make_stream(next_stream_index++, dev) : NULL;
   Py_XDECREF(dev);
@@ -370,18 +343,15 @@ static PyObject *f_new_stream(PyObject *m, PyObject *args, PyObject *kwargs) {
 static PyObject *f_stream(PyObject *m, PyObject *args, PyObject *kwargs) {
   static char *kwlist[] = {"s", NULL};
   PyObject *s;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:stream", kwlist, &s))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:stream", kwlist, &s)) return NULL;
   if (s == Py_None) {
     PyErr_SetString(PyExc_RuntimeError,
                     "[StreamContext] Invalid argument, please specify a stream or device.");
     return NULL;
   }
-  if (!PyObject_TypeCheck(s, &PyLzStream_Type) && device_type_of(s, NULL) < 0)
-    return NULL;
+  if (!PyObject_TypeCheck(s, &PyLzStream_Type) && device_type_of(s, NULL) < 0) return NULL;
   PyLzStreamContext *c = PyObject_New(PyLzStreamContext, &PyLzStreamContext_Type);
-  if (!c)
-    return NULL;
+  if (!c) return NULL;
   c->target = s;
   Py_INCREF(s);
   c->saved_device = c->saved_stream = NULL;
@@ -392,27 +362,20 @@ static PyObject *f_stream(PyObject *m, PyObject *args, PyObject *kwargs) {
 static PyObject *f_synchronize(PyObject *m, PyObject *args, PyObject *kwargs) {
   static char *kwlist[] = {"stream", NULL};
   PyObject *s = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:synchronize", kwlist, &s))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:synchronize", kwlist, &s)) return NULL;
   if (s != Py_None && !PyObject_TypeCheck(s, &PyLzStream_Type)) {
     PyErr_Format(PyExc_TypeError, "synchronize expects a Stream or None, not %.100s",
                  Py_TYPE(s)->tp_name);
     return NULL;
   }
-  int rc;
-  Py_BEGIN_ALLOW_THREADS
-  rc = lz_eval_many(NULL, 0);
-  Py_END_ALLOW_THREADS
-  if (rc < 0)
-    return pylz_raise();
+  if (pylz_eval_many(NULL, 0) < 0) return NULL;
   Py_RETURN_NONE;
 }
 
 static PyObject *f_is_available(PyObject *m, PyObject *args, PyObject *kwargs) {
   static char *kwlist[] = {"device", NULL};
   PyObject *d;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:is_available", kwlist, &d))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:is_available", kwlist, &d)) return NULL;
   int ty = device_type_of(d, NULL);
   return ty < 0 ? NULL : PyBool_FromLong(ty == DEV_CPU);
 }
@@ -448,8 +411,7 @@ int pylz_init_devices(PyObject *m) {
       PyType_Ready(&PyLzStreamContext_Type) < 0)
     return -1;
   PyObject *enum_mod = PyImport_ImportModule("enum");
-  if (!enum_mod)
-    return -1;
+  if (!enum_mod) return -1;
   PyObject *members = Py_BuildValue("[(si)(si)]", "cpu", DEV_CPU, "gpu", DEV_GPU);
   PyObject *kw = Py_BuildValue("{ss}", "module", "lazuli.core");
   PyObject *fn = PyObject_GetAttrString(enum_mod, "Enum");
@@ -460,15 +422,12 @@ int pylz_init_devices(PyObject *m) {
   Py_XDECREF(kw);
   Py_XDECREF(members);
   Py_DECREF(enum_mod);
-  if (!device_type_enum)
-    return -1;
+  if (!device_type_enum) return -1;
   default_device_obj = make_device(DEV_CPU, 0);
   default_stream_obj = default_device_obj ? make_stream(0, default_device_obj) : NULL;
-  if (!default_stream_obj)
-    return -1;
+  if (!default_stream_obj) return -1;
   Py_INCREF(device_type_enum);
-  if (PyModule_AddObject(m, "DeviceType", device_type_enum) < 0)
-    return -1;
+  if (PyModule_AddObject(m, "DeviceType", device_type_enum) < 0) return -1;
   static const char *names[2] = {"cpu", "gpu"};
   for (int i = 0; i < 2; i++) {
     PyObject *v = PyObject_GetAttrString(device_type_enum, names[i]);

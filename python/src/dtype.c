@@ -10,8 +10,7 @@
 #include <structmember.h>
 
 typedef struct {
-  PyObject_HEAD
-  lz_dtype dt;
+  PyObject_HEAD lz_dtype dt;
 } PyLzDtype;
 
 static PyTypeObject PyLzDtype_Type;
@@ -42,8 +41,7 @@ int pylz_dtype_from_py(PyObject *o, lz_dtype *out) {
 }
 
 int pylz_dtype_converter(PyObject *o, void *out) {
-  if (o == Py_None)
-    return 1;
+  if (o == Py_None) return 1;
   return pylz_dtype_from_py(o, (lz_dtype *)out) < 0 ? 0 : 1;
 }
 
@@ -54,10 +52,8 @@ static PyObject *dtype_repr(PyObject *self) {
 static Py_hash_t dtype_hash(PyObject *self) { return (Py_hash_t)((PyLzDtype *)self)->dt + 1; }
 
 static PyObject *dtype_richcompare(PyObject *a, PyObject *b, int op) {
-  if (op != Py_EQ && op != Py_NE)
-    Py_RETURN_NOTIMPLEMENTED;
-  int eq = PyObject_TypeCheck(b, &PyLzDtype_Type) &&
-           ((PyLzDtype *)a)->dt == ((PyLzDtype *)b)->dt;
+  if (op != Py_EQ && op != Py_NE) Py_RETURN_NOTIMPLEMENTED;
+  int eq = PyObject_TypeCheck(b, &PyLzDtype_Type) && ((PyLzDtype *)a)->dt == ((PyLzDtype *)b)->dt;
   return PyBool_FromLong(op == Py_EQ ? eq : !eq);
 }
 
@@ -97,27 +93,32 @@ static PyTypeObject PyLzDtype_Type = {
 /* ---- categories ------------------------------------------------------------------------- */
 
 /* MLX's Dtype::Category, in its order (the enum values). */
-enum { CAT_COMPLEX, CAT_FLOATING, CAT_INEXACT, CAT_SIGNED, CAT_UNSIGNED, CAT_INTEGER,
-       CAT_NUMBER, CAT_GENERIC, CAT_COUNT };
-static const char *category_names[CAT_COUNT] = {
-    "complexfloating", "floating", "inexact", "signedinteger",
-    "unsignedinteger", "integer",  "number",  "generic"};
+enum {
+  CAT_COMPLEX,
+  CAT_FLOATING,
+  CAT_INEXACT,
+  CAT_SIGNED,
+  CAT_UNSIGNED,
+  CAT_INTEGER,
+  CAT_NUMBER,
+  CAT_GENERIC,
+  CAT_COUNT
+};
+static const char *category_names[CAT_COUNT] = {"complexfloating", "floating",        "inexact",
+                                                "signedinteger",   "unsignedinteger", "integer",
+                                                "number",          "generic"};
 
 static int category_of(lz_dtype dt) {
-  if (dt == LZ_BOOL)
-    return CAT_GENERIC;
-  if (dt == LZ_COMPLEX64)
-    return CAT_COMPLEX;
-  if (lz_dtype_is_float(dt))
-    return CAT_FLOATING;
+  if (dt == LZ_BOOL) return CAT_GENERIC;
+  if (dt == LZ_COMPLEX64) return CAT_COMPLEX;
+  if (lz_dtype_is_float(dt)) return CAT_FLOATING;
   return lz_dtype_is_signed(dt) ? CAT_SIGNED : CAT_UNSIGNED;
 }
 
 /* Whether category `a` lies under category `b` in MLX's tree. */
 static int category_under(int a, int b) {
   while (1) {
-    if (a == b)
-      return 1;
+    if (a == b) return 1;
     switch (a) {
     case CAT_COMPLEX:
     case CAT_FLOATING:
@@ -143,23 +144,19 @@ static int category_under(int a, int b) {
 /* Reads a DtypeCategory member: 0, 1 when `o` is not one, -1 on error. */
 static int category_from_py(PyObject *o, int *out) {
   int r = PyObject_IsInstance(o, category_type);
-  if (r <= 0)
-    return r < 0 ? -1 : 1;
+  if (r <= 0) return r < 0 ? -1 : 1;
   PyObject *v = PyObject_GetAttrString(o, "value");
-  if (!v)
-    return -1;
+  if (!v) return -1;
   long c = PyLong_AsLong(v);
   Py_DECREF(v);
-  if (c == -1 && PyErr_Occurred())
-    return -1;
+  if (c == -1 && PyErr_Occurred()) return -1;
   *out = (int)c;
   return 0;
 }
 
 static PyObject *issubdtype(PyObject *self, PyObject *args) {
   PyObject *a, *b;
-  if (!PyArg_ParseTuple(args, "OO:issubdtype", &a, &b))
-    return NULL;
+  if (!PyArg_ParseTuple(args, "OO:issubdtype", &a, &b)) return NULL;
   int ca, cb, ra, rb;
   lz_dtype da = LZ_BOOL, db;
   int a_is_dtype = PyObject_TypeCheck(a, &PyLzDtype_Type);
@@ -192,8 +189,7 @@ static PyObject *issubdtype(PyObject *self, PyObject *args) {
 /* ---- finfo / iinfo ---------------------------------------------------------------------- */
 
 typedef struct {
-  PyObject_HEAD
-  PyObject *min, *max, *eps, *dtype;
+  PyObject_HEAD PyObject *min, *max, *eps, *dtype;
 } PyLzTypeInfo;
 
 static void typeinfo_dealloc(PyObject *self) {
@@ -214,18 +210,29 @@ static PyObject *finfo_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     return NULL;
   double mx, eps;
   switch (dt) {
-  case LZ_FLOAT16: mx = 65504.0; eps = 0.0009765625; break;
-  case LZ_BFLOAT16: mx = 3.3895313892515355e38; eps = 0.0078125; break;
+  case LZ_FLOAT16:
+    mx = 65504.0;
+    eps = 0.0009765625;
+    break;
+  case LZ_BFLOAT16:
+    mx = 3.3895313892515355e38;
+    eps = 0.0078125;
+    break;
   case LZ_FLOAT32:
-  case LZ_COMPLEX64: mx = FLT_MAX; eps = FLT_EPSILON; break;
-  case LZ_FLOAT64: mx = DBL_MAX; eps = DBL_EPSILON; break;
+  case LZ_COMPLEX64:
+    mx = FLT_MAX;
+    eps = FLT_EPSILON;
+    break;
+  case LZ_FLOAT64:
+    mx = DBL_MAX;
+    eps = DBL_EPSILON;
+    break;
   default:
     PyErr_Format(PyExc_ValueError, "[finfo] dtype %s is not inexact.", lz_dtype_name(dt));
     return NULL;
   }
   PyLzTypeInfo *t = (PyLzTypeInfo *)type->tp_alloc(type, 0);
-  if (!t)
-    return NULL;
+  if (!t) return NULL;
   t->min = PyFloat_FromDouble(-mx);
   t->max = PyFloat_FromDouble(mx);
   t->eps = PyFloat_FromDouble(eps);
@@ -250,8 +257,7 @@ static PyObject *iinfo_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
   }
   int bits = (int)lz_dtype_size(dt) * 8;
   PyLzTypeInfo *t = (PyLzTypeInfo *)type->tp_alloc(type, 0);
-  if (!t)
-    return NULL;
+  if (!t) return NULL;
   if (lz_dtype_is_signed(dt)) {
     int64_t hi = (int64_t)(((uint64_t)1 << (bits - 1)) - 1);
     t->min = PyLong_FromLongLong(-hi - 1);
@@ -272,16 +278,14 @@ static PyObject *iinfo_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 static PyObject *typeinfo_repr(PyObject *self) {
   PyLzTypeInfo *t = (PyLzTypeInfo *)self;
   lz_dtype dt;
-  if (pylz_dtype_from_py(t->dtype, &dt) < 0)
-    return NULL;
+  if (pylz_dtype_from_py(t->dtype, &dt) < 0) return NULL;
   if (PyFloat_Check(t->min)) {
     char lo[32], hi[32];
     snprintf(lo, sizeof lo, "%g", PyFloat_AS_DOUBLE(t->min));
     snprintf(hi, sizeof hi, "%g", PyFloat_AS_DOUBLE(t->max));
     return PyUnicode_FromFormat("finfo(min=%s, max=%s, dtype=%s)", lo, hi, lz_dtype_name(dt));
   }
-  return PyUnicode_FromFormat("iinfo(min=%S, max=%S, dtype=%s)", t->min, t->max,
-                              lz_dtype_name(dt));
+  return PyUnicode_FromFormat("iinfo(min=%S, max=%S, dtype=%s)", t->min, t->max, lz_dtype_name(dt));
 }
 
 static PyMemberDef finfo_members[] = {
@@ -332,8 +336,7 @@ static PyMethodDef dtype_functions[] = {
 /* DtypeCategory is a Python enum (as MLX's), created through the enum module. */
 static int make_categories(PyObject *m) {
   PyObject *enum_mod = PyImport_ImportModule("enum");
-  if (!enum_mod)
-    return -1;
+  if (!enum_mod) return -1;
   PyObject *members = PyList_New(0);
   int rc = -1;
   for (int c = 0; members && c < CAT_COUNT; c++) {
@@ -355,8 +358,7 @@ static int make_categories(PyObject *m) {
   Py_XDECREF(fn);
   Py_XDECREF(args);
   Py_DECREF(kwargs);
-  if (!category_type)
-    goto out;
+  if (!category_type) goto out;
   PyObject *doc = PyUnicode_FromString(
       "Type to hold categories of dtypes: generic > number > (integer > signedinteger, "
       "unsignedinteger), (inexact > floating, complexfloating). See issubdtype.");
@@ -407,7 +409,6 @@ int pylz_init_dtypes(PyObject *m) {
       PyModule_AddObject(m, "finfo", (PyObject *)&finfo_type) < 0 ||
       PyModule_AddObject(m, "iinfo", (PyObject *)&iinfo_type) < 0)
     return -1;
-  if (make_categories(m) < 0)
-    return -1;
+  if (make_categories(m) < 0) return -1;
   return PyModule_AddFunctions(m, dtype_functions);
 }

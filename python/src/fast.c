@@ -5,16 +5,17 @@
 #include <string.h>
 
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
 static PyObject *py_rms_norm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "rms_norm";
   static char *kws[] = {"x", "weight", "eps", "stream", NULL};
   PyObject *ox, *ow, *oeps, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:rms_norm", kws, &ox, &ow, &oeps, &stream))
     return NULL;
   double eps;
-  if (pyops_double(oeps, &eps, "eps") < 0)
-    return NULL;
+  if (pyops_double(oeps, &eps, "eps") < 0) return NULL;
   lz_array *x = NULL, *w = NULL;
   PyObject *res = NULL;
   if ((x = pylz_to_array(ox)) && pyops_opt_array(ow, &w) == 0)
@@ -25,14 +26,14 @@ static PyObject *py_rms_norm(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_layer_norm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "layer_norm";
   static char *kws[] = {"x", "weight", "bias", "eps", "stream", NULL};
   PyObject *ox, *ow, *ob, *oeps, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOO|$O:layer_norm", kws, &ox, &ow, &ob, &oeps,
                                    &stream))
     return NULL;
   double eps;
-  if (pyops_double(oeps, &eps, "eps") < 0)
-    return NULL;
+  if (pyops_double(oeps, &eps, "eps") < 0) return NULL;
   lz_array *x = NULL, *w = NULL, *b = NULL;
   PyObject *res = NULL;
   if ((x = pylz_to_array(ox)) && pyops_opt_array(ow, &w) == 0 && pyops_opt_array(ob, &b) == 0)
@@ -44,16 +45,20 @@ static PyObject *py_layer_norm(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_rope(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "rope";
   static char *kws[] = {"a",      "dims",  "traditional", "base", "scale",
                         "offset", "freqs", "stream",      NULL};
   PyObject *oa, *odims, *otrad = NULL, *obase = NULL, *oscale = NULL, *ooff = NULL,
-                     *ofreqs = Py_None, *stream = NULL;
+                        *ofreqs = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$OOOOOO:rope", kws, &oa, &odims, &otrad, &obase,
                                    &oscale, &ooff, &ofreqs, &stream))
     return NULL;
   if (!otrad || !obase || !oscale || !ooff) {
     PyErr_Format(PyExc_TypeError, "rope() missing required keyword argument '%s'",
-                 !otrad ? "traditional" : !obase ? "base" : !oscale ? "scale" : "offset");
+                 !otrad    ? "traditional"
+                 : !obase  ? "base"
+                 : !oscale ? "scale"
+                           : "offset");
     return NULL;
   }
   int dims, offset = 0;
@@ -78,8 +83,7 @@ static PyObject *py_rope(PyObject *self, PyObject *args, PyObject *kw) {
       PyErr_SetString(PyExc_ValueError, "[rope] offset must be an int or an integer scalar array");
       return NULL;
     }
-    if (pylz_eval_array(o) < 0)
-      return NULL;
+    if (pylz_eval_array(o) < 0) return NULL;
     int64_t v = lz_item_i64(o);
     if (v > INT32_MAX || v < INT32_MIN) {
       PyErr_SetString(PyExc_ValueError, "[rope] offset does not fit in 32 bits");
@@ -99,6 +103,7 @@ static PyObject *py_rope(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_sdpa(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "scaled_dot_product_attention";
   static char *kws[] = {"q", "k", "v", "scale", "mask", "sinks", "stream", NULL};
   PyObject *oq, *ok, *ov, *oscale = NULL, *omask = Py_None, *osinks = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$OOOO:scaled_dot_product_attention", kws, &oq,
@@ -110,8 +115,7 @@ static PyObject *py_sdpa(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   }
   double scale;
-  if (pyops_double(oscale, &scale, "scale") < 0)
-    return NULL;
+  if (pyops_double(oscale, &scale, "scale") < 0) return NULL;
   if (osinks != Py_None) {
     PyErr_SetString(PyExc_ValueError,
                     "[scaled_dot_product_attention] attention sinks are not supported");
@@ -119,8 +123,7 @@ static PyObject *py_sdpa(PyObject *self, PyObject *args, PyObject *kw) {
   }
   const char *mode = NULL;
   if (PyUnicode_Check(omask)) {
-    if (pyops_str(omask, &mode, "mask") < 0)
-      return NULL;
+    if (pyops_str(omask, &mode, "mask") < 0) return NULL;
     if (strcmp(mode, "causal")) {
       PyErr_Format(PyExc_ValueError,
                    "[scaled_dot_product_attention] invalid mask '%s': expected 'causal', an "
@@ -133,7 +136,8 @@ static PyObject *py_sdpa(PyObject *self, PyObject *args, PyObject *kw) {
   PyObject *res = NULL;
   if ((q = pylz_to_array(oq)) && (k = pylz_to_array(ok)) && (v = pylz_to_array(ov)) &&
       (mode || pyops_opt_array(omask, &mask) == 0))
-    res = pylz_wrap(lz_fast_scaled_dot_product_attention(q, k, v, scale, mode ? mode : (mask ? "array" : NULL), mask));
+    res = pylz_wrap(lz_fast_scaled_dot_product_attention(
+        q, k, v, scale, mode ? mode : (mask ? "array" : NULL), mask));
   lz_free(q);
   lz_free(k);
   lz_free(v);

@@ -29,15 +29,14 @@ typedef struct {
 typedef struct {
   entry e[MAX_ENTRIES];
   int n;
-  int narrays;            /* E_ARRAY entries (plus E_INT ones when any array is present) */
-  int gather_first;       /* advanced dims go first (advanced entries not adjacent) */
+  int narrays;             /* E_ARRAY entries (plus E_INT ones when any array is present) */
+  int gather_first;        /* advanced dims go first (advanced entries not adjacent) */
   int bshape[LZ_MAX_NDIM]; /* broadcast shape of the advanced indices */
   int bndim;
 } plan;
 
 static void plan_free(plan *p) {
-  for (int i = 0; i < p->n; i++)
-    lz_free(p->e[i].arr);
+  for (int i = 0; i < p->n; i++) lz_free(p->e[i].arr);
 }
 
 static int too_many(int ndim) {
@@ -59,8 +58,7 @@ static int parse_entry(PyObject *o, entry *e, int axis, int dim) {
   }
   if (PySlice_Check(o)) {
     Py_ssize_t start, stop, step;
-    if (PySlice_Unpack(o, &start, &stop, &step) < 0)
-      return -1;
+    if (PySlice_Unpack(o, &start, &stop, &step) < 0) return -1;
     Py_ssize_t len = PySlice_AdjustIndices(dim, &start, &stop, step);
     e->kind = E_SLICE;
     e->start = (int)start;
@@ -71,11 +69,10 @@ static int parse_entry(PyObject *o, entry *e, int axis, int dim) {
   }
   if (!PyLzArray_Check(o) && PyIndex_Check(o) && !PyObject_CheckBuffer(o)) {
     Py_ssize_t i = PyNumber_AsSsize_t(o, PyExc_IndexError);
-    if (i == -1 && PyErr_Occurred())
-      return -1;
+    if (i == -1 && PyErr_Occurred()) return -1;
     if (i < -(Py_ssize_t)dim || i >= dim) {
-      PyErr_Format(PyExc_IndexError, "index %zd is out of bounds for axis %d with size %d", i,
-                   axis, dim);
+      PyErr_Format(PyExc_IndexError, "index %zd is out of bounds for axis %d with size %d", i, axis,
+                   dim);
       return -1;
     }
     e->kind = E_INT;
@@ -84,8 +81,7 @@ static int parse_entry(PyObject *o, entry *e, int axis, int dim) {
   }
   if (is_array_like_index(o) || PyTuple_Check(o)) {
     lz_array *a = pylz_to_array(o);
-    if (!a)
-      return -1;
+    if (!a) return -1;
     lz_dtype dt = lz_array_dtype(a);
     if (dt == LZ_BOOL) {
       lz_free(a);
@@ -116,8 +112,7 @@ static int make_plan(PyObject *idx, const int *shape, int ndim, plan *p) {
     Py_INCREF(items);
   } else {
     items = PyTuple_Pack(1, idx);
-    if (!items)
-      return -1;
+    if (!items) return -1;
   }
   Py_ssize_t n = PyTuple_GET_SIZE(items);
   int used = 0, ellipsis = -1;
@@ -153,24 +148,25 @@ static int make_plan(PyObject *idx, const int *shape, int ndim, plan *p) {
           too_many(ndim);
           goto out;
         }
-        p->e[p->n++] = (entry){.kind = E_SLICE, .axis = axis, .start = 0, .stop = shape[axis], .step = 1,
-                     .len = shape[axis]};
+        p->e[p->n++] = (entry){.kind = E_SLICE,
+                               .axis = axis,
+                               .start = 0,
+                               .stop = shape[axis],
+                               .step = 1,
+                               .len = shape[axis]};
         axis++;
       }
     }
-    if (i == n || i == ellipsis)
-      continue;
+    if (i == n || i == ellipsis) continue;
     if (p->n >= MAX_ENTRIES) {
       too_many(ndim);
       goto out;
     }
     PyObject *o = PyTuple_GET_ITEM(items, i);
     entry *e = &p->e[p->n];
-    if (parse_entry(o, e, axis, axis < ndim ? shape[axis] : 0) < 0)
-      goto out;
+    if (parse_entry(o, e, axis, axis < ndim ? shape[axis] : 0) < 0) goto out;
     p->n++;
-    if (e->kind != E_NONE)
-      axis++;
+    if (e->kind != E_NONE) axis++;
   }
   rc = 0;
 out:
@@ -181,21 +177,17 @@ out:
 /* Advanced-index bookkeeping: counts arrays, broadcasts their shapes, decides placement. */
 static int plan_advanced(plan *p) {
   int any_array = 0;
-  for (int i = 0; i < p->n; i++)
-    any_array |= p->e[i].kind == E_ARRAY;
-  if (!any_array)
-    return 0;
+  for (int i = 0; i < p->n; i++) any_array |= p->e[i].kind == E_ARRAY;
+  if (!any_array) return 0;
   int seen = 0, gap = 0;
   p->bndim = 0;
   for (int i = 0; i < p->n; i++) {
     entry *e = &p->e[i];
     if (e->kind == E_ARRAY || e->kind == E_INT) {
-      if (seen && gap)
-        p->gather_first = 1;
+      if (seen && gap) p->gather_first = 1;
       seen = 1;
       p->narrays++;
-      if (e->kind == E_INT)
-        continue;
+      if (e->kind == E_INT) continue;
       int nd = lz_array_ndim(e->arr);
       const int *sh = lz_array_shape(e->arr);
       if (nd > LZ_MAX_NDIM) {
@@ -234,8 +226,7 @@ static int result_shape(const plan *p, int advanced, int *out) {
   }
   for (int i = 0; i < p->n; i++) {
     const entry *e = &p->e[i];
-    if (n >= MAX_ENTRIES + LZ_MAX_NDIM)
-      break;
+    if (n >= MAX_ENTRIES + LZ_MAX_NDIM) break;
     if (e->kind == E_NONE)
       out[n++] = 1;
     else if (e->kind == E_SLICE)
@@ -283,8 +274,7 @@ static lz_array *get_item(lz_array *src, PyObject *idx) {
   }
   int advanced = plan_advanced(&p);
   lz_array *out = NULL;
-  if (advanced < 0)
-    goto done;
+  if (advanced < 0) goto done;
   int start[LZ_MAX_NDIM], stop[LZ_MAX_NDIM], step[LZ_MAX_NDIM];
   for (int k = 0; k < ndim; k++) {
     start[k] = 0;
@@ -303,8 +293,7 @@ static lz_array *get_item(lz_array *src, PyObject *idx) {
     }
   }
   lz_array *sliced = lz_slice(src, start, stop, step, ndim);
-  if (!sliced)
-    goto done;
+  if (!sliced) goto done;
   int rshape[MAX_ENTRIES + LZ_MAX_NDIM];
   int rn = result_shape(&p, advanced, rshape);
   if (!advanced) {
@@ -320,8 +309,7 @@ static lz_array *get_item(lz_array *src, PyObject *idx) {
   for (int i = 0; i < p.n; i++) {
     entry *e = &p.e[i];
     if (e->kind == E_ARRAY || e->kind == E_INT) {
-      if (first_adv_pos < 0)
-        first_adv_pos = kept;
+      if (first_adv_pos < 0) first_adv_pos = kept;
       idxs[nidx] = e->kind == E_ARRAY ? lz_retain(e->arr) : lz_scalar(e->start, LZ_INT32);
       axes[nidx] = e->axis;
       sizes[e->axis] = 1;
@@ -331,8 +319,7 @@ static lz_array *get_item(lz_array *src, PyObject *idx) {
     }
   }
   lz_array *g = lz_gather(sliced, idxs, axes, nidx, sizes);
-  for (int k = 0; k < nidx; k++)
-    lz_free(idxs[k]);
+  for (int k = 0; k < nidx; k++) lz_free(idxs[k]);
   lz_free(sliced);
   /* g is B + sizes: drop the size-1 indexed axes. */
   int gshape[2 * LZ_MAX_NDIM], gn = 0;
@@ -340,38 +327,33 @@ static lz_array *get_item(lz_array *src, PyObject *idx) {
   gn = p.bndim;
   for (int k = 0; k < ndim; k++) {
     int indexed = 0;
-    for (int j = 0; j < nidx; j++)
-      indexed |= axes[j] == k;
-    if (!indexed)
-      gshape[gn++] = sizes[k];
+    for (int j = 0; j < nidx; j++) indexed |= axes[j] == k;
+    if (!indexed) gshape[gn++] = sizes[k];
   }
   g = g ? reshape_to(g, gshape, gn) : NULL;
   if (g && !p.gather_first && first_adv_pos > 0 && p.bndim > 0) {
     /* Move the B dims after the first `first_adv_pos` kept axes. */
     int perm[LZ_MAX_NDIM], q = 0;
-    for (int k = 0; k < first_adv_pos; k++)
-      perm[q++] = p.bndim + k;
-    for (int k = 0; k < p.bndim; k++)
-      perm[q++] = k;
-    for (int k = p.bndim + first_adv_pos; k < gn; k++)
-      perm[q++] = k;
+    for (int k = 0; k < first_adv_pos; k++) perm[q++] = p.bndim + k;
+    for (int k = 0; k < p.bndim; k++) perm[q++] = k;
+    for (int k = p.bndim + first_adv_pos; k < gn; k++) perm[q++] = k;
     lz_array *t = lz_transpose(g, perm, gn);
     lz_free(g);
     g = t;
   }
   out = g ? reshape_to(g, rshape, rn) : NULL;
 done:
-  if (!out && !PyErr_Occurred())
-    pylz_raise();
+  if (!out && !PyErr_Occurred()) pylz_raise();
   plan_free(&p);
   return out;
 }
 
 static PyObject *array_subscript(PyObject *self, PyObject *idx) {
-  lz_array *a = ((PyLzArray *)self)->a;
-  if (idx == Py_Ellipsis || (PyTuple_Check(idx) && PyTuple_GET_SIZE(idx) == 0))
-    return pylz_wrap(lz_retain(a));
+  /* Held: parsing the index may run Python code (__index__) that rebinds self. */
+  lz_array *a = lz_retain(((PyLzArray *)self)->a);
+  if (idx == Py_Ellipsis || (PyTuple_Check(idx) && PyTuple_GET_SIZE(idx) == 0)) return pylz_wrap(a);
   lz_array *r = get_item(a, idx);
+  lz_free(a);
   return r ? pylz_wrap(r) : NULL;
 }
 
@@ -385,8 +367,7 @@ static lz_array *fit_update(lz_array *v, const int *g, int gn, const int *to, in
   int vn = lz_array_ndim(v);
   const int *vs = lz_array_shape(v);
   int s = 0;
-  while (vn - s > gn && vs[s] == 1)
-    s++;
+  while (vn - s > gn && vs[s] == 1) s++;
   lz_array *u = s ? lz_reshape(v, vs + s, vn - s) : lz_retain(v);
   if (gn > LZ_MAX_NDIM) {
     lz_free(u);
@@ -401,13 +382,26 @@ static lz_array *fit_update(lz_array *v, const int *g, int gn, const int *to, in
 static lz_array *combine_all(lz_array *src, lz_array *u, int op) {
   lz_array *r = NULL;
   switch (op) {
-  case UPD_SET: return lz_astype(u, lz_array_dtype(src));
-  case UPD_ADD: r = lz_add(src, u); break;
-  case UPD_SUB: r = lz_subtract(src, u); break;
-  case UPD_MUL: r = lz_multiply(src, u); break;
-  case UPD_DIV: r = lz_divide(src, u); break;
-  case UPD_MAX: r = lz_maximum(src, u); break;
-  default: r = lz_minimum(src, u); break;
+  case UPD_SET:
+    return lz_astype(u, lz_array_dtype(src));
+  case UPD_ADD:
+    r = lz_add(src, u);
+    break;
+  case UPD_SUB:
+    r = lz_subtract(src, u);
+    break;
+  case UPD_MUL:
+    r = lz_multiply(src, u);
+    break;
+  case UPD_DIV:
+    r = lz_divide(src, u);
+    break;
+  case UPD_MAX:
+    r = lz_maximum(src, u);
+    break;
+  default:
+    r = lz_minimum(src, u);
+    break;
   }
   lz_array *c = r ? lz_astype(r, lz_array_dtype(src)) : NULL;
   lz_free(r);
@@ -430,8 +424,7 @@ static lz_array *update_item(lz_array *src, PyObject *idx, lz_array *v, int op) 
     return NULL;
   }
   int advanced = plan_advanced(&p);
-  if (advanced < 0)
-    goto done;
+  if (advanced < 0) goto done;
   int g[MAX_ENTRIES + LZ_MAX_NDIM];
   int gn = result_shape(&p, advanced, g);
   if (!advanced && op == UPD_SET) {
@@ -476,15 +469,13 @@ static lz_array *update_item(lz_array *src, PyObject *idx, lz_array *v, int op) 
       islots += p.bndim;
     }
   }
-  if (bpos < 0)
-    bpos = 0;
+  if (bpos < 0) bpos = 0;
   int nidx = 0, axes[LZ_MAX_NDIM];
   lz_array *idxs[LZ_MAX_NDIM];
   for (int i = 0; i < last && islots <= LZ_MAX_NDIM; i++) {
     entry *e = &p.e[i];
     int ishape[LZ_MAX_NDIM];
-    for (int k = 0; k < islots; k++)
-      ishape[k] = 1;
+    for (int k = 0; k < islots; k++) ishape[k] = 1;
     lz_array *ix = NULL;
     if (e->kind == E_SLICE) {
       ishape[spos[i]] = e->len;
@@ -500,8 +491,7 @@ static lz_array *update_item(lz_array *src, PyObject *idx, lz_array *v, int op) 
     } else {
       continue;
     }
-    if (!ix)
-      goto fail_idx;
+    if (!ix) goto fail_idx;
     idxs[nidx] = ix;
     axes[nidx++] = e->axis;
   }
@@ -514,15 +504,13 @@ static lz_array *update_item(lz_array *src, PyObject *idx, lz_array *v, int op) 
   {
     /* I dims are the non-None result dims except T's; read them back from the plan. */
     int tdims = 0;
-    for (int i = last; i < p.n; i++)
-      tdims += p.e[i].kind == E_SLICE;
+    for (int i = last; i < p.n; i++) tdims += p.e[i].kind == E_SLICE;
     int nn = 0;
     int nonnone[MAX_ENTRIES + LZ_MAX_NDIM];
     /* Drop the Nones from G: they are the dims result_shape emitted for E_NONE entries. */
     int k = 0, placed = advanced && p.gather_first;
     if (placed)
-      for (int b = 0; b < p.bndim; b++)
-        nonnone[nn++] = g[k++];
+      for (int b = 0; b < p.bndim; b++) nonnone[nn++] = g[k++];
     for (int i = 0; i < p.n; i++) {
       entry *e = &p.e[i];
       if (e->kind == E_NONE)
@@ -530,17 +518,13 @@ static lz_array *update_item(lz_array *src, PyObject *idx, lz_array *v, int op) 
       else if (e->kind == E_SLICE)
         nonnone[nn++] = g[k++];
       else if (advanced && !placed) {
-        for (int b = 0; b < p.bndim; b++)
-          nonnone[nn++] = g[k++];
+        for (int b = 0; b < p.bndim; b++) nonnone[nn++] = g[k++];
         placed = 1;
       }
     }
-    for (int q = 0; q < nn - tdims; q++)
-      ushape[un++] = nonnone[q];
-    for (int q = 0; q < nidx; q++)
-      ushape[un++] = 1;
-    for (int q = nn - tdims; q < nn; q++)
-      ushape[un++] = nonnone[q];
+    for (int q = 0; q < nn - tdims; q++) ushape[un++] = nonnone[q];
+    for (int q = 0; q < nidx; q++) ushape[un++] = 1;
+    for (int q = nn - tdims; q < nn; q++) ushape[un++] = nonnone[q];
     if (un > LZ_MAX_NDIM) {
       lz_set_error(LZ_ERROR_INVALID_ARGUMENT, "lz_scatter", "index has too many dimensions");
       goto fail_idx;
@@ -557,29 +541,37 @@ static lz_array *update_item(lz_array *src, PyObject *idx, lz_array *v, int op) 
   } else if (u) {
     lz_array *w = NULL;
     switch (op) {
-    case UPD_SET: out = lz_scatter(src, idxs, axes, nidx, u); break;
-    case UPD_ADD: out = lz_scatter_add(src, idxs, axes, nidx, u); break;
+    case UPD_SET:
+      out = lz_scatter(src, idxs, axes, nidx, u);
+      break;
+    case UPD_ADD:
+      out = lz_scatter_add(src, idxs, axes, nidx, u);
+      break;
     case UPD_SUB:
       w = lz_negative(u);
       out = lz_scatter_add(src, idxs, axes, nidx, w);
       break;
-    case UPD_MUL: out = lz_scatter_prod(src, idxs, axes, nidx, u); break;
+    case UPD_MUL:
+      out = lz_scatter_prod(src, idxs, axes, nidx, u);
+      break;
     case UPD_DIV:
       w = lz_reciprocal(u);
       out = lz_scatter_prod(src, idxs, axes, nidx, w);
       break;
-    case UPD_MAX: out = lz_scatter_max(src, idxs, axes, nidx, u); break;
-    default: out = lz_scatter_min(src, idxs, axes, nidx, u); break;
+    case UPD_MAX:
+      out = lz_scatter_max(src, idxs, axes, nidx, u);
+      break;
+    default:
+      out = lz_scatter_min(src, idxs, axes, nidx, u);
+      break;
     }
     lz_free(w);
     lz_free(u);
   }
 fail_idx:
-  for (int k = 0; k < nidx; k++)
-    lz_free(idxs[k]);
+  for (int k = 0; k < nidx; k++) lz_free(idxs[k]);
 done:
-  if (!out && !PyErr_Occurred())
-    pylz_raise();
+  if (!out && !PyErr_Occurred()) pylz_raise();
   plan_free(&p);
   return out;
 }
@@ -590,13 +582,13 @@ static int array_ass_subscript(PyObject *self, PyObject *idx, PyObject *value) {
     return -1;
   }
   lz_array *v = pylz_to_array(value);
-  if (!v)
-    return -1;
+  if (!v) return -1;
   PyLzArray *s = (PyLzArray *)self;
-  lz_array *r = update_item(s->a, idx, v, UPD_SET);
+  lz_array *src = lz_retain(s->a); /* held while the index is parsed (Python code may run) */
+  lz_array *r = update_item(src, idx, v, UPD_SET);
+  lz_free(src);
   lz_free(v);
-  if (!r)
-    return -1;
+  if (!r) return -1;
   pylz_array_set(s, r);
   return 0;
 }
@@ -610,8 +602,7 @@ PyMappingMethods pylz_array_as_mapping = {
 /* ---- x.at[idx] ----------------------------------------------------------------------------- */
 
 typedef struct {
-  PyObject_HEAD
-  lz_array *a;
+  PyObject_HEAD lz_array *a;
   PyObject *idx; /* NULL until indexed */
 } PyLzArrayAt;
 
@@ -626,8 +617,7 @@ static void at_dealloc(PyObject *o) {
 
 static PyObject *at_new(lz_array *a, PyObject *idx) {
   PyLzArrayAt *at = PyObject_New(PyLzArrayAt, &PyLzArrayAt_Type);
-  if (!at)
-    return NULL;
+  if (!at) return NULL;
   at->a = lz_retain(a);
   at->idx = idx;
   Py_XINCREF(idx);
@@ -649,14 +639,13 @@ static PyObject *at_apply(PyObject *self, PyObject *value, int op) {
     return NULL;
   }
   lz_array *v = pylz_to_array(value);
-  if (!v)
-    return NULL;
+  if (!v) return NULL;
   lz_array *r = update_item(at->a, at->idx, v, op);
   lz_free(v);
   return r ? pylz_wrap(r) : NULL;
 }
 
-#define AT_METHOD(name, op)                                                                      \
+#define AT_METHOD(name, op)                                                                        \
   static PyObject *at_##name(PyObject *self, PyObject *value) { return at_apply(self, value, op); }
 AT_METHOD(add, UPD_ADD)
 AT_METHOD(subtract, UPD_SUB)
@@ -667,8 +656,9 @@ AT_METHOD(minimum, UPD_MIN)
 #undef AT_METHOD
 
 static PyMethodDef at_methods[] = {
-    {"add", at_add, METH_O, "add(self, value) -> array\n\nx with value added at the indices; "
-                            "repeated indices add every update."},
+    {"add", at_add, METH_O,
+     "add(self, value) -> array\n\nx with value added at the indices; "
+     "repeated indices add every update."},
     {"subtract", at_subtract, METH_O, "subtract(self, value) -> array"},
     {"multiply", at_multiply, METH_O, "multiply(self, value) -> array"},
     {"divide", at_divide, METH_O, "divide(self, value) -> array"},
@@ -691,8 +681,7 @@ static PyTypeObject PyLzArrayAt_Type = {
 };
 
 int pylz_init_indexing(PyObject *m) {
-  if (PyType_Ready(&PyLzArrayAt_Type) < 0)
-    return -1;
+  if (PyType_Ready(&PyLzArrayAt_Type) < 0) return -1;
   Py_INCREF(&PyLzArrayAt_Type);
   if (PyModule_AddObject(m, "ArrayAt", (PyObject *)&PyLzArrayAt_Type) < 0) {
     Py_DECREF(&PyLzArrayAt_Type);

@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
 enum { FMT_NPY, FMT_NPZ, FMT_SAFETENSORS, FMT_GGUF, FMT_NONE };
 static const char *const fmt_ext[] = {"npy", "npz", "safetensors", "gguf"};
@@ -29,14 +30,12 @@ static int is_file_object(PyObject *o, const char *method) {
  * (when ext is not NULL). */
 static PyObject *path_of(PyObject *o, const char *ext) {
   PyObject *p = PyOS_FSPath(o);
-  if (!p)
-    return NULL;
+  if (!p) return NULL;
   if (!PyUnicode_Check(p)) {
     Py_DECREF(p);
     return pyops_type_error("file", "a str, a path or a file object", o), NULL;
   }
-  if (!ext)
-    return p;
+  if (!ext) return p;
   const char *s = PyUnicode_AsUTF8(p);
   if (!s) {
     Py_DECREF(p);
@@ -44,8 +43,7 @@ static PyObject *path_of(PyObject *o, const char *ext) {
   }
   char dot_ext[32];
   snprintf(dot_ext, sizeof dot_ext, ".%s", ext);
-  if (ends_with(s, dot_ext))
-    return p;
+  if (ends_with(s, dot_ext)) return p;
   PyObject *q = PyUnicode_FromFormat("%U%s", p, dot_ext);
   Py_DECREF(p);
   return q;
@@ -83,13 +81,12 @@ static int copy_to_object(const char *path, PyObject *f) {
   fclose(fp);
   if ((long)got != (n > 0 ? n : 0)) {
     Py_DECREF(bytes);
-    PyErr_Format(PyExc_OSError, "could not read back %s", path);
+    PyErr_Format(PyExc_OSError, "[save] could not read back %s", path);
     return -1;
   }
   PyObject *r = PyObject_CallMethod(f, "write", "O", bytes);
   Py_DECREF(bytes);
-  if (!r)
-    return -1;
+  if (!r) return -1;
   Py_DECREF(r);
   return 0;
 }
@@ -102,39 +99,34 @@ typedef int (*writer_fn)(const char *path, void *ctx);
 static PyObject *save_to(PyObject *ofile, const char *ext, writer_fn write, void *ctx) {
   if (is_file_object(ofile, "write")) {
     char tmp[4096];
-    if (temp_path(tmp, sizeof tmp, ext) < 0)
-      return NULL;
+    if (temp_path(tmp, sizeof tmp, ext) < 0) return NULL;
     int rc = write(tmp, ctx);
     if (rc == 0)
       rc = copy_to_object(tmp, ofile);
     else if (!PyErr_Occurred())
       pylz_raise();
     unlink(tmp);
-    if (rc < 0)
-      return NULL;
+    if (rc < 0) return NULL;
     Py_RETURN_NONE;
   }
   PyObject *p = path_of(ofile, ext);
-  if (!p)
-    return NULL;
+  if (!p) return NULL;
   const char *path = PyUnicode_AsUTF8(p);
   int rc = path ? write(path, ctx) : -1;
   Py_DECREF(p);
-  if (rc < 0)
-    return PyErr_Occurred() ? NULL : pylz_raise();
+  if (rc < 0) return PyErr_Occurred() ? NULL : pylz_raise();
   Py_RETURN_NONE;
 }
 
 static int write_npy(const char *path, void *ctx) { return lz_save_npy(path, (lz_array *)ctx); }
 
 static PyObject *py_save(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "save";
   static char *kws[] = {"file", "arr", NULL};
   PyObject *ofile, *oarr;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO:save", kws, &ofile, &oarr))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO:save", kws, &ofile, &oarr)) return NULL;
   lz_array *a = pylz_to_array(oarr);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   if (pylz_eval_array(a) < 0) {
     lz_free(a);
     return NULL;
@@ -163,31 +155,26 @@ static lz_dict *dict_from_py(PyObject *d, int strings, const char *what) {
       goto fail;
     }
     const char *key = PyUnicode_AsUTF8(k);
-    if (!key)
-      goto fail;
+    if (!key) goto fail;
     if (strings) {
       if (!PyUnicode_Check(v)) {
-        PyErr_Format(PyExc_ValueError, "%s values must be str, not %.100s", what,
+        PyErr_Format(PyExc_ValueError, "[%s] %s values must be str, not %.100s", pyops_name, what,
                      Py_TYPE(v)->tp_name);
         goto fail;
       }
       const char *s = PyUnicode_AsUTF8(v);
-      if (!s || lz_dict_set_string(out, key, s) < 0)
-        goto fail;
+      if (!s || lz_dict_set_string(out, key, s) < 0) goto fail;
     } else {
       lz_array *a = pylz_to_array(v);
-      if (!a)
-        goto fail;
+      if (!a) goto fail;
       int rc = lz_dict_set(out, key, a);
       lz_free(a);
-      if (rc < 0)
-        goto fail;
+      if (rc < 0) goto fail;
     }
   }
   return out;
 fail:
-  if (!PyErr_Occurred())
-    pylz_raise();
+  if (!PyErr_Occurred()) pylz_raise();
   lz_dict_free(out);
   return NULL;
 }
@@ -218,15 +205,13 @@ static PyObject *savez_impl(PyObject *args, PyObject *kw, bool compressed) {
     return NULL;
   }
   save_ctx ctx = {lz_dict_new(), NULL, compressed};
-  if (!ctx.arrays)
-    return PyErr_NoMemory();
+  if (!ctx.arrays) return PyErr_NoMemory();
   PyObject *res = NULL;
   for (Py_ssize_t i = 1; i < n; i++) {
     char name[32];
     snprintf(name, sizeof name, "arr_%zd", i - 1);
     lz_array *a = pylz_to_array(PyTuple_GET_ITEM(args, i));
-    if (!a)
-      goto done;
+    if (!a) goto done;
     int rc = lz_dict_set(ctx.arrays, name, a);
     lz_free(a);
     if (rc < 0) {
@@ -239,16 +224,13 @@ static PyObject *savez_impl(PyObject *args, PyObject *kw, bool compressed) {
     PyObject *k, *v;
     while (PyDict_Next(kw, &pos, &k, &v)) {
       const char *key = PyUnicode_AsUTF8(k);
-      if (!key)
-        goto done;
+      if (!key) goto done;
       if (lz_dict_contains(ctx.arrays, key)) {
-        PyErr_Format(PyExc_ValueError, "[savez] Cannot use un-named variables and keyword %s",
-                     key);
+        PyErr_Format(PyExc_ValueError, "[savez] Cannot use un-named variables and keyword %s", key);
         goto done;
       }
       lz_array *a = pylz_to_array(v);
-      if (!a)
-        goto done;
+      if (!a) goto done;
       int rc = lz_dict_set(ctx.arrays, key, a);
       lz_free(a);
       if (rc < 0) {
@@ -264,10 +246,12 @@ done:
 }
 
 static PyObject *py_savez(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "savez";
   return savez_impl(args, kw, false);
 }
 
 static PyObject *py_savez_compressed(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "savez_compressed";
   return savez_impl(args, kw, true);
 }
 
@@ -275,14 +259,11 @@ static PyObject *py_savez_compressed(PyObject *self, PyObject *args, PyObject *k
 static PyObject *save_named(PyObject *args, PyObject *kw, int gguf) {
   static char *kws[] = {"file", "arrays", "metadata", NULL};
   PyObject *ofile, *oarrays, *ometa = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O", kws, &ofile, &oarrays, &ometa))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O", kws, &ofile, &oarrays, &ometa)) return NULL;
   save_ctx ctx = {NULL, NULL, false};
   PyObject *res = NULL;
-  if (!(ctx.arrays = dict_from_py(oarrays, 0, "arrays")))
-    goto done;
-  if (ometa != Py_None && !(ctx.metadata = dict_from_py(ometa, 1, "metadata")))
-    goto done;
+  if (!(ctx.arrays = dict_from_py(oarrays, 0, "arrays"))) goto done;
+  if (ometa != Py_None && !(ctx.metadata = dict_from_py(ometa, 1, "metadata"))) goto done;
   res = gguf ? save_to(ofile, "gguf", write_gguf, &ctx)
              : save_to(ofile, "safetensors", write_safetensors, &ctx);
 done:
@@ -292,18 +273,19 @@ done:
 }
 
 static PyObject *py_save_safetensors(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "save_safetensors";
   return save_named(args, kw, 0);
 }
 
 static PyObject *py_save_gguf(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "save_gguf";
   return save_named(args, kw, 1);
 }
 
 /* An lz_dict as a Python dict: arrays wrapped, strings as str. */
 static PyObject *dict_to_py(const lz_dict *d) {
   PyObject *out = PyDict_New();
-  if (!out)
-    return NULL;
+  if (!out) return NULL;
   size_t n = lz_dict_size(d);
   for (size_t i = 0; i < n; i++) {
     const char *key = lz_dict_key(d, i);
@@ -324,8 +306,7 @@ static PyObject *load_path(const char *path, int fmt, bool want_meta, int eager)
   PyObject *res = NULL;
   if (fmt == FMT_NPY) {
     lz_array *a = lz_load_npy(path);
-    if (!a)
-      return pylz_raise();
+    if (!a) return pylz_raise();
     if (eager && pylz_eval_array(a) < 0) {
       lz_free(a);
       return NULL;
@@ -335,8 +316,7 @@ static PyObject *load_path(const char *path, int fmt, bool want_meta, int eager)
   d = fmt == FMT_NPZ           ? lz_load_npz(path)
       : fmt == FMT_SAFETENSORS ? lz_load_safetensors(path, want_meta ? &meta : NULL)
                                : lz_load_gguf(path, want_meta ? &meta : NULL);
-  if (!d)
-    return pylz_raise();
+  if (!d) return pylz_raise();
   if (eager && lz_dict_eval(d) < 0) {
     pylz_raise();
     goto done;
@@ -384,18 +364,17 @@ static int format_of_path(const char *path, int *fmt) {
 }
 
 static PyObject *py_load(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "load";
   static char *kws[] = {"", "format", "return_metadata", "stream", NULL};
   PyObject *ofile, *oformat = Py_None, *ometa = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO$O:load", kws, &ofile, &oformat, &ometa, &stream))
     return NULL;
   bool want_meta = false;
   int fmt = FMT_NONE;
-  if (pyops_bool(ometa, &want_meta, "return_metadata") < 0)
-    return NULL;
+  if (pyops_bool(ometa, &want_meta, "return_metadata") < 0) return NULL;
   if (oformat != Py_None) {
     const char *s;
-    if (pyops_str(oformat, &s, "format") < 0 || format_of(s, &fmt) < 0)
-      return NULL;
+    if (pyops_str(oformat, &s, "format") < 0 || format_of(s, &fmt) < 0) return NULL;
   }
   if (is_file_object(ofile, "read")) {
     if (fmt == FMT_NONE) {
@@ -417,8 +396,7 @@ static PyObject *py_load(PyObject *self, PyObject *args, PyObject *kw) {
       return NULL;
     }
     PyObject *bytes = PyObject_CallMethod(ofile, "read", NULL);
-    if (!bytes)
-      return NULL;
+    if (!bytes) return NULL;
     if (!PyBytes_Check(bytes)) {
       Py_DECREF(bytes);
       PyErr_SetString(PyExc_TypeError, "[load] the file object must be opened in binary mode");
@@ -432,17 +410,15 @@ static PyObject *py_load(PyObject *self, PyObject *args, PyObject *kw) {
     FILE *fp = fopen(tmp, "wb");
     size_t n = (size_t)PyBytes_GET_SIZE(bytes);
     int ok = fp && fwrite(PyBytes_AS_STRING(bytes), 1, n, fp) == n;
-    if (fp)
-      ok = fclose(fp) == 0 && ok;
+    if (fp) ok = fclose(fp) == 0 && ok;
     Py_DECREF(bytes);
-    PyObject *res = ok ? load_path(tmp, fmt, want_meta, 1)
-                       : PyErr_SetFromErrnoWithFilename(PyExc_OSError, tmp);
+    PyObject *res =
+        ok ? load_path(tmp, fmt, want_meta, 1) : PyErr_SetFromErrnoWithFilename(PyExc_OSError, tmp);
     unlink(tmp);
     return res;
   }
   PyObject *p = path_of(ofile, NULL);
-  if (!p)
-    return NULL;
+  if (!p) return NULL;
   const char *path = PyUnicode_AsUTF8(p);
   PyObject *res = NULL;
   if (path && (fmt != FMT_NONE || format_of_path(path, &fmt) == 0)) {

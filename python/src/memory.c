@@ -28,8 +28,7 @@ static PyObject *clear_cache(PyObject *m, PyObject *unused) {
 static int parse_limit(PyObject *args, PyObject *kwargs, const char *fmt, size_t *out) {
   static char *kwlist[] = {"limit", "relaxed", NULL};
   PyObject *limit, *relaxed = Py_None; /* `relaxed`: MLX's older signature, ignored */
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, fmt, kwlist, &limit, &relaxed))
-    return -1;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, fmt, kwlist, &limit, &relaxed)) return -1;
   if (!PyLong_Check(limit)) {
     PyErr_Format(PyExc_TypeError, "limit must be an int, not %.100s", Py_TYPE(limit)->tp_name);
     return -1;
@@ -46,47 +45,44 @@ static int parse_limit(PyObject *args, PyObject *kwargs, const char *fmt, size_t
 
 static PyObject *set_memory_limit(PyObject *m, PyObject *args, PyObject *kwargs) {
   size_t v;
-  if (parse_limit(args, kwargs, "O|$O:set_memory_limit", &v) < 0)
-    return NULL;
+  if (parse_limit(args, kwargs, "O|$O:set_memory_limit", &v) < 0) return NULL;
   return PyLong_FromSize_t(lz_set_memory_limit(v));
 }
 static PyObject *set_cache_limit(PyObject *m, PyObject *args, PyObject *kwargs) {
   size_t v;
-  if (parse_limit(args, kwargs, "O|$O:set_cache_limit", &v) < 0)
-    return NULL;
+  if (parse_limit(args, kwargs, "O|$O:set_cache_limit", &v) < 0) return NULL;
   return PyLong_FromSize_t(lz_set_cache_limit(v));
 }
 static PyObject *set_wired_limit(PyObject *m, PyObject *args, PyObject *kwargs) {
   size_t v;
-  if (parse_limit(args, kwargs, "O|$O:set_wired_limit", &v) < 0)
-    return NULL;
+  if (parse_limit(args, kwargs, "O|$O:set_wired_limit", &v) < 0) return NULL;
   size_t old = wired_limit;
   wired_limit = v;
   return PyLong_FromSize_t(old);
 }
 
 #define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
-#define MEMORY_FUNCTIONS                                                                         \
-  {"get_active_memory", get_active_memory, METH_NOARGS,                                         \
-   "get_active_memory() -> int\n\nThe bytes of array data currently allocated (not counting "   \
-   "the cache)."},                                                                               \
-      {"get_peak_memory", get_peak_memory, METH_NOARGS,                                          \
-       "get_peak_memory() -> int\n\nThe highest active memory since start or the last "         \
-       "reset_peak_memory()."},                                                                  \
-      {"reset_peak_memory", reset_peak_memory, METH_NOARGS,                                      \
-       "reset_peak_memory() -> None\n\nReset the peak memory to zero."},                         \
-      {"get_cache_memory", get_cache_memory, METH_NOARGS,                                        \
-       "get_cache_memory() -> int\n\nThe bytes held in the buffer cache for reuse."},            \
-      {"clear_cache", clear_cache, METH_NOARGS,                                                  \
-       "clear_cache() -> None\n\nFree every cached buffer."},                                    \
-      {"set_memory_limit", KW(set_memory_limit),                                                 \
-       "set_memory_limit(limit: int) -> int\n\nLimit the active memory in bytes (0: no limit); " \
-       "an allocation beyond it raises MemoryError. Returns the previous limit."},              \
-      {"set_cache_limit", KW(set_cache_limit),                                                   \
-       "set_cache_limit(limit: int) -> int\n\nLimit the buffer cache in bytes (0 disables "     \
-       "caching). Returns the previous limit."},                                                 \
-      {"set_wired_limit", KW(set_wired_limit),                                                   \
-       "set_wired_limit(limit: int) -> int\n\nAccepted for MLX compatibility (there is no "     \
+#define MEMORY_FUNCTIONS                                                                           \
+  {"get_active_memory", get_active_memory, METH_NOARGS,                                            \
+   "get_active_memory() -> int\n\nThe bytes of array data currently allocated (not counting "      \
+   "the cache)."},                                                                                 \
+      {"get_peak_memory", get_peak_memory, METH_NOARGS,                                            \
+       "get_peak_memory() -> int\n\nThe highest active memory since start or the last "            \
+       "reset_peak_memory()."},                                                                    \
+      {"reset_peak_memory", reset_peak_memory, METH_NOARGS,                                        \
+       "reset_peak_memory() -> None\n\nReset the peak memory to zero."},                           \
+      {"get_cache_memory", get_cache_memory, METH_NOARGS,                                          \
+       "get_cache_memory() -> int\n\nThe bytes held in the buffer cache for reuse."},              \
+      {"clear_cache", clear_cache, METH_NOARGS,                                                    \
+       "clear_cache() -> None\n\nFree every cached buffer."},                                      \
+      {"set_memory_limit", KW(set_memory_limit),                                                   \
+       "set_memory_limit(limit: int) -> int\n\nLimit the active memory in bytes (0: no limit); "   \
+       "an allocation beyond it raises MemoryError. Returns the previous limit."},                 \
+      {"set_cache_limit", KW(set_cache_limit),                                                     \
+       "set_cache_limit(limit: int) -> int\n\nLimit the buffer cache in bytes (0 disables "        \
+       "caching). Returns the previous limit."},                                                   \
+      {"set_wired_limit", KW(set_wired_limit),                                                     \
+       "set_wired_limit(limit: int) -> int\n\nAccepted for MLX compatibility (there is no "        \
        "wired memory on the CPU). Returns the previous value."},
 
 static PyMethodDef memory_functions[] = {MEMORY_FUNCTIONS{NULL}};
@@ -101,8 +97,9 @@ static PyObject *metal_unavailable(PyObject *m, PyObject *args) {
 static PyMethodDef metal_functions[] = {
     MEMORY_FUNCTIONS{"is_available", metal_is_available, METH_NOARGS,
                      "is_available() -> bool\n\nWhether Metal is available (never, on Lazuli)."},
-    {"device_info", metal_unavailable, METH_VARARGS, "device_info() -> dict\n\nRaises "
-                                                     "RuntimeError: no Metal device."},
+    {"device_info", metal_unavailable, METH_VARARGS,
+     "device_info() -> dict\n\nRaises "
+     "RuntimeError: no Metal device."},
     {"start_capture", metal_unavailable, METH_VARARGS, "start_capture(path: str) -> None"},
     {"stop_capture", metal_unavailable, METH_VARARGS, "stop_capture() -> None"},
     {NULL},
@@ -110,8 +107,7 @@ static PyMethodDef metal_functions[] = {
 #undef KW
 
 int pylz_init_memory(PyObject *m) {
-  if (PyModule_AddFunctions(m, memory_functions) < 0)
-    return -1;
+  if (PyModule_AddFunctions(m, memory_functions) < 0) return -1;
   return pylz_add_submodule(m, "metal", metal_functions,
                             "MLX's Metal functions: Lazuli has no Metal backend; the memory "
                             "functions here are the deprecated spellings of lazuli.core's.")

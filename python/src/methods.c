@@ -14,8 +14,7 @@ static PyObject *core_module; /* a strong reference: methods look functions up i
 /* ---- forwarding descriptors -------------------------------------------------------------- */
 
 typedef struct {
-  PyObject_HEAD
-  const char *name;
+  PyObject_HEAD const char *name;
   const char *doc;
 } PyLzForward;
 
@@ -25,8 +24,8 @@ static PyObject *forward_call(PyObject *self, PyObject *args, PyObject *kwargs) 
   if (!fn) {
     PyErr_Clear();
     PyErr_Format(PyExc_AttributeError,
-                 "array.%s needs the function lazuli.core.%s, which this build does not have",
-                 name, name);
+                 "array.%s needs the function lazuli.core.%s, which this build does not have", name,
+                 name);
     return NULL;
   }
   PyObject *r = PyObject_Call(fn, args, kwargs);
@@ -114,8 +113,7 @@ static char forward_docs[NFORWARDED][160];
 
 /* Accepts `stream=` (ignored: one CPU stream) and nothing else as keywords. */
 static int only_stream_kw(PyObject *kwargs, const char *fname) {
-  if (!kwargs)
-    return 0;
+  if (!kwargs) return 0;
   Py_ssize_t pos = 0;
   PyObject *k, *v;
   while (PyDict_Next(kwargs, &pos, &k, &v))
@@ -129,8 +127,8 @@ static int only_stream_kw(PyObject *kwargs, const char *fname) {
 /* Ints given either as one sequence or as separate arguments. */
 static int varargs_ints(PyObject *args, int *out, int *n, const char *what) {
   Py_ssize_t na = PyTuple_GET_SIZE(args);
-  if (na == 1 && (PyList_Check(PyTuple_GET_ITEM(args, 0)) ||
-                  PyTuple_Check(PyTuple_GET_ITEM(args, 0))))
+  if (na == 1 &&
+      (PyList_Check(PyTuple_GET_ITEM(args, 0)) || PyTuple_Check(PyTuple_GET_ITEM(args, 0))))
     args = PyTuple_GET_ITEM(args, 0);
   if (PySequence_Fast_GET_SIZE(args) > LZ_MAX_NDIM) {
     PyErr_Format(PyExc_ValueError, "%s has more than %d entries", what, LZ_MAX_NDIM);
@@ -138,32 +136,26 @@ static int varargs_ints(PyObject *args, int *out, int *n, const char *what) {
   }
   *n = (int)PySequence_Fast_GET_SIZE(args);
   for (int i = 0; i < *n; i++)
-    if (pylz_as_int(PySequence_Fast_GET_ITEM(args, i), &out[i], what) < 0)
-      return -1;
+    if (pylz_as_int(PySequence_Fast_GET_ITEM(args, i), &out[i], what) < 0) return -1;
   return 0;
 }
 
 static PyObject *m_reshape(PyObject *self, PyObject *args, PyObject *kwargs) {
   int shape[LZ_MAX_NDIM], n;
-  if (only_stream_kw(kwargs, "reshape") < 0)
-    return NULL;
+  if (only_stream_kw(kwargs, "reshape") < 0) return NULL;
   if (PyTuple_GET_SIZE(args) == 0) {
     PyErr_SetString(PyExc_TypeError, "reshape() missing the shape");
     return NULL;
   }
-  if (varargs_ints(args, shape, &n, "shape") < 0)
-    return NULL;
+  if (varargs_ints(args, shape, &n, "shape") < 0) return NULL;
   return pylz_wrap(lz_reshape(A(self), shape, n));
 }
 
 static PyObject *m_transpose(PyObject *self, PyObject *args, PyObject *kwargs) {
   int axes[LZ_MAX_NDIM], n;
-  if (only_stream_kw(kwargs, "transpose") < 0)
-    return NULL;
-  if (PyTuple_GET_SIZE(args) == 0)
-    return pylz_wrap(lz_transpose(A(self), NULL, 0));
-  if (varargs_ints(args, axes, &n, "axes") < 0)
-    return NULL;
+  if (only_stream_kw(kwargs, "transpose") < 0) return NULL;
+  if (PyTuple_GET_SIZE(args) == 0) return pylz_wrap(lz_transpose(A(self), NULL, 0));
+  if (varargs_ints(args, axes, &n, "axes") < 0) return NULL;
   return pylz_wrap(lz_transpose(A(self), axes, n));
 }
 
@@ -190,11 +182,9 @@ static PyObject *m_view(PyObject *self, PyObject *args, PyObject *kwargs) {
 static PyObject *m_array_namespace(PyObject *self, PyObject *args, PyObject *kwargs) {
   static char *kwlist[] = {"api_version", NULL};
   PyObject *v = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:__array_namespace__", kwlist, &v))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:__array_namespace__", kwlist, &v)) return NULL;
   if (v != Py_None) {
-    PyErr_SetString(PyExc_ValueError,
-                    "Explicitly specifying api_version is not yet implemented.");
+    PyErr_SetString(PyExc_ValueError, "Explicitly specifying api_version is not yet implemented.");
     return NULL;
   }
   return PyImport_ImportModule("lazuli.core");
@@ -229,8 +219,7 @@ static PyGetSetDef own_getset[] = {
 };
 
 static int add_descr(PyTypeObject *type, const char *name, PyObject *descr) {
-  if (!descr)
-    return -1;
+  if (!descr) return -1;
   int rc = PyDict_SetItemString(type->tp_dict, name, descr);
   Py_DECREF(descr);
   return rc;
@@ -240,8 +229,7 @@ int pylz_array_add_methods(PyTypeObject *type, PyObject *m) {
   Py_XDECREF(core_module);
   core_module = m;
   Py_INCREF(m);
-  if (PyType_Ready(&PyLzForward_Type) < 0)
-    return -1;
+  if (PyType_Ready(&PyLzForward_Type) < 0) return -1;
   for (size_t i = 0; i < NFORWARDED; i++) {
     PyLzForward *f = &forward_objects[i];
     PyObject *o = (PyObject *)f;
@@ -252,15 +240,12 @@ int pylz_array_add_methods(PyTypeObject *type, PyObject *m) {
              forwarded[i][0]);
     f->doc = forward_docs[i];
     Py_INCREF(o);
-    if (add_descr(type, f->name, o) < 0)
-      return -1;
+    if (add_descr(type, f->name, o) < 0) return -1;
   }
   for (PyMethodDef *d = own_methods; d->ml_name; d++)
-    if (add_descr(type, d->ml_name, PyDescr_NewMethod(type, d)) < 0)
-      return -1;
+    if (add_descr(type, d->ml_name, PyDescr_NewMethod(type, d)) < 0) return -1;
   for (PyGetSetDef *g = own_getset; g->name; g++)
-    if (add_descr(type, g->name, PyDescr_NewGetSet(type, g)) < 0)
-      return -1;
+    if (add_descr(type, g->name, PyDescr_NewGetSet(type, g)) < 0) return -1;
   PyType_Modified(type);
   return 0;
 }

@@ -15,13 +15,13 @@
 
 /* MLX raises std::invalid_argument (ValueError) for bad shapes, dtypes, axes and arguments,
  * std::bad_alloc (MemoryError) when memory runs out, and std::runtime_error (RuntimeError) for
- * what fails while computing. Lazuli's codes map onto those. */
+ * what fails while computing or reading files ("[load] Failed to open ..."). Lazuli's codes
+ * map onto those. */
 static PyObject *exception_for(lz_error code) {
   switch (code) {
   case LZ_ERROR_INVALID_ARGUMENT:
   case LZ_ERROR_SHAPE:
   case LZ_ERROR_DTYPE:
-  case LZ_ERROR_IO:
     return PyExc_ValueError;
   case LZ_ERROR_OUT_OF_MEMORY:
     return PyExc_MemoryError;
@@ -39,8 +39,7 @@ PyObject *pylz_raise(void) {
   }
   /* A Python exception raised inside a callback (a transformed function, say) wins: Lazuli's
    * error only says that the callback failed. */
-  if (!PyErr_Occurred())
-    PyErr_SetString(exception_for(code), lz_last_error());
+  if (!PyErr_Occurred()) PyErr_SetString(exception_for(code), lz_last_error());
   lz_clear_error();
   return NULL;
 }
@@ -93,8 +92,7 @@ static int parse_int_list(PyObject *o, int *out, int *n, const char *what) {
     return -1;
   }
   for (Py_ssize_t i = 0; i < len; i++)
-    if (pylz_as_int(PySequence_Fast_GET_ITEM(o, i), &out[i], what) < 0)
-      return -1;
+    if (pylz_as_int(PySequence_Fast_GET_ITEM(o, i), &out[i], what) < 0) return -1;
   *n = (int)len;
   return 0;
 }
@@ -108,8 +106,7 @@ int pylz_parse_axes(PyObject *axis, int *axes, int *n) {
 }
 
 int pylz_parse_shape(PyObject *o, int *shape, int *ndim) {
-  if (parse_int_list(o, shape, ndim, "shape") < 0)
-    return -1;
+  if (parse_int_list(o, shape, ndim, "shape") < 0) return -1;
   for (int i = 0; i < *ndim; i++)
     if (shape[i] < 0 && shape[i] != -1) {
       PyErr_Format(PyExc_ValueError, "shape has a negative dimension %d", shape[i]);
@@ -120,26 +117,21 @@ int pylz_parse_shape(PyObject *o, int *shape, int *ndim) {
 
 int pylz_array_converter(PyObject *o, void *out) {
   lz_array *a = pylz_to_array(o);
-  if (!a)
-    return 0;
+  if (!a) return 0;
   *(lz_array **)out = a;
   return 1;
 }
 
 /* ---- submodules ------------------------------------------------------------------------- */
 
-PyObject *pylz_add_submodule(PyObject *m, const char *name, PyMethodDef *methods,
-                             const char *doc) {
+PyObject *pylz_add_submodule(PyObject *m, const char *name, PyMethodDef *methods, const char *doc) {
   const char *parent = PyModule_GetName(m);
-  if (!parent)
-    return NULL;
+  if (!parent) return NULL;
   PyObject *full = PyUnicode_FromFormat("%s.%s", parent, name);
-  if (!full)
-    return NULL;
+  if (!full) return NULL;
   PyObject *sub = PyImport_AddModuleObject(full); /* borrowed, registered in sys.modules */
   Py_DECREF(full);
-  if (!sub)
-    return NULL;
+  if (!sub) return NULL;
   if (doc) {
     PyObject *d = PyUnicode_FromString(doc);
     if (!d || PyObject_SetAttrString(sub, "__doc__", d) < 0) {
@@ -148,8 +140,7 @@ PyObject *pylz_add_submodule(PyObject *m, const char *name, PyMethodDef *methods
     }
     Py_DECREF(d);
   }
-  if (methods && PyModule_AddFunctions(sub, methods) < 0)
-    return NULL;
+  if (methods && PyModule_AddFunctions(sub, methods) < 0) return NULL;
   Py_INCREF(sub);
   if (PyModule_AddObject(m, name, sub) < 0) {
     Py_DECREF(sub);
@@ -172,20 +163,17 @@ typedef int (*init_hook)(PyObject *);
 
 PyMODINIT_FUNC PyInit_core(void) {
   PyObject *m = PyModule_Create(&core_module);
-  if (!m)
-    return NULL;
+  if (!m) return NULL;
   /* Types first: later hooks use dtypes, devices and the array type. */
   init_hook hooks[] = {
-      pylz_init_dtypes,    pylz_init_memory,    pylz_init_devices, pylz_init_array,
-      pylz_init_indexing,  pylz_init_ops,       pylz_init_ops_more, pylz_init_random,
-      pylz_init_linalg,    pylz_init_fft,       pylz_init_fast,    pylz_init_io,
-      pylz_init_trees,     pylz_init_transforms, pylz_init_distributed, pylz_init_export,
+      pylz_init_dtypes,   pylz_init_memory,     pylz_init_devices,     pylz_init_array,
+      pylz_init_indexing, pylz_init_ops,        pylz_init_ops_more,    pylz_init_random,
+      pylz_init_linalg,   pylz_init_fft,        pylz_init_fast,        pylz_init_io,
+      pylz_init_trees,    pylz_init_transforms, pylz_init_distributed, pylz_init_export,
   };
-  if (PyModule_AddStringConstant(m, "__version__", LZ_VERSION_STRING) < 0)
-    goto fail;
+  if (PyModule_AddStringConstant(m, "__version__", LZ_VERSION_STRING) < 0) goto fail;
   for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++)
-    if (hooks[i] && hooks[i](m) < 0)
-      goto fail;
+    if (hooks[i] && hooks[i](m) < 0) goto fail;
   return m;
 fail:
   Py_DECREF(m);

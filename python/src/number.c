@@ -13,18 +13,14 @@ typedef lz_array *(*binary_fn)(lz_array *, lz_array *);
  * plus NumPy scalars and buffers. Anything else (lists included) is a ValueError naming the
  * operation. */
 static lz_array *operand(PyObject *o, const char *what) {
-  if (PyLzArray_Check(o))
-    return lz_retain(((PyLzArray *)o)->a);
+  if (PyLzArray_Check(o)) return lz_retain(((PyLzArray *)o)->a);
   if (PyLong_CheckExact(o)) {
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (!overflow && !(v == -1 && PyErr_Occurred()))
-      return lz_int(v);
-    if (v == -1 && PyErr_Occurred())
-      return NULL;
+    if (!overflow && !(v == -1 && PyErr_Occurred())) return pylz_int_scalar(v);
+    if (v == -1 && PyErr_Occurred()) return NULL;
   }
-  if (PyFloat_CheckExact(o))
-    return lz_float(PyFloat_AS_DOUBLE(o));
+  if (PyFloat_CheckExact(o)) return lz_float(PyFloat_AS_DOUBLE(o));
   if (PyBool_Check(o) || PyLong_Check(o) || PyFloat_Check(o) || PyComplex_Check(o))
     return pylz_to_array(o);
   if (PyIndex_Check(o) && !PyObject_CheckBuffer(o)) { /* integer-like objects: weak ints */
@@ -51,34 +47,30 @@ static int comparable(PyObject *o) {
  * traffic on the hot path); other operands are converted and released after the op. */
 static PyObject *binary(PyObject *a, PyObject *b, binary_fn fn, const char *what) {
   int own_x = !PyLzArray_Check(a), own_y = !PyLzArray_Check(b);
-  lz_array *x = own_x ? operand(a, what) : ((PyLzArray *)a)->a;
-  if (!x)
-    return NULL;
-  lz_array *y = own_y ? operand(b, what) : ((PyLzArray *)b)->a;
-  if (!y) {
-    if (own_x)
-      lz_free(x);
+  /* Convert first (that may run Python code), then read the borrowed array pointers. */
+  lz_array *x = own_x ? operand(a, what) : NULL;
+  if (own_x && !x) return NULL;
+  lz_array *y = own_y ? operand(b, what) : NULL;
+  if (own_y && !y) {
+    lz_free(x);
     return NULL;
   }
+  if (!own_x) x = ((PyLzArray *)a)->a;
+  if (!own_y) y = ((PyLzArray *)b)->a;
   lz_array *r = fn(x, y);
-  if (own_x)
-    lz_free(x);
-  if (own_y)
-    lz_free(y);
+  if (own_x) lz_free(x);
+  if (own_y) lz_free(y);
   return pylz_wrap(r);
 }
 
 /* self OP= b: the object now holds the result. */
 static PyObject *inplace(PyObject *self, PyObject *b, binary_fn fn, const char *what) {
-  if (!PyLzArray_Check(self))
-    Py_RETURN_NOTIMPLEMENTED;
+  if (!PyLzArray_Check(self)) Py_RETURN_NOTIMPLEMENTED;
   lz_array *y = operand(b, what);
-  if (!y)
-    return NULL;
+  if (!y) return NULL;
   lz_array *r = fn(((PyLzArray *)self)->a, y);
   lz_free(y);
-  if (!r)
-    return pylz_raise();
+  if (!r) return pylz_raise();
   pylz_array_set((PyLzArray *)self, r);
   Py_INCREF(self);
   return self;
@@ -87,8 +79,7 @@ static PyObject *inplace(PyObject *self, PyObject *b, binary_fn fn, const char *
 /* Bitwise ops and shifts reject floating operands (MLX's check, before the op's own). */
 static int check_not_float(lz_array *x, lz_array *y, const char *what) {
   lz_dtype dx = lz_array_dtype(x), dy = lz_array_dtype(y);
-  if (lz_dtype_is_float(dx) || lz_dtype_is_float(dy) || dx == LZ_COMPLEX64 ||
-      dy == LZ_COMPLEX64) {
+  if (lz_dtype_is_float(dx) || lz_dtype_is_float(dy) || dx == LZ_COMPLEX64 || dy == LZ_COMPLEX64) {
     PyErr_Format(PyExc_ValueError, "Floating point types not allowed with %s.", what);
     return -1;
   }
@@ -96,11 +87,9 @@ static int check_not_float(lz_array *x, lz_array *y, const char *what) {
 }
 
 static PyObject *bitwise(PyObject *a, PyObject *b, binary_fn fn, const char *what, int in_place) {
-  if (in_place && !PyLzArray_Check(a))
-    Py_RETURN_NOTIMPLEMENTED;
+  if (in_place && !PyLzArray_Check(a)) Py_RETURN_NOTIMPLEMENTED;
   lz_array *x = operand(a, what);
-  if (!x)
-    return NULL;
+  if (!x) return NULL;
   lz_array *y = operand(b, what);
   if (!y) {
     lz_free(x);
@@ -109,19 +98,17 @@ static PyObject *bitwise(PyObject *a, PyObject *b, binary_fn fn, const char *wha
   lz_array *r = check_not_float(x, y, what) < 0 ? NULL : fn(x, y);
   lz_free(x);
   lz_free(y);
-  if (!r)
-    return PyErr_Occurred() ? NULL : pylz_raise();
-  if (!in_place)
-    return pylz_wrap(r);
+  if (!r) return PyErr_Occurred() ? NULL : pylz_raise();
+  if (!in_place) return pylz_wrap(r);
   pylz_array_set((PyLzArray *)a, r);
   Py_INCREF(a);
   return a;
 }
 
-#define BINARY(name, fn, what)                                                                   \
-  static PyObject *nb_##name(PyObject *a, PyObject *b) { return binary(a, b, fn, what); }       \
-  static PyObject *nb_inplace_##name(PyObject *a, PyObject *b) {                                 \
-    return inplace(a, b, fn, "inplace " what);                                                   \
+#define BINARY(name, fn, what)                                                                     \
+  static PyObject *nb_##name(PyObject *a, PyObject *b) { return binary(a, b, fn, what); }          \
+  static PyObject *nb_inplace_##name(PyObject *a, PyObject *b) {                                   \
+    return inplace(a, b, fn, "inplace " what);                                                     \
   }
 BINARY(add, lz_add, "addition")
 BINARY(subtract, lz_subtract, "subtraction")
@@ -164,8 +151,7 @@ static PyObject *nb_inplace_power(PyObject *a, PyObject *b, PyObject *mod) {
 
 static PyObject *nb_divmod(PyObject *a, PyObject *b) {
   lz_array *x = operand(a, "divmod");
-  if (!x)
-    return NULL;
+  if (!x) return NULL;
   lz_array *y = operand(b, "divmod");
   if (!y) {
     lz_free(x);
@@ -175,8 +161,7 @@ static PyObject *nb_divmod(PyObject *a, PyObject *b) {
   int rc = lz_divmod(x, y, out);
   lz_free(x);
   lz_free(y);
-  if (rc < 0)
-    return pylz_raise();
+  if (rc < 0) return pylz_raise();
   PyObject *q = pylz_wrap(out[0]);
   PyObject *r = q ? pylz_wrap(out[1]) : (lz_free(out[1]), NULL);
   if (!r) {
@@ -189,8 +174,7 @@ static PyObject *nb_divmod(PyObject *a, PyObject *b) {
 /* `@` takes arrays (and array-likes: lists too, as MLX converts them for matmul). */
 static PyObject *nb_matmul(PyObject *a, PyObject *b) {
   lz_array *x = pylz_to_array(a);
-  if (!x)
-    return NULL;
+  if (!x) return NULL;
   lz_array *y = pylz_to_array(b);
   if (!y) {
     lz_free(x);
@@ -203,24 +187,21 @@ static PyObject *nb_matmul(PyObject *a, PyObject *b) {
 }
 
 static PyObject *nb_inplace_matmul(PyObject *a, PyObject *b) {
-  if (!PyLzArray_Check(a))
-    Py_RETURN_NOTIMPLEMENTED;
+  if (!PyLzArray_Check(a)) Py_RETURN_NOTIMPLEMENTED;
   lz_array *y = pylz_to_array(b);
-  if (!y)
-    return NULL;
+  if (!y) return NULL;
   lz_array *r = lz_matmul(((PyLzArray *)a)->a, y);
   lz_free(y);
-  if (!r)
-    return pylz_raise();
+  if (!r) return pylz_raise();
   pylz_array_set((PyLzArray *)a, r);
   Py_INCREF(a);
   return a;
 }
 
-#define BITWISE(name, fn, what)                                                                  \
-  static PyObject *nb_##name(PyObject *a, PyObject *b) { return bitwise(a, b, fn, what, 0); }   \
-  static PyObject *nb_inplace_##name(PyObject *a, PyObject *b) {                                 \
-    return bitwise(a, b, fn, what, 1);                                                           \
+#define BITWISE(name, fn, what)                                                                    \
+  static PyObject *nb_##name(PyObject *a, PyObject *b) { return bitwise(a, b, fn, what, 0); }      \
+  static PyObject *nb_inplace_##name(PyObject *a, PyObject *b) {                                   \
+    return bitwise(a, b, fn, what, 1);                                                             \
   }
 BITWISE(and, lz_bitwise_and, "bitwise and")
 BITWISE(or, lz_bitwise_or, "bitwise or")
@@ -284,13 +265,12 @@ PyNumberMethods pylz_array_as_number = {
 /* ==, != with something that is not array-like give False/True (MLX); the ordering
  * comparisons raise ValueError. Python passes the array first (it swaps reflected ops). */
 PyObject *pylz_array_richcompare(PyObject *a, PyObject *b, int op) {
-  static const char *names[] = {"less than", "less than or equal", "equal", "not equal",
-                                "greater than", "greater than or equal"};
+  static const char *names[] = {"less than", "less than or equal", "equal",
+                                "not equal", "greater than",       "greater than or equal"};
   static const binary_fn fns[] = {lz_less,      lz_less_equal, lz_equal,
                                   lz_not_equal, lz_greater,    lz_greater_equal};
   if ((op == Py_EQ || op == Py_NE) && !comparable(b)) {
-    if (op == Py_EQ)
-      Py_RETURN_FALSE;
+    if (op == Py_EQ) Py_RETURN_FALSE;
     Py_RETURN_TRUE;
   }
   return binary(a, b, fns[op], names[op]);

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
 /* The dtype MLX gives a Python scalar: bool, int32 (int64 beyond 32 bits) or float32. */
 static int scalar_dtype(PyObject *o, lz_dtype *dt, double *value, const char *what) {
@@ -18,11 +19,10 @@ static int scalar_dtype(PyObject *o, lz_dtype *dt, double *value, const char *wh
     int overflow;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (overflow) {
-      PyErr_Format(PyExc_ValueError, "%s does not fit in 64 bits", what);
+      PyErr_Format(PyExc_ValueError, "[%s] %s does not fit in 64 bits", pyops_name, what);
       return -1;
     }
-    if (v == -1 && PyErr_Occurred())
-      return -1;
+    if (v == -1 && PyErr_Occurred()) return -1;
     *dt = (v > INT32_MAX || v < INT32_MIN) ? LZ_INT64 : LZ_INT32;
     *value = (double)v;
     return 0;
@@ -39,20 +39,20 @@ static int scalar_dtype(PyObject *o, lz_dtype *dt, double *value, const char *wh
 static PyObject *fill_impl(PyObject *args, PyObject *kw, double value) {
   static char *kws[] = {"shape", "dtype", "stream", NULL};
   PyObject *oshape, *odt = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &oshape, &odt, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &oshape, &odt, &stream)) return NULL;
   pyops_ints shape;
   lz_dtype dt = LZ_FLOAT32;
-  if (pyops_shape(oshape, &shape, "shape") < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (pyops_shape(oshape, &shape, "shape") < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   return pylz_wrap(lz_full(shape.v, shape.n, value, dt));
 }
 
 static PyObject *py_zeros(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "zeros";
   return fill_impl(args, kw, 0);
 }
 
 static PyObject *py_ones(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "ones";
   return fill_impl(args, kw, 1);
 }
 
@@ -61,35 +61,28 @@ static lz_array *full_of(const int *shape, int ndim, PyObject *ovals, lz_dtype d
   if (PyBool_Check(ovals) || PyLong_Check(ovals) || PyFloat_Check(ovals)) {
     lz_dtype sdt = LZ_FLOAT32;
     double v = 0;
-    if (scalar_dtype(ovals, &sdt, &v, "vals") < 0)
-      return NULL;
+    if (scalar_dtype(ovals, &sdt, &v, "vals") < 0) return NULL;
     lz_array *r = lz_full(shape, ndim, v, dt == LZ_DTYPE_COUNT ? sdt : dt);
-    if (!r)
-      pylz_raise();
+    if (!r) pylz_raise();
     return r;
   }
   lz_array *v = pylz_to_array(ovals);
-  if (!v)
-    return NULL;
-  lz_scope_begin();
-  lz_array *c = dt == LZ_DTYPE_COUNT ? v : lz_astype(v, dt);
-  lz_array *r = lz_keep(lz_contiguous(lz_broadcast_to(c, shape, ndim)));
-  lz_scope_end();
+  if (!v) return NULL;
+  lz_array *r = lz_full_array(shape, ndim, v, dt == LZ_DTYPE_COUNT ? lz_array_dtype(v) : dt);
   lz_free(v);
-  if (!r)
-    pylz_raise();
+  if (!r) pylz_raise();
   return r;
 }
 
 static PyObject *py_full(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "full";
   static char *kws[] = {"shape", "vals", "dtype", "stream", NULL};
   PyObject *oshape, *ovals, *odt = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:full", kws, &oshape, &ovals, &odt, &stream))
     return NULL;
   pyops_ints shape;
   lz_dtype dt = LZ_DTYPE_COUNT;
-  if (pyops_shape(oshape, &shape, "shape") < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (pyops_shape(oshape, &shape, "shape") < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *r = full_of(shape.v, shape.n, ovals, dt);
   return r ? pylz_wrap(r) : NULL;
 }
@@ -98,14 +91,11 @@ static PyObject *py_full(PyObject *self, PyObject *args, PyObject *kw) {
 static PyObject *like_impl(PyObject *args, PyObject *kw, double value) {
   static char *kws[] = {"", "dtype", "stream", NULL};
   PyObject *x, *odt = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &odt, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &odt, &stream)) return NULL;
   lz_dtype dt = LZ_DTYPE_COUNT;
-  if (pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_full(lz_array_shape(a), lz_array_ndim(a), value,
                         dt == LZ_DTYPE_COUNT ? lz_array_dtype(a) : dt);
   lz_free(a);
@@ -113,24 +103,25 @@ static PyObject *like_impl(PyObject *args, PyObject *kw, double value) {
 }
 
 static PyObject *py_zeros_like(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "zeros_like";
   return like_impl(args, kw, 0);
 }
 
 static PyObject *py_ones_like(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "ones_like";
   return like_impl(args, kw, 1);
 }
 
 static PyObject *py_full_like(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "full_like";
   static char *kws[] = {"", "vals", "dtype", "stream", NULL};
   PyObject *x, *ovals, *odt = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:full_like", kws, &x, &ovals, &odt, &stream))
     return NULL;
   lz_dtype dt = LZ_DTYPE_COUNT;
-  if (pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = full_of(lz_array_shape(a), lz_array_ndim(a), ovals,
                         dt == LZ_DTYPE_COUNT ? lz_array_dtype(a) : dt);
   lz_free(a);
@@ -139,6 +130,7 @@ static PyObject *py_full_like(PyObject *self, PyObject *args, PyObject *kw) {
 
 /* arange(stop, step=None, dtype=None) and arange(start, stop, step=None, dtype=None). */
 static PyObject *py_arange(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "arange";
   PyObject *o[3] = {NULL, NULL, NULL}; /* start, stop, step as given */
   PyObject *odt = Py_None;
   Py_ssize_t npos = PyTuple_GET_SIZE(args);
@@ -153,8 +145,7 @@ static PyObject *py_arange(PyObject *self, PyObject *args, PyObject *kw) {
     PyObject *k, *v;
     while (PyDict_Next(kw, &pos, &k, &v)) {
       const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
-      if (!name)
-        return NULL;
+      if (!name) return NULL;
       if (!strcmp(name, "start"))
         kstart = v;
       else if (!strcmp(name, "stop"))
@@ -170,8 +161,7 @@ static PyObject *py_arange(PyObject *self, PyObject *args, PyObject *kw) {
     }
   }
   PyObject *pos[4] = {NULL, NULL, NULL, NULL};
-  for (Py_ssize_t i = 0; i < npos; i++)
-    pos[i] = PyTuple_GET_ITEM(args, i);
+  for (Py_ssize_t i = 0; i < npos; i++) pos[i] = PyTuple_GET_ITEM(args, i);
   if (npos >= 2 || kstart || (npos == 1 && kstop)) {
     /* (start, stop, step, dtype) */
     o[0] = pos[0] ? pos[0] : kstart;
@@ -204,29 +194,26 @@ static PyObject *py_arange(PyObject *self, PyObject *args, PyObject *kw) {
       return NULL;
     }
   }
-  if (o[2] == Py_None)
-    o[2] = NULL;
+  if (o[2] == Py_None) o[2] = NULL;
   double v[3] = {0, 0, 1};
   lz_dtype dt = LZ_DTYPE_COUNT;
   static const char *const names[3] = {"start", "stop", "step"};
   for (int i = 0; i < 3; i++) {
-    if (!o[i])
-      continue;
+    if (!o[i]) continue;
     lz_dtype sdt;
-    if (scalar_dtype(o[i], &sdt, &v[i], names[i]) < 0)
-      return NULL;
+    if (scalar_dtype(o[i], &sdt, &v[i], names[i]) < 0) return NULL;
     dt = dt == LZ_DTYPE_COUNT ? sdt : lz_promote_types(dt, sdt);
   }
-  if (pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   return pylz_wrap(lz_arange(v[0], v[1], v[2], dt));
 }
 
 static PyObject *py_linspace(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "linspace";
   static char *kws[] = {"start", "stop", "num", "endpoint", "dtype", "stream", NULL};
   PyObject *ostart, *ostop, *onum = NULL, *oend = NULL, *odt = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:linspace", kws, &ostart, &ostop, &onum,
-                                   &oend, &odt, &stream))
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:linspace", kws, &ostart, &ostop, &onum, &oend,
+                                   &odt, &stream))
     return NULL;
   double start, stop;
   lz_dtype sdt, dt = LZ_FLOAT32;
@@ -241,8 +228,7 @@ static PyObject *py_linspace(PyObject *self, PyObject *args, PyObject *kw) {
     PyErr_Format(PyExc_ValueError, "[linspace] number of samples, %d, must be non-negative", num);
     return NULL;
   }
-  if (endpoint || num == 0)
-    return pylz_wrap(lz_linspace(start, stop, num, dt));
+  if (endpoint || num == 0) return pylz_wrap(lz_linspace(start, stop, num, dt));
   /* Without the endpoint the samples are the first num of num + 1 with it (same formula). */
   lz_array *all = lz_linspace(start, stop, num + 1, dt);
   int b = 0, e = num;
@@ -266,28 +252,29 @@ static PyObject *nmk_impl(PyObject *args, PyObject *kw, int tri) {
     PyErr_Format(PyExc_ValueError, "[%s] n and m must be non-negative", tri ? "tri" : "eye");
     return NULL;
   }
-  if (!has_m)
-    m = n;
+  if (!has_m) m = n;
   return pylz_wrap(tri ? lz_tri(n, m, k, dt) : lz_eye(n, m, k, dt));
 }
 
 static PyObject *py_eye(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "eye";
   return nmk_impl(args, kw, 0);
 }
 
 static PyObject *py_tri(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "tri";
   return nmk_impl(args, kw, 1);
 }
 
 static PyObject *py_identity(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "identity";
   static char *kws[] = {"n", "dtype", "stream", NULL};
   PyObject *on, *odt = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:identity", kws, &on, &odt, &stream))
     return NULL;
   int n;
   lz_dtype dt = LZ_FLOAT32;
-  if (pyops_int(on, &n, "n") < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (pyops_int(on, &n, "n") < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   if (n < 0) {
     PyErr_SetString(PyExc_ValueError, "[identity] n must be non-negative");
     return NULL;
@@ -299,28 +286,28 @@ static PyObject *py_identity(PyObject *self, PyObject *args, PyObject *kw) {
 static PyObject *triangle_impl(PyObject *args, PyObject *kw, int upper) {
   static char *kws[] = {"x", "k", "stream", NULL};
   PyObject *x, *ok = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &ok, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &ok, &stream)) return NULL;
   int k = 0;
-  if (ok && pyops_int(ok, &k, "k") < 0)
-    return NULL;
+  if (ok && pyops_int(ok, &k, "k") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = upper ? lz_triu(a, k) : lz_tril(a, k);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_tril(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "tril";
   return triangle_impl(args, kw, 0);
 }
 
 static PyObject *py_triu(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "triu";
   return triangle_impl(args, kw, 1);
 }
 
 static PyObject *py_meshgrid(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "meshgrid";
   bool sparse = false;
   const char *indexing = "xy";
   if (kw) {
@@ -328,14 +315,11 @@ static PyObject *py_meshgrid(PyObject *self, PyObject *args, PyObject *kw) {
     PyObject *k, *v;
     while (PyDict_Next(kw, &pos, &k, &v)) {
       const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
-      if (!name)
-        return NULL;
+      if (!name) return NULL;
       if (!strcmp(name, "sparse")) {
-        if (v != Py_None && pyops_bool(v, &sparse, "sparse") < 0)
-          return NULL;
+        if (v != Py_None && pyops_bool(v, &sparse, "sparse") < 0) return NULL;
       } else if (!strcmp(name, "indexing")) {
-        if (v != Py_None && pyops_str(v, &indexing, "indexing") < 0)
-          return NULL;
+        if (v != Py_None && pyops_str(v, &indexing, "indexing") < 0) return NULL;
       } else if (strcmp(name, "stream")) {
         PyErr_Format(PyExc_TypeError, "meshgrid() got an unexpected keyword argument '%s'", name);
         return NULL;
@@ -349,8 +333,7 @@ static PyObject *py_meshgrid(PyObject *self, PyObject *args, PyObject *kw) {
   }
   lz_array **arrays;
   int n;
-  if (pyops_array_seq(args, &arrays, &n, "arrays") < 0)
-    return NULL;
+  if (pyops_array_seq(args, &arrays, &n, "arrays") < 0) return NULL;
   lz_array **outs = PyMem_Calloc(n ? (size_t)n : 1, sizeof(lz_array *));
   if (!outs) {
     pyops_free_arrays(arrays, n);
@@ -367,24 +350,26 @@ static PyObject *py_meshgrid(PyObject *self, PyObject *args, PyObject *kw) {
 static PyObject *window_impl(PyObject *args, PyObject *kw, lz_array *(*fn)(int, lz_dtype)) {
   static char *kws[] = {"M", "stream", NULL};
   PyObject *om, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O", kws, &om, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O", kws, &om, &stream)) return NULL;
   int m;
-  if (pyops_int(om, &m, "M") < 0)
-    return NULL;
+  if (pyops_int(om, &m, "M") < 0) return NULL;
   return pylz_wrap(fn(m, LZ_FLOAT32));
 }
 
 static PyObject *py_bartlett(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "bartlett";
   return window_impl(args, kw, lz_bartlett);
 }
 static PyObject *py_blackman(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "blackman";
   return window_impl(args, kw, lz_blackman);
 }
 static PyObject *py_hamming(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "hamming";
   return window_impl(args, kw, lz_hamming);
 }
 static PyObject *py_hanning(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "hanning";
   return window_impl(args, kw, lz_hanning);
 }
 

@@ -1,10 +1,11 @@
 /* lazuli.core: private helpers shared by the module-level function files (ops_*.c, random.c,
  * linalg.c, fft.c, fast.c, io.c). Not part of pylz.h: only these files use them.
  *
- * Many functions have the same Python signature and differ only in the lz_ function they call
- * (every unary op, every binary op, every reduction). Those are described by one table row,
- * `pyops_fn`, and share one C implementation that finds its row through the function's `self`
- * (a capsule made by pyops_register). Functions with their own signature are plain PyMethodDefs.
+ * Functions that share a Python signature (every unary op, every binary op, the reductions,
+ * scans, sorts, transforms) share one parser, `<family>_call(args, kw, lz function...)`; each
+ * file lists its rows once in an X-macro (X(name, lz function, description)) that defines the
+ * thin py_<name> entry points and their PyMethodDef rows, so every function is a plain module
+ * function (help() shows it as such) with MLX's signature at the top of its docstring.
  *
  * Argument conventions (MLX's): array arguments accept anything pylz_to_array accepts; ints are
  * Python ints (or objects with __index__), never floats; bools are True/False; `stream=` is
@@ -16,25 +17,9 @@
 
 #define PYOPS_MAX_INTS 1024
 
-/* Any lz_ function, stored untyped; each implementation casts it back to its real type. */
-typedef void (*pyops_anyfn)(void);
-#define PYOPS_FN(f) ((pyops_anyfn)(f))
-
-/* One table-driven function: its PyMethodDef (the shared implementation, METH_VARARGS |
- * METH_KEYWORDS, the docstring starting with the MLX signature) and up to three lz_ functions. */
-typedef struct pyops_fn {
-  PyMethodDef def;
-  pyops_anyfn fn[3];
-} pyops_fn;
-
-#define PYOPS_ROW(NAME, IMPL, DOC, F0, F1, F2)                                                    \
-  {{NAME, (PyCFunction)(void (*)(void))(IMPL), METH_VARARGS | METH_KEYWORDS, DOC},              \
-   {PYOPS_FN(F0), PYOPS_FN(F1), PYOPS_FN(F2)}}
-
-/* Adds the `n` rows of `fns` (static storage) to module `m` as functions of module `modname`. */
-int pyops_register(PyObject *m, pyops_fn *fns, int n, const char *modname);
-/* The row of a table-driven function, from its `self`. */
-const pyops_fn *pyops_self(PyObject *self);
+/* The Python name of the function being called, set first thing by each entry point (under the
+ * GIL), so the helpers' errors start with it as Lazuli's do: "[sum] axis must be ...". */
+extern const char *pyops_name;
 
 /* Adds plain functions (NULL-terminated, static storage) to `m`. */
 int pyops_add_functions(PyObject *m, PyMethodDef *defs);
@@ -52,7 +37,7 @@ int pyops_int(PyObject *o, int *out, const char *what);
 int pyops_opt_int(PyObject *o, int *out, int *set, const char *what);
 /* A Python bool (True/False only, as MLX). NULL (argument not given) leaves *out. */
 int pyops_bool(PyObject *o, bool *out, const char *what);
-/* A Python float or int into *out. */
+/* A float (Python, NumPy, or anything with __float__ or __index__; not str) into *out. */
 int pyops_double(PyObject *o, double *out, const char *what);
 /* An int (when allow_int: one entry) or a sequence of ints. */
 int pyops_int_list(PyObject *o, pyops_ints *out, int allow_int, const char *what);
@@ -77,16 +62,20 @@ int pyops_opt_array(PyObject *o, lz_array **out);
  * failure). Any NULL entry raises the pending Lazuli error. */
 PyObject *pyops_wrap_many(lz_array **arrays, int n, int as_list);
 
-/* Raises TypeError "<fn>() <what> must be <expected>, not <type>". Returns -1. */
+/* For functions taking *args: TypeError unless every keyword in `kw` is `stream`. */
+int pyops_only_stream_kw(PyObject *kw, const char *fn);
+
+/* Raises TypeError "[<function>] <what> must be <expected>, not <type>". Returns -1. */
 int pyops_type_error(const char *what, const char *expected, PyObject *got);
 
-/* The implementation of table rows `f(a, b, /, *, stream=None)` calling fn[0](a, b). */
-PyObject *pyops_binary_impl(PyObject *self, PyObject *args, PyObject *kw);
+/* Parses `f(a, b, /, *, stream=None)` and returns fn(a, b) (ops_elementwise.c). */
+PyObject *pyops_binary_call(PyObject *args, PyObject *kw, lz_array *(*fn)(lz_array *, lz_array *));
 
 /* ---- file init functions, called from the hooks in ops_util.c ---- */
 int pyops_init_elementwise(PyObject *m);
 int pyops_init_reduce(PyObject *m);
 int pyops_init_shape(PyObject *m);
+int pyops_init_join(PyObject *m);
 int pyops_init_creation(PyObject *m);
 int pyops_init_index(PyObject *m);
 int pyops_init_matmul(PyObject *m);

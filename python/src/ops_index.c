@@ -5,7 +5,8 @@
 #include <string.h>
 
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
 static lz_array *flat(lz_array *a) {
   int m1 = -1;
@@ -13,50 +14,45 @@ static lz_array *flat(lz_array *a) {
 }
 
 static PyObject *py_take(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "take";
   static char *kws[] = {"", "indices", "axis", "stream", NULL};
   PyObject *x, *oidx, *oaxis = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:take", kws, &x, &oidx, &oaxis, &stream))
     return NULL;
   int axis = 0, has_axis;
-  if (pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0)
-    return NULL;
-  if (PyFloat_Check(oidx) || PyBool_Check(oidx) ||
-      !(PyLong_Check(oidx) || PyLzArray_Check(oidx)))
+  if (pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0) return NULL;
+  if (PyFloat_Check(oidx) || PyBool_Check(oidx) || !(PyLong_Check(oidx) || PyLzArray_Check(oidx)))
     return pyops_type_error("indices", "an int or an array", oidx), NULL;
   lz_array *a = NULL, *idx = NULL;
   PyObject *res = NULL;
   if (PyLong_Check(oidx)) {
     int i;
-    if (pyops_int(oidx, &i, "indices") < 0)
-      return NULL;
+    if (pyops_int(oidx, &i, "indices") < 0) return NULL;
     idx = lz_scalar(i, LZ_INT32);
   } else {
     idx = pylz_to_array(oidx);
   }
-  if (!idx || !(a = pylz_to_array(x)))
-    goto done;
+  if (!idx || !(a = pylz_to_array(x))) goto done;
   res = pylz_wrap(has_axis ? lz_take(a, idx, axis) : lz_take_flat(a, idx));
 done:
-  if (!idx && !PyErr_Occurred())
-    pylz_raise();
+  if (!idx && !PyErr_Occurred()) pylz_raise();
   lz_free(a);
   lz_free(idx);
   return res;
 }
 
 static PyObject *py_take_along_axis(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "take_along_axis";
   static char *kws[] = {"", "indices", "axis", "stream", NULL};
   PyObject *x, *oidx, *oaxis = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:take_along_axis", kws, &x, &oidx, &oaxis,
                                    &stream))
     return NULL;
   int axis = -1, has_axis = 1;
-  if (oaxis && pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0)
-    return NULL;
+  if (oaxis && pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0) return NULL;
   lz_array *a = NULL, *idx = NULL;
   PyObject *res = NULL;
-  if (!(a = pylz_to_array(x)) || !(idx = pylz_to_array(oidx)))
-    goto done;
+  if (!(a = pylz_to_array(x)) || !(idx = pylz_to_array(oidx))) goto done;
   if (has_axis) {
     res = pylz_wrap(lz_take_along_axis(a, idx, axis));
   } else {
@@ -71,14 +67,14 @@ done:
 }
 
 static PyObject *py_put_along_axis(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "put_along_axis";
   static char *kws[] = {"", "indices", "values", "axis", "stream", NULL};
   PyObject *x, *oidx, *oval, *oaxis = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|O$O:put_along_axis", kws, &x, &oidx, &oval,
                                    &oaxis, &stream))
     return NULL;
   int axis = 0, has_axis;
-  if (pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0)
-    return NULL;
+  if (pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0) return NULL;
   lz_array *a = NULL, *idx = NULL, *val = NULL;
   PyObject *res = NULL;
   if (!(a = pylz_to_array(x)) || !(idx = pylz_to_array(oidx)) || !(val = pylz_to_array(oval)))
@@ -87,8 +83,8 @@ static PyObject *py_put_along_axis(PyObject *self, PyObject *args, PyObject *kw)
     res = pylz_wrap(lz_put_along_axis(a, idx, val, axis));
   } else {
     lz_scope_begin();
-    lz_array *r = lz_keep(lz_reshape(lz_put_along_axis(flat(a), idx, val, 0), lz_array_shape(a),
-                                     lz_array_ndim(a)));
+    lz_array *r = lz_keep(
+        lz_reshape(lz_put_along_axis(flat(a), idx, val, 0), lz_array_shape(a), lz_array_ndim(a)));
     lz_scope_end();
     res = pylz_wrap(r);
   }
@@ -99,32 +95,28 @@ done:
   return res;
 }
 
-/* sort and argsort: fn[0](a) over the flattened array (axis None), fn[1](a, axis). */
-static PyObject *sort_impl(PyObject *self, PyObject *args, PyObject *kw) {
+/* sort and argsort: flat_fn(a) over the flattened array (axis None), axis_fn(a, axis). */
+static PyObject *sort_call(PyObject *args, PyObject *kw, lz_array *(*flat_fn)(lz_array *),
+                           lz_array *(*axis_fn)(lz_array *, int)) {
   static char *kws[] = {"", "axis", "stream", NULL};
   PyObject *x, *oaxis = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &oaxis, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", kws, &x, &oaxis, &stream)) return NULL;
   int axis = -1, has_axis = 1;
-  if (oaxis && pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0)
-    return NULL;
+  if (oaxis && pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
-  const pyops_fn *e = pyops_self(self);
-  lz_array *r = has_axis ? ((lz_array * (*)(lz_array *, int)) e->fn[1])(a, axis)
-                         : ((lz_array * (*)(lz_array *)) e->fn[0])(a);
+  if (!a) return NULL;
+  lz_array *r = has_axis ? axis_fn(a, axis) : flat_fn(a);
   lz_free(a);
   return pylz_wrap(r);
 }
 
-/* partition, argpartition, topk: fn[0](a, k) flattened, fn[1](a, k, axis). */
-static PyObject *kth_impl(PyObject *self, PyObject *args, PyObject *kw) {
-  const pyops_fn *e = pyops_self(self);
+/* partition, argpartition, topk: flat_fn(a, k) flattened, axis_fn(a, k, axis). topk names
+ * its count `k`, the others `kth`. */
+static PyObject *kth_call(PyObject *args, PyObject *kw, lz_array *(*flat_fn)(lz_array *, int),
+                          lz_array *(*axis_fn)(lz_array *, int, int), int is_topk) {
   static char *kws_kth[] = {"", "kth", "axis", "stream", NULL};
   static char *kws_k[] = {"", "k", "axis", "stream", NULL};
   PyObject *x, *ok, *oaxis = NULL, *stream = NULL;
-  int is_topk = !strcmp(e->def.ml_name, "topk");
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O", is_topk ? kws_k : kws_kth, &x, &ok, &oaxis,
                                    &stream))
     return NULL;
@@ -133,29 +125,26 @@ static PyObject *kth_impl(PyObject *self, PyObject *args, PyObject *kw) {
       (oaxis && pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0))
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
-  lz_array *r = has_axis ? ((lz_array * (*)(lz_array *, int, int)) e->fn[1])(a, k, axis)
-                         : ((lz_array * (*)(lz_array *, int)) e->fn[0])(a, k);
+  if (!a) return NULL;
+  lz_array *r = has_axis ? axis_fn(a, k, axis) : flat_fn(a, k);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_searchsorted(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "searchsorted";
   static char *kws[] = {"", "", "side", "stream", NULL};
   PyObject *x, *y, *oside = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:searchsorted", kws, &x, &y, &oside, &stream))
     return NULL;
   const char *side = "left";
-  if (oside && pyops_str(oside, &side, "side") < 0)
-    return NULL;
+  if (oside && pyops_str(oside, &side, "side") < 0) return NULL;
   if (strcmp(side, "left") && strcmp(side, "right")) {
     PyErr_Format(PyExc_ValueError, "[searchsorted] side must be 'left' or 'right', not '%s'", side);
     return NULL;
   }
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *v = pylz_to_array(y);
   if (!v) {
     lz_free(a);
@@ -180,8 +169,9 @@ static lz_array *fit_to(lz_array *x, int size, lz_array *fill) {
 }
 
 static PyObject *py_unique(PyObject *self, PyObject *args, PyObject *kw) {
-  static char *kws[] = {"",           "size",          "return_index", "return_inverse",
-                        "return_counts", "fill_value", "stream",       NULL};
+  pyops_name = "unique";
+  static char *kws[] = {
+      "", "size", "return_index", "return_inverse", "return_counts", "fill_value", "stream", NULL};
   PyObject *x, *osize, *oidx = NULL, *oinv = NULL, *ocnt = NULL, *ofill = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO$O:unique", kws, &x, &osize, &oidx, &oinv,
                                    &ocnt, &ofill, &stream))
@@ -208,7 +198,8 @@ static PyObject *py_unique(PyObject *self, PyObject *args, PyObject *kw) {
   lz_array *vals = lz_unique(a, &inv, &cnt);
   if (vals) {
     int k = lz_array_dim(vals, 0);
-    lz_array *fv = fill ? fill : (k > 0 ? lz_slice(vals, (int[]){0}, (int[]){1}, NULL, 1) : lz_int(0));
+    lz_array *fv =
+        fill ? fill : (k > 0 ? lz_slice(vals, (int[]){0}, (int[]){1}, NULL, 1) : lz_int(0));
     out[nout++] = lz_keep(fit_to(vals, size, fv));
     if (want_idx) {
       /* First occurrence: the smallest flat index of each value, scattered by the inverse. */
@@ -217,56 +208,65 @@ static PyObject *py_unique(PyObject *self, PyObject *args, PyObject *kw) {
       lz_array *pos = lz_arange(0, n, 1, LZ_UINT32);
       lz_array *idx = lz_at_minimum(first, inv, pos, 0);
       /* Padding repeats the first entry's index, as the padding value defaults to it. */
-      lz_array *ipad = k > 0 ? lz_slice(idx, (int[]){0}, (int[]){1}, NULL, 1) : lz_scalar(0, LZ_UINT32);
+      lz_array *ipad =
+          k > 0 ? lz_slice(idx, (int[]){0}, (int[]){1}, NULL, 1) : lz_scalar(0, LZ_UINT32);
       out[nout++] = lz_keep(fit_to(idx, size, ipad));
     }
     if (want_inv) {
       lz_array *iv = lz_astype(inv, LZ_UINT32);
-      if (k > size && size > 0)
-        iv = lz_minimum(iv, lz_scalar(size - 1, LZ_UINT32));
+      if (k > size && size > 0) iv = lz_minimum(iv, lz_scalar(size - 1, LZ_UINT32));
       out[nout++] = lz_keep(lz_reshape(iv, lz_array_shape(a), lz_array_ndim(a)));
     }
-    if (want_cnt)
-      out[nout++] = lz_keep(fit_to(cnt, size, lz_scalar(0, LZ_INT32)));
+    if (want_cnt) out[nout++] = lz_keep(fit_to(cnt, size, lz_scalar(0, LZ_INT32)));
   }
   lz_scope_end(); /* also releases inv and cnt, which the scope owns */
   lz_free(a);
   lz_free(fill);
-  if (!vals)
-    return pylz_raise();
-  if (nout == 1)
-    return pylz_wrap(out[0]);
+  if (!vals) return pylz_raise();
+  if (nout == 1) return pylz_wrap(out[0]);
   return pyops_wrap_many(out, nout, 0);
 }
 
-#define SIG_SORT(NAME)                                                                           \
+#define SIG_SORT(NAME)                                                                             \
   NAME "(a: array, /, axis: None | int = -1, *, stream: StreamOrDevice = None) -> array\n\n"
-#define SIG_KTH(NAME, K)                                                                         \
-  NAME "(a: array, /, " K ": int, axis: None | int = -1, *, stream: StreamOrDevice = None) -> " \
+#define SIG_KTH(NAME, K)                                                                           \
+  NAME "(a: array, /, " K ": int, axis: None | int = -1, *, stream: StreamOrDevice = None) -> "    \
        "array\n\n"
 
-static pyops_fn table[] = {
-    PYOPS_ROW("sort", sort_impl,
-              SIG_SORT("sort") "A sorted copy along ``axis`` (of the flattened array when "
-                               "``None``); stable, NaN last.",
-              lz_sort, lz_sort_axis, NULL),
-    PYOPS_ROW("argsort", sort_impl,
-              SIG_SORT("argsort") "The uint32 indices that sort along ``axis`` (stable).",
-              lz_argsort, lz_argsort_axis, NULL),
-    PYOPS_ROW("partition", kth_impl,
-              SIG_KTH("partition", "kth") "A copy where the ``kth`` element is in its sorted "
-                                          "place, smaller ones before, the rest after.",
-              lz_partition, lz_partition_axis, NULL),
-    PYOPS_ROW("argpartition", kth_impl,
-              SIG_KTH("argpartition", "kth") "The uint32 indices of such a partition.",
-              lz_argpartition, lz_argpartition_axis, NULL),
-    PYOPS_ROW("topk", kth_impl,
-              SIG_KTH("topk", "k") "The ``k`` largest elements along ``axis`` (in no promised "
-                                   "order).",
-              lz_topk, lz_topk_axis, NULL),
-};
+static PyObject *py_sort(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "sort";
+  return sort_call(args, kw, lz_sort, lz_sort_axis);
+}
+static PyObject *py_argsort(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "argsort";
+  return sort_call(args, kw, lz_argsort, lz_argsort_axis);
+}
+static PyObject *py_partition(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "partition";
+  return kth_call(args, kw, lz_partition, lz_partition_axis, 0);
+}
+static PyObject *py_argpartition(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "argpartition";
+  return kth_call(args, kw, lz_argpartition, lz_argpartition_axis, 0);
+}
+static PyObject *py_topk(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "topk";
+  return kth_call(args, kw, lz_topk, lz_topk_axis, 1);
+}
 
 static PyMethodDef methods[] = {
+    F("sort", py_sort,
+      SIG_SORT("sort") "A sorted copy along ``axis`` (of the flattened array when ``None``); "
+                       "stable, NaN last."),
+    F("argsort", py_argsort,
+      SIG_SORT("argsort") "The uint32 indices that sort along ``axis`` (stable)."),
+    F("partition", py_partition,
+      SIG_KTH("partition", "kth") "A copy where the ``kth`` element is in its sorted place, "
+                                  "smaller ones before, the rest after."),
+    F("argpartition", py_argpartition,
+      SIG_KTH("argpartition", "kth") "The uint32 indices of such a partition."),
+    F("topk", py_topk,
+      SIG_KTH("topk", "k") "The ``k`` largest elements along ``axis`` (in no promised order)."),
     F("take", py_take,
       "take(a: array, /, indices: int | array, axis: int | None = None, *, stream: "
       "StreamOrDevice = None) -> array\n\nElements at ``indices`` along ``axis`` (of the "
@@ -292,8 +292,4 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-int pyops_init_index(PyObject *m) {
-  if (pyops_register(m, table, (int)(sizeof table / sizeof table[0]), "lazuli.core") < 0)
-    return -1;
-  return pyops_add_functions(m, methods);
-}
+int pyops_init_index(PyObject *m) { return pyops_add_functions(m, methods); }

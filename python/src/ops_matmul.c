@@ -1,28 +1,34 @@
-/* lazuli.core: matrix products (matmul, addmm, inner, outer, tensordot, einsum, vecdot), the
- * Hadamard transform and convolutions, with MLX's names and signatures. */
+/* lazuli.core: matrix products (matmul, addmm, inner, outer, tensordot, einsum, vecdot,
+ * gather_mm, block_masked_mm, segmented_mm), the Hadamard transform and convolutions, with MLX's
+ * names and signatures. gather_mm, block_masked_mm and segmented_mm are composed of
+ * take/repeat/where/ matmul. */
 #include "ops_impl.h"
 
 #include <math.h>
 #include <string.h>
 
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 #define SIG_AB(NAME) NAME "(a: array, b: array, /, *, stream: StreamOrDevice = None) -> array\n\n"
 
-static pyops_fn table[] = {
-    PYOPS_ROW("matmul", pyops_binary_impl,
-              SIG_AB("matmul") "Matrix product with NumPy's rules for 1-D operands and "
-                               "broadcast batch dims; floating dtypes only.",
-              lz_matmul, NULL, NULL),
-    PYOPS_ROW("inner", pyops_binary_impl,
-              SIG_AB("inner") "Sum product over the last axes of ``a`` and ``b``.", lz_inner, NULL,
-              NULL),
-    PYOPS_ROW("outer", pyops_binary_impl,
-              SIG_AB("outer") "Outer product of ``a`` and ``b`` (flattened first).", lz_outer,
-              NULL, NULL),
-};
+static PyObject *py_matmul(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "matmul";
+  return pyops_binary_call(args, kw, lz_matmul);
+}
+
+static PyObject *py_inner(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "inner";
+  return pyops_binary_call(args, kw, lz_inner);
+}
+
+static PyObject *py_outer(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "outer";
+  return pyops_binary_call(args, kw, lz_outer);
+}
 
 static PyObject *py_addmm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "addmm";
   static char *kws[] = {"", "", "", "alpha", "beta", "stream", NULL};
   PyObject *oc, *oa, *ob, *oalpha = NULL, *obeta = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OO$O:addmm", kws, &oc, &oa, &ob, &oalpha, &obeta,
@@ -43,6 +49,7 @@ static PyObject *py_addmm(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_tensordot(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "tensordot";
   static char *kws[] = {"", "", "axes", "stream", NULL};
   PyObject *oa, *ob, *oaxes = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:tensordot", kws, &oa, &ob, &oaxes, &stream))
@@ -51,8 +58,7 @@ static PyObject *py_tensordot(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_ints ax_a, ax_b;
   if (oaxes) {
     if (!PyFloat_Check(oaxes) && PyIndex_Check(oaxes)) {
-      if (pyops_int(oaxes, &n, "axes") < 0)
-        return NULL;
+      if (pyops_int(oaxes, &n, "axes") < 0) return NULL;
     } else {
       by_count = 0;
       if (!(PyList_Check(oaxes) || PyTuple_Check(oaxes)) || PySequence_Fast_GET_SIZE(oaxes) != 2) {
@@ -79,52 +85,35 @@ static PyObject *py_tensordot(PyObject *self, PyObject *args, PyObject *kw) {
   return res;
 }
 
-static int only_stream_kw(PyObject *kw, const char *fn) {
-  if (!kw)
-    return 0;
-  Py_ssize_t pos = 0;
-  PyObject *k, *v;
-  while (PyDict_Next(kw, &pos, &k, &v)) {
-    if (!PyUnicode_Check(k) || PyUnicode_CompareWithASCIIString(k, "stream") != 0) {
-      PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'", fn, k);
-      return -1;
-    }
-  }
-  return 0;
-}
-
 static PyObject *py_einsum(PyObject *self, PyObject *args, PyObject *kw) {
-  if (only_stream_kw(kw, "einsum") < 0)
-    return NULL;
+  pyops_name = "einsum";
+  if (pyops_only_stream_kw(kw, "einsum") < 0) return NULL;
   if (PyTuple_GET_SIZE(args) < 1) {
     PyErr_SetString(PyExc_TypeError, "einsum() missing required argument 'subscripts'");
     return NULL;
   }
   const char *subs;
-  if (pyops_str(PyTuple_GET_ITEM(args, 0), &subs, "subscripts") < 0)
-    return NULL;
+  if (pyops_str(PyTuple_GET_ITEM(args, 0), &subs, "subscripts") < 0) return NULL;
   PyObject *rest = PyTuple_GetSlice(args, 1, PyTuple_GET_SIZE(args));
-  if (!rest)
-    return NULL;
+  if (!rest) return NULL;
   lz_array **ops;
   int n;
   int rc = pyops_array_seq(rest, &ops, &n, "operands");
   Py_DECREF(rest);
-  if (rc < 0)
-    return NULL;
+  if (rc < 0) return NULL;
   lz_array *r = lz_einsum(subs, ops, n);
   pyops_free_arrays(ops, n);
   return pylz_wrap(r);
 }
 
 static PyObject *py_vecdot(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "vecdot";
   static char *kws[] = {"", "", "axis", "stream", NULL};
   PyObject *oa, *ob, *oaxis = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$OO:vecdot", kws, &oa, &ob, &oaxis, &stream))
     return NULL;
   int axis = -1;
-  if (oaxis && pyops_int(oaxis, &axis, "axis") < 0)
-    return NULL;
+  if (oaxis && pyops_int(oaxis, &axis, "axis") < 0) return NULL;
   lz_array *a = NULL, *b = NULL;
   PyObject *res = NULL;
   if ((a = pylz_to_array(oa)) && (b = pylz_to_array(ob))) {
@@ -135,6 +124,203 @@ static PyObject *py_vecdot(PyObject *self, PyObject *args, PyObject *kw) {
   }
   lz_free(a);
   lz_free(b);
+  return res;
+}
+
+/* x (..., R, C) with its batch dims gathered by `idx` (flat batch indices): idx.shape + (R, C).
+ * NULL idx keeps x, whose batch dims then broadcast as in matmul. Call inside a scope. */
+static lz_array *gather_batch(lz_array *x, lz_array *idx) {
+  if (!idx) return x;
+  int nd = lz_array_ndim(x);
+  int flat[3] = {-1, lz_array_dim(x, nd - 2), lz_array_dim(x, nd - 1)};
+  return lz_take(lz_reshape(x, flat, 3), idx, 0);
+}
+
+static PyObject *py_gather_mm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "gather_mm";
+  static char *kws[] = {"", "", "lhs_indices", "rhs_indices", "sorted_indices", "stream", NULL};
+  PyObject *oa, *ob, *olhs = Py_None, *orhs = Py_None, *osorted = NULL, *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OO$OO:gather_mm", kws, &oa, &ob, &olhs, &orhs,
+                                   &osorted, &stream))
+    return NULL;
+  bool sorted_indices = false;
+  if (pyops_bool(osorted, &sorted_indices, "sorted_indices") < 0) return NULL;
+  lz_array *a = NULL, *b = NULL, *li = NULL, *ri = NULL;
+  PyObject *res = NULL;
+  if (!(a = pylz_to_array(oa)) || !(b = pylz_to_array(ob)) || pyops_opt_array(olhs, &li) < 0 ||
+      pyops_opt_array(orhs, &ri) < 0)
+    goto done;
+  if (lz_array_ndim(a) < 2 || lz_array_ndim(b) < 2) {
+    PyErr_Format(PyExc_ValueError, "[gather_mm] a and b must have at least 2 dims, got %d and %d",
+                 lz_array_ndim(a), lz_array_ndim(b));
+    goto done;
+  }
+  lz_scope_begin();
+  lz_array *r = lz_keep(lz_matmul(gather_batch(a, li), gather_batch(b, ri)));
+  lz_scope_end();
+  res = pylz_wrap(r);
+done:
+  lz_free(a);
+  lz_free(b);
+  lz_free(li);
+  lz_free(ri);
+  return res;
+}
+
+/* gather_qmm: gather_mm with the quantized `w` (affine mode) dequantized first; the product
+ * then accumulates in float32 like lz_quantized_matmul. */
+static PyObject *py_gather_qmm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "gather_qmm";
+  static char *kws[] = {
+      "",           "",     "scales", "biases",       "lhs_indices",    "rhs_indices", "transpose",
+      "group_size", "bits", "mode",   "global_scale", "sorted_indices", "stream",      NULL};
+  PyObject *ox, *ow, *os, *ob = Py_None, *olhs = Py_None, *orhs = Py_None, *otr = NULL,
+                          *ogs = Py_None, *obits = Py_None, *omode = NULL, *oglob = Py_None,
+                          *osorted = NULL, *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOOOOOOO$OO:gather_qmm", kws, &ox, &ow, &os, &ob,
+                                   &olhs, &orhs, &otr, &ogs, &obits, &omode, &oglob, &osorted,
+                                   &stream))
+    return NULL;
+  int gs = 64, bits = 4, set;
+  bool transpose = true, sorted_indices = false;
+  const char *mode = "affine";
+  if (pyops_bool(otr, &transpose, "transpose") < 0 ||
+      pyops_bool(osorted, &sorted_indices, "sorted_indices") < 0 ||
+      pyops_opt_int(ogs, &gs, &set, "group_size") < 0)
+    return NULL;
+  if (!set) gs = 64;
+  if (pyops_opt_int(obits, &bits, &set, "bits") < 0) return NULL;
+  if (!set) bits = 4;
+  if (omode && pyops_str(omode, &mode, "mode") < 0) return NULL;
+  if (strcmp(mode, "affine") || oglob != Py_None || ob == Py_None) {
+    PyErr_SetString(PyExc_ValueError,
+                    "[gather_qmm] only mode 'affine' (with biases, without global_scale) is "
+                    "supported");
+    return NULL;
+  }
+  lz_array *x = NULL, *w = NULL, *sc = NULL, *bi = NULL, *li = NULL, *ri = NULL;
+  PyObject *res = NULL;
+  if (!(x = pylz_to_array(ox)) || !(w = pylz_to_array(ow)) || !(sc = pylz_to_array(os)) ||
+      !(bi = pylz_to_array(ob)) || pyops_opt_array(olhs, &li) < 0 || pyops_opt_array(orhs, &ri) < 0)
+    goto done;
+  if (lz_array_ndim(x) < 2 || lz_array_ndim(w) < 2) {
+    PyErr_SetString(PyExc_ValueError, "[gather_qmm] x and w must have at least 2 dims");
+    goto done;
+  }
+  lz_scope_begin();
+  lz_array *wd = lz_dequantize(w, sc, bi, gs, bits);
+  if (wd && transpose) wd = lz_swapaxes(wd, -1, -2);
+  lz_array *r = lz_keep(wd ? lz_matmul(gather_batch(x, li), gather_batch(wd, ri)) : NULL);
+  lz_scope_end();
+  res = pylz_wrap(r);
+done:
+  lz_free(x);
+  lz_free(w);
+  lz_free(sc);
+  lz_free(bi);
+  lz_free(li);
+  lz_free(ri);
+  return res;
+}
+
+/* `x` (..., R, C) with the block mask (..., ceil(R/bs), ceil(C/bs)) applied: a bool mask zeroes
+ * the blocks it excludes, a numeric one scales each block. Call inside a scope. */
+static lz_array *apply_block_mask(lz_array *x, lz_array *mask, int bs) {
+  if (!mask || !x) return x;
+  int nd = lz_array_ndim(x), R = lz_array_dim(x, nd - 2), C = lz_array_dim(x, nd - 1);
+  int mnd = lz_array_ndim(mask);
+  if (mnd < 2 || lz_array_dim(mask, mnd - 2) != (R + bs - 1) / bs ||
+      lz_array_dim(mask, mnd - 1) != (C + bs - 1) / bs) {
+    lz_set_error(LZ_ERROR_SHAPE, "lz_block_masked_mm",
+                 "a mask must have (ceil(%d/%d), ceil(%d/%d)) blocks in its last two dims", R, bs,
+                 C, bs);
+    return NULL;
+  }
+  lz_array *m = lz_repeat(lz_repeat(mask, bs, mnd - 2), bs, mnd - 1);
+  int start[LZ_MAX_NDIM] = {0}, stop[LZ_MAX_NDIM];
+  for (int d = 0; d < mnd; d++) stop[d] = INT32_MAX;
+  stop[mnd - 2] = R;
+  stop[mnd - 1] = C;
+  m = lz_slice(m, start, stop, NULL, mnd);
+  if (lz_array_dtype(mask) == LZ_BOOL) return lz_where(m, x, lz_float(0));
+  return lz_multiply(x, m);
+}
+
+static PyObject *py_block_masked_mm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "block_masked_mm";
+  static char *kws[] = {"", "", "block_size", "mask_out", "mask_lhs", "mask_rhs", "stream", NULL};
+  PyObject *oa, *ob, *obs = NULL, *oout = Py_None, *olhs = Py_None, *orhs = Py_None, *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO$O:block_masked_mm", kws, &oa, &ob, &obs,
+                                   &oout, &olhs, &orhs, &stream))
+    return NULL;
+  int bs = 64;
+  if (obs && pyops_int(obs, &bs, "block_size") < 0) return NULL;
+  if (bs <= 0) {
+    PyErr_Format(PyExc_ValueError, "[block_masked_mm] block_size must be positive, got %d", bs);
+    return NULL;
+  }
+  lz_array *a = NULL, *b = NULL, *mo = NULL, *ml = NULL, *mr = NULL;
+  PyObject *res = NULL;
+  if (!(a = pylz_to_array(oa)) || !(b = pylz_to_array(ob)) || pyops_opt_array(oout, &mo) < 0 ||
+      pyops_opt_array(olhs, &ml) < 0 || pyops_opt_array(orhs, &mr) < 0)
+    goto done;
+  if (lz_array_ndim(a) < 2 || lz_array_ndim(b) < 2) {
+    PyErr_SetString(PyExc_ValueError, "[block_masked_mm] a and b must have at least 2 dims");
+    goto done;
+  }
+  lz_scope_begin();
+  lz_array *prod = lz_matmul(apply_block_mask(a, ml, bs), apply_block_mask(b, mr, bs));
+  lz_array *r = lz_keep(apply_block_mask(prod, mo, bs));
+  lz_scope_end();
+  res = pylz_wrap(r);
+done:
+  lz_free(a);
+  lz_free(b);
+  lz_free(mo);
+  lz_free(ml);
+  lz_free(mr);
+  return res;
+}
+
+/* segmented_mm: out[s] = a[:, k0:k1] @ b[k0:k1, :] for each segment (k0, k1) of `segments`
+ * (..., 2). Both operands are zeroed outside the segment (where, not a multiply, so an inf or
+ * NaN outside it stays out) and multiplied once per segment. */
+static PyObject *py_segmented_mm(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "segmented_mm";
+  static char *kws[] = {"", "", "segments", "stream", NULL};
+  PyObject *oa, *ob, *oseg, *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:segmented_mm", kws, &oa, &ob, &oseg, &stream))
+    return NULL;
+  lz_array *a = NULL, *b = NULL, *seg = NULL;
+  PyObject *res = NULL;
+  if (!(a = pylz_to_array(oa)) || !(b = pylz_to_array(ob)) || !(seg = pylz_to_array(oseg)))
+    goto done;
+  int sn = lz_array_ndim(seg);
+  if (lz_array_ndim(a) != 2 || lz_array_ndim(b) != 2 || sn < 1 || lz_array_dim(seg, -1) != 2 ||
+      lz_dtype_is_float(lz_array_dtype(seg))) {
+    PyErr_SetString(PyExc_ValueError, "[segmented_mm] a must be (M, K), b (K, N) and segments "
+                                      "(..., 2) integers");
+    goto done;
+  }
+  int K = lz_array_dim(a, 1);
+  lz_scope_begin();
+  lz_array *halves[2] = {NULL, NULL};
+  lz_array *r = NULL;
+  if (lz_split(seg, 2, -1, halves) == 0) {
+    /* k (K,) against each segment's bounds (..., 1) -> mask (..., K) */
+    lz_array *k = lz_arange(0, K, 1, LZ_INT32);
+    lz_array *mask = lz_logical_and(lz_greater_equal(k, halves[0]), lz_less(k, halves[1]));
+    int ax_a = sn - 1, ax_b = sn;
+    lz_array *am = lz_where(lz_expand_dims(mask, &ax_a, 1), a, lz_float(0)); /* (..., M, K) */
+    lz_array *bm = lz_where(lz_expand_dims(mask, &ax_b, 1), b, lz_float(0)); /* (..., K, N) */
+    r = lz_keep(lz_matmul(am, bm));
+  }
+  lz_scope_end();
+  res = pylz_wrap(r);
+done:
+  lz_free(a);
+  lz_free(b);
+  lz_free(seg);
   return res;
 }
 
@@ -168,25 +354,22 @@ static lz_array *hadamard(lz_array *x, double scale, int has_scale) {
     lz_array *parts[2] = {lz_add(halves[0], halves[1]), lz_subtract(halves[0], halves[1])};
     cur = lz_reshape(lz_concatenate(parts, 2, -2), shape, nd);
   }
-  if (!has_scale)
-    scale = 1.0 / sqrt((double)n);
+  if (!has_scale) scale = 1.0 / sqrt((double)n);
   lz_array *r = lz_keep(lz_astype(lz_multiply(cur, lz_float(scale)), out_dt));
   lz_scope_end();
   return r;
 }
 
 static PyObject *py_hadamard_transform(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "hadamard_transform";
   static char *kws[] = {"", "scale", "stream", NULL};
   PyObject *x, *oscale = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:hadamard_transform", kws, &x, &oscale,
-                                   &stream))
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:hadamard_transform", kws, &x, &oscale, &stream))
     return NULL;
   double scale = 1;
-  if (oscale != Py_None && pyops_double(oscale, &scale, "scale") < 0)
-    return NULL;
+  if (oscale != Py_None && pyops_double(oscale, &scale, "scale") < 0) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = hadamard(a, scale, oscale != Py_None);
   lz_free(a);
   return pylz_wrap(r);
@@ -195,20 +378,18 @@ static PyObject *py_hadamard_transform(PyObject *self, PyObject *args, PyObject 
 /* An int (the same for all n dims) or a sequence of exactly n ints. */
 static int int_or_tuple(PyObject *o, int n, int *out, int dflt, const char *what) {
   if (!o) {
-    for (int i = 0; i < n; i++)
-      out[i] = dflt;
+    for (int i = 0; i < n; i++) out[i] = dflt;
     return 0;
   }
   pyops_ints v;
-  if (pyops_int_list(o, &v, 1, what) < 0)
-    return -1;
+  if (pyops_int_list(o, &v, 1, what) < 0) return -1;
   if (v.n == 1 && !PyList_Check(o) && !PyTuple_Check(o)) {
-    for (int i = 0; i < n; i++)
-      out[i] = v.v[0];
+    for (int i = 0; i < n; i++) out[i] = v.v[0];
     return 0;
   }
   if (v.n != n) {
-    PyErr_Format(PyExc_ValueError, "%s must be an int or a tuple of %d ints", what, n);
+    PyErr_Format(PyExc_ValueError, "[%s] %s must be an int or a tuple of %d ints", pyops_name, what,
+                 n);
     return -1;
   }
   memcpy(out, v.v, sizeof(int) * (size_t)n);
@@ -223,10 +404,9 @@ static PyObject *conv_impl(PyObject *args, PyObject *kw, int dims, int transpose
   PyObject *ox, *ow, *os = NULL, *op = NULL, *od = NULL, *oop = NULL, *og = NULL, *stream = NULL;
   int ok = transpose ? PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOOO$O", kws_t, &ox, &ow, &os,
                                                    &op, &od, &oop, &og, &stream)
-                     : PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO$O", kws_c, &ox, &ow, &os,
-                                                   &op, &od, &og, &stream);
-  if (!ok)
-    return NULL;
+                     : PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO$O", kws_c, &ox, &ow, &os, &op,
+                                                   &od, &og, &stream);
+  if (!ok) return NULL;
   int s[3], p[3], d[3], o[3] = {0, 0, 0}, groups = 1;
   if (int_or_tuple(os, dims, s, 1, "stride") < 0 || int_or_tuple(op, dims, p, 0, "padding") < 0 ||
       int_or_tuple(od, dims, d, 1, "dilation") < 0 ||
@@ -235,18 +415,17 @@ static PyObject *conv_impl(PyObject *args, PyObject *kw, int dims, int transpose
     return NULL;
   lz_array *x = NULL, *w = NULL, *r = NULL;
   PyObject *res = NULL;
-  if (!(x = pylz_to_array(ox)) || !(w = pylz_to_array(ow)))
-    goto done;
+  if (!(x = pylz_to_array(ox)) || !(w = pylz_to_array(ow))) goto done;
   if (!transpose) {
     r = dims == 1   ? lz_conv1d(x, w, s[0], p[0], d[0], groups)
         : dims == 2 ? lz_conv2d(x, w, s[0], s[1], p[0], p[1], d[0], d[1], groups)
                     : lz_conv3d(x, w, s[0], s[1], s[2], p[0], p[1], p[2], d[0], d[1], d[2], groups);
   } else {
-    r = dims == 1   ? lz_conv_transpose1d(x, w, s[0], p[0], d[0], o[0], groups)
-        : dims == 2 ? lz_conv_transpose2d(x, w, s[0], s[1], p[0], p[1], d[0], d[1], o[0], o[1],
-                                          groups)
-                    : lz_conv_transpose3d(x, w, s[0], s[1], s[2], p[0], p[1], p[2], d[0], d[1],
-                                          d[2], o[0], o[1], o[2], groups);
+    r = dims == 1 ? lz_conv_transpose1d(x, w, s[0], p[0], d[0], o[0], groups)
+        : dims == 2
+            ? lz_conv_transpose2d(x, w, s[0], s[1], p[0], p[1], d[0], d[1], o[0], o[1], groups)
+            : lz_conv_transpose3d(x, w, s[0], s[1], s[2], p[0], p[1], p[2], d[0], d[1], d[2], o[0],
+                                  o[1], o[2], groups);
   }
   res = pylz_wrap(r);
 done:
@@ -255,9 +434,10 @@ done:
   return res;
 }
 
-#define CONV(NAME, D, T)                                                                         \
-  static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                     \
-    return conv_impl(args, kw, D, T);                                                            \
+#define CONV(NAME, D, T)                                                                           \
+  static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                       \
+    pyops_name = #NAME;                                                                            \
+    return conv_impl(args, kw, D, T);                                                              \
   }
 CONV(conv1d, 1, 0)
 CONV(conv2d, 2, 0)
@@ -267,6 +447,7 @@ CONV(conv_transpose2d, 2, 1)
 CONV(conv_transpose3d, 3, 1)
 
 static PyObject *py_conv_general(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "conv_general";
   static char *kws[] = {"",       "",     "stride", "padding", "kernel_dilation", "input_dilation",
                         "groups", "flip", "stream", NULL};
   PyObject *ox, *ow, *os = NULL, *op = NULL, *okd = NULL, *oid = NULL, *og = NULL, *of = NULL,
@@ -280,16 +461,15 @@ static PyObject *py_conv_general(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   lz_array *x = NULL, *w = NULL;
   PyObject *res = NULL;
-  if (!(x = pylz_to_array(ox)) || !(w = pylz_to_array(ow)))
-    goto done;
+  if (!(x = pylz_to_array(ox)) || !(w = pylz_to_array(ow))) goto done;
   int S = lz_array_ndim(x) - 2;
   if (S < 1 || S > 3) {
-    PyErr_Format(PyExc_ValueError, "[conv_general] input must have 3 to 5 dims, got %d",
-                 S + 2);
+    PyErr_Format(PyExc_ValueError, "[conv_general] input must have 3 to 5 dims, got %d", S + 2);
     goto done;
   }
   int s[3], lo[3], hi[3], kd[3], id[3];
-  if (int_or_tuple(os, S, s, 1, "stride") < 0 || int_or_tuple(okd, S, kd, 1, "kernel_dilation") < 0 ||
+  if (int_or_tuple(os, S, s, 1, "stride") < 0 ||
+      int_or_tuple(okd, S, kd, 1, "kernel_dilation") < 0 ||
       int_or_tuple(oid, S, id, 1, "input_dilation") < 0)
     goto done;
   /* padding: int, a sequence of S ints, or a pair (low sequence, high sequence). */
@@ -300,8 +480,7 @@ static PyObject *py_conv_general(PyObject *self, PyObject *args, PyObject *kw) {
         int_or_tuple(PySequence_Fast_GET_ITEM(op, 1), S, hi, 0, "padding") < 0)
       goto done;
   } else {
-    if (int_or_tuple(op, S, lo, 0, "padding") < 0)
-      goto done;
+    if (int_or_tuple(op, S, lo, 0, "padding") < 0) goto done;
     memcpy(hi, lo, sizeof lo);
   }
   res = pylz_wrap(lz_conv_general(x, w, s, lo, hi, kd, id, groups, flip));
@@ -314,21 +493,20 @@ done:
 /* NumPy's convolve of two 1-D arrays, as one conv1d of the longer input with the flipped
  * shorter one (MLX's construction). */
 static PyObject *py_convolve(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "convolve";
   static char *kws[] = {"", "", "mode", "stream", NULL};
   PyObject *oa, *ov, *omode = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O$O:convolve", kws, &oa, &ov, &omode, &stream))
     return NULL;
   const char *mode = "full";
-  if (omode && pyops_str(omode, &mode, "mode") < 0)
-    return NULL;
+  if (omode && pyops_str(omode, &mode, "mode") < 0) return NULL;
   if (strcmp(mode, "full") && strcmp(mode, "valid") && strcmp(mode, "same")) {
     PyErr_SetString(PyExc_ValueError, "[convolve] Invalid mode.");
     return NULL;
   }
   lz_array *a = NULL, *v = NULL;
   PyObject *res = NULL;
-  if (!(a = pylz_to_array(oa)) || !(v = pylz_to_array(ov)))
-    goto done;
+  if (!(a = pylz_to_array(oa)) || !(v = pylz_to_array(ov))) goto done;
   if (lz_array_ndim(a) != 1 || lz_array_ndim(v) != 1) {
     PyErr_SetString(PyExc_ValueError, "[convolve] Inputs must be 1D.");
     goto done;
@@ -363,11 +541,16 @@ done:
   return res;
 }
 
-#define SIG_CONV(NAME, T, EXTRA)                                                                 \
-  NAME "(input: array, weight: array, /, stride: " T " = 1, padding: " T " = 0, dilation: " T  \
+#define SIG_CONV(NAME, T, EXTRA)                                                                   \
+  NAME "(input: array, weight: array, /, stride: " T " = 1, padding: " T " = 0, dilation: " T      \
        " = 1, " EXTRA "groups: int = 1, *, stream: StreamOrDevice = None) -> array\n\n"
 
 static PyMethodDef methods[] = {
+    F("matmul", py_matmul,
+      SIG_AB("matmul") "Matrix product with NumPy's rules for 1-D operands and broadcast batch "
+                       "dims; floating dtypes only."),
+    F("inner", py_inner, SIG_AB("inner") "Sum product over the last axes of ``a`` and ``b``."),
+    F("outer", py_outer, SIG_AB("outer") "Outer product of ``a`` and ``b`` (flattened first)."),
     F("addmm", py_addmm,
       "addmm(c: array, a: array, b: array, /, alpha: float = 1.0, beta: float = 1.0, *, stream: "
       "StreamOrDevice = None) -> array\n\n``alpha * (a @ b) + beta * c``."),
@@ -381,6 +564,27 @@ static PyMethodDef methods[] = {
     F("vecdot", py_vecdot,
       "vecdot(a: array, b: array, /, *, axis: int = -1, stream: StreamOrDevice = None) -> "
       "array\n\nThe dot product of vectors along ``axis`` (``sum(conj(a) * b, axis)``)."),
+    F("gather_mm", py_gather_mm,
+      "gather_mm(a: array, b: array, /, lhs_indices: array | None = None, rhs_indices: array | "
+      "None = None, *, sorted_indices: bool = False, stream: StreamOrDevice = None) -> "
+      "array\n\nMatrix products of the matrices of ``a`` and ``b`` picked by flat batch "
+      "indices (all of them, broadcast, when ``None``)."),
+    F("gather_qmm", py_gather_qmm,
+      "gather_qmm(x: array, w: array, /, scales: array, biases: array | None = None, "
+      "lhs_indices: array | None = None, rhs_indices: array | None = None, transpose: bool = "
+      "True, group_size: int | None = None, bits: int | None = None, mode: str = 'affine', "
+      "global_scale: array | None = None, *, sorted_indices: bool = False, stream: "
+      "StreamOrDevice = None) -> array\n\n:func:`gather_mm` with the quantized matrices "
+      "``w`` (``x @ w.T`` by default)."),
+    F("block_masked_mm", py_block_masked_mm,
+      "block_masked_mm(a: array, b: array, /, block_size: int = 64, mask_out: array | None = "
+      "None, mask_lhs: array | None = None, mask_rhs: array | None = None, *, stream: "
+      "StreamOrDevice = None) -> array\n\nMatrix product with ``block_size`` blocks of the "
+      "inputs and the output masked out (bool masks) or scaled (numeric masks)."),
+    F("segmented_mm", py_segmented_mm,
+      "segmented_mm(a: array, b: array, /, segments: array, *, stream: StreamOrDevice = None) "
+      "-> array\n\nThe product ``a[:, k0:k1] @ b[k0:k1, :]`` for each segment ``(k0, k1)`` of "
+      "``segments`` (..., 2): shape ``segments.shape[:-1] + (M, N)``."),
     F("hadamard_transform", py_hadamard_transform,
       "hadamard_transform(a: array, scale: float | None = None, stream: StreamOrDevice = None) "
       "-> array\n\nThe Walsh-Hadamard transform of the last axis (a power-of-two size), times "
@@ -418,8 +622,4 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-int pyops_init_matmul(PyObject *m) {
-  if (pyops_register(m, table, (int)(sizeof table / sizeof table[0]), "lazuli.core") < 0)
-    return -1;
-  return pyops_add_functions(m, methods);
-}
+int pyops_init_matmul(PyObject *m) { return pyops_add_functions(m, methods); }

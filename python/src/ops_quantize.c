@@ -1,11 +1,14 @@
-/* lazuli.core: affine quantization (quantize, dequantize, quantized_matmul), with MLX's names
- * and signatures. Only mode="affine" exists in the C library. */
+/* lazuli.core: affine quantization (quantize, dequantize, quantized_matmul) and the E4M3 float8
+ * conversions (to_fp8, from_fp8), with MLX's names and signatures. Only mode="affine" exists in
+ * the C library; the fp8 conversions are composed of integer and float ops on the bits. */
 #include "ops_impl.h"
 
+#include <math.h>
 #include <string.h>
 
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
 /* group_size / bits (None: MLX's affine defaults 64 and 4) and the mode. */
 static int quant_params(PyObject *og, PyObject *ob, PyObject *omode, int *gs, int *bits,
@@ -13,18 +16,13 @@ static int quant_params(PyObject *og, PyObject *ob, PyObject *omode, int *gs, in
   int set;
   *gs = 64;
   *bits = 4;
-  if (pyops_opt_int(og, gs, &set, "group_size") < 0)
-    return -1;
-  if (!set)
-    *gs = 64;
-  if (pyops_opt_int(ob, bits, &set, "bits") < 0)
-    return -1;
-  if (!set)
-    *bits = 4;
+  if (pyops_opt_int(og, gs, &set, "group_size") < 0) return -1;
+  if (!set) *gs = 64;
+  if (pyops_opt_int(ob, bits, &set, "bits") < 0) return -1;
+  if (!set) *bits = 4;
   if (omode) {
     const char *mode;
-    if (pyops_str(omode, &mode, "mode") < 0)
-      return -1;
+    if (pyops_str(omode, &mode, "mode") < 0) return -1;
     if (strcmp(mode, "affine")) {
       PyErr_Format(PyExc_ValueError, "[%s] quantization mode '%s' is not supported (only 'affine')",
                    fn, mode);
@@ -35,21 +33,20 @@ static int quant_params(PyObject *og, PyObject *ob, PyObject *omode, int *gs, in
 }
 
 static PyObject *py_quantize(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "quantize";
   static char *kws[] = {"", "group_size", "bits", "mode", "global_scale", "stream", NULL};
   PyObject *ow, *og = Py_None, *ob = Py_None, *omode = NULL, *ogs = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO$OO:quantize", kws, &ow, &og, &ob, &omode, &ogs,
                                    &stream))
     return NULL;
   int gs, bits;
-  if (quant_params(og, ob, omode, &gs, &bits, "quantize") < 0)
-    return NULL;
+  if (quant_params(og, ob, omode, &gs, &bits, "quantize") < 0) return NULL;
   if (ogs != Py_None) {
     PyErr_SetString(PyExc_ValueError, "[quantize] global_scale is only used by mode 'nvfp4'");
     return NULL;
   }
   lz_array *w = pylz_to_array(ow);
-  if (!w)
-    return NULL;
+  if (!w) return NULL;
   lz_array *out[3] = {NULL, NULL, NULL};
   lz_quantize(w, gs, bits, out);
   lz_free(w);
@@ -57,6 +54,7 @@ static PyObject *py_quantize(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_dequantize(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "dequantize";
   static char *kws[] = {"",     "scales",       "biases", "group_size", "bits",
                         "mode", "global_scale", "dtype",  "stream",     NULL};
   PyObject *ow, *os, *obias = Py_None, *og = Py_None, *ob = Py_None, *omode = NULL, *ogs = Py_None,
@@ -91,6 +89,7 @@ static PyObject *py_dequantize(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_quantized_matmul(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "quantized_matmul";
   static char *kws[] = {"",           "",     "scales", "biases", "transpose",
                         "group_size", "bits", "mode",   "stream", NULL};
   PyObject *ox, *ow, *os, *obias = Py_None, *otr = NULL, *og = Py_None, *ob = Py_None,
@@ -119,6 +118,93 @@ static PyObject *py_quantized_matmul(PyObject *self, PyObject *args, PyObject *k
   return res;
 }
 
+/* ---- fp8 (E4M3) conversions, as MLX's: uint8 codes, no fp8 dtype ---- */
+
+/* The value of E4M3 code c as MLX decodes it: the low 7 bits shifted into a float16 (sign 0,
+ * exponent 4+1 bits, mantissa 3 bits at the top) times 256, negated for the sign bit. 0x7F
+ * decodes to 480 (E4M3FN's NaN code is not special-cased). Exact in float32. */
+static float fp8_decode(unsigned c) {
+  unsigned h = (c & 127u) << 7, e = h >> 10, m = h & 0x3ffu;
+  double v = e ? ldexp(1.0 + m / 1024.0, (int)e - 15) : ldexp((double)m, -24);
+  v *= 256.0;
+  return (float)((c & 128u) ? -v : v);
+}
+
+static PyObject *py_from_fp8(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "from_fp8";
+  static char *kws[] = {"", "dtype", "stream", NULL};
+  PyObject *ox, *odt = NULL, *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O:from_fp8", kws, &ox, &odt, &stream))
+    return NULL;
+  lz_dtype dt = LZ_BFLOAT16;
+  if (odt && pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
+  if (!lz_dtype_is_float(dt)) {
+    PyErr_Format(PyExc_ValueError, "[from_fp8] dtype must be a floating type, got %s",
+                 lz_dtype_name(dt));
+    return NULL;
+  }
+  lz_array *x = pylz_to_array(ox);
+  if (!x) return NULL;
+  if (lz_array_dtype(x) != LZ_UINT8) {
+    PyErr_Format(PyExc_ValueError, "[from_fp8] input must be uint8 E4M3 codes, got %s",
+                 lz_dtype_name(lz_array_dtype(x)));
+    lz_free(x);
+    return NULL;
+  }
+  float table[256];
+  for (unsigned c = 0; c < 256; c++) table[c] = fp8_decode(c);
+  int n = 256;
+  lz_scope_begin();
+  lz_array *t = lz_array_from_data(table, &n, 1, LZ_FLOAT32);
+  lz_array *r = lz_keep(lz_astype(lz_take_flat(t, x), dt));
+  lz_scope_end();
+  lz_free(x);
+  return pylz_wrap(r);
+}
+
+static lz_array *u32(uint32_t v) { return lz_scalar((double)v, LZ_UINT32); }
+
+/* MLX's float -> E4M3 conversion on the float32 bits, with round-to-nearest-even: magnitudes
+ * from 464 up (infinities and NaN too) saturate to 448 (0x7E); below 2^-6 the float addition of
+ * 2^-6 * 2^3 rounds the subnormal; otherwise the mantissa is rounded by integer addition. */
+static lz_array *to_fp8(lz_array *x) {
+  lz_array *bits = lz_view(lz_astype(x, LZ_FLOAT32), LZ_UINT32);
+  lz_array *sign = lz_bitwise_and(bits, u32(0x80000000u));
+  lz_array *f = lz_bitwise_xor(bits, sign);
+  const uint32_t fp8_max = 543u << 21, denorm = 141u << 23, small = 121u << 23;
+  lz_array *sub = lz_subtract(
+      lz_view(lz_add(lz_view(f, LZ_FLOAT32), lz_view(u32(denorm), LZ_FLOAT32)), LZ_UINT32),
+      u32(denorm));
+  lz_array *odd = lz_bitwise_and(lz_right_shift(f, u32(20)), u32(1));
+  /* (7 - 127) << 23 as a uint32: the addition wraps, re-biasing the exponent */
+  lz_array *norm = lz_add(lz_add(f, u32((uint32_t)(7 - 127) << 23)), u32(0x7FFFFu));
+  norm = lz_right_shift(lz_add(norm, odd), u32(20));
+  lz_array *code = lz_where(lz_greater_equal(f, u32(fp8_max)), u32(0x7E),
+                            lz_where(lz_less(f, u32(small)), sub, norm));
+  code = lz_bitwise_or(lz_bitwise_and(code, u32(0xFF)), lz_right_shift(sign, u32(24)));
+  return lz_astype(code, LZ_UINT8);
+}
+
+static PyObject *py_to_fp8(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "to_fp8";
+  static char *kws[] = {"", "stream", NULL};
+  PyObject *ox, *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O:to_fp8", kws, &ox, &stream)) return NULL;
+  lz_array *x = pylz_to_array(ox);
+  if (!x) return NULL;
+  if (!lz_dtype_is_float(lz_array_dtype(x))) {
+    PyErr_Format(PyExc_ValueError, "[to_fp8] input must be floating point, got %s",
+                 lz_dtype_name(lz_array_dtype(x)));
+    lz_free(x);
+    return NULL;
+  }
+  lz_scope_begin();
+  lz_array *r = lz_keep(to_fp8(x));
+  lz_scope_end();
+  lz_free(x);
+  return pylz_wrap(r);
+}
+
 static PyMethodDef methods[] = {
     F("quantize", py_quantize,
       "quantize(w: array, /, group_size: int | None = None, bits: int | None = None, mode: str "
@@ -136,6 +222,12 @@ static PyMethodDef methods[] = {
       "transpose: bool = True, group_size: int | None = None, bits: int | None = None, mode: str "
       "= 'affine', *, stream: StreamOrDevice = None) -> array\n\n``x @ w.T`` (or ``x @ w``) "
       "with the quantized matrix ``w``."),
+    F("from_fp8", py_from_fp8,
+      "from_fp8(x: array, dtype: Dtype = bfloat16, *, stream: StreamOrDevice = None) -> "
+      "array\n\nDecodes E4M3 float8 codes (a uint8 array) to the floating ``dtype``."),
+    F("to_fp8", py_to_fp8,
+      "to_fp8(x: array, *, stream: StreamOrDevice = None) -> array\n\nEncodes floats as E4M3 "
+      "float8 codes (uint8), rounding to nearest even and saturating at 448."),
     {NULL, NULL, 0, NULL},
 };
 

@@ -5,13 +5,13 @@ typedef lz_array *(*red_all_fn)(lz_array *, bool);
 typedef lz_array *(*red_axes_fn)(lz_array *, const int *, int, bool);
 typedef lz_array *(*scan_fn)(lz_array *, int, bool, bool);
 
-#define SIG_RED(NAME)                                                                            \
-  NAME "(a: array, /, axis: None | int | Sequence[int] = None, keepdims: bool = False, *, "     \
+#define SIG_RED(NAME)                                                                              \
+  NAME "(a: array, /, axis: None | int | Sequence[int] = None, keepdims: bool = False, *, "        \
        "stream: StreamOrDevice = None) -> array\n\n"
 
-/* sum, prod, max, min, all, any, mean, logsumexp, median: fn[0] over all axes, fn[1] over a
+/* sum, prod, max, min, all, any, mean, logsumexp, median: all_fn over all axes, axes_fn over a
  * list of axes. */
-static PyObject *reduce_impl(PyObject *self, PyObject *args, PyObject *kw) {
+static PyObject *reduce_call(PyObject *args, PyObject *kw, red_all_fn all_fn, red_axes_fn axes_fn) {
   static char *kws[] = {"", "axis", "keepdims", "stream", NULL};
   PyObject *x, *oaxis = Py_None, *okeep = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO$O", kws, &x, &oaxis, &okeep, &stream))
@@ -22,17 +22,15 @@ static PyObject *reduce_impl(PyObject *self, PyObject *args, PyObject *kw) {
   if (pyops_axes(oaxis, &axes, &all, "axis") < 0 || pyops_bool(okeep, &keepdims, "keepdims") < 0)
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
-  const pyops_fn *e = pyops_self(self);
-  lz_array *r = all ? ((red_all_fn)e->fn[0])(a, keepdims)
-                    : ((red_axes_fn)e->fn[1])(a, axes.v, axes.n, keepdims);
+  if (!a) return NULL;
+  lz_array *r = all ? all_fn(a, keepdims) : axes_fn(a, axes.v, axes.n, keepdims);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 /* count_nonzero: keepdims is keyword-only in MLX. */
 static PyObject *py_count_nonzero(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "count_nonzero";
   static char *kws[] = {"", "axis", "keepdims", "stream", NULL};
   PyObject *x, *oaxis = Py_None, *okeep = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$OO:count_nonzero", kws, &x, &oaxis, &okeep,
@@ -44,16 +42,17 @@ static PyObject *py_count_nonzero(PyObject *self, PyObject *args, PyObject *kw) 
   if (pyops_axes(oaxis, &axes, &all, "axis") < 0 || pyops_bool(okeep, &keepdims, "keepdims") < 0)
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
-  lz_array *r = all ? lz_count_nonzero(a, keepdims)
-                    : lz_count_nonzero_axes(a, axes.v, axes.n, keepdims);
+  if (!a) return NULL;
+  lz_array *r =
+      all ? lz_count_nonzero(a, keepdims) : lz_count_nonzero_axes(a, axes.v, axes.n, keepdims);
   lz_free(a);
   return pylz_wrap(r);
 }
 
-/* var and std: fn[0](a, keepdims, ddof), fn[1](a, axes, n, keepdims, ddof). */
-static PyObject *moment_impl(PyObject *self, PyObject *args, PyObject *kw) {
+/* var and std: all_fn(a, keepdims, ddof), axes_fn(a, axes, n, keepdims, ddof). */
+static PyObject *moment_call(PyObject *args, PyObject *kw,
+                             lz_array *(*all_fn)(lz_array *, bool, int),
+                             lz_array *(*axes_fn)(lz_array *, const int *, int, bool, int)) {
   static char *kws[] = {"", "axis", "keepdims", "ddof", "correction", "stream", NULL};
   PyObject *x, *oaxis = Py_None, *okeep = NULL, *oddof = NULL, *ocorr = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO$OO", kws, &x, &oaxis, &okeep, &oddof, &ocorr,
@@ -66,22 +65,17 @@ static PyObject *moment_impl(PyObject *self, PyObject *args, PyObject *kw) {
       (oddof && pyops_int(oddof, &ddof, "ddof") < 0) ||
       pyops_opt_int(ocorr, &corr, &has_corr, "correction") < 0)
     return NULL;
-  if (has_corr)
-    ddof = corr;
+  if (has_corr) ddof = corr;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
-  const pyops_fn *e = pyops_self(self);
-  lz_array *r =
-      all ? ((lz_array * (*)(lz_array *, bool, int)) e->fn[0])(a, keepdims, ddof)
-          : ((lz_array * (*)(lz_array *, const int *, int, bool, int)) e->fn[1])(a, axes.v, axes.n,
-                                                                                  keepdims, ddof);
+  if (!a) return NULL;
+  lz_array *r = all ? all_fn(a, keepdims, ddof) : axes_fn(a, axes.v, axes.n, keepdims, ddof);
   lz_free(a);
   return pylz_wrap(r);
 }
 
-/* argmax and argmin: fn[0](a, keepdims), fn[1](a, axis, keepdims). */
-static PyObject *arg_impl(PyObject *self, PyObject *args, PyObject *kw) {
+/* argmax and argmin: all_fn(a, keepdims), axis_fn(a, axis, keepdims). */
+static PyObject *arg_call(PyObject *args, PyObject *kw, red_all_fn all_fn,
+                          lz_array *(*axis_fn)(lz_array *, int, bool)) {
   static char *kws[] = {"", "axis", "keepdims", "stream", NULL};
   PyObject *x, *oaxis = Py_None, *okeep = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO$O", kws, &x, &oaxis, &okeep, &stream))
@@ -92,27 +86,23 @@ static PyObject *arg_impl(PyObject *self, PyObject *args, PyObject *kw) {
       pyops_bool(okeep, &keepdims, "keepdims") < 0)
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
-  const pyops_fn *e = pyops_self(self);
-  lz_array *r = has_axis ? ((lz_array * (*)(lz_array *, int, bool)) e->fn[1])(a, axis, keepdims)
-                         : ((red_all_fn)e->fn[0])(a, keepdims);
+  if (!a) return NULL;
+  lz_array *r = has_axis ? axis_fn(a, axis, keepdims) : all_fn(a, keepdims);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 /* cumsum, cumprod (with dtype=), cummax, cummin, logcumsumexp: axis None scans the flattened
  * array. */
-static PyObject *scan_impl(PyObject *self, PyObject *args, PyObject *kw) {
+static PyObject *scan_call(PyObject *args, PyObject *kw, scan_fn fn, int has_dtype,
+                           const char *name) {
   static char *kws[] = {"", "axis", "reverse", "inclusive", "dtype", "stream", NULL};
   PyObject *x, *oaxis = Py_None, *orev = NULL, *oinc = NULL, *odt = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$OOOO", kws, &x, &oaxis, &orev, &oinc, &odt,
                                    &stream))
     return NULL;
-  const pyops_fn *e = pyops_self(self);
-  if (odt != Py_None && !e->fn[1]) {
-    PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument 'dtype'",
-                 e->def.ml_name);
+  if (odt != Py_None && !has_dtype) {
+    PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument 'dtype'", name);
     return NULL;
   }
   int axis = 0, has_axis;
@@ -123,23 +113,22 @@ static PyObject *scan_impl(PyObject *self, PyObject *args, PyObject *kw) {
       pyops_dtype(odt, &dt, "dtype") < 0)
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_scope_begin();
   lz_array *in = a;
-  if (dt != LZ_DTYPE_COUNT)
-    in = lz_astype(in, dt);
+  if (dt != LZ_DTYPE_COUNT) in = lz_astype(in, dt);
   if (!has_axis) {
     int flat = -1;
     in = lz_reshape(in, &flat, 1);
   }
-  lz_array *r = lz_keep(in ? ((scan_fn)e->fn[0])(in, has_axis ? axis : 0, reverse, inclusive) : NULL);
+  lz_array *r = lz_keep(in ? fn(in, has_axis ? axis : 0, reverse, inclusive) : NULL);
   lz_scope_end();
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_softmax(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "softmax";
   static char *kws[] = {"", "axis", "precise", "stream", NULL};
   PyObject *x, *oaxis = Py_None, *oprec = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$OO:softmax", kws, &x, &oaxis, &oprec, &stream))
@@ -150,14 +139,14 @@ static PyObject *py_softmax(PyObject *self, PyObject *args, PyObject *kw) {
   if (pyops_axes(oaxis, &axes, &all, "axis") < 0 || pyops_bool(oprec, &precise, "precise") < 0)
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = all ? lz_softmax(a, precise) : lz_softmax_axes(a, axes.v, axes.n, precise);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_trace(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "trace";
   static char *kws[] = {"", "offset", "axis1", "axis2", "dtype", "stream", NULL};
   PyObject *x, *ooff = NULL, *oa1 = NULL, *oa2 = NULL, *odt = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOO$O:trace", kws, &x, &ooff, &oa1, &oa2, &odt,
@@ -165,12 +154,12 @@ static PyObject *py_trace(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   int offset = 0, a1 = 0, a2 = 1;
   lz_dtype dt = LZ_DTYPE_COUNT;
-  if ((ooff && pyops_int(ooff, &offset, "offset") < 0) || (oa1 && pyops_int(oa1, &a1, "axis1") < 0) ||
-      (oa2 && pyops_int(oa2, &a2, "axis2") < 0) || pyops_dtype(odt, &dt, "dtype") < 0)
+  if ((ooff && pyops_int(ooff, &offset, "offset") < 0) ||
+      (oa1 && pyops_int(oa1, &a1, "axis1") < 0) || (oa2 && pyops_int(oa2, &a2, "axis2") < 0) ||
+      pyops_dtype(odt, &dt, "dtype") < 0)
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_trace(a, offset, a1, a2);
   if (r && dt != LZ_DTYPE_COUNT) {
     lz_array *c = lz_astype(r, dt);
@@ -182,6 +171,7 @@ static PyObject *py_trace(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_diff(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "diff";
   static char *kws[] = {"", "n", "axis", "stream", NULL};
   PyObject *x, *on = NULL, *oaxis = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO$O:diff", kws, &x, &on, &oaxis, &stream))
@@ -190,85 +180,105 @@ static PyObject *py_diff(PyObject *self, PyObject *args, PyObject *kw) {
   if ((on && pyops_int(on, &n, "n") < 0) || (oaxis && pyops_int(oaxis, &axis, "axis") < 0))
     return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *r = lz_diff(a, n, axis);
   lz_free(a);
   return pylz_wrap(r);
 }
 
 static PyObject *py_minmax(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "minmax";
   static char *kws[] = {"", "stream", NULL};
   PyObject *x, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O:minmax", kws, &x, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O:minmax", kws, &x, &stream)) return NULL;
   lz_array *a = pylz_to_array(x);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   lz_array *out[2] = {lz_min(a, false), lz_max(a, false)};
   lz_free(a);
   return pyops_wrap_many(out, 2, 0);
 }
 
-#define RED(NAME, BASE, TEXT)                                                                    \
-  PYOPS_ROW(NAME, reduce_impl, SIG_RED(NAME) TEXT, lz_##BASE, lz_##BASE##_axes, NULL)
-#define SIG_SCAN(NAME, DT)                                                                       \
-  NAME "(a: array, /, axis: int | None = None, *, reverse: bool = False, inclusive: bool = "    \
+/* One row per function: X(name, description). Each row defines py_<name>, a call of the
+ * family's parser with the lz_ functions of that name, and its method entry. */
+#define REDUCTIONS(X)                                                                              \
+  X(sum, "Sum over the given axes (all axes by default).")                                         \
+  X(prod, "Product over the given axes (all axes by default).")                                    \
+  X(max, "Maximum over the given axes (all axes by default).")                                     \
+  X(min, "Minimum over the given axes (all axes by default).")                                     \
+  X(all, "Logical and over the given axes (all axes by default).")                                 \
+  X(any, "Logical or over the given axes (all axes by default).")                                  \
+  X(mean, "Mean over the given axes (all axes by default).")                                       \
+  X(logsumexp, "``log(sum(exp(a)))`` over the given axes, computed stably (all by default).")      \
+  X(median, "Median over the given axes (all axes by default).")
+#define MOMENTS(X)                                                                                 \
+  X(var, "Variance over the given axes with divisor ``N - ddof``.")                                \
+  X(std, "Standard deviation over the given axes with divisor ``N - ddof``.")
+#define ARGS(X)                                                                                    \
+  X(argmax, "Indices (uint32) of the maxima along ``axis`` (of the flattened array when "          \
+            "``None``).")                                                                          \
+  X(argmin, "Indices (uint32) of the minima along ``axis`` (of the flattened array when "          \
+            "``None``).")
+/* X(name, takes dtype=, the dtype part of the signature, description) */
+#define SCANS(X)                                                                                   \
+  X(cumsum, 1, "dtype: Dtype | None = None, ", "Cumulative sum along ``axis``.")                   \
+  X(cumprod, 1, "dtype: Dtype | None = None, ", "Cumulative product along ``axis``.")              \
+  X(cummax, 0, "", "Cumulative maximum along ``axis``.")                                           \
+  X(cummin, 0, "", "Cumulative minimum along ``axis``.")                                           \
+  X(logcumsumexp, 0, "", "Cumulative log-sum-exp along ``axis``.")
+
+#define DEFINE_RED(NAME, TEXT)                                                                     \
+  static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                       \
+    pyops_name = #NAME;                                                                            \
+    return reduce_call(args, kw, lz_##NAME, lz_##NAME##_axes);                                     \
+  }
+#define DEFINE_MOMENT(NAME, TEXT)                                                                  \
+  static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                       \
+    pyops_name = #NAME;                                                                            \
+    return moment_call(args, kw, lz_##NAME, lz_##NAME##_axes);                                     \
+  }
+#define DEFINE_ARG(NAME, TEXT)                                                                     \
+  static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                       \
+    pyops_name = #NAME;                                                                            \
+    return arg_call(args, kw, lz_##NAME, lz_##NAME##_axis);                                        \
+  }
+#define DEFINE_SCAN(NAME, DTYPE, DTSIG, TEXT)                                                      \
+  static PyObject *py_##NAME(PyObject *self, PyObject *args, PyObject *kw) {                       \
+    pyops_name = #NAME;                                                                            \
+    return scan_call(args, kw, lz_##NAME, DTYPE, #NAME);                                           \
+  }
+REDUCTIONS(DEFINE_RED)
+MOMENTS(DEFINE_MOMENT)
+ARGS(DEFINE_ARG)
+SCANS(DEFINE_SCAN)
+
+#define SIG_SCAN(NAME, DT)                                                                         \
+  NAME "(a: array, /, axis: int | None = None, *, reverse: bool = False, inclusive: bool = "       \
        "True, " DT "stream: StreamOrDevice = None) -> array\n\n"
-#define SCAN(NAME, FN, DTFLAG, DT, TEXT)                                                         \
-  PYOPS_ROW(NAME, scan_impl, SIG_SCAN(NAME, DT) TEXT, FN, DTFLAG, NULL)
-#define SIG_MOM(NAME)                                                                            \
-  NAME "(a: array, /, axis: None | int | Sequence[int] = None, keepdims: bool = False, ddof: "  \
+#define SIG_MOM(NAME)                                                                              \
+  NAME "(a: array, /, axis: None | int | Sequence[int] = None, keepdims: bool = False, ddof: "     \
        "int = 0, *, stream: StreamOrDevice = None) -> array\n\n"
-#define SIG_ARG(NAME)                                                                            \
-  NAME "(a: array, /, axis: None | int = None, keepdims: bool = False, *, stream: "             \
+#define SIG_ARG(NAME)                                                                              \
+  NAME "(a: array, /, axis: None | int = None, keepdims: bool = False, *, stream: "                \
        "StreamOrDevice = None) -> array\n\n"
 
-static pyops_fn table[] = {
-    RED("sum", sum, "Sum over the given axes (all axes by default)."),
-    RED("prod", prod, "Product over the given axes (all axes by default)."),
-    RED("max", max, "Maximum over the given axes (all axes by default)."),
-    RED("min", min, "Minimum over the given axes (all axes by default)."),
-    RED("all", all, "Logical and over the given axes (all axes by default)."),
-    RED("any", any, "Logical or over the given axes (all axes by default)."),
-    RED("mean", mean, "Mean over the given axes (all axes by default)."),
-    RED("logsumexp", logsumexp,
-        "``log(sum(exp(a)))`` over the given axes, computed stably (all axes by default)."),
-    RED("median", median, "Median over the given axes (all axes by default)."),
-    PYOPS_ROW("var", moment_impl,
-              SIG_MOM("var") "Variance over the given axes with divisor ``N - ddof``.", lz_var,
-              lz_var_axes, NULL),
-    PYOPS_ROW("std", moment_impl,
-              SIG_MOM("std") "Standard deviation over the given axes with divisor ``N - ddof``.",
-              lz_std, lz_std_axes, NULL),
-    PYOPS_ROW("argmax", arg_impl,
-              SIG_ARG("argmax") "Indices (uint32) of the maxima along ``axis`` (of the "
-                                "flattened array when ``None``).",
-              lz_argmax, lz_argmax_axis, NULL),
-    PYOPS_ROW("argmin", arg_impl,
-              SIG_ARG("argmin") "Indices (uint32) of the minima along ``axis`` (of the "
-                                "flattened array when ``None``).",
-              lz_argmin, lz_argmin_axis, NULL),
-    SCAN("cumsum", lz_cumsum, lz_cumsum, "dtype: Dtype | None = None, ",
-         "Cumulative sum along ``axis`` (of the flattened array when ``None``)."),
-    SCAN("cumprod", lz_cumprod, lz_cumprod, "dtype: Dtype | None = None, ",
-         "Cumulative product along ``axis`` (of the flattened array when ``None``)."),
-    SCAN("cummax", lz_cummax, NULL, "",
-         "Cumulative maximum along ``axis`` (of the flattened array when ``None``)."),
-    SCAN("cummin", lz_cummin, NULL, "",
-         "Cumulative minimum along ``axis`` (of the flattened array when ``None``)."),
-    SCAN("logcumsumexp", lz_logcumsumexp, NULL, "",
-         "Cumulative log-sum-exp along ``axis`` (of the flattened array when ``None``)."),
-};
-
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
+
+#define ROW_RED(NAME, TEXT) F(#NAME, py_##NAME, SIG_RED(#NAME) TEXT),
+#define ROW_MOMENT(NAME, TEXT) F(#NAME, py_##NAME, SIG_MOM(#NAME) TEXT),
+#define ROW_ARG(NAME, TEXT) F(#NAME, py_##NAME, SIG_ARG(#NAME) TEXT),
+#define ROW_SCAN(NAME, DTYPE, DTSIG, TEXT)                                                         \
+  F(#NAME, py_##NAME,                                                                              \
+    SIG_SCAN(#NAME, DTSIG) TEXT " The flattened array when ``axis`` is ``None``; ``reverse`` "     \
+                                "scans from the end, ``inclusive=False`` shifts by one."),
 
 static PyMethodDef methods[] = {
-    F("count_nonzero", py_count_nonzero,
-      "count_nonzero(a: array, /, *, axis: None | int | Sequence[int] = None, keepdims: bool = "
-      "False, stream: StreamOrDevice = None) -> array\n\nNumber of nonzero elements (int32) over "
-      "the given axes."),
+    REDUCTIONS(ROW_RED) MOMENTS(ROW_MOMENT) ARGS(ROW_ARG) SCANS(ROW_SCAN) F(
+        "count_nonzero", py_count_nonzero,
+        "count_nonzero(a: array, /, *, axis: None | int | Sequence[int] = None, keepdims: bool = "
+        "False, stream: StreamOrDevice = None) -> array\n\nNumber of nonzero elements (int32) over "
+        "the given axes."),
     F("softmax", py_softmax,
       "softmax(a: array, /, axis: None | int | Sequence[int] = None, *, precise: bool = False, "
       "stream: StreamOrDevice = None) -> array\n\n``exp(a) / sum(exp(a))`` over the given axes "
@@ -287,19 +297,15 @@ static PyMethodDef methods[] = {
 };
 
 int pyops_init_reduce(PyObject *m) {
-  if (pyops_register(m, table, (int)(sizeof table / sizeof table[0]), "lazuli.core") < 0 ||
-      pyops_add_functions(m, methods) < 0)
-    return -1;
+  if (pyops_add_functions(m, methods) < 0) return -1;
   static const char *const aliases[][2] = {{"cumulative_sum", "cumsum"},
                                            {"cumulative_prod", "cumprod"}};
   for (size_t i = 0; i < 2; i++) {
     PyObject *f = PyObject_GetAttrString(m, aliases[i][1]);
-    if (!f)
-      return -1;
+    if (!f) return -1;
     int rc = PyModule_AddObjectRef(m, aliases[i][0], f);
     Py_DECREF(f);
-    if (rc < 0)
-      return -1;
+    if (rc < 0) return -1;
   }
   return 0;
 }

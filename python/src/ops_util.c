@@ -4,11 +4,11 @@
 
 #include <math.h>
 
-#define PYOPS_CAPSULE "lazuli.core.fn"
+const char *pyops_name = "lazuli.core";
 
 int pylz_init_ops(PyObject *m) {
   if (pyops_init_elementwise(m) < 0 || pyops_init_reduce(m) < 0 || pyops_init_shape(m) < 0 ||
-      pyops_init_creation(m) < 0)
+      pyops_init_join(m) < 0 || pyops_init_creation(m) < 0)
     return -1;
   return 0;
 }
@@ -41,50 +41,33 @@ int pylz_init_ops_more(PyObject *m) {
   return 0;
 }
 
-int pyops_register(PyObject *m, pyops_fn *fns, int n, const char *modname) {
-  PyObject *name = PyUnicode_FromString(modname);
-  if (!name)
-    return -1;
-  for (int i = 0; i < n; i++) {
-    PyObject *cap = PyCapsule_New(&fns[i], PYOPS_CAPSULE, NULL);
-    if (!cap)
-      goto fail;
-    PyObject *f = PyCFunction_NewEx(&fns[i].def, cap, name);
-    Py_DECREF(cap);
-    if (!f)
-      goto fail;
-    int rc = PyModule_AddObjectRef(m, fns[i].def.ml_name, f);
-    Py_DECREF(f);
-    if (rc < 0)
-      goto fail;
-  }
-  Py_DECREF(name);
-  return 0;
-fail:
-  Py_DECREF(name);
-  return -1;
-}
-
-const pyops_fn *pyops_self(PyObject *self) {
-  return (const pyops_fn *)PyCapsule_GetPointer(self, PYOPS_CAPSULE);
-}
-
 int pyops_add_functions(PyObject *m, PyMethodDef *defs) { return PyModule_AddFunctions(m, defs); }
 
+int pyops_only_stream_kw(PyObject *kw, const char *fn) {
+  if (!kw) return 0;
+  Py_ssize_t pos = 0;
+  PyObject *k, *v;
+  while (PyDict_Next(kw, &pos, &k, &v)) {
+    if (!PyUnicode_Check(k) || PyUnicode_CompareWithASCIIString(k, "stream") != 0) {
+      PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'", fn, k);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 int pyops_type_error(const char *what, const char *expected, PyObject *got) {
-  PyErr_Format(PyExc_TypeError, "%s must be %s, not %.100s", what, expected,
+  PyErr_Format(PyExc_TypeError, "[%s] %s must be %s, not %.100s", pyops_name, what, expected,
                got ? Py_TYPE(got)->tp_name : "nothing");
   return -1;
 }
 
 int pyops_int(PyObject *o, int *out, const char *what) {
-  if (!o || PyFloat_Check(o) || !PyIndex_Check(o))
-    return pyops_type_error(what, "an int", o);
+  if (!o || PyFloat_Check(o) || !PyIndex_Check(o)) return pyops_type_error(what, "an int", o);
   Py_ssize_t v = PyNumber_AsSsize_t(o, NULL);
-  if (v == -1 && PyErr_Occurred())
-    return -1;
+  if (v == -1 && PyErr_Occurred()) return -1;
   if (v > INT32_MAX || v < INT32_MIN) {
-    PyErr_Format(PyExc_ValueError, "%s = %zd does not fit in 32 bits", what, v);
+    PyErr_Format(PyExc_ValueError, "[%s] %s = %zd does not fit in 32 bits", pyops_name, what, v);
     return -1;
   }
   *out = (int)v;
@@ -93,66 +76,72 @@ int pyops_int(PyObject *o, int *out, const char *what) {
 
 int pyops_opt_int(PyObject *o, int *out, int *set, const char *what) {
   *set = 0;
-  if (!o || o == Py_None)
-    return 0;
-  if (pyops_int(o, out, what) < 0)
-    return -1;
+  if (!o || o == Py_None) return 0;
+  if (pyops_int(o, out, what) < 0) return -1;
   *set = 1;
   return 0;
 }
 
 int pyops_bool(PyObject *o, bool *out, const char *what) {
-  if (!o)
-    return 0;
-  if (!PyBool_Check(o))
-    return pyops_type_error(what, "a bool", o);
+  if (!o) return 0;
+  if (!PyBool_Check(o)) return pyops_type_error(what, "a bool", o);
   *out = o == Py_True;
   return 0;
 }
 
 int pyops_double(PyObject *o, double *out, const char *what) {
-  if (!o || !(PyFloat_Check(o) || PyLong_Check(o)))
+  /* Python and NumPy numbers, or anything with __float__/__index__ (as nanobind converts), but
+   * never a string (PyFloat_AsDouble would not parse it, float() would). */
+  PyNumberMethods *nb = o ? Py_TYPE(o)->tp_as_number : NULL;
+  if (!o || PyUnicode_Check(o) || PyBytes_Check(o) || !nb || !(nb->nb_float || nb->nb_index))
     return pyops_type_error(what, "a float", o);
   double v = PyFloat_AsDouble(o);
-  if (v == -1.0 && PyErr_Occurred())
-    return -1;
+  if (v == -1.0 && PyErr_Occurred()) return -1;
   *out = v;
   return 0;
 }
 
 int pyops_int_list(PyObject *o, pyops_ints *out, int allow_int, const char *what) {
   out->n = 0;
-  if (o && allow_int && !PyFloat_Check(o) && PyIndex_Check(o)) {
+  if (o && allow_int && !PyFloat_Check(o) && PyIndex_Check(o) && !PySequence_Check(o)) {
     out->n = 1;
     return pyops_int(o, &out->v[0], what);
   }
-  if (!o || !(PyList_Check(o) || PyTuple_Check(o)))
+  /* Any sequence (list, tuple, range, a NumPy array) but a string or an array of ours. */
+  if (!o || PyUnicode_Check(o) || PyBytes_Check(o) || PyLzArray_Check(o) || PyDict_Check(o) ||
+      !PySequence_Check(o))
     return pyops_type_error(what, allow_int ? "an int or a sequence of ints" : "a sequence of ints",
                             o);
-  Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
+  PyObject *seq = PySequence_Fast(o, "");
+  if (!seq) {
+    PyErr_Clear();
+    return pyops_type_error(what, "a sequence of ints", o);
+  }
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  int rc = 0;
   if (n > PYOPS_MAX_INTS) {
-    PyErr_Format(PyExc_ValueError, "%s has %zd entries, more than %d", what, n, PYOPS_MAX_INTS);
-    return -1;
+    PyErr_Format(PyExc_ValueError, "[%s] %s has %zd entries, more than %d", pyops_name, what, n,
+                 PYOPS_MAX_INTS);
+    rc = -1;
   }
-  for (Py_ssize_t i = 0; i < n; i++) {
-    if (pyops_int(PySequence_Fast_GET_ITEM(o, i), &out->v[i], what) < 0)
-      return -1;
-  }
-  out->n = (int)n;
-  return 0;
+  for (Py_ssize_t i = 0; i < n && rc == 0; i++)
+    rc = pyops_int(PySequence_Fast_GET_ITEM(seq, i), &out->v[i], what);
+  Py_DECREF(seq);
+  if (rc == 0) out->n = (int)n;
+  return rc;
 }
 
 int pyops_shape(PyObject *o, pyops_ints *out, const char *what) {
-  if (pyops_int_list(o, out, 1, what) < 0)
-    return -1;
+  if (pyops_int_list(o, out, 1, what) < 0) return -1;
   if (out->n > LZ_MAX_NDIM) {
-    PyErr_Format(PyExc_ValueError, "%s has %d dimensions, more than %d", what, out->n,
-                 LZ_MAX_NDIM);
+    PyErr_Format(PyExc_ValueError, "[%s] %s has %d dimensions, more than %d", pyops_name, what,
+                 out->n, LZ_MAX_NDIM);
     return -1;
   }
   for (int i = 0; i < out->n; i++) {
     if (out->v[i] < 0) {
-      PyErr_Format(PyExc_ValueError, "%s has a negative dimension %d", what, out->v[i]);
+      PyErr_Format(PyExc_ValueError, "[%s] %s has a negative dimension %d", pyops_name, what,
+                   out->v[i]);
       return -1;
     }
   }
@@ -170,8 +159,7 @@ int pyops_axes(PyObject *o, pyops_ints *out, int *all, const char *what) {
 }
 
 int pyops_dtype(PyObject *o, lz_dtype *out, const char *what) {
-  if (!o || o == Py_None)
-    return 0;
+  if (!o || o == Py_None) return 0;
   if (pylz_dtype_from_py(o, out) < 0) {
     PyErr_Clear();
     return pyops_type_error(what, "a Dtype", o);
@@ -180,17 +168,14 @@ int pyops_dtype(PyObject *o, lz_dtype *out, const char *what) {
 }
 
 int pyops_str(PyObject *o, const char **out, const char *what) {
-  if (!o || !PyUnicode_Check(o))
-    return pyops_type_error(what, "a str", o);
+  if (!o || !PyUnicode_Check(o)) return pyops_type_error(what, "a str", o);
   *out = PyUnicode_AsUTF8(o);
   return *out ? 0 : -1;
 }
 
 void pyops_free_arrays(lz_array **arrays, int n) {
-  if (!arrays)
-    return;
-  for (int i = 0; i < n; i++)
-    lz_free(arrays[i]);
+  if (!arrays) return;
+  for (int i = 0; i < n; i++) lz_free(arrays[i]);
   PyMem_Free(arrays);
 }
 
@@ -201,7 +186,7 @@ int pyops_array_seq(PyObject *seq, lz_array ***out, int *n, const char *what) {
     return pyops_type_error(what, "a list or tuple of arrays", seq);
   Py_ssize_t len = PySequence_Fast_GET_SIZE(seq);
   if (len > INT32_MAX) {
-    PyErr_Format(PyExc_ValueError, "%s has too many arrays", what);
+    PyErr_Format(PyExc_ValueError, "[%s] %s has too many arrays", pyops_name, what);
     return -1;
   }
   lz_array **arrays = PyMem_Calloc(len ? (size_t)len : 1, sizeof(lz_array *));
@@ -223,8 +208,7 @@ int pyops_array_seq(PyObject *seq, lz_array ***out, int *n, const char *what) {
 
 int pyops_opt_array(PyObject *o, lz_array **out) {
   *out = NULL;
-  if (!o || o == Py_None)
-    return 0;
+  if (!o || o == Py_None) return 0;
   *out = pylz_to_array(o);
   return *out ? 0 : -1;
 }
@@ -233,8 +217,7 @@ PyObject *pyops_wrap_many(lz_array **arrays, int n, int as_list) {
   PyObject *res = NULL;
   for (int i = 0; i < n; i++) {
     if (!arrays[i]) {
-      for (int j = 0; j < n; j++)
-        lz_free(arrays[j]);
+      for (int j = 0; j < n; j++) lz_free(arrays[j]);
       if (lz_last_error_code() == LZ_ERROR_NONE && !PyErr_Occurred())
         lz_set_error(LZ_ERROR_INTERNAL, "lazuli.core", "an op returned no result");
       return pylz_raise();
@@ -242,16 +225,14 @@ PyObject *pyops_wrap_many(lz_array **arrays, int n, int as_list) {
   }
   res = as_list ? PyList_New(n) : PyTuple_New(n);
   if (!res) {
-    for (int j = 0; j < n; j++)
-      lz_free(arrays[j]);
+    for (int j = 0; j < n; j++) lz_free(arrays[j]);
     return NULL;
   }
   for (int i = 0; i < n; i++) {
     PyObject *w = pylz_wrap(arrays[i]);
     arrays[i] = NULL;
     if (!w) {
-      for (int j = i + 1; j < n; j++)
-        lz_free(arrays[j]);
+      for (int j = i + 1; j < n; j++) lz_free(arrays[j]);
       Py_DECREF(res);
       return NULL;
     }

@@ -38,7 +38,10 @@ PyObject *pylz_wrap(lz_array *a);
  * complex (complex64), nested lists/tuples, NumPy arrays and buffer-protocol objects.
  * NULL with a Python exception (TypeError/ValueError as MLX) on failure. */
 lz_array *pylz_to_array(PyObject *o);
-/* Same, then cast to `dtype` (used for `dtype=` arguments). */
+/* The array for a Python int: a weak lz_int within int32's range, an int64 scalar beyond it
+ * (MLX's rule), NULL with an exception on failure. */
+lz_array *pylz_int_scalar(long long v);
+/* Same as pylz_to_array, then cast to `dtype` (used for `dtype=` arguments). */
 lz_array *pylz_to_array_dtype(PyObject *o, lz_dtype dtype);
 
 /* The array `array(val, dtype=...)` builds: like pylz_to_array, but a Python scalar is strongly
@@ -56,6 +59,10 @@ PyObject *pylz_item(lz_array *a);
 /* Evaluates `a` with the GIL released (other Python threads run meanwhile). 0 or -1 with a
  * Python exception set. */
 int pylz_eval_array(lz_array *a);
+/* Same for n arrays in one pass. Every evaluation from Python goes through these two: they
+ * hold the arrays and take turns on one lock, since Lazuli must not evaluate one graph from
+ * two threads at once. */
+int pylz_eval_many(lz_array *const *arrays, size_t n);
 
 /* ---- errors (module.c) --------------------------------------------------------------- */
 

@@ -9,17 +9,17 @@
 #include <time.h>
 
 #define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC) {NAME, (PyCFunction)(void (*)(void))FN, KW, DOC}
+#define F(NAME, FN, DOC)                                                                           \
+  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
 static PyObject *state; /* the list `random.state`, owned by the module */
 
 /* The key to sample with: `okey` when given (a new reference), else the next global key. */
 static lz_array *take_key(PyObject *okey) {
-  if (okey && okey != Py_None)
-    return pylz_to_array(okey);
+  if (okey && okey != Py_None) return pylz_to_array(okey);
   if (!state || !PyList_Check(state) || PyList_GET_SIZE(state) < 1 ||
       !PyLzArray_Check(PyList_GET_ITEM(state, 0))) {
-    PyErr_SetString(PyExc_TypeError, "random.state[0] must be a key array");
+    PyErr_SetString(PyExc_TypeError, "[random] random.state[0] must be a key array");
     return NULL;
   }
   lz_array *k = ((PyLzArray *)PyList_GET_ITEM(state, 0))->a, *first = NULL, *second = NULL;
@@ -40,14 +40,12 @@ static lz_array *take_key(PyObject *okey) {
 }
 
 static int parse_u64(PyObject *o, uint64_t *out, const char *what) {
-  if (!o || PyFloat_Check(o) || !PyLong_Check(o))
-    return pyops_type_error(what, "an int", o);
+  if (!o || PyFloat_Check(o) || !PyLong_Check(o)) return pyops_type_error(what, "an int", o);
   unsigned long long v = PyLong_AsUnsignedLongLong(o);
   if (v == (unsigned long long)-1 && PyErr_Occurred()) {
     PyErr_Clear();
     long long s = PyLong_AsLongLong(o);
-    if (s == -1 && PyErr_Occurred())
-      return -1;
+    if (s == -1 && PyErr_Occurred()) return -1;
     v = (unsigned long long)s; /* a negative seed wraps, as a C++ uint64_t conversion does */
   }
   *out = v;
@@ -55,21 +53,18 @@ static int parse_u64(PyObject *o, uint64_t *out, const char *what) {
 }
 
 static PyObject *py_seed(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "seed";
   static char *kws[] = {"seed", NULL};
   PyObject *oseed;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O:seed", kws, &oseed))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O:seed", kws, &oseed)) return NULL;
   uint64_t s = 0;
-  if (parse_u64(oseed, &s, "seed") < 0)
-    return NULL;
+  if (parse_u64(oseed, &s, "seed") < 0) return NULL;
   PyObject *k = pylz_wrap(lz_random_key(s));
-  if (!k)
-    return NULL;
+  if (!k) return NULL;
   if (PyList_GET_SIZE(state) < 1) {
     int rc = PyList_Append(state, k);
     Py_DECREF(k);
-    if (rc < 0)
-      return NULL;
+    if (rc < 0) return NULL;
   } else if (PyList_SetItem(state, 0, k) < 0) { /* steals k */
     return NULL;
   }
@@ -77,27 +72,24 @@ static PyObject *py_seed(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_key(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "key";
   static char *kws[] = {"seed", NULL};
   PyObject *oseed;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O:key", kws, &oseed))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O:key", kws, &oseed)) return NULL;
   uint64_t s = 0;
-  if (parse_u64(oseed, &s, "seed") < 0)
-    return NULL;
+  if (parse_u64(oseed, &s, "seed") < 0) return NULL;
   return pylz_wrap(lz_random_key(s));
 }
 
 static PyObject *py_split(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "split";
   static char *kws[] = {"key", "num", "stream", NULL};
   PyObject *okey, *onum = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO:split", kws, &okey, &onum, &stream))
-    return NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO:split", kws, &okey, &onum, &stream)) return NULL;
   int num = 2;
-  if (onum && pyops_int(onum, &num, "num") < 0)
-    return NULL;
+  if (onum && pyops_int(onum, &num, "num") < 0) return NULL;
   lz_array *k = pylz_to_array(okey);
-  if (!k)
-    return NULL;
+  if (!k) return NULL;
   lz_array *r = lz_random_split(k, num);
   lz_free(k);
   return pylz_wrap(r);
@@ -107,8 +99,7 @@ static PyObject *py_split(PyObject *self, PyObject *args, PyObject *kw) {
 static int parse_shape(PyObject *o, pyops_ints *shape, int *given) {
   *given = 1;
   shape->n = 0;
-  if (!o)
-    return 0;
+  if (!o) return 0;
   if (o == Py_None) {
     *given = 0;
     return 0;
@@ -117,6 +108,7 @@ static int parse_shape(PyObject *o, pyops_ints *shape, int *given) {
 }
 
 static PyObject *py_uniform(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "uniform";
   static char *kws[] = {"low", "high", "shape", "dtype", "key", "stream", NULL};
   PyObject *olow = NULL, *ohigh = NULL, *oshape = NULL, *odt = Py_None, *okey = Py_None,
            *stream = NULL;
@@ -126,8 +118,7 @@ static PyObject *py_uniform(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_ints shape;
   int given;
   lz_dtype dt = LZ_FLOAT32;
-  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *lo = NULL, *hi = NULL, *k = NULL;
   PyObject *res = NULL;
   if (!(lo = olow ? pylz_to_array(olow) : lz_float(0)) ||
@@ -144,10 +135,8 @@ done:
 /* A float, or an array (*arr set) for loc/scale. */
 static int float_or_array(PyObject *o, double *v, lz_array **arr, const char *what) {
   *arr = NULL;
-  if (!o || o == Py_None)
-    return 0;
-  if (PyFloat_Check(o) || PyLong_Check(o))
-    return pyops_double(o, v, what);
+  if (!o || o == Py_None) return 0;
+  if (PyFloat_Check(o) || PyLong_Check(o)) return pyops_double(o, v, what);
   *arr = pylz_to_array(o);
   return *arr ? 0 : -1;
 }
@@ -191,14 +180,17 @@ done:
 }
 
 static PyObject *py_normal(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "normal";
   return loc_scale_impl(args, kw, lz_random_normal);
 }
 
 static PyObject *py_laplace(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "laplace";
   return loc_scale_impl(args, kw, lz_random_laplace);
 }
 
 static PyObject *py_multivariate_normal(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "multivariate_normal";
   static char *kws[] = {"mean", "cov", "shape", "dtype", "key", "stream", NULL};
   PyObject *omean, *ocov, *oshape = NULL, *odt = Py_None, *okey = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:multivariate_normal", kws, &omean, &ocov,
@@ -207,8 +199,7 @@ static PyObject *py_multivariate_normal(PyObject *self, PyObject *args, PyObject
   pyops_ints shape;
   int given;
   lz_dtype dt = LZ_FLOAT32;
-  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *mean = NULL, *cov = NULL, *k = NULL;
   PyObject *res = NULL;
   if ((mean = pylz_to_array(omean)) && (cov = pylz_to_array(ocov)) && (k = take_key(okey)))
@@ -220,6 +211,7 @@ static PyObject *py_multivariate_normal(PyObject *self, PyObject *args, PyObject
 }
 
 static PyObject *py_randint(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "randint";
   static char *kws[] = {"low", "high", "shape", "dtype", "key", "stream", NULL};
   PyObject *olow, *ohigh, *oshape = NULL, *odt = Py_None, *okey = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:randint", kws, &olow, &ohigh, &oshape, &odt,
@@ -228,8 +220,7 @@ static PyObject *py_randint(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_ints shape;
   int given;
   lz_dtype dt = LZ_INT32;
-  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *lo = NULL, *hi = NULL, *k = NULL;
   PyObject *res = NULL;
   if ((lo = pylz_to_array(olow)) && (hi = pylz_to_array(ohigh)) && (k = take_key(okey)))
@@ -241,14 +232,14 @@ static PyObject *py_randint(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_bernoulli(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "bernoulli";
   static char *kws[] = {"p", "shape", "key", "stream", NULL};
   PyObject *op = NULL, *oshape = Py_None, *okey = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOOO:bernoulli", kws, &op, &oshape, &okey, &stream))
     return NULL;
   pyops_ints shape;
   int given;
-  if (parse_shape(oshape, &shape, &given) < 0)
-    return NULL;
+  if (parse_shape(oshape, &shape, &given) < 0) return NULL;
   lz_array *p = NULL, *k = NULL;
   PyObject *res = NULL;
   if ((p = op ? pylz_to_array(op) : lz_float(0.5)) && (k = take_key(okey)))
@@ -259,6 +250,7 @@ static PyObject *py_bernoulli(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_truncated_normal(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "truncated_normal";
   static char *kws[] = {"lower", "upper", "shape", "dtype", "key", "stream", NULL};
   PyObject *olo, *ohi, *oshape = Py_None, *odt = Py_None, *okey = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:truncated_normal", kws, &olo, &ohi, &oshape,
@@ -267,13 +259,11 @@ static PyObject *py_truncated_normal(PyObject *self, PyObject *args, PyObject *k
   pyops_ints shape;
   int given;
   lz_dtype dt = LZ_FLOAT32;
-  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *lo = NULL, *hi = NULL, *k = NULL;
   PyObject *res = NULL;
   if ((lo = pylz_to_array(olo)) && (hi = pylz_to_array(ohi)) && (k = take_key(okey)))
-    res = pylz_wrap(
-        lz_random_truncated_normal(lo, hi, given ? shape.v : NULL, shape.n, dt, k));
+    res = pylz_wrap(lz_random_truncated_normal(lo, hi, given ? shape.v : NULL, shape.n, dt, k));
   lz_free(lo);
   lz_free(hi);
   lz_free(k);
@@ -281,6 +271,7 @@ static PyObject *py_truncated_normal(PyObject *self, PyObject *args, PyObject *k
 }
 
 static PyObject *py_gumbel(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "gumbel";
   static char *kws[] = {"shape", "dtype", "key", "stream", NULL};
   PyObject *oshape = NULL, *odt = Py_None, *okey = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOOO:gumbel", kws, &oshape, &odt, &okey, &stream))
@@ -288,17 +279,16 @@ static PyObject *py_gumbel(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_ints shape;
   int given;
   lz_dtype dt = LZ_FLOAT32;
-  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0)
-    return NULL;
+  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
   lz_array *k = take_key(okey);
-  if (!k)
-    return NULL;
+  if (!k) return NULL;
   lz_array *r = lz_random_gumbel(shape.v, shape.n, dt, k);
   lz_free(k);
   return pylz_wrap(r);
 }
 
 static PyObject *py_categorical(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "categorical";
   static char *kws[] = {"logits", "axis", "shape", "num_samples", "key", "stream", NULL};
   PyObject *ologits, *oaxis = NULL, *oshape = Py_None, *onum = Py_None, *okey = Py_None,
                      *stream = NULL;
@@ -330,10 +320,10 @@ static PyObject *py_categorical(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_permutation(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "permutation";
   static char *kws[] = {"x", "axis", "key", "stream", NULL};
   PyObject *ox, *oaxis = NULL, *okey = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO:permutation", kws, &ox, &oaxis, &okey,
-                                   &stream))
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO:permutation", kws, &ox, &oaxis, &okey, &stream))
     return NULL;
   int axis = 0, n = 0, is_int = PyLong_Check(ox) && !PyBool_Check(ox);
   if ((oaxis && pyops_int(oaxis, &axis, "axis") < 0) || (is_int && pyops_int(ox, &n, "x") < 0))
@@ -352,6 +342,7 @@ static PyObject *py_permutation(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *py_bits(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "bits";
   static char *kws[] = {"shape", "width", "key", "stream", NULL};
   PyObject *oshape = NULL, *owidth = NULL, *okey = Py_None, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOOO:bits", kws, &oshape, &owidth, &okey, &stream))
@@ -361,8 +352,7 @@ static PyObject *py_bits(PyObject *self, PyObject *args, PyObject *kw) {
   if (parse_shape(oshape, &shape, &given) < 0 || (owidth && pyops_int(owidth, &width, "width") < 0))
     return NULL;
   lz_array *k = take_key(okey);
-  if (!k)
-    return NULL;
+  if (!k) return NULL;
   lz_array *r = lz_random_bits(shape.v, shape.n, width, k);
   lz_free(k);
   return pylz_wrap(r);
@@ -373,7 +363,8 @@ static PyObject *py_bits(PyObject *self, PyObject *args, PyObject *kw) {
 static PyMethodDef methods[] = {
     F("seed", py_seed,
       "seed(seed: int) -> None\n\nSeeds the global key sequence: ``state[0] = key(seed)``."),
-    F("key", py_key, "key(seed: int) -> array\n\nThe key (a uint32 array of shape (2,)) of a seed."),
+    F("key", py_key,
+      "key(seed: int) -> array\n\nThe key (a uint32 array of shape (2,)) of a seed."),
     F("split", py_split,
       "split(key: array, num: int = 2, stream: StreamOrDevice = None) -> array\n\n``num`` new "
       "keys derived from ``key``, as a (num, 2) array."),
@@ -422,14 +413,12 @@ int pylz_init_random(PyObject *m) {
   PyObject *sub = pylz_add_submodule(m, "random", methods,
                                      "lazuli.core.random: random sampling with explicit or global "
                                      "keys, as mlx.core.random.");
-  if (!sub)
-    return -1;
+  if (!sub) return -1;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)(ts.tv_nsec / 1000000);
   PyObject *k = pylz_wrap(lz_random_key(ms));
-  if (!k)
-    return -1;
+  if (!k) return -1;
   state = PyList_New(1);
   if (!state) {
     Py_DECREF(k);

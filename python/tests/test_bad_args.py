@@ -99,3 +99,16 @@ def test_some_errors_are_the_ones_mlx_raises():
         mx.random.uniform(key="k")
     with pytest.raises(TypeError):
         mx.fft.fft(a, n="8")
+
+
+def test_messages_name_the_function():
+    a = mx.ones((2, 3))
+    for call, prefix in ((lambda: mx.sum(a, axis="x"), "[sum]"),
+                         (lambda: mx.reshape(a, None), "[reshape]"),
+                         (lambda: mx.random.uniform(shape=[-1]), "[uniform]"),
+                         (lambda: mx.fft.fft(a, n="8"), "[fft]"),
+                         (lambda: mx.conv1d(a, a, stride=1.5), "[conv1d]"),
+                         (lambda: mx.matmul(a, a), "[lz_matmul]")):
+        with pytest.raises((TypeError, ValueError)) as e:
+            call()
+        assert str(e.value).startswith(prefix), str(e.value)

@@ -164,3 +164,20 @@ def test_at_errors():
         x.at[0].add("a")
     with pytest.raises(ValueError):
         x.at[mx.array([[0, 1]])].add(mx.array([1.0, 2.0, 3.0]))
+
+
+def test_at_and_set_with_separated_advanced_indices():
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    idx = (1, slice(3, None, -2), np.array([1, 2]))  # int and array apart: advanced dims first
+    v = np.arange(4, dtype=np.float32).reshape(2, 2)
+    e = a.copy()
+    e[idx] += v
+    np.testing.assert_array_equal(np.array(mx.array(a).at[idx].add(mx.array(v))), e)
+    x, e = mx.array(a), a.copy()
+    e[np.array([0, 1]), :, 0] = np.ones((1, 1, 3))
+    x[mx.array([0, 1]), :, 0] = mx.ones((1, 1, 3)) if hasattr(mx, "ones") else 1.0
+    np.testing.assert_array_equal(np.array(x), e)
+    x, e = mx.array(a), a.copy()
+    e[0, ..., None] = 5
+    x[0, ..., None] = 5
+    np.testing.assert_array_equal(np.array(x), e)

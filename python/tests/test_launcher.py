@@ -108,3 +108,71 @@ def test_nothing_named_mlx_is_installed():
     # not be ours).
     spec = importlib.util.find_spec("mlx")
     assert spec is None or "lazuli" not in (spec.origin or "")
+
+
+def test_an_mlx_training_script_runs_unchanged(tmp_path):
+    """A script in MLX's idiom, touching modules, losses, optimizers with a schedule, a compiled
+    step, saving and loading weights, tree utilities and quantization."""
+    r = _run(
+        tmp_path,
+        """
+        from functools import partial
+
+        import mlx.core as mx
+        import mlx.nn as nn
+        import mlx.optimizers as optim
+        from mlx.utils import tree_flatten, tree_map
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layers = [nn.Linear(16, 64), nn.Linear(64, 4)]
+                self.norm = nn.LayerNorm(64)
+
+            def __call__(self, x):
+                return self.layers[1](nn.gelu(self.norm(self.layers[0](x))))
+
+        mx.random.seed(0)
+        x = mx.random.normal((256, 16))
+        y = mx.argmax(x[:, :4], axis=1)
+        model = Net()
+        mx.eval(model.parameters())
+
+        def loss_fn(model, x, y):
+            return nn.losses.cross_entropy(model(x), y, reduction="mean")
+
+        lr = optim.join_schedules([optim.linear_schedule(0, 1e-2, 5), optim.cosine_decay(1e-2, 50)], [5])
+        optimizer = optim.AdamW(learning_rate=lr)
+        loss_and_grad = nn.value_and_grad(model, loss_fn)
+        optimizer.init(model.trainable_parameters())
+        state = [model.state, optimizer.state]
+
+        @partial(mx.compile, inputs=state, outputs=state)
+        def step(x, y):
+            loss, grads = loss_and_grad(model, x, y)
+            grads, _ = optim.clip_grad_norm(grads, 1.0)
+            optimizer.update(model, grads)
+            return loss
+
+        losses = []
+        for _ in range(40):
+            losses.append(step(x, y).item())
+            mx.eval(state)
+        assert losses[-1] < 0.5 * losses[0], losses
+
+        model.save_weights("net.safetensors")
+        fresh = Net()
+        fresh.load_weights("net.safetensors")
+        assert mx.allclose(fresh(x), model(x)).item()
+        n = sum(v.size for _, v in tree_flatten(model.parameters()))
+        assert n == 16 * 64 + 64 + 64 * 4 + 4 + 2 * 64
+        model.update(tree_map(lambda p: p * 1.0, model.parameters()))
+
+        nn.quantize(model, group_size=32, bits=8, class_predicate=lambda p, m: isinstance(m, nn.Linear) and m.weight.shape[-1] % 32 == 0)
+        assert isinstance(model.layers[1], nn.QuantizedLinear) and isinstance(model.layers[0], nn.Linear)
+        acc = mx.mean(mx.argmax(model(x), axis=1) == y).item()
+        print(f"ok {losses[0]:.3f} {losses[-1]:.3f} {acc:.2f}")
+        """,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("ok ")

@@ -45,6 +45,13 @@ cosine_decay exponential_decay join_schedules linear_schedule step_decay clip_gr
 
 OPTIMIZER_MEMBERS = "state step learning_rate init update apply_gradients init_single apply_single".split()
 
+# Listed in MLX's documentation but not provided, with the reason. The test fails once one of
+# them appears, so that the entry is removed.
+MISSING = {
+    "optimizers.cyclic_lr": "its signature and formula are not in the documentation we work from",
+    "nn.QQLinear": "quantizes with the nvfp4/mxfp8 modes; lazuli.core.quantize has affine only",
+}
+
 UTILS = "tree_flatten tree_unflatten tree_map tree_map_with_path tree_reduce tree_merge".split()
 
 
@@ -81,3 +88,10 @@ def test_optimizer_member(name):
 @pytest.mark.parametrize("name", UTILS)
 def test_utils_name(name):
     assert callable(getattr(lazuli.utils, name, None))
+
+
+def test_missing_names_are_still_missing():
+    import lazuli
+
+    present = [n for n in MISSING if hasattr(getattr(lazuli, n.split(".")[0]), n.split(".")[1])]
+    assert not present, f"now provided, remove from MISSING: {present}"

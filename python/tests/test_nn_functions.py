@@ -8,11 +8,6 @@ import lazuli.core as mx
 import lazuli.nn as nn
 from lazuli.nn import init, losses
 
-# Until lazuli.core's ops and transforms are all built in, this suite has nothing to run on.
-pytestmark = pytest.mark.skipif(
-    not all(hasattr(mx, n) for n in ("matmul", "random", "fast", "value_and_grad", "eval", "conv2d")),
-    reason="lazuli.core ops/transforms not built yet",
-)
 
 rng = np.random.default_rng(3)
 X = np.linspace(-4, 4, 41).astype(np.float32)

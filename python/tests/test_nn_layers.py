@@ -9,11 +9,6 @@ import pytest
 import lazuli.core as mx
 import lazuli.nn as nn
 
-# Until lazuli.core's ops and transforms are all built in, this suite has nothing to run on.
-pytestmark = pytest.mark.skipif(
-    not all(hasattr(mx, n) for n in ("matmul", "random", "fast", "value_and_grad", "eval", "conv2d")),
-    reason="lazuli.core ops/transforms not built yet",
-)
 
 REF = np.load(os.path.join(os.path.dirname(__file__), "data", "nn_reference.npz"))
 rng = np.random.default_rng(0)
@@ -321,3 +316,65 @@ def test_quantize_model():
     assert isinstance(model.layers[1], nn.QuantizedEmbedding)
     with pytest.raises(ValueError):
         nn.quantize(nn.Sequential(nn.ReLU()), class_predicate=lambda p, m: True)
+
+
+def test_checkpointed_layers_give_the_same_gradients():
+    from lazuli.utils import tree_flatten
+
+    enc = nn.TransformerEncoder(2, 8, 2, mlp_dims=16)
+    enc_ck = nn.TransformerEncoder(2, 8, 2, mlp_dims=16, checkpoint=True)
+    enc_ck.update(enc.parameters())
+    x = arr(rand(2, 4, 8))
+
+    def loss(m, x):
+        return mx.sum(mx.square(m(x, None)))
+
+    l1, g1 = nn.value_and_grad(enc, loss)(enc, x)
+    l2, g2 = nn.value_and_grad(enc_ck, loss)(enc_ck, x)
+    close(l1, np.array(l2))
+    for (k, a), (_, b) in zip(tree_flatten(g1), tree_flatten(g2)):
+        close(a, np.array(b), rtol=1e-4, atol=1e-5)
+    # gradients flow back through a checkpointed layer to its input
+    gx1 = mx.grad(lambda x: loss(enc, x))(x)
+    gx2 = mx.grad(lambda x: loss(enc_ck, x))(x)
+    close(gx1, np.array(gx2), rtol=1e-4, atol=1e-5)
+    assert float(mx.sum(mx.abs(gx2))) > 0
+
+
+def test_sharded_linear_layers_in_a_group_of_one():
+    lin = nn.Linear(64, 16)
+    x = arr(rand(3, 64))
+    ref = np.array(lin(x))
+    for sharding in ("all-to-sharded", "sharded-to-all"):
+        s = nn.shard_linear(lin, sharding)
+        assert s.weight.shape == (16, 64)
+        close(s(x), ref)
+    a = nn.AllToShardedLinear(64, 16, bias=False)
+    assert "bias" not in a and a(x).shape == (3, 16)
+    q = nn.QuantizedLinear.from_linear(lin, 32, 8)
+    qref = np.array(q(x))
+    for sharding in ("all-to-sharded", "sharded-to-all"):
+        close(nn.shard_linear(q, sharding)(x), qref, rtol=1e-5, atol=1e-5)
+    w = np.array(lin.weight)
+    nn.shard_inplace(lin, "all-to-sharded")
+    close(lin.weight, w)
+    with pytest.raises(ValueError):
+        nn.shard_linear(nn.Embedding(4, 4), "all-to-sharded")
+    with pytest.raises(ValueError):
+        nn.shard_inplace(lin, "sideways")
+
+
+@pytest.mark.parametrize("tag", ["pre", "post"])
+def test_transformer_encoder_layer_matches_pytorch(tag):
+    layer = nn.TransformerEncoderLayer(8, 2, 16, norm_first=(tag == "pre"))
+    g = lambda k: arr(REF[f"tel_{tag}_{k}"])  # noqa: E731
+    layer.update({
+        "attention": {"query_proj": {"weight": g("wq")}, "key_proj": {"weight": g("wk")},
+                      "value_proj": {"weight": g("wv")}, "out_proj": {"weight": g("wo")}},
+        "linear1": {"weight": g("l1w"), "bias": g("l1b")},
+        "linear2": {"weight": g("l2w"), "bias": g("l2b")},
+        "ln1": {"weight": g("n1w"), "bias": g("n1b")},
+        "ln2": {"weight": g("n2w"), "bias": g("n2b")},
+    })
+    y = layer(arr(REF["tel_x"]), arr(REF["tel_mask"]))
+    close(y, REF[f"tel_{tag}_y"], rtol=1e-4, atol=1e-4)

@@ -164,3 +164,12 @@ def test_numpy_operands():
     assert_array_equal(x * np.float64(2.0), [2.0, 4.0], mx.float32)
     assert_array_equal(x + np.int64(1), [2.0, 3.0], mx.float32)
     assert_array_equal(x + np.array([1.0, 1.0], np.float32), [2.0, 3.0], mx.float32)
+
+
+def test_python_ints_beyond_int32():
+    # A weak int would wrap; MLX makes such scalars int64.
+    assert (mx.array([1], mx.int64) + 2 ** 40).tolist() == [2 ** 40 + 1]
+    r = mx.array([1], mx.int32) * 2 ** 33
+    assert r.dtype == mx.int64 and r.tolist() == [2 ** 33]
+    assert (mx.array([1.0]) + 2 ** 40).dtype == mx.float32
+    assert (mx.array([3], mx.int64) > 2 ** 35).tolist() == [False]

@@ -192,3 +192,14 @@ def test_docstrings_start_with_signature():
         doc = getattr(mx, name).__doc__
         assert doc.startswith(name + "("), doc
         assert "stream" in doc.splitlines()[0]
+
+
+def test_numpy_scalars_as_arguments():
+    x = mx.array(X)
+    assert mx.isclose(x, x, rtol=np.float32(1e-3)).all().item()
+    assert mx.round(x, np.int64(1)).shape == X.shape
+    np.testing.assert_array_equal(to_np(mx.nan_to_num(mx.array([np.nan]), nan=np.float32(2))), [2])
+    with pytest.raises(TypeError):
+        mx.isclose(x, x, rtol="0.1")
+    with pytest.raises(TypeError):
+        mx.round(x, 1.0)

@@ -162,3 +162,111 @@ def test_quantize_defaults_and_modes():
         mx.quantize(w, mode="nvfp4")
     with pytest.raises(ValueError):
         mx.quantize(mx.array(rand(2, 48)), 32)
+
+
+def test_gather_mm():
+    a, b = rand(3, 2, 4), rand(5, 4, 6)
+    li = np.array([[0, 2], [1, 1]], np.uint32)
+    ri = np.array([[4, 0], [3, 3]], np.uint32)
+    close(mx.gather_mm(mx.array(a), mx.array(b), mx.array(li), mx.array(ri)), a[li] @ b[ri])
+    close(mx.gather_mm(mx.array(a), mx.array(b[:3]), rhs_indices=mx.array([2, 0, 1])),
+          a @ b[[2, 0, 1]])
+    b4 = rand(2, 5, 4, 6)
+    close(mx.gather_mm(mx.array(a[0]), mx.array(b4), None, mx.array([7, 0]),
+                       sorted_indices=False), a[0] @ b4.reshape(10, 4, 6)[[7, 0]])
+    with pytest.raises(ValueError):
+        mx.gather_mm(mx.array(a[0, 0]), mx.array(b))
+
+
+def _expand(mask, bs, rows, cols):
+    return np.repeat(np.repeat(mask, bs, -2), bs, -1)[..., :rows, :cols]
+
+
+@pytest.mark.parametrize("bs", [2, 3])
+def test_block_masked_mm(bs):
+    a, b = rand(2, 5, 7), rand(2, 7, 4)
+    nb = lambda n: (n + bs - 1) // bs
+    ml = RNG.random((2, nb(5), nb(7))) > 0.4
+    mr = RNG.random((2, nb(7), nb(4))) > 0.4
+    mo = RNG.random((2, nb(5), nb(4))) > 0.3
+    e = ((a * _expand(ml, bs, 5, 7)) @ (b * _expand(mr, bs, 7, 4))) * _expand(mo, bs, 5, 4)
+    close(mx.block_masked_mm(mx.array(a), mx.array(b), bs, mx.array(mo), mx.array(ml),
+                             mx.array(mr)), e)
+    sl = RNG.random((2, nb(5), nb(7))).astype(np.float32)
+    close(mx.block_masked_mm(mx.array(a), mx.array(b), block_size=bs, mask_lhs=mx.array(sl)),
+          (a * _expand(sl, bs, 5, 7)) @ b)
+    close(mx.block_masked_mm(mx.array(a), mx.array(b), bs), a @ b)
+    with pytest.raises(ValueError):
+        mx.block_masked_mm(mx.array(a), mx.array(b), bs, mask_lhs=mx.array(np.ones((2, 9, 9), bool)))
+
+
+def _fp8_table():
+    """MLX's decoding of each E4M3 code: the low 7 bits as a float16 times 256, signed."""
+    codes = np.arange(256, dtype=np.uint16)
+    v = (((codes & 127) << 7).astype(np.uint16)).view(np.float16).astype(np.float64) * 256
+    return np.where(codes & 128, -v, v)
+
+
+def _to_fp8_ref(x):
+    """Nearest E4M3 code by brute force, ties to the even code; |x| >= 464, inf and NaN
+    saturate to 448 (0x7E) with the sign."""
+    table = _fp8_table()[:0x7F]  # the non-negative finite codes 0..0x7E, increasing
+    out = []
+    for v in np.asarray(x, np.float32).astype(np.float64).ravel():
+        s = 0x80 if np.signbit(v) else 0
+        a = abs(v)
+        if not np.isfinite(a) or a >= 464:
+            out.append(0x7E | s)
+            continue
+        d = np.abs(table - a)
+        best = np.flatnonzero(d == d.min())
+        code = best[0] if len(best) == 1 else next(c for c in best if c % 2 == 0)
+        out.append(int(code) | s)
+    return np.array(out, np.uint8).reshape(np.shape(x))
+
+
+def test_fp8_conversions():
+    codes = np.arange(256, dtype=np.uint8)
+    got = mx.from_fp8(mx.array(codes), mx.float32)
+    np.testing.assert_array_equal(to_np(got), _fp8_table().astype(np.float32))
+    assert mx.from_fp8(mx.array(codes)).dtype == mx.bfloat16
+    finite = _fp8_table()[[c for c in range(256) if c & 127 != 127]]
+    x = np.concatenate([finite, finite * 1.03, finite * 0.97, [0.0, -0.0, 500, -1e9, np.inf,
+                                                                 -np.inf, np.nan, 2.0**-10,
+                                                                 3 * 2.0**-10, 460, 463.9]])
+    x = x.astype(np.float32)
+    enc = mx.to_fp8(mx.array(x))
+    assert enc.dtype == mx.uint8
+    np.testing.assert_array_equal(to_np(enc), _to_fp8_ref(x))
+    with pytest.raises(ValueError):
+        mx.to_fp8(mx.array([1, 2]))
+    with pytest.raises(ValueError):
+        mx.from_fp8(mx.array([1.0]))
+
+
+def test_segmented_mm():
+    a, b = rand(3, 10), rand(10, 4)
+    segs = np.array([[0, 4], [4, 10], [2, 2], [1, 9]], np.int32)
+    e = np.stack([a[:, s:t] @ b[s:t] for s, t in segs])
+    close(mx.segmented_mm(mx.array(a), mx.array(b), mx.array(segs)), e)
+    b[5, 0] = np.inf  # outside the first segment: it must not leak in
+    out = to_np(mx.segmented_mm(mx.array(a), mx.array(b), segments=mx.array(segs[:1])))
+    np.testing.assert_allclose(out[0], a[:, :4] @ b[:4], rtol=1e-4, atol=1e-4)
+    two = segs.reshape(2, 2, 2)
+    assert mx.segmented_mm(mx.array(a), mx.array(b), mx.array(two)).shape == (2, 2, 3, 4)
+
+
+def test_gather_qmm():
+    w = rand(3, 8, 64)  # three (N=8, K=64) matrices
+    wq, s, b = mx.quantize(mx.array(w), 32, 4)
+    wd = to_np(mx.dequantize(wq, s, b, 32, 4))
+    x = rand(2, 5, 64)
+    li = np.array([1, 0, 1], np.uint32)
+    ri = np.array([2, 2, 0], np.uint32)
+    out = mx.gather_qmm(mx.array(x), wq, s, b, mx.array(li), mx.array(ri), group_size=32, bits=4)
+    close(out, x[li] @ np.swapaxes(wd[ri], -1, -2), tol=1e-3)
+    out = mx.gather_qmm(mx.array(x[:1]), wq, s, b, rhs_indices=mx.array([0, 2]), transpose=True,
+                        group_size=32, bits=4)
+    close(out, x[:1] @ np.swapaxes(wd[[0, 2]], -1, -2), tol=1e-3)
+    with pytest.raises(ValueError):
+        mx.gather_qmm(mx.array(x), wq, s, None)

@@ -160,3 +160,14 @@ def test_dynamic_slice_and_update():
     expected = np.zeros((3, 3), np.float32)
     expected[1:2, 1:3] = 1
     assert_array_equal(out, expected)
+
+
+def test_int_sequences_of_any_kind():
+    a = mx.array(A)
+    assert mx.transpose(a, range(2, -1, -1)).shape == (4, 3, 2)
+    assert mx.reshape(a, np.array([4, 6])).shape == (4, 6)
+    assert mx.sum(a, axis=np.array([0, 2])).shape == (3,)
+    with pytest.raises(TypeError):
+        mx.reshape(a, "46")
+    with pytest.raises(TypeError):
+        mx.reshape(a, [4.0, 6.0])

@@ -53,13 +53,20 @@ def test_readme_python_sample(code, expected):
 
 
 def test_readme_shell_one_liner():
+    """`python3 -c "import lazuli ..."` lines print what the ```text block after them shows."""
     _, found = blocks()
-    lines = [ln for lang, code, _, _ in found if lang == "sh" for ln in code.splitlines()
-             if ln.startswith('python3 -c "import lazuli')]
-    assert lines
-    for ln in lines:
-        code = ln[len('python3 -c "'):ln.rindex('"')]
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           env=dict(os.environ), timeout=60)
-        assert r.returncode == 0, r.stderr
-        assert r.stdout.startswith("array(")
+    checked = 0
+    for i, (lang, code, _, _) in enumerate(found):
+        if lang != "sh":
+            continue
+        for ln in code.splitlines():
+            if not ln.startswith('python3 -c "import lazuli'):
+                continue
+            src = ln[len('python3 -c "'):ln.rindex('"')]
+            r = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True,
+                               env=dict(os.environ), timeout=60)
+            assert r.returncode == 0, r.stderr
+            if i + 1 < len(found) and found[i + 1][0] == "text":
+                assert r.stdout == found[i + 1][1]
+                checked += 1
+    assert checked

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "compile/compile_impl.h"
+#include "transforms/transforms_impl.h"
 
 typedef struct cz_sig {
   lz_dtype dtype;
@@ -398,14 +399,18 @@ static void compiled_release(void *p) {
   free(c);
 }
 
-/* Whether the arrays depend on a transform's leaves (or a trace's placeholders): a bounded
- * search of their pending graph; a graph too large to search counts as yes. */
+/* Whether the arrays depend on a transform's leaves (or a trace's placeholders): a tracer
+ * while a transform traces (even one evaluated inside it), or a bounded search of their
+ * pending graph; a graph too large to search counts as yes. */
 static bool under_transform(lz_array *const *in, int n) {
   enum { BUDGET = 4096 };
   lz_node *stack[BUDGET];
   int sp = 0, visited = 0;
   cz_map seen = {0};
   bool found = false;
+  if (lz__tracing())
+    for (int i = 0; i < n; i++)
+      if (in[i]->flags & LZ_AF_TRACER) return true;
   for (int i = 0; i < n && !found; i++) {
     if (!in[i]->node || cz_map_get(&seen, in[i]->node->id) >= 0) continue;
     if (sp >= BUDGET || cz_map_put(&seen, in[i]->node->id, 1)) found = true;
@@ -530,11 +535,11 @@ static lz_closure *closure_of(cz_compiled *c, lz_fn fn) {
   return f;
 }
 
-/* Under a transform: the replay as a custom function differentiated through f. */
+/* Under a transform: the replay as a custom function differentiated (and vmapped) through f. */
 static int call_wrapped(cz_compiled *c, lz_array *const *in, int n, lz_array **out) {
   lz_closure *rp = closure_of(c, replay_only), *vj = closure_of(c, vjp_of_f),
              *jv = closure_of(c, jvp_of_f);
-  lz_closure *cf = rp && vj && jv ? lz_custom_function(rp, vj, jv, NULL) : NULL;
+  lz_closure *cf = rp && vj && jv ? lz__custom_function_traced(rp, vj, jv, c->f) : NULL;
   lz_closure_free(rp), lz_closure_free(vj), lz_closure_free(jv);
   if (!cf) return -1;
   int k = lz_closure_call(cf, in, n, out);

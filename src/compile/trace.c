@@ -210,9 +210,11 @@ cz_trace_result cz_trace(cz_tape *t, lz_array *const *like, int nin, int nexplic
   cz_trace_result res = CZ_TRACE_ERROR;
   lz_scope_begin();
   lz_array **ph = malloc((size_t)(nin ? nin : 1) * sizeof *ph);
-  lz_array *outs[2 * LZ_MAX_OUTPUTS + 64];
+  /* room for the outputs and the state written back: as much state as is read, or more */
+  int cap = 2 * LZ_MAX_OUTPUTS + 64 + nin;
+  lz_array **outs = malloc((size_t)cap * sizeof *outs);
   int nouts = -1;
-  bool ok = ph != NULL;
+  bool ok = ph != NULL && outs != NULL;
   if (!ok) lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_compile", "out of memory");
   for (int i = 0; i < nin && ok; i++) {
     lz_placeholder_params p = {i, nexplicit, w.trace};
@@ -220,7 +222,7 @@ cz_trace_result cz_trace(cz_tape *t, lz_array *const *like, int nin, int nexplic
     ok = ph[i] && cz_tape_value(t, CZ_INPUT, i, like[i]->dtype, like[i]->shape, like[i]->ndim) == i;
     if (!ok && ph[i]) lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_compile", "out of memory");
   }
-  if (ok) nouts = call(ctx, ph, nin, outs, (int)(sizeof outs / sizeof outs[0]), n_user_outs);
+  if (ok) nouts = call(ctx, ph, nin, outs, cap, n_user_outs);
   if (nouts > 0) {
     t->outs = malloc((size_t)nouts * sizeof *t->outs);
     t->nouts = nouts;
@@ -234,7 +236,7 @@ cz_trace_result cz_trace(cz_tape *t, lz_array *const *like, int nin, int nexplic
       res = CZ_TRACE_UNSUPPORTED;
     }
   }
-  free(ph);
+  free(ph), free(outs);
   free(w.ents), free(w.alias);
   cz_map_free(&w.nodes), cz_map_free(&w.arrays);
   lz_scope_end(); /* placeholders, outputs and the traced graph go (constants are held) */

@@ -91,7 +91,7 @@ bool lz_item_bool(lz_array *a) {
   return lz__load_f64(p, a->dtype) != 0;
 }
 
-/* ---- printing, NumPy style ---- */
+/* ---- printing ---- */
 
 typedef struct sbuf {
   char *s;
@@ -122,23 +122,29 @@ static void sb_put(sbuf *b, const char *fmt, ...) {
   }
 }
 
-enum { EDGE = 3, SUMMARY_THRESHOLD = 1000 };
+/* ---- MLX's repr (mlx/utils.cpp print_array with Python's capitalised bools) ---- */
+
+enum { EDGE = 3 }; /* an axis longer than 2 * EDGE shows EDGE items, "...", EDGE items */
+
+/* A float as C++'s default ostream writes it: printf's %g (6 significant digits), NaN always
+ * "nan" whatever its sign bit (as on MLX's main platform). */
+static void put_g(sbuf *b, double v) {
+  if (isnan(v)) sb_put(b, "nan");
+  else sb_put(b, "%g", v);
+}
 
 static void put_elem(sbuf *b, const char *p, lz_dtype d) {
   if (d == LZ_BOOL) {
     sb_put(b, "%s", *(const uint8_t *)p ? "True" : "False");
-  } else if (d == LZ_COMPLEX64) {
+  } else if (d == LZ_COMPLEX64) { /* real, then "+imag" or "-|imag|", then "j" */
     const lz_complex64 *c = (const lz_complex64 *)p;
-    sb_put(b, "%g%+gj", (double)c->re, (double)c->im);
+    put_g(b, c->re);
+    bool plus = c->im >= 0 || isnan(c->im); /* -0.0 >= 0: MLX writes "+-0j" */
+    sb_put(b, "%s", plus ? "+" : "-");
+    put_g(b, plus ? (double)c->im : -(double)c->im);
+    sb_put(b, "j");
   } else if (lz_dtype_is_float(d)) {
-    double v = lz__load_f64(p, d);
-    if (isnan(v)) sb_put(b, "nan");
-    else if (isinf(v)) sb_put(b, v > 0 ? "inf" : "-inf");
-    /* whole numbers print whole while every integer up to them is exact in the dtype (2^53,
-     * or 2^24 for float32/16): float32(1e15) prints 1e+15, not 999999986991104 */
-    else if (v == floor(v) && fabs(v) < (d == LZ_FLOAT64 ? 0x1p53 : 0x1p24))
-      sb_put(b, "%.0f", v);
-    else sb_put(b, "%.*g", d == LZ_FLOAT64 ? 8 : 6, v);
+    put_g(b, lz__load_f64(p, d));
   } else if (d == LZ_UINT64) {
     sb_put(b, "%llu", (unsigned long long)*(const uint64_t *)p);
   } else {
@@ -146,34 +152,24 @@ static void put_elem(sbuf *b, const char *p, lz_dtype d) {
   }
 }
 
-/* NumPy's separators: ", " inside the last axis; between sub-arrays "," then one newline per
- * axis below (a blank line between the 2-d blocks of a 3-d array, two between 3-d blocks...) and
- * one column of indent per open bracket. A summary "..." stands for the elided sub-arrays. */
-static void put_sep(sbuf *b, int newlines, int indent) {
-  if (newlines == 0) {
-    sb_put(b, ", ");
-    return;
-  }
-  sb_put(b, ",%.*s%*s", newlines, "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n", indent, "");
-}
-
-static void put_dims(sbuf *b, const lz_array *a, int dim, const char *p, int indent,
-                     bool summarize) {
-  if (dim == a->ndim) {
-    put_elem(b, p, a->dtype);
-    return;
-  }
-  int n = a->shape[dim], newlines = a->ndim - dim - 1;
+/* One axis: "[", the items separated by ", " (last axis) or ",\n" and 7 + dim spaces (no blank
+ * lines), "]". `off` is the byte offset of the sub-array's first element from `base`. */
+static void put_dims(sbuf *b, const lz_array *a, const char *base, int dim, int64_t off) {
+  int n = a->shape[dim];
   int64_t st = a->strides[dim] * (int64_t)lz_dtype_size(a->dtype);
+  bool last = dim == a->ndim - 1;
   sb_put(b, "[");
   for (int i = 0; i < n; i++) {
-    if (summarize && n > 2 * EDGE && i == EDGE) {
+    if (i > 0 && last) sb_put(b, ", ");
+    else if (i > 0) sb_put(b, ",\n%*s", 7 + dim, "");
+    if (i == EDGE && n > 2 * EDGE) {
       sb_put(b, "...");
-      put_sep(b, newlines, indent + 1);
-      i = n - EDGE;
+      i = n - EDGE - 1;
+    } else if (last) {
+      put_elem(b, base + off + i * st, a->dtype);
+    } else {
+      put_dims(b, a, base, dim + 1, off + i * st);
     }
-    put_dims(b, a, dim + 1, p + i * st, indent + 1, summarize);
-    if (i + 1 < n) put_sep(b, newlines, indent + 1);
   }
   sb_put(b, "]");
 }
@@ -182,13 +178,9 @@ char *lz_array_tostring(lz_array *a) {
   if (eval_for(a, "lz_array_tostring") != 0) return NULL;
   sbuf b = {0};
   sb_put(&b, "array(");
-  if (a->size == 0 && a->ndim > 1) { /* NumPy: array([], shape=(2, 0), dtype=float32) */
-    sb_put(&b, "[], shape=(");
-    for (int d = 0; d < a->ndim; d++) sb_put(&b, d ? ", %d" : "%d", a->shape[d]);
-    sb_put(&b, ")");
-  } else {
-    put_dims(&b, a, 0, a->size ? lz__data_ptr(a) : NULL, 6, a->size > SUMMARY_THRESHOLD);
-  }
+  const char *base = a->size ? lz__data_ptr(a) : NULL;
+  if (a->ndim == 0) put_elem(&b, base, a->dtype);
+  else put_dims(&b, a, base, 0, 0); /* an empty axis prints [] (no element is read) */
   sb_put(&b, ", dtype=%s)", lz_dtype_name(a->dtype));
   if (b.oom) {
     free(b.s);

@@ -112,6 +112,7 @@ static lz_array *array_alloc_named(const char *prefix, const char *op, lz_dtype 
   a->size = size;
   a->id = new_id();
   a->node = NULL;
+  a->tape = NULL;
   a->buf = NULL;
   a->offset = 0;
   atomic_init(&a->dense, NULL);
@@ -164,29 +165,92 @@ void lz__node_free_params(lz_node *n) {
   if (def->params_free && n->params) def->params_free(n->params);
 }
 
-/* An output freed while its node is pending stays allocated as a "zombie" (refs 0) so the
- * node still knows every output's shape when it runs; the node frees its zombies. */
+/* Frees a node no output points to any more: its zombie outputs (those other than `keep` that
+ * still point here: an output a trace let go of lives on by itself), then its inputs. */
+static void node_destroy(lz_node *n, const lz_array *keep) {
+  for (int k = 0; k < n->noutputs; k++) {
+    lz_array *o = n->outputs[k];
+    if (o != keep && lz__graph_node(o) == n) lz__buffer_release(o->buf), array_free(o);
+  }
+  for (int i = 0; i < n->ninputs; i++) lz__array_decref(n->inputs[i]);
+  lz__node_free_params(n);
+  node_free(n);
+}
+
+/* An output freed while its node is pending (or kept by a trace) stays allocated as a "zombie"
+ * (refs 0) so the node still knows every output's shape; the node frees its zombies. */
 static void destroy_array(lz_array *a) {
-  lz_node *n = a->node;
+  lz_node *n = lz__graph_node(a);
   if (n) {
     if (atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel) != 1) {
       lz__buffer_release(a->buf);
       a->buf = NULL;
       return; /* a zombie until the node goes */
     }
-    for (int k = 0; k < n->noutputs; k++) {
-      lz_array *o = n->outputs[k];
-      if (o != a) lz__buffer_release(o->buf), array_free(o);
-    }
-    for (int i = 0; i < n->ninputs; i++) lz__array_decref(n->inputs[i]);
-    lz__node_free_params(n);
-    node_free(n);
+    node_destroy(n, a);
   }
   lz__buffer_release(a->buf);
   array_free(a);
 }
 
+/* ---- tracing: tapes kept through an eval inside a transform ---- */
+
+static _Thread_local int tl_trace_depth LZ_TLS_FAST;
+static _Thread_local lz_array **tl_taped; /* strong references, one per kept output */
+static _Thread_local size_t tl_ntaped, tl_taped_cap;
+
+bool lz__tracing(void) { return tl_trace_depth > 0; }
+void lz__trace_begin(void) { tl_trace_depth++; }
+
+void lz__trace_end(void) {
+  if (tl_trace_depth == 0 || --tl_trace_depth > 0) return;
+  for (size_t i = 0; i < tl_ntaped; i++) { /* the array forgets its tape, then is released */
+    lz_array *a = tl_taped[i];
+    lz_node *n = a->tape;
+    a->tape = NULL;
+    if (n && atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel) == 1)
+      node_destroy(n, a);
+    lz__array_decref(a);
+  }
+  free(tl_taped);
+  tl_taped = NULL, tl_ntaped = tl_taped_cap = 0;
+}
+
+/* Keeps a node that ran while tracing; false (detach as usual) when it computed no live tracer
+ * or the list cannot grow (the transform then sees that value as a constant). */
+static bool keep_tape(lz_node *n) {
+  int live = 0;
+  bool tracer = false;
+  for (int k = 0; k < n->noutputs; k++) {
+    lz_array *o = n->outputs[k];
+    if (atomic_load_explicit(&o->refs, memory_order_acquire) == 0) continue;
+    live++;
+    tracer |= (o->flags & LZ_AF_TRACER) != 0;
+  }
+  if (!tracer) return false;
+  if (tl_ntaped + (size_t)live > tl_taped_cap) {
+    size_t cap = tl_taped_cap ? tl_taped_cap * 2 : 64;
+    while (cap < tl_ntaped + (size_t)live) cap *= 2;
+    lz_array **t = realloc(tl_taped, cap * sizeof *t);
+    if (!t) return false;
+    tl_taped = t, tl_taped_cap = cap;
+  }
+  for (int k = 0; k < n->noutputs; k++) {
+    lz_array *o = n->outputs[k];
+    if (atomic_load_explicit(&o->refs, memory_order_acquire) == 0) {
+      lz__buffer_release(o->buf); /* a zombie keeps only its shape */
+      o->buf = NULL;
+      continue;
+    }
+    o->node = NULL, o->tape = n;
+    lz__array_incref(o);
+    tl_taped[tl_ntaped++] = o;
+  }
+  return true;
+}
+
 void lz__node_detach(lz_node *n) {
+  if (LZ_UNLIKELY(tl_trace_depth > 0) && keep_tape(n)) return;
   for (int k = 0; k < n->noutputs; k++) {
     lz_array *o = n->outputs[k];
     if (atomic_load_explicit(&o->refs, memory_order_acquire) == 0) {
@@ -281,10 +345,14 @@ int lz__make_multi(int op, const void *params, lz_array *const *inputs, int ninp
     n->inputs[i] = inputs[i];
     lz__array_incref(inputs[i]);
   }
+  uint16_t tracer = 0;
+  if (LZ_UNLIKELY(tl_trace_depth > 0))
+    for (int i = 0; i < ninputs; i++) tracer |= inputs[i]->flags & LZ_AF_TRACER;
   for (int k = 0; k < noutputs; k++) {
     n->outputs[k] = outs[k];
     outs[k]->node = n;
     outs[k]->out_index = (uint16_t)k;
+    outs[k]->flags |= tracer;
     lz__track(outs[k]);
   }
   lz__count_node();

@@ -236,7 +236,8 @@ static int eval_now(lz_array *const *arrays, size_t n);
 int lz_async_eval_many(lz_array *const *arrays, size_t n) {
   if (check_args(arrays, n, "lz_async_eval") != 0) return -1;
   if (wait_pending() != 0) return -1;
-  if (tl_is_aworker || tl_busy) return eval_now(arrays, n); /* from inside an eval: no queue */
+  /* from inside an eval, or under a transform (which must see the nodes it runs): no queue */
+  if (tl_is_aworker || tl_busy || lz__tracing()) return eval_now(arrays, n);
   vec order = {.elem = sizeof(lz_node *)};
   if (!tl_stack.cap) lz__at_thread_exit(free_tl_vecs);
   tl_busy = true;

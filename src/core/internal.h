@@ -93,6 +93,7 @@ LZ_HIDDEN void lz__count_node(void);
 enum {
   LZ_AF_WEAK = 1u << 0,       /* a weakly typed scalar (lz_float/lz_int/lz_bool) */
   LZ_AF_CONTIGUOUS = 1u << 1, /* row-major contiguous data (valid once evaluated) */
+  LZ_AF_TRACER = 1u << 2,     /* a transform's input, or computed from one while it traces */
 };
 
 /* A weak float (lz_float) is a 0-d float32 constant whose buffer is always inline; the exact
@@ -113,6 +114,9 @@ struct lz_array {
   int64_t size;        /* number of elements */
   uint64_t id;
   lz_node *node;       /* pending computation; NULL once evaluated (or for constants) */
+  lz_node *tape;       /* a tracer evaluated while a transform traces: the node that computed
+                          it, kept (with its inputs) for the transform's walk until the
+                          outermost trace ends; NULL otherwise */
   lz_buffer *buf;      /* data, once evaluated */
   int64_t offset;      /* element offset of element 0 into buf */
   /* A row-major copy of a strided view's data made by lz_array_data: published once with a
@@ -162,8 +166,20 @@ LZ_HIDDEN void lz__array_incref(lz_array *a);
 /* Drops a reference without touching scopes (the scope code's own release). Never recurses. */
 LZ_HIDDEN void lz__array_decref(lz_array *a);
 
-/* After a node ran: outputs forget it, zombies and the node are freed, inputs released. */
+/* After a node ran: outputs forget it, zombies and the node are freed, inputs released.
+ * While a transform traces (lz__trace_begin) a node with a live tracer output is kept
+ * instead: its live outputs hold it as their `tape`, so the transform still sees the graph
+ * through data computed inside it (MLX's rule: evaluating a tracer does not detach it). */
 LZ_HIDDEN void lz__node_detach(lz_node *n);
+/* The graph node of `a` for a transform's walk: pending, or kept by a trace. */
+static inline lz_node *lz__graph_node(const lz_array *a) { return a->node ? a->node : a->tape; }
+
+/* Tracing (a transform calling and walking its function): nests per thread. Outputs of ops
+ * with a tracer input made while tracing are tracers. When the outermost trace ends, every
+ * tape it kept is released, so evaluated intermediates are freed as without a transform. */
+LZ_HIDDEN void lz__trace_begin(void);
+LZ_HIDDEN void lz__trace_end(void);
+LZ_HIDDEN bool lz__tracing(void);
 /* Calls the op's params_free on the node's parameters, if it has one. */
 LZ_HIDDEN void lz__node_free_params(lz_node *n);
 /* For kernels: allocate `out`'s own contiguous buffer. Returns 0 or -1. */

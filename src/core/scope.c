@@ -141,6 +141,10 @@ void lz_scope_resume(void) {
   base = s.base, mark_base = s.mark_base;
 }
 
+void lz_release(lz_array *a) {
+  if (a) lz__array_decref(a);
+}
+
 /* Only the visible part: an array also held by a suspended scope keeps that entry. */
 bool lz__scope_forget(lz_array *a) {
   for (size_t i = n_entries; i-- > base;) {

@@ -1,4 +1,5 @@
-/* Affine quantize and dequantize kernels (MLX's scheme, see include/lazuli/quantize.h). Groups
+/* Affine quantize and dequantize kernels (MLX's scheme, see include/lazuli/quantize.h); the
+ * dequantize kernel also reads the float modes' codes (cpu/quantize_fp.c). Groups
  * are independent, so both split their groups across threads. Scales and biases are computed
  * in float32, as MLX does, and stored in the weights' dtype. */
 #include "quantize.h"
@@ -93,6 +94,7 @@ int lz_cpu_quantize(lz_node *node, lz_array **outs) {
   const char *op = "lz_quantize";
   const lz_quant_params *p = node->params;
   const lz_array *w = node->inputs[0];
+  if (p->mode != LZ_QUANT_AFFINE) return lz_cpu_fp_quantize(node, outs);
   for (int k = 0; k < 3; k++)
     if (lz__alloc_output(outs[k], op) != 0) return -1;
   int64_t ngroups = w->size / p->group_size;
@@ -122,7 +124,8 @@ int lz_cpu_quantize(lz_node *node, lz_array **outs) {
 
 typedef struct dequant_ctx {
   const uint32_t *q;
-  const float *scales, *biases;
+  const float *scales, *biases; /* biases NULL: none (the float modes) */
+  const float *lut;             /* the value of each code (float modes), else NULL */
   char *out;
   lz_dtype dt;
   int gs, bits;
@@ -136,7 +139,9 @@ static void dequantize_groups(void *ctx, int64_t begin, int64_t end) {
   for (int64_t g = begin; g < end; g++) {
     float *dst = c->dt == LZ_FLOAT32 ? (float *)c->out + g * gs : buf;
     lz_cpu_q_unpack(c->q + g * words, c->bits, gs, dst);
-    float s = c->scales[g], b = c->biases[g];
+    float s = c->scales[g], b = c->biases ? c->biases[g] : 0.0f;
+    if (c->lut)
+      for (int j = 0; j < gs; j++) dst[j] = c->lut[(int)dst[j]];
     for (int j = 0; j < gs; j++) dst[j] = s * dst[j] + b;
     if (dst == buf) lz__convert(c->out + (size_t)g * gs * osz, c->dt, buf, LZ_FLOAT32, gs);
   }
@@ -148,12 +153,16 @@ int lz_cpu_dequantize(lz_node *node, lz_array **outs) {
   lz_array *out = outs[0];
   if (lz__alloc_output(out, op) != 0) return -1;
   void *o0 = NULL, *o1 = NULL, *o2 = NULL;
+  bool affine = p->mode == LZ_QUANT_AFFINE;
+  float lut[256];
+  if (!affine) lz_cpu_q_fp_table(p->mode, lut);
   const uint32_t *q = lz_cpu_q_as_u32(node->inputs[0], &o0, op);
-  const float *s = q ? lz_cpu_q_as_f32(node->inputs[1], &o1, op) : NULL;
-  const float *b = s ? lz_cpu_q_as_f32(node->inputs[2], &o2, op) : NULL;
+  const float *s = q ? lz_cpu_q_scales(node->inputs[1], p->mode, &o1, op) : NULL;
+  const float *b = s && affine ? lz_cpu_q_as_f32(node->inputs[2], &o2, op) : NULL;
   int rc = -1;
-  if (b) {
-    dequant_ctx c = {q, s, b, lz__data_ptr(out), out->dtype, p->group_size, p->bits};
+  if (s && (b || !affine)) {
+    dequant_ctx c = {q, s, b, affine ? NULL : lut, lz__data_ptr(out), out->dtype, p->group_size,
+                     p->bits};
     lz__parallel_for(out->size / p->group_size, 1 + 8192 / p->group_size, dequantize_groups, &c);
     rc = 0;
   }

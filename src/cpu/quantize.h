@@ -9,6 +9,7 @@
 typedef struct lz_quant_params {
   int group_size, bits;
   bool transpose; /* quantized_matmul only */
+  int mode;       /* lz_quant_mode */
 } lz_quant_params;
 
 /* GGML block formats that ggml_unpack converts (the GGUF tensor type ids). */
@@ -24,6 +25,17 @@ LZ_HIDDEN int lz_cpu_quantize(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_dequantize(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_quantized_matmul(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_ggml_unpack(lz_node *node, lz_array **outs);
+/* quantize for mxfp4, mxfp8 and nvfp4 (cpu/quantize_fp.c): outputs the codes and uint8 scales. */
+LZ_HIDDEN int lz_cpu_fp_quantize(lz_node *node, lz_array **outs);
+/* FP8 E4M3 to and from float32, as MLX's FromFP8 and ToFP8. */
+LZ_HIDDEN float lz_cpu_fp8_to_f32(uint8_t x);
+LZ_HIDDEN uint8_t lz_cpu_f32_to_fp8(float f);
+/* The value of each code of a floating point mode: 16 FP4 values, or 256 FP8 ones (mxfp8). */
+LZ_HIDDEN void lz_cpu_q_fp_table(int mode, float *table);
+/* A group's scales as float32: affine ones converted, uint8 E8M0/E4M3 ones decoded. Same
+ * contract as lz_cpu_q_as_f32. */
+LZ_HIDDEN const float *lz_cpu_q_scales(const lz_array *scales, int mode, void **owned,
+                                       const char *op);
 /* Testing hook: false makes quantized_matmul use its portable path only (not thread-safe). */
 LZ_HIDDEN void lz_cpu_qmm_use_simd(bool on);
 

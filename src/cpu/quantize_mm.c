@@ -30,6 +30,7 @@ typedef struct qmm_ctx {
   const uint32_t *w;   /* transpose: (N, K * bits / 32); else (K, N * bits / 32) */
   const float *scales; /* transpose: (N, K / gs); else (K, N / gs) */
   const float *biases;
+  const float *lut;    /* the value of each code (float modes; biases are then zeros) */
   float *out;          /* (M, N) */
   float *tile;         /* dequantized tile for the BLAS path */
   int64_t M, N, K, n0, tn;
@@ -55,6 +56,8 @@ static inline __attribute__((always_inline)) void qmm_t_body(const qmm_ctx *c, i
     for (int64_t m = 0; m < M; m++) acc[m] = 0;
     for (int64_t g = 0; g < G; g++) {
       lz_cpu_q_unpack(w + g * gw, bits, gs, q);
+      if (c->lut)
+        for (int j = 0; j < gs; j++) q[j] = c->lut[(int)q[j]];
       for (int64_t m = 0; m < M; m++)
         acc[m] += s[g] * dot(c->x + m * c->K + g * gs, q, gs) + b[g] * c->xsum[m * G + g];
     }
@@ -73,6 +76,8 @@ static inline __attribute__((always_inline)) void qmm_n_body(const qmm_ctx *c, i
       for (int j = 0; j < gs; j++) acc[m][j] = 0;
     for (int64_t k = 0; k < c->K; k++) {
       lz_cpu_q_unpack(c->w + (k * Gn + g) * gw, bits, gs, q);
+      if (c->lut)
+        for (int j = 0; j < gs; j++) q[j] = c->lut[(int)q[j]];
       float s = c->scales[k * Gn + g], b = c->biases[k * Gn + g];
       for (int j = 0; j < gs; j++) q[j] = s * q[j] + b;
       for (int64_t m = 0; m < M; m++) {
@@ -99,6 +104,8 @@ static inline __attribute__((always_inline)) void dequant_tile_body(const qmm_ct
     for (int64_t g = 0; g < G; g++) {
       float *d = dst + g * gs;
       lz_cpu_q_unpack(c->w + (g0 + g) * gw, bits, gs, d);
+      if (c->lut)
+        for (int j = 0; j < gs; j++) d[j] = c->lut[(int)d[j]];
       float s = c->scales[g0 + g], b = c->biases[g0 + g];
       for (int j = 0; j < gs; j++) d[j] = s * d[j] + b;
     }
@@ -192,45 +199,14 @@ static int qmm_blas(qmm_ctx *c, bool transpose) {
   return 0;
 }
 
-int lz_cpu_quantized_matmul(lz_node *node, lz_array **outs) {
-  const char *op = "lz_quantized_matmul";
-  const lz_quant_params *p = node->params;
-  lz_array *out = outs[0];
-  if (lz__alloc_output(out, op) != 0) return -1;
-  const lz_array *xa = node->inputs[0];
-  qmm_ctx c = {0};
-  c.gs = p->group_size, c.bits = p->bits;
-  c.K = xa->ndim ? xa->shape[xa->ndim - 1] : 1;
-  c.N = out->shape[out->ndim - 1];
-  c.M = c.K && c.N ? out->size / c.N : 0;
-  if (out->size == 0) return 0;
-  if (c.K == 0) { /* an empty sum */
-    memset(lz__data_ptr(out), 0, (size_t)out->size * lz_dtype_size(out->dtype));
-    return 0;
-  }
-  void *ox = NULL, *ow = NULL, *os = NULL, *ob = NULL, *tmp = NULL;
-  int rc = -1;
-  c.x = lz_cpu_q_as_f32(xa, &ox, op);
-  if (c.x) c.w = lz_cpu_q_as_u32(node->inputs[1], &ow, op);
-  if (c.w) c.scales = lz_cpu_q_as_f32(node->inputs[2], &os, op);
-  if (c.scales) c.biases = lz_cpu_q_as_f32(node->inputs[3], &ob, op);
-  if (!c.biases) goto done;
-  bool direct_out = out->dtype == LZ_FLOAT32;
-  c.out = direct_out ? (float *)lz__data_ptr(out) : (tmp = malloc((size_t)out->size * sizeof(float)));
-  if (!c.out) {
-    lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
-    goto done;
-  }
-  if (c.M >= QMM_DIRECT_ROWS) {
-    if (qmm_blas(&c, p->transpose) != 0) goto done;
-  }
+/* One product: c's x (M, K), weights and out set. */
+static int qmm_one(qmm_ctx *cp, bool transpose, const char *op) {
+  qmm_ctx c = *cp;
+  if (c.M >= QMM_DIRECT_ROWS) return qmm_blas(&c, transpose);
 #if defined(__x86_64__) && defined(__GNUC__)
-  else if (p->transpose && c.bits == 4 && c.K % 64 == 0 && use_simd && have_avx2()) {
+  if (transpose && c.bits == 4 && !c.lut && c.K % 64 == 0 && use_simd && have_avx2()) {
     float *xp = malloc((size_t)(c.M * c.K) * sizeof(float));
-    if (!xp) {
-      lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
-      goto done;
-    }
+    if (!xp) return lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
     for (int64_t m = 0; m < c.M; m++)
       for (int64_t ch = 0; ch < c.K / 64; ch++)
         for (int i = 0; i < 8; i++)
@@ -239,15 +215,13 @@ int lz_cpu_quantized_matmul(lz_node *node, lz_array **outs) {
     c.xp = xp;
     lz__parallel_for(c.N, 1 + 65536 / (c.K * c.M), qmm_t4_avx2, &c);
     free(xp);
+    return 0;
   }
 #endif
-  else if (p->transpose) {
+  if (transpose) {
     int64_t G = c.K / c.gs;
     float *xsum = malloc((size_t)(c.M * G) * sizeof(float));
-    if (!xsum) {
-      lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
-      goto done;
-    }
+    if (!xsum) return lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
     for (int64_t i = 0; i < c.M * G; i++) {
       float s = 0;
       for (int j = 0; j < c.gs; j++) s += c.x[i * c.gs + j];
@@ -260,13 +234,67 @@ int lz_cpu_quantized_matmul(lz_node *node, lz_array **outs) {
     int64_t Gn = c.N / c.gs;
     lz__parallel_for(Gn, 1 + 65536 / (c.K * c.M * c.gs), PICK(qmm_n), &c);
   }
-  if (!direct_out) lz__convert(lz__data_ptr(out), out->dtype, c.out, LZ_FLOAT32, out->size);
+  return 0;
+}
+
+/* Inputs: x, w_q, scales[, biases]. With 2-D weights x is any (..., K) (rows M = its size / K);
+ * with batched weights every input has the output's batch dims and each matrix is one product. */
+int lz_cpu_quantized_matmul(lz_node *node, lz_array **outs) {
+  const char *op = "lz_quantized_matmul";
+  const lz_quant_params *p = node->params;
+  lz_array *out = outs[0];
+  if (lz__alloc_output(out, op) != 0) return -1;
+  const lz_array *xa = node->inputs[0], *wa = node->inputs[1];
+  bool affine = p->mode == LZ_QUANT_AFFINE;
+  qmm_ctx c = {0};
+  c.gs = p->group_size, c.bits = p->bits;
+  c.K = xa->ndim ? xa->shape[xa->ndim - 1] : 1;
+  c.N = out->shape[out->ndim - 1];
+  int64_t B = 1;
+  for (int d = 0; d < wa->ndim - 2; d++) B *= wa->shape[d];
+  c.M = c.K && c.N && B ? out->size / c.N / B : 0;
+  if (out->size == 0) return 0;
+  if (c.K == 0) { /* an empty sum */
+    memset(lz__data_ptr(out), 0, (size_t)out->size * lz_dtype_size(out->dtype));
+    return 0;
+  }
+  float lut[256];
+  if (!affine) lz_cpu_q_fp_table(p->mode, lut);
+  void *ox = NULL, *ow = NULL, *os = NULL, *ob = NULL, *tmp = NULL;
+  float *zeros = NULL;
+  int rc = -1;
+  const float *x = lz_cpu_q_as_f32(xa, &ox, op), *scales = NULL, *biases = NULL;
+  const uint32_t *w = x ? lz_cpu_q_as_u32(wa, &ow, op) : NULL;
+  if (w) scales = lz_cpu_q_scales(node->inputs[2], p->mode, &os, op);
+  int64_t per_s = node->inputs[2]->size / B; /* scales (and biases) per matrix */
+  if (scales && affine) biases = lz_cpu_q_as_f32(node->inputs[3], &ob, op);
+  if (scales && !affine) biases = zeros = calloc((size_t)(per_s ? per_s : 1), sizeof(float));
+  if (!biases) {
+    if (scales && !affine) lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+    goto done;
+  }
+  bool direct_out = out->dtype == LZ_FLOAT32;
+  float *o = direct_out ? (float *)lz__data_ptr(out) : (tmp = malloc((size_t)out->size * sizeof(float)));
+  if (!o) {
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+    goto done;
+  }
+  int64_t per_w = wa->size / B;
+  for (int64_t b = 0; b < B; b++) {
+    c.x = x + b * c.M * c.K, c.w = w + b * per_w, c.scales = scales + b * per_s;
+    c.biases = zeros ? zeros : biases + b * per_s;
+    c.lut = affine ? NULL : lut;
+    c.out = o + b * c.M * c.N;
+    if (qmm_one(&c, p->transpose, op) != 0) goto done;
+  }
+  if (!direct_out) lz__convert(lz__data_ptr(out), out->dtype, o, LZ_FLOAT32, out->size);
   rc = 0;
 done:
   free(ox);
   free(ow);
   free(os);
   free(ob);
+  free(zeros);
   free(tmp);
   return rc;
 }

@@ -1,7 +1,7 @@
 /* Random kernels: the key's bit stream split across threads by counter ranges, and the
- * elementwise samplers built on it (bits, split, uniform, normal, truncated normal, randint,
- * bernoulli, gumbel, laplace). Each sampler maps word i of the stream to output element i the
- * way MLX's composite ops do, so a key gives the same values as in MLX. */
+ * elementwise samplers built on it (bits, split, uniform, normal, truncated normal, bernoulli,
+ * gumbel, laplace). Each sampler maps word i of the stream to output element i the way MLX's
+ * composite ops do, so a key gives the same values as in MLX. */
 #include "random.h"
 
 #include "../core/threads.h"
@@ -304,52 +304,6 @@ int lz_cpu_random_normal(lz_node *node, lz_array **outs) {
 int lz_cpu_random_truncated_normal(lz_node *node, lz_array **outs) {
   return run_sampler(node, outs, PICK(emit_truncated_normal, emit_truncated_normal_fma),
                      "lz_random_truncated_normal");
-}
-
-/* ---- randint: a float32 uniform in [low, high), raised to low, truncated to the dtype ---- */
-
-static void store_int(const smp_ctx *x, int64_t i, double v) {
-  char *d = x->dst + i * (int64_t)lz_dtype_size(x->out->dtype);
-  if (isnan(v)) v = 0;
-  switch (x->out->dtype) {
-  case LZ_BOOL:
-    *(bool *)d = v != 0;
-    return;
-#define INT_CASE(E, T, LO, HI)                                                                     \
-  case E:                                                                                          \
-    *(T *)d = v <= (double)(LO) ? (T)(LO) : v >= (double)(HI) ? (T)(HI) : (T)v;                    \
-    return;
-    INT_CASE(LZ_UINT8, uint8_t, 0, UINT8_MAX)
-    INT_CASE(LZ_UINT16, uint16_t, 0, UINT16_MAX)
-    INT_CASE(LZ_UINT32, uint32_t, 0, UINT32_MAX)
-    INT_CASE(LZ_UINT64, uint64_t, 0, UINT64_MAX)
-    INT_CASE(LZ_INT8, int8_t, INT8_MIN, INT8_MAX)
-    INT_CASE(LZ_INT16, int16_t, INT16_MIN, INT16_MAX)
-    INT_CASE(LZ_INT32, int32_t, INT32_MIN, INT32_MAX)
-    INT_CASE(LZ_INT64, int64_t, INT64_MIN, INT64_MAX)
-#undef INT_CASE
-  default:
-    return;
-  }
-}
-
-static void emit_randint(void *arg, int64_t begin, int64_t n, const uint32_t *w) {
-  const smp_ctx *x = arg;
-  cursor c;
-  cur_init(&c, x, begin);
-  for (int64_t t = 0; t < n; t++, cur_next(&c, x)) {
-    float lo = (float)par(x, &c, 0), hi = (float)par(x, &c, 1);
-    float range = hi - lo, v = range * rnd_unit(RND_F32, w[t]);
-    v = v + lo;
-    double m = x->p->low_f64
-                   ? (isnan(par(x, &c, 2)) || isnan(v) ? NAN : fmax((double)v, par(x, &c, 2)))
-                   : (double)rnd_maximum(v, lo);
-    store_int(x, begin + t, m);
-  }
-}
-
-int lz_cpu_random_randint(lz_node *node, lz_array **outs) {
-  return run_sampler(node, outs, emit_randint, "lz_random_randint");
 }
 
 /* ---- bernoulli: bits < p * nextafter(2^32 - 1 as float32, inf) ---- */

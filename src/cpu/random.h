@@ -54,7 +54,6 @@ typedef struct lz_random_params {
   lz_dtype dtype;    /* the sampling dtype (uniform, normal, ...) */
   int width;         /* bits: bytes per element, 1, 2 or 4 */
   double loc, scale; /* normal, laplace */
-  bool low_f64;      /* randint: compare against a float64 `low` (input 3) */
   /* categorical: the gumbel noise has shape gshape (gndim dims), the categories lie along
    * gshape[gaxis]; the logits broadcast against it after an optional trailing unit dim. */
   int gndim, gaxis;
@@ -70,7 +69,6 @@ LZ_HIDDEN int lz_cpu_random_split(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_random_uniform(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_random_normal(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_random_truncated_normal(lz_node *node, lz_array **outs);
-LZ_HIDDEN int lz_cpu_random_randint(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_random_bernoulli(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_random_gumbel(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_random_laplace(lz_node *node, lz_array **outs);

@@ -63,7 +63,17 @@ int lz__file_read(lz_file *f, uint64_t offset, void *dst, size_t n, const char *
 
 /* Inflates a raw deflate stream of `stored` bytes at `offset`, discarding `skip` bytes of
  * output, into dst (exactly n bytes). */
-static int inflate_into(lz_file *f, const lz_load_params *p, void *dst, size_t n) {
+/* crc32 over any length (zlib takes at most 4 GiB at once). */
+static uint32_t crc_update(uint32_t crc, const unsigned char *p, size_t n) {
+  while (n) {
+    size_t c = n < (1u << 30) ? n : (1u << 30);
+    crc = (uint32_t)crc32(crc, p, (uInt)c);
+    p += c, n -= c;
+  }
+  return crc;
+}
+
+static int inflate_into(lz_file *f, const lz_load_params *p, void *dst, size_t n, uint32_t *crc) {
   z_stream zs;
   memset(&zs, 0, sizeof zs);
   if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
@@ -94,11 +104,13 @@ static int inflate_into(lz_file *f, const lz_load_params *p, void *dst, size_t n
       uInt before = zs.avail_out;
       zr = inflate(&zs, Z_NO_FLUSH);
       skip -= before - zs.avail_out;
+      *crc = crc_update(*crc, sink, before - zs.avail_out);
     } else {
       size_t want = n - done < (1u << 30) ? n - done : (1u << 30);
       zs.next_out = (unsigned char *)dst + done;
       zs.avail_out = (uInt)want;
       zr = inflate(&zs, Z_NO_FLUSH);
+      *crc = crc_update(*crc, (unsigned char *)dst + done, want - zs.avail_out);
       done += want - zs.avail_out;
     }
     if (zr == Z_STREAM_END && (done < n || skip)) {
@@ -130,9 +142,26 @@ static int load_cpu(lz_node *node, lz_array **outs) {
   lz_array *out = outs[0];
   if (lz__alloc_output(out, "lz_load") != 0) return -1;
   size_t n = (size_t)out->size * lz_dtype_size(out->dtype);
-  int rc = p->encoding == LZ_LOAD_DEFLATE ? inflate_into(p->file, p, out->buf->data, n)
-                                          : lz__file_read(p->file, p->offset, out->buf->data, n, "lz_load");
+  uint32_t crc = 0;
+  int rc;
+  if (p->encoding == LZ_LOAD_DEFLATE) {
+    rc = inflate_into(p->file, p, out->buf->data, n, &crc);
+  } else {
+    rc = lz__file_read(p->file, p->offset, out->buf->data, n, "lz_load");
+    if (rc == 0 && p->check_crc) { /* the member's bytes before the data count too */
+      unsigned char *head = p->skip ? malloc((size_t)p->skip) : NULL;
+      if (p->skip && !head) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_load", "out of memory");
+      else if (p->skip && p->offset < p->skip)
+        rc = lz__error(LZ_ERROR_INTERNAL, "lz_load", "bad member offset");
+      else if (p->skip) rc = lz__file_read(p->file, p->offset - p->skip, head, (size_t)p->skip, "lz_load");
+      if (rc == 0) crc = crc_update(crc_update(0, head, (size_t)p->skip), out->buf->data, n);
+      free(head);
+    }
+  }
   if (rc != 0) return -1;
+  if (p->check_crc && crc != p->crc)
+    return lz__error(LZ_ERROR_IO, "lz_load", "'%s': member '%s' is corrupt: its CRC-32 is %08x, "
+                     "the archive says %08x", p->file->path, p->member ? p->member : "?", crc, p->crc);
   if (p->byteswap) {
     if (out->dtype == LZ_COMPLEX64) byteswap(out->buf->data, out->size * 2, 4);
     else byteswap(out->buf->data, out->size, lz_dtype_size(out->dtype));
@@ -150,7 +179,11 @@ static int load_cpu(lz_node *node, lz_array **outs) {
   return 0;
 }
 
-static void load_params_free(void *params) { lz__file_release(((lz_load_params *)params)->file); }
+static void load_params_free(void *params) {
+  lz_load_params *p = params;
+  lz__file_release(p->file);
+  free(p->member);
+}
 
 const lz_op_def lz_opdef_load = {
     .name = "load",
@@ -162,9 +195,14 @@ const lz_op_def lz_opdef_load = {
 
 lz_array *lz__load_array(const lz_load_params *p, lz_dtype dtype, const int *shape, int ndim,
                          const char *op) {
-  (void)op;
+  lz_load_params q = *p;
+  q.member = NULL;
+  if (p->member && !(q.member = strdup(p->member))) {
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+    return NULL;
+  }
   atomic_fetch_add(&p->file->refs, 1);
-  lz_array *a = lz__make(LZ_OP_LOAD, p, NULL, 0, dtype, shape, ndim);
-  if (!a) lz__file_release(p->file);
+  lz_array *a = lz__make(LZ_OP_LOAD, &q, NULL, 0, dtype, shape, ndim);
+  if (!a) lz__file_release(p->file), free(q.member);
   return a;
 }

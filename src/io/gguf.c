@@ -170,6 +170,71 @@ static int read_value(rd *r, uint32_t t, FILE *fp, int depth) {
   return 0;
 }
 
+/* ---- metadata values with their types ------------------------------------------------------ */
+
+/* The dtype of a scalar metadata type, or LZ_DTYPE_COUNT (strings, arrays). */
+static lz_dtype meta_dtype(uint32_t t) {
+  static const lz_dtype d[T_COUNT] = {LZ_UINT8, LZ_INT8, LZ_UINT16, LZ_INT16, LZ_UINT32,
+                                      LZ_INT32, LZ_FLOAT32, LZ_BOOL, LZ_DTYPE_COUNT,
+                                      LZ_DTYPE_COUNT, LZ_UINT64, LZ_INT64, LZ_FLOAT64};
+  return t < T_COUNT ? d[t] : LZ_DTYPE_COUNT;
+}
+
+static int meta_type_of(lz_dtype d) {
+  for (uint32_t t = 0; t < T_COUNT; t++)
+    if (meta_dtype(t) == d) return (int)t;
+  return -1;
+}
+
+/* meta[key] = n values of dtype d from bytes p (0-d when scalar). */
+static int set_numbers(lz_dict *meta, const char *key, unsigned char *p, uint64_t n, lz_dtype d,
+                       bool scalar) {
+  if (d == LZ_BOOL)
+    for (uint64_t i = 0; i < n; i++) p[i] = p[i] != 0;
+  if (n > INT32_MAX) return lz__error(LZ_ERROR_IO, OP, "metadata array '%s' is too long", key);
+  lz_scope_begin();
+  lz_array *a = lz_array_from_data(p, scalar ? NULL : (int[]){(int)n}, scalar ? 0 : 1, d);
+  int rc = a ? lz_dict_set(meta, key, a) : -1;
+  lz_scope_end();
+  return rc;
+}
+
+/* Reads a value of type t (already checked by read_value) into meta[key] with its type: numbers
+ * and bools as 0-d arrays of their dtype, strings as strings, arrays of numbers as 1-d arrays,
+ * arrays of strings as string lists. Returns 1, reading nothing, for nested arrays. */
+static int read_typed(rd *r, uint32_t t, lz_dict *meta, const char *key) {
+  if (t == T_STRING) {
+    char *s;
+    if (rd_string(r, &s, "a metadata string") != 0) return -1;
+    int rc = lz_dict_set_string(meta, key, s);
+    free(s);
+    return rc;
+  }
+  uint32_t et = t;
+  uint64_t n = 1, at = r->pos;
+  if (t == T_ARRAY && (rd_u32(r, &et) != 0 || rd_u64(r, &n) != 0)) return -1;
+  if (t == T_ARRAY && et == T_STRING) {
+    char **v = calloc(n ? n : 1, sizeof *v);
+    int rc = v ? 0 : lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+    for (uint64_t i = 0; rc == 0 && i < n; i++) rc = rd_string(r, &v[i], "a metadata string");
+    if (rc == 0) rc = lz_dict_set_strings(meta, key, (const char *const *)v, (size_t)n);
+    for (uint64_t i = 0; v && i < n; i++) free(v[i]);
+    free(v);
+    return rc;
+  }
+  lz_dtype d = meta_dtype(et);
+  if (d == LZ_DTYPE_COUNT) {
+    r->pos = at;
+    return 1;
+  }
+  size_t sz = type_size(et);
+  unsigned char *buf = malloc(n * sz > 0 ? n * sz : 1);
+  int rc = buf ? rd_bytes(r, buf, n * sz) : lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  if (rc == 0) rc = set_numbers(meta, key, buf, n, d, t != T_ARRAY);
+  free(buf);
+  return rc;
+}
+
 /* ---- loading ------------------------------------------------------------------------------- */
 
 typedef struct tinfo {
@@ -246,7 +311,7 @@ static int add_tensor(lz_dict *out, lz_file *f, const tinfo *t, uint64_t start) 
   return rc;
 }
 
-lz_dict *lz_load_gguf(const char *path, lz_dict **metadata) {
+static lz_dict *load_gguf(const char *path, lz_dict **metadata, bool typed) {
   if (metadata) *metadata = NULL;
   lz_file *f = lz__file_open(path, OP);
   if (!f) return NULL;
@@ -299,7 +364,16 @@ lz_dict *lz_load_gguf(const char *path, lz_dict **metadata) {
         rc = lz__error(LZ_ERROR_IO, OP, "'%s': general.alignment must be a uint32 power of two", path);
       r->pos = save;
     }
-    if (rc == 0) rc = lz_dict_set_string(meta, key, text);
+    if (rc == 0 && typed) { /* read the value again, with its type */
+      uint64_t end = r->pos;
+      r->pos = at;
+      int k = read_typed(r, t, meta, key);
+      if (k < 0) rc = -1;
+      if (k == 1) rc = lz_dict_set_string(meta, key, text); /* nested arrays: their text */
+      r->pos = end;
+    } else if (rc == 0) {
+      rc = lz_dict_set_string(meta, key, text);
+    }
     free(text), text = NULL;
     free(key), key = NULL;
   }
@@ -362,6 +436,11 @@ lz_dict *lz_load_gguf(const char *path, lz_dict **metadata) {
   return out;
 }
 
+lz_dict *lz_load_gguf(const char *path, lz_dict **metadata) { return load_gguf(path, metadata, false); }
+lz_dict *lz__load_gguf_typed(const char *path, lz_dict **metadata) {
+  return load_gguf(path, metadata, true);
+}
+
 /* ---- saving -------------------------------------------------------------------------------- */
 
 #undef OP
@@ -408,11 +487,19 @@ int lz_save_gguf(const char *path, const lz_dict *arrays, const lz_dict *metadat
                      "float16, bfloat16, float64 and int8-int64 can)", lz_dict_key(arrays, i),
                      lz_dtype_name(lz_array_dtype(arrs[i])));
   }
-  for (size_t i = 0; i < nmeta && rc == 0; i++)
-    if (!lz_dict_get_string(metadata, lz_dict_key(metadata, i)))
-      rc = lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "metadata entry '%s' is not a string",
-                     lz_dict_key(metadata, i));
+  lz_array **marr = calloc(nmeta ? nmeta : 1, sizeof *marr);
+  if (!marr && rc == 0) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  for (size_t i = 0; i < nmeta && rc == 0; i++) {
+    const char *k = lz_dict_key(metadata, i);
+    lz_array *a = marr[i] = lz_dict_value(metadata, i);
+    if (a && (meta_type_of(a->dtype) < 0 || a->ndim > 1))
+      rc = lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "metadata entry '%s' is a %d-d %s array; GGUF "
+                     "metadata holds strings, string lists, and 0-d or 1-d arrays of bool, "
+                     "(u)int8-64, float32 or float64", k, a->ndim, lz_dtype_name(a->dtype));
+  }
   if (rc == 0) rc = lz_eval_many(arrs, n);
+  for (size_t i = 0; i < nmeta && rc == 0; i++)
+    if (marr[i]) rc = lz_eval(marr[i]);
   /* The header goes to memory first, so that the data offsets are known. */
   char *hbuf = NULL;
   size_t hsize = 0;
@@ -424,10 +511,24 @@ int lz_save_gguf(const char *path, const lz_dict *arrays, const lz_dict *metadat
     put_u64(hp, n);
     put_u64(hp, nmeta);
     for (size_t i = 0; i < nmeta; i++) {
-      const char *k = lz_dict_key(metadata, i);
+      const char *k = lz_dict_key(metadata, i), *const *list;
+      int64_t nl = lz_dict_get_strings(metadata, k, &list);
       put_str(hp, k);
-      put_u32(hp, T_STRING);
-      put_str(hp, lz_dict_get_string(metadata, k));
+      if (marr[i]) { /* a typed number, or an array of them */
+        lz_array *a = marr[i];
+        uint32_t et = (uint32_t)meta_type_of(a->dtype);
+        if (a->ndim == 1) put_u32(hp, T_ARRAY), put_u32(hp, et), put_u64(hp, (uint64_t)a->size);
+        else put_u32(hp, et);
+        const void *d = lz_array_data(a);
+        if (d) fwrite(d, 1, lz_array_nbytes(a), hp);
+        else rc = -1;
+      } else if (nl >= 0) {
+        put_u32(hp, T_ARRAY), put_u32(hp, T_STRING), put_u64(hp, (uint64_t)nl);
+        for (int64_t j = 0; j < nl; j++) put_str(hp, list[j]);
+      } else {
+        put_u32(hp, T_STRING);
+        put_str(hp, lz_dict_get_string(metadata, k));
+      }
     }
     uint64_t off = 0;
     for (size_t i = 0; i < n; i++) {
@@ -460,6 +561,8 @@ int lz_save_gguf(const char *path, const lz_dict *arrays, const lz_dict *metadat
   if (fp) rc = lz__save_end(fp, tmp, path, rc, OP);
   free(hbuf);
   for (size_t i = 0; i < n; i++) lz_free(arrs[i]);
+  for (size_t i = 0; marr && i < nmeta; i++) lz_free(marr[i]);
+  free(marr);
   free(arrs);
   return rc;
 }

@@ -29,9 +29,16 @@ typedef struct lz_load_params {
   int encoding;         /* lz_load_encoding */
   bool byteswap;        /* big-endian data */
   bool fortran;         /* column-major data */
+  /* A zip member's CRC-32, checked over all its bytes when it is read (check_crc): for raw
+   * data, the `skip` bytes before `offset` are read too. `member` (owned by the node) names
+   * the member in the error. */
+  bool check_crc;
+  uint32_t crc;
+  char *member;
 } lz_load_params;
 
-/* A lazy array of (dtype, shape) whose bytes are described by p (the file is retained). */
+/* A lazy array of (dtype, shape) whose bytes are described by p (the file is retained, the
+ * member name copied). */
 LZ_HIDDEN lz_array *lz__load_array(const lz_load_params *p, lz_dtype dtype, const int *shape,
                                    int ndim, const char *op);
 
@@ -66,6 +73,9 @@ LZ_HIDDEN int lz__npy_parse_header(const unsigned char *buf, size_t n, lz_npy_he
 LZ_HIDDEN size_t lz__npy_build_header(const lz_array *a, char *buf, size_t cap);
 /* NumPy type string ("<f4") of a dtype, or NULL (bfloat16). */
 LZ_HIDDEN const char *lz__npy_descr(lz_dtype d);
+
+/* lz_load_gguf with typed metadata (see lz_load_with_metadata). */
+LZ_HIDDEN lz_dict *lz__load_gguf_typed(const char *path, lz_dict **metadata);
 
 /* ---- saving (write.c) ----
  * Every saver evaluates its arrays first, then writes a temporary file beside the target and

@@ -16,6 +16,7 @@
 typedef struct zip_member {
   char *name;
   int method; /* 0 stored, 8 deflate */
+  uint32_t crc;
   uint64_t comp, uncomp, local_offset;
 } zip_member;
 
@@ -78,6 +79,7 @@ static int read_directory(lz_file *f, zip_member **out, size_t *n_out) {
     }
     zip_member *z = &m[n];
     z->method = lz__rd16(e + 10);
+    z->crc = lz__rd32(e + 16);
     z->comp = lz__rd32(e + 20);
     z->uncomp = lz__rd32(e + 24);
     z->local_offset = lz__rd32(e + 42);
@@ -169,9 +171,11 @@ static lz_array *load_member(lz_file *f, const zip_member *z) {
     } else if (z->method == 0 && z->comp != z->uncomp) {
       lz__error(LZ_ERROR_IO, OP, "'%s': stored member '%s' has mismatched sizes", f->path, z->name);
     } else {
-      lz_load_params p = {.file = f, .byteswap = h.byteswap, .fortran = h.fortran};
+      lz_load_params p = {.file = f, .byteswap = h.byteswap, .fortran = h.fortran,
+                          .skip = h.header_len, .check_crc = true, .crc = z->crc,
+                          .member = z->name};
       if (z->method == 0) p.encoding = LZ_LOAD_RAW, p.offset = data + h.header_len, p.stored_size = need;
-      else p.encoding = LZ_LOAD_DEFLATE, p.offset = data, p.stored_size = z->comp, p.skip = h.header_len;
+      else p.encoding = LZ_LOAD_DEFLATE, p.offset = data, p.stored_size = z->comp;
       a = lz__load_array(&p, h.dtype, h.shape, h.ndim, OP);
     }
   }
@@ -248,6 +252,14 @@ static int deflate_member(const unsigned char *src, size_t n, unsigned char **ou
   return 0;
 }
 
+/* General purpose flags of a member: bit 11 says the name is UTF-8 (set, as Python's zipfile
+ * does, only when it is not plain ASCII, so that other readers do not decode it as CP437). */
+static uint16_t name_flags(const char *name, int n) {
+  for (int i = 0; i < n; i++)
+    if ((unsigned char)name[i] >= 0x80) return 1u << 11;
+  return 0;
+}
+
 int lz_save_npz(const char *path, const lz_dict *arrays, bool compressed) {
   const char *op = "lz_save_npz";
   if (!arrays || !path) return lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "NULL %s", path ? "dict" : "path");
@@ -307,7 +319,7 @@ int lz_save_npz(const char *path, const lz_dict *arrays, bool compressed) {
       unsigned char lh[30], x[20];
       lz__wr32(lh, SIG_LOCAL);
       lz__wr16(lh + 4, z64 ? 45 : 20);
-      lz__wr16(lh + 6, 0);
+      lz__wr16(lh + 6, name_flags(name, nl));
       lz__wr16(lh + 8, (uint16_t)w[i].method);
       lz__wr16(lh + 10, 0);
       lz__wr16(lh + 12, 0x21); /* 1980-01-01 */
@@ -338,6 +350,7 @@ int lz_save_npz(const char *path, const lz_dict *arrays, bool compressed) {
     lz__wr32(ch, SIG_CENTRAL);
     lz__wr16(ch + 4, 45);
     lz__wr16(ch + 6, z64 ? 45 : 20);
+    lz__wr16(ch + 8, name_flags(name, nl));
     lz__wr16(ch + 10, (uint16_t)w[i].method);
     lz__wr16(ch + 14, 0x21);
     lz__wr32(ch + 16, w[i].crc);

@@ -32,6 +32,46 @@ static bool js_eat(js *j, char c) {
   return false;
 }
 
+/* Four hex digits of a \\u escape; -1 if malformed. */
+static long js_hex4(js *j) {
+  long v = 0;
+  for (int k = 0; k < 4; k++) {
+    char h = j->p < j->end ? *j->p++ : 0;
+    int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+          : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/* A \\u escape (the "\\u" read), a surrogate pair included, as UTF-8 into u (1-4 bytes);
+ * returns the length, or -1 after reporting the error. */
+static int js_unicode(js *j, char u[4]) {
+  long c = js_hex4(j);
+  if (c < 0) return js_bad(j, "bad \\u escape");
+  if (c >= 0xDC00 && c <= 0xDFFF) return js_bad(j, "unpaired low surrogate in \\u escape");
+  if (c >= 0xD800 && c <= 0xDBFF) { /* a high surrogate: a low one must follow */
+    if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
+      return js_bad(j, "unpaired high surrogate in \\u escape");
+    j->p += 2;
+    long lo = js_hex4(j);
+    if (lo < 0xDC00 || lo > 0xDFFF) return js_bad(j, "unpaired high surrogate in \\u escape");
+    c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+  }
+  if (c == 0) return js_bad(j, "\\u0000 in a string");
+  if (c < 0x80) return u[0] = (char)c, 1;
+  if (c < 0x800) return u[0] = (char)(0xC0 | c >> 6), u[1] = (char)(0x80 | (c & 0x3F)), 2;
+  if (c < 0x10000) {
+    u[0] = (char)(0xE0 | c >> 12), u[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+    u[2] = (char)(0x80 | (c & 0x3F));
+    return 3;
+  }
+  u[0] = (char)(0xF0 | c >> 18), u[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+  u[2] = (char)(0x80 | ((c >> 6) & 0x3F)), u[3] = (char)(0x80 | (c & 0x3F));
+  return 4;
+}
+
 /* Reads a JSON string into a malloc'd buffer (*out). */
 static int js_string(js *j, char **out) {
   js_ws(j);
@@ -41,7 +81,8 @@ static int js_string(js *j, char **out) {
   char *s = malloc(cap);
   if (!s) return lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_load_safetensors", "out of memory");
   while (j->p < j->end && *j->p != '"') {
-    char c = *j->p++;
+    char c = *j->p++, u[4];
+    int ulen = 0; /* bytes of a decoded \\u escape in u */
     if ((unsigned char)c < 0x20) {
       free(s);
       return js_bad(j, "control character in string");
@@ -56,25 +97,16 @@ static int js_string(js *j, char **out) {
       case 'n': c = '\n'; break;
       case 'r': c = '\r'; break;
       case 't': c = '\t'; break;
-      case 'u': {
-        unsigned v = 0;
-        for (int k = 0; k < 4; k++) {
-          char h = j->p < j->end ? *j->p++ : 0;
-          int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
-          if (d < 0) {
-            free(s);
-            return js_bad(j, "bad \\u escape");
-          }
-          v = v * 16 + (unsigned)d;
+      case 'u':
+        if ((ulen = js_unicode(j, u)) < 0) {
+          free(s);
+          return -1;
         }
-        c = v < 0x80 ? (char)v : '?'; /* names are ASCII in practice */
         break;
-      }
       default: free(s); return js_bad(j, "bad escape");
       }
     }
-    if (n + 2 > cap) {
+    if (n + 5 > cap) {
       char *t = realloc(s, cap *= 2);
       if (!t) {
         free(s);
@@ -82,7 +114,8 @@ static int js_string(js *j, char **out) {
       }
       s = t;
     }
-    s[n++] = c;
+    if (ulen) memcpy(s + n, u, (size_t)ulen), n += (size_t)ulen;
+    else s[n++] = c;
   }
   if (j->p >= j->end) {
     free(s);
@@ -145,6 +178,9 @@ static int parse_tensor(js *j, tensor_info *t) {
         t->dtype = LZ_DTYPE_COUNT;
         for (int d = 0; rc == 0 && d < LZ_DTYPE_COUNT; d++)
           if (strcmp(v, st_names[d]) == 0) t->dtype = (lz_dtype)d;
+        /* 8-bit floats load as their bytes (uint8), as in MLX: lz_from_fp8 decodes E4M3;
+         * E8M0 holds the power-of-two scales of mxfp formats */
+        if (rc == 0 && (strcmp(v, "F8_E4M3") == 0 || strcmp(v, "F8_E8M0") == 0)) t->dtype = LZ_UINT8;
         if (rc == 0 && t->dtype == LZ_DTYPE_COUNT)
           rc = lz__error(LZ_ERROR_IO, "lz_load_safetensors", "'%s': tensor '%s' has unknown dtype '%s'",
                          j->path, t->name, v);
@@ -186,6 +222,11 @@ static int parse_metadata(js *j, lz_dict *meta) {
     char *k = NULL, *v = NULL;
     int rc = js_string(j, &k);
     if (rc == 0 && !js_eat(j, ':')) rc = js_bad(j, "expected ':'");
+    js_ws(j);
+    if (rc == 0 && (j->p >= j->end || *j->p != '"'))
+      rc = lz__error(LZ_ERROR_IO, "lz_load_safetensors",
+                     "'%s': metadata value of '%s' is not a string (safetensors metadata maps "
+                     "strings to strings)", j->path, k);
     if (rc == 0) rc = js_string(j, &v);
     if (rc == 0 && meta) rc = lz_dict_set_string(meta, k, v);
     free(k);
@@ -277,7 +318,11 @@ lz_dict *lz_load_safetensors(const char *path, lz_dict **metadata) {
     else {
       memcpy(sorted, ts, nt * sizeof *sorted);
       qsort(sorted, nt, sizeof *sorted, cmp_begin);
-      for (size_t i = 1; rc == 0 && i < nt; i++)
+      /* empty tensors occupy no bytes: one may sit where another tensor starts */
+      size_t m = 0;
+      for (size_t i = 0; i < nt; i++)
+        if (sorted[i].end > sorted[i].begin) sorted[m++] = sorted[i];
+      for (size_t i = 1; rc == 0 && i < m; i++)
         if (sorted[i].begin < sorted[i - 1].end)
           rc = lz__error(LZ_ERROR_IO, op, "'%s': tensors '%s' and '%s' overlap", path,
                          sorted[i - 1].name, sorted[i].name);
@@ -332,6 +377,10 @@ int lz_save_safetensors(const char *path, const lz_dict *arrays, const lz_dict *
   for (size_t i = 0; i < n && rc == 0; i++)
     if (!arrs[i]) rc = lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "entry '%s' is not an array",
                                  lz_dict_key(arrays, i));
+  for (size_t i = 0; metadata && i < lz_dict_size(metadata) && rc == 0; i++)
+    if (!lz_dict_get_string(metadata, lz_dict_key(metadata, i)))
+      rc = lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "metadata entry '%s' is not a string",
+                     lz_dict_key(metadata, i));
   if (rc == 0) rc = lz_eval_many(arrs, n);
   /* The header goes to memory first: its length prefixes the file. */
   char *hbuf = NULL;
@@ -345,7 +394,6 @@ int lz_save_safetensors(const char *path, const lz_dict *arrays, const lz_dict *
       fputs("\"__metadata__\":{", hp);
       for (size_t i = 0, k = 0; i < lz_dict_size(metadata); i++) {
         const char *v = lz_dict_get_string(metadata, lz_dict_key(metadata, i));
-        if (!v) continue;
         if (k++) fputc(',', hp);
         put_json_string(hp, lz_dict_key(metadata, i));
         fputc(':', hp);

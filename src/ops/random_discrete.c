@@ -1,6 +1,32 @@
-/* Random ops with discrete results: randint, bernoulli, categorical and permutation. Kernels
- * are in cpu/random.c (randint, bernoulli) and cpu/random_select.c. */
+/* Random ops with discrete results: randint (a composite of bits and integer ops), bernoulli,
+ * categorical and permutation. Kernels are in cpu/random.c (bernoulli) and
+ * cpu/random_select.c. */
 #include "random_impl.h"
+
+/* MLX's randint, exact at any magnitude: raw random bits (two 32-bit draws for 64-bit dtypes,
+ * from the two halves of a split key, or two keys of the global sequence) reduced modulo the
+ * width high - low computed in uint64, added to low in uint64 and converted to dtype. */
+static lz_array *randint_draw(lz_array *low, lz_array *high, const int *shape, int ndim,
+                              lz_dtype dtype, lz_array *key) {
+  const lz_dtype u64 = LZ_UINT64;
+  bool wide = dtype == LZ_INT64 || dtype == LZ_UINT64;
+  lz_dtype cmp = lz_dtype_is_integer(dtype) && !lz_dtype_is_signed(dtype) ? u64 : LZ_INT64;
+  lz_array *lo = lz_astype(lz_astype(low, LZ_INT64), u64);
+  lz_array *width = lz_subtract(lz_astype(lz_astype(high, LZ_INT64), u64), lo);
+  lz_array *empty = lz_less_equal(lz_astype(high, cmp), lz_astype(low, cmp));
+  lz_array *range = lz_where(empty, lz_scalar(1, u64), width); /* an empty range gives low */
+  lz_array *raw;
+  if (wide) {
+    lz_array *k1 = NULL, *k2 = NULL;
+    if (key && lz_random_split_pair(key, &k1, &k2) != 0) return NULL;
+    lz_array *b1 = lz_random_bits(shape, ndim, 4, k1);
+    lz_array *b2 = b1 ? lz_random_bits(shape, ndim, 4, k2) : NULL;
+    raw = lz_bitwise_or(lz_left_shift(lz_astype(b2, u64), lz_scalar(32, u64)), lz_astype(b1, u64));
+  } else {
+    raw = lz_astype(lz_random_bits(shape, ndim, 4, key), u64);
+  }
+  return lz_astype(lz_add(lo, lz_remainder(raw, range)), dtype);
+}
 
 lz_array *lz_random_randint(lz_array *low, lz_array *high, const int *shape, int ndim,
                             lz_dtype dtype, lz_array *key) {
@@ -22,18 +48,9 @@ lz_array *lz_random_randint(lz_array *low, lz_array *high, const int *shape, int
   int nb = lz__broadcast_shapes(op, low->shape, low->ndim, high->shape, high->ndim, b);
   if (nb < 0 || lz__random_check_broadcast(op, shape, ndim, b, nb) != 0) return NULL;
   if (lz__random_check_key(op, key) != 0) return NULL;
-  /* The draw is a float32 uniform in [low, high); it is then raised to low, compared in
-   * float64 when low is float64 (MLX's promotion), else in float32. */
-  lz_random_params p = {.dtype = LZ_FLOAT32, .low_f64 = low->dtype == LZ_FLOAT64};
-  lz_array *lo = lz__cast(op, low, LZ_FLOAT32), *hi = lo ? lz__cast(op, high, LZ_FLOAT32) : NULL;
-  lz_array *out = NULL;
-  if (lo && hi) {
-    lz_array *params[3] = {lo, hi, low};
-    out = lz__random_make(op, LZ_OP_RANDOM_RANDINT, &p, key, params, p.low_f64 ? 3 : 2, dtype,
-                          shape, ndim);
-  }
-  if (lo) lz__uncast(lo, low);
-  if (hi) lz__uncast(hi, high);
+  lz_scope_begin();
+  lz_array *out = lz_keep(randint_draw(low, high, shape, ndim, dtype, key));
+  lz_scope_end();
   return out;
 }
 
@@ -161,7 +178,6 @@ lz_array *lz_random_permutation_array(lz_array *x, int axis, lz_array *key) {
       .cpu = KERNEL,                                                                               \
   };
 
-RANDOM_OP(random_randint, lz_cpu_random_randint, 0)
 RANDOM_OP(random_bernoulli, lz_cpu_random_bernoulli, 0)
 RANDOM_OP(random_categorical, lz_cpu_random_categorical, 0)
 RANDOM_OP(random_permutation, lz_cpu_random_permutation, LZ_OPF_DIFFERENTIABLE)

@@ -10,7 +10,8 @@
 struct lz_custom_rec {
   atomic_long refs;
   lz_closure *fn, *vjp_fn, *jvp_fn, *vmap_fn;
-  bool checkpoint; /* vjp: recompute fn's graph once the cotangents exist */
+  lz_closure *trace_fn; /* what vmap traces without a vmap rule (NULL: fn's recorded graph) */
+  bool checkpoint;      /* vjp: recompute fn's graph once the cotangents exist */
 };
 
 static void rec_release(void *p) {
@@ -20,6 +21,7 @@ static void rec_release(void *p) {
   lz_closure_free(r->vjp_fn);
   lz_closure_free(r->jvp_fn);
   lz_closure_free(r->vmap_fn);
+  lz_closure_free(r->trace_fn);
   free(r);
 }
 
@@ -43,6 +45,7 @@ const lz_op_def lz_opdef_custom_transforms = {
 };
 
 lz_closure *lz__custom_vmap_fn(const lz_custom_params *p) { return p->rec->vmap_fn; }
+lz_closure *lz__custom_trace_fn(const lz_custom_params *p) { return p->rec->trace_fn; }
 
 static int custom_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
   lz_custom_rec *r = ctx;
@@ -74,7 +77,8 @@ static int custom_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
 }
 
 static lz_closure *make_custom(lz_closure *f, lz_closure *vjp_fn, lz_closure *jvp_fn,
-                               lz_closure *vmap_fn, bool checkpoint, const char *who) {
+                               lz_closure *vmap_fn, lz_closure *trace_fn, bool checkpoint,
+                               const char *who) {
   if (!f) {
     if (!lz__has_error()) lz__error(LZ_ERROR_INVALID_ARGUMENT, who, "f is NULL");
     return NULL;
@@ -89,6 +93,7 @@ static lz_closure *make_custom(lz_closure *f, lz_closure *vjp_fn, lz_closure *jv
   r->vjp_fn = lz_closure_retain(vjp_fn);
   r->jvp_fn = lz_closure_retain(jvp_fn);
   r->vmap_fn = lz_closure_retain(vmap_fn);
+  r->trace_fn = lz_closure_retain(trace_fn);
   r->checkpoint = checkpoint;
   lz_closure *c = lz_closure_new(custom_call, r, rec_release);
   if (!c) rec_release(r);
@@ -97,11 +102,16 @@ static lz_closure *make_custom(lz_closure *f, lz_closure *vjp_fn, lz_closure *jv
 
 lz_closure *lz_custom_function(lz_closure *f, lz_closure *vjp_fn, lz_closure *jvp_fn,
                                lz_closure *vmap_fn) {
-  return make_custom(f, vjp_fn, jvp_fn, vmap_fn, false, "lz_custom_function");
+  return make_custom(f, vjp_fn, jvp_fn, vmap_fn, NULL, false, "lz_custom_function");
+}
+
+lz_closure *lz__custom_function_traced(lz_closure *f, lz_closure *vjp_fn, lz_closure *jvp_fn,
+                                       lz_closure *trace_fn) {
+  return make_custom(f, vjp_fn, jvp_fn, NULL, trace_fn, false, "lz_custom_function");
 }
 
 lz_closure *lz_checkpoint(lz_closure *f) {
-  return make_custom(f, NULL, NULL, NULL, true, "lz_checkpoint");
+  return make_custom(f, NULL, NULL, NULL, NULL, true, "lz_checkpoint");
 }
 
 /* ---- rules of custom_transforms ---- */

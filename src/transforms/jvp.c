@@ -104,6 +104,7 @@ int lz__jvp_core(const char *who, lz_closure *f, lz_array *const *inputs, int n,
   lz_walk w = {0};
   int k = -1, rc = 0;
   lz_scope_begin();
+  lz__trace_begin(); /* an eval inside f keeps the graph for the walk (core/array.c) */
   lz_array **leaves = lz__malloc((size_t)(n ? n : 1) * sizeof *leaves);
   if (!leaves) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, who, "out of memory");
   for (int i = 0; i < n && rc == 0; i++)
@@ -128,6 +129,7 @@ int lz__jvp_core(const char *who, lz_closure *f, lz_array *const *inputs, int n,
     }
   lz__walk_free(&w);
   free(leaves);
+  lz__trace_end();
   lz_scope_end();
   if (rc) return -1;
   bool lost = false;

@@ -49,12 +49,14 @@ static lz_array *weight_tangent(const lz_quant_params *p, lz_array *wq, lz_array
 static int vjp_dequantize(const lz_vjp_args *a, lz_array **g) {
   const lz_quant_params *p = a->node->params;
   g[0] = g[1] = g[2] = NULL;
-  if (!a->cotans[0]) return 0;
+  if (!a->cotans[0] || p->mode != LZ_QUANT_AFFINE) return 0; /* float modes: integer inputs */
   return scale_bias_grads(p, a->cotans[0], a->inputs[0], a->inputs[1], a->inputs[2], a->need + 1,
                           g + 1);
 }
 static int jvp_dequantize(const lz_jvp_args *a, lz_array **t) {
   const lz_quant_params *p = a->node->params;
+  t[0] = NULL;
+  if (p->mode != LZ_QUANT_AFFINE) return 0;
   uint64_t errors = lz_error_count();
   t[0] = weight_tangent(p, a->inputs[0], a->inputs[1], a->inputs[2], a->tangents[1],
                         a->tangents[2]);
@@ -73,32 +75,45 @@ static lz_array *rows(lz_array *x) {
   return lz_reshape(x, shape, 2);
 }
 
+/* The node's product with W transposed or not (its mode and parameters). */
+static lz_array *qmm(const lz_quant_params *p, lz_array *const *in, lz_array *v, bool transpose) {
+  lz_array *b = p->mode == LZ_QUANT_AFFINE ? in[3] : NULL;
+  return lz_quantized_matmul_v2(v, in[1], in[2], b, transpose, p->group_size, p->bits,
+                                (lz_quant_mode)p->mode);
+}
+
 static int vjp_qmm(const lz_vjp_args *a, lz_array **g) {
   const lz_quant_params *p = a->node->params;
-  lz_array *x = a->inputs[0], *wq = a->inputs[1], *s = a->inputs[2], *b = a->inputs[3];
-  lz_array *c = a->cotans[0];
-  g[0] = g[1] = g[2] = g[3] = NULL;
+  bool affine = p->mode == LZ_QUANT_AFFINE;
+  lz_array *x = a->inputs[0], *wq = a->inputs[1], *s = a->inputs[2];
+  lz_array *b = affine ? a->inputs[3] : NULL, *c = a->cotans[0];
+  g[0] = g[1] = g[2] = NULL;
+  if (affine) g[3] = NULL;
   if (!c) return 0;
-  if (a->need[0]) {
-    g[0] = lz_astype(lz_quantized_matmul(c, wq, s, b, !p->transpose, p->group_size, p->bits),
-                     x->dtype);
-    if (!g[0]) return -1;
+  if (a->need[0] && !(g[0] = lz_astype(qmm(p, a->inputs, c, !p->transpose), x->dtype))) return -1;
+  if (!affine || (!a->need[2] && !a->need[3])) return 0;
+  /* W is (N, K) when transposed (y = x W^T: dW = c^T x), else (K, N) (y = x W: dW = x^T c);
+   * batched weights: one such product per matrix */
+  lz_array *dw;
+  if (wq->ndim > 2) {
+    dw = p->transpose ? lz_matmul(lz_swapaxes(c, -1, -2), x) : lz_matmul(lz_swapaxes(x, -1, -2), c);
+  } else {
+    lz_array *xr = rows(x), *cr = rows(c);
+    dw = p->transpose ? lz_matmul(lz_transpose(cr, NULL, 0), xr)
+                      : lz_matmul(lz_transpose(xr, NULL, 0), cr);
   }
-  if (!a->need[2] && !a->need[3]) return 0;
-  /* W is (N, K) when transposed (y = x W^T: dW = c^T x), else (K, N) (y = x W: dW = x^T c) */
-  lz_array *xr = rows(x), *cr = rows(c);
-  lz_array *dw = p->transpose ? lz_matmul(lz_transpose(cr, NULL, 0), xr)
-                              : lz_matmul(lz_transpose(xr, NULL, 0), cr);
   return scale_bias_grads(p, dw, wq, s, b, a->need + 2, g + 2);
 }
 static int jvp_qmm(const lz_jvp_args *a, lz_array **t) {
   const lz_quant_params *p = a->node->params;
-  lz_array *x = a->inputs[0], *wq = a->inputs[1], *s = a->inputs[2], *b = a->inputs[3];
+  bool affine = p->mode == LZ_QUANT_AFFINE;
+  lz_array *x = a->inputs[0], *wq = a->inputs[1], *s = a->inputs[2];
+  lz_array *b = affine ? a->inputs[3] : NULL;
   lz_array *tx = a->tangents[0], *r = NULL, *q = NULL;
   uint64_t errors = lz_error_count();
-  if (tx) r = lz_quantized_matmul(tx, wq, s, b, p->transpose, p->group_size, p->bits);
-  lz_array *tw = weight_tangent(p, wq, s, b, a->tangents[2], a->tangents[3]);
-  if (tw) q = lz_matmul(x, p->transpose ? lz_transpose(tw, NULL, 0) : tw);
+  if (tx) r = qmm(p, a->inputs, tx, p->transpose);
+  lz_array *tw = affine ? weight_tangent(p, wq, s, b, a->tangents[2], a->tangents[3]) : NULL;
+  if (tw) q = lz_matmul(x, p->transpose ? lz_swapaxes(tw, -1, -2) : tw);
   if (lz_error_count() != errors) return -1;
   t[0] = lz__sum_tangents(r, q, a->node->outputs[0]);
   return 0;

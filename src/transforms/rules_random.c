@@ -94,7 +94,6 @@ const lz_rule lz__rules_random[LZ_OP_COUNT] = {
     [LZ_OP_RANDOM_NORMAL] = ZERO,
     [LZ_OP_RANDOM_GUMBEL] = ZERO,
     [LZ_OP_RANDOM_LAPLACE] = ZERO,
-    [LZ_OP_RANDOM_RANDINT] = ZERO,
     [LZ_OP_RANDOM_BERNOULLI] = ZERO,
     [LZ_OP_RANDOM_CATEGORICAL] = ZERO,
     [LZ_OP_RANDOM_UNIFORM] = {vjp_bounded, jvp_bounded, NULL},

@@ -23,7 +23,9 @@ const lz_op_def lz_opdef_depends = {
 
 lz_array *lz__identity(lz_array *a) {
   if (!lz__check_inputs("lz_identity", &a, 1)) return NULL;
-  return lz__make(LZ_OP_IDENTITY, NULL, &a, 1, a->dtype, a->shape, a->ndim);
+  lz_array *r = lz__make(LZ_OP_IDENTITY, NULL, &a, 1, a->dtype, a->shape, a->ndim);
+  if (r) r->flags |= LZ_AF_TRACER;
+  return r;
 }
 
 lz_array *lz__depends(lz_array *a, lz_array *const *deps, int ndeps) {

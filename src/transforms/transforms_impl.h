@@ -112,6 +112,13 @@ typedef struct lz_custom_params {
 } lz_custom_params;
 /* The vmap rule given to lz_custom_function (may be NULL), for the vmap module. */
 LZ_HIDDEN lz_closure *lz__custom_vmap_fn(const lz_custom_params *p);
+/* lz_custom_function(f, vjp_fn, jvp_fn, NULL) whose vmap traces `trace_fn` (same inputs and
+ * outputs as f) instead of batching f's recorded graph: compile's wrapper under a transform
+ * runs its fused replay forward, but vmap must batch the original function (MLX). */
+LZ_HIDDEN lz_closure *lz__custom_function_traced(lz_closure *f, lz_closure *vjp_fn,
+                                                 lz_closure *jvp_fn, lz_closure *trace_fn);
+/* The trace_fn of a custom function, or NULL. */
+LZ_HIDDEN lz_closure *lz__custom_trace_fn(const lz_custom_params *p);
 /* Rules of custom_transforms: the user's, or those of the function itself. */
 LZ_HIDDEN int lz__vjp_custom(const lz_vjp_args *a, lz_array **in_cotans);
 LZ_HIDDEN int lz__jvp_custom(const lz_jvp_args *a, lz_array **out_tangents);

@@ -133,6 +133,7 @@ int lz__vjp_core(const char *who, lz_closure *f, lz_array *const *inputs, int n,
   lz_walk w = {0};
   int k = -1, rc = 0;
   lz_scope_begin();
+  lz__trace_begin(); /* an eval inside f keeps the graph for the walk (core/array.c) */
   lz_array **leaves = make_leaves(who, inputs, n);
   if (!leaves) rc = -1;
   if (rc == 0 && (k = lz__closure_call_named(who, f, leaves, n, outs)) < 0) rc = -1;
@@ -185,6 +186,7 @@ int lz__vjp_core(const char *who, lz_closure *f, lz_array *const *inputs, int n,
   }
   lz__walk_free(&w);
   free(leaves);
+  lz__trace_end();
   lz_scope_end();
   if (rc) {
     for (int i = 0; i < nargs; i++) grads[i] = NULL; /* they went with the scope */

@@ -127,13 +127,16 @@ static int vmap_fft(const lz_vmap_args *a, lz_array **outs, int *out_axes) {
   return lz__vmap_remake(a, &p, &x, 1, outs, out_axes);
 }
 
-/* Rows of x batched: the batch is one more leading axis. Batched weights need the loop. */
+/* Rows of x batched over 2-D weights: the batch is one more leading axis. Batched weights (or
+ * a vmapped W) need the loop. The float modes have no biases (3 inputs). */
 static int vmap_qmm(const lz_vmap_args *a, lz_array **outs, int *out_axes) {
-  for (int i = 1; i < 4; i++)
+  int n = a->node->ninputs;
+  if (a->node->inputs[1]->ndim > 2) return lz__vmap_fallback(a, outs, out_axes);
+  for (int i = 1; i < n; i++)
     if (a->axes[i] != NB) return lz__vmap_fallback(a, outs, out_axes);
   lz_array *ins[4] = {lz__vmap_front(a->inputs[0], a->axes[0]), a->inputs[1], a->inputs[2],
-                      a->inputs[3]};
-  return lz__vmap_remake(a, NULL, ins, 4, outs, out_axes);
+                      n > 3 ? a->inputs[3] : NULL};
+  return lz__vmap_remake(a, NULL, ins, n, outs, out_axes);
 }
 
 const lz_vmap_rule lz__vmap_rules_fast[LZ_OP_COUNT] = {

@@ -27,14 +27,36 @@ static int vmap_full(const lz_vmap_args *a, lz_array **outs, int *out_axes) {
   return lz__vmap_done(lz_broadcast_to(c, shape, o->ndim + 1), 0, outs, out_axes);
 }
 
+/* The graph of `tf` traced again on the node's per-example primal inputs, batched. */
+static int vmap_traced(const lz_vmap_args *a, lz_closure *tf, int n, int m, lz_array **outs,
+                       int *out_axes) {
+  lz_array **leaves = malloc((size_t)(n ? n : 1) * sizeof *leaves), *touts[LZ_MAX_OUTPUTS];
+  if (!leaves) return lz__error(LZ_ERROR_OUT_OF_MEMORY, a->who, "out of memory");
+  int rc = 0;
+  for (int i = 0; i < n && rc == 0; i++)
+    if (!(leaves[i] = lz__identity(a->node->inputs[i]))) rc = -1;
+  int got = rc == 0 ? lz__closure_call_named(a->who, tf, leaves, n, touts) : -1;
+  if (got >= 0 && got != m)
+    rc = lz__error(LZ_ERROR_INTERNAL, a->who, "the traced function returned %d outputs, the "
+                   "custom function %d", got, m);
+  else if (got < 0)
+    rc = -1;
+  if (rc == 0)
+    rc = lz__vmap_graph(a->who, leaves, a->inputs, a->axes, n, touts, m, a->size, outs, out_axes);
+  free(leaves);
+  return rc;
+}
+
 /* A custom function: its user vmap rule when it has one (every input batched along axis 0, an
- * unmapped one broadcast; it returns every output batched along axis 0), else the function's
- * own graph (between the node's primal inputs and the function's outputs, which the node holds
- * as its later inputs) is batched like any other. */
+ * unmapped one broadcast; it returns every output batched along axis 0); else the function it
+ * asks vmap to trace (a compiled function: the original, not its fused replay); else the
+ * function's own graph (between the node's primal inputs and the function's outputs, which the
+ * node holds as its later inputs) is batched like any other. */
 static int vmap_custom(const lz_vmap_args *a, lz_array **outs, int *out_axes) {
   const lz_custom_params *p = a->node->params;
   int n = p->n_primals, m = a->node->noutputs;
-  lz_closure *vf = lz__custom_vmap_fn(p);
+  lz_closure *vf = lz__custom_vmap_fn(p), *tf = lz__custom_trace_fn(p);
+  if (!vf && tf) return vmap_traced(a, tf, n, m, outs, out_axes);
   if (!vf) {
     return lz__vmap_graph(a->who, a->node->inputs, a->inputs, a->axes, n, a->node->inputs + n, m,
                           a->size, outs, out_axes);

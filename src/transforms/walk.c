@@ -3,7 +3,8 @@
  * pass with an explicit stack (never recursion) visits every node below the outputs once, and
  * a node is on a path ("active") when it is a leaf or one of its inputs comes from an active
  * node. A hash map from node to its state replaces marks on the nodes, so walks never disturb
- * evaluation or each other (transforms nest). */
+ * evaluation or each other (transforms nest). Nodes are found with lz__graph_node: an array
+ * the function evaluated keeps its node (its tape) while the transform traces. */
 #include "transforms/transforms_impl.h"
 
 #include <stdint.h>
@@ -84,12 +85,12 @@ int lz__walk_build(lz_walk *w, const char *who, lz_array *const *leaves, int n,
   size_t sp = 0, scap = 0;
   int rc = 0;
   for (int i = 0; i < n && rc == 0; i++) {
-    lz_node *ln = leaves[i]->node;
-    if (!ln) continue; /* evaluated inside the function: nothing depends on it any more */
+    lz_node *ln = lz__graph_node(leaves[i]); /* kept by the trace if evaluated inside f */
+    if (!ln) continue;
     if (push_node(w, ln, i) || map_put(w, ln, w->len, &count)) rc = -1;
   }
   for (int r = 0; r < nout && rc == 0; r++) {
-    lz_node *root = outputs[r]->node;
+    lz_node *root = lz__graph_node(outputs[r]);
     if (!root || map_get(w, root)) continue;
     if (map_put(w, root, PENDING, &count)) rc = -1;
     else if (sp == scap) {
@@ -103,7 +104,7 @@ int lz__walk_build(lz_walk *w, const char *who, lz_array *const *leaves, int n,
     while (sp && rc == 0) {
       frame *top = &stack[sp - 1];
       if (top->next < walked_inputs(top->node)) {
-        lz_node *in = top->node->inputs[top->next++]->node;
+        lz_node *in = lz__graph_node(top->node->inputs[top->next++]);
         if (!in || map_get(w, in)) continue;
         if (map_put(w, in, PENDING, &count)) {
           rc = -1;
@@ -125,7 +126,7 @@ int lz__walk_build(lz_walk *w, const char *who, lz_array *const *leaves, int n,
       sp--;
       bool active = false;
       for (int i = 0; i < walked_inputs(done) && !active; i++) {
-        lz_node *in = done->inputs[i]->node;
+        lz_node *in = lz__graph_node(done->inputs[i]);
         size_t v = in ? map_get(w, in) : 0;
         active = v && v != PENDING && v != INACTIVE;
       }
@@ -155,8 +156,9 @@ int lz__walk_build(lz_walk *w, const char *who, lz_array *const *leaves, int n,
 }
 
 lz_walk_node *lz__walk_find(const lz_walk *w, const lz_array *a) {
-  if (!a || !a->node) return NULL;
-  size_t v = map_get(w, a->node);
+  lz_node *n = a ? lz__graph_node(a) : NULL;
+  if (!n) return NULL;
+  size_t v = map_get(w, n);
   if (!v || v == PENDING || v == INACTIVE) return NULL;
   return &w->nodes[v - 1];
 }

@@ -5,8 +5,10 @@
 
 typedef struct dict_entry {
   char *key;
-  lz_array *arr; /* one of arr/str is set */
+  lz_array *arr; /* one of arr/str/strs is set */
   char *str;
+  char **strs;   /* a list of strings (GGUF string arrays), nstrs long */
+  size_t nstrs;
   uint64_t hash;
 } dict_entry;
 
@@ -66,11 +68,17 @@ lz_dict *lz_dict_new(void) {
   return d;
 }
 
+static void free_strs(char **strs, size_t n) {
+  for (size_t i = 0; strs && i < n; i++) free(strs[i]);
+  free(strs);
+}
+
 void lz_dict_free(lz_dict *d) {
   if (!d) return;
   for (size_t i = 0; i < d->len; i++) {
     free(d->entries[i].key);
     free(d->entries[i].str);
+    free_strs(d->entries[i].strs, d->entries[i].nstrs);
     lz__array_decref(d->entries[i].arr);
   }
   free(d->entries);
@@ -78,23 +86,43 @@ void lz_dict_free(lz_dict *d) {
   free(d);
 }
 
+/* Copies n strings into a new list (one element even when n is 0, so that NULL means none). */
+static char **dup_strs(const char *const *v, size_t n) {
+  char **l = lz__malloc((n ? n : 1) * sizeof *l);
+  for (size_t i = 0; l && i < n; i++)
+    if (!(l[i] = dup_str(v[i]))) {
+      free_strs(l, i);
+      return NULL;
+    }
+  return l;
+}
+
+static int set_entry_list(lz_dict *d, const char *key, lz_array *a, const char *str,
+                          const char *const *list, size_t nlist);
 static int set_entry(lz_dict *d, const char *key, lz_array *a, const char *str) {
-  if (!d || !key || (!a && !str)) {
+  return set_entry_list(d, key, a, str, NULL, 0);
+}
+
+static int set_entry_list(lz_dict *d, const char *key, lz_array *a, const char *str,
+                          const char *const *list, size_t nlist) {
+  if (!d || !key || (!a && !str && !list)) {
     if (!lz__has_error())
       lz__error(LZ_ERROR_INVALID_ARGUMENT, "lz_dict_set", "NULL %s",
                 !d ? "dict" : !key ? "key" : "value");
     return -1;
   }
   uint64_t h = hash_str(key);
-  char *s = NULL;
+  char *s = NULL, **l = NULL;
   if (str && !(s = dup_str(str))) goto oom;
+  if (list && !(l = dup_strs(list, nlist))) goto oom;
   int64_t at = find(d, key, h);
   if (at >= 0) {
     dict_entry *e = &d->entries[at];
     if (a) lz__array_incref(a);
     lz__array_decref(e->arr);
     free(e->str);
-    e->arr = a, e->str = s;
+    free_strs(e->strs, e->nstrs);
+    e->arr = a, e->str = s, e->strs = l, e->nstrs = l ? nlist : 0;
     return 0;
   }
   if (d->len == d->cap) {
@@ -108,13 +136,14 @@ static int set_entry(lz_dict *d, const char *key, lz_array *a, const char *str) 
   char *k = dup_str(key);
   if (!k) goto oom;
   if (a) lz__array_incref(a);
-  d->entries[d->len] = (dict_entry){k, a, s, h};
+  d->entries[d->len] = (dict_entry){k, a, s, l, l ? nlist : 0, h};
   size_t slot = h & (d->index_cap - 1);
   while (d->index[slot] >= 0) slot = (slot + 1) & (d->index_cap - 1);
   d->index[slot] = (int64_t)d->len++;
   return 0;
 oom:
   free(s);
+  free_strs(l, l ? nlist : 0);
   return lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_dict_set", "out of memory");
 }
 
@@ -122,12 +151,28 @@ int lz_dict_set(lz_dict *d, const char *key, lz_array *a) { return set_entry(d, 
 int lz_dict_set_string(lz_dict *d, const char *key, const char *value) {
   return set_entry(d, key, NULL, value);
 }
+int lz_dict_set_strings(lz_dict *d, const char *key, const char *const *values, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!values || !values[i])
+      return lz__error(LZ_ERROR_INVALID_ARGUMENT, "lz_dict_set_strings", "string %zu is NULL", i);
+  static const char *const none[1] = {""};
+  return set_entry_list(d, key, NULL, NULL, n ? values : none, n);
+}
+int64_t lz_dict_get_strings(const lz_dict *d, const char *key, const char *const **values) {
+  if (values) *values = NULL;
+  if (!d || !key) return -1;
+  int64_t at = find(d, key, hash_str(key));
+  if (at < 0 || !d->entries[at].strs) return -1;
+  if (values) *values = (const char *const *)d->entries[at].strs;
+  return (int64_t)d->entries[at].nstrs;
+}
 
 lz_dict *lz_dict_copy(const lz_dict *d) {
   if (!d) return NULL;
   lz_dict *c = lz_dict_new();
   for (size_t i = 0; c && i < d->len; i++) {
-    if (set_entry(c, d->entries[i].key, d->entries[i].arr, d->entries[i].str) != 0) {
+    const dict_entry *e = &d->entries[i];
+    if (set_entry_list(c, e->key, e->arr, e->str, (const char *const *)e->strs, e->nstrs) != 0) {
       lz_dict_free(c);
       return NULL;
     }
@@ -161,6 +206,7 @@ int lz_dict_remove(lz_dict *d, const char *key) {
   d->len--;
   free(e.key);
   free(e.str);
+  free_strs(e.strs, e.nstrs);
   lz__array_decref(e.arr);
   /* positions moved: rebuild the index in place (same capacity, so no allocation) */
   for (size_t i = 0; i < d->index_cap; i++) d->index[i] = -1;

@@ -1,7 +1,7 @@
 """Loss functions. ``reduction`` is ``'none'``, ``'mean'`` or ``'sum'``."""
 
 import math
-from typing import Literal, Optional
+from typing import Literal
 
 import lazuli.core as mx
 

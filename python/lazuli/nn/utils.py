@@ -1,6 +1,6 @@
 """Training helpers: ``value_and_grad`` over a model, ``checkpoint``, ``average_gradients``."""
 
-from functools import reduce, wraps
+from functools import wraps
 from typing import Any, Callable, Optional
 
 import lazuli.core as mx
@@ -18,16 +18,15 @@ def value_and_grad(model: Module, fn: Callable):
         loss, grads = loss_and_grad(model, x, y)
     """
 
-    def inner_fn(params, *args, **kwargs):
-        model.update(params)
-        return fn(*args, **kwargs)
-
-    value_grad_fn = mx.value_and_grad(inner_fn)
-
+    # The call's own arguments reach `fn` through the closure, untouched (a model passed as an
+    # argument stays the Module it is); only the parameter tree is differentiated.
     @wraps(fn)
     def wrapped_value_grad_fn(*args, **kwargs):
-        value, grad = value_grad_fn(model.trainable_parameters(), *args, **kwargs)
-        return value, grad
+        def inner_fn(params):
+            model.update(params)
+            return fn(*args, **kwargs)
+
+        return mx.value_and_grad(inner_fn)(model.trainable_parameters())
 
     return wrapped_value_grad_fn
 
@@ -44,6 +43,7 @@ def checkpoint(module: Module, fn: Optional[Callable] = None):
 
     checkpointed = mx.checkpoint(inner_fn)
 
+    # The inputs go through the transform (gradients flow back to them).
     @wraps(fn)
     def wrapped(*args, **kwargs):
         return checkpointed(module.trainable_parameters(), *args, **kwargs)

@@ -105,7 +105,11 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, learning_rate):
-        self.state["learning_rate"] = mx.array(learning_rate)
+        # A callable becomes the learning rate's schedule (evaluated at the step count).
+        if callable(learning_rate):
+            self._maybe_schedule("learning_rate", learning_rate)
+        else:
+            self.state["learning_rate"] = mx.array(learning_rate)
 
     def _maybe_schedule(self, name: str, param):
         if callable(param):

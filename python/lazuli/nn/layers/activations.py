@@ -1,7 +1,6 @@
 """Activation functions, as functions and as parameter-free modules (PReLU has a weight)."""
 
 import math
-from functools import partial
 
 import lazuli.core as mx
 from lazuli.nn.layers.base import Module

@@ -94,7 +94,7 @@ class Module(dict):
     def __getattr__(self, key: str):
         if key in self:
             return self[key]
-        raise AttributeError(f"{type(self)!r} object has no attribute {key!r}")
+        return super().__getattribute__(key)  # raises Python's usual AttributeError
 
     def __setattr__(self, key: str, val: Any):
         if isinstance(val, (mx.array, dict, list, tuple)):

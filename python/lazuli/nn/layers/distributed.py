@@ -7,13 +7,12 @@ partial products over the group. In a group of one process (or without
 """
 
 import math
-from functools import lru_cache
 from typing import Optional
 
 import lazuli.core as mx
 from lazuli.nn.layers.base import Module
 from lazuli.nn.layers.linear import Linear
-from lazuli.nn.layers.quantized import QuantizedLinear, _mode_kw, _quantize
+from lazuli.nn.layers.quantized import QuantizedLinear, _mode_kw
 
 
 def _group_of(group):
@@ -29,24 +28,21 @@ def _all_sum(x, group, size):
     return x if size == 1 else mx.distributed.all_sum(x, group=group)
 
 
-@lru_cache
-def _sum_gradients(size):
-    """Identity forward, all_sum of the cotangent backward (for replicated inputs)."""
+def _sum_gradients(x, group, size):
+    """Identity forward; the cotangent is summed over the group backward (the input is
+    replicated, so each process holds only its share of its gradient)."""
     if size == 1:
-        return lambda x, group=None: x
+        return x
 
-    def make(group):
-        @mx.custom_function
-        def f(x):
-            return x
+    @mx.custom_function
+    def identity(x):
+        return x
 
-        @f.vjp
-        def f_vjp(x, dx, _):
-            return mx.distributed.all_sum(dx, group=group)
+    @identity.vjp
+    def identity_vjp(primals, cotangent, output):
+        return mx.distributed.all_sum(cotangent, group=group)
 
-        return f
-
-    return lambda x, group=None: make(group)(x)
+    return identity(x)
 
 
 def _check_split(dims, size, what):
@@ -76,7 +72,7 @@ class AllToShardedLinear(Module):
 
     def __call__(self, x):
         N = 1 if self.group is None else self.group.size()
-        x = _sum_gradients(N)(x, self.group)
+        x = _sum_gradients(x, self.group, N)
         if "bias" in self:
             return mx.addmm(self["bias"], x, self["weight"].T)
         return x @ self["weight"].T
@@ -131,7 +127,7 @@ class ShardedToAllLinear(Module):
 class QuantizedAllToShardedLinear(QuantizedLinear):
     """:class:`AllToShardedLinear` with a quantized weight."""
 
-    def __init__(self, input_dims, output_dims, bias=True, group_size=64, bits=4, mode="affine", group=None):
+    def __init__(self, input_dims, output_dims, bias=True, group_size=64, bits=4, group=None, *, mode="affine"):
         self_group, N, _ = _group_of(group)
         _check_split(output_dims, N, "output")
         super().__init__(input_dims, output_dims // N, bias, group_size, bits, mode)
@@ -139,13 +135,13 @@ class QuantizedAllToShardedLinear(QuantizedLinear):
 
     def __call__(self, x):
         N = 1 if self.group is None else self.group.size()
-        return super().__call__(_sum_gradients(N)(x, self.group))
+        return super().__call__(_sum_gradients(x, self.group, N))
 
     @classmethod
     def from_quantized_linear(cls, layer: Module, *, segments: int = 1, group=None):
         out, packed = layer.weight.shape
         inp = packed * 32 // layer.bits
-        new = cls(inp, out, "bias" in layer, layer.group_size, layer.bits, layer.mode, group)
+        new = cls(inp, out, "bias" in layer, layer.group_size, layer.bits, group, mode=layer.mode)
         new.update(_shard(layer.parameters(), 0, segments, new.group))
         return new
 
@@ -153,7 +149,7 @@ class QuantizedAllToShardedLinear(QuantizedLinear):
 class QuantizedShardedToAllLinear(QuantizedLinear):
     """:class:`ShardedToAllLinear` with a quantized weight."""
 
-    def __init__(self, input_dims, output_dims, bias=True, group_size=64, bits=4, mode="affine", group=None):
+    def __init__(self, input_dims, output_dims, bias=True, group_size=64, bits=4, group=None, *, mode="affine"):
         self_group, N, _ = _group_of(group)
         _check_split(input_dims, N, "input")
         super().__init__(input_dims // N, output_dims, bias, group_size, bits, mode)
@@ -174,7 +170,7 @@ class QuantizedShardedToAllLinear(QuantizedLinear):
     def from_quantized_linear(cls, layer: Module, *, segments: int = 1, group=None):
         out, packed = layer.weight.shape
         inp = packed * 32 // layer.bits
-        new = cls(inp, out, "bias" in layer, layer.group_size, layer.bits, layer.mode, group)
+        new = cls(inp, out, "bias" in layer, layer.group_size, layer.bits, group, mode=layer.mode)
         params = layer.parameters()
         bias = params.pop("bias", None)
         sharded = _shard(params, -1, segments, new.group)

@@ -2,7 +2,6 @@
 
 import operator
 from functools import reduce
-from typing import Optional, Tuple, Union
 
 import lazuli.core as mx
 from lazuli.nn.layers.base import Module

@@ -23,7 +23,8 @@ def _source_coords(N, scale, align_corners):
 
 
 def upsample_nearest(x, scale_factor: Tuple):
-    """Nearest-neighbour upsampling: output position ``i`` takes ``floor(i / scale)``."""
+    """Nearest-neighbour upsampling: output position ``i`` of ``M`` takes input position
+    ``round((i + 0.5) * N / M - 0.5)`` when enlarging, ``floor(i * N / M)`` otherwise."""
     dims = x.ndim - 2
     if dims != len(scale_factor):
         raise ValueError("A scale needs to be provided for each spatial dimension")
@@ -31,8 +32,12 @@ def upsample_nearest(x, scale_factor: Tuple):
         axis = d + 1
         N = x.shape[axis]
         M = int(math.floor(N * s))
-        idx = mx.floor(mx.arange(M, dtype=mx.float32) * (N / M)).astype(mx.int32)
-        idx = mx.minimum(idx, N - 1)
+        i = mx.arange(M, dtype=mx.float32)
+        if M > N:
+            idx = mx.round((i + 0.5) * (N / M) - 0.5)
+        else:
+            idx = mx.floor(i * (N / M))
+        idx = mx.minimum(idx.astype(mx.int32), N - 1)
         x = mx.take(x, idx, axis=axis)
     return x
 
