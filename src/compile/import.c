@@ -272,7 +272,8 @@ static int read_consts(cursor *c, imported *m, lz_file *f, uint64_t data_start) 
       return bad(c, "constant %lld needs %llu bytes at offset %llu of the data, which has %llu",
                  (long long)i, (unsigned long long)nb, (unsigned long long)off,
                  (unsigned long long)data_size);
-    lz_load_params p = {f, data_start + off, nb, 0, LZ_LOAD_RAW, false, false};
+    lz_load_params p = {.file = f, .offset = data_start + off, .stored_size = nb,
+                        .encoding = LZ_LOAD_RAW};
     lz_array *a = lz__load_array(&p, dt, shape, nd, OP);
     if (!a) return -1;
     lz__array_incref(a); /* ours; the scope's reference goes when the import's scope ends */
