@@ -157,7 +157,10 @@ static void make_weights(void) {
   IDX = lz_array_from_data(idx, (int[]){3}, 1, LZ_INT32);
   KEY = lz_random_key(42);
   lz_array *m = randn((int[]){4, 4}, 2, LZ_FLOAT32);
-  SPD = lz_add(lz_matmul(m, lz_transpose(m, NULL, 0)), lz_multiply(lz_eye(4, 4, 0, LZ_FLOAT32), lz_float(4)));
+  float four_i[16] = {4, 0, 0, 0, 0, 4, 0, 0, 0, 0, 4, 0, 0, 0, 0, 4};
+  lz_array *d = lz_array_from_data(four_i, (int[]){4, 4}, 2, LZ_FLOAT32);
+  SPD = lz_add(lz_matmul(m, lz_transpose(m, NULL, 0)), d);
+  lz_free(d);
   lz_eval(SPD);
   lz_free(m);
 }

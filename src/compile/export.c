@@ -3,6 +3,7 @@
  * file (format in export_impl.h and docs/export.md). */
 #include "compile/export_impl.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #define OP "lz_export_function"
@@ -221,7 +222,8 @@ static void build_meta(bytes *b, lz_exporter *e, lz_array **consts, int32_t ncon
       unsigned char *p = put(b, psz);
       if (p && psz) {
         memcpy(p, nd->params, psz);
-        if (ex_index_name(nd->op)) ((lz_index_params *)(void *)p)->name = NULL;
+        if (ex_index_name(nd->op)) /* the name pointer is not data: stored as zero */
+          memset(p + offsetof(lz_index_params, name), 0, sizeof(const char *));
       }
     }
     put32(b, (uint32_t)t->nouts);
