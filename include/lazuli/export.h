@@ -68,8 +68,9 @@ LZ_API int lz_exporter_close(lz_exporter *e);
 /* A closure replaying the function stored in `path`: called with inputs whose dtypes and shapes
  * match one of its traces (for a shapeless trace: same ndims and size-1 dims), it returns the
  * traced function's outputs. Constants are loaded lazily from the file (which must stay in
- * place) when the outputs are first evaluated, and kept for later calls. The closure composes
- * with lz_grad, lz_vmap, lz_compile like any closure. Release it with lz_closure_free. NULL with
+ * place) when the outputs are first evaluated, and kept for later calls (so evaluate the first
+ * call's outputs before calling it from several threads at once). The closure composes with
+ * lz_grad, lz_vmap, lz_compile like any closure. Release it with lz_closure_free. NULL with
  * an LZ_ERROR_IO error "[lz_import_function] 'path': ..." for a malformed file. */
 LZ_API lz_closure *lz_import_function(const char *path);
 
