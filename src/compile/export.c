@@ -222,7 +222,7 @@ static void build_meta(bytes *b, lz_exporter *e, lz_array **consts, int32_t ncon
       unsigned char *p = put(b, psz);
       if (p && psz) {
         memcpy(p, nd->params, psz);
-        if (ex_index_name(nd->op)) /* the name pointer is not data: stored as zero */
+        if (ex_name_field(nd->op)) /* the name pointer is not data: stored as zero */
           memset(p + offsetof(lz_index_params, name), 0, sizeof(const char *));
       }
     }

@@ -34,6 +34,12 @@ static inline const char *ex_index_name(int op) {
   }
 }
 
+/* The name to restore in op's parameters, or NULL when they hold no name pointer (mask_select,
+ * of the same family, has no parameters). */
+static inline const char *ex_name_field(int op) {
+  return lz__op(op)->params_size == sizeof(lz_index_params) ? ex_index_name(op) : NULL;
+}
+
 /* Whether an op's parameters can be stored as bytes (no closures, files or programs). */
 static inline bool ex_op_storable(int op) {
   return op != LZ_OP_FUSED && op != LZ_OP_PLACEHOLDER && op != LZ_OP_LOAD &&

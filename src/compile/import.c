@@ -187,7 +187,7 @@ static int read_node(cursor *c, cz_tape *t, const int *ops, uint32_t nops) {
     if (!params) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
     else {
       memcpy(params, praw, psz);
-      if (ex_index_name(op)) ((lz_index_params *)params)->name = ex_index_name(op);
+      if (ex_name_field(op)) ((lz_index_params *)params)->name = ex_name_field(op);
     }
   }
   int32_t idx = -1;
