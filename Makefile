@@ -65,7 +65,7 @@ bench-compare: build
 	PYTHONPATH=$(CURDIR)/$(REL_DIR)/python $(PYTHON) bench/py_train.py
 
 FUZZ_DIR := build/fuzz
-FUZZ_TARGETS := npy npz safetensors gguf
+FUZZ_TARGETS := npy npz safetensors gguf export
 FUZZ_SECONDS ?= 60
 
 fuzz-build:

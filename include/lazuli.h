@@ -29,5 +29,6 @@
 #include "lazuli/fast.h"
 #include "lazuli/compile.h"
 #include "lazuli/distributed.h"
+#include "lazuli/export.h"
 
 #endif /* LAZULI_H */

@@ -4,7 +4,11 @@
  * the updated parameters together, as in MLX. The learning rate follows a cosine decay.
  *
  *   mnist [--model mlp|cnn] [--epochs N] [--batch N] [--lr X] [--subset N] [--data DIR]
- *         [--plot FILE.png] [--min-accuracy X]
+ *         [--plot FILE.png] [--min-accuracy X] [--export FILE.lzfn]
+ *
+ * --export writes the trained forward pass (images (B, 784) -> logits (B, 10), the weights
+ * inside) with lz_exporter, one trace per batch size the test set needs; examples/export
+ * imports it and classifies the test set without this code.
  */
 #include <lazuli.h>
 #include <math.h>
@@ -23,7 +27,7 @@ typedef struct options {
   model_kind model;
   int epochs, batch, subset; /* epochs 0: the model's default */
   double lr, momentum, min_accuracy; /* lr 0: the model's default */
-  const char *data, *plot;
+  const char *data, *plot, *export_path;
 } options;
 
 /* Per-model defaults, measured on a 2-core machine: the MLP reaches about 89% test accuracy
@@ -42,7 +46,7 @@ static double now(void) {
 static void usage(const char *prog) {
   fprintf(stderr,
           "usage: %s [--model mlp|cnn] [--epochs N] [--batch N] [--lr X] [--subset N]\n"
-          "          [--data DIR] [--plot FILE.png] [--min-accuracy X]\n"
+          "          [--data DIR] [--plot FILE.png] [--min-accuracy X] [--export FILE]\n"
           "Trains a 784-512-512-10 MLP (or a small CNN) on Fashion-MNIST and prints the test\n"
           "accuracy. With --min-accuracy, exits 1 unless the test accuracy reaches X and the loss\n"
           "fell. --plot draws the loss and accuracy per epoch as a PNG chart.\n",
@@ -66,6 +70,7 @@ static int parse_options(int argc, char **argv, options *o) {
     else if (strcmp(a, "--data") == 0) o->data = v;
     else if (strcmp(a, "--plot") == 0) o->plot = v;
     else if (strcmp(a, "--min-accuracy") == 0) o->min_accuracy = atof(v);
+    else if (strcmp(a, "--export") == 0) o->export_path = v;
     else return -1;
     i++;
   }
@@ -86,6 +91,30 @@ static int loss_fn(void *ctx, lz_array *const *in, int n, lz_array **out) {
   lz_array *ce = lz_subtract(lz_logsumexp_axis(logits, 1, false), picked);
   out[0] = lz_mean(ce, false);
   return out[0] ? 1 : -1;
+}
+
+/* The logits of images in[0] under the trained model ctx: the function --export writes. */
+static int forward_fn(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  const model *m = ctx;
+  (void)n;
+  out[0] = model_forward(m->kind, m->params, in[0]);
+  return out[0] ? 1 : -1;
+}
+
+/* Exports the forward pass with traces for batches of 500 and for the test set's last batch. */
+static int export_model(const model *m, const char *path, int ntest) {
+  lz_closure *f = lz_closure_new(forward_fn, (void *)m, NULL);
+  lz_exporter *e = f ? lz_exporter_new(path, f, NULL) : NULL;
+  int sizes[2] = {500, ntest % 500}, rc = e ? 0 : -1;
+  for (int i = 0; i < 2 && rc == 0; i++) {
+    if (sizes[i] == 0 || (i == 0 && ntest < 500)) continue;
+    lz_array *x = lz_zeros((int[]){sizes[i], IMAGE_SIZE}, 2, LZ_FLOAT32);
+    rc = lz_exporter_add(e, &x, 1);
+    lz_free(x);
+  }
+  if (e && lz_exporter_close(e) != 0) rc = -1;
+  lz_closure_free(f);
+  return rc;
 }
 
 /* Fraction of correct predictions over a dataset, in batches of 500; -1 on error. */
@@ -228,6 +257,13 @@ int main(int argc, char **argv) {
     fflush(stdout);
   }
   printf("test accuracy: %.2f%%\n", 100 * test_acc);
+  if (o.export_path) {
+    if (export_model(&m, o.export_path, test.n) != 0) {
+      fprintf(stderr, "mnist: %s\n", lz_last_error());
+      return 1;
+    }
+    printf("exported the forward pass to %s\n", o.export_path);
+  }
   if (o.plot) plot(o.plot, hist, hist + o.epochs, hist + 2 * o.epochs, o.epochs);
 
   int rc = test_acc >= o.min_accuracy ? 0 : 1;

@@ -320,10 +320,7 @@ static cz_entry *trace_entry(cz_compiled *c, lz_array *const *in, int n, char **
 
 /* ---- replay ---- */
 
-static int replay(cz_entry *e, cz_compiled *c, lz_array *const *in, lz_array **out) {
-  const cz_tape *t = &e->tape;
-  lz_array **v = malloc((size_t)(t->nvals ? t->nvals : 1) * sizeof *v);
-  if (!v) return lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_compile", "out of memory");
+int cz_replay(const cz_tape *t, bool shapeless, lz_array *const *in, lz_array **v) {
   for (int32_t i = 0; i < t->nvals; i++) {
     const cz_value *cv = &t->vals[i];
     v[i] = cv->kind == CZ_INPUT ? in[cv->ref] : cv->kind == CZ_CONST ? t->consts[cv->ref] : NULL;
@@ -352,7 +349,7 @@ static int replay(cz_entry *e, cz_compiled *c, lz_array *const *in, lz_array **o
       traced[k] = &t->vals[n->out[k]];
       dts[k] = traced[k]->dtype, shapes[k] = traced[k]->shape, nds[k] = traced[k]->ndim;
     }
-    if (e->shapeless) {
+    if (shapeless) {
       if (cz_infer_shapes(n, traced, inp, inferred, nds) != 0) {
         rc = -1;
         break;
@@ -368,6 +365,14 @@ static int replay(cz_entry *e, cz_compiled *c, lz_array *const *in, lz_array **o
     for (int k = 0; k < n->nout; k++) v[n->out[k]] = outs[k]; /* owned by the call's scope */
   }
   if (inp != ins) free(inp);
+  return rc;
+}
+
+static int replay(cz_entry *e, cz_compiled *c, lz_array *const *in, lz_array **out) {
+  const cz_tape *t = &e->tape;
+  lz_array **v = malloc((size_t)(t->nvals ? t->nvals : 1) * sizeof *v);
+  if (!v) return lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_compile", "out of memory");
+  int rc = cz_replay(t, e->shapeless, in, v);
   int nuser = t->n_user_outs;
   for (int i = 0; i < nuser && rc == 0; i++) out[i] = lz_retain(v[t->outs[i]]);
   for (int j = 0; j < e->n_out_keys && rc == 0; j++)

@@ -42,6 +42,7 @@ typedef struct cz_tape {
   int nouts;
   int n_user_outs;       /* outputs f returned; the rest are state outputs */
   bool shapeless_ok;     /* every node can infer its shape again */
+  int unsupported_op;    /* after CZ_TRACE_UNSUPPORTED: the op that made it so */
 } cz_tape;
 
 /* ---- the tape (tape.c) ----------------------------------------------------------------- */
@@ -86,6 +87,11 @@ typedef int (*cz_call_fn)(void *ctx, lz_array *const *ph, int nin, lz_array **ou
  * whose parameters the tape cannot hold) no error is set: the caller calls f directly. */
 LZ_HIDDEN cz_trace_result cz_trace(cz_tape *t, lz_array *const *like, int nin, int nexplicit,
                                    cz_call_fn call, void *ctx, int *n_user_outs);
+
+/* Replays t on the inputs in[0..t->nin): fills v[0..t->nvals) with every value (inputs and
+ * constants borrowed, node outputs owned by the current scope), one lz__make per node; with
+ * `shapeless`, each node's output shapes are inferred from its inputs. 0 or -1. */
+LZ_HIDDEN int cz_replay(const cz_tape *t, bool shapeless, lz_array *const *in, lz_array **v);
 
 /* ---- passes (simplify.c, fuse.c) --------------------------------------------------------- */
 

@@ -27,6 +27,7 @@ typedef struct walker {
   int32_t *alias;
   int32_t nalias, cap_alias;
   bool unsupported;
+  int unsupported_op;
 } walker;
 
 static int push_entry(walker *w, lz_node *n, entry e) {
@@ -117,6 +118,7 @@ static int finish_node(walker *w, lz_node *n) {
   const lz_op_def *def = lz__op(op);
   if ((def->params_free && op != LZ_OP_FUSED) || op == LZ_OP_PLACEHOLDER) {
     w->unsupported = true; /* parameters the tape cannot copy: call f directly */
+    w->unsupported_op = op;
     return -1;
   }
   int32_t ins[64], *in = n->ninputs <= 64 ? ins : malloc((size_t)n->ninputs * sizeof *in);
@@ -239,5 +241,6 @@ cz_trace_result cz_trace(cz_tape *t, lz_array *const *like, int nin, int nexplic
   cz_map_free(&w.nodes), cz_map_free(&w.arrays);
   lz_scope_end(); /* placeholders, outputs and the traced graph go (constants are held) */
   if (res != CZ_TRACE_OK) cz_tape_free(t);
+  if (res == CZ_TRACE_UNSUPPORTED) t->unsupported_op = w.unsupported_op;
   return res;
 }

@@ -1,0 +1,267 @@
+/* lazuli.core: export_function, import_function and exporter (MLX's names and arguments).
+ *
+ * The Python function becomes a closure through pylz_fn (transforms.c): its example arguments
+ * are the template, their array leaves (positional arguments, then keyword arguments in the
+ * order given) the inputs of the trace. An imported function takes arrays in the same order
+ * (keyword names are not stored in the file: keyword arguments are taken in the order given)
+ * and returns a tuple of arrays. */
+#include "xform.h"
+
+/* The array leaves of (args, kwargs) as a new list. */
+static PyObject *leaves_of(PyObject *args, PyObject *kwargs, int strict) {
+  PyObject *flat = pylz_tree_flatten(args, strict);
+  if (flat && kwargs && pylz_tree_collect(kwargs, flat, strict) < 0) Py_CLEAR(flat);
+  return flat;
+}
+
+/* Borrowed handles of the leaves (PyMem_Free the array). */
+static lz_array **handles(PyObject *flat) {
+  Py_ssize_t n = PyList_GET_SIZE(flat);
+  lz_array **v = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *v);
+  if (!v) return (lz_array **)PyErr_NoMemory();
+  for (Py_ssize_t i = 0; i < n; i++) v[i] = ((PyLzArray *)PyList_GET_ITEM(flat, i))->a;
+  return v;
+}
+
+static int path_of(PyObject *file, PyObject **bytes) { return PyUnicode_FSConverter(file, bytes); }
+
+/* ---- the exporter ---------------------------------------------------------------------- */
+
+typedef struct {
+  PyObject_HEAD lz_exporter *e;
+  lz_closure *c;
+  pylz_fn *p; /* owned by c */
+} Exporter;
+
+static PyTypeObject Exporter_Type;
+
+/* Traces the function on (args, kwargs) into e. 0 or -1 with an exception. */
+static int add_trace(Exporter *x, PyObject *args, PyObject *kwargs) {
+  if (!x->e) {
+    PyErr_SetString(PyExc_RuntimeError, "[export_function] the exporter is closed");
+    return -1;
+  }
+  PyObject *flat = leaves_of(args, kwargs, 0);
+  lz_array **in = flat ? handles(flat) : NULL;
+  int rc = -1;
+  if (in) {
+    Py_XSETREF(x->p->args, Py_NewRef(args));
+    Py_XSETREF(x->p->kwargs, kwargs && PyDict_GET_SIZE(kwargs) ? Py_NewRef(kwargs) : NULL);
+    x->p->flat = NULL, x->p->slots = NULL;
+    rc = lz_exporter_add(x->e, in, (int)PyList_GET_SIZE(flat));
+    if (rc != 0) pylz_xform_raise();
+  }
+  PyMem_Free(in);
+  Py_XDECREF(flat);
+  return rc;
+}
+
+static int exporter_close_c(Exporter *x) {
+  if (!x->e) return 0;
+  lz_exporter *e = x->e;
+  x->e = NULL;
+  return lz_exporter_close(e) == 0 ? 0 : pylz_raise_int();
+}
+
+static PyObject *new_exporter(PyObject *file, PyObject *fun, int shapeless) {
+  if (!PyCallable_Check(fun)) {
+    PyErr_Format(PyExc_TypeError, "[export_function] fun must be callable, got %s",
+                 pylz_type_name(fun));
+    return NULL;
+  }
+  PyObject *path = NULL;
+  if (!path_of(file, &path)) return NULL;
+  Exporter *x = PyObject_New(Exporter, &Exporter_Type);
+  if (!x) {
+    Py_DECREF(path);
+    return NULL;
+  }
+  x->e = NULL, x->p = NULL;
+  x->c = pylz_fn_closure(fun, PYLZ_OUT_ARRAYS, "[export_function]", &x->p);
+  lz_export_options o = {.shapeless = shapeless};
+  if (x->c && !(x->e = lz_exporter_new(PyBytes_AS_STRING(path), x->c, &o))) pylz_raise();
+  Py_DECREF(path);
+  if (!x->e) {
+    Py_DECREF(x);
+    return NULL;
+  }
+  return (PyObject *)x;
+}
+
+static void exporter_dealloc(PyObject *self) {
+  Exporter *x = (Exporter *)self;
+  if (x->e) { /* never closed: the traces are written now, as MLX's exporter does */
+    lz_exporter_close(x->e);
+    lz_clear_error();
+  }
+  lz_closure_free(x->c);
+  Py_TYPE(self)->tp_free(self);
+}
+
+static PyObject *exporter_call(PyObject *self, PyObject *args, PyObject *kwargs) {
+  pylz_release_pending();
+  return add_trace((Exporter *)self, args, kwargs) == 0 ? Py_NewRef(Py_None) : NULL;
+}
+
+static PyObject *exporter_close(PyObject *self, PyObject *unused) {
+  (void)unused;
+  return exporter_close_c((Exporter *)self) == 0 ? Py_NewRef(Py_None) : NULL;
+}
+
+static PyObject *exporter_enter(PyObject *self, PyObject *unused) {
+  (void)unused;
+  return Py_NewRef(self);
+}
+
+static PyObject *exporter_exit(PyObject *self, PyObject *args) {
+  (void)args;
+  return exporter_close_c((Exporter *)self) == 0 ? Py_NewRef(Py_False) : NULL;
+}
+
+static PyMethodDef exporter_methods[] = {
+    {"close", exporter_close, METH_NOARGS, "Writes the file with every trace added."},
+    {"__enter__", exporter_enter, METH_NOARGS, NULL},
+    {"__exit__", exporter_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject Exporter_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "lazuli.core.FunctionExporter",
+    .tp_basicsize = sizeof(Exporter),
+    .tp_dealloc = exporter_dealloc,
+    .tp_call = exporter_call,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_methods = exporter_methods,
+    .tp_doc = "Adds a trace of the function for each call's arguments; close() (or the end of a "
+              "with block) writes the file.",
+};
+
+/* ---- imported functions ------------------------------------------------------------------ */
+
+typedef struct {
+  PyObject_HEAD lz_closure *c;
+} Imported;
+
+static PyTypeObject Imported_Type;
+
+static PyObject *imported_call(PyObject *self, PyObject *args, PyObject *kwargs) {
+  pylz_release_pending();
+  PyObject *flat = leaves_of(args, kwargs, 1), *res = NULL;
+  lz_array **in = flat ? handles(flat) : NULL, *out[LZ_MAX_OUTPUTS];
+  int k = in ? lz_closure_call(((Imported *)self)->c, in, (int)PyList_GET_SIZE(flat), out) : -2;
+  if (k == -1) pylz_raise();
+  if (k >= 0 && (res = PyTuple_New(k))) {
+    for (int i = 0; i < k; i++) {
+      PyObject *w = pylz_wrap(out[i]);
+      if (!w) {
+        for (int j = i + 1; j < k; j++) lz_free(out[j]);
+        Py_CLEAR(res);
+        break;
+      }
+      PyTuple_SET_ITEM(res, i, w);
+    }
+  } else if (k >= 0) {
+    for (int i = 0; i < k; i++) lz_free(out[i]);
+  }
+  PyMem_Free(in);
+  Py_XDECREF(flat);
+  return res;
+}
+
+static void imported_dealloc(PyObject *self) {
+  lz_closure_free(((Imported *)self)->c);
+  Py_TYPE(self)->tp_free(self);
+}
+
+static PyTypeObject Imported_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "lazuli.core.ImportedFunction",
+    .tp_basicsize = sizeof(Imported),
+    .tp_dealloc = imported_dealloc,
+    .tp_call = imported_call,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A function read by import_function: called with arrays, returns a tuple of arrays.",
+};
+
+/* ---- module functions ---------------------------------------------------------------------- */
+
+static PyObject *py_export_function(PyObject *self, PyObject *args, PyObject *kwargs) {
+  (void)self;
+  pylz_release_pending();
+  if (PyTuple_GET_SIZE(args) < 2) {
+    PyErr_SetString(PyExc_TypeError, "export_function() takes a file and a function");
+    return NULL;
+  }
+  int shapeless = 0;
+  PyObject *kw = kwargs ? PyDict_Copy(kwargs) : NULL, *s;
+  if (kwargs && !kw) return NULL;
+  if (kw && (s = PyDict_GetItemString(kw, "shapeless"))) {
+    if ((shapeless = PyObject_IsTrue(s)) < 0 || PyDict_DelItemString(kw, "shapeless") < 0) {
+      Py_DECREF(kw);
+      return NULL;
+    }
+  }
+  PyObject *x = new_exporter(PyTuple_GET_ITEM(args, 0), PyTuple_GET_ITEM(args, 1), shapeless);
+  PyObject *rest = x ? PyTuple_GetSlice(args, 2, PyTuple_GET_SIZE(args)) : NULL;
+  int rc = rest ? add_trace((Exporter *)x, rest, kw) : -1;
+  if (rc == 0) rc = exporter_close_c((Exporter *)x);
+  else if (x) { /* a failed trace: nothing is written */
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    lz_exporter_close(((Exporter *)x)->e); /* no trace: writes nothing, frees */
+    ((Exporter *)x)->e = NULL;
+    lz_clear_error();
+    PyErr_Restore(type, value, tb);
+  }
+  Py_XDECREF(rest), Py_XDECREF(kw), Py_XDECREF(x);
+  return rc == 0 ? Py_NewRef(Py_None) : NULL;
+}
+
+static PyObject *py_exporter(PyObject *self, PyObject *args, PyObject *kwargs) {
+  (void)self;
+  static char *kwlist[] = {"file", "fun", "shapeless", NULL};
+  PyObject *file, *fun;
+  int shapeless = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$p:exporter", kwlist, &file, &fun,
+                                   &shapeless))
+    return NULL;
+  return new_exporter(file, fun, shapeless);
+}
+
+static PyObject *py_import_function(PyObject *self, PyObject *args, PyObject *kwargs) {
+  (void)self;
+  static char *kwlist[] = {"file", NULL};
+  PyObject *file, *path;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:import_function", kwlist, &file)) return NULL;
+  if (!path_of(file, &path)) return NULL;
+  lz_closure *c = lz_import_function(PyBytes_AS_STRING(path));
+  Py_DECREF(path);
+  if (!c) return pylz_raise();
+  Imported *f = PyObject_New(Imported, &Imported_Type);
+  if (!f) {
+    lz_closure_free(c);
+    return NULL;
+  }
+  f->c = c;
+  return (PyObject *)f;
+}
+
+static PyMethodDef methods[] = {
+    {"export_function", (PyCFunction)(void (*)(void))py_export_function,
+     METH_VARARGS | METH_KEYWORDS,
+     "export_function(file: str, fun: Callable, *args, shapeless: bool = False, **kwargs) -> None"
+     "\n--\n\nTraces fun on the example arguments and writes the function (ops, parameters, "
+     "captured arrays) to file."},
+    {"import_function", (PyCFunction)(void (*)(void))py_import_function,
+     METH_VARARGS | METH_KEYWORDS,
+     "import_function(file: str) -> Callable\n--\n\nReads a function written by "
+     "export_function; calling it with arrays returns a tuple of arrays."},
+    {"exporter", (PyCFunction)(void (*)(void))py_exporter, METH_VARARGS | METH_KEYWORDS,
+     "exporter(file: str, fun: Callable, *, shapeless: bool = False) -> FunctionExporter\n--\n\n"
+     "An object that adds a trace of fun per call and writes them all to file on close()."},
+    {NULL, NULL, 0, NULL},
+};
+
+int pylz_init_export(PyObject *m) {
+  if (PyType_Ready(&Exporter_Type) < 0 || PyType_Ready(&Imported_Type) < 0) return -1;
+  return PyModule_AddFunctions(m, methods);
+}

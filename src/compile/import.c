@@ -1,0 +1,393 @@
+/* lz_import_function: read an exported function (format in export_impl.h, docs/export.md) into
+ * tapes and replay them as compile does. The file is untrusted: every count is checked against
+ * the bytes that remain, every op name against the registry and its parameter size, every dtype,
+ * shape and size, every constant's bytes against the file, and every edge (a node reads only
+ * values defined before it, so the graph has no cycle). Constants become lazy LOAD arrays. */
+#include "compile/export_impl.h"
+#include "cpu/reduce.h" /* lz_reduce_params */
+
+#include <stdarg.h>
+#include <stdlib.h>
+
+#define OP "lz_import_function"
+
+typedef struct ex_trace {
+  cz_tape tape;
+  bool shapeless;
+} ex_trace;
+
+typedef struct imported {
+  char *path;
+  ex_trace *tr;
+  int ntr;
+  lz_array **consts; /* strong references, shared by the traces */
+  int32_t nconsts;
+} imported;
+
+typedef struct cursor {
+  const unsigned char *p;
+  size_t n, pos;
+  const char *path;
+  bool failed;
+} cursor;
+
+static int bad(cursor *c, const char *fmt, ...) {
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  c->failed = true;
+  return lz__error(LZ_ERROR_IO, OP, "'%s': %s", c->path, msg);
+}
+
+static size_t left(const cursor *c) { return c->n - c->pos; }
+
+static const unsigned char *take(cursor *c, size_t k) {
+  if (c->failed) return NULL;
+  if (k > left(c)) {
+    bad(c, "truncated metadata (needs %zu bytes at offset %zu, has %zu)", k,
+        (size_t)EX_HEADER_SIZE + c->pos, left(c));
+    return NULL;
+  }
+  const unsigned char *p = c->p + c->pos;
+  c->pos += k;
+  return p;
+}
+
+static uint32_t get32(cursor *c) {
+  const unsigned char *p = take(c, 4);
+  return p ? lz__rd32(p) : 0;
+}
+
+static uint64_t get64(cursor *c) {
+  const unsigned char *p = take(c, 8);
+  return p ? lz__rd64(p) : 0;
+}
+
+/* A count of entries of at least `min_bytes` each: more than the bytes left is an error. */
+static int64_t get_count(cursor *c, size_t min_bytes, uint32_t limit, const char *what) {
+  uint32_t k = get32(c);
+  if (c->failed) return -1;
+  if (k > limit || (size_t)k > left(c) / min_bytes) {
+    bad(c, "%u %s cannot fit in the %zu bytes left", k, what, left(c));
+    return -1;
+  }
+  return k;
+}
+
+static int get_sig(cursor *c, lz_dtype *dt, int *shape, int *ndim, const char *what) {
+  const unsigned char *p = take(c, 2);
+  if (!p) return -1;
+  if (p[0] >= LZ_DTYPE_COUNT) return bad(c, "%s has an unknown dtype %u", what, p[0]);
+  if (p[1] > LZ_MAX_NDIM) return bad(c, "%s has %u dims (at most %d)", what, p[1], LZ_MAX_NDIM);
+  *dt = (lz_dtype)p[0], *ndim = p[1];
+  int64_t size = 1;
+  for (int d = 0; d < *ndim; d++) {
+    uint32_t v = get32(c);
+    if (c->failed) return -1;
+    if (v > INT32_MAX) return bad(c, "%s has a negative dim", what);
+    shape[d] = (int)v;
+    if (v && size > INT64_MAX / 16 / (int64_t)v) return bad(c, "%s is too large", what);
+    size *= v;
+  }
+  return 0;
+}
+
+/* The op named by the next table entry: known, with the parameter size of this library. */
+static int get_op(cursor *c) {
+  uint32_t len = get32(c);
+  if (c->failed) return -1;
+  if (len == 0 || len > 64) return bad(c, "an op name of %u bytes", len);
+  const unsigned char *name = take(c, len);
+  uint32_t psz = get32(c);
+  if (c->failed) return -1;
+  for (uint32_t i = 0; i < len; i++)
+    if (name[i] < 0x20 || name[i] > 0x7e) return bad(c, "an op name that is not text");
+  for (int op = 0; op < LZ_OP_COUNT; op++) {
+    const lz_op_def *d = lz__op(op);
+    if (!d || strlen(d->name) != len || memcmp(d->name, name, len) != 0) continue;
+    if (!ex_op_storable(op)) return bad(c, "op '%s' cannot be imported", d->name);
+    if (d->params_size != psz)
+      return bad(c, "op '%s' has %u bytes of parameters in the file, %zu in this library",
+                 d->name, psz, d->params_size);
+    return op;
+  }
+  return bad(c, "unknown op '%.*s'", (int)len, (const char *)name);
+}
+
+/* Checks a node whose op infers its output shapes (elementwise ops, reductions, softmax): the
+ * parameters' axes are in range and the declared output shapes are the inferred ones. */
+static int check_shapes(cursor *c, const cz_tape *t, const cz_node *n, const char *name) {
+  if (!cz_op_infers_shape(n->op) || n->op == LZ_OP_FUSED) return 0;
+  struct fake {
+    lz_array a;
+  } *fk = malloc((size_t)(n->nin ? n->nin : 1) * sizeof *fk);
+  lz_array **in = malloc((size_t)(n->nin ? n->nin : 1) * sizeof *in);
+  int rc = fk && in ? 0 : lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  for (int i = 0; i < n->nin && rc == 0; i++) {
+    cz_value *v = &t->vals[n->in[i]];
+    memset(&fk[i], 0, sizeof fk[i]);
+    fk[i].a.ndim = v->ndim, fk[i].a.shape = v->shape, fk[i].a.dtype = v->dtype;
+    in[i] = &fk[i].a;
+  }
+  if (rc == 0 && !(lz__op(n->op)->flags & LZ_OPF_ELEMENTWISE)) {
+    const lz_reduce_params *p = n->params;
+    int nd = n->nin ? in[0]->ndim : -1;
+    if (n->nin != 1 || p->naxes < 0 || p->naxes > nd) rc = bad(c, "op '%s' has bad axes", name);
+    for (int i = 0; rc == 0 && i < p->naxes; i++)
+      if (p->axes[i] < 0 || p->axes[i] >= nd) rc = bad(c, "op '%s' has axis %d", name, p->axes[i]);
+  }
+  const cz_value *traced[LZ_MAX_OUTPUTS];
+  int shapes[LZ_MAX_OUTPUTS][LZ_MAX_NDIM], nds[LZ_MAX_OUTPUTS];
+  for (int k = 0; k < n->nout; k++) traced[k] = &t->vals[n->out[k]];
+  if (rc == 0 && cz_infer_shapes(n, traced, in, shapes, nds) != 0) {
+    lz_clear_error();
+    rc = bad(c, "op '%s' has inputs of shapes that do not fit together", name);
+  }
+  for (int k = 0; rc == 0 && k < n->nout; k++)
+    if (nds[k] != traced[k]->ndim ||
+        memcmp(shapes[k], traced[k]->shape, (size_t)nds[k] * sizeof(int)) != 0)
+rc = bad(c, "op '%s' declares an output shape its inputs do not give", name);
+  free(fk), free(in);
+  return rc;
+}
+
+static int read_node(cursor *c, cz_tape *t, const int *ops, uint32_t nops) {
+  uint32_t oi = get32(c), nin = get32(c), nout = get32(c);
+  if (c->failed) return -1;
+  if (oi >= nops) return bad(c, "op index %u (the table has %u)", oi, nops);
+  int op = ops[oi];
+  const char *name = lz__op(op)->name;
+  if (nout < 1 || nout > LZ_MAX_OUTPUTS) return bad(c, "op '%s' has %u outputs", name, nout);
+  if (nin > UINT16_MAX || nin > left(c) / 4) return bad(c, "op '%s' has %u inputs", name, nin);
+  int32_t *in = malloc((nin ? nin : 1) * sizeof *in);
+  if (!in) return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  int rc = 0;
+  for (uint32_t i = 0; i < nin && rc == 0; i++) {
+    uint32_t v = get32(c);
+    if (c->failed) rc = -1;
+    else if (v >= (uint32_t)t->nvals)
+      rc = bad(c, "op '%s' reads value %u, defined %s", name, v, "later or never");
+    else in[i] = (int32_t)v;
+  }
+  lz_dtype dts[LZ_MAX_OUTPUTS];
+  int shapes[LZ_MAX_OUTPUTS][LZ_MAX_NDIM], nds[LZ_MAX_OUTPUTS];
+  const int *sp[LZ_MAX_OUTPUTS];
+  for (uint32_t k = 0; k < nout && rc == 0; k++) {
+    rc = get_sig(c, &dts[k], shapes[k], &nds[k], "an output");
+    sp[k] = shapes[k];
+  }
+  size_t psz = lz__op(op)->params_size;
+  const unsigned char *praw = rc == 0 ? take(c, psz) : NULL;
+  if (rc == 0 && psz && !praw) rc = -1;
+  void *params = NULL;
+  if (rc == 0 && psz) {
+    params = malloc(psz);
+    if (!params) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+    else {
+      memcpy(params, praw, psz);
+      if (ex_name_field(op)) ((lz_index_params *)params)->name = ex_name_field(op);
+    }
+  }
+  int32_t idx = -1;
+  if (rc == 0) {
+    idx = cz_tape_node(t, op, params, in, (int)nin, (int)nout, dts, sp, nds);
+    if (idx < 0) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  }
+  free(in), free(params);
+  if (rc == 0) rc = check_shapes(c, t, &t->nodes[idx], name);
+  return rc;
+}
+
+static int read_trace(cursor *c, ex_trace *tr, const int *ops, uint32_t nops, lz_array **consts,
+                      int32_t nconsts) {
+  cz_tape *t = &tr->tape;
+  uint32_t flags = get32(c);
+  if (c->failed) return -1;
+  if (flags & ~(uint32_t)EX_TRACE_SHAPELESS) return bad(c, "unknown trace flags 0x%x", flags);
+  tr->shapeless = flags & EX_TRACE_SHAPELESS;
+  int64_t nin = get_count(c, 2, UINT16_MAX, "inputs");
+  if (nin < 0) return -1;
+  t->nin = (int)nin;
+  for (int64_t i = 0; i < nin; i++) {
+    lz_dtype dt;
+    int shape[LZ_MAX_NDIM], nd;
+    if (get_sig(c, &dt, shape, &nd, "an input")) return -1;
+    if (cz_tape_value(t, CZ_INPUT, (int32_t)i, dt, shape, nd) < 0)
+      return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  }
+  int64_t nc = get_count(c, 4, INT32_MAX, "constants");
+  for (int64_t i = 0; i < nc; i++) {
+    uint32_t k = get32(c);
+    if (c->failed) return -1;
+    if (k >= (uint32_t)nconsts) return bad(c, "constant %u (the file has %d)", k, nconsts);
+    if (cz_tape_const(t, consts[k]) < 0)
+      return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  }
+  int64_t nn = nc < 0 ? -1 : get_count(c, 14, INT32_MAX, "nodes");
+  for (int64_t i = 0; i < nn; i++)
+    if (read_node(c, t, ops, nops)) return -1;
+  int64_t no = nn < 0 ? -1 : get_count(c, 4, LZ_MAX_OUTPUTS, "outputs");
+  if (no < 0) return -1;
+  if (no == 0) return bad(c, "a trace without outputs");
+  if (!(t->outs = malloc((size_t)no * sizeof *t->outs)))
+    return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  for (int64_t k = 0; k < no; k++) {
+    uint32_t v = get32(c);
+    if (c->failed) return -1;
+    if (v >= (uint32_t)t->nvals) return bad(c, "output %u is not a value of the trace", v);
+    t->outs[k] = (int32_t)v;
+  }
+  t->nouts = t->n_user_outs = (int)no;
+  cz_check_shapeless(t);
+  if (tr->shapeless && !t->shapeless_ok) return bad(c, "a shapeless trace of ops with fixed shapes");
+  return 0;
+}
+
+static void imported_free(void *p) {
+  imported *m = p;
+  if (!m) return;
+  for (int i = 0; i < m->ntr; i++) cz_tape_free(&m->tr[i].tape);
+  for (int32_t i = 0; i < m->nconsts; i++) lz__array_decref(m->consts[i]);
+  free(m->tr), free(m->consts), free(m->path), free(m);
+}
+
+/* The constant table: lazy LOAD arrays over the data section. */
+static int read_consts(cursor *c, imported *m, lz_file *f, uint64_t data_start) {
+  int64_t n = get_count(c, 10, INT32_MAX, "constants");
+  if (n < 0) return -1;
+  if (!(m->consts = calloc((size_t)n + 1, sizeof *m->consts)))
+    return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  uint64_t data_size = f->size - data_start;
+  for (int64_t i = 0; i < n; i++) {
+    lz_dtype dt;
+    int shape[LZ_MAX_NDIM], nd;
+    if (get_sig(c, &dt, shape, &nd, "a constant")) return -1;
+    uint64_t off = get64(c);
+    if (c->failed) return -1;
+    uint64_t nb = lz_dtype_size(dt);
+    for (int d = 0; d < nd; d++) nb *= (uint64_t)shape[d];
+    if (off > data_size || nb > data_size - off)
+      return bad(c, "constant %lld needs %llu bytes at offset %llu of the data, which has %llu",
+                 (long long)i, (unsigned long long)nb, (unsigned long long)off,
+                 (unsigned long long)data_size);
+    lz_load_params p = {.file = f, .offset = data_start + off, .stored_size = nb,
+                        .encoding = LZ_LOAD_RAW};
+    lz_array *a = lz__load_array(&p, dt, shape, nd, OP);
+    if (!a) return -1;
+    lz__array_incref(a); /* ours; the scope's reference goes when the import's scope ends */
+    m->consts[m->nconsts++] = a;
+  }
+  return 0;
+}
+
+static int read_file(imported *m, lz_file *f) {
+  unsigned char h[EX_HEADER_SIZE];
+  cursor c = {NULL, 0, 0, f->path, false};
+  if (f->size < 8) return bad(&c, "not an exported function (%llu bytes)", (unsigned long long)f->size);
+  if (lz__file_read(f, 0, h, 8, OP)) return -1;
+  if (memcmp(h, EX_MAGIC, 8) != 0) return bad(&c, "not an exported function (bad magic)");
+  if (f->size < EX_HEADER_SIZE) return bad(&c, "truncated header");
+  if (lz__file_read(f, 0, h, sizeof h, OP)) return -1;
+  uint32_t version = lz__rd32(h + 8), hflags = lz__rd32(h + 12);
+  char lib[17];
+  memcpy(lib, h + 16, 16);
+  lib[16] = 0;
+  for (int i = 0; lib[i]; i++)
+    if (lib[i] < 0x20 || lib[i] > 0x7e) lib[i] = '?';
+  if (version > LZ_EXPORT_FORMAT_VERSION)
+    return bad(&c, "written in format version %u (by Lazuli %s); this library (%d.%d.%d) reads "
+               "format versions up to %d", version, lib, LZ_VERSION_MAJOR, LZ_VERSION_MINOR,
+               LZ_VERSION_PATCH, LZ_EXPORT_FORMAT_VERSION);
+  if (version == 0) return bad(&c, "format version 0 does not exist");
+  if (hflags) return bad(&c, "unknown header flags 0x%x", hflags);
+  uint64_t meta = lz__rd64(h + 32), data = lz__rd64(h + 40);
+  if (meta > f->size - EX_HEADER_SIZE || meta > ((uint64_t)1 << 31) ||
+      data < EX_HEADER_SIZE + meta || data > f->size)
+    return bad(&c, "metadata of %llu bytes and data at %llu do not fit a file of %llu bytes",
+               (unsigned long long)meta, (unsigned long long)data, (unsigned long long)f->size);
+  unsigned char *buf = malloc(meta ? meta : 1);
+  if (!buf) return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  int rc = lz__file_read(f, EX_HEADER_SIZE, buf, meta, OP);
+  c.p = buf, c.n = meta;
+  int64_t nops = rc ? -1 : get_count(&c, 9, LZ_OP_COUNT, "ops");
+  int ops[LZ_OP_COUNT];
+  for (int64_t i = 0; i < nops && rc == 0; i++)
+    if ((ops[i] = get_op(&c)) < 0) rc = -1;
+  if (nops < 0) rc = -1;
+  if (rc == 0) rc = read_consts(&c, m, f, data);
+  int64_t ntr = rc ? -1 : get_count(&c, 20, UINT16_MAX, "traces");
+  if (ntr == 0) rc = bad(&c, "no traces");
+  if (ntr > 0 && !(m->tr = calloc((size_t)ntr, sizeof *m->tr)))
+    rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  for (int64_t i = 0; i < ntr && rc == 0; i++) {
+    m->ntr++;
+    rc = read_trace(&c, &m->tr[i], ops, (uint32_t)nops, m->consts, m->nconsts);
+  }
+  if (ntr < 0) rc = -1;
+  if (rc == 0 && left(&c)) rc = bad(&c, "%zu bytes after the last trace", left(&c));
+  free(buf);
+  return rc;
+}
+
+static bool sig_fits(const cz_value *v, const lz_array *a, bool shapeless) {
+  if (v->dtype != a->dtype || v->ndim != a->ndim) return false;
+  for (int d = 0; d < v->ndim; d++)
+    if (shapeless ? (v->shape[d] == 1) != (a->shape[d] == 1) : v->shape[d] != a->shape[d])
+      return false;
+  return true;
+}
+
+static int imported_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  imported *m = ctx;
+  const ex_trace *tr = NULL;
+  for (int i = 0; i < m->ntr && !tr; i++) {
+    const cz_tape *t = &m->tr[i].tape;
+    bool ok = t->nin == n;
+    for (int k = 0; k < n && ok; k++) ok = sig_fits(&t->vals[k], in[k], m->tr[i].shapeless);
+    if (ok) tr = &m->tr[i];
+  }
+  if (!tr) {
+    char buf[512];
+    size_t at = 0;
+    for (int k = 0; k < n && at < sizeof buf - 64; k++) {
+      char s[128];
+      at += (size_t)snprintf(buf + at, sizeof buf - at, "%s%s %s", k ? ", " : "",
+                             lz_dtype_name(in[k]->dtype),
+                             lz__fmt_shape(s, sizeof s, in[k]->shape, in[k]->ndim));
+    }
+    if (!n) snprintf(buf, sizeof buf, "no inputs");
+    return lz__error(LZ_ERROR_SHAPE, OP, "'%s' has no trace taking %s (%d traces)", m->path, buf,
+                     m->ntr);
+  }
+  const cz_tape *t = &tr->tape;
+  lz_array **v = malloc((size_t)(t->nvals ? t->nvals : 1) * sizeof *v);
+  if (!v) return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  int rc = cz_replay(t, tr->shapeless, in, v);
+  for (int i = 0; i < t->nouts && rc == 0; i++) out[i] = lz_retain(v[t->outs[i]]);
+  free(v);
+  return rc ? -1 : t->nouts;
+}
+
+lz_closure *lz_import_function(const char *path) {
+  lz_file *f = lz__file_open(path, OP);
+  if (!f) return NULL;
+  imported *m = calloc(1, sizeof *m);
+  size_t len = strlen(path) + 1;
+  if (m) m->path = malloc(len);
+  if (!m || !m->path) {
+    free(m);
+    lz__file_release(f);
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+    return NULL;
+  }
+  memcpy(m->path, path, len);
+  lz_scope_begin();
+  int rc = read_file(m, f);
+  lz_scope_end();
+  lz__file_release(f); /* the constants hold it */
+  lz_closure *g = rc == 0 ? lz_closure_new(imported_call, m, imported_free) : NULL;
+  if (!g) imported_free(m);
+  return g;
+}
