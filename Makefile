@@ -7,7 +7,7 @@ CMAKE ?= cmake
 # Debian's interpreter (NumPy, pytest) when present: a pyenv python3 may have neither.
 PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 
-.PHONY: all deps build python demo test test-asan test-tsan test-release test-fuzz fuzz-build bench bench-compare fuzz install clean format ops-doc
+.PHONY: all deps build python demo test test-asan test-tsan test-release test-fuzz fuzz-build bench bench-compare fuzz stress install clean format ops-doc
 
 all: build
 
@@ -65,7 +65,7 @@ bench-compare: build
 	PYTHONPATH=$(CURDIR)/$(REL_DIR)/python $(PYTHON) bench/py_train.py
 
 FUZZ_DIR := build/fuzz
-FUZZ_TARGETS := npy npz safetensors gguf export
+FUZZ_TARGETS := npy npz safetensors gguf export api
 FUZZ_SECONDS ?= 60
 
 fuzz-build:
@@ -89,6 +89,28 @@ fuzz: fuzz-build
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t && \
 	  $(FUZZ_DIR)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t || exit 1; \
 	done
+
+# Reliability, longer than `make test` (hours, not minutes): the whole-program allocation
+# failures and 200 kills per format under ASan, the soak (10^5 training steps,
+# 10^6 op cycles) in the optimised build, then 10^6 executions of each fuzzer.
+STRESS_FUZZ_RUNS ?= 1000000
+stress: deps fuzz-build
+	$(CMAKE) -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DLZ_SANITIZE=ON -DLZ_WERROR=ON \
+	  -DLZ_BUILD_BENCH=OFF -DCMAKE_C_FLAGS="-O1"
+	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS) --target test_oom_programs test_kill_save
+	$(CMAKE) -S . -B $(REL_DIR) -DCMAKE_BUILD_TYPE=Release -DLZ_WERROR=ON
+	$(CMAKE) --build $(REL_DIR) -j $(JOBS) --target test_soak
+	ASAN_OPTIONS=detect_leaks=1 $(ASAN_DIR)/tests/test_oom_programs
+	ASAN_OPTIONS=detect_leaks=1 LZ_KILL_TRIALS=200 $(ASAN_DIR)/tests/test_kill_save
+	LZ_SOAK_STEPS=100000 LZ_SOAK_CYCLES=1000000 $(REL_DIR)/tests/test_soak
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz_$$t ($(STRESS_FUZZ_RUNS) runs)"; \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t && \
+	  $(FUZZ_DIR)/fuzz/fuzz_$$t -runs=$(STRESS_FUZZ_RUNS) -rss_limit_mb=2048 -print_final_stats=1 \
+	    $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t > $(FUZZ_DIR)/stress_$$t.log 2>&1 \
+	    || { tail -40 $(FUZZ_DIR)/stress_$$t.log; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units|cov:' $(FUZZ_DIR)/stress_$$t.log | tail -2; \
+	done; echo "stress: all clean"
 
 # docs/ops.md: the op registry with flags and rules, from tools/ops_table.c (a test checks it).
 ops-doc: $(REL_DIR)/Makefile

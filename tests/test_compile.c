@@ -265,6 +265,14 @@ static void test_errors_are_clear_and_leave_the_cache_consistent(void) {
   CHECK(lz_get_compile_stats().entries == 0);
   lz_closure_free(cf), lz_closure_free(f);
 
+  /* A NULL input is an error, not a crash (found by fuzz/fuzz_api.c). */
+  f = lz_closure_new(twice, NULL, NULL), cf = lz_compile(f, 0);
+  lz_array *none[2] = {x, NULL};
+  CHECK(lz_closure_call(cf, none + 1, 1, y) == -1);
+  CHECK(strstr(lz_last_error(), "[lz_compile] input 0 is NULL") != NULL);
+  lz_clear_error();
+  lz_closure_free(cf), lz_closure_free(f);
+
   f = lz_closure_new(reads_input, NULL, NULL), cf = lz_compile(f, 0);
   CHECK(lz_closure_call(cf, &x, 1, y) == -1);
   CHECK(strstr(lz_last_error(), "[lz_compile] the traced function read the data of input 0") != NULL);

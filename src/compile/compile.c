@@ -550,6 +550,8 @@ static int call_wrapped(cz_compiled *c, lz_array *const *in, int n, lz_array **o
 static int compiled_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
   cz_compiled *c = ctx;
   if (atomic_load(&disabled)) return lz_closure_call(c->f, in, n, out);
+  for (int i = 0; i < n; i++)
+    if (!in[i]) return lz__error(LZ_ERROR_INVALID_ARGUMENT, "lz_compile", "input %d is NULL", i);
   lz_array **all;
   char **keys;
   int nstate = 0;

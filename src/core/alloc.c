@@ -227,6 +227,11 @@ size_t lz_set_memory_limit(size_t bytes) {
 }
 void lz_set_alloc_failure(int64_t n) { atomic_store(&fail_countdown, n > 0 ? n : 0); }
 
+/* Allocations left before the failure hook fires: 0 once it fired (or when it is off). Tests
+ * (declaring it themselves) read it to know that a program ran past its last allocation. */
+LZ_HIDDEN int64_t lz__alloc_failure_pending(void);
+int64_t lz__alloc_failure_pending(void) { return atomic_load(&fail_countdown); }
+
 bool lz__should_fail(void) {
   if (LZ_LIKELY(atomic_load_explicit(&fail_countdown, memory_order_relaxed) <= 0)) return false;
   return atomic_fetch_sub(&fail_countdown, 1) == 1;

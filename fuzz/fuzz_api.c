@@ -1,0 +1,284 @@
+/* The API fuzzer: the input is a program of API calls on a few array slots: arrays of random
+ * shapes and dtypes, unary, binary, reduction and shape ops with random axes and NULL inputs,
+ * grad, vmap and compile of small closures, scopes (kept or dropped results), frees, evals,
+ * and a save and load through a temporary file. After each call: a failed call left a message,
+ * a successful one left no error. At the end every slot is freed, and active memory must be back
+ * to its value before the program (no array, buffer or node outlives it; LSan sees the rest).
+ * Any violation aborts, which libFuzzer reports with the input. */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lazuli.h"
+
+enum { SLOTS = 8, MAXDIM = 4, MAXRANK = 4 };
+
+typedef struct prog {
+  const uint8_t *p, *end;
+  lz_array *slot[SLOTS];
+  int depth[SLOTS]; /* the scope depth that owns the slot's array */
+} prog;
+
+static unsigned byte(prog *g) { return g->p < g->end ? *g->p++ : 0; }
+
+static void fail(const char *what) {
+  fprintf(stderr, "fuzz_api: %s (last error: \"%s\")\n", what, lz_last_error());
+  abort();
+}
+
+/* A call's result: NULL must come with a message, a result with no error pending. */
+static lz_array *checked(lz_array *r) {
+  if (!r && !lz_last_error()[0]) fail("a call failed without a message");
+  if (r && lz_last_error()[0]) fail("a call succeeded with an error pending");
+  lz_clear_error();
+  return r;
+}
+static void checked_rc(int rc) {
+  if (rc != 0 && !lz_last_error()[0]) fail("a call failed without a message");
+  if (rc == 0 && lz_last_error()[0]) fail("a call succeeded with an error pending");
+  lz_clear_error();
+}
+
+/* The array in a slot chosen by the next byte; slot SLOTS and above stand for NULL. */
+static lz_array *arg(prog *g) {
+  unsigned k = byte(g) % (SLOTS + 1);
+  return k < SLOTS ? g->slot[k] : NULL;
+}
+
+/* Gives up slot k's reference the way its owner allows: lz_release for one the caller owns,
+ * lz_free for the current scope's (lz_free takes the innermost scope's entry for the handle, so
+ * only when no other slot shares it there); an outer scope's is left to that scope's end. */
+static void release(prog *g, int k) {
+  lz_array *a = g->slot[k];
+  int d = g->depth[k], now = lz_scope_depth();
+  g->slot[k] = NULL;
+  if (!a) return;
+  if (d == 0) {
+    if (now == 0) lz_free(a);
+    else lz_release(a);
+    return;
+  }
+  if (d != now) return;
+  for (int j = 0; j < SLOTS; j++)
+    if (g->slot[j] == a) return; /* shared: the scope's end releases both entries */
+  lz_free(a);
+}
+
+static void put(prog *g, lz_array *r) {
+  unsigned k = byte(g) % SLOTS;
+  release(g, (int)k);
+  g->slot[k] = r;
+  g->depth[k] = lz_scope_depth();
+}
+
+static const lz_dtype dtypes[] = {LZ_FLOAT32, LZ_FLOAT16, LZ_BFLOAT16, LZ_FLOAT64,
+                                  LZ_INT32,   LZ_INT64,   LZ_UINT8,    LZ_BOOL,
+                                  LZ_INT8,    LZ_UINT32,  LZ_COMPLEX64};
+
+static int shape_of(prog *g, int *shape) {
+  int ndim = (int)(byte(g) % (MAXRANK + 1));
+  for (int i = 0; i < ndim; i++) shape[i] = (int)(byte(g) % (MAXDIM + 1));
+  return ndim;
+}
+
+static lz_array *make_array(prog *g) {
+  int shape[MAXRANK];
+  int ndim = shape_of(g, shape);
+  lz_dtype t = dtypes[byte(g) % (sizeof dtypes / sizeof dtypes[0])];
+  size_t n = 1;
+  for (int i = 0; i < ndim; i++) n *= (size_t)shape[i];
+  size_t bytes = n * lz_dtype_size(t);
+  uint8_t *data = malloc(bytes ? bytes : 1);
+  unsigned seed = byte(g);
+  for (size_t i = 0; i < bytes; i++) data[i] = (uint8_t)(seed + i * 37u);
+  if (t == LZ_BOOL)
+    for (size_t i = 0; i < bytes; i++) data[i] &= 1;
+  lz_array *a = lz_array_from_data(data, shape, ndim, t);
+  free(data);
+  return a;
+}
+
+/* ---- closures for the transforms ------------------------------------------------------- */
+
+static int f_scalar(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx;
+  if (n < 1) return -1;
+  lz_scope_begin();
+  lz_array *y = lz_sum(lz_multiply(lz_sin(in[0]), in[0]), false);
+  out[0] = lz_keep(y);
+  lz_scope_end();
+  return y ? 1 : -1;
+}
+
+static int f_elementwise(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx;
+  if (n < 1) return -1;
+  lz_scope_begin();
+  lz_array *y = lz_add(lz_exp(in[0]), lz_multiply(in[0], in[0]));
+  out[0] = lz_keep(y);
+  lz_scope_end();
+  return y ? 1 : -1;
+}
+
+/* Calls closure f on one slot; the first output goes to a slot. */
+static void call(prog *g, lz_closure *f) {
+  lz_array *in[1] = {arg(g)}, *out[LZ_MAX_OUTPUTS];
+  int k = f ? lz_closure_call(f, in, 1, out) : -1;
+  if (k < 0 && !lz_last_error()[0]) fail("a closure call failed without a message");
+  lz_clear_error();
+  for (int i = 1; i < k; i++) lz_free(out[i]);
+  if (k >= 1) put(g, out[0]);
+}
+
+/* ---- the interpreter ------------------------------------------------------------------- */
+
+typedef lz_array *(*unary_fn)(lz_array *);
+typedef lz_array *(*binary_fn)(lz_array *, lz_array *);
+static const unary_fn unary[] = {lz_abs, lz_negative, lz_sqrt, lz_exp, lz_log, lz_sin};
+static const binary_fn binary[] = {lz_add, lz_subtract, lz_multiply, lz_divide, lz_maximum,
+                                   lz_matmul};
+
+static void step(prog *g, char *path) {
+  unsigned op = byte(g) % 16;
+  int shape[MAXRANK], axes[MAXRANK];
+  switch (op) {
+  case 0: put(g, checked(make_array(g))); break;
+  case 1: {
+    unary_fn f = unary[byte(g) % (sizeof unary / sizeof unary[0])];
+    put(g, checked(f(arg(g))));
+    break;
+  }
+  case 2: {
+    binary_fn f = binary[byte(g) % (sizeof binary / sizeof binary[0])];
+    lz_array *a = arg(g), *b = arg(g);
+    put(g, checked(f(a, b)));
+    break;
+  }
+  case 3: { /* reductions with a random axis (maybe out of range) */
+    lz_array *a = arg(g);
+    int axis = (int)(byte(g) % 11) - 5;
+    bool keep = byte(g) & 1;
+    switch (byte(g) % 5) {
+    case 0: put(g, checked(lz_sum_axis(a, axis, keep))); break;
+    case 1: put(g, checked(lz_max_axis(a, axis, keep))); break;
+    case 2: put(g, checked(lz_mean(a, keep))); break;
+    case 3: put(g, checked(lz_argmax_axis(a, axis, keep))); break;
+    default: put(g, checked(lz_cumsum(a, axis, keep, true))); break;
+    }
+    break;
+  }
+  case 4: { /* shape ops: random shapes and axes */
+    lz_array *a = arg(g);
+    int ndim = shape_of(g, shape);
+    for (int i = 0; i < ndim; i++) axes[i] = (int)(byte(g) % 9) - 4;
+    switch (byte(g) % 5) {
+    case 0: put(g, checked(lz_reshape(a, shape, ndim))); break;
+    case 1: put(g, checked(lz_transpose(a, axes, ndim))); break;
+    case 2: put(g, checked(lz_expand_dims(a, axes, ndim))); break;
+    case 3: put(g, checked(lz_squeeze(a, axes, ndim))); break;
+    default: put(g, checked(lz_broadcast_to(a, shape, ndim))); break;
+    }
+    break;
+  }
+  case 5: { /* astype */
+    lz_array *a = arg(g);
+    put(g, checked(lz_astype(a, dtypes[byte(g) % (sizeof dtypes / sizeof dtypes[0])])));
+    break;
+  }
+  case 6: { /* eval */
+    lz_array *a = arg(g);
+    if (a) checked_rc(lz_eval(a));
+    break;
+  }
+  case 7: { /* free */
+    release(g, (int)(byte(g) % SLOTS));
+    break;
+  }
+  case 8: { /* concatenate */
+    lz_array *in[3] = {arg(g), arg(g), arg(g)};
+    put(g, checked(lz_concatenate(in, 1 + (int)(byte(g) % 3), (int)(byte(g) % 7) - 3)));
+    break;
+  }
+  case 9: { /* grad */
+    lz_closure *f = lz_closure_new(f_scalar, NULL, NULL), *d = lz_grad(f, NULL, 0);
+    call(g, d);
+    lz_closure_free(d), lz_closure_free(f);
+    break;
+  }
+  case 10: { /* vmap over a random axis */
+    int ax = (int)(byte(g) % 5) - 2;
+    lz_closure *f = lz_closure_new(f_elementwise, NULL, NULL), *v = lz_vmap(f, &ax, 1, NULL, 0);
+    call(g, v);
+    lz_closure_free(v), lz_closure_free(f);
+    break;
+  }
+  case 11: { /* compile (shapeless or not) */
+    lz_closure *f = lz_closure_new(byte(g) & 1 ? f_elementwise : f_scalar, NULL, NULL);
+    lz_closure *c = lz_compile(f, byte(g) & 1 ? LZ_COMPILE_SHAPELESS : 0);
+    call(g, c);
+    lz_closure_free(c), lz_closure_free(f);
+    break;
+  }
+  case 12: /* open a scope */
+    if (lz_scope_depth() < 4) lz_scope_begin();
+    break;
+  case 13: { /* close a scope: keep some of its arrays, the rest are gone */
+    if (lz_scope_depth() == 0) break;
+    unsigned keep = byte(g);
+    int d = lz_scope_depth();
+    for (int k = 0; k < SLOTS; k++) {
+      if (!g->slot[k] || g->depth[k] != d) continue;
+      int first = 0; /* one decision per handle (an op may hand back its input) */
+      while (g->slot[first] != g->slot[k] || (g->depth[first] != d && g->depth[first] != -d))
+        first++;
+      if (keep >> first & 1) lz_keep(g->slot[k]), g->depth[k] = -d;
+    }
+    for (int k = 0; k < SLOTS; k++) {
+      if (g->slot[k] && g->depth[k] == -d) g->depth[k] = d - 1;
+      else if (g->slot[k] && g->depth[k] == d) g->slot[k] = NULL;
+    }
+    lz_scope_end();
+    break;
+  }
+  case 14: { /* save and load through a file */
+    lz_array *a = arg(g);
+    if (!a) break;
+    int rc = lz_save_npy(path, a);
+    checked_rc(rc);
+    if (rc == 0) put(g, checked(lz_load_npy(path)));
+    break;
+  }
+  default: { /* where with a comparison */
+    lz_array *a = arg(g), *b = arg(g);
+    lz_array *c = checked(lz_greater(a, b));
+    put(g, checked(lz_where(c, a, b)));
+    lz_free(c);
+    break;
+  }
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static char path[64];
+  if (!path[0]) snprintf(path, sizeof path, "/tmp/lz_fuzz_api_%ld.npy", (long)getpid());
+  lz_set_memory_limit((size_t)256 << 20);
+  lz_clear_error();
+  size_t base = lz_get_active_memory();
+  prog g = {.p = data, .end = data + size};
+  for (int i = 0; i < 256 && g.p < g.end; i++) step(&g, path);
+  while (lz_scope_depth() > 0) { /* scopes left open: their arrays go */
+    for (int k = 0; k < SLOTS; k++)
+      if (g.slot[k] && g.depth[k] == lz_scope_depth()) g.slot[k] = NULL;
+    lz_scope_end();
+  }
+  for (int k = 0; k < SLOTS; k++) release(&g, k);
+  lz_clear_compile_cache();
+  if (lz_get_active_memory() != base) fail("array memory still live after the program");
+  lz_clear_error();
+  unlink(path);
+  return 0;
+}

@@ -1,0 +1,370 @@
+/* Out of memory through whole programs: the n-th allocation fails, for every n over one training
+ * step of a small MLP (forward, value_and_grad, Adam update, one evaluation; uncompiled, compiled
+ * from a cold cache and from a warm one) and over a checkpoint save and load. Each run ends in
+ * an error with a message or in the exact result of a clean run; the parameters (and the
+ * optimizer's step) are then all the old ones or all the new ones, never a mix; active memory
+ * returns to where it was and LSan (ASan build) sees no leak. The same under a range of memory
+ * limits. Every n runs here (about 1,400 runs, seconds under ASan); LZ_OOM_STRIDE=k runs every
+ * k-th. */
+#include <unistd.h>
+
+#include "lz_test.h"
+
+/* core/alloc.c: allocations left before the failure hook fires (0 once it fired). */
+int64_t lz__alloc_failure_pending(void);
+
+enum { IN = 4, HID = 8, OUT = 3, BATCH = 6, NPARAM = IN * HID + HID + HID * OUT + OUT };
+enum { P_STEP, P_STEP_COLD, P_STEP_WARM, P_CHECKPOINT, P_COUNT };
+static const char *const program_name[P_COUNT] = {"step", "compiled step (cold cache)",
+                                                  "compiled step (warm cache)", "checkpoint"};
+
+static char tmpdir[64];
+static int stride = 1;
+static long points_survived[P_COUNT];
+static long limit_outcome[2]; /* runs that ended in an error, in the result */
+
+/* ---- the model and one training step ---------------------------------------------------- */
+
+static lz_array *mlp_loss(void *ctx, lz_module *model, lz_array *const *in, int n) {
+  (void)ctx, (void)n;
+  lz_array *y = lz_module_forward(model, in[0]);
+  lz_array *loss = lz_nn_mse_loss(y, in[1], LZ_NN_REDUCTION_MEAN);
+  lz_free(y);
+  return loss;
+}
+
+typedef struct world {
+  lz_module *model;
+  lz_optimizer *opt;
+  lz_nn_grad_fn *loss_and_grad;
+  lz_dict *params, *grads; /* compile state (compiled programs) */
+  lz_closure *traced, *compiled;
+  lz_array *x, *y, *xtest;
+} world;
+
+/* Forward and backward as a function of (x, y), the parameters as compile state (as
+ * examples/transformer_lm does it). */
+static int traced_grad_step(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  world *w = ctx;
+  lz_dict *real = lz_module_parameters(w->model), *grads = NULL;
+  lz_array *loss = NULL;
+  int rc = real && lz_module_update(w->model, w->params) == 0 &&
+                   lz_nn_grad_fn_call(w->loss_and_grad, in, n, &loss, &grads) == 0
+               ? 0
+               : -1;
+  for (size_t i = 0; rc == 0 && i < lz_dict_size(grads); i++) {
+    lz_array *g = lz_dict_value(grads, i);
+    rc = lz_dict_set(w->grads, lz_dict_key(grads, i), g);
+    lz_free(g);
+  }
+  if (real && lz_module_update(w->model, real) != 0) rc = -1;
+  lz_dict_free(real), lz_dict_free(grads);
+  if (rc != 0) lz_free(loss), loss = NULL;
+  out[0] = loss;
+  return rc == 0 ? 1 : -1;
+}
+
+static void fill(float *v, size_t n, uint32_t seed) {
+  for (size_t i = 0; i < n; i++) {
+    seed = seed * 1664525u + 1013904223u;
+    v[i] = (float)((seed >> 8) % 2001) / 1000.0f - 1.0f;
+  }
+}
+
+/* Sets every parameter of m from a fixed sequence (so every trial starts from the same values). */
+static int init_params(lz_module *m, uint32_t seed) {
+  lz_dict *p = lz_module_parameters(m);
+  int rc = p ? 0 : -1;
+  for (size_t i = 0; rc == 0 && i < lz_dict_size(p); i++) {
+    lz_array *a = lz_dict_value(p, i);
+    size_t n = lz_array_size(a);
+    float *v = malloc(n * sizeof *v);
+    fill(v, n, seed + (uint32_t)i * 7919u);
+    lz_array *b = lz_array_from_data(v, lz_array_shape(a), lz_array_ndim(a), LZ_FLOAT32);
+    rc = b ? lz_dict_set(p, lz_dict_key(p, i), b) : -1;
+    lz_free(a), lz_free(b), free(v);
+  }
+  if (rc == 0) rc = lz_module_update(m, p);
+  lz_dict_free(p);
+  return rc == 0 ? lz_module_eval(m) : -1;
+}
+
+static lz_module *new_mlp(uint32_t seed) {
+  lz_module *m = lz_nn_sequential_new(
+      3, (lz_module *[]){lz_nn_linear_new(IN, HID, true), lz_nn_relu_new(),
+                         lz_nn_linear_new(HID, OUT, true)});
+  if (m && init_params(m, seed) != 0) lz_module_free(m), m = NULL;
+  return m;
+}
+
+static lz_array *data(int rows, int cols, uint32_t seed) {
+  float v[64];
+  fill(v, (size_t)rows * cols, seed);
+  return lz_array_from_data(v, (int[]){rows, cols}, 2, LZ_FLOAT32);
+}
+
+static void world_free(world *w) {
+  lz_closure_free(w->compiled), lz_closure_free(w->traced);
+  lz_nn_grad_fn_free(w->loss_and_grad);
+  lz_optim_free(w->opt), lz_module_free(w->model);
+  lz_dict_free(w->params), lz_dict_free(w->grads);
+  lz_free(w->x), lz_free(w->y), lz_free(w->xtest);
+  memset(w, 0, sizeof *w);
+}
+
+static int world_new(world *w, int program) {
+  memset(w, 0, sizeof *w);
+  w->model = new_mlp(1);
+  w->opt = lz_optim_adam(0.1, 0.9, 0.999, 1e-8, false);
+  w->loss_and_grad = w->model ? lz_nn_value_and_grad(w->model, mlp_loss, NULL) : NULL;
+  w->params = lz_dict_new(), w->grads = lz_dict_new();
+  w->x = data(BATCH, IN, 11), w->y = data(BATCH, OUT, 12), w->xtest = data(2, IN, 13);
+  if (!w->model || !w->opt || !w->loss_and_grad || !w->params || !w->grads || !w->x || !w->y ||
+      !w->xtest)
+    return -1;
+  if (program == P_STEP_COLD || program == P_STEP_WARM) {
+    w->traced = lz_closure_new(traced_grad_step, w, NULL);
+    w->compiled = w->traced ? lz_compile_with_state(w->traced, 0, w->params, w->grads) : NULL;
+    if (!w->compiled) return -1;
+  }
+  return 0;
+}
+
+/* Loss and gradients, through the compiled closure or directly. */
+static int loss_and_grads(world *w, lz_array **loss, lz_dict **grads) {
+  lz_array *in[2] = {w->x, w->y};
+  *loss = NULL, *grads = NULL;
+  if (!w->compiled) return lz_nn_grad_fn_call(w->loss_and_grad, in, 2, loss, grads);
+  lz_dict *params = lz_module_parameters(w->model);
+  int rc = params ? 0 : -1;
+  for (size_t i = 0; rc == 0 && i < lz_dict_size(params); i++) {
+    lz_array *p = lz_dict_value(params, i);
+    rc = lz_dict_set(w->params, lz_dict_key(params, i), p);
+    lz_free(p);
+  }
+  lz_dict_free(params);
+  lz_array *out[LZ_MAX_OUTPUTS];
+  if (rc != 0 || lz_closure_call(w->compiled, in, 2, out) != 1) return -1;
+  *loss = out[0];
+  return (*grads = lz_dict_copy(w->grads)) ? 0 : -1;
+}
+
+/* The parameters of m, read as float32 in the dict's order. Returns 0 or -1. */
+static int snapshot(lz_module *m, float *out) {
+  lz_dict *p = lz_module_parameters(m);
+  size_t at = 0;
+  int rc = p && lz_dict_eval(p) == 0 ? 0 : -1;
+  for (size_t i = 0; rc == 0 && i < lz_dict_size(p); i++) {
+    lz_array *a = lz_dict_value(p, i);
+    size_t n = lz_array_size(a);
+    rc = at + n <= NPARAM ? lz_array_read(a, LZ_FLOAT32, out + at, n * sizeof(float)) : -1;
+    at += n;
+    lz_free(a);
+  }
+  lz_dict_free(p);
+  return rc == 0 && at == NPARAM ? 0 : -1;
+}
+
+/* The program whose every allocation fails in turn. out: the evaluation's output (2 x OUT). */
+static int run_step(world *w, float *out) {
+  lz_scope_begin();
+  lz_array *loss = NULL, *pred = NULL;
+  lz_dict *grads = NULL;
+  int rc = loss_and_grads(w, &loss, &grads) == 0 && lz_optim_update(w->opt, w->model, grads) == 0 &&
+                   lz_optim_eval(w->opt, w->model, loss) == 0 &&
+                   (pred = lz_module_forward(w->model, w->xtest)) && lz_eval(pred) == 0 &&
+                   lz_array_read(pred, LZ_FLOAT32, out, 2 * OUT * sizeof(float)) == 0
+               ? 0
+               : -1;
+  lz_dict_free(grads);
+  lz_scope_end();
+  return rc;
+}
+
+/* ---- checkpoints --------------------------------------------------------------------------- */
+
+static const char *path_of(const char *name) {
+  static char buf[2][256];
+  static int k;
+  k ^= 1;
+  snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+  return buf[k];
+}
+
+/* Saves weights and optimizer state, then loads both into a second model and optimizer. */
+static int run_checkpoint(world *w, lz_module *m2, lz_optimizer *o2) {
+  return lz_module_save_weights(w->model, path_of("w.safetensors")) == 0 &&
+                 lz_optim_save_state(w->opt, path_of("opt.safetensors")) == 0 &&
+                 lz_module_load_weights(m2, path_of("w.safetensors"), true) == 0 &&
+                 lz_module_eval(m2) == 0 && lz_optim_load_state(o2, path_of("opt.safetensors")) == 0
+             ? 0
+             : -1;
+}
+
+/* Which of two snapshots v equals exactly: 1 (a), 2 (b), 0 (neither: a mix or garbage). */
+static int which(const float *v, const float *a, const float *b, size_t n) {
+  if (!memcmp(v, a, n * sizeof *v)) return 1;
+  if (!memcmp(v, b, n * sizeof *v)) return 2;
+  return 0;
+}
+
+/* ---- the sweeps ---------------------------------------------------------------------------- */
+
+typedef struct expected {
+  float old_params[NPARAM], new_params[NPARAM], pred[2 * OUT];
+  float m2_old[NPARAM]; /* checkpoint: the second model's own parameters */
+} expected;
+
+/* One run of `program` with the n-th allocation failing (n = 0: none) or under a memory limit.
+ * Returns 1 when the program ran past its last allocation (n too large to fire). */
+static int trial(int program, int64_t n, size_t limit, const expected *e) {
+  size_t base = lz_get_active_memory();
+  world w;
+  float got[NPARAM], pred[2 * OUT];
+  int past_end = 0;
+  lz_clear_compile_cache();
+  CHECK(world_new(&w, program) == 0);
+  lz_module *m2 = NULL;
+  lz_optimizer *o2 = NULL;
+  if (program == P_STEP_WARM) { /* trace once, outside the failures */
+    lz_scope_begin();
+    lz_array *loss;
+    lz_dict *grads;
+    CHECK(loss_and_grads(&w, &loss, &grads) == 0);
+    lz_dict_free(grads);
+    lz_scope_end();
+  }
+  if (program == P_CHECKPOINT) {
+    /* The files hold the initial state; the model takes one clean step, then is checkpointed. */
+    CHECK(lz_module_save_weights(w.model, path_of("w.safetensors")) == 0);
+    CHECK(lz_optim_save_state(w.opt, path_of("opt.safetensors")) == 0);
+    CHECK(run_step(&w, pred) == 0);
+    m2 = new_mlp(2), o2 = lz_optim_adam(0.1, 0.9, 0.999, 1e-8, false);
+    CHECK(m2 && o2);
+  }
+  if (limit) lz_set_memory_limit(lz_get_active_memory() + limit);
+  lz_set_alloc_failure(n);
+  lz_clear_error();
+  int rc = program == P_CHECKPOINT ? run_checkpoint(&w, m2, o2) : run_step(&w, pred);
+  past_end = n > 0 && lz__alloc_failure_pending() > 0;
+  lz_set_alloc_failure(0);
+  lz_set_memory_limit(0);
+  if (rc != 0) {
+    CHECK(lz_last_error()[0] != '\0');
+    if (n > 0 && lz_last_error_code() != LZ_ERROR_OUT_OF_MEMORY)
+      fprintf(stderr, "%s, n = %lld: %s\n", program_name[program], (long long)n, lz_last_error());
+    CHECK(n == 0 || lz_last_error_code() == LZ_ERROR_OUT_OF_MEMORY);
+  } else {
+    CHECK(lz_last_error()[0] == '\0');
+  }
+  lz_clear_error();
+  limit_outcome[rc == 0]++;
+  if (program != P_CHECKPOINT) {
+    /* Old or new parameters, and the optimizer's step agrees with them. */
+    CHECK(snapshot(w.model, got) == 0);
+    int k = which(got, e->old_params, e->new_params, NPARAM);
+    if (k == 0 || (rc == 0 && k != 2) || lz_optim_step(w.opt) != (k == 2 ? 1 : 0))
+      fprintf(stderr, "%s, n = %lld, limit %zu: rc %d, parameters %s, step %lld\n",
+              program_name[program], (long long)n, limit, rc,
+              k == 0 ? "a mix" : k == 1 ? "old" : "new", (long long)lz_optim_step(w.opt));
+    CHECK(k != 0);
+    CHECK(rc != 0 || k == 2);
+    CHECK(lz_optim_step(w.opt) == (k == 2 ? 1 : 0));
+    if (rc == 0) CHECK(!memcmp(pred, e->pred, sizeof pred));
+  } else {
+    /* Each file loads and holds the old or the new state; the second model holds its own
+     * parameters or the saved ones. */
+    lz_module *f = new_mlp(3);
+    CHECK(f && lz_module_load_weights(f, path_of("w.safetensors"), true) == 0);
+    CHECK(snapshot(f, got) == 0);
+    int kf = which(got, e->old_params, e->new_params, NPARAM);
+    CHECK(kf != 0);
+    lz_module_free(f);
+    lz_optimizer *of = lz_optim_adam(0.1, 0.9, 0.999, 1e-8, false);
+    CHECK(lz_optim_load_state(of, path_of("opt.safetensors")) == 0);
+    CHECK(lz_optim_step(of) == 0 || lz_optim_step(of) == 1);
+    lz_optim_free(of);
+    CHECK(snapshot(m2, got) == 0);
+    int k2 = which(got, e->m2_old, e->new_params, NPARAM);
+    CHECK(k2 != 0);
+    if (rc == 0) CHECK(k2 == 2 && kf == 2 && lz_optim_step(o2) == 1);
+    lz_clear_error();
+  }
+  lz_module_free(m2), lz_optim_free(o2);
+  world_free(&w);
+  lz_clear_compile_cache();
+  CHECK(lz_get_active_memory() == base);
+  return past_end;
+}
+
+static void reference(int program, expected *e) {
+  world w;
+  CHECK(world_new(&w, program) == 0);
+  CHECK(snapshot(w.model, e->old_params) == 0);
+  CHECK(run_step(&w, e->pred) == 0);
+  CHECK(snapshot(w.model, e->new_params) == 0);
+  world_free(&w);
+  lz_module *m2 = new_mlp(2);
+  CHECK(snapshot(m2, e->m2_old) == 0);
+  lz_module_free(m2);
+  CHECK(memcmp(e->old_params, e->new_params, sizeof e->old_params) != 0);
+}
+
+static void sweep(int program) {
+  expected e;
+  reference(program, &e);
+  lz_clear_compile_cache();
+  trial(program, 0, 0, &e); /* a clean run agrees with the reference */
+  long survived = 0;
+  int64_t n = 1;
+  for (; n < 1000000; n += stride) {
+    int before = lzt_failures;
+    if (trial(program, n, 0, &e)) break;
+    survived++;
+    if (lzt_failures != before) {
+      fprintf(stderr, "%s: failure injected at allocation %lld\n", program_name[program],
+              (long long)n);
+      break;
+    }
+  }
+  points_survived[program] = survived;
+  printf("%s: %ld injection points (of %lld allocations, stride %d)\n", program_name[program],
+         survived, (long long)n - 1, stride);
+  CHECK(survived > 10);
+}
+
+static void test_step_alloc_failures(void) { sweep(P_STEP); }
+static void test_compiled_step_cold_alloc_failures(void) { sweep(P_STEP_COLD); }
+static void test_compiled_step_warm_alloc_failures(void) { sweep(P_STEP_WARM); }
+static void test_checkpoint_alloc_failures(void) { sweep(P_CHECKPOINT); }
+
+/* Memory limits from far too small to enough: an error or the right result, never a mix. */
+static void test_memory_limits(void) {
+  for (int program = 0; program < P_COUNT; program++) {
+    expected e;
+    reference(program, &e);
+    limit_outcome[0] = limit_outcome[1] = 0;
+    long runs = 0;
+    for (size_t limit = 64; limit <= (size_t)1 << 16; limit += limit / 8 + 64 * stride, runs++)
+      trial(program, 0, limit, &e);
+    printf("%s: %ld memory limits, %ld errors, %ld results\n", program_name[program], runs,
+           limit_outcome[0], limit_outcome[1]);
+    /* The range spans both outcomes (a checkpoint maps its file: no data to allocate). */
+    CHECK((limit_outcome[0] > 0 || program == P_CHECKPOINT) && limit_outcome[1] > 0);
+  }
+}
+
+int main(void) {
+  const char *env = getenv("LZ_OOM_STRIDE");
+  if (env && atoi(env) > 0) stride = atoi(env);
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/lz_oom_XXXXXX");
+  if (!mkdtemp(tmpdir)) return 1;
+  RUN(test_step_alloc_failures);
+  RUN(test_compiled_step_cold_alloc_failures);
+  RUN(test_compiled_step_warm_alloc_failures);
+  RUN(test_checkpoint_alloc_failures);
+  RUN(test_memory_limits);
+  unlink(path_of("w.safetensors")), unlink(path_of("opt.safetensors"));
+  rmdir(tmpdir);
+  return lzt_summary();
+}
