@@ -12,11 +12,18 @@ typedef lz_array *(*binary_fn)(lz_array *, lz_array *);
 /* MLX accepts arrays, Python scalars and objects with __mlx_array__ as operands; so do these,
  * plus NumPy scalars and buffers. Anything else (lists included) is a ValueError naming the
  * operation. */
-static lz_array *operand(PyObject *o, const char *what) {
+static lz_array *operand_with(PyObject *o, const char *what, PyObject *other) {
   if (PyLzArray_Check(o)) return lz_retain(((PyLzArray *)o)->a);
   if (PyLong_CheckExact(o)) {
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    /* Beside a floating array a small int is the same number as a weak float (both convert
+     * exactly: |v| <= 2^24 fits float32, hence float16/bfloat16 rounding is the same too), and
+     * a weak float of the array's float32 dtype needs no cast node: `y + 1` costs what
+     * `y + 1.0` does. */
+    if (!overflow && other && PyLzArray_Check(other) && v >= -(1LL << 24) && v <= (1LL << 24) &&
+        lz_dtype_is_float(lz_array_dtype(((PyLzArray *)other)->a)))
+      return lz_float((double)v);
     if (!overflow && !(v == -1 && PyErr_Occurred())) return pylz_int_scalar(v);
     if (v == -1 && PyErr_Occurred()) return NULL;
   }
@@ -37,6 +44,8 @@ static lz_array *operand(PyObject *o, const char *what) {
   return NULL;
 }
 
+static lz_array *operand(PyObject *o, const char *what) { return operand_with(o, what, NULL); }
+
 static int comparable(PyObject *o) {
   return PyLzArray_Check(o) || PyBool_Check(o) || PyLong_Check(o) || PyFloat_Check(o) ||
          PyComplex_Check(o) || PyIndex_Check(o) || PyObject_CheckBuffer(o) ||
@@ -48,9 +57,9 @@ static int comparable(PyObject *o) {
 static PyObject *binary(PyObject *a, PyObject *b, binary_fn fn, const char *what) {
   int own_x = !PyLzArray_Check(a), own_y = !PyLzArray_Check(b);
   /* Convert first (that may run Python code), then read the borrowed array pointers. */
-  lz_array *x = own_x ? operand(a, what) : NULL;
+  lz_array *x = own_x ? operand_with(a, what, b) : NULL;
   if (own_x && !x) return NULL;
-  lz_array *y = own_y ? operand(b, what) : NULL;
+  lz_array *y = own_y ? operand_with(b, what, a) : NULL;
   if (own_y && !y) {
     lz_free(x);
     return NULL;
@@ -66,7 +75,7 @@ static PyObject *binary(PyObject *a, PyObject *b, binary_fn fn, const char *what
 /* self OP= b: the object now holds the result. */
 static PyObject *inplace(PyObject *self, PyObject *b, binary_fn fn, const char *what) {
   if (!PyLzArray_Check(self)) Py_RETURN_NOTIMPLEMENTED;
-  lz_array *y = operand(b, what);
+  lz_array *y = operand_with(b, what, self);
   if (!y) return NULL;
   lz_array *r = fn(((PyLzArray *)self)->a, y);
   lz_free(y);
