@@ -76,8 +76,14 @@ int lz__weak_check(const char *op, const lz_array *a, const lz_array *b) {
  * double and any other dtype from its float32 (MLX rounds a Python float to float32 unless the
  * other operand is float64); a weak int must fit an integer target. */
 static lz_array *weak_cast(const char *opname, lz_array *a, lz_dtype dtype) {
-  char op[64]; /* kernels' registry names lack the public prefix */
-  snprintf(op, sizeof op, "%s%s", strncmp(opname, "lz_", 3) == 0 ? "" : "lz_", opname);
+  /* Kernels' registry names lack the public prefix; the public ops' names (the hot path, e.g.
+   * `x + 1`) have it and are used as they are, with no formatting per call. */
+  char buf[64];
+  const char *op = opname;
+  if (strncmp(opname, "lz_", 3) != 0) {
+    snprintf(buf, sizeof buf, "lz_%s", opname);
+    op = buf;
+  }
   lz_array *c = lz__array_new_data(dtype, NULL, 0, op);
   if (!c) return NULL;
   if (a->dtype == LZ_FLOAT32 && dtype == LZ_FLOAT64) {
