@@ -714,17 +714,6 @@ fail:
   return result;
 }
 
-static void grad_dealloc(PyObject *self) {
-  GradFn *g = (GradFn *)self;
-  PyObject_GC_UnTrack(self);
-  if (g->weakreflist) PyObject_ClearWeakRefs(self);
-  Py_CLEAR(g->fun);
-  Py_CLEAR(g->argnames);
-  Py_CLEAR(g->dict);
-  PyMem_Free(g->argnums);
-  Py_TYPE(self)->tp_free(self);
-}
-
 static int grad_traverse(PyObject *self, visitproc visit, void *arg) {
   GradFn *g = (GradFn *)self;
   Py_VISIT(g->fun);
@@ -737,6 +726,16 @@ static int grad_clear(PyObject *self) {
   Py_CLEAR(g->fun);
   Py_CLEAR(g->dict);
   return 0;
+}
+
+static void grad_dealloc(PyObject *self) {
+  GradFn *g = (GradFn *)self;
+  PyObject_GC_UnTrack(self);
+  if (g->weakreflist) PyObject_ClearWeakRefs(self);
+  grad_clear(self);
+  Py_CLEAR(g->argnames); /* strings only: no cycle, so not part of clear/traverse */
+  PyMem_Free(g->argnums);
+  Py_TYPE(self)->tp_free(self);
 }
 
 PyObject *pylz_bind_method(PyObject *self, PyObject *obj, PyObject *type) {
@@ -1048,13 +1047,11 @@ done:
   return result;
 }
 
+static int vmap_clear(PyObject *self);
+
 static void vmap_dealloc(PyObject *self) {
-  VmapFn *v = (VmapFn *)self;
   PyObject_GC_UnTrack(self);
-  Py_CLEAR(v->fun);
-  Py_CLEAR(v->in_axes);
-  Py_CLEAR(v->out_axes);
-  Py_CLEAR(v->dict);
+  vmap_clear(self);
   Py_TYPE(self)->tp_free(self);
 }
 
