@@ -5,7 +5,7 @@
 set -eu
 
 pkgs="cmake make gcc clang pkg-config libopenblas-dev liblapacke-dev libsleef-dev \
-zlib1g-dev libfftw3-dev libclang-rt-14-dev dataset-fashion-mnist fortunes \
+libdnnl-dev zlib1g-dev libfftw3-dev libclang-rt-14-dev dataset-fashion-mnist fortunes \
 python3-dev python3-numpy python3-pytest python3-setuptools openmpi-bin libopenmpi-dev"
 if [ "${1:-}" = "--bench" ]; then
   pkgs="$pkgs python3-torch"
