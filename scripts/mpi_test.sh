@@ -16,6 +16,9 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_plm=isolated OMPI_MCA_pml=ob1
 export OMPI_MCA_osc=^ucx OMPI_MCA_btl_base_warn_component_unused=0
+# Ranks share the cores (with each other and with other jobs): a rank waiting in a collective
+# yields instead of spinning, and each rank runs one compute thread unless told otherwise.
+export OMPI_MCA_mpi_yield_when_idle=1 LZ_NUM_THREADS="${LZ_NUM_THREADS:-1}"
 # Open MPI keeps memory until exit by design: LeakSanitizer (ASan builds) would report it, so it
 # is off for these runs; Lazuli's own leaks are caught by the single-process run of each test
 # and by the harness's check that no array memory stays live.
