@@ -80,5 +80,7 @@ void bench_reduce(void);
 void bench_lazy_load(void);
 /* fused fast.* ops and the 4-bit quantized matmul (bench_fast.c) */
 void bench_fast(void);
+/* all_sum bandwidth and the data-parallel MNIST step on 2 MPI ranks (bench_distributed.c). */
+void bench_distributed(void);
 
 #endif /* LZ_BENCH_H */
