@@ -351,7 +351,8 @@ static void test_mismatch(void) {
     CHECK(lz_eval(lz_send(data(0, (int[]){5}, 1, LZ_FLOAT32), 1, world)) == 0);
     CHECK(lz_eval(lz_send(data(0, (int[]){7}, 1, LZ_FLOAT32), 1, world)) == 0);
   } else if (R == 1) {
-    CHECK_EVAL_ERROR(lz_recv((int[]){7}, 1, LZ_FLOAT32, 0, world), "[lz_recv] rank 0 sent 5 elements of float32 where 7 were expected");
+    CHECK_EVAL_ERROR(lz_recv((int[]){7}, 1, LZ_FLOAT32, 0, world),
+                     "[lz_recv] rank 0 sent 5 elements of float32 where 7 were expected");
     CHECK_EVAL_ERROR(lz_recv((int[]){5}, 1, LZ_FLOAT32, 0, world), "[lz_recv] MPI_Recv failed");
   }
 }

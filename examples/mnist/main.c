@@ -222,7 +222,8 @@ int main(int argc, char **argv) {
   printf("Fashion-MNIST: %d training and %d test images; %s, batch %d, "
          "SGD lr %g (cosine decay) momentum %g\n",
          train.n, test.n, m.description, o.batch, o.lr, o.momentum);
-  if (nranks > 1) printf("data-parallel on %d processes, %d examples each per step\n", nranks, local);
+  if (nranks > 1)
+    printf("data-parallel on %d processes, %d examples each per step\n", nranks, local);
   const int np = m.nparams;
   lz_array **params = m.params, *moms[MODEL_MAX_PARAMS];
   for (int i = 0; i < np; i++)
