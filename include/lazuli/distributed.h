@@ -12,8 +12,9 @@
  * data moves, the ranks compare the op, dtype and shape with one small all-reduce (a few
  * microseconds), and a difference is an error on every rank ("[lz_all_sum] shapes differ
  * across ranks: rank 0 has (10,) float32 ..."), after which the group still works. The
- * environment variable LZ_DISTRIBUTED_CHECK=0 skips that check. A recv of more elements than
- * were sent is an error; of fewer, MPI's truncation error.
+ * environment variable LZ_DISTRIBUTED_CHECK=0 skips that check. A recv that expects more
+ * elements than were sent is an error ("[lz_recv] rank 0 sent 5 elements ..."), one that
+ * expects fewer is MPI's truncation error; the dtypes of a send and its recv are not compared.
  *
  * A process that exits with a nonzero status (or is killed) while MPI is initialised ends the
  * whole job (MPI_Abort), so its peers never wait for it. One that exits with status 0 while
