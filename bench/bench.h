@@ -80,5 +80,7 @@ void bench_reduce(void);
 void bench_lazy_load(void);
 /* fused fast.* ops and the 4-bit quantized matmul (bench_fast.c) */
 void bench_fast(void);
+/* FMA peaks and matmul per GEMM backend, bf16/f16 included (bench_gemm.c). */
+void bench_gemm(void);
 
 #endif /* LZ_BENCH_H */

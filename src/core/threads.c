@@ -141,6 +141,8 @@ int lz__num_threads(void) {
   return atomic_load_explicit(&pool.nthreads, memory_order_relaxed);
 }
 
+bool lz__in_parallel(void) { return in_job; }
+
 int lz_get_num_threads(void) { return lz__num_threads(); }
 
 int lz_set_num_threads(int n) {

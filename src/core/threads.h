@@ -11,6 +11,9 @@ LZ_HIDDEN void lz__parallel_for(int64_t n, int64_t grain,
                                 void (*fn)(void *ctx, int64_t begin, int64_t end), void *ctx);
 /* Number of threads kernels may use (LZ_NUM_THREADS, or one per core). */
 LZ_HIDDEN int lz__num_threads(void);
+/* True on a pool worker, and on a caller while it runs its share of a job: work started here
+ * must not start threads of its own (the pool already uses every core). */
+LZ_HIDDEN bool lz__in_parallel(void);
 
 /* Calls fn() when the calling thread exits (once per fn and thread, at most 8 fns), so that
  * thread-local buffers do not leak when user threads come and go. */
