@@ -166,7 +166,18 @@ static void backend_figures(const char *be) {
   usleep(100000);
   snprintf(name, sizeof name, "gemm_%s_idle_cpu_ms_per_100ms", be);
   bench_print(name, (cpu_seconds(NULL) - c0) * 1e3, "ms");
-  lz_free(m.a), lz_free(m.b);
+  /* the same after a GEMM followed by one pool job (an add over 1M floats), as in training */
+  int sx[1] = {1 << 20};
+  lz_array *x = bench_rand(sx, 1, -1, 1, 15);
+  run_mm(&m);
+  lz_scope_begin();
+  lz_eval(lz_add(x, x));
+  lz_scope_end();
+  c0 = cpu_seconds(NULL);
+  usleep(100000);
+  snprintf(name, sizeof name, "gemm_%s_then_add_idle_cpu_ms_per_100ms", be);
+  bench_print(name, (cpu_seconds(NULL) - c0) * 1e3, "ms");
+  lz_free(x), lz_free(m.a), lz_free(m.b);
 }
 
 /* ---- the parent: peaks, children, ratios ---- */

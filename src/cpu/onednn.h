@@ -24,4 +24,7 @@ LZ_HIDDEN int lz__dnnl_check(dnnl_status_t st, const char *op, const char *what)
  * Returns the count set. */
 LZ_HIDDEN int lz__dnnl_threads(int n);
 
+/* lz__dnnl_quiesce (core/threads.h) ends the calling thread's OpenMP team, if a oneDNN call
+ * here used one, before the pool starts a job. */
+
 #endif
