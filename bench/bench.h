@@ -82,5 +82,7 @@ void bench_lazy_load(void);
 void bench_fast(void);
 /* all_sum bandwidth and the data-parallel MNIST step on 2 MPI ranks (bench_distributed.c). */
 void bench_distributed(void);
+/* FMA peaks and matmul per GEMM backend, bf16/f16 included (bench_gemm.c). */
+void bench_gemm(void);
 
 #endif /* LZ_BENCH_H */

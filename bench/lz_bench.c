@@ -245,8 +245,8 @@ static void bench_elementwise(void) {
 }
 
 /* `lz_bench [section...]` runs only the named sections (overhead, elementwise, reduce, matmul,
- * conv2d, mlp, transformer, grad, compile, lazy_load, fast, distributed); no argument runs them
- * all. */
+ * conv2d, mlp, transformer, grad, compile, lazy_load, fast, distributed, gemm); no argument runs
+ * them all. */
 int main(int argc, char **argv) {
   static const struct {
     const char *name;
@@ -258,6 +258,7 @@ int main(int argc, char **argv) {
       {"transformer", bench_transformer}, {"grad", bench_grad_scalar},
       {"compile", bench_compile},     {"lazy_load", bench_lazy_load},
       {"fast", bench_fast},           {"distributed", bench_distributed},
+      {"gemm", bench_gemm},
   };
   double t0 = bench_now();
   bench_print("threads", lz_get_num_threads(), "count");

@@ -18,4 +18,13 @@ LZ_HIDDEN dnnl_stream_t lz__dnnl_stream(const char *op);
 /* Records "[op] oneDNN <what>: <status>" and returns -1 when `st` is not success, else 0. */
 LZ_HIDDEN int lz__dnnl_check(dnnl_status_t st, const char *op, const char *what);
 
+/* Sets how many OpenMP threads the calling thread's next oneDNN calls use: `n`, but 1 inside
+ * a pool job (Lazuli's workers already hold every core; a nested team would oversubscribe them).
+ * OpenMP keeps this count per thread, so it is set before every call (a no-op when unchanged).
+ * Returns the count set. */
+LZ_HIDDEN int lz__dnnl_threads(int n);
+
+/* lz__dnnl_quiesce (core/threads.h) ends the calling thread's OpenMP team, if a oneDNN call
+ * here used one, before the pool starts a job. */
+
 #endif
