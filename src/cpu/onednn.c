@@ -1,7 +1,10 @@
 /* oneDNN's engine and streams (see onednn.h). */
 #include "onednn.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
+
+#include "../core/threads.h"
 
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static dnnl_engine_t engine;
@@ -58,4 +61,23 @@ dnnl_stream_t lz__dnnl_stream(const char *op) {
     return NULL;
   }
   return s;
+}
+
+/* libgomp comes with oneDNN (its OpenMP runtime); omp_set_num_threads is looked up at run time
+ * so that the build needs no OpenMP flag. The setting is per thread, hence the cached value. */
+static void (*set_omp_threads)(int);
+static pthread_once_t omp_once = PTHREAD_ONCE_INIT;
+static void omp_init(void) {
+  *(void **)&set_omp_threads = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+}
+
+int lz__dnnl_threads(void) {
+  static _Thread_local int current;
+  int n = lz__num_threads();
+  if (n != current) {
+    pthread_once(&omp_once, omp_init);
+    if (set_omp_threads) set_omp_threads(n);
+    current = n;
+  }
+  return n;
 }

@@ -15,6 +15,12 @@ LZ_HIDDEN dnnl_engine_t lz__dnnl_engine(const char *op);
  * ends; NULL (error recorded under `op`) on failure. */
 LZ_HIDDEN dnnl_stream_t lz__dnnl_stream(const char *op);
 
+/* Sets the calling thread's OpenMP team size, which oneDNN primitives run on, to Lazuli's
+ * thread count (lz_get_num_threads), so that oneDNN and Lazuli's pool never use more threads
+ * than the cores; returns that count. Call it before creating or running a primitive (a
+ * primitive's blocking depends on the thread count it was created for). */
+LZ_HIDDEN int lz__dnnl_threads(void);
+
 /* Records "[op] oneDNN <what>: <status>" and returns -1 when `st` is not success, else 0. */
 LZ_HIDDEN int lz__dnnl_check(dnnl_status_t st, const char *op, const char *what);
 
