@@ -220,7 +220,7 @@ static dnnl_status_t entry_create(const prim_key *k, dnnl_engine_t eng, entry **
   *out = NULL;
   entry *e = calloc(1, sizeof *e);
   if (!e) return dnnl_out_of_memory;
-  e->key = *k;
+  memcpy(&e->key, k, sizeof *k); /* padding bytes too: keys compare with memcmp */
   dnnl_memory_desc_t user[NARGS], want[NARGS];
   dnnl_status_t st = dnnl_success;
   for (int i = 0; i < NARGS && st == dnnl_success; i++) st = md_of(&user[i], &k->arg[i]);
@@ -410,17 +410,21 @@ static int plan(const lz_conv_params *p, const lz_array *x, const lz_array *w, c
   k->nsp = nsp;
   k->groups = p->groups;
   *xoff = 0;
-  if (idil) {
-    if (strided) return -1;
+  /* DECONV for input dilation, and for a flipped kernel with few output channels per group
+   * (the input gradient of a CNN's first layer: 4.9 ms against 6.5 as FWD for 1 channel, 3.0
+   * against 4.3 for 3; thread CPU time, one AVX2 core) */
+  bool deconv = idil || (p->flip && !strided && w->shape[0] / p->groups < 8);
+  for (int d = 0; d < nsp && deconv; d++) {
+    int64_t span = (int64_t)(w->shape[1 + d] - 1) * p->kdil[d];
+    k->stride[d] = p->idil[d];
+    k->dil[d] = p->kdil[d] - 1;
+    k->pl[d] = span - p->pad_lo[d];
+    k->pr[d] = span - p->pad_hi[d];
+    deconv = k->pl[d] >= 0 && k->pr[d] >= 0; /* else the output starts past the kernel's reach */
+  }
+  if (idil && (strided || !deconv)) return -1;
+  if (deconv) {
     k->kind = KIND_DECONV;
-    for (int d = 0; d < nsp; d++) {
-      int64_t span = (int64_t)(w->shape[1 + d] - 1) * p->kdil[d];
-      k->stride[d] = p->idil[d];
-      k->dil[d] = p->kdil[d] - 1;
-      k->pl[d] = span - p->pad_lo[d];
-      k->pr[d] = span - p->pad_hi[d];
-      if (k->pl[d] < 0 || k->pr[d] < 0) return -1;
-    }
     operand_of(&k->arg[ARG_SRC], x, 0, nsp + 1, nsp, NULL, NULL);
     operand_of(&k->arg[ARG_DST], y, 0, nsp + 1, nsp, NULL, NULL);
     return k->kind;
