@@ -496,7 +496,10 @@ int lz_cpu_conv_onednn(const lz_conv_params *p, lz_array *x, lz_array *w, lz_arr
     rc = 1; /* zero or negative strides (broadcasts, flips): the reference path packs them */
     goto done;
   }
-  k.nthreads = lz__dnnl_threads();
+  double flops = 2.0 * (double)y->size * (double)(w->size / w->shape[0]);
+  if (k.kind == KIND_DECONV) /* each input element meets every tap */
+    flops = 2.0 * (double)x->size * (double)(w->size / (x->shape[nsp + 1] / p->groups) / p->groups);
+  k.nthreads = lz__dnnl_threads(flops);
   dnnl_engine_t eng = lz__dnnl_engine("lz_conv");
   dnnl_stream_t s = eng ? lz__dnnl_stream("lz_conv") : NULL;
   if (!s) goto done;

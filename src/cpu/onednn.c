@@ -71,9 +71,9 @@ static void omp_init(void) {
   *(void **)&set_omp_threads = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
 }
 
-int lz__dnnl_threads(void) {
+int lz__dnnl_threads(double flops) {
   static _Thread_local int current;
-  int n = lz__num_threads();
+  int n = flops < LZ_DNNL_SERIAL_FLOPS ? 1 : lz__num_threads();
   if (n != current) {
     pthread_once(&omp_once, omp_init);
     if (set_omp_threads) set_omp_threads(n);
