@@ -178,6 +178,26 @@ static void test_paths_half(void) {
   }
 }
 
+/* Work above LZ_DNNL_SERIAL_FLOPS with a batch of 9 on 2 threads: cut into batch slices of
+ * 2 and a last one of 1 (two primitives), run on Lazuli's pool; the weight gradient sums the
+ * slices' partial gradients (also rounded to float16 at the end). */
+static void test_paths_batch_slices(void) {
+  static const pcase big[] = {
+      {2, 9, 24, 24, 1, {12, 13}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false, 3},
+      {2, 9, 24, 24, 1, {20, 21}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false, 3},
+      {2, 9, 24, 16, 2, {11, 10}, {3, 3}, {1, 1}, {2, 1}, {2, 1}, {1, 1}, {2, 2}, true, 1},
+  };
+  int before = lz_get_num_threads();
+  lz_set_num_threads(2);
+  for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+    lz_scope_begin();
+    compare_case(&big[i], LZ_FLOAT32, 2e-5, 300 + (int)i);
+    compare_case(&big[i], LZ_FLOAT16, 2e-3, 400 + (int)i);
+    lz_scope_end();
+  }
+  lz_set_num_threads(before);
+}
+
 /* Operands that are views: an input at an odd element offset with strided channels, one
  * stored (N, C, H, W) and transposed, a broadcast weight; results equal the contiguous ones. */
 static void test_paths_views(void) {
@@ -269,6 +289,7 @@ static void test_paths_cache_threads(void) {
 int main(void) {
   RUN(test_paths_table);
   RUN(test_paths_half);
+  RUN(test_paths_batch_slices);
   RUN(test_paths_views);
   RUN(test_paths_cache_threads);
   lz_cpu_conv_cache_clear();

@@ -26,6 +26,8 @@
 #include "onednn.h"
 
 #include <pthread.h>
+
+#include "../core/threads.h"
 #include <stdlib.h>
 
 enum { KIND_FWD, KIND_DECONV, KIND_BWD_W };
@@ -330,42 +332,46 @@ void lz_cpu_conv_cache_clear(void) {
 
 /* ---- execution ---- */
 
-static dnnl_status_t mem(dnnl_memory_t *m, dnnl_engine_t eng, const dnnl_memory_desc_t *md,
-                         void *p) {
-  return dnnl_memory_create(m, md, eng, p);
+static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+/* Bytes of work memory one run of e needs: its reordered operands and its scratchpad. */
+static size_t work_bytes(const entry *e) {
+  size_t n = round64(e->scratch_bytes);
+  for (int i = 0; i < NARGS; i++)
+    if (e->reorder[i]) n += round64(e->inner_bytes[i]);
+  return n;
 }
 
-/* Runs e on the user pointers (src, wei inputs; dst output). */
-static int entry_run(const entry *e, dnnl_engine_t eng, dnnl_stream_t s, void *const ptr[NARGS]) {
+/* Runs e on the user pointers (src, wei inputs; dst output) with `work` (work_bytes(e)) as its
+ * memory. Records nothing: may run on a pool worker. */
+static dnnl_status_t entry_exec(const entry *e, dnnl_engine_t eng, dnnl_stream_t s,
+                                void *const ptr[NARGS], char *work) {
   static const int fwd_arg[NARGS] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
   static const int bww_arg[NARGS] = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS};
   const int *role = e->key.kind == KIND_BWD_W ? bww_arg : fwd_arg;
   dnnl_memory_t user[NARGS] = {0}, inner[NARGS] = {0}, pad = NULL;
-  void *buf[NARGS + 1] = {0};
-  size_t cap[NARGS + 1] = {0};
   dnnl_status_t st = dnnl_success;
-  int rc = -1;
   for (int i = 0; i < NARGS && st == dnnl_success; i++) {
     dnnl_memory_desc_t md;
     if ((st = md_of(&md, &e->key.arg[i])) != dnnl_success) break;
-    if ((st = mem(&user[i], eng, &md, ptr[i])) != dnnl_success) break;
+    if ((st = dnnl_memory_create(&user[i], &md, eng, ptr[i])) != dnnl_success) break;
     if (!e->reorder[i]) continue;
-    if (!(buf[i] = lz_cpu_scratch(e->inner_bytes[i], &cap[i], "lz_conv"))) goto out;
-    const dnnl_memory_desc_t *imd;
-    dnnl_primitive_desc_t rpd;
-    dnnl_primitive_get_primitive_desc(e->reorder[i], (const_dnnl_primitive_desc_t *)&rpd);
-    imd = dnnl_primitive_desc_query_md(rpd, i == ARG_DST ? dnnl_query_src_md : dnnl_query_dst_md, 0);
-    if ((st = mem(&inner[i], eng, imd, buf[i])) != dnnl_success) break;
+    const_dnnl_primitive_desc_t rpd;
+    dnnl_primitive_get_primitive_desc(e->reorder[i], &rpd);
+    const dnnl_memory_desc_t *imd =
+        dnnl_primitive_desc_query_md(rpd, i == ARG_DST ? dnnl_query_src_md : dnnl_query_dst_md, 0);
+    if ((st = dnnl_memory_create(&inner[i], imd, eng, work)) != dnnl_success) break;
+    work += round64(e->inner_bytes[i]);
     if (i != ARG_DST) {
       dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, user[i]}, {DNNL_ARG_TO, inner[i]}};
       st = dnnl_primitive_execute(e->reorder[i], s, 2, ra);
     }
   }
   if (st == dnnl_success && e->scratch_bytes) {
-    dnnl_primitive_desc_t ppd;
-    dnnl_primitive_get_primitive_desc(e->prim, (const_dnnl_primitive_desc_t *)&ppd);
-    if (!(buf[NARGS] = lz_cpu_scratch(e->scratch_bytes, &cap[NARGS], "lz_conv"))) goto out;
-    st = mem(&pad, eng, dnnl_primitive_desc_query_md(ppd, dnnl_query_scratchpad_md, 0), buf[NARGS]);
+    const_dnnl_primitive_desc_t ppd;
+    dnnl_primitive_get_primitive_desc(e->prim, &ppd);
+    st = dnnl_memory_create(&pad, dnnl_primitive_desc_query_md(ppd, dnnl_query_scratchpad_md, 0),
+                            eng, work);
   }
   if (st == dnnl_success) {
     dnnl_exec_arg_t a[NARGS + 1];
@@ -379,16 +385,63 @@ static int entry_run(const entry *e, dnnl_engine_t eng, dnnl_stream_t s, void *c
     st = dnnl_primitive_execute(e->reorder[ARG_DST], s, 2, ra);
   }
   if (st == dnnl_success) st = dnnl_stream_wait(s);
-  rc = lz__dnnl_check(st, "lz_conv", "convolution");
-out:
   for (int i = 0; i < NARGS; i++) {
     if (user[i]) dnnl_memory_destroy(user[i]);
     if (inner[i]) dnnl_memory_destroy(inner[i]);
   }
   if (pad) dnnl_memory_destroy(pad);
-  for (int i = 0; i <= NARGS; i++)
-    if (buf[i]) lz_cpu_scratch_free(buf[i], cap[i]);
-  return rc;
+  return st;
+}
+
+/* ---- batch slices on Lazuli's pool ----
+ * With a batch of two or more, the batch is cut into slices (up to 4 per thread) that Lazuli's
+ * pool runs, each on a one-thread primitive (OpenMP team of 1). Threads that are running take
+ * the slices, so a thread the OS has descheduled delays nothing (an OpenMP team waits for it at
+ * every join, spinning: on this shared 2-core machine the ResNet block took 627 ms that way
+ * against 190 on the im2col path), and oneDNN's OpenMP threads never spin beside the pool.
+ * Backward-weights sums over the batch: each slice writes its own partial gradient (float32,
+ * contiguous), added up at the end. */
+
+typedef struct slice_job {
+  const entry *e[2]; /* full slices, the last (shorter) one */
+  dnnl_engine_t eng;
+  int64_t per, nslices;
+  char *ptr[NARGS];         /* operands at batch element 0 */
+  int64_t bstride[NARGS];   /* bytes per batch element; 0: not cut */
+  size_t out_bytes;         /* BWD_W: bytes of one partial gradient (partials at ptr[ARG_DST]) */
+  char *work;
+  size_t work_stride;
+  _Atomic int status;
+} slice_job;
+
+static void run_slices(void *ctx, int64_t begin, int64_t end) {
+  slice_job *j = ctx;
+  lz__dnnl_threads(0); /* this thread's team: itself */
+  dnnl_stream_t s = lz__dnnl_stream("lz_conv");
+  for (int64_t i = begin; i < end; i++) {
+    const entry *e = j->e[i == j->nslices - 1];
+    void *ptr[NARGS];
+    for (int a = 0; a < NARGS; a++)
+      ptr[a] = j->ptr[a] + (j->bstride[a] ? i * j->per * j->bstride[a] : (int64_t)(i * j->out_bytes));
+    dnnl_status_t st = s ? entry_exec(e, j->eng, s, ptr, j->work + (size_t)i * j->work_stride)
+                         : dnnl_out_of_memory;
+    if (st != dnnl_success) atomic_store(&j->status, (int)st);
+  }
+}
+
+typedef struct sum_job {
+  float *dst;
+  const float *parts;
+  int64_t n, nparts;
+} sum_job;
+
+static void sum_parts(void *ctx, int64_t begin, int64_t end) {
+  const sum_job *j = ctx;
+  for (int64_t i = begin; i < end; i++) {
+    float acc = j->parts[i];
+    for (int64_t p = 1; p < j->nparts; p++) acc += j->parts[p * j->n + i];
+    j->dst[i] = acc;
+  }
 }
 
 /* ---- mapping a convolution node onto a primitive ---- */
@@ -466,6 +519,91 @@ static int plan(const lz_conv_params *p, const lz_array *x, const lz_array *w, c
   return k->kind;
 }
 
+/* Runs key k (mb = its batch) on the data: serially on the OpenMP team, or in batch slices on
+ * the pool. Returns 0, -1 (error recorded) or 1 (no primitive). */
+static int run(prim_key *k, void *const data[NARGS], lz_array *y, double flops) {
+  dnnl_engine_t eng = lz__dnnl_engine("lz_conv");
+  if (!eng) return -1;
+  int bw = k->kind == KIND_BWD_W, nt = lz__num_threads();
+  int mb_arg[2] = {ARG_SRC, bw ? ARG_WEI : ARG_DST}; /* the operands with a batch dim */
+  int64_t mb = k->arg[ARG_SRC].dims[0];
+  dnnl_status_t st = dnnl_success;
+  entry *e[2] = {NULL, NULL};
+  char *work = NULL, *parts = NULL;
+  size_t wcap = 0, pcap = 0;
+  int rc = -1;
+  if (nt == 1 || mb < 2 || flops < LZ_DNNL_SERIAL_FLOPS) {
+    k->nthreads = lz__dnnl_threads(flops);
+    dnnl_stream_t s = lz__dnnl_stream("lz_conv");
+    if (!s) return -1;
+    if (!(e[0] = entry_get(k, eng, &st))) goto fail;
+    size_t wb = work_bytes(e[0]);
+    if (wb && !(work = lz_cpu_scratch(wb, &wcap, "lz_conv"))) goto out;
+    if ((st = entry_exec(e[0], eng, s, data, work)) != dnnl_success) goto fail;
+    rc = 0;
+    goto out;
+  }
+  slice_job j = {.eng = eng};
+  int64_t want = mb < 4 * (int64_t)nt ? mb : 4 * (int64_t)nt;
+  j.per = (mb + want - 1) / want;
+  j.nslices = (mb + j.per - 1) / j.per;
+  int64_t last = mb - (j.nslices - 1) * j.per;
+  prim_key ks = *k;
+  ks.nthreads = 1;
+  for (int a = 0; a < NARGS; a++) j.ptr[a] = data[a], j.bstride[a] = 0;
+  /* the cut operands are the node's inputs and output, all of y's dtype (the op casts) */
+  for (int a = 0; a < 2; a++)
+    j.bstride[mb_arg[a]] = k->arg[mb_arg[a]].strides[0] * (int64_t)lz_dtype_size(y->dtype);
+  if (bw) { /* partials: contiguous float32 in y's (C', K..., O') order */
+    operand *o = &ks.arg[ARG_DST];
+    int64_t st_c[6];
+    for (int d = y->ndim - 1, m = 1; d >= 0; m *= y->shape[d], d--) st_c[d] = m;
+    int64_t n = (int64_t)y->size, ys[6], yst[6];
+    for (int d = 0; d < y->ndim; d++) ys[d] = y->shape[d], yst[d] = st_c[d];
+    int64_t t = ys[0];
+    ys[0] = ys[y->ndim - 1], ys[y->ndim - 1] = t;
+    t = yst[0], yst[0] = yst[y->ndim - 1], yst[y->ndim - 1] = t;
+    weight_operand(o, ys, yst, k->nsp, 1, dnnl_f32);
+    j.out_bytes = (size_t)n * sizeof(float);
+    if (!(parts = lz_cpu_scratch(j.out_bytes * (size_t)j.nslices, &pcap, "lz_conv"))) goto out;
+    j.ptr[ARG_DST] = parts;
+  }
+  prim_key kl = ks;
+  for (int a = 0; a < 2; a++) ks.arg[mb_arg[a]].dims[0] = j.per, kl.arg[mb_arg[a]].dims[0] = last;
+  if (!(e[0] = entry_get(&ks, eng, &st))) goto fail;
+  e[1] = e[0];
+  if (last != j.per) {
+    e[1] = NULL;
+    if (!(e[1] = entry_get(&kl, eng, &st))) goto fail;
+  }
+  j.e[0] = e[0], j.e[1] = e[1];
+  j.work_stride = work_bytes(e[0]) > work_bytes(e[1]) ? work_bytes(e[0]) : work_bytes(e[1]);
+  if (j.work_stride &&
+      !(work = lz_cpu_scratch(j.work_stride * (size_t)j.nslices, &wcap, "lz_conv")))
+    goto out;
+  j.work = work;
+  atomic_init(&j.status, dnnl_success);
+  lz__parallel_for(j.nslices, 1, run_slices, &j);
+  if ((st = (dnnl_status_t)atomic_load(&j.status)) != dnnl_success) goto fail;
+  if (bw) {
+    float *dst = y->dtype == LZ_FLOAT32 ? (float *)lz__data_ptr(y) : (float *)parts;
+    sum_job sj = {dst, (const float *)parts, (int64_t)y->size, j.nslices};
+    lz__parallel_for(sj.n, 16384, sum_parts, &sj);
+    if (y->dtype != LZ_FLOAT32) lz_cpu_unpack(y, parts, LZ_FLOAT32);
+  }
+  rc = 0;
+  goto out;
+fail:
+  if (st == dnnl_unimplemented || st == dnnl_invalid_arguments) rc = 1;
+  else lz__dnnl_check(st, "lz_conv", "convolution");
+out:
+  for (int i = 0; i < 2; i++)
+    if (e[i] && (i == 0 || e[1] != e[0])) entry_release(e[i]);
+  if (work) lz_cpu_scratch_free(work, wcap);
+  if (parts) lz_cpu_scratch_free(parts, pcap);
+  return rc;
+}
+
 int lz_cpu_conv_onednn(const lz_conv_params *p, lz_array *x, lz_array *w, lz_array *y) {
   prim_key k;
   int64_t xoff;
@@ -489,32 +627,16 @@ int lz_cpu_conv_onednn(const lz_conv_params *p, lz_array *x, lz_array *w, lz_arr
       wdata = wbuf;
     }
   }
-  void *xdata = (char *)lz__data_ptr(x) + xoff * (int64_t)lz_dtype_size(x->dtype);
-  void *wd = k.kind == KIND_BWD_W ? lz__data_ptr(w) : wdata;
-  int rc = -1;
-  if (!operand_ok(&k.arg[ARG_SRC]) || !operand_ok(&k.arg[ARG_WEI]) || !operand_ok(&k.arg[ARG_DST])) {
-    rc = 1; /* zero or negative strides (broadcasts, flips): the reference path packs them */
-    goto done;
+  void *data[NARGS] = {(char *)lz__data_ptr(x) + xoff * (int64_t)lz_dtype_size(x->dtype),
+                       k.kind == KIND_BWD_W ? lz__data_ptr(w) : wdata, lz__data_ptr(y)};
+  int rc = 1; /* zero or negative strides (broadcasts, flips): the reference path packs them */
+  if (operand_ok(&k.arg[ARG_SRC]) && operand_ok(&k.arg[ARG_WEI]) && operand_ok(&k.arg[ARG_DST])) {
+    double flops = 2.0 * (double)y->size * (double)(w->size / w->shape[0]);
+    if (k.kind == KIND_DECONV) /* each input element meets every tap */
+      flops = 2.0 * (double)x->size * (double)(w->size / (x->shape[nsp + 1] / p->groups) / p->groups);
+    rc = run(&k, data, y, flops);
   }
-  double flops = 2.0 * (double)y->size * (double)(w->size / w->shape[0]);
-  if (k.kind == KIND_DECONV) /* each input element meets every tap */
-    flops = 2.0 * (double)x->size * (double)(w->size / (x->shape[nsp + 1] / p->groups) / p->groups);
-  k.nthreads = lz__dnnl_threads(flops);
-  dnnl_engine_t eng = lz__dnnl_engine("lz_conv");
-  dnnl_stream_t s = eng ? lz__dnnl_stream("lz_conv") : NULL;
-  if (!s) goto done;
-  dnnl_status_t st;
-  entry *e = entry_get(&k, eng, &st);
-  if (!e) {
-    if (st == dnnl_unimplemented || st == dnnl_invalid_arguments) rc = 1;
-    else lz__dnnl_check(st, "lz_conv", "convolution primitive");
-    goto done;
-  }
-  void *ptr[NARGS] = {xdata, wd, lz__data_ptr(y)};
-  rc = entry_run(e, eng, s, ptr);
-  entry_release(e);
   if (rc == 0) atomic_fetch_add(&runs_onednn, 1);
-done:
   if (wbuf) lz_cpu_scratch_free(wbuf, wcap);
   return rc;
 }
