@@ -198,6 +198,46 @@ static void test_paths_batch_slices(void) {
   lz_set_num_threads(before);
 }
 
+/* Every allocation of a oneDNN run failing in turn (scratch for reorders, the scratchpad,
+ * partial gradients, the reversed weight): an out-of-memory error, no crash, no leak. */
+static void test_paths_out_of_memory(void) {
+  /* strided, batch 9: forward, deconvolution and backward-weights, each in batch slices */
+  static const pcase big = {2, 9, 24, 24, 1, {20, 21}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false, 3};
+  const pcase *c = &big;
+  int xs[5], ws[5];
+  shapes(c, xs, ws);
+  lz_array *x = rnd(xs, 4, LZ_FLOAT16, 1), *w = rnd(ws, 4, LZ_FLOAT16, 2);
+  lz_eval(x), lz_eval(w);
+  int before = lz_get_num_threads(), failures = 0, successes = 0;
+  lz_set_num_threads(2);
+  lz_closure *f = lz_closure_new(conv_fn, (void *)c, NULL);
+  for (int n = 1; n <= 60; n++) {
+    lz_scope_begin();
+    lz_array *prim[2] = {x, w}, *out = NULL, *g[2] = {NULL, NULL};
+    lz_array *ct = lz_ones_like(conv_of(c, x, w));
+    lz_eval(ct);
+    int rc = lz_vjp(f, prim, 2, &ct, 1, &out, g);
+    if (rc == 0) {
+      lz_array *all[3] = {out, g[0], g[1]};
+      lz_set_alloc_failure(n);
+      rc = lz_eval_many(all, 3);
+      lz_set_alloc_failure(0);
+    }
+    if (rc != 0) {
+      failures++;
+      CHECK(lz_last_error_code() == LZ_ERROR_OUT_OF_MEMORY);
+      lz_clear_error();
+    } else {
+      successes++;
+    }
+    lz_free(out), lz_free(g[0]), lz_free(g[1]);
+    lz_scope_end();
+  }
+  lz_closure_free(f);
+  lz_set_num_threads(before);
+  CHECK(failures > 0 && successes > 0);
+}
+
 /* Operands that are views: an input at an odd element offset with strided channels, one
  * stored (N, C, H, W) and transposed, a broadcast weight; results equal the contiguous ones. */
 static void test_paths_views(void) {
@@ -290,6 +330,7 @@ int main(void) {
   RUN(test_paths_table);
   RUN(test_paths_half);
   RUN(test_paths_batch_slices);
+  RUN(test_paths_out_of_memory);
   RUN(test_paths_views);
   RUN(test_paths_cache_threads);
   lz_cpu_conv_cache_clear();
