@@ -68,10 +68,11 @@ double bench_time(int (*fn)(void *ctx), void *ctx, int reps);
 
 /* The model-level figures (bench_models.c). */
 void bench_matmul(void);
-void bench_conv2d(void);
 void bench_mlp(void);
 void bench_transformer(void);
 void bench_grad_scalar(void);
+/* Convolutions on both paths with their floors (bench_conv.c). */
+void bench_conv2d(void);
 /* The compile figures (bench_compile.c). */
 void bench_compile(void);
 /* Reductions over each axis of a 4096x4096 matrix (bench_reduce.c). */
