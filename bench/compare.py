@@ -75,6 +75,36 @@ def eager_op_overhead_ns(y, add_one, finish):
     return op_overhead_ns(lambda: y, add_one, finish)
 
 
+def numpy_mlp_step(np, rng):
+    """The MLP step of bench_train.c with its backward pass written out: forward, softmax
+    cross-entropy, gradients, SGD, in float32."""
+    dims = [784, 512, 512, 10]
+    W = [((rng.random((dims[i], dims[i + 1]), np.float32) * 2 - 1) / np.float32(dims[i] ** 0.5))
+         for i in range(3)]
+    b = [np.zeros(dims[i + 1], np.float32) for i in range(3)]
+    x = rng.random((256, 784), np.float32)
+    y = np.arange(256) * 7 % 10
+    onehot = np.zeros((256, 10), np.float32)
+    onehot[np.arange(256), y] = 1
+
+    def step():
+        h1 = np.maximum(x @ W[0] + b[0], 0)
+        h2 = np.maximum(h1 @ W[1] + b[1], 0)
+        z = h2 @ W[2] + b[2]
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        loss = float(-np.log(p[np.arange(256), y]).mean())
+        dz = (p - onehot) / np.float32(256)
+        d2 = (dz @ W[2].T) * (h2 > 0)
+        d1 = (d2 @ W[1].T) * (h1 > 0)
+        grads = [(x.T @ d1, d1.sum(0)), (h1.T @ d2, d2.sum(0)), (h2.T @ dz, dz.sum(0))]
+        for i, (gw, gb) in enumerate(grads):
+            W[i] -= np.float32(0.01) * gw
+            b[i] -= np.float32(0.01) * gb
+        return loss
+    emit("mlp_train_step_ms", median_time(step, 9) * 1e3, "ms")
+
+
 def run_numpy(nth):
     import numpy as np
     rng = np.random.default_rng(0)
@@ -112,6 +142,7 @@ def run_numpy(nth):
     emit("softmax_f32_4096x4096_ms", median_time(softmax, 3) * 1e3, "ms")
     emit("layer_norm_f32_4096x4096_ms", median_time(layer_norm, 3) * 1e3, "ms")
     numpy_reductions(np, s)
+    numpy_mlp_step(np, rng)
     for n, reps in ((1024, 7), (4096, 3)):
         m1 = rng.uniform(-1, 1, (n, n)).astype(np.float32)
         m2 = rng.uniform(-1, 1, (n, n)).astype(np.float32)
@@ -340,6 +371,19 @@ def run_child(kind, nth, strip_env):
     return parse(r.stdout)
 
 
+# Each figure beside the limit it is measured against (lz_bench prints both, interleaved).
+LIMITS = (
+    ("chain8_f32_16M_compiled_ms", "chain8_f32_16M_fused_limit_ms"),
+    ("layer_norm_f32_4096x4096_compiled_ms", "layer_norm_f32_4096x4096_limit_ms"),
+    ("add_f32_16M_GBps", "stream_copy_GBps"),
+    ("sum_f32_16M_GBps", "stream_copy_GBps"),
+    ("mlp_train_step_ms", "mlp_train_step_gemm_floor_ms"),
+    ("mlp_train_step_compiled_ms", "mlp_train_step_gemm_floor_ms"),
+    ("transformer_train_step_ms", "transformer_train_step_gemm_floor_ms"),
+    ("transformer_train_step_compiled_ms", "transformer_train_step_gemm_floor_ms"),
+)
+
+
 def higher_is_better(unit):
     return unit.startswith("GB/s") or unit.startswith("GFLOP/s") or unit in ("x", "ratio")
 
@@ -353,7 +397,7 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     t0 = time.time()
-    r = subprocess.run([sys.argv[1]], capture_output=True, text=True, timeout=900)
+    r = subprocess.run([sys.argv[1]], capture_output=True, text=True, timeout=1800)
     sys.stderr.write(r.stderr)
     lz_lines = r.stdout
     # The Python figures, from the package built next to lz_bench (<build>/bench/lz_bench).
@@ -389,6 +433,13 @@ def main():
                 cells.append(f"{'-':>10s}")
                 ratios.append(f"{'-':>9s}")
         print(f"{name:38s} {v:10.4g} {cells[0]} {cells[1]} {ratios[0]} {ratios[1]}  {unit}")
+    print("# limits, from the same lz_bench run: figure, its limit, figure / limit (for a "
+          "time: how many times the limit; for a bandwidth: the fraction of it reached)")
+    for fig, lim in LIMITS:
+        if fig in lz and lim in lz:
+            v, lv = lz[fig][0], lz[lim][0]
+            ratio = v / lv if lv else float("nan")
+            print(f"{fig:38s} {v:10.4g} {lim:>38s} {lv:10.4g} {ratio:7.2f}")
     print(f"# compare: {time.time() - t0:.0f} s in all", file=sys.stderr)
     return 0
 
