@@ -328,6 +328,30 @@ def train_steps(torch, emit):
     timed("transformer_train_step", lm_step, 5)
 
 
+STEP_FIGURES = ("mlp_train_step_ms", "transformer_train_step_ms")
+
+
+def alternated_steps(lz_bench, nth, rounds=3):
+    """The training steps against PyTorch with the two alternated, round by round (Lazuli's
+    steps, then PyTorch's, `rounds` times), so that the load of a shared machine hits both
+    alike: prints each round's ratio and their median."""
+    ratios = {name: [] for name in STEP_FIGURES}
+    for _ in range(rounds):
+        r = subprocess.run([lz_bench, "mlp", "transformer"], capture_output=True, text=True,
+                           timeout=1800)
+        lz = parse(r.stdout)
+        th = run_child("torch-steps", nth, ())
+        for name in STEP_FIGURES:
+            if name in lz and name in th and lz[name][0] > 0:
+                ratios[name].append(th[name][0] / lz[name][0])
+    print(f"# training steps, Lazuli and PyTorch alternated {rounds} times: PyTorch's time over "
+          "Lazuli's per round (> 1: Lazuli wins), then the median")
+    for name, rs in ratios.items():
+        if rs:
+            med = sorted(rs)[len(rs) // 2]
+            print(f"{name:38s} " + " ".join(f"{x:6.2f}" for x in rs) + f"   median {med:.2f}")
+
+
 def parse(text):
     vals = {}
     for line in text.splitlines():
@@ -390,8 +414,14 @@ def higher_is_better(unit):
 
 def main():
     reexec_with_numpy()
-    if len(sys.argv) == 3 and sys.argv[1] in ("--numpy", "--torch"):
-        (run_numpy if sys.argv[1] == "--numpy" else run_torch)(int(sys.argv[2]))
+    if len(sys.argv) == 3 and sys.argv[1] in ("--numpy", "--torch", "--torch-steps"):
+        if sys.argv[1] == "--torch-steps":
+            import torch
+            torch.set_num_threads(int(sys.argv[2]))
+            torch.manual_seed(0)
+            train_steps(torch, emit)
+        else:
+            (run_numpy if sys.argv[1] == "--numpy" else run_torch)(int(sys.argv[2]))
         return 0
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -440,6 +470,7 @@ def main():
             v, lv = lz[fig][0], lz[lim][0]
             ratio = v / lv if lv else float("nan")
             print(f"{fig:38s} {v:10.4g} {lim:>38s} {lv:10.4g} {ratio:7.2f}")
+    alternated_steps(sys.argv[1], nth)
     print(f"# compare: {time.time() - t0:.0f} s in all", file=sys.stderr)
     return 0
 
