@@ -256,10 +256,11 @@ int main(int argc, char **argv) {
       {"conv2d", bench_conv2d},       {"mlp", bench_mlp},
       {"transformer", bench_transformer}, {"grad", bench_grad_scalar},
       {"compile", bench_compile},     {"lazy_load", bench_lazy_load},
-      {"fast", bench_fast},
+      {"fast", bench_fast},           {"simd", bench_simd},
   };
   double t0 = bench_now();
-  bench_print("threads", lz_get_num_threads(), "count");
+  if (!getenv("LZ_BENCH_SIMD_CHILD")) /* bench_simd's per-path child prints only its figures */
+    bench_print("threads", lz_get_num_threads(), "count");
   for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc && !run; a++) run = strcmp(argv[a], sections[i].name) == 0;
