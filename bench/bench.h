@@ -92,6 +92,9 @@ void bench_conv2d(void);
 void bench_compile(void);
 /* Reductions over each axis of a 4096x4096 matrix (bench_reduce.c). */
 void bench_reduce(void);
+/* ns per element of the vector kernels on each kernel path, LZ_CPU=scalar|avx2|avx512
+ * (bench_simd.c). */
+void bench_simd(void);
 /* Peak memory of examples/lazy_load, run as a subprocess (bench_lazy_load.c). */
 void bench_lazy_load(void);
 /* The named whole training steps, uncompiled and compiled, with faults per step and the GEMM
