@@ -85,8 +85,9 @@ static int check_tape(const cz_tape *t, bool shapeless) {
   for (int32_t i = 0; i < t->nnodes; i++) {
     int op = t->nodes[i].op;
     if (!ex_op_storable(op))
-      return lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "op '%s' has parameters that cannot be "
-                       "saved (a closure, a file or a compiled kernel)", lz__op(op)->name);
+      return lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "op '%s' cannot be exported: %s",
+                       lz__op(op)->name, cz_check_of(op) ? "its parameters hold a closure, a file "
+                       "or a compiled kernel" : "the importer has no check for it");
     if (shapeless && !cz_op_infers_shape(op))
       return lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "shapeless export: op '%s' cannot infer "
                        "its output shape from new input shapes; export with fixed shapes "

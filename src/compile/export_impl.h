@@ -4,6 +4,7 @@
 #define LZ_EXPORT_IMPL_H
 
 #include "compile/compile_impl.h"
+#include "compile/import_check.h"
 #include "cpu/gather.h" /* lz_index_params */
 #include "lazuli.h"
 #include "io/io.h"
@@ -40,10 +41,11 @@ static inline const char *ex_name_field(int op) {
   return lz__op(op)->params_size == sizeof(lz_index_params) ? ex_index_name(op) : NULL;
 }
 
-/* Whether an op's parameters can be stored as bytes (no closures, files or programs). */
+/* Whether an op can be stored and read back: its parameters are plain bytes (no closures,
+ * files, groups or programs) and the importer has a check for it (import_check.h). */
 static inline bool ex_op_storable(int op) {
   return op != LZ_OP_FUSED && op != LZ_OP_PLACEHOLDER && op != LZ_OP_LOAD &&
-         !lz__op(op)->params_free;
+         !lz__op(op)->params_free && cz_check_of(op) != NULL;
 }
 
 #endif /* LZ_EXPORT_IMPL_H */

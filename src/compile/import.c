@@ -4,7 +4,7 @@
  * shape and size, every constant's bytes against the file, and every edge (a node reads only
  * values defined before it, so the graph has no cycle). Constants become lazy LOAD arrays. */
 #include "compile/export_impl.h"
-#include "cpu/reduce.h" /* lz_reduce_params */
+#include "compile/import_check.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -116,43 +116,6 @@ static int get_op(cursor *c) {
   return bad(c, "unknown op '%.*s'", (int)len, (const char *)name);
 }
 
-/* Checks a node whose op infers its output shapes (elementwise ops, reductions, softmax): the
- * parameters' axes are in range and the declared output shapes are the inferred ones. */
-static int check_shapes(cursor *c, const cz_tape *t, const cz_node *n, const char *name) {
-  if (!cz_op_infers_shape(n->op) || n->op == LZ_OP_FUSED) return 0;
-  struct fake {
-    lz_array a;
-  } *fk = malloc((size_t)(n->nin ? n->nin : 1) * sizeof *fk);
-  lz_array **in = malloc((size_t)(n->nin ? n->nin : 1) * sizeof *in);
-  int rc = fk && in ? 0 : lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
-  for (int i = 0; i < n->nin && rc == 0; i++) {
-    cz_value *v = &t->vals[n->in[i]];
-    memset(&fk[i], 0, sizeof fk[i]);
-    fk[i].a.ndim = v->ndim, fk[i].a.shape = v->shape, fk[i].a.dtype = v->dtype;
-    in[i] = &fk[i].a;
-  }
-  if (rc == 0 && !(lz__op(n->op)->flags & LZ_OPF_ELEMENTWISE)) {
-    const lz_reduce_params *p = n->params;
-    int nd = n->nin ? in[0]->ndim : -1;
-    if (n->nin != 1 || p->naxes < 0 || p->naxes > nd) rc = bad(c, "op '%s' has bad axes", name);
-    for (int i = 0; rc == 0 && i < p->naxes; i++)
-      if (p->axes[i] < 0 || p->axes[i] >= nd) rc = bad(c, "op '%s' has axis %d", name, p->axes[i]);
-  }
-  const cz_value *traced[LZ_MAX_OUTPUTS];
-  int shapes[LZ_MAX_OUTPUTS][LZ_MAX_NDIM], nds[LZ_MAX_OUTPUTS];
-  for (int k = 0; k < n->nout; k++) traced[k] = &t->vals[n->out[k]];
-  if (rc == 0 && cz_infer_shapes(n, traced, in, shapes, nds) != 0) {
-    lz_clear_error();
-    rc = bad(c, "op '%s' has inputs of shapes that do not fit together", name);
-  }
-  for (int k = 0; rc == 0 && k < n->nout; k++)
-    if (nds[k] != traced[k]->ndim ||
-        memcmp(shapes[k], traced[k]->shape, (size_t)nds[k] * sizeof(int)) != 0)
-rc = bad(c, "op '%s' declares an output shape its inputs do not give", name);
-  free(fk), free(in);
-  return rc;
-}
-
 static int read_node(cursor *c, cz_tape *t, const int *ops, uint32_t nops) {
   uint32_t oi = get32(c), nin = get32(c), nout = get32(c);
   if (c->failed) return -1;
@@ -196,7 +159,7 @@ static int read_node(cursor *c, cz_tape *t, const int *ops, uint32_t nops) {
     if (idx < 0) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
   }
   free(in), free(params);
-  if (rc == 0) rc = check_shapes(c, t, &t->nodes[idx], name);
+  if (rc == 0 && cz_check_node(OP, c->path, t, idx) != 0) c->failed = true, rc = -1;
   return rc;
 }
 
