@@ -137,11 +137,70 @@ static lz_array *f_linalg(lz_array *const *in) {
   lz_array *b = lz_matmul(x, lz_transpose(x, NULL, 0)); /* (4, 4) */
   return lz_add(lz_linalg_solve(SPD, b), lz_linalg_cholesky(SPD, false));
 }
+/* Scans, sorts and the reductions f_reduce leaves out. */
+static lz_array *f_scan_sort(lz_array *const *in) {
+  lz_array *x = in[0]; /* (4, 6) */
+  lz_array *c = lz_add(lz_cumprod(x, 1, true, false), lz_cummax(x, 0, false, true));
+  c = lz_add(c, lz_logcumsumexp(x, 1, false, true));
+  lz_array *t = lz_topk_axis(x, 2, 1);                     /* (4, 2) */
+  lz_array *p = lz_partition_axis(x, 1, 1);                /* (4, 6) */
+  lz_array *ap = lz_astype(lz_argpartition_axis(x, 2, 0), LZ_FLOAT32);
+  lz_array *d = lz_diff(x, 1, 1);                          /* (4, 5) */
+  lz_array *s = lz_add(lz_sum(t, false), lz_add(lz_sum(d, false), lz_trace(x, 1, 0, 1)));
+  s = lz_add(s, lz_add(lz_median(x, false), lz_prod_axis(x, 1, false)));  /* (4,) */
+  s = lz_add(s, lz_astype(lz_sum(lz_sort(x), false), LZ_FLOAT32));
+  return lz_add(lz_add(lz_add(c, p), ap), lz_reshape(s, (int[]){4, 1}, 2));
+}
+/* einsum, outer and tensordot record one contraction node each. */
+static lz_array *f_contract(lz_array *const *in) {
+  lz_array *x = in[0]; /* (4, 6) */
+  lz_array *e = lz_einsum("ij,kj->ik", (lz_array *[]){x, x}, 2);          /* (4, 4) */
+  lz_array *o = lz_outer(lz_sum_axis(x, 1, false), lz_sum_axis(x, 1, false)); /* (4, 4) */
+  lz_array *d = lz_einsum("ii->i", (lz_array *[]){e}, 1);                 /* (4,) */
+  return lz_add(lz_add(e, o), lz_add(d, lz_tensordot(e, o, 1)));
+}
+static lz_array *f_fft(lz_array *const *in) {
+  lz_array *x = in[0]; /* (4, 6) */
+  lz_array *r = lz_rfft(x, 6, 1);                           /* (4, 4) complex */
+  lz_array *b = lz_irfft(r, 6, 1);                          /* (4, 6) */
+  lz_array *f = lz_real(lz_fft(lz_astype(x, LZ_COMPLEX64), 8, 0)); /* (8, 6) padded */
+  return lz_add(b, lz_slice(f, (int[]){0, 0}, (int[]){4, 6}, NULL, 2));
+}
+/* Gathers, scatters and views beyond f_index and f_shape. */
+static lz_array *f_gather_scatter(lz_array *const *in) {
+  lz_array *x = in[0]; /* (4, 6) */
+  lz_array *i0 = lz_array_from_data((int32_t[]){3, 1}, (int[]){2}, 1, LZ_INT32);
+  lz_array *g = lz_gather(x, &i0, (int[]){0}, 1, (int[]){1, 6});           /* (2, 1, 6) */
+  lz_array *sc = lz_scatter_add(x, &i0, (int[]){0}, 1, lz_multiply_scalar(g, 2));
+  lz_array *at = lz_at_add(sc, IDX, lz_float(1), 1);
+  lz_array *f = lz_flip(at, NULL, 0);
+  lz_array *st = lz_as_strided(f, (int[]){3, 6}, 2, (int64_t[]){6, 1}, 2);  /* (3, 6) */
+  lz_array *start = lz_array_from_data((int32_t[]){1}, (int[]){1}, 1, LZ_INT32);
+  lz_array *sd = lz_slice_dynamic(f, start, (int[]){0}, 1, (int[]){3, 6});
+  lz_array *su = lz_slice_update_dynamic(f, lz_multiply_scalar(sd, 0.5), start, (int[]){0}, 1);
+  lz_array *tri = lz_tril(lz_reshape(lz_slice(su, (int[]){0, 0}, (int[]){4, 4}, NULL, 2),
+                                     (int[]){4, 4}, 2), 0);
+  lz_array *dg = lz_diagonal(tri, 0, 0, 1);                                 /* (4,) */
+  lz_array *v = lz_add(lz_sum(st, false), lz_sum(dg, false));
+  return lz_add(lz_add(su, lz_broadcast_to(v, (int[]){4, 6}, 2)), lz_roll(x, (int[]){2}, (int[]){1}, 1));
+}
+static lz_array *f_linalg_more(lz_array *const *in) {
+  lz_array *x = in[0]; /* (4, 6) */
+  lz_array *qr[2];
+  if (lz_linalg_qr(x, qr) != 0) return NULL;                     /* (4, 4), (4, 6) */
+  lz_array *inv = lz_linalg_inv(lz_add(SPD, lz_matmul(qr[0], lz_transpose(qr[0], NULL, 0))));
+  lz_array *n = lz_linalg_norm_ord(x, 1, (int[]){1}, 1, true);  /* (4, 1) */
+  lz_array *dq = lz_dequantize(QW[0], QW[1], QW[2], 32, 4);      /* (8, 64) */
+  lz_array *dqs = lz_sum_axis(lz_slice(dq, (int[]){0, 0}, (int[]){4, 64}, NULL, 2), 1, true);
+  return lz_add(lz_add(lz_matmul(inv, qr[1]), n), dqs);
+}
 
 static const fn_case cases[] = {
     {"elementwise", f_elementwise, 2}, {"reduce", f_reduce, 1}, {"shape", f_shape, 1},
     {"index", f_index, 1},             {"matmul", f_matmul, 1}, {"conv", f_conv, 1},
     {"fast", f_fast, 1},               {"random", f_random, 2}, {"linalg", f_linalg, 1},
+    {"scan_sort", f_scan_sort, 1},     {"contract", f_contract, 1}, {"fft", f_fft, 1},
+    {"gather_scatter", f_gather_scatter, 1}, {"linalg_more", f_linalg_more, 1},
 };
 
 static void make_weights(void) {

@@ -7,7 +7,8 @@
 
 cz_check_fn cz_check_of(int op) {
   static const cz_check_fn *const tables[] = {cz_checks_elementwise, cz_checks_reduce,
-                                               cz_checks_shape, cz_checks_nn};
+                                               cz_checks_shape, cz_checks_nn,
+                                               cz_checks_more};
   if (op < 0 || op >= LZ_OP_COUNT) return NULL;
   for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
     if (tables[i][op]) return tables[i][op];

@@ -36,6 +36,7 @@ LZ_HIDDEN extern const cz_check_fn cz_checks_reduce[LZ_OP_COUNT];      /* reduct
 LZ_HIDDEN extern const cz_check_fn cz_checks_shape[LZ_OP_COUNT];       /* shape, indexing, creation */
 LZ_HIDDEN extern const cz_check_fn cz_checks_nn[LZ_OP_COUNT]; /* matmul, conv, fast, quantize,
                                                                  random, linalg, fft */
+LZ_HIDDEN extern const cz_check_fn cz_checks_more[LZ_OP_COUNT]; /* contract, gather_qmm, ... */
 
 /* The op's check, or NULL. */
 LZ_HIDDEN cz_check_fn cz_check_of(int op);
