@@ -477,10 +477,10 @@ static void test_malformed_files_are_io_errors(void) {
   lz_free(x), lz_free(y), lz_closure_free(g);
   for (size_t n = 0; n < f.n; n++) check_refused(f.p, n, n < 8 ? "not an exported" : "'");
   spec s = good();
-  s.version = 2;
+  s.version = 3;
   f = make_file(s);
-  check_refused(f.p, f.n, "format version 2 (by Lazuli 9.9.9); this library (0.1.0) reads "
-                          "format versions up to 1");
+  check_refused(f.p, f.n, "format version 3 (by Lazuli 9.9.9); this library (0.1.0) reads "
+                          "format versions up to 2");
   f = make_file(good());
   f.p[0] = 'X';
   check_refused(f.p, f.n, "bad magic");
@@ -521,6 +521,56 @@ static void test_malformed_files_are_io_errors(void) {
   lz_clear_error();
 }
 
+/* f(x, *, scale, shift) = x * scale + shift, exported with keyword names. */
+static int affine_kw(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx, (void)n;
+  out[0] = lz_add(lz_multiply(in[0], in[1]), in[2]);
+  return out[0] ? 1 : -1;
+}
+
+/* NULL when rc is -1, for CHECK_ERROR on functions returning 0/-1. */
+static void *failed(int rc) { return rc == -1 ? NULL : (void *)1; }
+
+static void test_keyword_arguments_match_by_name(void) {
+  lz_closure *f = lz_closure_new(affine_kw, NULL, NULL);
+  lz_array *x = randn((int[]){3}, 1, LZ_FLOAT32), *s = randn((int[]){3}, 1, LZ_FLOAT32),
+           *b = randn((int[]){3}, 1, LZ_FLOAT32), *b2 = randn((int[]){2}, 1, LZ_FLOAT32);
+  const char *names[2] = {"scale", "shift"}, *swapped[2] = {"shift", "scale"};
+  CHECK(lz_export_function_kw(path, f, &x, 1, names, (lz_array *[]){s, b}, 2, NULL) == 0);
+  save_seed("keywords");
+  lz_closure *g = lz_import_function(path);
+  CHECK(g != NULL);
+  lz_array *want = lz_add(lz_multiply(x, s), b), *got[LZ_MAX_OUTPUTS] = {NULL};
+  /* names in another order pick the same inputs */
+  CHECK(lz_imported_call_kw(g, &x, 1, swapped, (lz_array *[]){b, s}, 2, got) == 1);
+  CHECK(same_bits(want, got[0]));
+  lz_free(got[0]);
+  CHECK(lz_imported_call_kw(g, &x, 1, names, (lz_array *[]){s, b}, 2, got) == 1);
+  CHECK(same_bits(want, got[0]));
+  lz_free(got[0]);
+  /* positionally: keyword inputs last, in their exported order */
+  CHECK(lz_closure_call(g, (lz_array *[]){x, s, b}, 3, got) == 1);
+  CHECK(same_bits(want, got[0]));
+  lz_free(got[0]);
+  /* a wrong name, a missing one, a keyword given positionally, a wrong shape */
+  CHECK_ERROR(failed(lz_imported_call_kw(g, &x, 1, (const char *[]){"scale", "bias"},
+                                  (lz_array *[]){s, b}, 2, got)),
+              "no trace taking float32 (3,), scale: float32 (3,), bias: float32 (3,)");
+  CHECK_ERROR(failed(lz_imported_call_kw(g, &x, 1, names, (lz_array *[]){s}, 1, got)),
+              "no trace taking");
+  CHECK_ERROR(failed(lz_imported_call_kw(g, (lz_array *[]){x, s}, 2, names + 1, &b, 1, got)),
+              "no trace taking");
+  CHECK_ERROR(failed(lz_imported_call_kw(g, &x, 1, names, (lz_array *[]){s, b2}, 2, got)),
+              "shift: float32 (2,)");
+  CHECK_ERROR(failed(lz_imported_call_kw(f, &x, 1, names, (lz_array *[]){s, b}, 2, got)),
+              "not a function lz_import_function read");
+  CHECK_ERROR(failed(lz_export_function_kw(path, f, &x, 1, (const char *[]){"a", "a"},
+                                    (lz_array *[]){s, b}, 2, NULL)),
+              "keyword 'a' is given twice");
+  lz_closure_free(g), lz_closure_free(f);
+  lz_free(want), lz_free(x), lz_free(s), lz_free(b), lz_free(b2);
+}
+
 static int custom_mlp(void *ctx, lz_array *const *in, int n, lz_array **out) {
   (void)ctx, (void)n;
   lz_closure *inner = lz_closure_new(mlp, NULL, NULL);
@@ -552,6 +602,7 @@ int main(void) {
   RUN(test_constants_load_lazily);
   RUN(test_malformed_files_are_io_errors);
   RUN(test_custom_functions_are_traced_through);
+  RUN(test_keyword_arguments_match_by_name);
   unlink(path);
   return lzt_summary();
 }
