@@ -194,8 +194,14 @@ static void test_steady_state_takes_no_page_faults(void) {
     lz_scope_end();
     if (it >= 2) faults += minor_faults() - f0; /* after two warm-up iterations */
   }
+#if defined(__SANITIZE_ADDRESS__)
+  /* AddressSanitizer's own allocator and shadow memory fault on their own schedule: only the
+   * uninstrumented builds count faults. */
+  (void)faults;
+#else
   CHECK(faults <= 20); /* 10 iterations: ~0 (a few for unrelated first touches) */
   if (faults > 20) fprintf(stderr, "  %ld page faults in 10 steady-state iterations\n", faults);
+#endif
   lz_free(x), lz_free(m), lz_free(k), lz_free(g);
 }
 
