@@ -82,3 +82,23 @@ def test_average_gradients():
                                    np.mean([data(r, (3, 4)) for r in range(N)], axis=0), 1e-6)
         np.testing.assert_allclose(np.array(out["b"][0]),
                                    np.mean([data(r + 1, (7,)) for r in range(N)], axis=0), 1e-6)
+
+
+def test_vmap_collectives():
+    ref = [data(r, (4, 2 * N, 3)) for r in range(N)]
+    x = mx.array(ref[R])
+    # all_sum keeps the batch axis; all_gather gathers each example along its own axis 0.
+    y = mx.vmap(dist.all_sum, in_axes=1)(x)
+    np.testing.assert_array_equal(np.array(y), np.moveaxis(np.sum(ref, axis=0), 1, 0))
+    g = mx.vmap(dist.all_gather)(x)
+    np.testing.assert_array_equal(np.array(g), np.concatenate(ref, axis=1))
+    s = mx.vmap(dist.sum_scatter)(x)
+    np.testing.assert_array_equal(np.array(s), np.sum(ref, axis=0)[:, 2 * R:2 * R + 2])
+
+
+def test_shapes_that_differ_are_an_error_on_every_rank():
+    x = mx.zeros((3 + R, 2))
+    with pytest.raises(ValueError, match=r"\[lz_all_sum\] shapes differ across ranks"):
+        mx.eval(dist.all_sum(x))
+    # the group still works
+    assert dist.all_sum(mx.array(1.0)).item() == N
