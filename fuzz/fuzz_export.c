@@ -15,6 +15,11 @@
 
 enum { MAX_IN = 16, MAX_TRACES = 4, MAX_ELEMS = 1 << 14 };
 
+/* UBSan's reports are recoverable in the fuzz build: stop at the first one, so that the input
+ * is kept as a crash (undefined behaviour on a hostile file is a bug like any other). */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void) { return "halt_on_error=1:print_stacktrace=1"; }
+
 static lz_array *input_of(lz_dtype dt, const int *shape, int nd) {
   int64_t n = 1;
   for (int d = 0; d < nd; d++) n *= shape[d];
