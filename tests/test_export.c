@@ -195,12 +195,24 @@ static lz_array *f_linalg_more(lz_array *const *in) {
   return lz_add(lz_add(lz_matmul(inv, qr[1]), n), dqs);
 }
 
+/* Weak scalars (lz_float, lz_int) take the array's dtype: float16, bfloat16, uint8, int8. */
+static lz_array *f_weak_scalars(lz_array *const *in) {
+  lz_array *x = in[0]; /* (4, 6) */
+  lz_array *h = lz_add(lz_multiply(lz_astype(x, LZ_FLOAT16), lz_float(2.5f)), lz_int(1));
+  lz_array *b = lz_maximum(lz_subtract(lz_astype(x, LZ_BFLOAT16), lz_float(0.25f)), lz_int(0));
+  lz_array *u = lz_add(lz_astype(lz_abs(lz_multiply(x, lz_float(9))), LZ_UINT8), lz_int(3));
+  lz_array *i8 = lz_multiply(lz_astype(lz_multiply(x, lz_float(5)), LZ_INT8), lz_int(-2));
+  lz_array *f = lz_add(lz_astype(h, LZ_FLOAT32), lz_astype(b, LZ_FLOAT32));
+  return lz_add(f, lz_astype(lz_add(lz_astype(u, LZ_INT32), lz_astype(i8, LZ_INT32)), LZ_FLOAT32));
+}
+
 static const fn_case cases[] = {
     {"elementwise", f_elementwise, 2}, {"reduce", f_reduce, 1}, {"shape", f_shape, 1},
     {"index", f_index, 1},             {"matmul", f_matmul, 1}, {"conv", f_conv, 1},
     {"fast", f_fast, 1},               {"random", f_random, 2}, {"linalg", f_linalg, 1},
     {"scan_sort", f_scan_sort, 1},     {"contract", f_contract, 1}, {"fft", f_fft, 1},
     {"gather_scatter", f_gather_scatter, 1}, {"linalg_more", f_linalg_more, 1},
+    {"weak_scalars", f_weak_scalars, 1},
 };
 
 static void make_weights(void) {
