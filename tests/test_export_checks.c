@@ -5,6 +5,7 @@
  * constructor would have converted, and ops the importer has no check for. Each family's op
  * is first imported and run with good parameters (the hand-made file itself is valid), then
  * refused with an IO error naming the op and the constructor's reason. */
+#include <stddef.h>
 #include <unistd.h>
 
 #include "compile/import_check.h" /* cz_check_of */
@@ -386,6 +387,31 @@ static void test_composite_ops(void) {
   BAD("linalg_norm", m, &n7, ((sig[]){F32(3)}), "[lz_linalg_norm]");
 }
 
+/* Found by fuzz_export. A bool field of the file's parameters holding another byte than 0 or
+ * 1 was loaded as a bool (undefined behaviour): it now reads as true. An empty shape whose
+ * other dims multiply past 2^56 passed the size checks (its product is 0) and overflowed the
+ * strides: the importer and lz__array_alloc refuse it. */
+static void test_fuzz_regressions(void) {
+  sig in[1] = {F32(3, 4)};
+  lz_axis_params ax = {.axis = 1};
+  unsigned char raw[sizeof ax];
+  memcpy(raw, &ax, sizeof ax);
+  raw[offsetof(lz_axis_params, reverse)] = 168;
+  raw[offsetof(lz_axis_params, inclusive)] = 127;
+  GOOD("cumsum", in, raw, ((sig[]){F32(3, 4)}));
+  lz_fft_params fp = {.naxes = 1, .axes = {1}};
+  unsigned char fraw[sizeof fp];
+  memcpy(fraw, &fp, sizeof fp);
+  fraw[offsetof(lz_fft_params, inverse)] = 97;
+  sig cx[1] = {S(LZ_COMPLEX64, 4, 8)};
+  GOOD("fft", cx, fraw, cx); /* an inverse FFT */
+  sig huge[1] = {S(LZ_FLOAT32, 0, 1 << 30, 1 << 30, 1 << 30)};
+  write_node_file("negative", huge, 1, NULL, huge, 1);
+  CHECK(lz_import_function(path) == NULL && strstr(lz_last_error(), "is too large"));
+  lz_clear_error();
+  CHECK_ERROR(lz_zeros((int[]){0, 1 << 28, 1 << 28, 1 << 28}, 4, LZ_FLOAT32), "too many elements");
+}
+
 /* Ops the importer has no check for are refused by name: in the op table, before any node. */
 static void test_unchecked_ops_are_refused_by_name(void) {
   int refused = 0;
@@ -441,6 +467,7 @@ int main(void) {
   RUN(test_nn_ops);
   RUN(test_random_linalg_fft);
   RUN(test_composite_ops);
+  RUN(test_fuzz_regressions);
   RUN(test_unchecked_ops_are_refused_by_name);
   RUN(test_every_other_op_has_a_check);
   unlink(path);

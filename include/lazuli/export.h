@@ -22,7 +22,10 @@
  * closure, lazily loaded arrays that depend on an input) cannot be saved: the export fails with
  * "[lz_export_function] op 'name' ...". The format is described in docs/export.md; a file of a
  * newer format version is refused with an error naming both versions. The importer treats the
- * file as untrusted input: every count, size, op, dtype, shape and graph edge is checked. */
+ * file as untrusted input: every count, size, op, dtype, shape and graph edge is checked, and
+ * every node is remade by its op's constructor from the file's parameters (the node must be the
+ * one recorded; the replay uses the constructor's parameters), so a file cannot reach a kernel
+ * with parameters a constructor would refuse. */
 #ifndef LAZULI_EXPORT_H
 #define LAZULI_EXPORT_H
 

@@ -1,17 +1,89 @@
 /* lazuli.core: export_function, import_function and exporter (MLX's names and arguments).
  *
- * The Python function becomes a closure through pylz_fn (transforms.c): its example arguments
- * are the template, their array leaves (positional arguments, then keyword arguments in the
- * order given) the inputs of the trace. An imported function takes arrays in the same order
- * (keyword names are not stored in the file: keyword arguments are taken in the order given)
- * and returns a tuple of arrays. */
+ * Inputs are given as MLX takes them: positional arrays and keyword arrays, or one tuple (or
+ * list) of arrays and/or one dict of arrays (export_function(f, (x,), {"y": y}) is
+ * export_function(f, x, y=y)). The Python function becomes a closure through pylz_fn
+ * (transforms.c) with the example arguments as its template; the trace's inputs are the
+ * positional array leaves, then the keyword arrays in the order of their sorted names (MLX's),
+ * and the file records those names (format version 2). An imported function matches a call's
+ * keyword arguments by name, in any order (lz_imported_call_kw), and returns a tuple of
+ * arrays. */
 #include "xform.h"
 
-/* The array leaves of (args, kwargs) as a new list. */
-static PyObject *leaves_of(PyObject *args, PyObject *kwargs, int strict) {
-  PyObject *flat = pylz_tree_flatten(args, strict);
-  if (flat && kwargs && pylz_tree_collect(kwargs, flat, strict) < 0) Py_CLEAR(flat);
-  return flat;
+#define BAD_INPUTS                                                                               \
+  "inputs are positional and keyword arrays, or one tuple of arrays and/or one dict of arrays"
+
+/* MLX's input forms as (positional tuple, keyword dict): new references, or -1 with an
+ * exception. Keyword values must be arrays and their keys strings. */
+static int split_inputs(const char *who, PyObject *args, PyObject *kwargs, PyObject **pos,
+                        PyObject **kw) {
+  Py_ssize_t n = PyTuple_GET_SIZE(args);
+  bool nokw = !kwargs || PyDict_GET_SIZE(kwargs) == 0;
+  PyObject *a0 = n ? PyTuple_GET_ITEM(args, 0) : NULL, *p = args, *k = kwargs;
+  if (a0 && !PyLzArray_Check(a0) && nokw && n == 1 && (PyTuple_Check(a0) || PyList_Check(a0)))
+    p = a0, k = NULL;
+  else if (a0 && nokw && n == 1 && PyDict_Check(a0))
+    p = NULL, k = a0;
+  else if (a0 && nokw && n == 2 && (PyTuple_Check(a0) || PyList_Check(a0)) &&
+           PyDict_Check(PyTuple_GET_ITEM(args, 1)))
+    p = a0, k = PyTuple_GET_ITEM(args, 1);
+  *pos = p ? PySequence_Tuple(p) : PyTuple_New(0);
+  *kw = PyDict_New();
+  if (!*pos || !*kw) goto fail;
+  PyObject *key, *val;
+  Py_ssize_t at = 0;
+  while (k && PyDict_Next(k, &at, &key, &val)) {
+    if (!PyUnicode_Check(key) || !PyLzArray_Check(val)) {
+      PyErr_Format(PyExc_ValueError, "%s " BAD_INPUTS "; keyword %R is %s", who, key,
+                   pylz_type_name(val));
+      goto fail;
+    }
+    if (PyDict_SetItem(*kw, key, val) < 0) goto fail;
+  }
+  return 0;
+fail:
+  Py_CLEAR(*pos);
+  Py_CLEAR(*kw);
+  return -1;
+}
+
+/* The keyword arrays of kw in the order of their sorted names: a new dict (sorted) and the
+ * names' UTF-8 (pointers into the dict's keys; PyMem_Free the array). */
+typedef struct kw_args {
+  PyObject *dict;
+  const char **names;
+  lz_array **arrays;
+  int n;
+} kw_args;
+
+static void kw_args_free(kw_args *k) {
+  Py_CLEAR(k->dict);
+  PyMem_Free(k->names), PyMem_Free(k->arrays);
+  k->names = NULL, k->arrays = NULL;
+}
+
+static int sorted_kw(PyObject *kw, kw_args *k) {
+  k->dict = NULL, k->names = NULL, k->arrays = NULL, k->n = (int)PyDict_GET_SIZE(kw);
+  PyObject *keys = PyDict_Keys(kw);
+  if (!keys || PyList_Sort(keys) < 0 || !(k->dict = PyDict_New())) goto fail;
+  k->names = PyMem_Malloc((size_t)(k->n ? k->n : 1) * sizeof *k->names);
+  k->arrays = PyMem_Malloc((size_t)(k->n ? k->n : 1) * sizeof *k->arrays);
+  if (!k->names || !k->arrays) {
+    PyErr_NoMemory();
+    goto fail;
+  }
+  for (int i = 0; i < k->n; i++) {
+    PyObject *key = PyList_GET_ITEM(keys, i), *val = PyDict_GetItemWithError(kw, key);
+    if (!val || PyDict_SetItem(k->dict, key, val) < 0 || !(k->names[i] = PyUnicode_AsUTF8(key)))
+      goto fail;
+    k->arrays[i] = ((PyLzArray *)val)->a;
+  }
+  Py_DECREF(keys);
+  return 0;
+fail:
+  Py_XDECREF(keys);
+  kw_args_free(k);
+  return -1;
 }
 
 /* Borrowed handles of the leaves (PyMem_Free the array). */
@@ -41,18 +113,24 @@ static int add_trace(Exporter *x, PyObject *args, PyObject *kwargs) {
     PyErr_SetString(PyExc_RuntimeError, "[export_function] the exporter is closed");
     return -1;
   }
-  PyObject *flat = leaves_of(args, kwargs, 0);
+  PyObject *pos, *kw;
+  if (split_inputs("[export_function]", args, kwargs, &pos, &kw) < 0) return -1;
+  kw_args k;
+  int rc = sorted_kw(kw, &k);
+  PyObject *flat = rc == 0 ? pylz_tree_flatten(pos, 0) : NULL;
   lz_array **in = flat ? handles(flat) : NULL;
-  int rc = -1;
+  rc = -1;
   if (in) {
-    Py_XSETREF(x->p->args, Py_NewRef(args));
-    Py_XSETREF(x->p->kwargs, kwargs && PyDict_GET_SIZE(kwargs) ? Py_NewRef(kwargs) : NULL);
+    Py_XSETREF(x->p->args, Py_NewRef(pos));
+    Py_XSETREF(x->p->kwargs, k.n ? Py_NewRef(k.dict) : NULL); /* leaves in sorted-name order */
     x->p->flat = NULL, x->p->slots = NULL;
-    rc = lz_exporter_add(x->e, in, (int)PyList_GET_SIZE(flat));
+    rc = lz_exporter_add_kw(x->e, in, (int)PyList_GET_SIZE(flat), k.names, k.arrays, k.n);
     if (rc != 0) pylz_xform_raise();
   }
   PyMem_Free(in);
   Py_XDECREF(flat);
+  kw_args_free(&k);
+  Py_DECREF(pos), Py_DECREF(kw);
   return rc;
 }
 
@@ -146,9 +224,17 @@ static PyTypeObject Imported_Type;
 
 static PyObject *imported_call(PyObject *self, PyObject *args, PyObject *kwargs) {
   pylz_release_pending();
-  PyObject *flat = leaves_of(args, kwargs, 1), *res = NULL;
+  PyObject *pos, *kw, *flat = NULL, *res = NULL;
+  if (split_inputs("[import_function]", args, kwargs, &pos, &kw) < 0) return NULL;
+  kw_args ka = {NULL, NULL, NULL, 0};
+  if (sorted_kw(kw, &ka) == 0) flat = pylz_tree_flatten(pos, 1);
   lz_array **in = flat ? handles(flat) : NULL, *out[LZ_MAX_OUTPUTS];
-  int k = in ? lz_closure_call(((Imported *)self)->c, in, (int)PyList_GET_SIZE(flat), out) : -2;
+  int k = -2;
+  if (in)
+    k = lz_imported_call_kw(((Imported *)self)->c, in, (int)PyList_GET_SIZE(flat), ka.names,
+                            ka.arrays, ka.n, out);
+  kw_args_free(&ka);
+  Py_DECREF(pos), Py_DECREF(kw);
   if (k == -1) pylz_raise();
   if (k >= 0 && (res = PyTuple_New(k))) {
     for (int i = 0; i < k; i++) {

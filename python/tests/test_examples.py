@@ -35,6 +35,15 @@ def test_mlp():
 
 
 @pytest.mark.skipif(not os.path.isdir(MNIST), reason="dataset-fashion-mnist is not installed")
+def test_mlp_export():
+    # 500 test images in batches of 300: two traces (300 and 200) in one file
+    out = run_example("mlp_export.py")
+    assert ", 2 traces, imported in " in out
+    acc = [line.split("test accuracy ")[1] for line in out.splitlines() if "test accuracy" in line]
+    assert len(acc) == 2 and acc[0] == acc[1], out
+
+
+@pytest.mark.skipif(not os.path.isdir(MNIST), reason="dataset-fashion-mnist is not installed")
 def test_cnn():
     run_example("cnn.py")
 

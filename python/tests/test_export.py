@@ -38,6 +38,43 @@ def test_round_trip_with_keyword_arguments(tmp_path):
         g(rand(5, 6), y=rand(5, 4))
 
 
+def affine(x, *, scale, shift):
+    return x * scale + shift
+
+
+def test_keyword_arguments_are_matched_by_name(tmp_path):
+    # MLX's rule: keyword arrays are inputs by name, whatever the order of the call
+    path = os.fspath(tmp_path / "f.lzfn")
+    x, s, b = rand(4), rand(4), rand(4)
+    mx.export_function(path, affine, x, shift=b, scale=s)
+    g = mx.import_function(path)
+    want = affine(x, scale=s, shift=b)
+    assert same(g(x, scale=s, shift=b)[0], want)
+    assert same(g(x, shift=b, scale=s)[0], want)
+    # MLX's other form: one tuple of positional arrays and one dict of keyword arrays
+    assert same(g((x,), {"shift": b, "scale": s})[0], want)
+    with pytest.raises(ValueError, match="no trace taking float32 \\(4,\\), bias: float32 \\(4,\\), scale"):
+        g(x, scale=s, bias=b)
+    with pytest.raises(ValueError, match="no trace taking"):
+        g(x, s, b)  # keyword inputs cannot be given by position
+    with pytest.raises(ValueError, match="no trace taking"):
+        g(x, scale=s)
+    with pytest.raises(ValueError, match="keyword 'scale' is int"):
+        g(x, scale=3, shift=b)
+
+
+def test_tuple_and_dict_forms_export_like_arguments(tmp_path):
+    path = os.fspath(tmp_path / "f.lzfn")
+    x, y = rand(3, 6), rand(3, 4)
+    mx.export_function(path, layer, (x,), {"y": y})
+    g = mx.import_function(path)
+    got, want = g(x, y=y), layer(x, y=y)
+    assert same(got[0], want[0]) and same(got[1], want[1])
+    mx.export_function(path, lambda **kw: kw["a"] - kw["b"], {"b": x, "a": x * 2})
+    g = mx.import_function(path)
+    assert same(g(b=x, a=x * 3)[0], x * 3 - x)
+
+
 def test_exporter_writes_every_trace(tmp_path):
     path = tmp_path / "f.lzfn"
     with mx.exporter(path, layer) as ex:

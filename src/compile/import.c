@@ -86,14 +86,14 @@ static int get_sig(cursor *c, lz_dtype *dt, int *shape, int *ndim, const char *w
   if (p[0] >= LZ_DTYPE_COUNT) return bad(c, "%s has an unknown dtype %u", what, p[0]);
   if (p[1] > LZ_MAX_NDIM) return bad(c, "%s has %u dims (at most %d)", what, p[1], LZ_MAX_NDIM);
   *dt = (lz_dtype)p[0], *ndim = p[1];
-  int64_t size = 1;
+  int64_t size = 1; /* of the nonzero dims: an empty array's strides still multiply them */
   for (int d = 0; d < *ndim; d++) {
     uint32_t v = get32(c);
     if (c->failed) return -1;
     if (v > INT32_MAX) return bad(c, "%s has a negative dim", what);
     shape[d] = (int)v;
-    if (v && size > INT64_MAX / 16 / (int64_t)v) return bad(c, "%s is too large", what);
-    size *= v;
+    if (v && size > ((int64_t)1 << 56) / (int64_t)v) return bad(c, "%s is too large", what);
+    size *= v ? v : 1;
   }
   return 0;
 }

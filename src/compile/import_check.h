@@ -47,6 +47,14 @@ LZ_HIDDEN cz_check_fn cz_check_of(int op);
 LZ_HIDDEN int cz_check_node(const char *who, const char *path, cz_tape *t, int32_t node);
 
 /* Helpers for checks. */
+/* A bool field of the file's parameters, read as a byte (any nonzero byte is true): a byte
+ * other than 0 or 1 is not a valid bool to load. The constructor stores a clean one. */
+static inline bool cz_file_bool(const bool *field) {
+  unsigned char v;
+  memcpy(&v, field, 1);
+  return v != 0;
+}
+#define FB(field) cz_file_bool(&(field))
 /* Fails with an error naming the op (returns NULL). */
 LZ_HIDDEN lz_array *cz_check_fail(const cz_check_args *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

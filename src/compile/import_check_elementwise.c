@@ -85,7 +85,7 @@ static lz_array *check_divmod(const cz_check_args *a) {
 
 static lz_array *check_isclose(const cz_check_args *a) {
   const lz_isclose_params *p = a->params;
-  return cz_check_arity(a, 2, 1) ? lz_isclose(X, Y, p->rtol, p->atol, p->equal_nan) : NULL;
+  return cz_check_arity(a, 2, 1) ? lz_isclose(X, Y, p->rtol, p->atol, FB(p->equal_nan)) : NULL;
 }
 
 /* all_true has no public constructor (allclose and array_equal end with it): a bool array

@@ -73,7 +73,7 @@ static lz_array *check_gather_qmm(const cz_check_args *a) {
   if (!cz_check_arity(a, affine ? 6 : 5, 1)) return NULL;
   int n = a->nin;
   return lz_gather_qmm(X, Y, a->in[2], affine ? a->in[3] : NULL, a->in[n - 2], a->in[n - 1],
-                       p->transpose, p->group_size, p->bits, (lz_quant_mode)p->mode, false);
+                       FB(p->transpose), p->group_size, p->bits, (lz_quant_mode)p->mode, false);
 }
 
 /* ggml_unpack: blocks (nblocks, block bytes) uint8 to codes, scales and biases of the shape the
@@ -102,7 +102,7 @@ static lz_array *check_categorical(const cz_check_args *a) {
   const lz_random_params *p = a->params;
   if (!cz_check_arity(a, 2, 1)) return NULL;
   if (p->axis < 0) return cz_check_fail(a, "has axis %d", p->axis);
-  if (p->logits_expanded) {
+  if (FB(p->logits_expanded)) {
     if (OUT->ndim < 1) return cz_check_fail(a, "declares a 0-d result for samples");
     return lz_random_categorical(Y, p->axis, OUT->shape[OUT->ndim - 1], X);
   }

@@ -28,7 +28,7 @@ static lz_array *check_conv(const cz_check_args *a) {
   const lz_conv_params *p = a->params;
   if (!cz_check_arity(a, 2, 1)) return NULL;
   if (p->nsp != X->ndim - 2) return cz_check_fail(a, "has %d spatial dims for %d", p->nsp, X->ndim - 2);
-  return lz_conv_general(X, Y, p->stride, p->pad_lo, p->pad_hi, p->kdil, p->idil, p->groups, p->flip);
+  return lz_conv_general(X, Y, p->stride, p->pad_lo, p->pad_hi, p->kdil, p->idil, p->groups, FB(p->flip));
 }
 
 /* ---- fast ---- */
@@ -36,18 +36,18 @@ static lz_array *check_conv(const cz_check_args *a) {
 static lz_array *check_norm(const cz_check_args *a) {
   const lz_norm_params *p = a->params;
   bool rms = a->op == LZ_OP_RMS_NORM;
-  int n = 1 + p->has_weight + (!rms && p->has_bias);
+  int n = 1 + FB(p->has_weight) + (!rms && FB(p->has_bias));
   if (!cz_check_arity(a, n, 1)) return NULL;
-  lz_array *w = p->has_weight ? a->in[1] : NULL, *b = !rms && p->has_bias ? a->in[n - 1] : NULL;
+  lz_array *w = FB(p->has_weight) ? a->in[1] : NULL, *b = !rms && FB(p->has_bias) ? a->in[n - 1] : NULL;
   return rms ? lz_fast_rms_norm(X, w, p->eps) : lz_fast_layer_norm(X, w, b, p->eps);
 }
 
 static lz_array *check_rope(const cz_check_args *a) {
   const lz_rope_params *p = a->params;
-  if (p->has_offsets) return cz_check_fail(a, "has array offsets");
-  if (!cz_check_arity(a, 1 + p->has_freqs, 1)) return NULL;
-  return lz_fast_rope(X, p->dims, p->traditional, p->base, p->scale, p->offset,
-                      p->has_freqs ? Y : NULL);
+  if (FB(p->has_offsets)) return cz_check_fail(a, "has array offsets");
+  if (!cz_check_arity(a, 1 + FB(p->has_freqs), 1)) return NULL;
+  return lz_fast_rope(X, p->dims, FB(p->traditional), p->base, p->scale, p->offset,
+                      FB(p->has_freqs) ? Y : NULL);
 }
 
 static lz_array *check_sdpa(const cz_check_args *a) {
@@ -55,12 +55,12 @@ static lz_array *check_sdpa(const cz_check_args *a) {
   bool arr = p->mask == LZ_SDPA_ARRAY;
   if (p->mask != LZ_SDPA_NONE && p->mask != LZ_SDPA_CAUSAL && !arr)
     return cz_check_fail(a, "has mask mode %d", p->mask);
-  int n = 3 + arr + p->has_sinks;
+  int n = 3 + arr + FB(p->has_sinks);
   if (!cz_check_arity(a, n, 1)) return NULL;
   const char *mode = arr ? "array" : p->mask == LZ_SDPA_CAUSAL ? "causal" : "";
   return lz_fast_scaled_dot_product_attention_v2(X, Y, a->in[2], p->scale, mode,
                                                  arr ? a->in[3] : NULL,
-                                                 p->has_sinks ? a->in[n - 1] : NULL);
+                                                 FB(p->has_sinks) ? a->in[n - 1] : NULL);
 }
 
 /* ---- quantization ---- */
@@ -95,7 +95,7 @@ static lz_array *check_quantized_matmul(const cz_check_args *a) {
   if (!mode_ok(a, p->mode)) return NULL;
   bool affine = p->mode == LZ_QUANT_AFFINE;
   if (!cz_check_arity(a, affine ? 4 : 3, 1)) return NULL;
-  return lz_quantized_matmul_v2(X, Y, a->in[2], affine ? a->in[3] : NULL, p->transpose,
+  return lz_quantized_matmul_v2(X, Y, a->in[2], affine ? a->in[3] : NULL, FB(p->transpose),
                                 p->group_size, p->bits, (lz_quant_mode)p->mode);
 }
 
@@ -192,9 +192,9 @@ static lz_array *check_fft(const cz_check_args *a) {
     if (p->axes[i] < 0 || p->axes[i] >= X->ndim) return cz_check_fail(a, "has axis %d", p->axes[i]);
     n[i] = X->shape[p->axes[i]];
   }
-  if (p->real && p->inverse) n[p->naxes - 1] = OUT->shape[p->axes[p->naxes - 1]];
-  fftn_fn f = p->real ? (p->inverse ? lz_irfftn_v2 : lz_rfftn_v2)
-                      : (p->inverse ? lz_ifftn_v2 : lz_fftn_v2);
+  if (FB(p->real) && FB(p->inverse)) n[p->naxes - 1] = OUT->shape[p->axes[p->naxes - 1]];
+  fftn_fn f = FB(p->real) ? (FB(p->inverse) ? lz_irfftn_v2 : lz_rfftn_v2)
+                      : (FB(p->inverse) ? lz_ifftn_v2 : lz_fftn_v2);
   return f(X, n, p->axes, p->naxes, (lz_fft_norm)p->norm);
 }
 

@@ -72,7 +72,7 @@ static lz_array *check_scan(const cz_check_args *a) {
   const lz_axis_params *p = a->params;
   if (!cz_check_arity(a, 1, 1)) return NULL;
   if (p->axis < 0) return cz_check_fail(a, "has axis %d", p->axis);
-  return scan_ctor[a->op](X, p->axis, p->reverse, p->inclusive);
+  return scan_ctor[a->op](X, p->axis, FB(p->reverse), FB(p->inclusive));
 }
 
 static lz_array *check_diff(const cz_check_args *a) {
@@ -101,7 +101,7 @@ static lz_array *check_sort(const cz_check_args *a) {
 
 static lz_array *check_searchsorted(const cz_check_args *a) {
   const lz_axis_params *p = a->params;
-  return cz_check_arity(a, 2, 1) ? lz_searchsorted(X, a->in[1], p->reverse) : NULL;
+  return cz_check_arity(a, 2, 1) ? lz_searchsorted(X, a->in[1], FB(p->reverse)) : NULL;
 }
 
 #define R(ID) [LZ_OP_##ID] = check_reduce

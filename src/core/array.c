@@ -35,14 +35,17 @@ static inline void node_free(lz_node *n) {
   lz__obj_free(n, node_bytes(n->ninputs, n->noutputs, lz__op(n->op)->params_size));
 }
 
-/* The element count of a valid shape; false if it needs shape_size's checks and messages. */
+/* The element count of a valid shape; false if it needs shape_size's checks and messages.
+ * The bound applies to the product of the nonzero dims too: an empty array's strides are that
+ * product (lz__set_contiguous_strides), so (0, 2^30, 2^30, 2^30) must not pass. */
 static inline bool shape_size_fast(const int *shape, int ndim, int64_t *size) {
   if (ndim < 0 || ndim > LZ_MAX_NDIM || (ndim > 0 && !shape)) return false;
-  int64_t n = 1;
+  int64_t n = 1, nz = 1;
   for (int i = 0; i < ndim; i++) {
     if (shape[i] < 0 || shape[i] > (1 << 28)) return false;
     n *= shape[i];
-    if (n > ((int64_t)1 << 56) / (1 << 28)) return false;
+    nz *= shape[i] ? shape[i] : 1;
+    if (nz > ((int64_t)1 << 56) / (1 << 28)) return false;
   }
   *size = n;
   return true;
@@ -57,7 +60,7 @@ static bool shape_size(const char *op, const int *shape, int ndim, int64_t *size
     lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "shape is NULL with ndim %d", ndim);
     return false;
   }
-  int64_t n = 1;
+  int64_t n = 1, nz = 1; /* nz: the nonzero dims' product, which the strides reach */
   for (int i = 0; i < ndim; i++) {
     if (shape[i] < 0) {
       char s[256];
@@ -65,13 +68,14 @@ static bool shape_size(const char *op, const int *shape, int ndim, int64_t *size
                 lz__fmt_shape(s, sizeof s, shape, ndim));
       return false;
     }
-    if (shape[i] && n > ((int64_t)1 << 56) / shape[i]) {
+    if (shape[i] && nz > ((int64_t)1 << 56) / shape[i]) {
       char s[256];
       lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "shape %s has too many elements",
                 lz__fmt_shape(s, sizeof s, shape, ndim));
       return false;
     }
     n *= shape[i];
+    nz *= shape[i] ? shape[i] : 1;
   }
   *size = n;
   return true;
