@@ -18,6 +18,8 @@
 
 #ifdef LZ_HAVE_S16
 
+bool lz_cpu_random_use_fma(void); /* cpu/random.c: its FMA variant */
+
 #ifdef LZ_TEST_S16_NATIVE
 #define S16_ATTR __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")))
 #define S16_PATH LZ_ISA_AVX512
@@ -325,8 +327,23 @@ static void test_layer(void) {
 
 static void test_conversions(void) { conversions(lz_s16_for(S16_PATH)); }
 
-/* The path switch: each path gives its own table; LZ_CPU's choice is the default. */
+/* The path switch: each path gives its own table; LZ_CPU's choice is the default, and on the
+ * scalar path no kernel family takes a vector path. */
 static void test_dispatch(void) {
+  const char *env = getenv("LZ_CPU");
+  if (env && strcmp(env, "scalar") == 0) {
+    CHECK(lz_isa_default() == LZ_ISA_SCALAR && lz_isa_path() == LZ_ISA_SCALAR);
+    CHECK(lz_cpu_vec_unary(LZ_VEC_EXP) == NULL && lz_cpu_vec_binary(LZ_VEC_POW) == NULL);
+    CHECK(!lz_cpu_random_use_fma() && lz_s16_current() == NULL);
+  } else if (env && strcmp(env, "avx2") == 0) {
+    CHECK(lz_isa_default() == LZ_ISA_AVX2 && lz_s16_current() == NULL);
+  } else if (env && strcmp(env, "avx512emu") == 0) {
+    CHECK(lz_isa_default() == LZ_ISA_AVX512EMU && lz_s16_current() == &lz_s16_emu);
+    CHECK(lz_cpu_red_kernels() == &lz_s16_emu.red);
+  } else if (!env) {
+    CHECK(lz_isa_default() ==
+          (lz_isa_supported(LZ_ISA_AVX512) ? LZ_ISA_AVX512 : LZ_ISA_AVX2));
+  }
   lz_isa prev = lz_isa_set(S16_PATH);
   CHECK(lz_isa_path() == S16_PATH);
   CHECK(lz_cpu_vec_unary(LZ_VEC_EXP) == lz_s16_for(S16_PATH)->unary[LZ_VEC_EXP]);
