@@ -286,6 +286,43 @@ static void conversions(const lz_s16_kernels *t) {
   free(h), free(hd), free(f);
 }
 
+/* lz__convert on `path` (AVX2's 8 lanes, or the 16-lane table) against the scalar conversions:
+ * every float16/bfloat16 pattern, and a sweep of float32 patterns at every tail length. */
+static void convert_on_path(lz_isa path) {
+  lz_isa prev = lz_isa_set(path);
+  enum { B = 4099 };
+  uint16_t *h = malloc(B * 2);
+  float *f = malloc(B * 4);
+  bool ok[4] = {true, true, true, true};
+  for (uint32_t base = 0; base < 65536; base += B) {
+    int n = (int)(65536 - base < B ? 65536 - base : B);
+    for (int k = 0; k < n; k++) h[k] = (uint16_t)(base + (uint32_t)k);
+    lz__convert(f, LZ_FLOAT32, h, LZ_FLOAT16, n);
+    for (int k = 0; k < n; k++) ok[0] &= same_f(f[k], lz__f16_to_f32(h[k]));
+    lz__convert(f, LZ_FLOAT32, h, LZ_BFLOAT16, n);
+    for (int k = 0; k < n; k++) ok[1] &= f2u(f[k]) == f2u(lz__bf16_to_f32(h[k]));
+  }
+  for (uint64_t u = 0; u < (1ull << 32);) {
+    int n = 1 + (int)(rnd32() % 40);
+    for (int k = 0; k < n; k++, u += 65537) f[k] = u2f((uint32_t)u);
+    lz__convert(h, LZ_FLOAT16, f, LZ_FLOAT32, n);
+    for (int k = 0; k < n; k++) ok[2] &= h[k] == lz__f32_to_f16(f[k]);
+    lz__convert(h, LZ_BFLOAT16, f, LZ_FLOAT32, n);
+    for (int k = 0; k < n; k++) ok[3] &= h[k] == lz__f32_to_bf16(f[k]);
+  }
+  for (int c = 0; c < 4; c++) {
+    CHECK(ok[c]);
+    if (!ok[c]) fprintf(stderr, "  %s path: conversion %d differs\n", lz_isa_name(path), c);
+  }
+  free(h), free(f);
+  lz_isa_set(prev);
+}
+
+static void test_convert_paths(void) {
+  convert_on_path(LZ_ISA_AVX2);
+  convert_on_path(S16_PATH);
+}
+
 #ifndef LZ_TEST_S16_NATIVE
 /* The emulated 16-lane vector math gives the AVX2 build's bits (log1p and sigmoid divide
  * where AVX2 multiplies by an approximate reciprocal: within one ulp of it there). */
@@ -364,6 +401,7 @@ int main(void) {
   }
   RUN(test_layer);
   RUN(test_conversions);
+  RUN(test_convert_paths);
 #ifndef LZ_TEST_S16_NATIVE
   RUN(vmath_matches_avx2);
 #endif
