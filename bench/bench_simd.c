@@ -12,14 +12,14 @@
 enum { N = 1 << 16 };
 
 typedef struct {
-  lz_array *x, *h, *w;
+  lz_array *x, *h, *w, *w2;
   int kind;
 } simd_ctx;
 
-enum { K_EXP, K_LOG, K_TANH, K_SIGMOID, K_ERF, K_SUM, K_MAX, K_ARGMAX, K_SOFTMAX, K_LAYERNORM,
+enum { K_MUL, K_ADD_SCALAR, K_MAXIMUM, K_EXP, K_LOG, K_TANH, K_SIGMOID, K_ERF, K_SUM, K_MAX, K_ARGMAX, K_SOFTMAX, K_LAYERNORM,
        K_TO_BF16, K_FROM_F16, K_COUNT };
 static const char *const kernel_names[K_COUNT] = {
-    "exp", "log", "tanh", "sigmoid", "erf", "sum_rows", "max_rows", "argmax_rows", "softmax_rows",
+    "multiply", "add_scalar", "maximum", "exp", "log", "tanh", "sigmoid", "erf", "sum_rows", "max_rows", "argmax_rows", "softmax_rows",
     "layer_norm_rows", "astype_f32_bf16", "astype_f16_f32"};
 
 static int run_kernel(void *vctx) {
@@ -28,6 +28,9 @@ static int run_kernel(void *vctx) {
   int rs[2] = {N / 512, 512};
   lz_array *rows = lz_reshape(c->x, rs, 2), *y = NULL;
   switch (c->kind) {
+  case K_MUL: y = lz_multiply(c->x, c->x); break;
+  case K_ADD_SCALAR: y = lz_add(c->x, lz_float(1.0f)); break;
+  case K_MAXIMUM: y = lz_maximum(c->x, c->w2); break;
   case K_EXP: y = lz_exp(c->x); break;
   case K_LOG: y = lz_log(lz_abs(c->x)); break;
   case K_TANH: y = lz_tanh(c->x); break;
@@ -50,7 +53,8 @@ static int run_kernel(void *vctx) {
 /* The child: times every kernel on the path LZ_CPU names. */
 static void bench_simd_child(const char *path) {
   int old = lz_set_num_threads(1), shape[1] = {N}, ws[1] = {512};
-  simd_ctx c = {bench_rand(shape, 1, -4, 4, 11), NULL, bench_rand(ws, 1, 0.5f, 1.5f, 12), 0};
+  simd_ctx c = {bench_rand(shape, 1, -4, 4, 11), NULL, bench_rand(ws, 1, 0.5f, 1.5f, 12),
+                bench_rand(shape, 1, -4, 4, 13), 0};
   c.h = lz_astype(c.x, LZ_FLOAT16);
   lz_eval(c.h);
   char name[96];
@@ -61,7 +65,7 @@ static void bench_simd_child(const char *path) {
     if (t < 0) bench_skip(name, "evaluation failed");
     else bench_print(name, t * 1e9 / N, "ns");
   }
-  lz_free(c.x), lz_free(c.h), lz_free(c.w);
+  lz_free(c.x), lz_free(c.h), lz_free(c.w), lz_free(c.w2);
   lz_set_num_threads(old);
 }
 

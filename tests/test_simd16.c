@@ -18,6 +18,8 @@
 
 #ifdef LZ_HAVE_S16
 
+bool lz_cpu_random_use_fma(void); /* cpu/random.c: its FMA variant */
+
 #ifdef LZ_TEST_S16_NATIVE
 #define S16_ATTR __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")))
 #define S16_PATH LZ_ISA_AVX512
@@ -284,6 +286,43 @@ static void conversions(const lz_s16_kernels *t) {
   free(h), free(hd), free(f);
 }
 
+/* lz__convert on `path` (AVX2's 8 lanes, or the 16-lane table) against the scalar conversions:
+ * every float16/bfloat16 pattern, and a sweep of float32 patterns at every tail length. */
+static void convert_on_path(lz_isa path) {
+  lz_isa prev = lz_isa_set(path);
+  enum { B = 4099 };
+  uint16_t *h = malloc(B * 2);
+  float *f = malloc(B * 4);
+  bool ok[4] = {true, true, true, true};
+  for (uint32_t base = 0; base < 65536; base += B) {
+    int n = (int)(65536 - base < B ? 65536 - base : B);
+    for (int k = 0; k < n; k++) h[k] = (uint16_t)(base + (uint32_t)k);
+    lz__convert(f, LZ_FLOAT32, h, LZ_FLOAT16, n);
+    for (int k = 0; k < n; k++) ok[0] &= same_f(f[k], lz__f16_to_f32(h[k]));
+    lz__convert(f, LZ_FLOAT32, h, LZ_BFLOAT16, n);
+    for (int k = 0; k < n; k++) ok[1] &= f2u(f[k]) == f2u(lz__bf16_to_f32(h[k]));
+  }
+  for (uint64_t u = 0; u < (1ull << 32);) {
+    int n = 1 + (int)(rnd32() % 40);
+    for (int k = 0; k < n; k++, u += 65537) f[k] = u2f((uint32_t)u);
+    lz__convert(h, LZ_FLOAT16, f, LZ_FLOAT32, n);
+    for (int k = 0; k < n; k++) ok[2] &= h[k] == lz__f32_to_f16(f[k]);
+    lz__convert(h, LZ_BFLOAT16, f, LZ_FLOAT32, n);
+    for (int k = 0; k < n; k++) ok[3] &= h[k] == lz__f32_to_bf16(f[k]);
+  }
+  for (int c = 0; c < 4; c++) {
+    CHECK(ok[c]);
+    if (!ok[c]) fprintf(stderr, "  %s path: conversion %d differs\n", lz_isa_name(path), c);
+  }
+  free(h), free(f);
+  lz_isa_set(prev);
+}
+
+static void test_convert_paths(void) {
+  convert_on_path(LZ_ISA_AVX2);
+  convert_on_path(S16_PATH);
+}
+
 #ifndef LZ_TEST_S16_NATIVE
 /* The emulated 16-lane vector math gives the AVX2 build's bits (log1p and sigmoid divide
  * where AVX2 multiplies by an approximate reciprocal: within one ulp of it there). */
@@ -325,8 +364,23 @@ static void test_layer(void) {
 
 static void test_conversions(void) { conversions(lz_s16_for(S16_PATH)); }
 
-/* The path switch: each path gives its own table; LZ_CPU's choice is the default. */
+/* The path switch: each path gives its own table; LZ_CPU's choice is the default, and on the
+ * scalar path no kernel family takes a vector path. */
 static void test_dispatch(void) {
+  const char *env = getenv("LZ_CPU");
+  if (env && strcmp(env, "scalar") == 0) {
+    CHECK(lz_isa_default() == LZ_ISA_SCALAR && lz_isa_path() == LZ_ISA_SCALAR);
+    CHECK(lz_cpu_vec_unary(LZ_VEC_EXP) == NULL && lz_cpu_vec_binary(LZ_VEC_POW) == NULL);
+    CHECK(!lz_cpu_random_use_fma() && lz_s16_current() == NULL);
+  } else if (env && strcmp(env, "avx2") == 0) {
+    CHECK(lz_isa_default() == LZ_ISA_AVX2 && lz_s16_current() == NULL);
+  } else if (env && strcmp(env, "avx512emu") == 0) {
+    CHECK(lz_isa_default() == LZ_ISA_AVX512EMU && lz_s16_current() == &lz_s16_emu);
+    CHECK(lz_cpu_red_kernels() == &lz_s16_emu.red);
+  } else if (!env) {
+    CHECK(lz_isa_default() ==
+          (lz_isa_supported(LZ_ISA_AVX512) ? LZ_ISA_AVX512 : LZ_ISA_AVX2));
+  }
   lz_isa prev = lz_isa_set(S16_PATH);
   CHECK(lz_isa_path() == S16_PATH);
   CHECK(lz_cpu_vec_unary(LZ_VEC_EXP) == lz_s16_for(S16_PATH)->unary[LZ_VEC_EXP]);
@@ -345,8 +399,14 @@ int main(void) {
     printf("skipped: this CPU cannot run the %s path\n", lz_isa_name(S16_PATH));
     return 77;
   }
+  /* LZ_CPU runs check the choice of path; the rest does not depend on it */
+  if (getenv("LZ_CPU")) {
+    RUN(test_dispatch);
+    return lzt_summary();
+  }
   RUN(test_layer);
   RUN(test_conversions);
+  RUN(test_convert_paths);
 #ifndef LZ_TEST_S16_NATIVE
   RUN(vmath_matches_avx2);
 #endif

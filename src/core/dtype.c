@@ -283,7 +283,8 @@ static void store_chunk_f64(void *o, lz_dtype d, const double *t, int64_t n) {
   }
 }
 
-/* ---- float16 <-> float32 with F16C (8 lanes at a time), chosen at run time ---- */
+/* ---- float16 <-> float32 with F16C, bfloat16 <-> float32 with AVX2 (8 lanes at a time),
+ * chosen at run time; the AVX-512 paths take cpu/simd16_kernels.h's (16 lanes) ---- */
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -311,6 +312,35 @@ __attribute__((target("f16c,avx2"))) static void f32_to_f16_f16c(uint16_t *d, co
         if (s[i + k] != s[i + k]) d[i + k] = lz__f32_to_f16(s[i + k]);
   }
   for (; i < n; i++) d[i] = lz__f32_to_f16(s[i]);
+}
+
+/* bfloat16 is the top half of a float32: widening is a shift, narrowing rounds to nearest even
+ * on the bits (a NaN keeps its top bits, quieted), as lz__f32_to_bf16. */
+__attribute__((target("avx2"))) static void bf16_to_f32_avx2(float *d, const uint16_t *s,
+                                                            int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + i)));
+    _mm256_storeu_si256((__m256i *)(d + i), _mm256_slli_epi32(w, 16));
+  }
+  for (; i < n; i++) d[i] = lz__bf16_to_f32(s[i]);
+}
+
+__attribute__((target("avx2"))) static void f32_to_bf16_avx2(uint16_t *d, const float *s,
+                                                            int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_loadu_ps(s + i);
+    __m256i u = _mm256_castps_si256(v), top = _mm256_srli_epi32(u, 16);
+    __m256i bias = _mm256_add_epi32(_mm256_set1_epi32(0x7fff),
+                                    _mm256_and_si256(top, _mm256_set1_epi32(1)));
+    __m256i r = _mm256_srli_epi32(_mm256_add_epi32(u, bias), 16);
+    __m256i q = _mm256_or_si256(top, _mm256_set1_epi32(0x40));
+    r = _mm256_blendv_epi8(r, q, _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+    __m128i h = _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+    _mm_storeu_si128((__m128i *)(d + i), h);
+  }
+  for (; i < n; i++) d[i] = lz__f32_to_bf16(s[i]);
 }
 
 static bool have_f16c(void) { return lz_isa_path() >= LZ_ISA_AVX2; /* F16C included */ }
@@ -346,6 +376,14 @@ void lz__convert(void *dst, lz_dtype dd, const void *src, lz_dtype sd, int64_t n
   }
   if (use_simd && sd == LZ_FLOAT32 && dd == LZ_FLOAT16 && have_f16c()) {
     f32_to_f16_f16c(dst, src, n);
+    return;
+  }
+  if (use_simd && sd == LZ_BFLOAT16 && dd == LZ_FLOAT32 && have_f16c()) {
+    bf16_to_f32_avx2(dst, src, n);
+    return;
+  }
+  if (use_simd && sd == LZ_FLOAT32 && dd == LZ_BFLOAT16 && have_f16c()) {
+    f32_to_bf16_avx2(dst, src, n);
     return;
   }
 #endif

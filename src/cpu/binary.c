@@ -3,6 +3,22 @@
  * scalar-left and scalar-right operands, chosen per run by the strides. Half types compute in
  * float32. Integer arithmetic wraps (computed unsigned: no UB on overflow). */
 #include "binary_impl.h"
+#include "unary.h"
+
+/* float32 with a vector loop (cpu/unary_simd.c, simd16_kernels.h) for contiguous runs with
+ * both operands arrays or one of them a single value; the scalar loop otherwise. */
+#define ARITH_F32(NAME, AOP, EXPR)                                                               \
+  BIN_LOOP(NAME##_scalar, float, float, ID, ID, EXPR)                                            \
+  static void NAME(void *ctx, int64_t n, char **p, const int64_t *s) {                           \
+    if (s[0] == 4 && (s[1] == 4 || s[1] == 0) && (s[2] == 4 || s[2] == 0) && s[1] + s[2]) {      \
+      lz_cpu_arith_fn v = lz_cpu_vec_arith(AOP, s[1] == 0 ? 1 : s[2] == 0 ? 2 : 0);             \
+      if (v) {                                                                                   \
+        v((float *)p[0], (const float *)p[1], (const float *)p[2], n);                           \
+        return;                                                                                  \
+      }                                                                                          \
+    }                                                                                            \
+    NAME##_scalar(ctx, n, p, s);                                                                 \
+  }
 
 /* ---- arithmetic: integers wrap, floats and halves compute natively / in float32 ---- */
 #define ARITH(OP, EXPR_INT, EXPR_F)                                                              \
@@ -20,27 +36,29 @@
 #define CPLX_LOOP(NAME, OT, STORE, EXPR) BIN_LOOP(NAME, lz_complex64, OT, lz_c2z, STORE, EXPR)
 
 #define ARITH_INT_add(OP, DT, T) BIN_LOOP(OP##_##T, T, T, ID, ID, WRAP(T, +))
-#define ARITH_F_add(OP, DT, T) BIN_LOOP(OP##_##T, T, T, ID, ID, x + y)
+#define ARITH_F_add(OP, DT, T) ARITH_F_##T(OP, LZ_ARITH_ADD, x + y)
+#define ARITH_F_float(OP, AOP, EXPR) ARITH_F32(OP##_float, AOP, EXPR)
+#define ARITH_F_double(OP, AOP, EXPR) BIN_LOOP(OP##_double, double, double, ID, ID, EXPR)
 ARITH(add, WRAP(T, +), x + y)
 BIN_LOOP(add_bool, uint8_t, uint8_t, ID, ID, (uint8_t)(x | y))
 CPLX_LOOP(add_c64, lz_complex64, lz_z2c, x + y)
 DEF_TABLE(add, add_bool, add_c64)
 
 #define ARITH_INT_subtract(OP, DT, T) BIN_LOOP(OP##_##T, T, T, ID, ID, WRAP(T, -))
-#define ARITH_F_subtract(OP, DT, T) BIN_LOOP(OP##_##T, T, T, ID, ID, x - y)
+#define ARITH_F_subtract(OP, DT, T) ARITH_F_##T(OP, LZ_ARITH_SUB, x - y)
 ARITH(subtract, WRAP(T, -), x - y)
 CPLX_LOOP(subtract_c64, lz_complex64, lz_z2c, x - y)
 DEF_TABLE(subtract, NULL, subtract_c64)
 
 #define ARITH_INT_multiply(OP, DT, T) BIN_LOOP(OP##_##T, T, T, ID, ID, WRAP(T, *))
-#define ARITH_F_multiply(OP, DT, T) BIN_LOOP(OP##_##T, T, T, ID, ID, x * y)
+#define ARITH_F_multiply(OP, DT, T) ARITH_F_##T(OP, LZ_ARITH_MUL, x * y)
 ARITH(multiply, WRAP(T, *), x * y)
 BIN_LOOP(multiply_bool, uint8_t, uint8_t, ID, ID, (uint8_t)(x & y))
 CPLX_LOOP(multiply_c64, lz_complex64, lz_z2c, x * y)
 DEF_TABLE(multiply, multiply_bool, multiply_c64)
 
 /* divide: the constructor casts integers to float first, so only float loops exist. */
-BIN_LOOP(divide_float, float, float, ID, ID, x / y)
+ARITH_F32(divide_float, LZ_ARITH_DIV, x / y)
 BIN_LOOP(divide_double, double, double, ID, ID, x / y)
 BIN_LOOP(divide_f16, uint16_t, uint16_t, lz_h2f, lz_f2h, x / y)
 BIN_LOOP(divide_bf16, uint16_t, uint16_t, lz_b2f, lz_f2b, x / y)
@@ -52,12 +70,12 @@ const lz_cpu_inner_fn lz_cpu_divide_loops[LZ_DTYPE_COUNT] = {ENTRIES_FLOATS(divi
 #define FMAX(x, y) ((x) != (x) ? (x) : ((y) != (y) ? (y) : ((x) > (y) ? (x) : (y))))
 #define FMIN(x, y) ((x) != (x) ? (x) : ((y) != (y) ? (y) : ((x) < (y) ? (x) : (y))))
 #define ARITH_INT_maximum(OP, DT, T) BIN_LOOP(OP##_##T, T, T, ID, ID, (x > y ? x : y))
-#define ARITH_F_maximum(OP, DT, T) BIN_LOOP(OP##_##T, T, T, ID, ID, FMAX(x, y))
+#define ARITH_F_maximum(OP, DT, T) ARITH_F_##T(OP, LZ_ARITH_MAX, FMAX(x, y))
 ARITH(maximum, _, FMAX(x, y))
 BIN_LOOP(maximum_bool, uint8_t, uint8_t, ID, ID, (uint8_t)(x | y))
 DEF_TABLE(maximum, maximum_bool, NULL)
 #define ARITH_INT_minimum(OP, DT, T) BIN_LOOP(OP##_##T, T, T, ID, ID, (x < y ? x : y))
-#define ARITH_F_minimum(OP, DT, T) BIN_LOOP(OP##_##T, T, T, ID, ID, FMIN(x, y))
+#define ARITH_F_minimum(OP, DT, T) ARITH_F_##T(OP, LZ_ARITH_MIN, FMIN(x, y))
 ARITH(minimum, _, FMIN(x, y))
 BIN_LOOP(minimum_bool, uint8_t, uint8_t, ID, ID, (uint8_t)(x & y))
 DEF_TABLE(minimum, minimum_bool, NULL)

@@ -1,5 +1,6 @@
 /* GEMM dispatch (see gemm.h): the backend choice, the float32/float64 entry point lz_cpu_gemm,
  * and oneDNN's matmul primitive, cached per shape and layout. */
+#include "../core/isa.h"
 #include "gemm.h"
 
 #include <cblas.h>
@@ -19,12 +20,7 @@ static const char *const backend_names[LZ_GEMM_BACKEND_COUNT] = {"openblas", "on
                                                                  "onednn_matmul"};
 
 static bool cpu_has_avx512(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx512f")) return false;
-#else
-  return false;
-#endif
+  if (lz_isa_path() != LZ_ISA_AVX512) return false; /* core/isa.h: the CPU, capped by LZ_CPU */
   /* oneDNN's own view (it honours ONEDNN_MAX_CPU_ISA) must agree */
   dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
   return (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;

@@ -3,6 +3,7 @@
  * scratch: C is computed MB x NB at a time, summed over K in KB slices, and rounded once. Each
  * element of A is converted N/NB times and each of B M/MB times, about 1/200 of the multiply-
  * adds, with AVX2/F16C rows where the source is contiguous. */
+#include "../core/isa.h"
 #include <stdint.h>
 
 #include "../core/threads.h"
@@ -64,16 +65,8 @@ __attribute__((target("avx2"))) static void row_to_bf16_avx2(uint16_t *d, const 
   for (; i < n; i++) d[i] = lz_f2b(s[i]);
 }
 
-static bool have_avx2_f16c(void) {
-  static int have = -1; /* benign race: every thread computes the same value */
-  if (have < 0) {
-    /* F16C through cpuid: clang 14's __builtin_cpu_supports does not know "f16c" */
-    unsigned a, b, c, d;
-    __builtin_cpu_init();
-    have = __builtin_cpu_supports("avx2") && __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
-  }
-  return have;
-}
+/* the kernel path (core/isa.h: LZ_CPU) includes AVX2 and F16C */
+static bool have_avx2_f16c(void) { return lz_isa_path() >= LZ_ISA_AVX2; }
 #endif
 
 /* d[0..n) = s[0..n) (contiguous) widened to float32. */

@@ -211,8 +211,8 @@ static inline V LOADH(M m, const uint16_t *p) {
              _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1))};
 }
 static inline void STOREH(uint16_t *p, M m, V v) {
-  const int r = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-  __m256i h = _mm256_set_m128i(_mm256_cvtps_ph(v.hi, r), _mm256_cvtps_ph(v.lo, r));
+  __m256i h = _mm256_set_m128i(_mm256_cvtps_ph(v.hi, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+                               _mm256_cvtps_ph(v.lo, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
   e_store16(p, m, h);
 }
 #else

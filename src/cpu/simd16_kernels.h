@@ -80,6 +80,45 @@ S16_UNARY(u_atanh, f_atanh)
 S16_BINARY(b_pow, f_pow)
 S16_BINARY(b_atan2, f_atan2)
 
+/* float32 arithmetic, both operands arrays (vv), x one value (sv), y one value (vs) */
+#define S16_ARITH(NAME, F)                                                                       \
+  static void NAME##_vv(float *o, const float *x, const float *y, int64_t n) {                   \
+    int64_t i = 0;                                                                               \
+    for (; i + 16 <= n; i += 16) STORE(o + i, F(LOAD(x + i), LOAD(y + i)));                      \
+    if (i < n) {                                                                                 \
+      M m = TAIL(n - i);                                                                         \
+      STOREM(o + i, m, F(LOADZ(m, x + i), LOADZ(m, y + i)));                                     \
+    }                                                                                            \
+  }                                                                                              \
+  static void NAME##_sv(float *o, const float *x, const float *y, int64_t n) {                   \
+    V xv = K(*x);                                                                                \
+    int64_t i = 0;                                                                               \
+    for (; i + 16 <= n; i += 16) STORE(o + i, F(xv, LOAD(y + i)));                               \
+    if (i < n) {                                                                                 \
+      M m = TAIL(n - i);                                                                         \
+      STOREM(o + i, m, F(xv, LOADZ(m, y + i)));                                                  \
+    }                                                                                            \
+  }                                                                                              \
+  static void NAME##_vs(float *o, const float *x, const float *y, int64_t n) {                   \
+    V yv = K(*y);                                                                                \
+    int64_t i = 0;                                                                               \
+    for (; i + 16 <= n; i += 16) STORE(o + i, F(LOAD(x + i), yv));                               \
+    if (i < n) {                                                                                 \
+      M m = TAIL(n - i);                                                                         \
+      STOREM(o + i, m, F(LOADZ(m, x + i), yv));                                                  \
+    }                                                                                            \
+  }
+/* NaN propagating, x's NaN first; otherwise x > y ? x : y (x86's MAX(x, y)) */
+static inline V f_fmax(V x, V y) { return BLEND(ISNAN(x), BLEND(ISNAN(y), MAX(x, y), y), x); }
+static inline V f_fmin(V x, V y) { return BLEND(ISNAN(x), BLEND(ISNAN(y), MIN(x, y), y), x); }
+S16_ARITH(a_add, ADD)
+S16_ARITH(a_sub, SUB)
+S16_ARITH(a_mul, MUL)
+S16_ARITH(a_div, DIV)
+S16_ARITH(a_max, f_fmax)
+S16_ARITH(a_min, f_fmin)
+#define ARITH_ENTRY(NAME) {NAME##_vv, NAME##_sv, NAME##_vs}
+
 /* ---- row reductions: n contiguous floats to one value ---- */
 
 /* Four 16-lane accumulators per block of LZ_RED_BLOCK elements, the tail masked (F of a
@@ -356,6 +395,9 @@ const lz_s16_kernels S16_TABLE = {
             [LZ_VEC_SIGMOID] = u_sigmoid, [LZ_VEC_ERF] = u_erf,
         },
     .binary = {[LZ_VEC_POW] = b_pow, [LZ_VEC_ATAN2] = b_atan2},
+    .arith = {[LZ_ARITH_ADD] = ARITH_ENTRY(a_add), [LZ_ARITH_SUB] = ARITH_ENTRY(a_sub),
+              [LZ_ARITH_MUL] = ARITH_ENTRY(a_mul), [LZ_ARITH_DIV] = ARITH_ENTRY(a_div),
+              [LZ_ARITH_MAX] = ARITH_ENTRY(a_max), [LZ_ARITH_MIN] = ARITH_ENTRY(a_min)},
     .red = {r_row_sum, r_row_ssd, r_row_sexp, r_row_ext, r_row_argext, r_row_softmax, r_col_sum,
             r_col_ssd, r_col_sexp, r_col_ext, r_col_argext, r_col_expsum, r_col_scale, r_cols_sum,
             r_cols_ext},

@@ -11,6 +11,7 @@
 typedef struct lz_s16_kernels {
   lz_cpu_vec_fn unary[LZ_VEC_COUNT]; /* every entry set */
   lz_cpu_vec2_fn binary[LZ_VEC2_COUNT];
+  lz_cpu_arith_fn arith[LZ_ARITH_COUNT][3]; /* [op][mode], lz_cpu_vec_arith */
   lz_red_kernels red;
   /* layer_norm/rms_norm rows: sum of x, or of (x - mu)^2 (sq); y = (x - mu) * inv * w + b */
   double (*norm_sum)(const float *x, int64_t n, float mu, bool sq);

@@ -88,6 +88,16 @@ typedef enum lz_cpu_vec2_op { LZ_VEC_POW, LZ_VEC_ATAN2, LZ_VEC2_COUNT } lz_cpu_v
 typedef void (*lz_cpu_vec_fn)(float *o, const float *x, int64_t n);
 typedef void (*lz_cpu_vec2_fn)(float *o, const float *x, const float *y, int64_t n);
 
+/* float32 arithmetic over contiguous runs: o = x op y with both operands arrays (mode 0), x one
+ * value (mode 1) or y one value (mode 2); the same bits as the scalar loops (IEEE operations;
+ * maximum/minimum return the NaN operand, x's first, as FMAX/FMIN in cpu/binary.c). */
+typedef enum lz_cpu_arith_op {
+  LZ_ARITH_ADD, LZ_ARITH_SUB, LZ_ARITH_MUL, LZ_ARITH_DIV, LZ_ARITH_MAX, LZ_ARITH_MIN,
+  LZ_ARITH_COUNT
+} lz_cpu_arith_op;
+typedef void (*lz_cpu_arith_fn)(float *o, const float *x, const float *y, int64_t n);
+LZ_HIDDEN lz_cpu_arith_fn lz_cpu_vec_arith(int op, int mode);
+
 /* The vector version of `op` for this CPU, or NULL (no SIMD, or turned off): use scalar code. */
 LZ_HIDDEN lz_cpu_vec_fn lz_cpu_vec_unary(int op);
 LZ_HIDDEN lz_cpu_vec2_fn lz_cpu_vec_binary(int op);

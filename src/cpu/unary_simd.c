@@ -68,7 +68,61 @@ VEC1(v_atanh, Sleef_atanhf8_u10avx2(v))
 VEC2(v_pow, Sleef_powf8_u10avx2(v, w))
 VEC2(v_atan2, Sleef_atan2f8_u10avx2(v, w))
 
+/* float32 arithmetic on 8 lanes, masked tails (mode 0: x, y arrays; 1: x one value; 2: y) */
+static inline __m256i tail8(int64_t k) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#define ARITH8(NAME, F)                                                                          \
+  static void NAME##_vv(float *o, const float *x, const float *y, int64_t n) {                   \
+    int64_t i = 0;                                                                               \
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, F(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i))); \
+    if (i < n) {                                                                                 \
+      __m256i m = tail8(n - i);                                                                  \
+      _mm256_maskstore_ps(o + i, m, F(_mm256_maskload_ps(x + i, m), _mm256_maskload_ps(y + i, m))); \
+    }                                                                                            \
+  }                                                                                              \
+  static void NAME##_sv(float *o, const float *x, const float *y, int64_t n) {                   \
+    __m256 xv = _mm256_set1_ps(*x);                                                              \
+    int64_t i = 0;                                                                               \
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, F(xv, _mm256_loadu_ps(y + i)));           \
+    if (i < n) {                                                                                 \
+      __m256i m = tail8(n - i);                                                                  \
+      _mm256_maskstore_ps(o + i, m, F(xv, _mm256_maskload_ps(y + i, m)));                        \
+    }                                                                                            \
+  }                                                                                              \
+  static void NAME##_vs(float *o, const float *x, const float *y, int64_t n) {                   \
+    __m256 yv = _mm256_set1_ps(*y);                                                              \
+    int64_t i = 0;                                                                               \
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, F(_mm256_loadu_ps(x + i), yv));           \
+    if (i < n) {                                                                                 \
+      __m256i m = tail8(n - i);                                                                  \
+      _mm256_maskstore_ps(o + i, m, F(_mm256_maskload_ps(x + i, m), yv));                        \
+    }                                                                                            \
+  }
+/* NaN propagating, x's NaN first; otherwise x > y ? x : y (_mm256_max_ps(x, y)) */
+static inline __m256 fmax8(__m256 x, __m256 y) {
+  __m256 m = _mm256_blendv_ps(_mm256_max_ps(x, y), y, _mm256_cmp_ps(y, y, _CMP_UNORD_Q));
+  return _mm256_blendv_ps(m, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+static inline __m256 fmin8(__m256 x, __m256 y) {
+  __m256 m = _mm256_blendv_ps(_mm256_min_ps(x, y), y, _mm256_cmp_ps(y, y, _CMP_UNORD_Q));
+  return _mm256_blendv_ps(m, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+ARITH8(a_add, _mm256_add_ps)
+ARITH8(a_sub, _mm256_sub_ps)
+ARITH8(a_mul, _mm256_mul_ps)
+ARITH8(a_div, _mm256_div_ps)
+ARITH8(a_max, fmax8)
+ARITH8(a_min, fmin8)
+
 #pragma GCC pop_options
+
+#define ARITH_ENTRY(NAME) {NAME##_vv, NAME##_sv, NAME##_vs}
+static const lz_cpu_arith_fn avx2_arith[LZ_ARITH_COUNT][3] = {
+    [LZ_ARITH_ADD] = ARITH_ENTRY(a_add), [LZ_ARITH_SUB] = ARITH_ENTRY(a_sub),
+    [LZ_ARITH_MUL] = ARITH_ENTRY(a_mul), [LZ_ARITH_DIV] = ARITH_ENTRY(a_div),
+    [LZ_ARITH_MAX] = ARITH_ENTRY(a_max), [LZ_ARITH_MIN] = ARITH_ENTRY(a_min),
+};
 
 static const lz_cpu_vec_fn avx2_unary[LZ_VEC_COUNT] = {
     [LZ_VEC_SQRT] = v_sqrt,   [LZ_VEC_RSQRT] = v_rsqrt, [LZ_VEC_RECIPROCAL] = v_reciprocal,
@@ -97,6 +151,17 @@ lz_cpu_vec_fn lz_cpu_vec_unary(int op) {
   if (t) return t->unary[op];
 #ifdef LZ_HAVE_AVX2_PATH
   if (path >= LZ_ISA_AVX2) return avx2_unary[op];
+#endif
+  return NULL;
+}
+
+lz_cpu_arith_fn lz_cpu_vec_arith(int op, int mode) {
+  if (op < 0 || op >= LZ_ARITH_COUNT || mode < 0 || mode > 2) return NULL;
+  lz_isa path = lz_isa_path();
+  const lz_s16_kernels *t = lz_s16_for(path);
+  if (t) return t->arith[op][mode];
+#ifdef LZ_HAVE_AVX2_PATH
+  if (path >= LZ_ISA_AVX2) return avx2_arith[op][mode];
 #endif
   return NULL;
 }
