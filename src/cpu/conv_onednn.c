@@ -11,12 +11,13 @@
  *   "kernel" (the cotangent's spatial extent) is larger than its output (the weight's extent).
  *   That shape is exactly oneDNN's backward-weights problem, which runs it as a reduction over
  *   the batch instead of a convolution with a huge kernel.
- * Primitive descriptors are created with channels-last source and destination (the arrays'
- * layout, so no reorder in the common case) and weights in the layout oneDNN prefers (one
- * reorder of the small weight per call). Operands in another dtype or layout than the primitive
- * wants go through a oneDNN reorder into scratch; float16 and bfloat16 are computed in float32
- * and rounded once, as on the reference path. Whatever oneDNN cannot do (a primitive it does not
- * implement) returns 1 and runs on the reference path; nothing is recorded in the error slot.
+ * Activations stay channels-last in place, or go through oneDNN's blocked layout when there are
+ * 8 or more channels per group (see entry_create); weights are reordered to the layout oneDNN
+ * prefers (small). Operands in another dtype or layout than the primitive wants go through a
+ * oneDNN reorder into scratch; float16 and bfloat16 are computed in float32 and rounded once,
+ * as on the reference path. Batches are cut into slices run on Lazuli's pool (see run()).
+ * Whatever oneDNN cannot do (a primitive it does not implement, or only as a reference loop)
+ * returns 1 and runs on the reference path; nothing is recorded in the error slot.
  *
  * Primitives live in a bounded cache keyed on the whole problem (kind, dims, strides of every
  * operand, geometry, thread count): 64 entries, least recently used evicted, one mutex; an entry
