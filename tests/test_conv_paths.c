@@ -195,6 +195,13 @@ static void test_paths_batch_slices(void) {
     compare_case(&big[i], LZ_FLOAT16, 2e-3, 400 + (int)i);
     lz_scope_end();
   }
+  /* the same twice: the second time every primitive comes from the cache */
+  lz_scope_begin();
+  compare_case(&big[1], LZ_FLOAT32, 2e-5, 301);
+  long made = lz_cpu_conv_created();
+  compare_case(&big[1], LZ_FLOAT32, 2e-5, 301);
+  lz_scope_end();
+  CHECK(lz_cpu_conv_created() == made);
   lz_set_num_threads(before);
 }
 

@@ -67,7 +67,7 @@ static struct {
   uint64_t tick;
 } cache = {PTHREAD_MUTEX_INITIALIZER, {0}, 0, 0};
 
-static _Atomic long runs_onednn, runs_ref;
+static _Atomic long runs_onednn, runs_ref, created;
 
 /* ---- path selection ---- */
 
@@ -90,6 +90,8 @@ void lz_cpu_conv_counts(long *onednn, long *ref) {
 }
 
 void lz_cpu_conv_count_ref(void) { atomic_fetch_add(&runs_ref, 1); }
+
+long lz_cpu_conv_created(void) { return atomic_load(&created); }
 
 /* ---- operands ---- */
 
@@ -291,6 +293,7 @@ static entry *entry_get(const prim_key *k, dnnl_engine_t eng, dnnl_status_t *st)
   entry *e;
   *st = entry_create(k, eng, &e); /* outside the lock: creation may take milliseconds */
   if (!e) return NULL;
+  atomic_fetch_add(&created, 1);
   entry *victim = NULL;
   pthread_mutex_lock(&cache.mu);
   e->refs = 2;
@@ -549,7 +552,8 @@ static int run(prim_key *k, void *const data[NARGS], lz_array *y, double flops) 
   j.per = (mb + want - 1) / want;
   j.nslices = (mb + j.per - 1) / j.per;
   int64_t last = mb - (j.nslices - 1) * j.per;
-  prim_key ks = *k;
+  prim_key ks, kl; /* memcpy, padding included: keys compare with memcmp */
+  memcpy(&ks, k, sizeof ks);
   ks.nthreads = 1;
   for (int a = 0; a < NARGS; a++) j.ptr[a] = data[a], j.bstride[a] = 0;
   /* the cut operands are the node's inputs and output, all of y's dtype (the op casts) */
@@ -557,10 +561,8 @@ static int run(prim_key *k, void *const data[NARGS], lz_array *y, double flops) 
     j.bstride[mb_arg[a]] = k->arg[mb_arg[a]].strides[0] * (int64_t)lz_dtype_size(y->dtype);
   if (bw) { /* partials: contiguous float32 in y's (C', K..., O') order */
     operand *o = &ks.arg[ARG_DST];
-    int64_t st_c[6];
-    for (int d = y->ndim - 1, m = 1; d >= 0; m *= y->shape[d], d--) st_c[d] = m;
-    int64_t n = (int64_t)y->size, ys[6], yst[6];
-    for (int d = 0; d < y->ndim; d++) ys[d] = y->shape[d], yst[d] = st_c[d];
+    int64_t n = (int64_t)y->size, ys[6], yst[6], m = 1;
+    for (int d = y->ndim - 1; d >= 0; m *= y->shape[d], d--) ys[d] = y->shape[d], yst[d] = m;
     int64_t t = ys[0];
     ys[0] = ys[y->ndim - 1], ys[y->ndim - 1] = t;
     t = yst[0], yst[0] = yst[y->ndim - 1], yst[y->ndim - 1] = t;
@@ -569,7 +571,7 @@ static int run(prim_key *k, void *const data[NARGS], lz_array *y, double flops) 
     if (!(parts = lz_cpu_scratch(j.out_bytes * (size_t)j.nslices, &pcap, "lz_conv"))) goto out;
     j.ptr[ARG_DST] = parts;
   }
-  prim_key kl = ks;
+  memcpy(&kl, &ks, sizeof kl);
   for (int a = 0; a < 2; a++) ks.arg[mb_arg[a]].dims[0] = j.per, kl.arg[mb_arg[a]].dims[0] = last;
   if (!(e[0] = entry_get(&ks, eng, &st))) goto nofit;
   e[1] = e[0];
@@ -627,7 +629,8 @@ int lz_cpu_conv_onednn(const lz_conv_params *p, lz_array *x, lz_array *w, lz_arr
     if (reverse || !operand_ok(&k.arg[ARG_WEI])) {
       if (!(wbuf = lz_cpu_scratch((size_t)w->size * sizeof(float), &wcap, "lz_conv"))) return -1;
       lz_cpu_conv_pack_weight(w, reverse, wbuf);
-      for (int d = w->ndim - 1, s = 1; d >= 0; s *= w->shape[d], d--) wstr[d] = s;
+      int64_t m = 1;
+      for (int d = w->ndim - 1; d >= 0; m *= w->shape[d], d--) wstr[d] = m;
       weight_operand(&k.arg[ARG_WEI], wshape, wstr, nsp, p->groups, dnnl_f32);
       wdata = wbuf;
     }
