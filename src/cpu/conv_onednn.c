@@ -421,7 +421,7 @@ typedef struct slice_job {
 
 static void run_slices(void *ctx, int64_t begin, int64_t end) {
   slice_job *j = ctx;
-  lz__dnnl_threads(0); /* this thread's team: itself */
+  lz__dnnl_threads(1); /* this thread's team: itself */
   dnnl_stream_t s = lz__dnnl_stream("lz_conv");
   for (int64_t i = begin; i < end; i++) {
     const entry *e = j->e[i == j->nslices - 1];
@@ -538,7 +538,7 @@ static int run(prim_key *k, void *const data[NARGS], lz_array *y, double flops) 
   size_t wcap = 0, pcap = 0;
   int rc = -1;
   if (nt == 1 || mb < nt || flops < LZ_DNNL_SERIAL_FLOPS) { /* the OpenMP team */
-    k->nthreads = lz__dnnl_threads(flops);
+    k->nthreads = lz__dnnl_threads(flops < LZ_DNNL_SERIAL_FLOPS ? 1 : nt);
     dnnl_stream_t s = lz__dnnl_stream("lz_conv");
     if (!s) return -1;
     if (!(e[0] = entry_get(k, eng, &st))) goto nofit;

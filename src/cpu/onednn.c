@@ -63,21 +63,33 @@ dnnl_stream_t lz__dnnl_stream(const char *op) {
   return s;
 }
 
-/* libgomp comes with oneDNN (its OpenMP runtime); omp_set_num_threads is looked up at run time
- * so that the build needs no OpenMP flag. The setting is per thread, hence the cached value. */
-static void (*set_omp_threads)(int);
+/* omp_set_num_threads from the OpenMP runtime oneDNN loaded (found at run time, so Lazuli itself
+ * is not built with -fopenmp and any OpenMP runtime works). */
+static void (*omp_set_threads)(int);
+static int (*omp_pause_all)(int);
 static pthread_once_t omp_once = PTHREAD_ONCE_INIT;
+static _Thread_local int omp_threads_now; /* 0: not set on this thread yet */
+static _Thread_local bool omp_team_warm;  /* this thread's OpenMP team may be spinning */
+
 static void omp_init(void) {
-  *(void **)&set_omp_threads = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+  omp_set_threads = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+  omp_pause_all = (int (*)(int))dlsym(RTLD_DEFAULT, "omp_pause_resource_all");
 }
 
-int lz__dnnl_threads(double flops) {
-  static _Thread_local int current;
-  int n = flops < LZ_DNNL_SERIAL_FLOPS ? 1 : lz__num_threads();
-  if (n != current) {
-    pthread_once(&omp_once, omp_init);
-    if (set_omp_threads) set_omp_threads(n);
-    current = n;
-  }
+int lz__dnnl_threads(int n) {
+  if (n < 1 || lz__in_parallel()) n = 1;
+  if (n > 1) omp_team_warm = true;
+  if (n == omp_threads_now) return n;
+  pthread_once(&omp_once, omp_init);
+  if (omp_set_threads) omp_set_threads(n);
+  omp_threads_now = n;
   return n;
+}
+
+void lz__dnnl_quiesce(void) {
+  if (!omp_team_warm) return;
+  omp_team_warm = false;
+  pthread_once(&omp_once, omp_init);
+  if (omp_pause_all) omp_pause_all(1 /* omp_pause_soft */);
+  omp_threads_now = 0; /* libgomp drops the thread's settings with its team */
 }
