@@ -1,8 +1,8 @@
 /* Convolution figures: a ResNet basic block (x (8,56,56,64) NHWC, two 3x3 convs, relu,
  * residual), the first layer of an ImageNet CNN (3 channels, 7x7 stride 2) and the backward
  * pass of one ResNet layer (input and weight gradients). Each runs on the default path (oneDNN)
- * and on the reference path (LZ_CONV=ref: im2col + GEMM), interleaved run by run, best of
- * several; beside each, its floor: its FLOPs at this machine's f32 FMA peak, measured here
+ * and on the reference path (LZ_CONV=ref: im2col + GEMM), interleaved run by run, medians;
+ * beside each, its floor: its FLOPs at this machine's f32 FMA peak, measured here
  * (independent FMAs on every thread, AVX-512 where the CPU has it, else AVX2). */
 #include <math.h>
 #include <pthread.h>
@@ -44,8 +44,8 @@ static void *peak_thread(void *arg) {
   return NULL;
 }
 
-/* FLOP/s of lz_get_num_threads() threads doing nothing but FMAs, best of 9 short runs (as the
- * convolutions are: on a shared machine both catch the quiet moments); 0 if unknown. */
+/* FLOP/s of lz_get_num_threads() threads doing nothing but FMAs, best of 9 short runs (a peak:
+ * the most a quiet moment of a shared machine gives); 0 if unknown. */
 static double fma_peak(void) {
   __builtin_cpu_init();
   int wide = __builtin_cpu_supports("avx512f");
@@ -106,23 +106,26 @@ static int run_backward(void *ctx) {
   return rc;
 }
 
-/* Best of `reps` runs of fn on each path, alternating; -1 on failure. */
-static void best_both(int (*fn)(void *), void *ctx, int reps, double *fast, double *ref) {
-  *fast = *ref = INFINITY;
+/* Median of `reps` runs of fn on each path, alternating (medians, as the rest of the suite
+ * and compare.py's peers); -1 on failure. */
+static void median_both(int (*fn)(void *), void *ctx, int reps, double *fast, double *ref) {
+  double t[2][16];
+  if (reps > 16) reps = 16;
   for (int r = 0; r <= reps; r++)
     for (int path = 0; path < 2; path++) {
       if (path) setenv("LZ_CONV", "ref", 1);
       double t0 = bench_now();
       int rc = fn(ctx);
-      double t = bench_now() - t0;
+      double dt = bench_now() - t0;
       if (path) unsetenv("LZ_CONV");
       if (rc != 0) {
         *fast = *ref = -1;
         return;
       }
-      double *slot = path ? ref : fast;
-      if (r > 0 && t < *slot) *slot = t; /* run 0 warms up (creates the primitives) */
+      if (r > 0) t[path][r - 1] = dt; /* run 0 warms up (creates the primitives) */
     }
+  *fast = bench_median(t[0], reps);
+  *ref = bench_median(t[1], reps);
 }
 
 /* Prints <name>_ms (default path), <name>_ref_path_ms, <name>_gflops and <name>_floor_ms. */
@@ -151,16 +154,16 @@ void bench_conv2d(void) {
                 bench_rand(ws, 4, -0.05f, 0.05f, 23), bench_rand(xs, 4, -1, 1, 24),
                 lz_closure_new(layer_fn, NULL, NULL)};
   double layer_flops = 2.0 * 8 * 56 * 56 * 64 * 64 * 9, fast, ref;
-  best_both(run_block, &c, 5, &fast, &ref);
+  median_both(run_block, &c, 5, &fast, &ref);
   print_both("conv2d_f32_resnet_block", fast, ref, 2 * layer_flops, rate);
-  best_both(run_backward, &c, 2, &fast, &ref);
+  median_both(run_backward, &c, 3, &fast, &ref);
   print_both("conv2d_f32_resnet_layer_backward", fast, ref, 2 * layer_flops, rate);
   lz_free(c.x), lz_free(c.w1), lz_free(c.w2), lz_free(c.ct);
   lz_closure_free(c.layer);
 
   int fx[4] = {8, 224, 224, 3}, fw[4] = {64, 7, 7, 3};
   conv_ctx f = {bench_rand(fx, 4, -1, 1, 25), bench_rand(fw, 4, -0.1f, 0.1f, 26), NULL, NULL, NULL};
-  best_both(run_first, &f, 5, &fast, &ref);
+  median_both(run_first, &f, 5, &fast, &ref);
   print_both("conv2d_f32_first_layer_7x7s2", fast, ref, 2.0 * 8 * 112 * 112 * 64 * 49 * 3,
              rate);
   lz_free(f.x), lz_free(f.w1);

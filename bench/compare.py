@@ -205,6 +205,20 @@ def run_torch(nth):
             h = F.relu(F.conv2d(xc, w1, padding=1))
             return F.relu(F.conv2d(h, w2, padding=1) + xc)
     emit("conv2d_f32_resnet_block_ms", median_time(block, 5) * 1e3, "ms")
+    # one layer's input and weight gradients; an ImageNet first layer (3 channels, 7x7 stride 2)
+    xg, wg = xc.clone().requires_grad_(), w1.clone().requires_grad_()
+    ct = torch.rand(8, 64, 56, 56) * 2 - 1
+
+    def layer_backward():
+        return torch.autograd.grad(F.conv2d(xg, wg, padding=1), (xg, wg), ct)
+    emit("conv2d_f32_resnet_layer_backward_ms", median_time(layer_backward, 3) * 1e3, "ms")
+    xf = torch.rand(8, 3, 224, 224) * 2 - 1
+    wf = (torch.rand(64, 3, 7, 7) - 0.5) * 0.2
+
+    def first_layer():
+        with torch.no_grad():
+            return F.conv2d(xf, wf, stride=2, padding=3)
+    emit("conv2d_f32_first_layer_7x7s2_ms", median_time(first_layer, 5) * 1e3, "ms")
     train_steps(torch, emit)
     # one pre-norm transformer block, B=8 T=128 D=256 H=4 FF=1024, loss mean(y^2)
     B, T, D, H, FF = 8, 128, 256, 4, 1024

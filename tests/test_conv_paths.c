@@ -44,6 +44,9 @@ static const pcase cases[] = {
     {2, 2, 16, 8, 1, {7, 6}, {3, 3}, {1, 1}, {2, 1}, {3, 2}, {1, 1}, {2, 2}, true, 1},
     {2, 1, 8, 12, 2, {5, 7}, {4, 3}, {1, 1}, {2, 2}, {2, 3}, {1, 2}, {2, 3}, true, 1},
     {2, 1, 3, 4, 1, {6, 5}, {3, 3}, {1, 1}, {2, 2}, {2, 2}, {1, 1}, {2, 1}, false, 1},
+    {2, 1, 8, 12, 2, {5, 7}, {4, 3}, {1, 1}, {2, 2}, {2, 3}, {1, 2}, {2, 3}, false, 1},
+    {3, 1, 4, 4, 1, {3, 4, 3}, {2, 2, 3}, ONE3, {1, 1, 2}, {1, 1, 2}, ONE3, {2, 1, 2}, true, 1},
+    {1, 2, 6, 4, 2, {7}, {3}, {1}, {2}, {3}, {1}, {3}, true, 1},
     /* input dilation with a stride, or a crop beyond the kernel: the reference path */
     {2, 1, 4, 4, 1, {6, 6}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, {2, 2}, false, 0},
     {2, 1, 4, 4, 1, {9, 9}, {2, 2}, {1, 1}, {-3, 0}, {0, 0}, {1, 1}, {2, 2}, true, 0},
@@ -195,6 +198,13 @@ static void test_paths_batch_slices(void) {
     compare_case(&big[i], LZ_FLOAT16, 2e-3, 400 + (int)i);
     lz_scope_end();
   }
+  /* the same twice: the second time every primitive comes from the cache */
+  lz_scope_begin();
+  compare_case(&big[1], LZ_FLOAT32, 2e-5, 301);
+  long made = lz_cpu_conv_created();
+  compare_case(&big[1], LZ_FLOAT32, 2e-5, 301);
+  lz_scope_end();
+  CHECK(lz_cpu_conv_created() == made);
   lz_set_num_threads(before);
 }
 

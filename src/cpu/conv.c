@@ -3,7 +3,8 @@
  * inputs of another dtype or layout are packed into contiguous float32 first, and a float16 or
  * bfloat16 result is computed in float32 scratch and rounded once at the end.
  *
- * Three paths, chosen by shape:
+ * oneDNN primitives (cpu/conv_onednn.c) run every convolution they fit; this file is the
+ * fallback and the reference (LZ_CONV=ref forces it). Three paths, chosen by shape:
  * - pointwise (1x1 kernel, stride 1, no padding): the input already is the (M, C) matrix, so
  *   each group is one GEMM straight on it;
  * - depthwise (one input channel per group): a direct loop (cpu/conv_direct.c), since a GEMM

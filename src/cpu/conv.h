@@ -50,6 +50,8 @@ LZ_HIDDEN void lz_cpu_conv_set_path(int path);
 /* Convolutions run so far on oneDNN and on the reference path (tests check the path taken). */
 LZ_HIDDEN void lz_cpu_conv_counts(long *onednn, long *ref);
 LZ_HIDDEN void lz_cpu_conv_count_ref(void);
+/* oneDNN primitives created so far (tests check that the cache hits). */
+LZ_HIDDEN long lz_cpu_conv_created(void);
 /* Destroys the cached oneDNN primitives (those in use are destroyed when their run ends). */
 LZ_HIDDEN void lz_cpu_conv_cache_clear(void);
 
