@@ -80,5 +80,8 @@ void bench_reduce(void);
 void bench_lazy_load(void);
 /* fused fast.* ops and the 4-bit quantized matmul (bench_fast.c) */
 void bench_fast(void);
+/* attention forward + backward, fused and composed; elementwise kernels on 1 and 2 threads
+ * (bench_attn.c) */
+void bench_attn(void);
 
 #endif /* LZ_BENCH_H */

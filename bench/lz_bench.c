@@ -245,7 +245,7 @@ static void bench_elementwise(void) {
 }
 
 /* `lz_bench [section...]` runs only the named sections (overhead, elementwise, reduce, matmul,
- * conv2d, mlp, transformer, grad, compile, lazy_load, fast); no argument runs them all. */
+ * conv2d, mlp, transformer, grad, compile, lazy_load, fast, attn); no argument runs them all. */
 int main(int argc, char **argv) {
   static const struct {
     const char *name;
@@ -256,7 +256,7 @@ int main(int argc, char **argv) {
       {"conv2d", bench_conv2d},       {"mlp", bench_mlp},
       {"transformer", bench_transformer}, {"grad", bench_grad_scalar},
       {"compile", bench_compile},     {"lazy_load", bench_lazy_load},
-      {"fast", bench_fast},
+      {"fast", bench_fast},           {"attn", bench_attn},
   };
   double t0 = bench_now();
   bench_print("threads", lz_get_num_threads(), "count");

@@ -131,9 +131,9 @@ void *lz_cpu_scratch(size_t nbytes, size_t *cap, const char *op) {
 
 void lz_cpu_scratch_free(void *p, size_t cap) { lz__data_free(p, cap); }
 
-void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
-                 const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C,
-                 int64_t ldc) {
+void lz_cpu_gemm_serial(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
+                        double alpha, const void *A, int64_t lda, const void *B, int64_t ldb,
+                        double beta, void *C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   bool f64 = dt == LZ_FLOAT64;
   if (K <= 0) { /* C = beta * C; BLAS may skip this case */
