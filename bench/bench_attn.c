@@ -48,30 +48,49 @@ typedef struct ew_ctx {
   int which;
 } ew_ctx;
 
-enum { EW_BIAS, EW_COLSUM, EW_WHERE, EW_MUL_T, EW_SOFTMAX, EW_LAYER_NORM, EW_GELU, EW_ADAMW, EW_COUNT };
+enum {
+  EW_BIAS,
+  EW_COLSUM,
+  EW_WHERE,
+  EW_MUL_T,
+  EW_SOFTMAX,
+  EW_LAYER_NORM,
+  EW_GELU,
+  EW_ADAMW,
+  EW_COUNT
+};
 static const char *ew_names[EW_COUNT] = {
-    "ew_bias_add_2048x256",   "ew_colsum_2048x1024",  "ew_where_causal_16x4x128x128",
+    "ew_bias_add_2048x256",       "ew_colsum_2048x1024",     "ew_where_causal_16x4x128x128",
     "ew_mul_transposed_2048x256", "ew_softmax_16x4x128x128", "ew_layer_norm_2048x256",
-    "ew_gelu_2048x1024",      "ew_adamw_update_1024x256"};
+    "ew_gelu_2048x1024",          "ew_adamw_update_1024x256"};
 
 static lz_array *ew_build(ew_ctx *c) {
   switch (c->which) {
-  case EW_BIAS: return lz_add(c->x, c->b);
-  case EW_COLSUM: return lz_sum_axis(c->h, 0, false);
-  case EW_WHERE: return lz_where(c->mask, c->s, lz_float(-INFINITY));
-  case EW_MUL_T: return lz_multiply(c->x, lz_transpose(c->wt, (int[]){1, 0}, 2));
-  case EW_SOFTMAX: return lz_softmax_axis(c->s, -1, true);
-  case EW_LAYER_NORM: return lz_fast_layer_norm(c->x, c->b, c->b, 1e-5);
+  case EW_BIAS:
+    return lz_add(c->x, c->b);
+  case EW_COLSUM:
+    return lz_sum_axis(c->h, 0, false);
+  case EW_WHERE:
+    return lz_where(c->mask, c->s, lz_float(-INFINITY));
+  case EW_MUL_T:
+    return lz_multiply(c->x, lz_transpose(c->wt, (int[]){1, 0}, 2));
+  case EW_SOFTMAX:
+    return lz_softmax_axis(c->s, -1, true);
+  case EW_LAYER_NORM:
+    return lz_fast_layer_norm(c->x, c->b, c->b, 1e-5);
   case EW_GELU: {
-    lz_array *f = c->h, *in = lz_multiply(lz_add(f, lz_multiply(lz_multiply(lz_square(f), f), lz_float(0.044715))),
+    lz_array *f = c->h, *in = lz_multiply(lz_add(f, lz_multiply(lz_multiply(lz_square(f), f),
+                                                                lz_float(0.044715))),
                                           lz_float(0.7978845608));
     return lz_multiply(lz_multiply(f, lz_float(0.5)), lz_add(lz_tanh(in), lz_float(1)));
   }
   default: { /* AdamW: m, v, then the parameter (MLX's order of operations) */
     lz_array *m = lz_add(lz_multiply(c->m, lz_float(0.9)), lz_multiply(c->g, lz_float(0.1)));
-    lz_array *v = lz_add(lz_multiply(c->v, lz_float(0.999)), lz_multiply(lz_square(c->g), lz_float(0.001)));
+    lz_array *v =
+        lz_add(lz_multiply(c->v, lz_float(0.999)), lz_multiply(lz_square(c->g), lz_float(0.001)));
     lz_array *p = lz_multiply(c->p, lz_float(1 - 1e-3 * 0.01));
-    return lz_subtract(p, lz_multiply(lz_divide(m, lz_add(lz_sqrt(v), lz_float(1e-8))), lz_float(1e-3)));
+    return lz_subtract(
+        p, lz_multiply(lz_divide(m, lz_add(lz_sqrt(v), lz_float(1e-8))), lz_float(1e-3)));
   }
   }
 }
@@ -91,12 +110,15 @@ static void bench_elementwise_threads(void) {
     return;
   }
   lz_scope_begin();
-  ew_ctx c = {.x = bench_rand((int[]){2048, 256}, 2, -1, 1, 31), .b = bench_rand((int[]){256}, 1, -1, 1, 32),
+  ew_ctx c = {.x = bench_rand((int[]){2048, 256}, 2, -1, 1, 31),
+              .b = bench_rand((int[]){256}, 1, -1, 1, 32),
               .h = bench_rand((int[]){2048, 1024}, 2, -1, 1, 33),
               .s = bench_rand((int[]){16, 4, 128, 128}, 4, -4, 4, 34),
               .mask = lz_tril(lz_ones((int[]){128, 128}, 2, LZ_BOOL), 0),
-              .wt = bench_rand((int[]){256, 2048}, 2, -1, 1, 35), .p = bench_rand((int[]){1024, 256}, 2, -1, 1, 36),
-              .g = bench_rand((int[]){1024, 256}, 2, -1, 1, 37), .m = bench_rand((int[]){1024, 256}, 2, -1, 1, 38),
+              .wt = bench_rand((int[]){256, 2048}, 2, -1, 1, 35),
+              .p = bench_rand((int[]){1024, 256}, 2, -1, 1, 36),
+              .g = bench_rand((int[]){1024, 256}, 2, -1, 1, 37),
+              .m = bench_rand((int[]){1024, 256}, 2, -1, 1, 38),
               .v = bench_rand((int[]){1024, 256}, 2, 0, 1, 39)};
   lz_eval(c.mask);
   for (c.which = 0; c.which < EW_COUNT; c.which++) {

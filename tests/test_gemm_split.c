@@ -22,13 +22,21 @@ static double compare(lz_dtype dt, bool ta, bool tb, int M, int N, int K, int pa
   char *A = malloc((size_t)(ra * lda) * es), *B = malloc((size_t)(rb * ldb) * es);
   char *C1 = malloc((size_t)(M * ldc) * es), *C2 = malloc((size_t)(M * ldc) * es);
   for (int64_t i = 0; i < ra * lda; i++)
-    if (es == 8) ((double *)A)[i] = next(); else ((float *)A)[i] = (float)next();
+    if (es == 8)
+      ((double *)A)[i] = next();
+    else
+      ((float *)A)[i] = (float)next();
   for (int64_t i = 0; i < rb * ldb; i++)
-    if (es == 8) ((double *)B)[i] = next(); else ((float *)B)[i] = (float)next();
+    if (es == 8)
+      ((double *)B)[i] = next();
+    else
+      ((float *)B)[i] = (float)next();
   for (int64_t i = 0; i < M * ldc; i++) {
     double v = next();
-    if (es == 8) ((double *)C1)[i] = ((double *)C2)[i] = v;
-    else ((float *)C1)[i] = ((float *)C2)[i] = (float)v;
+    if (es == 8)
+      ((double *)C1)[i] = ((double *)C2)[i] = v;
+    else
+      ((float *)C1)[i] = ((float *)C2)[i] = (float)v;
   }
   lz_cpu_gemm(dt, ta, tb, M, N, K, 0.75, A, lda, B, ldb, 0.5, C1, ldc);
   lz_cpu_gemm_serial(dt, ta, tb, M, N, K, 0.75, A, lda, B, ldb, 0.5, C2, ldc);
@@ -44,7 +52,8 @@ static double compare(lz_dtype dt, bool ta, bool tb, int M, int N, int K, int pa
 }
 
 static void test_against_serial(void) {
-  const int shapes[][3] = {{301, 77, 129}, {40, 517, 65}, {1000, 33, 64}, {33, 1000, 31}, {64, 64, 300}};
+  const int shapes[][3] = {
+      {301, 77, 129}, {40, 517, 65}, {1000, 33, 64}, {33, 1000, 31}, {64, 64, 300}};
   for (int t = 0; t < 2; t++) {
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
       for (int tr = 0; tr < 4; tr++) {
@@ -67,7 +76,8 @@ static void test_batched(void) {
   lz_array *b = lz_random_normal(sb, 3, LZ_FLOAT64, 0, 1, lz_random_key(2));
   lz_array *c = lz_matmul(a, b);
   /* the same through broadcasting and a sum: no GEMM */
-  lz_array *ref = lz_sum_axis(lz_multiply(lz_expand_dims(a, (int[]){3}, 1), lz_expand_dims(b, (int[]){1}, 1)), 2, false);
+  lz_array *ref = lz_sum_axis(
+      lz_multiply(lz_expand_dims(a, (int[]){3}, 1), lz_expand_dims(b, (int[]){1}, 1)), 2, false);
   CHECK(lz_item_bool(lz_allclose(c, ref, 1e-10, 1e-10, false)));
   lz_scope_end();
 }

@@ -23,14 +23,17 @@ static void transposed(int b, int R, int C, lz_dtype dt, lz_array **tv, lz_array
   }
   for (int k = 0; k < nb; k++)
     for (int i = 0; i < C; i++)
-      for (int j = 0; j < R; j++) c[(size_t)k * R * C + (size_t)j * C + i] = t[(size_t)k * R * C + (size_t)i * R + j];
+      for (int j = 0; j < R; j++)
+        c[(size_t)k * R * C + (size_t)j * C + i] = t[(size_t)k * R * C + (size_t)i * R + j];
   lz_array *ta = b ? lz_array_from_data(t, (int[]){b, C, R}, 3, LZ_FLOAT32)
                    : lz_array_from_data(t, (int[]){C, R}, 2, LZ_FLOAT32);
   lz_array *ca = b ? lz_array_from_data(c, (int[]){b, R, C}, 3, LZ_FLOAT32)
                    : lz_array_from_data(c, (int[]){R, C}, 2, LZ_FLOAT32);
   free(t), free(c);
-  if (dt == LZ_BOOL) ta = lz_greater(ta, lz_float(0)), ca = lz_greater(ca, lz_float(0));
-  else ta = lz_astype(ta, dt), ca = lz_astype(ca, dt);
+  if (dt == LZ_BOOL)
+    ta = lz_greater(ta, lz_float(0)), ca = lz_greater(ca, lz_float(0));
+  else
+    ta = lz_astype(ta, dt), ca = lz_astype(ca, dt);
   lz_eval(ta), lz_eval(ca); /* converted while contiguous */
   *tv = b ? lz_swapaxes(ta, 1, 2) : lz_swapaxes(ta, 0, 1);
   *cv = ca;
@@ -55,13 +58,13 @@ static void check_shapes(void) {
       transposed(b, R, C, dt, &yt, &yc);
       transposed(b, R, C, dt, &zt, &zc);
       transposed(b, R, C, LZ_BOOL, &ct, &cc);
-      CHECK(same(lz_add(x, xt), lz_add(x, xc)));                 /* one transposed input */
-      CHECK(same(lz_multiply(xt, yt), lz_multiply(xc, yc)));     /* two */
+      CHECK(same(lz_add(x, xt), lz_add(x, xc)));             /* one transposed input */
+      CHECK(same(lz_multiply(xt, yt), lz_multiply(xc, yc))); /* two */
       CHECK(same(lz_maximum(xt, x), lz_maximum(xc, x)));
-      CHECK(same(lz_negative(xt), lz_negative(xc)));             /* unary */
-      CHECK(same(lz_contiguous(xt), xc));                        /* a copy */
+      CHECK(same(lz_negative(xt), lz_negative(xc))); /* unary */
+      CHECK(same(lz_contiguous(xt), xc));            /* a copy */
       CHECK(same(lz_astype(xt, LZ_FLOAT32), lz_astype(xc, LZ_FLOAT32)));
-      CHECK(same(lz_where(ct, xt, yt), lz_where(cc, xc, yc)));   /* three: 1-byte cond too */
+      CHECK(same(lz_where(ct, xt, yt), lz_where(cc, xc, yc))); /* three: 1-byte cond too */
       CHECK(same(lz_where(ct, zt, x), lz_where(cc, zc, x)));
       /* a row vector broadcast beside a transposed input, and a flipped transposed view */
       int vs[1] = {C};

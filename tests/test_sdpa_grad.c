@@ -17,7 +17,8 @@ static lz_array *rnd(const int *shape, int nd, uint32_t seed, lz_dtype dt) {
   for (int d = 0; d < nd; d++) n *= (size_t)shape[d];
   float *v = malloc(n * sizeof(float) + 4);
   uint32_t s = seed * 2654435761u + 7;
-  for (size_t i = 0; i < n; i++) s = s * 1664525u + 1013904223u, v[i] = (float)((s >> 8) / 8388608.0 - 1.0);
+  for (size_t i = 0; i < n; i++)
+    s = s * 1664525u + 1013904223u, v[i] = (float)((s >> 8) / 8388608.0 - 1.0);
   lz_array *a = lz_array_from_data(v, shape, nd, LZ_FLOAT32);
   free(v);
   return lz_astype(a, dt);
@@ -25,7 +26,8 @@ static lz_array *rnd(const int *shape, int nd, uint32_t seed, lz_dtype dt) {
 
 static double max_diff(lz_array *a, lz_array *b) {
   if (!a || !b) return INFINITY;
-  return lz_item_f64(lz_max(lz_abs(lz_subtract(lz_astype(a, LZ_FLOAT32), lz_astype(b, LZ_FLOAT32))), false));
+  return lz_item_f64(
+      lz_max(lz_abs(lz_subtract(lz_astype(a, LZ_FLOAT32), lz_astype(b, LZ_FLOAT32))), false));
 }
 
 /* What a case feeds the closures. */
@@ -36,7 +38,8 @@ typedef struct sd_case {
 } sd_case;
 
 /* softmax([sinks,] scale q k^T + mask) v from basic ops, k and v repeated over the query heads. */
-static lz_array *composed(const sd_case *c, lz_array *q, lz_array *k, lz_array *v, lz_array *sinks) {
+static lz_array *composed(const sd_case *c, lz_array *q, lz_array *k, lz_array *v,
+                          lz_array *sinks) {
   int B = lz_array_dim(q, 0), Hq = lz_array_dim(q, 1), Lq = lz_array_dim(q, 2);
   int Lk = lz_array_dim(k, 2), rep = Hq / lz_array_dim(k, 1);
   if (rep > 1) k = lz_repeat(k, rep, 1), v = lz_repeat(v, rep, 1);
@@ -51,7 +54,8 @@ static lz_array *composed(const sd_case *c, lz_array *q, lz_array *k, lz_array *
   else if (mask)
     s = lz_add(s, mask);
   if (!sinks) return lz_matmul(lz_softmax_axis(s, -1, true), v);
-  lz_array *sk = lz_broadcast_to(lz_reshape(sinks, (int[]){1, Hq, 1, 1}, 4), (int[]){B, Hq, Lq, 1}, 4);
+  lz_array *sk =
+      lz_broadcast_to(lz_reshape(sinks, (int[]){1, Hq, 1, 1}, 4), (int[]){B, Hq, Lq, 1}, 4);
   lz_array *p = lz_softmax_axis(lz_concatenate((lz_array *[]){sk, s}, 2, -1), -1, true);
   p = lz_slice(p, (int[]){0, 0, 0, 1}, (int[]){B, Hq, Lq, Lk + 1}, NULL, 4);
   return lz_matmul(p, v);
@@ -81,7 +85,8 @@ static void check_case(const char *what, const sd_case *c, int B, int Hq, int Hk
                      rnd((int[]){B, Hkv, Lk, Dv}, 4, 3, dt), c->sinks};
   int n = c->sinks ? 4 : 3;
   lz_array *cot = rnd((int[]){B, Hq, Lq, Dv}, 4, 4, dt);
-  lz_closure *ff = lz_closure_new(f_fused, NULL, NULL), *fc = lz_closure_new(f_composed, NULL, NULL);
+  lz_closure *ff = lz_closure_new(f_fused, NULL, NULL),
+             *fc = lz_closure_new(f_composed, NULL, NULL);
   lz_array *gf[4] = {NULL}, *gc[4] = {NULL}, *of[1], *oc[1];
   lz_array *cotc = lz_astype(cot, LZ_FLOAT32);
   CHECK(lz_vjp(ff, in, n, &cot, 1, of, gf) == 0);
@@ -91,7 +96,8 @@ static void check_case(const char *what, const sd_case *c, int B, int Hq, int Hk
   CHECK(g0 && g0->node && g0->node->op == LZ_OP_SCALED_DOT_PRODUCT_ATTENTION_VJP);
   for (int i = 0; i < n; i++) {
     CHECK(gf[i] && lz_array_dtype(gf[i]) == lz_array_dtype(in[i]));
-    double d = max_diff(gf[i], gc[i]), scale = lz_item_f64(lz_max(lz_abs(lz_astype(gc[i], LZ_FLOAT32)), false));
+    double d = max_diff(gf[i], gc[i]),
+           scale = lz_item_f64(lz_max(lz_abs(lz_astype(gc[i], LZ_FLOAT32)), false));
     if (!(d <= tol * (1 + scale))) {
       CHECK(d <= tol * (1 + scale));
       fprintf(stderr, "  %s: gradient %d differs by %g (scale %g)\n", what, i, d, scale);
@@ -118,7 +124,8 @@ static void test_against_composed(void) {
   sd_case boolm = {0.4, NULL, lz_array_from_data(bm, (int[]){Lq, Lk}, 2, LZ_BOOL), NULL};
   check_case("bool mask", &boolm, 2, 2, 1, Lq, Lk, 5, 3, LZ_FLOAT32, 1e-5);
   lz_array *add = lz_multiply(rnd((int[]){2, 1, Lq, Lk}, 4, 9, LZ_FLOAT32), lz_float(3));
-  lz_array *row2 = lz_equal(lz_reshape(lz_arange(0, Lq, 1, LZ_INT32), (int[]){Lq, 1}, 2), lz_int(2));
+  lz_array *row2 =
+      lz_equal(lz_reshape(lz_arange(0, Lq, 1, LZ_INT32), (int[]){Lq, 1}, 2), lz_int(2));
   /* -inf where bm hides a key, but the row bm hides entirely keeps finite scores */
   add = lz_where(lz_logical_or(boolm.mask, row2), add, lz_float(-INFINITY));
   sd_case addm = {0.4, "array", add, NULL};
@@ -142,7 +149,8 @@ static void test_empty(void) {
   lz_scope_begin();
   sd_case plain = {0.3, NULL, NULL, NULL};
   cur = &plain;
-  lz_array *in[3] = {rnd((int[]){1, 2, 3, 4}, 4, 1, LZ_FLOAT32), rnd((int[]){1, 2, 0, 4}, 4, 2, LZ_FLOAT32),
+  lz_array *in[3] = {rnd((int[]){1, 2, 3, 4}, 4, 1, LZ_FLOAT32),
+                     rnd((int[]){1, 2, 0, 4}, 4, 2, LZ_FLOAT32),
                      rnd((int[]){1, 2, 0, 5}, 4, 3, LZ_FLOAT32)};
   lz_array *cot = rnd((int[]){1, 2, 3, 5}, 4, 4, LZ_FLOAT32), *g[3];
   lz_closure *ff = lz_closure_new(f_fused, NULL, NULL);
@@ -155,20 +163,24 @@ static void test_empty(void) {
 }
 
 /* ---- finite differences ---- */
-#define IN(lo, hi, ...) {(int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), {__VA_ARGS__}, lo, hi}
+#define IN(lo, hi, ...)                                                                            \
+  { (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), {__VA_ARGS__}, lo, hi }
 static lz_array *f32(lz_array *x) { return lz_astype(x, LZ_FLOAT32); }
 static lz_array *f64(lz_array *x) { return lz_astype(x, LZ_FLOAT64); }
 
 static lz_array *fd_causal(lz_array *const *x) {
-  return f64(lz_fast_scaled_dot_product_attention(f32(x[0]), f32(x[1]), f32(x[2]), 0.6, "causal", NULL));
+  return f64(
+      lz_fast_scaled_dot_product_attention(f32(x[0]), f32(x[1]), f32(x[2]), 0.6, "causal", NULL));
 }
 static lz_array *fd_bool(lz_array *const *x) {
-  lz_array *m = lz_array_from_data((bool[]){1, 0, 1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1}, (int[]){3, 5}, 2, LZ_BOOL);
+  lz_array *m = lz_array_from_data((bool[]){1, 0, 1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1},
+                                   (int[]){3, 5}, 2, LZ_BOOL);
   return f64(lz_fast_scaled_dot_product_attention(f32(x[0]), f32(x[1]), f32(x[2]), 0.6, NULL, m));
 }
 /* the gradient node as a function of q and k (fixed v and cotangent): its own vjp and jvp */
 static lz_array *fd_second(lz_array *const *x) {
-  lz_array *v = rnd((int[]){1, 1, 4, 3}, 4, 5, LZ_FLOAT32), *c = rnd((int[]){1, 2, 3, 3}, 4, 6, LZ_FLOAT32);
+  lz_array *v = rnd((int[]){1, 1, 4, 3}, 4, 5, LZ_FLOAT32),
+           *c = rnd((int[]){1, 2, 3, 3}, 4, 6, LZ_FLOAT32);
   lz_array *g[4] = {NULL};
   sd_case causal = {0.6, "causal", NULL, NULL};
   cur = &causal;
@@ -220,8 +232,9 @@ static void test_vmap(void) {
 static void test_compile(void) {
   lz_scope_begin();
   lz_closure *g = lz_closure_new(grad_body, NULL, NULL), *cg = lz_compile(g, 0);
-  lz_array *x[4] = {rnd((int[]){2, 4, 9, 8}, 4, 1, LZ_FLOAT32), rnd((int[]){2, 2, 9, 8}, 4, 2, LZ_FLOAT32),
-                    rnd((int[]){2, 2, 9, 8}, 4, 3, LZ_FLOAT32), rnd((int[]){2, 4, 9, 8}, 4, 4, LZ_FLOAT32)};
+  lz_array *x[4] = {
+      rnd((int[]){2, 4, 9, 8}, 4, 1, LZ_FLOAT32), rnd((int[]){2, 2, 9, 8}, 4, 2, LZ_FLOAT32),
+      rnd((int[]){2, 2, 9, 8}, 4, 3, LZ_FLOAT32), rnd((int[]){2, 4, 9, 8}, 4, 4, LZ_FLOAT32)};
   for (int rep = 0; rep < 2; rep++) { /* the trace, then the replay */
     lz_array *a[3], *b[3];
     CHECK(lz_closure_call(g, x, 4, a) == 3);
