@@ -397,12 +397,14 @@ int lz_cpu_sdpa_vjp(lz_node *node, lz_array **outs) {
   j->q.scratch = j->k.scratch = j->v.scratch = g.dout.scratch = NULL;
   if (p->has_sinks) {
     const lz_array *sa = node->inputs[node->ninputs - 2];
-    sinks = malloc((size_t)sa->size * sizeof(float) + 4);
-    g.dsink = calloc((size_t)(j->B * j->Hq) + 1, sizeof(double));
+    size_t nd = (size_t)(j->B * j->Hq) + 1;
+    sinks = lz__malloc((size_t)sa->size * sizeof(float) + 4);
+    g.dsink = lz__malloc(nd * sizeof(double));
     if (!sinks || !g.dsink) {
       lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
       goto done;
     }
+    memset(g.dsink, 0, nd * sizeof(double));
     lz_fast_load(sinks, lz__data_ptr(sa), sa->dtype, sa->strides[0], sa->size);
     j->sinks = sinks;
   }
@@ -430,7 +432,7 @@ int lz_cpu_sdpa_vjp(lz_node *node, lz_array **outs) {
   lz__parallel_for(j->B * g.Hkv, ((int64_t)1 << 17) / work + 1, sb_tasks, &g);
   lz_fast_slots_free(&j->slots);
   if (g.dsink) { /* the sink gradient sums over the batch: in order, so it is deterministic */
-    float *ds = malloc((size_t)j->Hq * sizeof(float) + 4);
+    float *ds = lz__malloc((size_t)j->Hq * sizeof(float) + 4);
     if (!ds) {
       lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
       goto done;
