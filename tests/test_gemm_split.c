@@ -1,11 +1,12 @@
-/* lz_cpu_gemm shares big GEMMs out on the pool (cpu/gemm_split.c) in blocks of rows or columns
- * of C: against one single-threaded BLAS call (lz_cpu_gemm_serial) on odd sizes, every
- * transpose, leading dimensions wider than the operands, beta != 0, float32 and float64, and on
- * one thread; and inside a pool job (a batched matmul) against NumPy-free float64 sums. */
+/* lz_cpu_gemm_split shares big OpenBLAS GEMMs out on the pool (cpu/gemm_split.c) in blocks of
+ * rows or columns of C: against one single-threaded BLAS call (lz_cpu_gemm_blas) on odd sizes,
+ * every transpose, leading dimensions wider than the operands, beta != 0, float32 and float64, and
+ * on one thread; and inside a pool job (a batched matmul) against NumPy-free float64 sums. */
 #include "lz_test.h"
 
 #include <math.h>
 
+#include "cpu/gemm.h"
 #include "cpu/linalg_pack.h"
 
 static uint32_t seed = 12345;
@@ -13,6 +14,8 @@ static double next(void) {
   seed = seed * 1664525u + 1013904223u;
   return (double)(seed >> 8) / 8388608.0 - 1.0;
 }
+
+static int splits; /* products lz_cpu_gemm_split took */
 
 /* C = alpha op(A) op(B) + beta C both ways; largest difference relative to 1 + |C|. */
 static double compare(lz_dtype dt, bool ta, bool tb, int M, int N, int K, int pad) {
@@ -38,8 +41,11 @@ static double compare(lz_dtype dt, bool ta, bool tb, int M, int N, int K, int pa
     else
       ((float *)C1)[i] = ((float *)C2)[i] = (float)v;
   }
-  lz_cpu_gemm(dt, ta, tb, M, N, K, 0.75, A, lda, B, ldb, 0.5, C1, ldc);
-  lz_cpu_gemm_serial(dt, ta, tb, M, N, K, 0.75, A, lda, B, ldb, 0.5, C2, ldc);
+  if (lz_cpu_gemm_split(dt, ta, tb, M, N, K, 0.75, A, lda, B, ldb, 0.5, C1, ldc))
+    splits++;
+  else
+    lz_cpu_gemm_blas(dt, ta, tb, M, N, K, 0.75, A, lda, B, ldb, 0.5, C1, ldc);
+  lz_cpu_gemm_blas(dt, ta, tb, M, N, K, 0.75, A, lda, B, ldb, 0.5, C2, ldc);
   double worst = 0;
   for (int64_t i = 0; i < M * ldc; i++) {
     double a = es == 8 ? ((double *)C1)[i] : ((float *)C1)[i];
@@ -53,7 +59,7 @@ static double compare(lz_dtype dt, bool ta, bool tb, int M, int N, int K, int pa
 
 static void test_against_serial(void) {
   const int shapes[][3] = {
-      {301, 77, 129}, {40, 517, 65}, {1000, 33, 64}, {33, 1000, 31}, {64, 64, 300}};
+      {301, 77, 129}, {40, 517, 65}, {1000, 33, 64}, {33, 1000, 41}, {64, 64, 300}};
   for (int t = 0; t < 2; t++) {
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
       for (int tr = 0; tr < 4; tr++) {
@@ -63,6 +69,9 @@ static void test_against_serial(void) {
         CHECK(d32 <= 1e-5);
         CHECK(d64 <= 1e-12);
       }
+    /* every shape here is big enough to share, on more than one thread; none on one */
+    CHECK(splits == (t == 0 && lz_get_num_threads() > 1 ? 40 : 0));
+    splits = 0;
     lz_set_num_threads(t == 0 ? 1 : 0); /* then on one thread (0: back to one per core) */
   }
   lz_set_num_threads(0);

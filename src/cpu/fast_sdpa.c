@@ -19,6 +19,7 @@
 
 #include "../core/threads.h"
 #include "fast.h"
+#include "gemm.h"
 #include "linalg_pack.h"
 #include "unary.h"
 
@@ -343,10 +344,10 @@ static void sb_tasks(void *vctx, int64_t begin, int64_t end) {
         const float *dO = g->dout.base + b * g->dout.sb + h * g->dout.sh + i0 * g->dout.sr;
         for (int64_t j0 = 0; j0 < kend; j0 += bk) { /* P = scale Q K^T (+ mask), dP = dO V^T */
           int64_t nk = kend - j0 < bk ? kend - j0 : bk;
-          lz_cpu_gemm(LZ_FLOAT32, false, true, nq, nk, D, sc, Q, j->q.sr, K + j0 * j->k.sr,
+          lz_cpu_gemm_serial(false, true, nq, nk, D, sc, Q, j->q.sr, K + j0 * j->k.sr,
                       j->k.sr, 0.0, P + j0, kend);
           if (j->p->mask != LZ_SDPA_NONE) apply_mask(j, P + j0, kend, b, h, i0, nq, j0, nk, mrow);
-          lz_cpu_gemm(LZ_FLOAT32, false, true, nq, nk, Dv, 1.0, dO, g->dout.sr, V + j0 * j->v.sr,
+          lz_cpu_gemm_serial(false, true, nq, nk, Dv, 1.0, dO, g->dout.sr, V + j0 * j->v.sr,
                       j->v.sr, 0.0, dS + j0, kend);
         }
         for (int64_t i = 0; i < nq; i++) { /* softmax rows, delta, dS = P * (dP - delta) */
@@ -363,11 +364,11 @@ static void sb_tasks(void *vctx, int64_t begin, int64_t end) {
         if (j->p->mask != LZ_SDPA_NONE) zero_masked(j, dS, kend, b, h, i0, nq, kend);
         for (int64_t j0 = 0; j0 < kend; j0 += bk) {
           int64_t nk = kend - j0 < bk ? kend - j0 : bk;
-          lz_cpu_gemm(LZ_FLOAT32, true, false, nk, Dv, nq, 1.0, P + j0, kend, dO, g->dout.sr, 1.0,
+          lz_cpu_gemm_serial(true, false, nk, Dv, nq, 1.0, P + j0, kend, dO, g->dout.sr, 1.0,
                       dV + j0 * Dv, Dv);
-          lz_cpu_gemm(LZ_FLOAT32, true, false, nk, D, nq, sc, dS + j0, kend, Q, j->q.sr, 1.0,
+          lz_cpu_gemm_serial(true, false, nk, D, nq, sc, dS + j0, kend, Q, j->q.sr, 1.0,
                       dK + j0 * D, D);
-          lz_cpu_gemm(LZ_FLOAT32, false, false, nq, D, nk, sc, dS + j0, kend, K + j0 * j->k.sr,
+          lz_cpu_gemm_serial(false, false, nq, D, nk, sc, dS + j0, kend, K + j0 * j->k.sr,
                       j->k.sr, j0 ? 1.0 : 0.0, dQ, D);
         }
         store_rows(g->dq, (b * j->Hq + h) * j->Lq + i0, dQ, nq, D);

@@ -27,15 +27,9 @@ static inline lz_dtype lz_cpu_compute_dtype(lz_dtype d) {
 
 /* Row-major C(M,N) = alpha * op(A) op(B) + beta * C for float32 or float64 (`dt`). op(A) is
  * (M,K): A is stored (M,K) with leading dimension lda, or (K,M) when ta (transposed); likewise
- * B. Handles K == 0 (C = beta * C) and uses GEMV when N == 1. Big calls run on the pool's
- * threads (cpu/gemm_split.c); inside a pool job, on the calling thread. */
+ * B. Handles K == 0 (C = beta * C) and uses GEMV when N == 1. */
 LZ_HIDDEN void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
                            double alpha, const void *A, int64_t lda, const void *B, int64_t ldb,
                            double beta, void *C, int64_t ldc);
-/* The same on the calling thread only: one single-threaded BLAS call (cpu/gemm_split.c shares
- * lz_cpu_gemm's big calls out on the pool with it). */
-LZ_HIDDEN void lz_cpu_gemm_serial(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N,
-                                  int64_t K, double alpha, const void *A, int64_t lda,
-                                  const void *B, int64_t ldb, double beta, void *C, int64_t ldc);
 
 #endif /* LZ_CPU_LINALG_PACK_H */
