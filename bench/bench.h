@@ -107,5 +107,8 @@ void bench_fast(void);
 void bench_distributed(void);
 /* FMA peaks and matmul per GEMM backend, bf16/f16 included (bench_gemm.c). */
 void bench_gemm(void);
+/* attention forward + backward, fused and composed; elementwise kernels on 1 and 2 threads
+ * (bench_attn.c) */
+void bench_attn(void);
 
 #endif /* LZ_BENCH_H */

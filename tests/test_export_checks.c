@@ -307,6 +307,18 @@ static void test_nn_ops(void) {
   lz_sdpa_params sd = {0.5f, LZ_SDPA_CAUSAL, false}, sd7 = {0.5f, 7, false};
   GOOD("scaled_dot_product_attention", qkv, &sd, ((sig[]){F32(1, 1, 4, 6)}));
   BAD("scaled_dot_product_attention", qkv, &sd7, ((sig[]){F32(1, 1, 4, 6)}), "mask mode 7");
+  /* the gradient node: q, k, v, the cotangent -> dq, dk, dv */
+  sig qkvc[4] = {F32(1, 2, 4, 6), F32(1, 1, 4, 6), F32(1, 1, 4, 6), F32(1, 2, 4, 6)};
+  sig dqkv[3] = {F32(1, 2, 4, 6), F32(1, 1, 4, 6), F32(1, 1, 4, 6)};
+  GOOD("scaled_dot_product_attention_vjp", qkvc, &sd, dqkv);
+  BAD("scaled_dot_product_attention_vjp", qkvc, &sd7, dqkv, "mask mode 7");
+  sig qkvc_bad[4] = {F32(1, 2, 4, 6), F32(1, 1, 4, 6), F32(1, 1, 4, 6), F32(1, 2, 5, 6)};
+  BAD("scaled_dot_product_attention_vjp", qkvc_bad, &sd, dqkv, "cotangent");
+  lz_sdpa_params sdm = {0.5f, LZ_SDPA_ARRAY, false};
+  sig qkvmc[5] = {F32(1, 2, 4, 6), F32(1, 1, 4, 6), F32(1, 1, 4, 6), F32(4, 4), F32(1, 2, 4, 6)};
+  BAD("scaled_dot_product_attention_vjp", qkvmc, &sdm, dqkv, "full (B, Hq, Lq, Lk)");
+  qkvmc[3] = F32(1, 2, 4, 4);
+  GOOD("scaled_dot_product_attention_vjp", qkvmc, &sdm, dqkv);
   lz_rope_params rp = {.dims = 6, .base = 10000, .scale = 1}, rp_odd = {.dims = 7, .base = 1, .scale = 1};
   sig x4[1] = {F32(1, 1, 4, 6)};
   GOOD("rope", x4, &rp, x4);

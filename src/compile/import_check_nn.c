@@ -63,6 +63,33 @@ static lz_array *check_sdpa(const cz_check_args *a) {
                                                  FB(p->has_sinks) ? a->in[n - 1] : NULL);
 }
 
+/* The attention's gradient node (inputs q, k, v[, mask][, sinks], the output's cotangent):
+ * the forward constructor validates q, k, v, the mask and the sinks; the mask must be the full
+ * (B, Hq, Lq, Lk) the forward node holds and the cotangent the output's signature, in q's dtype
+ * (the forward's casts are done); lz__sdpa_vjp then records the node. */
+static lz_array *check_sdpa_vjp(const cz_check_args *a) {
+  const lz_sdpa_params *p = a->params;
+  bool arr = p->mask == LZ_SDPA_ARRAY;
+  if (p->mask != LZ_SDPA_NONE && p->mask != LZ_SDPA_CAUSAL && !arr)
+    return cz_check_fail(a, "has mask mode %d", p->mask);
+  int n = 3 + arr + p->has_sinks;
+  if (!cz_check_arity(a, n + 1, 3 + p->has_sinks)) return NULL;
+  const char *mode = arr ? "array" : p->mask == LZ_SDPA_CAUSAL ? "causal" : "";
+  lz_array *y = lz_fast_scaled_dot_product_attention_v2(X, Y, a->in[2], p->scale, mode,
+                                                        arr ? a->in[3] : NULL,
+                                                        p->has_sinks ? a->in[n - 1] : NULL);
+  if (!y) return NULL;
+  lz_array *m = arr ? a->in[3] : NULL, *cot = a->in[n];
+  int full[4] = {X->shape[0], X->shape[1], X->shape[2], Y->shape[2]};
+  if (m && (m->ndim != 4 || memcmp(m->shape, full, sizeof full) != 0))
+    return cz_check_fail(a, "has a mask that is not the full (B, Hq, Lq, Lk)");
+  bool same = cot->ndim == y->ndim && memcmp(cot->shape, y->shape, sizeof(int) * 4) == 0;
+  if (!same || cot->dtype != y->dtype || X->dtype != y->dtype)
+    return cz_check_fail(a, "has a cotangent that is not the output's signature");
+  lz_array *g[4];
+  return lz__sdpa_vjp(p, a->in, n, cot, g) == 0 ? g[0] : NULL;
+}
+
 /* ---- quantization ---- */
 
 static bool mode_ok(const cz_check_args *a, int mode) {
@@ -208,6 +235,7 @@ const cz_check_fn cz_checks_nn[LZ_OP_COUNT] = {
     [LZ_OP_LAYER_NORM] = check_norm,
     [LZ_OP_ROPE] = check_rope,
     [LZ_OP_SCALED_DOT_PRODUCT_ATTENTION] = check_sdpa,
+    [LZ_OP_SCALED_DOT_PRODUCT_ATTENTION_VJP] = check_sdpa_vjp,
     [LZ_OP_QUANTIZE] = check_quantize,
     [LZ_OP_DEQUANTIZE] = check_dequantize,
     [LZ_OP_QUANTIZED_MATMUL] = check_quantized_matmul,

@@ -5,7 +5,9 @@
  * briefly, then sleeps on a condition variable that the last worker to leave signals (a preempted
  * worker then costs the caller no CPU).
  * One job runs at a time: a second user thread that calls while the pool is busy, and any
- * nested call (from inside a job), runs its range inline. OpenBLAS gets the same thread count. */
+ * nested call (from inside a job), runs its range inline. OpenBLAS runs single-threaded: its
+ * workers would spin for ~0.1 s after each call beside ours (cpu/gemm_split.c shares big GEMMs
+ * out on this pool instead). */
 #include "threads.h"
 
 #include <pthread.h>
@@ -133,7 +135,7 @@ static void pool_init(void) {
   if (n == 0) n = cpu_count();
   if (n > MAX_THREADS) n = MAX_THREADS;
   atomic_store(&pool.nthreads, n);
-  openblas_set_num_threads(n);
+  openblas_set_num_threads(1);
 }
 
 int lz__num_threads(void) {
@@ -149,9 +151,7 @@ int lz_set_num_threads(int n) {
   pthread_once(&init_once, pool_init);
   if (n <= 0) n = cpu_count();
   if (n > MAX_THREADS) n = MAX_THREADS;
-  int old = atomic_exchange(&pool.nthreads, n);
-  openblas_set_num_threads(n);
-  return old;
+  return atomic_exchange(&pool.nthreads, n);
 }
 
 void lz__parallel_for(int64_t n, int64_t grain, void (*fn)(void *ctx, int64_t begin, int64_t end),

@@ -34,6 +34,14 @@ LZ_HIDDEN int lz_cpu_rms_norm(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_layer_norm(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_rope(lz_node *node, lz_array **outs);
 LZ_HIDDEN int lz_cpu_sdpa(lz_node *node, lz_array **outs);
+/* The attention's gradient (inputs q, k, v[, mask][, sinks], cotangent of the output; outputs
+ * dq, dk, dv[, dsinks]), fused: the scores are computed once per block, never in full. */
+LZ_HIDDEN int lz_cpu_sdpa_vjp(lz_node *node, lz_array **outs);
+/* Records the gradient op for an attention node's inputs `in` (n of them, as the node holds
+ * them) and the output's cotangent; writes grads[0..3) (and grads[3], the sinks', when
+ * p->has_sinks). Returns 0 or -1 (ops/fast.c). */
+LZ_HIDDEN int lz__sdpa_vjp(const lz_sdpa_params *p, lz_array *const *in, int n, lz_array *cot,
+                           lz_array **grads);
 
 /* ---- shared helpers (cpu/fast_util.c) ---- */
 

@@ -315,6 +315,15 @@ void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
   if (!f64 && lz_cpu_gemm_backend() != LZ_GEMM_OPENBLAS &&
       onednn_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
     return;
+  /* OpenBLAS runs single-threaded (core/threads.c): big products go to the pool in blocks */
+  if (lz_cpu_gemm_split(dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
+  lz_cpu_gemm_blas(dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void lz_cpu_gemm_blas(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
+                      double alpha, const void *A, int64_t lda, const void *B, int64_t ldb,
+                      double beta, void *C, int64_t ldc) {
+  bool f64 = dt == LZ_FLOAT64;
   if (N == 1) { /* matrix-vector: y(M) = op(A) x with x = column 0 of op(B) */
     enum CBLAS_TRANSPOSE t = ta ? CblasTrans : CblasNoTrans;
     int rows = (int)(ta ? K : M), cols = (int)(ta ? M : K);

@@ -17,7 +17,8 @@ typedef enum lz_gemm_backend {
 
 /* The process's float32 backend: LZ_GEMM=openblas|onednn|onednn_matmul when set, else oneDNN
  * where the CPU has AVX-512 (there its kernels run at about twice OpenBLAS's AVX2 ones), else
- * OpenBLAS (on AVX2-only CPUs it is as fast or faster, and its threads are already ours). */
+ * OpenBLAS (on AVX2-only CPUs it is as fast or faster; it runs single-threaded, big products
+ * shared out on our pool by lz_cpu_gemm_split). */
 LZ_HIDDEN lz_gemm_backend lz_cpu_gemm_backend(void);
 LZ_HIDDEN const char *lz_cpu_gemm_backend_name(lz_gemm_backend b);
 
@@ -48,6 +49,17 @@ LZ_HIDDEN int lz_cpu_onednn_matmul(lz_dtype dab, lz_dtype dc, int64_t M, int64_t
 LZ_HIDDEN void lz_cpu_gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                                   const float *A, int64_t lda, const float *B, int64_t ldb,
                                   float beta, float *C, int64_t ldc);
+/* float32/float64 C = alpha * op(A) op(B) + beta * C (K > 0, as lz_cpu_gemm) in one OpenBLAS
+ * call on the calling thread (OpenBLAS is single-threaded: core/threads.c). */
+LZ_HIDDEN void lz_cpu_gemm_blas(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
+                                double alpha, const void *A, int64_t lda, const void *B,
+                                int64_t ldb, double beta, void *C, int64_t ldc);
+/* The same product cut into blocks of rows (or columns) of C, one lz_cpu_gemm_blas call each on
+ * the pool's threads (cpu/gemm_split.c); false, having done nothing, when it is too small to
+ * share or there is one thread. Inside a pool job the blocks run on the calling thread. */
+LZ_HIDDEN bool lz_cpu_gemm_split(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
+                                 double alpha, const void *A, int64_t lda, const void *B,
+                                 int64_t ldb, double beta, void *C, int64_t ldc);
 /* How many products ran on the matmul primitive so far (tests check the path was taken). */
 LZ_HIDDEN long long lz_cpu_gemm_primitive_runs(void);
 

@@ -125,9 +125,104 @@ static void run_blocks(void *arg, int64_t bb, int64_t be) {
   }
 }
 
+/* ---- transposed inputs: an input read across its rows (a transposed view, e.g. a gradient's
+ * swapaxes) but contiguous down its columns touches one cache line per element along every
+ * row of the output, and its inner loop cannot use SIMD. The output is walked in TILE x TILE
+ * tiles instead: each such input's tile is first copied (reading down its contiguous columns)
+ * into a small row-major buffer, and the kernel's inner loop runs on the buffer's unit-stride
+ * rows. The tiles are shared out like the blocks above. */
+enum { TILE = 32 };
+
+typedef struct tile_ctx {
+  const lz_cpu_iter *it;
+  lz_cpu_inner_fn fn;
+  void *ctx;
+  int64_t rows, cols, row_tiles, col_tiles;
+  int64_t isz[LZ_CPU_MAX_OPS]; /* element size of an input to pack, else 0 */
+} tile_ctx;
+
+/* Marks the inputs to pack (unit element stride down the rows, a stride of at least a cache
+ * line along them); false when there is none. */
+static bool plan_tiles(const lz_cpu_iter *it, int64_t *isz) {
+  int nd = it->ndim;
+  bool any = false;
+  if (nd < 2 || it->shape[nd - 1] < TILE || it->shape[nd - 2] < TILE) return false;
+  for (int o = 0; o < it->nops; o++) {
+    int64_t sc = it->strides[o][nd - 1], sr = it->strides[o][nd - 2];
+    isz[o] = 0;
+    if (o == 0 || sc == 0) continue; /* the output, or an input broadcast along the rows */
+    if (sc < 0) sc = -sc;
+    if ((sr == 1 || sr == 2 || sr == 4 || sr == 8) && sc >= 64) isz[o] = sr, any = true;
+  }
+  for (int d = 0; any && d < nd; d++) any = it->strides[0][d] != 0; /* tiles write apart */
+  return any;
+}
+
+static void pack_tile(char *buf, const char *src, int64_t isz, int64_t sc, int64_t nr,
+                      int64_t nc) {
+  for (int64_t c = 0; c < nc; c++, src += sc) { /* column c: nr contiguous elements */
+    char *d = buf + c * isz;
+    switch (isz) {
+#define PACK(T)                                                                                    for (int64_t r = 0; r < nr; r++) ((T *)d)[r * TILE] = ((const T *)src)[r];                       break;
+    case 1: PACK(uint8_t)
+    case 2: PACK(uint16_t)
+    case 4: PACK(uint32_t)
+    default: PACK(uint64_t)
+#undef PACK
+    }
+  }
+}
+
+static void run_tiles(void *arg, int64_t b, int64_t e) {
+  const tile_ctx *c = arg;
+  const lz_cpu_iter *it = c->it;
+  int nd = it->ndim, nops = it->nops;
+  _Alignas(64) char bufs[2][TILE * TILE * 8];
+  int64_t per_plane = c->row_tiles * c->col_tiles, s[LZ_CPU_MAX_OPS];
+  for (int o = 0; o < nops; o++) s[o] = c->isz[o] ? c->isz[o] : it->strides[o][nd - 1];
+  for (int64_t t = b; t < e; t++) {
+    int64_t plane = t / per_plane, rt = t % per_plane / c->col_tiles, ct = t % c->col_tiles;
+    char *base[LZ_CPU_MAX_OPS], *p[LZ_CPU_MAX_OPS];
+    for (int o = 0; o < nops; o++) base[o] = it->base[o];
+    for (int d = nd - 3; d >= 0; d--) { /* the plane's offset over dims [0, nd-2) */
+      int64_t i = plane % it->shape[d];
+      plane /= it->shape[d];
+      for (int o = 0; o < nops; o++) base[o] += i * it->strides[o][d];
+    }
+    int64_t r0 = rt * TILE, nr = r0 + TILE < c->rows ? TILE : c->rows - r0;
+    int64_t c0 = ct * TILE, nc = c0 + TILE < c->cols ? TILE : c->cols - c0;
+    int nb = 0;
+    char *tile[LZ_CPU_MAX_OPS];
+    for (int o = 0; o < nops; o++) {
+      base[o] += r0 * it->strides[o][nd - 2] + c0 * it->strides[o][nd - 1];
+      if (!c->isz[o]) continue;
+      tile[o] = nb < 2 ? bufs[nb++] : NULL;
+      if (tile[o]) pack_tile(tile[o], base[o], c->isz[o], it->strides[o][nd - 1], nr, nc);
+    }
+    for (int64_t r = 0; r < nr; r++) {
+      int64_t ss[LZ_CPU_MAX_OPS];
+      for (int o = 0; o < nops; o++) {
+        bool packed = c->isz[o] && tile[o];
+        p[o] = packed ? tile[o] + r * TILE * c->isz[o] : base[o] + r * it->strides[o][nd - 2];
+        ss[o] = packed ? s[o] : it->strides[o][nd - 1];
+      }
+      c->fn(c->ctx, nc, p, ss);
+    }
+  }
+}
+
 void lz_cpu_iter_for(const lz_cpu_iter *it, lz_cpu_inner_fn fn, void *ctx) {
   int64_t outer = lz_cpu_iter_outer(it), inner = lz_cpu_iter_inner(it);
   int64_t total = outer * inner;
+  tile_ctx tc = {it, fn, ctx, 0, 0, 0, 0, {0}};
+  if (plan_tiles(it, tc.isz)) {
+    int nd = it->ndim;
+    tc.rows = it->shape[nd - 2], tc.cols = it->shape[nd - 1];
+    tc.row_tiles = (tc.rows + TILE - 1) / TILE, tc.col_tiles = (tc.cols + TILE - 1) / TILE;
+    int64_t tiles = total / (tc.rows * tc.cols) * tc.row_tiles * tc.col_tiles;
+    lz__parallel_for(tiles, GRAIN / (TILE * TILE), run_tiles, &tc);
+    return;
+  }
   bool split = total > GRAIN && lz__num_threads() > 1;
   /* An output with a zero stride (several runs writing one element) cannot be split. */
   for (int d = 0; split && d < it->ndim; d++) split = it->strides[0][d] != 0;

@@ -33,6 +33,13 @@ const lz_op_def lz_opdef_scaled_dot_product_attention = {
     .cpu = lz_cpu_sdpa,
 };
 
+const lz_op_def lz_opdef_scaled_dot_product_attention_vjp = {
+    .name = "scaled_dot_product_attention_vjp",
+    .flags = LZ_OPF_DIFFERENTIABLE,
+    .params_size = sizeof(lz_sdpa_params),
+    .cpu = lz_cpu_sdpa_vjp,
+};
+
 /* Casts the n inputs to dt (a bool input stays bool: a mask) and records the op; frees the
  * casts. */
 static lz_array *make_cast(int op, const void *params, lz_array **in, int n, lz_dtype dt,
@@ -285,4 +292,23 @@ lz_array *lz_fast_scaled_dot_product_attention_v2(lz_array *q, lz_array *k, lz_a
                                                   double scale, const char *mask_mode,
                                                   lz_array *mask, lz_array *sinks) {
   return sdpa_impl(q, k, v, scale, mask_mode, mask, sinks);
+}
+
+int lz__sdpa_vjp(const lz_sdpa_params *p, lz_array *const *in, int n, lz_array *cot,
+                 lz_array **grads) {
+  lz_array *ins[6];
+  for (int i = 0; i < n; i++) ins[i] = in[i];
+  lz_dtype dt = in[0]->dtype, dts[4];
+  const int *shapes[4];
+  int nds[4], nout = p->has_sinks ? 4 : 3;
+  for (int i = 0; i < nout; i++) {
+    const lz_array *x = in[i < 3 ? i : n - 1]; /* q, k, v, sinks */
+    dts[i] = x->dtype, shapes[i] = x->shape, nds[i] = x->ndim;
+  }
+  ins[n] = lz__cast("scaled_dot_product_attention_vjp", cot, dt);
+  if (!ins[n]) return -1;
+  int rc = lz__make_multi(LZ_OP_SCALED_DOT_PRODUCT_ATTENTION_VJP, p, ins, n + 1, nout, dts, shapes,
+                          nds, grads);
+  lz__uncast(ins[n], cot);
+  return rc;
 }

@@ -7,7 +7,9 @@
  * swapped, the stride becoming the kernel dilation.
  *
  * The fused ops equal compositions of basic ops; their rules differentiate that composition
- * (a nested vjp/jvp), except rope, which is a rotation: its transpose rotates back. */
+ * (a nested vjp/jvp), except rope, which is a rotation: its transpose rotates back, and
+ * attention's vjp, which records the fused gradient node (its own rules differentiate the
+ * composition's vjp, so grad of grad and jvp of vjp work). */
 #include "cpu/conv.h"
 #include "cpu/fast.h"
 #include "transforms/rules_util.h"
@@ -121,6 +123,44 @@ static int jvp_conv(const lz_jvp_args *a, lz_array **t) {
 
 static lz_array *last_mean(lz_array *v) { return lz_mean_axis(v, -1, true); }
 
+/* softmax(scale q k^T + mask) v from basic ops, for an attention node (or its gradient node:
+ * the same parameters and dtype) on inputs in[0..n): q (B,Hq,Lq,D), k (B,Hkv,Lk,D),
+ * v (B,Hkv,Lk,Dv)[, mask][, sinks]. */
+static lz_array *sdpa_composite(const lz_node *node, lz_array *const *in, int n) {
+  const lz_sdpa_params *p = node->params;
+  lz_array *x = in[0], *k = in[1], *v = in[2];
+  int B = x->shape[0], Hq = x->shape[1], Lq = x->shape[2], D = x->shape[3];
+  int Hkv = k->shape[1], Lk = k->shape[2], Dv = v->shape[3], rep = Hq / Hkv;
+  lz_array *q5 = lz_reshape(x, (int[]){B, Hkv, rep, Lq, D}, 5);
+  lz_array *k5 = lz_reshape(k, (int[]){B, Hkv, 1, Lk, D}, 5);
+  lz_array *v5 = lz_reshape(v, (int[]){B, Hkv, 1, Lk, Dv}, 5);
+  lz_dtype dt = node->outputs[0]->dtype;
+  lz_array *s = lz_multiply(lz_matmul(q5, lz_swapaxes(k5, -1, -2)), lz_scalar(p->scale, dt));
+  s = lz_reshape(s, (int[]){B, Hq, Lq, Lk}, 4);
+  double low = dt == LZ_FLOAT16 ? -65504.0 : dt == LZ_BFLOAT16 ? -3.3895313892515355e38 : -FLT_MAX;
+  lz_array *lowest = lz_scalar(low, dt); /* what the kernel gives masked scores */
+  if (p->mask == LZ_SDPA_CAUSAL)
+    s = lz_where(lz_tri(Lq, Lk, Lk - Lq, LZ_BOOL), s, lowest);
+  else if (p->mask == LZ_SDPA_ARRAY)
+    s = in[3]->dtype == LZ_BOOL ? lz_where(in[3], s, lowest) : lz_add(s, in[3]);
+  if (p->has_sinks) { /* a leading score column per head, dropped after the softmax */
+    lz_array *sk = lz_broadcast_to(lz_reshape(in[n - 1], (int[]){1, Hq, 1, 1}, 4),
+                                   (int[]){B, Hq, Lq, 1}, 4);
+    s = lz_softmax_axis(lz_concatenate((lz_array *[]){sk, s}, 2, -1), -1, true);
+    s = lz_slice(s, (int[]){0, 0, 0, 1}, (int[]){B, Hq, Lq, Lk + 1}, NULL, 4);
+  } else {
+    s = lz_softmax_axis(s, -1, true);
+  }
+  lz_array *pr = lz_reshape(s, (int[]){B, Hkv, rep, Lq, Lk}, 5);
+  return lz_reshape(lz_matmul(pr, v5), (int[]){B, Hq, Lq, Dv}, 4);
+}
+
+static int sdpa_closure(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  const lz_node *node = ctx;
+  out[0] = lz_astype(sdpa_composite(node, in, n), node->outputs[0]->dtype);
+  return out[0] ? 1 : -1;
+}
+
 /* The composition each fused node computes, on the node's inputs `in`. */
 static int composite(void *ctx, lz_array *const *in, int n, lz_array **out) {
   lz_node *node = ctx;
@@ -140,45 +180,39 @@ static int composite(void *ctx, lz_array *const *in, int n, lz_array **out) {
     if (p->has_bias) y = lz_add(y, in[p->has_weight ? 2 : 1]);
     break;
   }
-  default: { /* scaled_dot_product_attention: q (B,Hq,Lq,D), k (B,Hkv,Lk,D), v (B,Hkv,Lk,Dv) */
-    const lz_sdpa_params *p = node->params;
-    lz_array *k = in[1], *v = in[2];
-    int B = x->shape[0], Hq = x->shape[1], Lq = x->shape[2], D = x->shape[3];
-    int Hkv = k->shape[1], Lk = k->shape[2], Dv = v->shape[3], rep = Hq / Hkv;
-    lz_array *q5 = lz_reshape(x, (int[]){B, Hkv, rep, Lq, D}, 5);
-    lz_array *k5 = lz_reshape(k, (int[]){B, Hkv, 1, Lk, D}, 5);
-    lz_array *v5 = lz_reshape(v, (int[]){B, Hkv, 1, Lk, Dv}, 5);
-    lz_dtype dt = node->outputs[0]->dtype;
-    lz_array *s = lz_multiply(lz_matmul(q5, lz_swapaxes(k5, -1, -2)), lz_scalar(p->scale, dt));
-    s = lz_reshape(s, (int[]){B, Hq, Lq, Lk}, 4);
-    double low = dt == LZ_FLOAT16 ? -65504.0 : dt == LZ_BFLOAT16 ? -3.3895313892515355e38 : -FLT_MAX;
-    lz_array *lowest = lz_scalar(low, dt); /* what the kernel gives masked scores */
-    if (p->mask == LZ_SDPA_CAUSAL)
-      s = lz_where(lz_tri(Lq, Lk, Lk - Lq, LZ_BOOL), s, lowest);
-    else if (p->mask == LZ_SDPA_ARRAY)
-      s = in[3]->dtype == LZ_BOOL ? lz_where(in[3], s, lowest) : lz_add(s, in[3]);
-    if (p->has_sinks) { /* a leading score column per head, dropped after the softmax */
-      lz_array *sk = lz_broadcast_to(lz_reshape(in[n - 1], (int[]){1, Hq, 1, 1}, 4),
-                                     (int[]){B, Hq, Lq, 1}, 4);
-      s = lz_softmax_axis(lz_concatenate((lz_array *[]){sk, s}, 2, -1), -1, true);
-      s = lz_slice(s, (int[]){0, 0, 0, 1}, (int[]){B, Hq, Lq, Lk + 1}, NULL, 4);
-    } else {
-      s = lz_softmax_axis(s, -1, true);
+  case LZ_OP_SCALED_DOT_PRODUCT_ATTENTION_VJP: { /* the vjp of the composition */
+    lz_closure *f = lz_closure_new(sdpa_closure, node, NULL);
+    if (!f) return -1;
+    lz_array *grads[5] = {NULL, NULL, NULL, NULL, NULL};
+    int rc = lz_vjp(f, in, n - 1, &in[n - 1], 1, NULL, grads);
+    lz_closure_free(f);
+    if (rc != 0) return -1;
+    for (int i = 0; i < node->noutputs; i++) {
+      lz_array *gi = grads[i < 3 ? i : n - 2];
+      if (!(out[i] = lz_astype(gi, node->outputs[i]->dtype))) return -1;
     }
-    lz_array *pr = lz_reshape(s, (int[]){B, Hkv, rep, Lq, Lk}, 5);
-    y = lz_reshape(lz_matmul(pr, v5), (int[]){B, Hq, Lq, Dv}, 4);
+    return node->noutputs;
   }
+  default: /* scaled_dot_product_attention */
+    y = sdpa_composite(node, in, n);
   }
   out[0] = y ? lz_astype(y, node->outputs[0]->dtype) : NULL;
   return out[0] ? 1 : -1;
 }
 
+/* Differentiates the composition (every output's cotangent; a missing one is zero). */
 static int vjp_composite(const lz_vjp_args *a, lz_array **g) {
-  int n = a->node->ninputs;
+  int n = a->node->ninputs, nout = a->node->noutputs;
+  lz_array *cot[4];
+  for (int k = 0; k < nout; k++) {
+    const lz_array *o = a->node->outputs[k];
+    cot[k] = a->cotans[k] ? a->cotans[k] : lz_zeros(o->shape, o->ndim, o->dtype);
+    if (!cot[k]) return -1;
+  }
   lz_closure *f = lz_closure_new(composite, a->node, NULL);
   if (!f) return -1;
-  lz_array *grads[5] = {NULL, NULL, NULL, NULL, NULL};
-  int rc = lz_vjp(f, a->inputs, n, &a->cotans[0], 1, NULL, grads);
+  lz_array *grads[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+  int rc = lz_vjp(f, a->inputs, n, cot, nout, NULL, grads);
   lz_closure_free(f);
   if (rc != 0) return -1;
   for (int i = 0; i < a->node->ninputs; i++) {
@@ -189,7 +223,7 @@ static int vjp_composite(const lz_vjp_args *a, lz_array **g) {
 }
 static int jvp_composite(const lz_jvp_args *a, lz_array **t) {
   int n = a->node->ninputs;
-  lz_array *tan[5];
+  lz_array *tan[6];
   for (int i = 0; i < n; i++) {
     bool zero = !a->tangents[i] || !lz_dtype_is_float(a->inputs[i]->dtype);
     tan[i] = zero ? lz_zeros_like(a->inputs[i]) : a->tangents[i];
@@ -198,7 +232,23 @@ static int jvp_composite(const lz_jvp_args *a, lz_array **t) {
   if (!f) return -1;
   int rc = lz_jvp(f, a->inputs, n, tan, NULL, t);
   lz_closure_free(f);
-  return rc == 1 ? 0 : -1;
+  return rc == a->node->noutputs ? 0 : -1;
+}
+
+/* Attention's gradient is one fused node (cpu/fast_sdpa.c), unless an additive mask wants its
+ * own gradient (then the composition's). */
+static int vjp_sdpa(const lz_vjp_args *a, lz_array **g) {
+  const lz_sdpa_params *p = a->node->params;
+  int n = a->node->ninputs;
+  if (p->mask == LZ_SDPA_ARRAY && a->need[3] && lz_dtype_is_float(a->inputs[3]->dtype))
+    return vjp_composite(a, g);
+  for (int i = 0; i < n; i++) g[i] = NULL;
+  if (!C) return 0;
+  lz_array *gr[4] = {NULL, NULL, NULL, NULL};
+  if (lz__sdpa_vjp(p, a->inputs, n, C, gr) != 0) return -1;
+  for (int i = 0; i < 3; i++) g[i] = a->need[i] ? gr[i] : NULL;
+  if (p->has_sinks && a->need[n - 1]) g[n - 1] = gr[3];
+  return 0;
 }
 
 /* The node's rope (same offsets and freqs) of v with another scale. */
@@ -239,6 +289,7 @@ const lz_rule lz__rules_fast[LZ_OP_COUNT] = {
     [LZ_OP_CONVOLUTION] = {vjp_conv, jvp_conv, NULL},
     [LZ_OP_RMS_NORM] = {vjp_composite, jvp_composite, NULL},
     [LZ_OP_LAYER_NORM] = {vjp_composite, jvp_composite, NULL},
-    [LZ_OP_SCALED_DOT_PRODUCT_ATTENTION] = {vjp_composite, jvp_composite, NULL},
+    [LZ_OP_SCALED_DOT_PRODUCT_ATTENTION] = {vjp_sdpa, jvp_composite, NULL},
+    [LZ_OP_SCALED_DOT_PRODUCT_ATTENTION_VJP] = {vjp_composite, jvp_composite, NULL},
     [LZ_OP_ROPE] = {vjp_rope, jvp_rope, NULL},
 };
