@@ -11,6 +11,7 @@
 #include "linalg_pack.h"
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define HAVE_X86 1
 #endif
@@ -67,7 +68,10 @@ static bool have_avx2_f16c(void) {
   static int have = -1; /* benign race: every thread computes the same value */
   if (have < 0) {
     __builtin_cpu_init();
-    have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+    /* F16C from CPUID leaf 1 (clang 14's __builtin_cpu_supports does not know "f16c") */
+    unsigned a, b, c, d;
+    bool f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+    have = __builtin_cpu_supports("avx2") && f16c;
   }
   return have;
 }
