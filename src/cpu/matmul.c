@@ -115,7 +115,7 @@ static void mm_batches(void *vctx, int64_t begin, int64_t end) {
       const uint16_t *a = (const uint16_t *)j->a->base + oa, *b = (const uint16_t *)j->b->base + ob;
       if (lz_cpu_gemm_half(j->ct, j->M, j->N, j->K, (float)j->alpha, a, j->a->rs, j->a->cs, b,
                            j->b->rs, j->b->cs, j->c + t * j->M * j->N * (int64_t)esz, j->N) != 0)
-        atomic_store(&j->failed, true);
+        atomic_store((atomic_bool *)&j->failed, true); /* the one field workers write */
       continue;
     }
     lz_cpu_gemm(j->ct, j->a->trans, j->b->trans, j->M, j->N, j->K, j->alpha,
