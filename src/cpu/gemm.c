@@ -290,8 +290,7 @@ void lz_cpu_gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float
                         const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                         float *C, int64_t ldc) {
   lz__dnnl_threads(1);
-  if (lz_cpu_gemm_backend() != LZ_GEMM_OPENBLAS &&
-      dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) ==
+  if (dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) ==
       dnnl_success)
     return;
   lz_cpu_gemm(LZ_FLOAT32, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -316,7 +315,11 @@ void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
     }
     return;
   }
-  if (!f64 && lz_cpu_gemm_backend() != LZ_GEMM_OPENBLAS &&
+  /* Inside a pool job every float32 product runs on oneDNN with one thread, whatever the
+   * backend. Why: OpenBLAS has no per-call thread count, so from our workers it starts its own
+   * team on cores already busy (2-3x slower on attention's 64 x 128x64x128, measured), and
+   * oneDNN's small-matrix kernels beat OpenBLAS's single-threaded ones there (~1.5x). */
+  if (!f64 && (lz_cpu_gemm_backend() != LZ_GEMM_OPENBLAS || lz__in_parallel()) &&
       onednn_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
     return;
   if (N == 1) { /* matrix-vector: y(M) = op(A) x with x = column 0 of op(B) */

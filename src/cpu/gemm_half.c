@@ -15,7 +15,7 @@
 #define HAVE_X86 1
 #endif
 
-enum { MB = 256, NB = 1024, KB = 512 };
+enum { MB = 1024, NB = 256, KB = 512 };
 
 #ifdef HAVE_X86
 __attribute__((target("avx2,f16c"))) static void row_f16_avx2(float *d, const uint16_t *s,
@@ -177,12 +177,13 @@ int lz_cpu_gemm_half(lz_dtype dt, int64_t M, int64_t N, int64_t K, float alpha, 
   half_job j = {.bf16 = dt == LZ_BFLOAT16, .M = M, .N = N, .K = K, .alpha = alpha, .ars = ars,
                 .acs = acs, .brs = brs, .bcs = bcs, .ldc = ldc, .a = A, .b = B, .c = C};
   /* Why tiles on our pool, each with a one-thread GEMM: the conversions then run in parallel
-   * too, and no BLAS or OpenMP team sits spinning while one thread converts. Smaller tiles
-   * (down to 64 x 256) only where the threads would otherwise lack work. */
+   * too, and no BLAS or OpenMP team sits spinning while one thread converts. Tall tiles (1024
+   * rows) because both backends' AVX2 kernels run 256-row products at half speed; narrower,
+   * then shorter tiles (down to 128 x 64) only where the threads would otherwise lack work. */
   int64_t want = 2 * (int64_t)lz__num_threads();
   j.mb = M < MB ? M : MB, j.nb = N < NB ? N : NB, j.kb = K < KB ? K : KB;
-  while (tiles(M, N, j.mb, j.nb) < want && j.mb > 64) j.mb = (j.mb + 1) / 2;
-  while (tiles(M, N, j.mb, j.nb) < want && j.nb > 256) j.nb = (j.nb + 1) / 2;
+  while (tiles(M, N, j.mb, j.nb) < want && j.nb > 64) j.nb = (j.nb + 1) / 2;
+  while (tiles(M, N, j.mb, j.nb) < want && j.mb > 128) j.mb = (j.mb + 1) / 2;
   j.ntn = (N + j.nb - 1) / j.nb;
   atomic_init(&j.failed, false);
   lz__parallel_for(tiles(M, N, j.mb, j.nb), 1, half_tiles, &j);
