@@ -11,6 +11,7 @@
 #include "linalg_pack.h"
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define HAVE_X86 1
 #endif
@@ -66,8 +67,9 @@ __attribute__((target("avx2"))) static void row_to_bf16_avx2(uint16_t *d, const 
 static bool have_avx2_f16c(void) {
   static int have = -1; /* benign race: every thread computes the same value */
   if (have < 0) {
+    unsigned a, b, c, d; /* F16C is CPUID.1:ECX bit 29 (not every compiler's builtin names it) */
     __builtin_cpu_init();
-    have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+    have = __builtin_cpu_supports("avx2") && __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1);
   }
   return have;
 }

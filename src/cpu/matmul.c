@@ -101,7 +101,7 @@ typedef struct mm_job {
 } mm_job;
 
 static void mm_batches(void *vctx, int64_t begin, int64_t end) {
-  const mm_job *j = vctx;
+  mm_job *j = vctx;
   size_t esz = lz_dtype_size(j->ct);
   for (int64_t t = begin; t < end; t++) {
     int64_t rem = t, oa = 0, ob = 0;
