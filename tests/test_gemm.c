@@ -170,6 +170,10 @@ static void test_batched(void) {
       lz_array *b2 = rand_array((int[]){33, 17}, 2, dtypes[t], 12);
       check_product(layout(a3, lay), layout(b2, lay), "shared b (4,10,33) @ (33,17)");
     }
+    /* a few big products (run one after another, each on every thread) */
+    lz_array *ab = rand_array((int[]){3, 257, 256}, 3, dtypes[t], 15);
+    lz_array *bb = rand_array((int[]){3, 256, 256}, 3, dtypes[t], 16);
+    check_product(ab, layout(bb, L_TRANSPOSED), "big batches (3,257,256) @ (3,256,256)");
     /* attention's shape: many small products */
     lz_array *q = rand_array((int[]){8, 128, 64}, 3, dtypes[t], 13);
     lz_array *k = rand_array((int[]){8, 64, 128}, 3, dtypes[t], 14);
