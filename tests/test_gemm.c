@@ -334,6 +334,34 @@ static void test_threads(void) {
   }
 }
 
+/* A threaded GEMM, then elementwise work on the pool, in a loop: under oneDNN the pool's job
+ * runs on oneDNN's still-spinning OpenMP team (lz__omp_run); every value must be right. */
+static void test_gemm_then_pool(void) {
+  lz_array *a = rand_array((int[]){256, 784}, 2, LZ_FLOAT32, 81);
+  lz_array *b = rand_array((int[]){784, 512}, 2, LZ_FLOAT32, 82);
+  int n = 1 << 20;
+  lz_array *x = lz_arange(0, n, 1, LZ_FLOAT32);
+  CHECK(lz_eval(x) == 0);
+  float *got = malloc((size_t)n * sizeof *got);
+  for (int r = 0; r < 4; r++) {
+    lz_scope_begin();
+    if (r == 0) {
+      check_product(a, b, "before a pool job");
+    } else {
+      lz_array *y = lz_matmul(a, b);
+      CHECK(lz_eval(y) == 0);
+    }
+    lz_array *z = lz_add(lz_multiply(x, lz_float(2)), lz_float(1));
+    CHECK(lz_array_read(z, LZ_FLOAT32, got, (size_t)n * sizeof *got) == 0);
+    int bad = -1;
+    for (int i = 0; i < n && bad < 0; i++)
+      if (got[i] != 2.0f * (float)i + 1.0f) bad = i;
+    CHECK(bad < 0);
+    lz_scope_end();
+  }
+  free(got);
+}
+
 int main(void) {
   RUN(test_odd_sizes_layouts);
   RUN(test_batched);
@@ -344,5 +372,6 @@ int main(void) {
   RUN(test_half_rounding);
   RUN(test_paths_taken);
   RUN(test_threads);
+  RUN(test_gemm_then_pool);
   return lzt_summary();
 }

@@ -228,6 +228,7 @@ int lz_cpu_onednn_matmul(lz_dtype dab, lz_dtype dc, int64_t M, int64_t N, int64_
     atomic_fetch_add(&primitive_runs, 1);
     rc = 0;
   }
+  lz__dnnl_ran();
 done:
   for (int i = 0; i < 4; i++)
     if (mem[i]) dnnl_memory_destroy(mem[i]);
@@ -282,8 +283,10 @@ static bool onednn_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, doub
                            ldc) == 0)
     return true;
   lz__dnnl_threads(gemm_threads(M * N * K));
-  return dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, (float)alpha, A, lda, B, ldb,
-                    (float)beta, C, ldc) == dnnl_success;
+  bool ok = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, (float)alpha, A, lda, B, ldb,
+                       (float)beta, C, ldc) == dnnl_success;
+  lz__dnnl_ran();
+  return ok;
 }
 
 void lz_cpu_gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,

@@ -24,7 +24,8 @@ LZ_HIDDEN int lz__dnnl_check(dnnl_status_t st, const char *op, const char *what)
  * Returns the count set. */
 LZ_HIDDEN int lz__dnnl_threads(int n);
 
-/* lz__dnnl_quiesce (core/threads.h) ends the calling thread's OpenMP team, if a oneDNN call
- * here used one, before the pool starts a job. */
+/* Call after a oneDNN call: notes that the calling thread's OpenMP team, if it used one, is
+ * now spinning, so that the pool's next job runs on it (lz__omp_run, core/threads.h). */
+LZ_HIDDEN void lz__dnnl_ran(void);
 
 #endif
