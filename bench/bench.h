@@ -66,20 +66,45 @@ lz_array *bench_rand(const int *shape, int ndim, float lo, float hi, unsigned se
  * one warm-up call; -1 if fn returned nonzero. */
 double bench_time(int (*fn)(void *ctx), void *ctx, int reps);
 
+/* The hand-written limits (bench_limits.c), each timed one run at a time so that callers
+ * interleave them with the figures they bound. STREAM copy of 16M floats on a persistent team
+ * of nth threads (bench_stream_bytes: bytes read + written per run); chain8 fused into one pass
+ * over x with the library's vector math; layer norm of the 2-d x with weight w (bias 0.1,
+ * eps 1e-5) in one pass over memory. _new returns NULL on failure; runs return seconds. */
+typedef struct bench_stream bench_stream;
+bench_stream *bench_stream_new(void);
+double bench_stream_bytes(const bench_stream *s);
+double bench_stream_copy(bench_stream *s, int nth);
+void bench_stream_free(bench_stream *s);
+typedef struct bench_limit bench_limit;
+bench_limit *bench_chain8_limit_new(lz_array *x);
+bench_limit *bench_layer_norm_limit_new(lz_array *x, lz_array *w);
+double bench_limit_run(bench_limit *l);
+void bench_limit_free(bench_limit *l);
+
 /* The model-level figures (bench_models.c). */
 void bench_matmul(void);
-void bench_conv2d(void);
-void bench_mlp(void);
-void bench_transformer(void);
+void bench_transformer_block(void);
 void bench_grad_scalar(void);
+/* Convolutions on both paths with their floors (bench_conv.c). */
+void bench_conv2d(void);
 /* The compile figures (bench_compile.c). */
 void bench_compile(void);
 /* Reductions over each axis of a 4096x4096 matrix (bench_reduce.c). */
 void bench_reduce(void);
+/* ns per element of the vector kernels on each kernel path, LZ_CPU=scalar|avx2|avx512
+ * (bench_simd.c). */
+void bench_simd(void);
 /* Peak memory of examples/lazy_load, run as a subprocess (bench_lazy_load.c). */
 void bench_lazy_load(void);
+/* The named whole training steps, uncompiled and compiled, with faults per step and the GEMM
+ * floor (bench_train.c). */
+void bench_mlp(void);
+void bench_transformer(void);
 /* fused fast.* ops and the 4-bit quantized matmul (bench_fast.c) */
 void bench_fast(void);
+/* all_sum bandwidth and the data-parallel MNIST step on 2 MPI ranks (bench_distributed.c). */
+void bench_distributed(void);
 /* FMA peaks and matmul per GEMM backend, bf16/f16 included (bench_gemm.c). */
 void bench_gemm(void);
 

@@ -1,4 +1,4 @@
-/* Model-level figures: matmul, a ResNet conv block, MLP and transformer training steps, and
+/* Model-level figures: matmul, one transformer block's training step, and
  * the gradient of a 1000-op scalar function. Models are written with the public ops only. */
 #include <cblas.h>
 #include <math.h>
@@ -80,43 +80,8 @@ void bench_matmul(void) {
   one_matmul("matmul_f16_1024_gflops", 1024, LZ_FLOAT16, 5);
 }
 
-/* ---- conv2d: a ResNet basic block, x (8,56,56,64) NHWC, two 3x3 convs, relu, residual ---- */
-
-#ifdef LZ_BENCH_HAVE_CONV2D
-#pragma weak lz_conv2d
-typedef struct conv_ctx {
-  lz_array *x, *w1, *w2;
-} conv_ctx;
-
-static int run_conv_block(void *ctx) {
-  conv_ctx *c = ctx;
-  lz_scope_begin();
-  lz_array *h = lz_maximum(lz_conv2d(c->x, c->w1, 1, 1, 1, 1, 1, 1, 1), lz_float(0));
-  lz_array *y = lz_maximum(lz_add(lz_conv2d(h, c->w2, 1, 1, 1, 1, 1, 1, 1), c->x), lz_float(0));
-  int rc = lz_eval(y);
-  lz_scope_end();
-  return rc;
-}
-#endif
-
-void bench_conv2d(void) {
-#ifdef LZ_BENCH_HAVE_CONV2D
-  if (lz_conv2d) {
-    int xs[4] = {8, 56, 56, 64}, ws[4] = {64, 3, 3, 64};
-    conv_ctx c = {bench_rand(xs, 4, -1, 1, 21), bench_rand(ws, 4, -0.05f, 0.05f, 22),
-                  bench_rand(ws, 4, -0.05f, 0.05f, 23)};
-    double t = bench_time(run_conv_block, &c, 5);
-    if (t < 0) bench_skip("conv2d_f32_resnet_block_ms", "evaluation failed");
-    else bench_print("conv2d_f32_resnet_block_ms", t * 1e3, "ms");
-    lz_clear_error();
-    lz_free(c.x), lz_free(c.w1), lz_free(c.w2);
-    return;
-  }
-#endif
-  bench_skip("conv2d_f32_resnet_block_ms", "lz_conv2d not in the library yet");
-}
-
-/* ---- training steps: value_and_grad of a loss, then SGD on every parameter ---- */
+/* ---- one block's training step: value_and_grad of a loss, then SGD on every parameter (the
+ * named whole-model steps are in bench_train.c) ---- */
 
 typedef struct train {
   lz_closure *vg;
@@ -167,52 +132,6 @@ static void run_training(const char *name, lz_fn loss, train *t, int reps) {
   for (int i = 0; i < t->ninputs; i++) lz_free(t->p[i]);
 }
 
-/* Softmax cross-entropy of logits (B,C) against one-hot labels (B,C). */
-static lz_array *cross_entropy(lz_array *logits, lz_array *onehot) {
-  return lz_mean(lz_subtract(lz_logsumexp_axis(logits, -1, false),
-                             lz_sum_axis(lz_multiply(logits, onehot), -1, false)),
-                 false);
-}
-
-/* MLP 784-512-512-10, batch 256: in = (w1,b1,w2,b2,w3,b3,x,onehot). */
-static int mlp_loss(void *ctx, lz_array *const *in, int n, lz_array **out) {
-  (void)ctx, (void)n;
-  lz_array *zero = lz_float(0);
-  lz_array *h = lz_maximum(lz_add(lz_matmul(in[6], in[0]), in[1]), zero);
-  h = lz_maximum(lz_add(lz_matmul(h, in[2]), in[3]), zero);
-  lz_array *logits = lz_add(lz_matmul(h, in[4]), in[5]);
-  out[0] = cross_entropy(logits, in[7]);
-  return out[0] ? 1 : -1;
-}
-
-static lz_array *onehot_batch(int b, int c) {
-  float *d = calloc((size_t)b * c, sizeof *d);
-  for (int i = 0; i < b; i++) d[i * c + (i * 7) % c] = 1;
-  int s[2] = {b, c};
-  lz_array *a = lz_array_from_data(d, s, 2, LZ_FLOAT32);
-  free(d);
-  return a;
-}
-
-void bench_mlp(void) {
-  if (!lz_value_and_grad || !lz_closure_new || !lz_matmul || !lz_logsumexp_axis || !lz_mean) {
-    bench_skip("mlp_train_step_ms", "lz_value_and_grad/lz_matmul/lz_logsumexp not built yet");
-    return;
-  }
-  const int dims[4] = {784, 512, 512, 10};
-  train t = {.nparams = 6, .ninputs = 8};
-  for (int l = 0; l < 3; l++) {
-    int ws[2] = {dims[l], dims[l + 1]}, bs[1] = {dims[l + 1]};
-    float k = 1.0f / sqrtf((float)dims[l]);
-    t.p[2 * l] = bench_rand(ws, 2, -k, k, 31 + (unsigned)l);
-    t.p[2 * l + 1] = bench_rand(bs, 1, -k, k, 41 + (unsigned)l);
-  }
-  int xs[2] = {256, 784};
-  t.p[6] = bench_rand(xs, 2, 0, 1, 51);
-  t.p[7] = onehot_batch(256, 10);
-  run_training("mlp_train_step_ms", mlp_loss, &t, 7);
-}
-
 /* ---- one pre-norm transformer block: B=8, T=128, D=256, 4 heads, FF=1024; loss mean(y^2) ---- */
 
 enum { TB = 8, TT = 128, TD = 256, TH = 4, TF = 1024 };
@@ -250,10 +169,10 @@ static int block_loss(void *ctx, lz_array *const *in, int n, lz_array **out) {
   return out[0] ? 1 : -1;
 }
 
-void bench_transformer(void) {
+void bench_transformer_block(void) {
   if (!lz_value_and_grad || !lz_matmul || !lz_softmax_axis || !lz_var_axis || !lz_transpose ||
       !lz_reshape || !lz_tanh || !lz_rsqrt || !lz_swapaxes) {
-    bench_skip("transformer_train_step_ms", "an op it needs is not in the library yet");
+    bench_skip("transformer_block_train_step_ms", "an op it needs is not in the library yet");
     return;
   }
   train t = {.nparams = 8, .ninputs = 9};
@@ -265,7 +184,7 @@ void bench_transformer(void) {
   t.p[6] = bench_rand(g, 1, 0.9f, 1.1f, 67);
   t.p[7] = bench_rand(g, 1, 0.9f, 1.1f, 68);
   t.p[8] = bench_rand(xs, 3, -1, 1, 69);
-  run_training("transformer_train_step_ms", block_loss, &t, 5);
+  run_training("transformer_block_train_step_ms", block_loss, &t, 5);
 }
 
 /* ---- grad of a scalar function of 1000 ops ---- */

@@ -75,6 +75,36 @@ def eager_op_overhead_ns(y, add_one, finish):
     return op_overhead_ns(lambda: y, add_one, finish)
 
 
+def numpy_mlp_step(np, rng):
+    """The MLP step of bench_train.c with its backward pass written out: forward, softmax
+    cross-entropy, gradients, SGD, in float32."""
+    dims = [784, 512, 512, 10]
+    W = [((rng.random((dims[i], dims[i + 1]), np.float32) * 2 - 1) / np.float32(dims[i] ** 0.5))
+         for i in range(3)]
+    b = [np.zeros(dims[i + 1], np.float32) for i in range(3)]
+    x = rng.random((256, 784), np.float32)
+    y = np.arange(256) * 7 % 10
+    onehot = np.zeros((256, 10), np.float32)
+    onehot[np.arange(256), y] = 1
+
+    def step():
+        h1 = np.maximum(x @ W[0] + b[0], 0)
+        h2 = np.maximum(h1 @ W[1] + b[1], 0)
+        z = h2 @ W[2] + b[2]
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        loss = float(-np.log(p[np.arange(256), y]).mean())
+        dz = (p - onehot) / np.float32(256)
+        d2 = (dz @ W[2].T) * (h2 > 0)
+        d1 = (d2 @ W[1].T) * (h1 > 0)
+        grads = [(x.T @ d1, d1.sum(0)), (h1.T @ d2, d2.sum(0)), (h2.T @ dz, dz.sum(0))]
+        for i, (gw, gb) in enumerate(grads):
+            W[i] -= np.float32(0.01) * gw
+            b[i] -= np.float32(0.01) * gb
+        return loss
+    emit("mlp_train_step_ms", median_time(step, 9) * 1e3, "ms")
+
+
 def run_numpy(nth):
     import numpy as np
     rng = np.random.default_rng(0)
@@ -112,6 +142,7 @@ def run_numpy(nth):
     emit("softmax_f32_4096x4096_ms", median_time(softmax, 3) * 1e3, "ms")
     emit("layer_norm_f32_4096x4096_ms", median_time(layer_norm, 3) * 1e3, "ms")
     numpy_reductions(np, s)
+    numpy_mlp_step(np, rng)
     for n, reps in ((1024, 7), (4096, 3)):
         m1 = rng.uniform(-1, 1, (n, n)).astype(np.float32)
         m2 = rng.uniform(-1, 1, (n, n)).astype(np.float32)
@@ -174,28 +205,7 @@ def run_torch(nth):
             h = F.relu(F.conv2d(xc, w1, padding=1))
             return F.relu(F.conv2d(h, w2, padding=1) + xc)
     emit("conv2d_f32_resnet_block_ms", median_time(block, 5) * 1e3, "ms")
-    # MLP 784-512-512-10, batch 256, SGD step
-    dims = [784, 512, 512, 10]
-    params = []
-    for i in range(3):
-        k = 1 / dims[i] ** 0.5
-        params += [((torch.rand(dims[i], dims[i + 1]) * 2 - 1) * k).requires_grad_(),
-                   ((torch.rand(dims[i + 1]) * 2 - 1) * k).requires_grad_()]
-    xb = torch.rand(256, 784)
-    yb = torch.tensor([(i * 7) % 10 for i in range(256)])
-
-    def mlp_step():
-        h = xb
-        for i in range(3):
-            h = h @ params[2 * i] + params[2 * i + 1]
-            if i < 2:
-                h = F.relu(h)
-        loss = F.cross_entropy(h, yb)
-        grads = torch.autograd.grad(loss, params)
-        with torch.no_grad():
-            for p, gr in zip(params, grads):
-                p -= 0.01 * gr
-    emit("mlp_train_step_ms", median_time(mlp_step, 7) * 1e3, "ms")
+    train_steps(torch, emit)
     # one pre-norm transformer block, B=8 T=128 D=256 H=4 FF=1024, loss mean(y^2)
     B, T, D, H, FF = 8, 128, 256, 4, 1024
     k = 1 / D ** 0.5
@@ -225,7 +235,7 @@ def run_torch(nth):
         with torch.no_grad():
             for p, gr in zip(W, grads):
                 p -= 0.01 * gr
-    emit("transformer_train_step_ms", median_time(block_step, 5) * 1e3, "ms")
+    emit("transformer_block_train_step_ms", median_time(block_step, 5) * 1e3, "ms")
 
     def grad_chain():
         x = torch.tensor(0.5, requires_grad=True)
@@ -235,6 +245,111 @@ def run_torch(nth):
         (gx,) = torch.autograd.grad(y + x, x)
         return gx.item()
     emit("grad_1000_scalar_ops_ms", median_time(grad_chain, 9) * 1e3, "ms")
+
+
+def train_steps(torch, emit):
+    """The named training steps of bench_train.c, whole steps (forward, backward, optimizer
+    update; PyTorch is eager, .item() waits for the loss): the MLP with SGD and the GPT-style LM
+    with AdamW, in PyTorch's fastest form available here (F.linear, fused addmm; foreach
+    optimizers; 1.13 has no scaled_dot_product_attention, so attention is composed)."""
+    import resource
+    F = torch.nn.functional
+
+    def timed(name, step, reps):
+        for _ in range(2):
+            step()
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        t = median_time(step, reps, warmup=0)
+        f1 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        emit(name + "_ms", t * 1e3, "ms")
+        emit(name + "_faults_per_step", (f1 - f0) / reps, "faults")
+
+    def lin(i, o, bias=True):
+        k = 1 / i ** 0.5
+        w = ((torch.rand(o, i) * 2 - 1) * k).requires_grad_()
+        return [w, ((torch.rand(o) * 2 - 1) * k).requires_grad_()] if bias else [w]
+
+    def opt_kwargs():  # foreach (multi-tensor) updates where this PyTorch has them
+        import inspect
+        return {"foreach": True} if "foreach" in inspect.signature(torch.optim.SGD).parameters else {}
+    # MLP 784-512-512-10, batch 256, cross-entropy, SGD
+    mlp = lin(784, 512) + lin(512, 512) + lin(512, 10)
+    sgd = torch.optim.SGD(mlp, lr=0.01, **opt_kwargs())
+    xb = torch.rand(256, 784)
+    yb = torch.tensor([(i * 7) % 10 for i in range(256)])
+
+    def mlp_step():
+        h = F.relu(F.linear(xb, mlp[0], mlp[1]))
+        h = F.relu(F.linear(h, mlp[2], mlp[3]))
+        loss = F.cross_entropy(F.linear(h, mlp[4], mlp[5]), yb)
+        sgd.zero_grad(set_to_none=True)
+        loss.backward()
+        sgd.step()
+        return loss.item()
+    timed("mlp_train_step", mlp_step, 9)
+    # GPT-style LM: vocab 256, seq 128, batch 16, d 256, 4 heads, 2 pre-LN blocks, MLP 1024
+    # (GELU), final LN, untied head, cross-entropy, AdamW (lr 1e-3, wd 0.01)
+    V, T, B, D, H, FF, L = 256, 128, 16, 256, 4, 1024, 2
+    tok = (torch.rand(V, D) * 0.04 - 0.02).requires_grad_()
+    pos = (torch.rand(T, D) * 0.04 - 0.02).requires_grad_()
+    blocks = []
+    for _ in range(L):
+        ln1 = [torch.ones(D).requires_grad_(), torch.zeros(D).requires_grad_()]
+        ln2 = [torch.ones(D).requires_grad_(), torch.zeros(D).requires_grad_()]
+        blocks.append(ln1 + lin(D, 3 * D) + lin(D, D) + ln2 + lin(D, FF) + lin(FF, D))
+    lnf = [torch.ones(D).requires_grad_(), torch.zeros(D).requires_grad_()]
+    head = lin(D, V, bias=False)
+    params = [tok, pos] + [p for b in blocks for p in b] + lnf + head
+    adamw = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01,
+                              **opt_kwargs())
+    r = torch.arange(B).unsqueeze(1)
+    c = torch.arange(T + 1).unsqueeze(0)
+    seq = (r * 131 + c * 7 + (c % 5)) % V
+    tokens, targets = seq[:, :T].contiguous(), seq[:, 1:].contiguous()
+    causal = torch.ones(T, T, dtype=torch.bool).tril()
+    dh = D // H
+
+    def lm_step():
+        x = tok[tokens] + pos
+        for q in blocks:
+            h = F.layer_norm(x, (D,), q[0], q[1], 1e-5)
+            qkv = F.linear(h, q[2], q[3]).view(B, T, 3, H, dh).permute(2, 0, 3, 1, 4)
+            s_ = (qkv[0] @ qkv[1].transpose(-1, -2)) * (1 / dh ** 0.5)
+            a = torch.softmax(s_.masked_fill(~causal, float("-inf")), -1) @ qkv[2]
+            x = x + F.linear(a.transpose(1, 2).reshape(B, T, D), q[4], q[5])
+            h = F.gelu(F.linear(F.layer_norm(x, (D,), q[6], q[7], 1e-5), q[8], q[9]))
+            x = x + F.linear(h, q[10], q[11])
+        logits = F.linear(F.layer_norm(x, (D,), lnf[0], lnf[1], 1e-5), head[0])
+        loss = F.cross_entropy(logits.view(B * T, V), targets.view(B * T))
+        adamw.zero_grad(set_to_none=True)
+        loss.backward()
+        adamw.step()
+        return loss.item()
+    timed("transformer_train_step", lm_step, 5)
+
+
+STEP_FIGURES = ("mlp_train_step_ms", "transformer_train_step_ms")
+
+
+def alternated_steps(lz_bench, nth, rounds=3):
+    """The training steps against PyTorch with the two alternated, round by round (Lazuli's
+    steps, then PyTorch's, `rounds` times), so that the load of a shared machine hits both
+    alike: prints each round's ratio and their median."""
+    ratios = {name: [] for name in STEP_FIGURES}
+    for _ in range(rounds):
+        r = subprocess.run([lz_bench, "mlp", "transformer"], capture_output=True, text=True,
+                           timeout=1800)
+        lz = parse(r.stdout)
+        th = run_child("torch-steps", nth, ())
+        for name in STEP_FIGURES:
+            if name in lz and name in th and lz[name][0] > 0:
+                ratios[name].append(th[name][0] / lz[name][0])
+    print(f"# training steps, Lazuli and PyTorch alternated {rounds} times: PyTorch's time over "
+          "Lazuli's per round (> 1: Lazuli wins), then the median")
+    for name, rs in ratios.items():
+        if rs:
+            med = sorted(rs)[len(rs) // 2]
+            print(f"{name:38s} " + " ".join(f"{x:6.2f}" for x in rs) + f"   median {med:.2f}")
 
 
 def parse(text):
@@ -249,14 +364,29 @@ def parse(text):
     return vals
 
 
+# Each peer runs in its best configuration for this machine, set in the child's environment
+# before it loads: the same thread count; OpenMP threads that sleep instead of spinning when
+# idle (PyTorch's OpenMP pool otherwise spins against the BLAS threads on 2 cores); and glibc's
+# malloc keeping freed memory (no munmap) in transparent huge pages, because on these VMs a page
+# fault costs ~11 us and PyTorch's CPU allocator has no cache of its own: without it PyTorch's
+# chain8 takes ~147K faults per run (1.6 s; 10 per run with it). NumPy madvises its big arrays
+# itself and gets the same setting.
+PEER_ENV = {
+    "OMP_WAIT_POLICY": "PASSIVE",
+    "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=4294967296:"
+                      "glibc.malloc.trim_threshold=17179869184",
+}
+
+
 def run_child(kind, nth, strip_env):
     env = dict(os.environ)
     for k in strip_env:
         env.pop(k, None)
+    env.update(PEER_ENV)
     env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(nth)
     try:
         r = subprocess.run([sys.executable, HERE, "--" + kind, str(nth)], env=env,
-                           capture_output=True, text=True, timeout=150)
+                           capture_output=True, text=True, timeout=900)
     except subprocess.TimeoutExpired:
         print(f"compare: {kind} timed out", file=sys.stderr)
         return {}
@@ -265,20 +395,39 @@ def run_child(kind, nth, strip_env):
     return parse(r.stdout)
 
 
+# Each figure beside the limit it is measured against (lz_bench prints both, interleaved).
+LIMITS = (
+    ("chain8_f32_16M_compiled_ms", "chain8_f32_16M_fused_limit_ms"),
+    ("layer_norm_f32_4096x4096_compiled_ms", "layer_norm_f32_4096x4096_limit_ms"),
+    ("add_f32_16M_GBps", "stream_copy_GBps"),
+    ("sum_f32_16M_GBps", "stream_copy_GBps"),
+    ("mlp_train_step_ms", "mlp_train_step_gemm_floor_ms"),
+    ("mlp_train_step_compiled_ms", "mlp_train_step_gemm_floor_ms"),
+    ("transformer_train_step_ms", "transformer_train_step_gemm_floor_ms"),
+    ("transformer_train_step_compiled_ms", "transformer_train_step_gemm_floor_ms"),
+)
+
+
 def higher_is_better(unit):
     return unit.startswith("GB/s") or unit.startswith("GFLOP/s") or unit in ("x", "ratio")
 
 
 def main():
     reexec_with_numpy()
-    if len(sys.argv) == 3 and sys.argv[1] in ("--numpy", "--torch"):
-        (run_numpy if sys.argv[1] == "--numpy" else run_torch)(int(sys.argv[2]))
+    if len(sys.argv) == 3 and sys.argv[1] in ("--numpy", "--torch", "--torch-steps"):
+        if sys.argv[1] == "--torch-steps":
+            import torch
+            torch.set_num_threads(int(sys.argv[2]))
+            torch.manual_seed(0)
+            train_steps(torch, emit)
+        else:
+            (run_numpy if sys.argv[1] == "--numpy" else run_torch)(int(sys.argv[2]))
         return 0
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
     t0 = time.time()
-    r = subprocess.run([sys.argv[1]], capture_output=True, text=True, timeout=900)
+    r = subprocess.run([sys.argv[1]], capture_output=True, text=True, timeout=1800)
     sys.stderr.write(r.stderr)
     lz_lines = r.stdout
     # The Python figures, from the package built next to lz_bench (<build>/bench/lz_bench).
@@ -314,6 +463,14 @@ def main():
                 cells.append(f"{'-':>10s}")
                 ratios.append(f"{'-':>9s}")
         print(f"{name:38s} {v:10.4g} {cells[0]} {cells[1]} {ratios[0]} {ratios[1]}  {unit}")
+    print("# limits, from the same lz_bench run: figure, its limit, figure / limit (for a "
+          "time: how many times the limit; for a bandwidth: the fraction of it reached)")
+    for fig, lim in LIMITS:
+        if fig in lz and lim in lz:
+            v, lv = lz[fig][0], lz[lim][0]
+            ratio = v / lv if lv else float("nan")
+            print(f"{fig:38s} {v:10.4g} {lim:>38s} {lv:10.4g} {ratio:7.2f}")
+    alternated_steps(sys.argv[1], nth)
     print(f"# compare: {time.time() - t0:.0f} s in all", file=sys.stderr)
     return 0
 

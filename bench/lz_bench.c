@@ -1,8 +1,6 @@
 /* `make bench`: one line per figure, "name value unit" (or "name skip reason"), each the median
  * of several runs. Inputs are made and evaluated before timing; each timed run builds the
  * graph, evaluates it and frees it, as a user's loop would. */
-#include <pthread.h>
-
 #include "bench.h"
 
 enum { N16M = 1 << 24 };
@@ -96,42 +94,6 @@ static void bench_overhead(void) {
 
 /* ---- memory-bound kernels and the machine's bandwidth ---- */
 
-typedef struct copy_job {
-  const float *src;
-  float *dst;
-  size_t n;
-} copy_job;
-
-static void *copy_main(void *arg) {
-  copy_job *j = arg;
-  for (size_t i = 0; i < j->n; i++) j->dst[i] = j->src[i];
-  return NULL;
-}
-
-/* STREAM "copy" on 16M floats with as many threads as Lazuli uses; counts bytes read+written. */
-static double stream_copy_GBps(void) {
-  int nth = lz_get_num_threads();
-  if (nth > 64) nth = 64;
-  float *a = aligned_alloc(64, (size_t)N16M * 4), *b = aligned_alloc(64, (size_t)N16M * 4);
-  for (size_t i = 0; i < N16M; i++) a[i] = (float)i, b[i] = 0;
-  double t[7];
-  for (int r = 0; r < 7; r++) {
-    pthread_t th[64];
-    copy_job jobs[64];
-    size_t per = (N16M / (size_t)nth + 15) & ~(size_t)15;
-    double t0 = bench_now();
-    for (int i = 0; i < nth; i++) {
-      size_t lo = (size_t)i * per, hi = lo + per < N16M ? lo + per : N16M;
-      jobs[i] = (copy_job){a + lo, b + lo, hi > lo ? hi - lo : 0};
-      pthread_create(&th[i], NULL, copy_main, &jobs[i]);
-    }
-    for (int i = 0; i < nth; i++) pthread_join(th[i], NULL);
-    t[r] = bench_now() - t0;
-  }
-  free(a), free(b);
-  return 2.0 * N16M * 4 / bench_median(t, 7) / 1e9;
-}
-
 typedef struct pair {
   lz_array *x, *y;
 } pair;
@@ -171,56 +133,68 @@ static int run_layer_norm(void *ctx) {
   return eval_end(lz_add(lz_multiply(y, p->y), lz_float(0.1))); /* weight, bias */
 }
 
+/* Seconds of one run of fn (-1 if it failed). */
+static double once(int (*fn)(void *), void *ctx) {
+  double t0 = bench_now();
+  return fn(ctx) == 0 ? bench_now() - t0 : -1;
+}
+
+/* STREAM copy (persistent threads, bench_limits.c), add and sum on 16M floats, each at
+ * Lazuli's thread count and on one thread, interleaved run by run so that the load of a shared
+ * machine hits every figure alike; add and sum print their fraction of STREAM's bandwidth. */
+static void bench_bandwidth(pair *p) {
+  enum { R = 7 };
+  int nth = lz_get_num_threads();
+  bench_stream *st = bench_stream_new();
+  bool have_sum = lz_sum != NULL;
+  double ts[R], ts1[R], ta[R], ta1[R], tsum[R], tsum1[R];
+  bool ok = st && run_add(p) == 0 && (!have_sum || run_sum(p) == 0);
+  for (int r = 0; r < R && ok; r++) {
+    ts[r] = bench_stream_copy(st, nth), ts1[r] = bench_stream_copy(st, 1);
+    ta[r] = once(run_add, p);
+    tsum[r] = have_sum ? once(run_sum, p) : 1;
+    lz_set_num_threads(1);
+    ta1[r] = once(run_add, p);
+    tsum1[r] = have_sum ? once(run_sum, p) : 1;
+    lz_set_num_threads(nth);
+    ok = ta[r] > 0 && ta1[r] > 0 && tsum[r] > 0 && tsum1[r] > 0;
+  }
+  if (!ok) {
+    bench_skip("stream_copy_GBps", st ? "evaluation failed" : "out of memory");
+    bench_stream_free(st);
+    return;
+  }
+  double bytes = bench_stream_bytes(st);
+  double s = bytes / bench_median(ts, R) / 1e9, s1 = bytes / bench_median(ts1, R) / 1e9;
+  bench_print("stream_copy_GBps", s, "GB/s");
+  bench_print("stream_copy_1_thread_GBps", s1, "GB/s");
+  bench_print("stream_copy_speedup_2_vs_1_threads", s / s1, "x");
+  double add = 3.0 * N16M * 4 / bench_median(ta, R) / 1e9;
+  bench_print("add_f32_16M_GBps", add, "GB/s");
+  bench_print("add_f32_16M_fraction_of_stream", add / s, "ratio");
+  bench_print("add_f32_16M_speedup_2_vs_1_threads", bench_median(ta1, R) / bench_median(ta, R), "x");
+  if (!have_sum) {
+    bench_skip("sum_f32_16M_GBps", "lz_sum not in the library yet");
+  } else {
+    double sum = (double)N16M * 4 / bench_median(tsum, R) / 1e9;
+    bench_print("sum_f32_16M_GBps", sum, "GB/s");
+    bench_print("sum_f32_16M_fraction_of_stream", sum / s, "ratio");
+    bench_print("sum_f32_16M_speedup_2_vs_1_threads",
+                bench_median(tsum1, R) / bench_median(tsum, R), "x");
+  }
+  bench_stream_free(st);
+}
+
 static void bench_elementwise(void) {
   int shape[1] = {N16M};
   pair p = {bench_rand(shape, 1, -1, 1, 3), bench_rand(shape, 1, -1, 1, 4)};
-  double stream = stream_copy_GBps();
-  bench_print("stream_copy_GBps", stream, "GB/s");
-  int nth = lz_get_num_threads();
-  double t_add = bench_time(run_add, &p, 7);
-  double add = 3.0 * N16M * 4 / t_add / 1e9;
-  lz_set_num_threads(1);
-  double t1 = bench_time(run_add, &p, 5);
-  lz_set_num_threads(2);
-  double t2 = bench_time(run_add, &p, 5);
-  lz_set_num_threads(nth);
-  if (t_add < 0 || t1 < 0 || t2 < 0) {
-    bench_skip("add_f32_16M_GBps", "evaluation failed");
-    bench_skip("add_f32_16M_fraction_of_stream", "evaluation failed");
-    bench_skip("add_f32_16M_speedup_2_vs_1_threads", "evaluation failed");
-  } else {
-    bench_print("add_f32_16M_GBps", add, "GB/s");
-    bench_print("add_f32_16M_fraction_of_stream", add / stream, "ratio");
-    bench_print("add_f32_16M_speedup_2_vs_1_threads", t1 / t2, "x");
-  }
+  bench_bandwidth(&p);
   if (!lz_exp || !lz_sin || !lz_tanh) {
     bench_skip("chain8_f32_16M_ms", "lz_exp/lz_sin/lz_tanh not in the library yet");
   } else {
     double t = bench_time(run_chain8, &p, 5);
     if (t < 0) bench_skip("chain8_f32_16M_ms", "evaluation failed");
     else bench_print("chain8_f32_16M_ms", t * 1e3, "ms");
-  }
-  if (!lz_sum) {
-    bench_skip("sum_f32_16M_GBps", "lz_sum not in the library yet");
-    bench_skip("sum_f32_16M_fraction_of_stream", "lz_sum not in the library yet");
-    bench_skip("sum_f32_16M_speedup_2_vs_1_threads", "lz_sum not in the library yet");
-  } else {
-    double t = bench_time(run_sum, &p, 7);
-    if (t < 0) {
-      bench_skip("sum_f32_16M_GBps", "evaluation failed");
-      bench_skip("sum_f32_16M_fraction_of_stream", "evaluation failed");
-      bench_skip("sum_f32_16M_speedup_2_vs_1_threads", "evaluation failed");
-    } else {
-      double sum = (double)N16M * 4 / t / 1e9;
-      bench_print("sum_f32_16M_GBps", sum, "GB/s");
-      bench_print("sum_f32_16M_fraction_of_stream", sum / stream, "ratio");
-      lz_set_num_threads(1);
-      t1 = bench_time(run_sum, &p, 5);
-      lz_set_num_threads(2);
-      t2 = bench_time(run_sum, &p, 5);
-      lz_set_num_threads(nth);
-      bench_print("sum_f32_16M_speedup_2_vs_1_threads", t1 / t2, "x");
-    }
   }
   lz_free(p.x), lz_free(p.y);
 
@@ -245,7 +219,8 @@ static void bench_elementwise(void) {
 }
 
 /* `lz_bench [section...]` runs only the named sections (overhead, elementwise, reduce, matmul,
- * conv2d, mlp, transformer, grad, compile, lazy_load, fast, gemm); no argument runs them all. */
+ * conv2d, mlp, transformer, transformer_block, grad, compile, lazy_load, fast, distributed,
+ * gemm, simd); no argument runs them all. */
 int main(int argc, char **argv) {
   static const struct {
     const char *name;
@@ -254,12 +229,15 @@ int main(int argc, char **argv) {
       {"overhead", bench_overhead},   {"elementwise", bench_elementwise},
       {"reduce", bench_reduce},       {"matmul", bench_matmul},
       {"conv2d", bench_conv2d},       {"mlp", bench_mlp},
-      {"transformer", bench_transformer}, {"grad", bench_grad_scalar},
+      {"transformer", bench_transformer}, {"transformer_block", bench_transformer_block},
+      {"grad", bench_grad_scalar},
       {"compile", bench_compile},     {"lazy_load", bench_lazy_load},
-      {"fast", bench_fast},           {"gemm", bench_gemm},
+      {"fast", bench_fast},           {"distributed", bench_distributed},
+      {"gemm", bench_gemm},           {"simd", bench_simd},
   };
   double t0 = bench_now();
-  bench_print("threads", lz_get_num_threads(), "count");
+  if (!getenv("LZ_BENCH_SIMD_CHILD")) /* bench_simd's per-path child prints only its figures */
+    bench_print("threads", lz_get_num_threads(), "count");
   for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc && !run; a++) run = strcmp(argv[a], sections[i].name) == 0;

@@ -127,10 +127,16 @@ def main():
         return 0
     figures = {}
     for kind in ("lazuli", "torch"):
+        env = dict(os.environ)
+        if kind == "torch":  # PyTorch in its best configuration here: see compare.py
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            from compare import PEER_ENV
+            env.update(PEER_ENV)
+            env["OMP_NUM_THREADS"] = str(args.threads)
         r = subprocess.run(
             [sys.executable, os.path.abspath(__file__), "--only", kind,
              "--threads", str(args.threads), "--reps", str(args.reps)],
-            capture_output=True, text=True,
+            capture_output=True, text=True, env=env,
         )
         if r.returncode != 0:
             if kind == "lazuli":

@@ -31,7 +31,8 @@ static const char *const layout_names[L_COUNT] = {"contiguous", "transposed", "s
 static lz_array *layout(lz_array *x, int kind) {
   int nd = lz_array_ndim(x);
   const int *sh = lz_array_shape(x);
-  if (kind == L_TRANSPOSED && nd >= 2) return lz_swapaxes(lz_contiguous(lz_swapaxes(x, -1, -2)), -1, -2);
+  if (kind == L_TRANSPOSED && nd >= 2)
+    return lz_swapaxes(lz_contiguous(lz_swapaxes(x, -1, -2)), -1, -2);
   if (kind == L_STRIDED) { /* every other element of the last axis */
     lz_array *r = lz_repeat(x, 2, -1);
     int start[LZ_MAX_NDIM] = {0}, stop[LZ_MAX_NDIM], step[LZ_MAX_NDIM];
@@ -41,9 +42,8 @@ static lz_array *layout(lz_array *x, int kind) {
   }
   if (kind == L_UNALIGNED) { /* the data starts one element into a buffer */
     int n = (int)lz_array_size(x), one = 1;
-    lz_array *flat = lz_concatenate((lz_array *[]){lz_zeros(&one, 1, lz_array_dtype(x)),
-                                                   lz_reshape(x, &n, 1)},
-                                    2, 0);
+    lz_array *flat = lz_concatenate(
+        (lz_array *[]){lz_zeros(&one, 1, lz_array_dtype(x)), lz_reshape(x, &n, 1)}, 2, 0);
     int64_t st[LZ_MAX_NDIM], acc = 1;
     for (int d = nd - 1; d >= 0; d--) st[d] = acc, acc *= sh[d];
     return lz_as_strided(flat, sh, nd, st, 1);
@@ -120,9 +120,9 @@ static void check_product(lz_array *a, lz_array *b, const char *what) {
     double tol = acc + rel * (fabs(ref[i]) + acc) + abs_min;
     if (!(fabs(got[i] - ref[i]) <= tol)) {
       lzt_failures++;
-      fprintf(stderr, "%s: %s %s (%s): element %zu = %.9g, expected %.9g (tol %.3g)\n",
-              lzt_current, what, lz_dtype_name(dt),
-              lz_cpu_gemm_backend_name(lz_cpu_gemm_backend()), i, got[i], ref[i], tol);
+      fprintf(stderr, "%s: %s %s (%s): element %zu = %.9g, expected %.9g (tol %.3g)\n", lzt_current,
+              what, lz_dtype_name(dt), lz_cpu_gemm_backend_name(lz_cpu_gemm_backend()), i, got[i],
+              ref[i], tol);
       break;
     }
   }
@@ -138,7 +138,7 @@ static const lz_dtype dtypes[3] = {LZ_FLOAT32, LZ_FLOAT16, LZ_BFLOAT16};
 
 /* Odd 2-D sizes, vectors and 1-row/1-column products in every layout of both operands. */
 static void test_odd_sizes_layouts(void) {
-  static const int sizes[][3] = {{1, 1, 1},   {3, 5, 7},    {17, 1, 33},  {1, 29, 13},
+  static const int sizes[][3] = {{1, 1, 1},    {3, 5, 7},      {17, 1, 33},   {1, 29, 13},
                                  {64, 64, 64}, {129, 65, 257}, {33, 300, 17}, {7, 9, 1}};
   for (int t = 0; t < 3; t++)
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
@@ -225,14 +225,17 @@ static void test_addmm_dtypes(void) {
     lz_array *b = rand_array((int[]){23, 21}, 2, dtypes[t], 42);
     lz_array *c = rand_array((int[]){21}, 1, dtypes[t], 43);
     lz_array *y = lz_addmm(c, a, b, 0.5, 2.0);
-    lz_array *e = lz_add(lz_multiply(lz_astype(lz_matmul(lz_astype(a, LZ_FLOAT64),
-                                                         lz_astype(b, LZ_FLOAT64)),
-                                               LZ_FLOAT64),
-                                     lz_float(0.5)),
-                         lz_multiply(lz_astype(c, LZ_FLOAT64), lz_float(2.0)));
+    lz_array *e =
+        lz_add(lz_multiply(lz_astype(lz_matmul(lz_astype(a, LZ_FLOAT64), lz_astype(b, LZ_FLOAT64)),
+                                     LZ_FLOAT64),
+                           lz_float(0.5)),
+               lz_multiply(lz_astype(c, LZ_FLOAT64), lz_float(2.0)));
     double ve[19 * 21];
     CHECK(lz_array_read(e, LZ_FLOAT64, ve, sizeof ve) == 0);
-    CHECK_VALUES(y, ve, 19 * 21, dtypes[t] == LZ_FLOAT32 ? 1e-5 : dtypes[t] == LZ_FLOAT16 ? 2e-3 : 1.6e-2);
+    CHECK_VALUES(y, ve, 19 * 21,
+                 dtypes[t] == LZ_FLOAT32   ? 1e-5
+                 : dtypes[t] == LZ_FLOAT16 ? 2e-3
+                                           : 1.6e-2);
   }
 }
 
@@ -284,8 +287,8 @@ static void test_half_rounding(void) {
     lz_array *a = lz_astype(lz_array_from_data(va, (int[]){NA, 1}, 2, LZ_FLOAT32), dtypes[t]);
     lz_array *b = lz_astype(lz_array_from_data(vb, (int[]){1, NB}, 2, LZ_FLOAT32), dtypes[t]);
     lz_array *y = lz_matmul(a, b);
-    lz_array *e = lz_astype(lz_multiply(lz_astype(a, LZ_FLOAT32), lz_astype(b, LZ_FLOAT32)),
-                            dtypes[t]);
+    lz_array *e =
+        lz_astype(lz_multiply(lz_astype(a, LZ_FLOAT32), lz_astype(b, LZ_FLOAT32)), dtypes[t]);
     static double gy[NA * NB], ge[NA * NB];
     CHECK(lz_array_read(y, LZ_FLOAT64, gy, sizeof gy) == 0);
     CHECK(lz_array_read(e, LZ_FLOAT64, ge, sizeof ge) == 0);

@@ -168,6 +168,9 @@ static lz_array *f_matmul(lz_array *const *x) { return lz_matmul(x[0], x[1]); }
 static void test_matmul_rules(void) {
   gc_check("matmul", f_matmul, (gc_input[]){IN(-1, 1, 3, 4), IN(-1, 1, 4, 2)}, 2, 1e-6);
   gc_check("matmul batch", f_matmul, (gc_input[]){IN(-1, 1, 2, 3, 4), IN(-1, 1, 4, 2)}, 2, 1e-6);
+  /* a 2-d weight under two batch axes: its gradient is one product over all rows */
+  gc_check("matmul 2 batch axes, 2-d weight", f_matmul,
+           (gc_input[]){IN(-1, 1, 2, 3, 2, 4), IN(-1, 1, 4, 3)}, 2, 1e-6);
   gc_check("matmul bcast", f_matmul, (gc_input[]){IN(-1, 1, 2, 1, 3, 4), IN(-1, 1, 3, 4, 2)}, 2,
            1e-6);
   gc_check("vector @ matrix", f_matmul, (gc_input[]){IN(-1, 1, 4), IN(-1, 1, 2, 4, 3)}, 2, 1e-6);

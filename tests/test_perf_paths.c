@@ -1,5 +1,8 @@
 /* Fast paths that must not change results: buffer donation, the F16C conversions, the buffer
  * cache, and the cheap node-recording path. */
+#include <stdint.h>
+#include <sys/resource.h>
+
 #include "core/internal.h"
 #include "lz_test.h"
 
@@ -159,6 +162,43 @@ static void test_cache_reuse_and_limits(void) {
 
 /* ---- node recording: errors still name the op though the name is no longer pre-formatted --- */
 
+static long minor_faults(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
+/* Blocks of 2 MiB and more are 2 MiB aligned (so transparent huge pages can back them), and a
+ * loop that keeps making and dropping arrays of the same sizes takes no page faults once its
+ * first iteration has run: every buffer comes back from the cache already mapped. Without the
+ * cache the 64 MiB temporary alone (above glibc's largest mmap threshold, so unmapped when
+ * freed) would take 32 to 16384 faults per iteration. */
+static void test_steady_state_takes_no_page_faults(void) {
+  int big[2] = {512, 1024}, mid[2] = {256, 1024}, w[2] = {1024, 1024};
+  lz_array *x = lz_full(big, 2, 0.5, LZ_FLOAT32), *m = lz_full(mid, 2, 0.25, LZ_FLOAT32);
+  lz_array *k = lz_full(w, 2, 0.001, LZ_FLOAT32), *g = lz_full((int[]){4096, 4096}, 2, 0.5, LZ_FLOAT32);
+  CHECK(lz_eval(x) == 0 && lz_eval(m) == 0 && lz_eval(k) == 0 && lz_eval(g) == 0);
+  CHECK(((uintptr_t)lz_array_data(x) & ((2u << 20) - 1)) == 0); /* 2 MiB: huge-page aligned */
+  CHECK(((uintptr_t)lz_array_data(k) & ((2u << 20) - 1)) == 0); /* 4 MiB */
+  long faults = 0;
+  for (int it = 0; it < 12; it++) {
+    long f0 = minor_faults();
+    lz_scope_begin();
+    lz_array *h = lz_matmul(lz_add(x, lz_float(1)), k);             /* 2 MiB temporaries */
+    lz_array *s = lz_add(lz_multiply(m, lz_float(3)), lz_float(1)); /* 1 MiB ones */
+    lz_array *t = lz_add(lz_multiply(g, lz_float(2)), lz_float(1)); /* a 64 MiB one */
+    lz_array *r = lz_add(lz_add(lz_sum(h, false), lz_sum(s, false)), lz_max(t, false));
+    CHECK(lz_eval(r) == 0);
+    CHECK(fabsf(lz_item_f32(r) - (512.f * 1024 * 1.5f * 1024 * 0.001f + 256.f * 1024 * 1.75f + 2)) <
+          0.01f * 256 * 1024);
+    lz_scope_end();
+    if (it >= 2) faults += minor_faults() - f0; /* after two warm-up iterations */
+  }
+  CHECK(faults <= 20); /* 10 iterations: ~0 (a few for unrelated first touches) */
+  if (faults > 20) fprintf(stderr, "  %ld page faults in 10 steady-state iterations\n", faults);
+  lz_free(x), lz_free(m), lz_free(k), lz_free(g);
+}
+
 static void test_node_errors_name_op(void) {
   int big[3] = {1 << 30, 1 << 30, 1 << 30};
   lz_array *x = lz_full(big, 3, 1, LZ_FLOAT32);
@@ -188,6 +228,7 @@ int main(void) {
   RUN(test_no_donation_when_shared);
   RUN(test_f16_conversions_match_scalar);
   RUN(test_cache_reuse_and_limits);
+  RUN(test_steady_state_takes_no_page_faults);
   RUN(test_node_errors_name_op);
   return lzt_summary();
 }

@@ -39,9 +39,14 @@ static int size_class(size_t n, size_t *cap) {
   return k * 4 + q;
 }
 
-/* Big blocks are 2 MiB aligned and asked to use transparent huge pages: touching a fresh 64 MiB
- * array then costs 32 page faults instead of 16384. The cache keeps them for reuse. */
-enum { HUGE_MIN = 4 << 20, HUGE_ALIGN = 2 << 20 };
+/* Blocks of 2 MiB and more are 2 MiB aligned and asked to use transparent huge pages (where
+ * the kernel's setting is "madvise" or "always"): touching a fresh 64 MiB array then costs 32
+ * page faults instead of 16384, and a 2 MiB one 1 instead of 512 (a page fault costs ~11 us on
+ * nested VMs). A block's tail past its last whole huge page stays in 4 KiB pages: nothing is
+ * reserved beyond the block's capacity. The cache keeps blocks for reuse, so a training loop
+ * takes no faults once its first step has run (tests/test_perf_paths.c; `make bench` prints
+ * faults per step). */
+enum { HUGE_MIN = 2 << 20, HUGE_ALIGN = 2 << 20 };
 
 static void *system_alloc(size_t cap) {
   void *p = NULL;

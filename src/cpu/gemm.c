@@ -279,8 +279,7 @@ static bool onednn_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, doub
                          float *C, int64_t ldc) {
   if (backend == LZ_GEMM_ONEDNN_MATMUL &&
       lz_cpu_onednn_matmul(LZ_FLOAT32, LZ_FLOAT32, M, N, K, (float)alpha, (float)beta, A,
-                           ta ? 1 : lda, ta ? lda : 1, B, tb ? 1 : ldb, tb ? ldb : 1, C,
-                           ldc) == 0)
+                           ta ? 1 : lda, ta ? lda : 1, B, tb ? 1 : ldb, tb ? ldb : 1, C, ldc) == 0)
     return true;
   lz__dnnl_threads(gemm_threads(M * N * K));
   bool ok = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, (float)alpha, A, lda, B, ldb,

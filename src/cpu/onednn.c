@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <math.h>
 #include <time.h>
 
 #include "../core/threads.h"
@@ -90,6 +91,7 @@ static double now_seconds(void) {
 
 int lz__dnnl_threads(int n) {
   if (n < 1 || lz__in_parallel()) n = 1;
+  if (n > 1) omp_warm_until = HUGE_VAL; /* a team call follows; lz__dnnl_ran dates its end */
   if (n == omp_threads_now) return n;
   pthread_once(&omp_once, omp_init);
   if (omp_set_threads) omp_set_threads(n);
@@ -98,7 +100,8 @@ int lz__dnnl_threads(int n) {
 }
 
 void lz__dnnl_ran(void) {
-  if (omp_threads_now > 1 && !lz__in_parallel()) omp_warm_until = now_seconds() + OMP_WARM_US * 1e-6;
+  if (omp_threads_now > 1 && !lz__in_parallel())
+    omp_warm_until = now_seconds() + OMP_WARM_US * 1e-6;
 }
 
 bool lz__omp_run(void (*fn)(void *), void *ctx, int nthreads) {

@@ -15,6 +15,11 @@ LZ_HIDDEN dnnl_engine_t lz__dnnl_engine(const char *op);
  * ends; NULL (error recorded under `op`) on failure. */
 LZ_HIDDEN dnnl_stream_t lz__dnnl_stream(const char *op);
 
+/* Below this much work a primitive runs on one thread (lz__dnnl_threads(1)): a fork/join of the OpenMP team costs more than it saves,
+ * and on a loaded machine much more (threads spin at the join while their partner is
+ * descheduled: test_nn_conv took 35 s on 2 threads against 1.1 s on one at load 20). */
+#define LZ_DNNL_SERIAL_FLOPS 4e6
+
 /* Records "[op] oneDNN <what>: <status>" and returns -1 when `st` is not success, else 0. */
 LZ_HIDDEN int lz__dnnl_check(dnnl_status_t st, const char *op, const char *what);
 
@@ -24,8 +29,9 @@ LZ_HIDDEN int lz__dnnl_check(dnnl_status_t st, const char *op, const char *what)
  * Returns the count set. */
 LZ_HIDDEN int lz__dnnl_threads(int n);
 
-/* Call after a oneDNN call: notes that the calling thread's OpenMP team, if it used one, is
- * now spinning, so that the pool's next job runs on it (lz__omp_run, core/threads.h). */
+/* Call after a oneDNN call: notes when the calling thread's OpenMP team, if it used one, began
+ * spinning, so that the pool's jobs in the next 2 ms run on it (lz__omp_run, core/threads.h).
+ * Without it, the first job after a team call takes the team whenever it comes. */
 LZ_HIDDEN void lz__dnnl_ran(void);
 
 #endif

@@ -33,7 +33,14 @@ static int matmul_grads(const lz_vjp_args *a, lz_array *C_, lz_array **g) {
     lz_array *d = lz_matmul(c2, lz_swapaxes(b2, -1, -2));
     if (!(g[0] = lz_reshape(lz__unbroadcast(a->who, d, a2), A->shape, A->ndim))) return -1;
   }
-  if (a->need[1]) {
+  if (a->need[1] && B->ndim == 2 && a2->ndim > 2 && A->shape[A->ndim - 1] > 0) {
+    /* a weight shared by every batch (x (..., M, K) @ w (K, N), as in a linear layer): one
+     * (K, rows) @ (rows, N) product over all rows instead of a batched product and a sum over
+     * the batch (the same FLOPs as one large GEMM, no batch-sized intermediate) */
+    int k = a2->shape[a2->ndim - 1], n = c2->shape[c2->ndim - 1];
+    lz_array *af = lz_reshape(a2, (int[]){-1, k}, 2), *cf = lz_reshape(c2, (int[]){-1, n}, 2);
+    if (!(g[1] = lz_matmul(lz_swapaxes(af, -1, -2), cf))) return -1;
+  } else if (a->need[1]) {
     lz_array *d = lz_matmul(lz_swapaxes(a2, -1, -2), c2);
     if (!(g[1] = lz_reshape(lz__unbroadcast(a->who, d, b2), B->shape, B->ndim))) return -1;
   }
