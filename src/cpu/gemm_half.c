@@ -65,13 +65,15 @@ __attribute__((target("avx2"))) static void row_to_bf16_avx2(uint16_t *d, const 
 }
 
 static bool have_avx2_f16c(void) {
-  static int have = -1; /* benign race: every thread computes the same value */
-  if (have < 0) {
+  static atomic_int have = -1; /* every thread that finds it unset computes the same value */
+  int h = atomic_load_explicit(&have, memory_order_relaxed);
+  if (h < 0) {
     unsigned a, b, c, d; /* F16C is CPUID.1:ECX bit 29 (not every compiler's builtin names it) */
     __builtin_cpu_init();
-    have = __builtin_cpu_supports("avx2") && __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1);
+    h = __builtin_cpu_supports("avx2") && __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1);
+    atomic_store_explicit(&have, h, memory_order_relaxed);
   }
-  return have;
+  return h;
 }
 #endif
 
