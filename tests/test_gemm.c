@@ -31,7 +31,8 @@ static const char *const layout_names[L_COUNT] = {"contiguous", "transposed", "s
 static lz_array *layout(lz_array *x, int kind) {
   int nd = lz_array_ndim(x);
   const int *sh = lz_array_shape(x);
-  if (kind == L_TRANSPOSED && nd >= 2) return lz_swapaxes(lz_contiguous(lz_swapaxes(x, -1, -2)), -1, -2);
+  if (kind == L_TRANSPOSED && nd >= 2)
+    return lz_swapaxes(lz_contiguous(lz_swapaxes(x, -1, -2)), -1, -2);
   if (kind == L_STRIDED) { /* every other element of the last axis */
     lz_array *r = lz_repeat(x, 2, -1);
     int start[LZ_MAX_NDIM] = {0}, stop[LZ_MAX_NDIM], step[LZ_MAX_NDIM];
@@ -41,9 +42,8 @@ static lz_array *layout(lz_array *x, int kind) {
   }
   if (kind == L_UNALIGNED) { /* the data starts one element into a buffer */
     int n = (int)lz_array_size(x), one = 1;
-    lz_array *flat = lz_concatenate((lz_array *[]){lz_zeros(&one, 1, lz_array_dtype(x)),
-                                                   lz_reshape(x, &n, 1)},
-                                    2, 0);
+    lz_array *flat = lz_concatenate(
+        (lz_array *[]){lz_zeros(&one, 1, lz_array_dtype(x)), lz_reshape(x, &n, 1)}, 2, 0);
     int64_t st[LZ_MAX_NDIM], acc = 1;
     for (int d = nd - 1; d >= 0; d--) st[d] = acc, acc *= sh[d];
     return lz_as_strided(flat, sh, nd, st, 1);
@@ -120,9 +120,9 @@ static void check_product(lz_array *a, lz_array *b, const char *what) {
     double tol = acc + rel * (fabs(ref[i]) + acc) + abs_min;
     if (!(fabs(got[i] - ref[i]) <= tol)) {
       lzt_failures++;
-      fprintf(stderr, "%s: %s %s (%s): element %zu = %.9g, expected %.9g (tol %.3g)\n",
-              lzt_current, what, lz_dtype_name(dt),
-              lz_cpu_gemm_backend_name(lz_cpu_gemm_backend()), i, got[i], ref[i], tol);
+      fprintf(stderr, "%s: %s %s (%s): element %zu = %.9g, expected %.9g (tol %.3g)\n", lzt_current,
+              what, lz_dtype_name(dt), lz_cpu_gemm_backend_name(lz_cpu_gemm_backend()), i, got[i],
+              ref[i], tol);
       break;
     }
   }
@@ -138,7 +138,7 @@ static const lz_dtype dtypes[3] = {LZ_FLOAT32, LZ_FLOAT16, LZ_BFLOAT16};
 
 /* Odd 2-D sizes, vectors and 1-row/1-column products in every layout of both operands. */
 static void test_odd_sizes_layouts(void) {
-  static const int sizes[][3] = {{1, 1, 1},   {3, 5, 7},    {17, 1, 33},  {1, 29, 13},
+  static const int sizes[][3] = {{1, 1, 1},    {3, 5, 7},      {17, 1, 33},   {1, 29, 13},
                                  {64, 64, 64}, {129, 65, 257}, {33, 300, 17}, {7, 9, 1}};
   for (int t = 0; t < 3; t++)
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
@@ -170,6 +170,10 @@ static void test_batched(void) {
       lz_array *b2 = rand_array((int[]){33, 17}, 2, dtypes[t], 12);
       check_product(layout(a3, lay), layout(b2, lay), "shared b (4,10,33) @ (33,17)");
     }
+    /* a few big products (run one after another, each on every thread) */
+    lz_array *ab = rand_array((int[]){3, 257, 256}, 3, dtypes[t], 15);
+    lz_array *bb = rand_array((int[]){3, 256, 256}, 3, dtypes[t], 16);
+    check_product(ab, layout(bb, L_TRANSPOSED), "big batches (3,257,256) @ (3,256,256)");
     /* attention's shape: many small products */
     lz_array *q = rand_array((int[]){8, 128, 64}, 3, dtypes[t], 13);
     lz_array *k = rand_array((int[]){8, 64, 128}, 3, dtypes[t], 14);
@@ -221,14 +225,17 @@ static void test_addmm_dtypes(void) {
     lz_array *b = rand_array((int[]){23, 21}, 2, dtypes[t], 42);
     lz_array *c = rand_array((int[]){21}, 1, dtypes[t], 43);
     lz_array *y = lz_addmm(c, a, b, 0.5, 2.0);
-    lz_array *e = lz_add(lz_multiply(lz_astype(lz_matmul(lz_astype(a, LZ_FLOAT64),
-                                                         lz_astype(b, LZ_FLOAT64)),
-                                               LZ_FLOAT64),
-                                     lz_float(0.5)),
-                         lz_multiply(lz_astype(c, LZ_FLOAT64), lz_float(2.0)));
+    lz_array *e =
+        lz_add(lz_multiply(lz_astype(lz_matmul(lz_astype(a, LZ_FLOAT64), lz_astype(b, LZ_FLOAT64)),
+                                     LZ_FLOAT64),
+                           lz_float(0.5)),
+               lz_multiply(lz_astype(c, LZ_FLOAT64), lz_float(2.0)));
     double ve[19 * 21];
     CHECK(lz_array_read(e, LZ_FLOAT64, ve, sizeof ve) == 0);
-    CHECK_VALUES(y, ve, 19 * 21, dtypes[t] == LZ_FLOAT32 ? 1e-5 : dtypes[t] == LZ_FLOAT16 ? 2e-3 : 1.6e-2);
+    CHECK_VALUES(y, ve, 19 * 21,
+                 dtypes[t] == LZ_FLOAT32   ? 1e-5
+                 : dtypes[t] == LZ_FLOAT16 ? 2e-3
+                                           : 1.6e-2);
   }
 }
 
@@ -280,8 +287,8 @@ static void test_half_rounding(void) {
     lz_array *a = lz_astype(lz_array_from_data(va, (int[]){NA, 1}, 2, LZ_FLOAT32), dtypes[t]);
     lz_array *b = lz_astype(lz_array_from_data(vb, (int[]){1, NB}, 2, LZ_FLOAT32), dtypes[t]);
     lz_array *y = lz_matmul(a, b);
-    lz_array *e = lz_astype(lz_multiply(lz_astype(a, LZ_FLOAT32), lz_astype(b, LZ_FLOAT32)),
-                            dtypes[t]);
+    lz_array *e =
+        lz_astype(lz_multiply(lz_astype(a, LZ_FLOAT32), lz_astype(b, LZ_FLOAT32)), dtypes[t]);
     static double gy[NA * NB], ge[NA * NB];
     CHECK(lz_array_read(y, LZ_FLOAT64, gy, sizeof gy) == 0);
     CHECK(lz_array_read(e, LZ_FLOAT64, ge, sizeof ge) == 0);
@@ -330,6 +337,34 @@ static void test_threads(void) {
   }
 }
 
+/* A threaded GEMM, then elementwise work on the pool, in a loop: under oneDNN the pool's job
+ * runs on oneDNN's still-spinning OpenMP team (lz__omp_run); every value must be right. */
+static void test_gemm_then_pool(void) {
+  lz_array *a = rand_array((int[]){256, 784}, 2, LZ_FLOAT32, 81);
+  lz_array *b = rand_array((int[]){784, 512}, 2, LZ_FLOAT32, 82);
+  int n = 1 << 20;
+  lz_array *x = lz_arange(0, n, 1, LZ_FLOAT32);
+  CHECK(lz_eval(x) == 0);
+  float *got = malloc((size_t)n * sizeof *got);
+  for (int r = 0; r < 4; r++) {
+    lz_scope_begin();
+    if (r == 0) {
+      check_product(a, b, "before a pool job");
+    } else {
+      lz_array *y = lz_matmul(a, b);
+      CHECK(lz_eval(y) == 0);
+    }
+    lz_array *z = lz_add(lz_multiply(x, lz_float(2)), lz_float(1));
+    CHECK(lz_array_read(z, LZ_FLOAT32, got, (size_t)n * sizeof *got) == 0);
+    int bad = -1;
+    for (int i = 0; i < n && bad < 0; i++)
+      if (got[i] != 2.0f * (float)i + 1.0f) bad = i;
+    CHECK(bad < 0);
+    lz_scope_end();
+  }
+  free(got);
+}
+
 int main(void) {
   RUN(test_odd_sizes_layouts);
   RUN(test_batched);
@@ -340,5 +375,6 @@ int main(void) {
   RUN(test_half_rounding);
   RUN(test_paths_taken);
   RUN(test_threads);
+  RUN(test_gemm_then_pool);
   return lzt_summary();
 }

@@ -107,6 +107,14 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
+/* The job's body on each thread of an OpenMP team (see lz__omp_run). */
+static void omp_job_main(void *arg) {
+  bool was = in_job;
+  in_job = true;
+  run_chunks(arg);
+  in_job = was;
+}
+
 /* Starts workers until `want` exist (pool.mu held). Failure to start one just means fewer. */
 static void ensure_workers(int want) {
   while (pool.nworkers < want) {
@@ -163,7 +171,6 @@ void lz__parallel_for(int64_t n, int64_t grain, void (*fn)(void *ctx, int64_t be
     fn(ctx, 0, n); /* small, nested, or the pool is busy with another caller's job */
     return;
   }
-  lz__dnnl_quiesce(); /* no OpenMP team of ours spins while the pool works */
   /* About 4 chunks per thread for balance, none smaller than the grain. */
   int64_t chunks = (int64_t)nth * 4, max_chunks = n / grain;
   if (chunks > max_chunks) chunks = max_chunks;
@@ -173,6 +180,10 @@ void lz__parallel_for(int64_t n, int64_t grain, void (*fn)(void *ctx, int64_t be
   j.max_workers = (int)(j.nchunks - 1 < nth - 1 ? j.nchunks - 1 : nth - 1);
   atomic_init(&j.next, 0);
   atomic_init(&j.inside, 0);
+  if (lz__omp_run(omp_job_main, &j, nth)) { /* oneDNN's team is spinning: it runs the job */
+    atomic_flag_clear(&pool.busy);
+    return;
+  }
 
   pthread_mutex_lock(&pool.mu);
   ensure_workers(nth - 1);

@@ -15,12 +15,14 @@ LZ_HIDDEN int lz__num_threads(void);
  * must not start threads of its own (the pool already uses every core). */
 LZ_HIDDEN bool lz__in_parallel(void);
 
-/* Ends the calling thread's OpenMP team if one of its oneDNN calls started it (defined in
- * cpu/onednn.c). Why: after a parallel region libgomp's workers spin for ~300,000 rounds (about
- * 5 ms of a core each) unless OMP_WAIT_POLICY/GOMP_SPINCOUNT were set before it loaded, and
- * they would fight the pool's workers for the cores; a pool job calls this first, so a GEMM
- * followed by a GEMM keeps its warm team and a GEMM followed by our work hands the cores over. */
-LZ_HIDDEN void lz__dnnl_quiesce(void);
+/* Runs fn(ctx) on every thread of the calling thread's OpenMP team (nthreads of them, the caller
+ * included) if a oneDNN call here just used that team, and returns true; false (nothing run)
+ * otherwise. Defined in cpu/onednn.c. Why: after a parallel region libgomp's workers spin for
+ * ~300,000 rounds (4-8 ms of a core each here) unless OMP_WAIT_POLICY/GOMP_SPINCOUNT were set
+ * before it loaded; a pool job started then would fight them for the cores, and ending the team
+ * (omp_pause_resource_all) cost 0.2 ms per GEMM idle and tens of ms on a loaded machine. So
+ * while the team is warm, the job runs on it: one set of threads works at a time. */
+LZ_HIDDEN bool lz__omp_run(void (*fn)(void *), void *ctx, int nthreads);
 
 /* Calls fn() when the calling thread exits (once per fn and thread, at most 8 fns), so that
  * thread-local buffers do not leak when user threads come and go. */

@@ -224,6 +224,7 @@ int lz_cpu_onednn_matmul(lz_dtype dab, lz_dtype dc, int64_t M, int64_t N, int64_
     atomic_fetch_add(&primitive_runs, 1);
     rc = 0;
   }
+  lz__dnnl_ran();
 done:
   for (int i = 0; i < 4; i++)
     if (mem[i]) dnnl_memory_destroy(mem[i]);
@@ -274,20 +275,20 @@ static bool onednn_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, doub
                          float *C, int64_t ldc) {
   if (backend == LZ_GEMM_ONEDNN_MATMUL &&
       lz_cpu_onednn_matmul(LZ_FLOAT32, LZ_FLOAT32, M, N, K, (float)alpha, (float)beta, A,
-                           ta ? 1 : lda, ta ? lda : 1, B, tb ? 1 : ldb, tb ? ldb : 1, C,
-                           ldc) == 0)
+                           ta ? 1 : lda, ta ? lda : 1, B, tb ? 1 : ldb, tb ? ldb : 1, C, ldc) == 0)
     return true;
   lz__dnnl_threads(gemm_threads(M * N * K));
-  return dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, (float)alpha, A, lda, B, ldb,
-                    (float)beta, C, ldc) == dnnl_success;
+  bool ok = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, (float)alpha, A, lda, B, ldb,
+                       (float)beta, C, ldc) == dnnl_success;
+  lz__dnnl_ran();
+  return ok;
 }
 
 void lz_cpu_gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                         const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                         float *C, int64_t ldc) {
   lz__dnnl_threads(1);
-  if (lz_cpu_gemm_backend() != LZ_GEMM_OPENBLAS &&
-      dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) ==
+  if (dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) ==
       dnnl_success)
     return;
   lz_cpu_gemm(LZ_FLOAT32, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -312,7 +313,11 @@ void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
     }
     return;
   }
-  if (!f64 && lz_cpu_gemm_backend() != LZ_GEMM_OPENBLAS &&
+  /* Inside a pool job every float32 product runs on oneDNN with one thread, whatever the
+   * backend. Why: OpenBLAS has no per-call thread count, so from our workers it starts its own
+   * team on cores already busy (2-3x slower on attention's 64 x 128x64x128, measured), and
+   * oneDNN's small-matrix kernels beat OpenBLAS's single-threaded ones there (~1.5x). */
+  if (!f64 && (lz_cpu_gemm_backend() != LZ_GEMM_OPENBLAS || lz__in_parallel()) &&
       onednn_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
     return;
   /* OpenBLAS runs single-threaded (core/threads.c): big products go to the pool in blocks */

@@ -18,7 +18,8 @@ typedef enum lz_gemm_backend {
 /* The process's float32 backend: LZ_GEMM=openblas|onednn|onednn_matmul when set, else oneDNN
  * where the CPU has AVX-512 (there its kernels run at about twice OpenBLAS's AVX2 ones), else
  * OpenBLAS (on AVX2-only CPUs it is as fast or faster; it runs single-threaded, big products
- * shared out on our pool by lz_cpu_gemm_split). */
+ * shared out on our pool by lz_cpu_gemm_split). Products made inside a pool job run on oneDNN
+ * with one thread under every backend (see lz_cpu_gemm). */
 LZ_HIDDEN lz_gemm_backend lz_cpu_gemm_backend(void);
 LZ_HIDDEN const char *lz_cpu_gemm_backend_name(lz_gemm_backend b);
 
@@ -32,20 +33,19 @@ LZ_HIDDEN bool lz_cpu_gemm_half_native(lz_dtype dt);
  * and rounded once. Returns 0, or -1 when scratch memory runs out (no error is recorded: the
  * caller records it, on its own thread). */
 LZ_HIDDEN int lz_cpu_gemm_half(lz_dtype dt, int64_t M, int64_t N, int64_t K, float alpha,
-                               const void *A, int64_t ars, int64_t acs, const void *B,
-                               int64_t brs, int64_t bcs, void *C, int64_t ldc);
+                               const void *A, int64_t ars, int64_t acs, const void *B, int64_t brs,
+                               int64_t bcs, void *C, int64_t ldc);
 
 /* C(M,N) (dtype dc, leading dimension ldc) = alpha * A @ B + beta * C on oneDNN's matmul
  * primitive (cached per shape, strides, dtypes and thread count), A and B of dtype dab with
  * element strides as above. Returns 0, or -1 with C untouched when oneDNN has no fast kernel for
  * it or fails (nothing is recorded: the caller falls back to another path). */
 LZ_HIDDEN int lz_cpu_onednn_matmul(lz_dtype dab, lz_dtype dc, int64_t M, int64_t N, int64_t K,
-                                   float alpha, float beta, const void *A, int64_t ars,
-                                   int64_t acs, const void *B, int64_t brs, int64_t bcs, void *C,
-                                   int64_t ldc);
-/* float32 C = alpha * op(A) op(B) + beta * C (as lz_cpu_gemm) for kernels that split work over
- * the pool themselves: on oneDNN with a one-thread team; on OpenBLAS as lz_cpu_gemm (it has no
- * per-call thread count; its level-3 lock runs concurrent threaded calls one after another). */
+                                   float alpha, float beta, const void *A, int64_t ars, int64_t acs,
+                                   const void *B, int64_t brs, int64_t bcs, void *C, int64_t ldc);
+/* float32 C = alpha * op(A) op(B) + beta * C (as lz_cpu_gemm) on the calling thread alone, for
+ * kernels that split work over the pool themselves: oneDNN with a one-thread team whatever the
+ * backend (OpenBLAS has no per-call thread count), OpenBLAS only if oneDNN declines. */
 LZ_HIDDEN void lz_cpu_gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                                   const float *A, int64_t lda, const float *B, int64_t ldb,
                                   float beta, float *C, int64_t ldc);

@@ -17,19 +17,18 @@
 #define HAVE_X86 1
 #endif
 
-enum { MB = 256, NB = 1024, KB = 512 };
+enum { MB = 1024, NB = 256, KB = 512 };
 
 #ifdef HAVE_X86
 __attribute__((target("avx2,f16c"))) static void row_f16_avx2(float *d, const uint16_t *s,
-                                                               int64_t n) {
+                                                              int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
     _mm256_storeu_ps(d + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + i))));
   for (; i < n; i++) d[i] = lz_h2f(s[i]);
 }
 
-__attribute__((target("avx2"))) static void row_bf16_avx2(float *d, const uint16_t *s,
-                                                          int64_t n) {
+__attribute__((target("avx2"))) static void row_bf16_avx2(float *d, const uint16_t *s, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + i)));
@@ -40,10 +39,11 @@ __attribute__((target("avx2"))) static void row_bf16_avx2(float *d, const uint16
 
 /* d[0..n) = s[0..n) rounded to nearest even, NaN kept quiet (as lz_f2h / lz_f2b). */
 __attribute__((target("avx2,f16c"))) static void row_to_f16_avx2(uint16_t *d, const float *s,
-                                                                  int64_t n) {
+                                                                 int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
-    _mm_storeu_si128((__m128i *)(d + i), _mm256_cvtps_ph(_mm256_loadu_ps(s + i), _MM_FROUND_TO_NEAREST_INT));
+    _mm_storeu_si128((__m128i *)(d + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(s + i), _MM_FROUND_TO_NEAREST_INT));
   for (; i < n; i++) d[i] = lz_f2h(s[i]);
 }
 
@@ -149,7 +149,8 @@ static void half_tiles(void *ctx, int64_t begin, int64_t end) {
       lz_cpu_gemm_serial(ta, tb, m, n, k, j->alpha, fa, ta ? m : k, fb, tb ? k : n,
                          k0 ? 1.0f : 0.0f, fc, n);
     }
-    for (int64_t i = 0; i < m; i++) row_from_f32(j->c + (m0 + i) * j->ldc + n0, fc + i * n, n, j->bf16);
+    for (int64_t i = 0; i < m; i++)
+      row_from_f32(j->c + (m0 + i) * j->ldc + n0, fc + i * n, n, j->bf16);
   }
   lz__data_free(fa, cap);
 }
@@ -170,15 +171,27 @@ int lz_cpu_gemm_half(lz_dtype dt, int64_t M, int64_t N, int64_t K, float alpha, 
   if (lz_cpu_gemm_half_native(dt) &&
       lz_cpu_onednn_matmul(dt, dt, M, N, K, alpha, 0, A, ars, acs, B, brs, bcs, C, ldc) == 0)
     return 0;
-  half_job j = {.bf16 = dt == LZ_BFLOAT16, .M = M, .N = N, .K = K, .alpha = alpha, .ars = ars,
-                .acs = acs, .brs = brs, .bcs = bcs, .ldc = ldc, .a = A, .b = B, .c = C};
+  half_job j = {.bf16 = dt == LZ_BFLOAT16,
+                .M = M,
+                .N = N,
+                .K = K,
+                .alpha = alpha,
+                .ars = ars,
+                .acs = acs,
+                .brs = brs,
+                .bcs = bcs,
+                .ldc = ldc,
+                .a = A,
+                .b = B,
+                .c = C};
   /* Why tiles on our pool, each with a one-thread GEMM: the conversions then run in parallel
-   * too, and no BLAS or OpenMP team sits spinning while one thread converts. Smaller tiles
-   * (down to 64 x 256) only where the threads would otherwise lack work. */
+   * too, and no BLAS or OpenMP team sits spinning while one thread converts. Tall tiles (1024
+   * rows) because both backends' AVX2 kernels run 256-row products at half speed; narrower,
+   * then shorter tiles (down to 128 x 64) only where the threads would otherwise lack work. */
   int64_t want = 2 * (int64_t)lz__num_threads();
   j.mb = M < MB ? M : MB, j.nb = N < NB ? N : NB, j.kb = K < KB ? K : KB;
-  while (tiles(M, N, j.mb, j.nb) < want && j.mb > 64) j.mb = (j.mb + 1) / 2;
-  while (tiles(M, N, j.mb, j.nb) < want && j.nb > 256) j.nb = (j.nb + 1) / 2;
+  while (tiles(M, N, j.mb, j.nb) < want && j.nb > 64) j.nb = (j.nb + 1) / 2;
+  while (tiles(M, N, j.mb, j.nb) < want && j.mb > 128) j.mb = (j.mb + 1) / 2;
   j.ntn = (N + j.nb - 1) / j.nb;
   atomic_init(&j.failed, false);
   lz__parallel_for(tiles(M, N, j.mb, j.nb), 1, half_tiles, &j);

@@ -185,10 +185,15 @@ int lz_cpu_matmul(lz_node *node, lz_array **outs) {
     j.M *= nbatch;
     mm_batches(&j, 0, 1);
   } else {
-    /* Why: BLAS threads one GEMM well only when it is big; many small ones go to our pool. */
+    /* Why: a GEMM threads itself well only when it is big; many small ones go to our pool (each
+     * then one-threaded). A few big ones run one after another, each on every thread, so that
+     * 3 batches on 2 threads do not leave one idle for a third of the time. */
     int64_t work = j.M * j.N * (j.K > 0 ? j.K : 1);
     int64_t grain = work >= (int64_t)1 << 18 ? 1 : ((int64_t)1 << 18) / work;
-    lz__parallel_for(nbatch, grain, mm_batches, &j);
+    if (work >= (int64_t)1 << 24 && nbatch < 4 * (int64_t)lz__num_threads())
+      mm_batches(&j, 0, nbatch);
+    else
+      lz__parallel_for(nbatch, grain, mm_batches, &j);
   }
   if (atomic_load(&j.failed)) {
     lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_matmul", "out of memory allocating GEMM scratch");

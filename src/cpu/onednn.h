@@ -29,7 +29,9 @@ LZ_HIDDEN int lz__dnnl_check(dnnl_status_t st, const char *op, const char *what)
  * Returns the count set. */
 LZ_HIDDEN int lz__dnnl_threads(int n);
 
-/* lz__dnnl_quiesce (core/threads.h) ends the calling thread's OpenMP team, if a oneDNN call
- * here used one, before the pool starts a job. */
+/* Call after a oneDNN call: notes when the calling thread's OpenMP team, if it used one, began
+ * spinning, so that the pool's jobs in the next 2 ms run on it (lz__omp_run, core/threads.h).
+ * Without it, the first job after a team call takes the team whenever it comes. */
+LZ_HIDDEN void lz__dnnl_ran(void);
 
 #endif
