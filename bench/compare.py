@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """`make bench-compare`: runs lz_bench (and bench_python.py), then the same workloads in NumPy and PyTorch with the
 same thread count, and prints each figure for the three with Lazuli's speed ratio to each
-(> 1: Lazuli is faster). Usage: compare.py path/to/lz_bench
-NumPy runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment."""
+(> 1: Lazuli is faster); then each figure beside its limit (lz_bench times them interleaved),
+and the training steps against PyTorch alternated round by round. Usage: compare.py path/to/lz_bench
+Each peer runs in its best configuration here (PEER_ENV below); NumPy runs with
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment. The training steps are
+bench_train.c's, written as PyTorch users write them; PyTorch's AdamW applies its bias
+correction (a per-step scalar), MLX's default (the bench's) does not."""
 import os
 import subprocess
 import sys
