@@ -45,8 +45,8 @@ static int layer_norm(void *ctx, lz_array *const *in, int n, lz_array **out) {
 /* Times fn uncompiled and compiled, interleaved run by run (and the hand-written limit `lim`,
  * if given, between them); prints both, the speedup and the compiled time over the limit.
  * Returns the compiled time. */
-static double pair_bench(const char *name, lz_fn fn, lz_array *const *in, int nin,
-                         bench_limit *lim, const char *lim_name) {
+static double pair_bench(const char *name, lz_fn fn, lz_array *const *in, int nin, bench_limit *lim,
+                         const char *lim_name) {
   enum { R = 5 };
   lz_closure *f = lz_closure_new(fn, NULL, NULL), *cf = lz_compile(f, 0);
   cbench bu = {f, {in[0], nin > 1 ? in[1] : NULL}, nin}, bc = bu;

@@ -172,17 +172,18 @@ static void bench_bandwidth(pair *p) {
   bench_print("stream_copy_speedup_2_vs_1_threads", bench_min(ts1, R) / bench_min(ts, R), "x");
   double add = 3.0 * N16M * 4 / bench_median(ta, R) / 1e9;
   bench_print("add_f32_16M_GBps", add, "GB/s");
-  bench_print("add_f32_16M_fraction_of_stream", 3.0 * N16M * 4 * bench_min(ts, R) / bytes / bench_min(ta, R),
-              "ratio");
+  bench_print("add_f32_16M_fraction_of_stream",
+              3.0 * N16M * 4 * bench_min(ts, R) / bytes / bench_min(ta, R), "ratio");
   bench_print("add_f32_16M_speedup_2_vs_1_threads", bench_min(ta1, R) / bench_min(ta, R), "x");
   if (!have_sum) {
     bench_skip("sum_f32_16M_GBps", "lz_sum not in the library yet");
   } else {
     double sum = (double)N16M * 4 / bench_median(tsum, R) / 1e9;
     bench_print("sum_f32_16M_GBps", sum, "GB/s");
-    bench_print("sum_f32_16M_fraction_of_stream", (double)N16M * 4 * bench_min(ts, R) / bytes / bench_min(tsum, R),
-                "ratio");
-    bench_print("sum_f32_16M_speedup_2_vs_1_threads", bench_min(tsum1, R) / bench_min(tsum, R), "x");
+    bench_print("sum_f32_16M_fraction_of_stream",
+                (double)N16M * 4 * bench_min(ts, R) / bytes / bench_min(tsum, R), "ratio");
+    bench_print("sum_f32_16M_speedup_2_vs_1_threads", bench_min(tsum1, R) / bench_min(tsum, R),
+                "x");
   }
   bench_stream_free(st);
 }
@@ -221,19 +222,19 @@ static void bench_elementwise(void) {
 }
 
 /* `lz_bench [section...]` runs only the named sections (overhead, elementwise, reduce, matmul,
- * conv2d, mlp, transformer, transformer_block, grad, compile, lazy_load, fast); no argument runs them all. */
+ * conv2d, mlp, transformer, transformer_block, grad, compile, lazy_load, fast); no argument runs
+ * them all. */
 int main(int argc, char **argv) {
   static const struct {
     const char *name;
     void (*fn)(void);
   } sections[] = {
-      {"overhead", bench_overhead},   {"elementwise", bench_elementwise},
-      {"reduce", bench_reduce},       {"matmul", bench_matmul},
-      {"conv2d", bench_conv2d},       {"mlp", bench_mlp},
+      {"overhead", bench_overhead},       {"elementwise", bench_elementwise},
+      {"reduce", bench_reduce},           {"matmul", bench_matmul},
+      {"conv2d", bench_conv2d},           {"mlp", bench_mlp},
       {"transformer", bench_transformer}, {"transformer_block", bench_transformer_block},
-      {"grad", bench_grad_scalar},
-      {"compile", bench_compile},     {"lazy_load", bench_lazy_load},
-      {"fast", bench_fast},
+      {"grad", bench_grad_scalar},        {"compile", bench_compile},
+      {"lazy_load", bench_lazy_load},     {"fast", bench_fast},
   };
   double t0 = bench_now();
   bench_print("threads", lz_get_num_threads(), "count");

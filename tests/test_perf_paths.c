@@ -190,7 +190,8 @@ static void test_steady_state_takes_no_page_faults(void) {
 #endif
   int big[2] = {512, 1024}, mid[2] = {256, 1024}, w[2] = {1024, 1024};
   lz_array *x = lz_full(big, 2, 0.5, LZ_FLOAT32), *m = lz_full(mid, 2, 0.25, LZ_FLOAT32);
-  lz_array *k = lz_full(w, 2, 0.001, LZ_FLOAT32), *g = lz_full((int[]){4096, 4096}, 2, 0.5, LZ_FLOAT32);
+  lz_array *k = lz_full(w, 2, 0.001, LZ_FLOAT32),
+           *g = lz_full((int[]){4096, 4096}, 2, 0.5, LZ_FLOAT32);
   CHECK(lz_eval(x) == 0 && lz_eval(m) == 0 && lz_eval(k) == 0 && lz_eval(g) == 0);
   CHECK(((uintptr_t)lz_array_data(x) & ((2u << 20) - 1)) == 0); /* 2 MiB: huge-page aligned */
   CHECK(((uintptr_t)lz_array_data(k) & ((2u << 20) - 1)) == 0); /* 4 MiB */
