@@ -93,13 +93,17 @@ void bench_limit_free(bench_limit *l);
 
 /* The model-level figures (bench_models.c). */
 void bench_matmul(void);
-void bench_conv2d(void);
 void bench_transformer_block(void);
 void bench_grad_scalar(void);
+/* Convolutions on both paths with their floors (bench_conv.c). */
+void bench_conv2d(void);
 /* The compile figures (bench_compile.c). */
 void bench_compile(void);
 /* Reductions over each axis of a 4096x4096 matrix (bench_reduce.c). */
 void bench_reduce(void);
+/* ns per element of the vector kernels on each kernel path, LZ_CPU=scalar|avx2|avx512
+ * (bench_simd.c). */
+void bench_simd(void);
 /* Peak memory of examples/lazy_load, run as a subprocess (bench_lazy_load.c). */
 void bench_lazy_load(void);
 /* The named whole training steps, uncompiled and compiled, with faults per step and the GEMM
@@ -108,5 +112,9 @@ void bench_mlp(void);
 void bench_transformer(void);
 /* fused fast.* ops and the 4-bit quantized matmul (bench_fast.c) */
 void bench_fast(void);
+/* all_sum bandwidth and the data-parallel MNIST step on 2 MPI ranks (bench_distributed.c). */
+void bench_distributed(void);
+/* FMA peaks and matmul per GEMM backend, bf16/f16 included (bench_gemm.c). */
+void bench_gemm(void);
 
 #endif /* LZ_BENCH_H */

@@ -1,4 +1,4 @@
-/* Model-level figures: matmul, a ResNet conv block, one transformer block's training step, and
+/* Model-level figures: matmul, one transformer block's training step, and
  * the gradient of a 1000-op scalar function. Models are written with the public ops only. */
 #include <cblas.h>
 #include <math.h>
@@ -78,42 +78,6 @@ void bench_matmul(void) {
   one_matmul("matmul_f32_1024_gflops", 1024, LZ_FLOAT32, 7);
   one_matmul("matmul_f32_4096_gflops", 4096, LZ_FLOAT32, 3);
   one_matmul("matmul_f16_1024_gflops", 1024, LZ_FLOAT16, 5);
-}
-
-/* ---- conv2d: a ResNet basic block, x (8,56,56,64) NHWC, two 3x3 convs, relu, residual ---- */
-
-#ifdef LZ_BENCH_HAVE_CONV2D
-#pragma weak lz_conv2d
-typedef struct conv_ctx {
-  lz_array *x, *w1, *w2;
-} conv_ctx;
-
-static int run_conv_block(void *ctx) {
-  conv_ctx *c = ctx;
-  lz_scope_begin();
-  lz_array *h = lz_maximum(lz_conv2d(c->x, c->w1, 1, 1, 1, 1, 1, 1, 1), lz_float(0));
-  lz_array *y = lz_maximum(lz_add(lz_conv2d(h, c->w2, 1, 1, 1, 1, 1, 1, 1), c->x), lz_float(0));
-  int rc = lz_eval(y);
-  lz_scope_end();
-  return rc;
-}
-#endif
-
-void bench_conv2d(void) {
-#ifdef LZ_BENCH_HAVE_CONV2D
-  if (lz_conv2d) {
-    int xs[4] = {8, 56, 56, 64}, ws[4] = {64, 3, 3, 64};
-    conv_ctx c = {bench_rand(xs, 4, -1, 1, 21), bench_rand(ws, 4, -0.05f, 0.05f, 22),
-                  bench_rand(ws, 4, -0.05f, 0.05f, 23)};
-    double t = bench_time(run_conv_block, &c, 5);
-    if (t < 0) bench_skip("conv2d_f32_resnet_block_ms", "evaluation failed");
-    else bench_print("conv2d_f32_resnet_block_ms", t * 1e3, "ms");
-    lz_clear_error();
-    lz_free(c.x), lz_free(c.w1), lz_free(c.w2);
-    return;
-  }
-#endif
-  bench_skip("conv2d_f32_resnet_block_ms", "lz_conv2d not in the library yet");
 }
 
 /* ---- one block's training step: value_and_grad of a loss, then SGD on every parameter (the

@@ -222,8 +222,8 @@ static void bench_elementwise(void) {
 }
 
 /* `lz_bench [section...]` runs only the named sections (overhead, elementwise, reduce, matmul,
- * conv2d, mlp, transformer, transformer_block, grad, compile, lazy_load, fast); no argument runs
- * them all. */
+ * conv2d, mlp, transformer, transformer_block, grad, compile, lazy_load, fast, distributed,
+ * gemm, simd); no argument runs them all. */
 int main(int argc, char **argv) {
   static const struct {
     const char *name;
@@ -235,9 +235,12 @@ int main(int argc, char **argv) {
       {"transformer", bench_transformer}, {"transformer_block", bench_transformer_block},
       {"grad", bench_grad_scalar},        {"compile", bench_compile},
       {"lazy_load", bench_lazy_load},     {"fast", bench_fast},
+      {"distributed", bench_distributed}, {"gemm", bench_gemm},
+      {"simd", bench_simd},
   };
   double t0 = bench_now();
-  bench_print("threads", lz_get_num_threads(), "count");
+  if (!getenv("LZ_BENCH_SIMD_CHILD")) /* bench_simd's per-path child prints only its figures */
+    bench_print("threads", lz_get_num_threads(), "count");
   for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc && !run; a++) run = strcmp(argv[a], sections[i].name) == 0;

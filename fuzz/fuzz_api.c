@@ -1,10 +1,14 @@
 /* The API fuzzer: the input is a program of API calls on a few array slots: arrays of random
  * shapes and dtypes, unary, binary, reduction and shape ops with random axes and NULL inputs,
- * grad, vmap and compile of small closures, scopes (kept or dropped results), frees, evals,
- * and a save and load through a temporary file. After each call: a failed call left a message,
- * a successful one left no error. At the end every slot is freed, and active memory must be back
- * to its value before the program (no array, buffer or node outlives it; LSan sees the rest).
- * Any violation aborts, which libFuzzer reports with the input. */
+ * grad, vjp, jvp, vmap and compile of small closures (and their compositions), scopes (kept or
+ * dropped results), frees, evals, and save/load round trips through a temporary file in every
+ * format (npy, npz stored or deflated, safetensors, gguf). After each call: a failed call left a
+ * message, a successful one left no error; a save that succeeded loads back with the same
+ * dtype, shape and bits. Two anchors (an evaluated array and a transposed view of it) are inputs
+ * the program may use but never owns: at the end every slot is freed, each anchor and its buffer
+ * are back to one reference, and active memory is back to its value before the program (no
+ * array, buffer or node outlives it; LSan sees the rest). Any violation aborts, which libFuzzer
+ * reports with the input. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -12,12 +16,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/internal.h" /* reference counts of the anchors */
 #include "lazuli.h"
 
 enum { SLOTS = 8, MAXDIM = 4, MAXRANK = 4 };
 
 typedef struct prog {
   const uint8_t *p, *end;
+  lz_array *anchor[2]; /* borrowed by the program: never put in a slot without a reference */
   lz_array *slot[SLOTS];
   int depth[SLOTS]; /* the scope depth that owns the slot's array */
 } prog;
@@ -42,10 +48,10 @@ static void checked_rc(int rc) {
   lz_clear_error();
 }
 
-/* The array in a slot chosen by the next byte; slot SLOTS and above stand for NULL. */
+/* The array in a slot chosen by the next byte; SLOTS stands for NULL, then the two anchors. */
 static lz_array *arg(prog *g) {
-  unsigned k = byte(g) % (SLOTS + 1);
-  return k < SLOTS ? g->slot[k] : NULL;
+  unsigned k = byte(g) % (SLOTS + 3);
+  return k < SLOTS ? g->slot[k] : k == SLOTS ? NULL : g->anchor[k - SLOTS - 1];
 }
 
 /* Gives up slot k's reference the way its owner allows: lz_release for one the caller owns,
@@ -57,8 +63,10 @@ static void release(prog *g, int k) {
   g->slot[k] = NULL;
   if (!a) return;
   if (d == 0) {
-    if (now == 0) lz_free(a);
-    else lz_release(a);
+    if (now == 0)
+      lz_free(a);
+    else
+      lz_release(a);
     return;
   }
   if (d != now) return;
@@ -123,6 +131,15 @@ static int f_elementwise(void *ctx, lz_array *const *in, int n, lz_array **out) 
   return y ? 1 : -1;
 }
 
+/* f_scalar's gradient as a function: compiled or vmapped below (transforms of transforms). */
+static int f_grad(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx;
+  lz_closure *f = lz_closure_new(f_scalar, NULL, NULL), *d = f ? lz_grad(f, NULL, 0) : NULL;
+  int k = d ? lz_closure_call(d, in, n, out) : -1;
+  lz_closure_free(d), lz_closure_free(f);
+  return k;
+}
+
 /* Calls closure f on one slot; the first output goes to a slot. */
 static void call(prog *g, lz_closure *f) {
   lz_array *in[1] = {arg(g)}, *out[LZ_MAX_OUTPUTS];
@@ -133,19 +150,88 @@ static void call(prog *g, lz_closure *f) {
   if (k >= 1) put(g, out[0]);
 }
 
+/* ---- save and load round trips --------------------------------------------------------- */
+
+enum { F_NPY, F_NPZ, F_NPZ_DEFLATE, F_SAFETENSORS, F_GGUF, F_COUNT };
+static const char *const ext[F_COUNT] = {"npy", "npz", "npz", "safetensors", "gguf"};
+static char paths[F_COUNT][80];
+
+/* `loaded` must hold what `saved` held: dtype, shape (GGUF stores a 0-d array as shape (1)) and
+ * every element (NaNs equal). */
+static void check_same(lz_array *saved, lz_array *loaded, int f) {
+  if (!loaded) fail("a saved array is missing from the file");
+  bool scalar = f == F_GGUF && lz_array_ndim(saved) == 0 && lz_array_ndim(loaded) == 1 &&
+                lz_array_dim(loaded, 0) == 1;
+  if (lz_array_dtype(saved) != lz_array_dtype(loaded) ||
+      (!scalar && (lz_array_ndim(saved) != lz_array_ndim(loaded) ||
+                   memcmp(lz_array_shape(saved), lz_array_shape(loaded),
+                          (size_t)lz_array_ndim(saved) * sizeof(int)))))
+    fail("a round trip changed the dtype or the shape");
+  lz_scope_begin();
+  if (scalar) loaded = lz_reshape(loaded, NULL, 0);
+  lz_array *eq = lz_array_equal(saved, loaded, true);
+  if (!eq || lz_eval(eq) != 0 || !lz_item_bool(eq)) {
+    lz_array_print(saved, stderr), lz_array_print(loaded, stderr);
+    fail("a round trip changed the values");
+  }
+  lz_scope_end();
+}
+
+/* Saves one or two slots in format f and loads them back into slots. */
+static void save_load(prog *g) {
+  int f = (int)(byte(g) % F_COUNT);
+  lz_array *a[2] = {arg(g), arg(g)};
+  const char *path = paths[f];
+  if (f == F_NPY) {
+    int rc = lz_save_npy(path, a[0]);
+    checked_rc(rc);
+    if (rc != 0) return;
+    lz_array *r = checked(lz_load_npy(path));
+    if (!r) fail("a saved .npy file does not load");
+    check_same(a[0], r, f);
+    put(g, r);
+    return;
+  }
+  lz_dict *d = lz_dict_new();
+  if (!d) fail("no dict");
+  for (int i = 0; i < 2; i++)
+    if (a[i]) checked_rc(lz_dict_set(d, i ? "b" : "layers.0.w", a[i]));
+  int rc = f == F_NPZ || f == F_NPZ_DEFLATE ? lz_save_npz(path, d, f == F_NPZ_DEFLATE)
+           : f == F_SAFETENSORS             ? lz_save_safetensors(path, d, NULL)
+                                            : lz_save_gguf(path, d, NULL);
+  checked_rc(rc);
+  lz_dict *r = NULL;
+  if (rc == 0) {
+    r = lz_load(path);
+    if (!r) fail("a saved file does not load");
+    if (lz_dict_size(r) != lz_dict_size(d)) fail("a round trip changed the number of arrays");
+    for (size_t i = 0; i < lz_dict_size(d); i++) {
+      lz_array *s = lz_dict_value(d, i), *l = lz_dict_get(r, lz_dict_key(d, i));
+      check_same(s, l, f);
+      lz_free(s);
+      put(g, l);
+    }
+  }
+  lz_clear_error();
+  lz_dict_free(r), lz_dict_free(d);
+}
+
 /* ---- the interpreter ------------------------------------------------------------------- */
 
 typedef lz_array *(*unary_fn)(lz_array *);
 typedef lz_array *(*binary_fn)(lz_array *, lz_array *);
 static const unary_fn unary[] = {lz_abs, lz_negative, lz_sqrt, lz_exp, lz_log, lz_sin};
-static const binary_fn binary[] = {lz_add, lz_subtract, lz_multiply, lz_divide, lz_maximum,
-                                   lz_matmul};
+static const binary_fn binary[] = {lz_add,    lz_subtract, lz_multiply,
+                                   lz_divide, lz_maximum,  lz_matmul};
 
-static void step(prog *g, char *path) {
-  unsigned op = byte(g) % 16;
+static void step(prog *g) {
+  unsigned op = byte(g) % 20;
+  if (getenv("LZ_FUZZ_TRACE")) fprintf(stderr, "op %u\n", op);
   int shape[MAXRANK], axes[MAXRANK];
   switch (op) {
-  case 0: put(g, checked(make_array(g))); break;
+  case 0:
+    put(g, checked(make_array(g)));
+    break;
   case 1: {
     unary_fn f = unary[byte(g) % (sizeof unary / sizeof unary[0])];
     put(g, checked(f(arg(g))));
@@ -162,11 +248,21 @@ static void step(prog *g, char *path) {
     int axis = (int)(byte(g) % 11) - 5;
     bool keep = byte(g) & 1;
     switch (byte(g) % 5) {
-    case 0: put(g, checked(lz_sum_axis(a, axis, keep))); break;
-    case 1: put(g, checked(lz_max_axis(a, axis, keep))); break;
-    case 2: put(g, checked(lz_mean(a, keep))); break;
-    case 3: put(g, checked(lz_argmax_axis(a, axis, keep))); break;
-    default: put(g, checked(lz_cumsum(a, axis, keep, true))); break;
+    case 0:
+      put(g, checked(lz_sum_axis(a, axis, keep)));
+      break;
+    case 1:
+      put(g, checked(lz_max_axis(a, axis, keep)));
+      break;
+    case 2:
+      put(g, checked(lz_mean(a, keep)));
+      break;
+    case 3:
+      put(g, checked(lz_argmax_axis(a, axis, keep)));
+      break;
+    default:
+      put(g, checked(lz_cumsum(a, axis, keep, true)));
+      break;
     }
     break;
   }
@@ -175,11 +271,21 @@ static void step(prog *g, char *path) {
     int ndim = shape_of(g, shape);
     for (int i = 0; i < ndim; i++) axes[i] = (int)(byte(g) % 9) - 4;
     switch (byte(g) % 5) {
-    case 0: put(g, checked(lz_reshape(a, shape, ndim))); break;
-    case 1: put(g, checked(lz_transpose(a, axes, ndim))); break;
-    case 2: put(g, checked(lz_expand_dims(a, axes, ndim))); break;
-    case 3: put(g, checked(lz_squeeze(a, axes, ndim))); break;
-    default: put(g, checked(lz_broadcast_to(a, shape, ndim))); break;
+    case 0:
+      put(g, checked(lz_reshape(a, shape, ndim)));
+      break;
+    case 1:
+      put(g, checked(lz_transpose(a, axes, ndim)));
+      break;
+    case 2:
+      put(g, checked(lz_expand_dims(a, axes, ndim)));
+      break;
+    case 3:
+      put(g, checked(lz_squeeze(a, axes, ndim)));
+      break;
+    default:
+      put(g, checked(lz_broadcast_to(a, shape, ndim)));
+      break;
     }
     break;
   }
@@ -237,18 +343,48 @@ static void step(prog *g, char *path) {
       if (keep >> first & 1) lz_keep(g->slot[k]), g->depth[k] = -d;
     }
     for (int k = 0; k < SLOTS; k++) {
-      if (g->slot[k] && g->depth[k] == -d) g->depth[k] = d - 1;
-      else if (g->slot[k] && g->depth[k] == d) g->slot[k] = NULL;
+      if (g->slot[k] && g->depth[k] == -d)
+        g->depth[k] = d - 1;
+      else if (g->slot[k] && g->depth[k] == d)
+        g->slot[k] = NULL;
     }
     lz_scope_end();
     break;
   }
-  case 14: { /* save and load through a file */
-    lz_array *a = arg(g);
-    if (!a) break;
-    int rc = lz_save_npy(path, a);
+  case 14:
+    save_load(g);
+    break;
+  case 16: { /* vjp of an elementwise function: primal and cotangent from slots */
+    lz_array *x = arg(g), *ct = arg(g), *y = NULL, *vj = NULL;
+    lz_closure *f = lz_closure_new(f_elementwise, NULL, NULL);
+    int rc = lz_vjp(f, &x, 1, &ct, 1, byte(g) & 1 ? &y : NULL, &vj);
     checked_rc(rc);
-    if (rc == 0) put(g, checked(lz_load_npy(path)));
+    lz_closure_free(f);
+    if (rc == 0) put(g, vj), put(g, y);
+    break;
+  }
+  case 17: { /* jvp: primal and tangent from slots */
+    lz_array *x = arg(g), *t = arg(g), *y[LZ_MAX_OUTPUTS], *jv[LZ_MAX_OUTPUTS];
+    lz_closure *f = lz_closure_new(byte(g) & 1 ? f_elementwise : f_scalar, NULL, NULL);
+    int k = lz_jvp(f, &x, 1, &t, y, jv);
+    checked_rc(k < 0 ? -1 : 0);
+    lz_closure_free(f);
+    for (int i = 1; i < k; i++) lz_free(y[i]), lz_free(jv[i]);
+    if (k >= 1) put(g, jv[0]), put(g, y[0]);
+    break;
+  }
+  case 18: { /* compile of grad */
+    lz_closure *f = lz_closure_new(f_grad, NULL, NULL);
+    lz_closure *c = lz_compile(f, byte(g) & 1 ? LZ_COMPILE_SHAPELESS : 0);
+    call(g, c);
+    lz_closure_free(c), lz_closure_free(f);
+    break;
+  }
+  case 19: { /* vmap of grad: per-example gradients */
+    int ax = (int)(byte(g) % 3) - 1;
+    lz_closure *f = lz_closure_new(f_grad, NULL, NULL), *v = lz_vmap(f, &ax, 1, NULL, 0);
+    call(g, v);
+    lz_closure_free(v), lz_closure_free(f);
     break;
   }
   default: { /* where with a comparison */
@@ -261,15 +397,33 @@ static void step(prog *g, char *path) {
   }
 }
 
+/* The files live in a directory of their own, in memory where possible: every save syncs its
+ * file, which on a disk costs milliseconds, and removes stale temporaries beside it. */
+static char dir[64];
+static void remove_dir(void) { rmdir(dir); }
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static char path[64];
-  if (!path[0]) snprintf(path, sizeof path, "/tmp/lz_fuzz_api_%ld.npy", (long)getpid());
+  if (!dir[0]) {
+    snprintf(dir, sizeof dir, "/dev/shm/lz_fuzz_api_XXXXXX");
+    if (!mkdtemp(dir)) {
+      snprintf(dir, sizeof dir, "/tmp/lz_fuzz_api_XXXXXX");
+      if (!mkdtemp(dir)) fail("no temporary directory");
+    }
+    atexit(remove_dir);
+    for (int f = 0; f < F_COUNT; f++)
+      snprintf(paths[f], sizeof paths[f], "%s/%d.%s", dir, f, ext[f]);
+  }
   lz_set_memory_limit((size_t)256 << 20);
   lz_clear_error();
   size_t base = lz_get_active_memory();
   prog g = {.p = data, .end = data + size};
-  for (int i = 0; i < 256 && g.p < g.end; i++) step(&g, path);
+  float v[12];
+  for (int i = 0; i < 12; i++) v[i] = (float)i - 5.5f;
+  g.anchor[0] = lz_array_from_data(v, (int[]){3, 4}, 2, LZ_FLOAT32);
+  g.anchor[1] = lz_transpose(g.anchor[0], NULL, 0);
+  if (!g.anchor[0] || !g.anchor[1] || lz_eval(g.anchor[1]) != 0) fail("no anchors");
+  for (int i = 0; i < 256 && g.p < g.end; i++) step(&g);
   while (lz_scope_depth() > 0) { /* scopes left open: their arrays go */
     for (int k = 0; k < SLOTS; k++)
       if (g.slot[k] && g.depth[k] == lz_scope_depth()) g.slot[k] = NULL;
@@ -277,8 +431,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   for (int k = 0; k < SLOTS; k++) release(&g, k);
   lz_clear_compile_cache();
+  for (int i = 0; i < 2; i++)
+    if (atomic_load(&g.anchor[i]->refs) != 1 || atomic_load(&g.anchor[i]->buf->refs) != 2)
+      fail("a reference to an anchor outlived the program");
+  lz_free(g.anchor[1]), lz_free(g.anchor[0]);
   if (lz_get_active_memory() != base) fail("array memory still live after the program");
   lz_clear_error();
-  unlink(path);
+  for (int f = 0; f < F_COUNT; f++) unlink(paths[f]);
   return 0;
 }

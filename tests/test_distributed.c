@@ -3,6 +3,10 @@
  * number of ranks as argument (scripts/mpi_test.sh, `test_distributed_mpi_2/3`), it checks
  * every collective against a reference computed locally from every rank's data. */
 #include "lz_test.h"
+#include "transforms/vmap_impl.h"
+
+#include <signal.h>
+#include <unistd.h>
 
 static lz_group *world;
 static int R, N; /* this rank, the group size */
@@ -250,6 +254,124 @@ static void test_gradients(void) {
   lz_closure_free(gg), lz_closure_free(fg);
 }
 
+/* ---- vmap ---- */
+
+typedef lz_array *(*collective_fn)(lz_array *, lz_group *);
+static collective_fn vmapped;
+static int f_collective(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  out[0] = vmapped(in[0], world);
+  return out[0] ? 1 : -1;
+}
+
+/* vmap(op) over axis `axis` of x equals op on each example, stacked along the out axis. */
+static void check_vmap(collective_fn op, lz_array *x, int axis) {
+  lz_scope_begin();
+  vmapped = op;
+  lz_closure *f = lz_closure_new(f_collective, NULL, NULL);
+  lz_closure *vf = lz_vmap(f, &axis, 1, NULL, 0);
+  lz_array *y[1] = {NULL};
+  CHECK(vf && lz_closure_call(vf, &x, 1, y) == 1);
+  int b = lz_array_shape(x)[axis];
+  lz_array *ex[16];
+  for (int i = 0; i < b; i++) {
+    int64_t k = i;
+    ex[i] = op(lz_take(x, lz_array_from_data(&k, NULL, 0, LZ_INT64), axis), world);
+  }
+  lz_array *ref = lz_stack(ex, b, 0);
+  CHECK(y[0] && lz_array_ndim(y[0]) == lz_array_ndim(ref));
+  CHECK(lz_item_f64(lz_array_equal(y[0], ref, false)) == 1);
+  lz_closure_free(vf), lz_closure_free(f);
+  lz_scope_end();
+}
+
+static void test_vmap(void) {
+  for (int op = LZ_OP_ALL_SUM; op <= LZ_OP_SEND; op++) CHECK(lz__vmap_has_rule(op));
+  lz_array *x = data(R, (int[]){4, 3 * N, 2}, 3, LZ_FLOAT32); /* 4 examples along axis 0 */
+  for (int axis = 0; axis < 3; axis++) {
+    check_vmap(lz_all_sum, x, axis);
+    check_vmap(lz_all_max, x, axis);
+    check_vmap(lz_all_min, x, axis);
+    check_vmap(lz_all_gather, x, axis);
+  }
+  check_vmap(lz_sum_scatter, x, 0); /* each example (3N, 2) scatters its rows */
+  lz_array *x2 = data(R, (int[]){2 * N, 3, 2}, 3, LZ_FLOAT32);
+  check_vmap(lz_sum_scatter, x2, 1);
+  check_vmap(lz_sum_scatter, x2, 2);
+  check_vmap(lz_all_gather, data(R, (int[]){5}, 1, LZ_INT32), 0); /* 0-d examples */
+  /* vmap(grad(sum(all_sum(x) * w))): per-example gradients through the collective. */
+  lz_array *w = data(R + 1, (int[]){3}, 1, LZ_FLOAT32), *xs = data(R, (int[]){4, 3}, 2, LZ_FLOAT32);
+  lz_closure *f = lz_closure_new(f_sum, NULL, NULL), *g = lz_grad(f, NULL, 0);
+  lz_closure *vg = lz_vmap(g, (int[]){0, LZ_VMAP_NONE}, 2, NULL, 0);
+  lz_array *in[2] = {xs, w}, *out[1] = {NULL};
+  CHECK(lz_closure_call(vg, in, 2, out) == 1);
+  CHECK_SHAPE(out[0], 4, 3);
+  double ref[12];
+  for (int i = 0; i < 12; i++) ref[i] = val(R + 1, i % 3, LZ_FLOAT32);
+  CHECK_VALUES(out[0], ref, 12, 0);
+  lz_closure_free(vg), lz_closure_free(g), lz_closure_free(f);
+}
+
+/* ---- failure modes (each its own mpirun job: test_distributed N --fail MODE) ---- */
+
+/* Evaluating y fails with an error containing `needle`. */
+#define CHECK_EVAL_ERROR(y, needle)                                                              \
+  do {                                                                                           \
+    lz_clear_error();                                                                            \
+    lzt_checks++;                                                                                \
+    if (lz_eval(y) == 0 || !strstr(lz_last_error(), needle)) {                                   \
+      lzt_failures++;                                                                            \
+      fprintf(stderr, "%s:%d: expected an error containing \"%s\", got \"%s\"\n", __FILE__,    \
+              __LINE__, needle, lz_last_error());                                                \
+    }                                                                                            \
+    lz_clear_error();                                                                            \
+  } while (0)
+
+/* Arrays that differ across ranks: every rank gets the same kind of error, and the group
+ * still works afterwards. */
+static void test_mismatch(void) {
+  lz_array *x = data(R, (int[]){3 + R, 2}, 2, LZ_FLOAT32);
+  CHECK_EVAL_ERROR(lz_all_sum(x, world), "[lz_all_sum] shapes differ across ranks");
+  CHECK_EVAL_ERROR(lz_all_gather(x, world), "[lz_all_gather] shapes differ across ranks");
+  lz_array *t = data(R, (int[]){2 * N, R ? 3 : 2}, 2, LZ_FLOAT32); /* same size 0 */
+  CHECK_EVAL_ERROR(lz_sum_scatter(t, world), "[lz_sum_scatter] shapes differ across ranks");
+  lz_array *d = data(R, (int[]){4}, 1, R ? LZ_INT32 : LZ_FLOAT32);
+  CHECK_EVAL_ERROR(lz_all_max(d, world), "[lz_all_max] dtypes differ across ranks");
+  lz_array *e = data(R, (int[]){4}, 1, LZ_FLOAT32);
+  lz_array *y = R ? lz_all_max(e, world) : lz_all_sum(e, world);
+  CHECK_EVAL_ERROR(y, "ranks ran different collectives");
+  /* Afterwards a matching collective works. */
+  double ref[4];
+  for (int i = 0; i < 4; i++) {
+    ref[i] = 0;
+    for (int r = 0; r < N; r++) ref[i] += val(r, i, LZ_FLOAT32);
+  }
+  CHECK_VALUES(lz_all_sum(e, world), ref, 4, 0);
+  /* A recv expecting more than was sent, then less. */
+  if (R == 0) {
+    CHECK(lz_eval(lz_send(data(0, (int[]){5}, 1, LZ_FLOAT32), 1, world)) == 0);
+    CHECK(lz_eval(lz_send(data(0, (int[]){7}, 1, LZ_FLOAT32), 1, world)) == 0);
+  } else if (R == 1) {
+    CHECK_EVAL_ERROR(lz_recv((int[]){7}, 1, LZ_FLOAT32, 0, world),
+                     "[lz_recv] rank 0 sent 5 elements of float32 where 7 were expected");
+    CHECK_EVAL_ERROR(lz_recv((int[]){5}, 1, LZ_FLOAT32, 0, world), "[lz_recv] MPI_Recv failed");
+  }
+}
+
+/* Rank 1 leaves while rank 0 waits in a collective: failing (exit 3), killed, or claiming
+ * success (exit 0). The first two must end the job at once (scripts/mpi_test.sh with
+ * LZ_MPI_EXPECT=abort); the last only the launcher's timeout ends (LZ_MPI_EXPECT=timeout). */
+static int peer_leaves(const char *how) {
+  if (R == 1) {
+    if (strcmp(how, "peer_exit") == 0) exit(3);
+    if (strcmp(how, "peer_killed") == 0) raise(SIGKILL);
+    return 0;
+  }
+  lz_array *x = data(R, (int[]){16}, 1, LZ_FLOAT32);
+  int rc = lz_eval(lz_all_sum(x, world));
+  fprintf(stderr, "rank %d: the collective returned %d (%s)\n", R, rc, lz_last_error());
+  return 0; /* reaching here is the failure the caller's script reports */
+}
+
 /* nn.average_gradients: the mean over ranks, whatever the packing. */
 static void check_average(bool mixed, int64_t all_reduce_size) {
   static const int shapes[4][2] = {{3, 5}, {7, 1}, {1, 1}, {33, 2}};
@@ -309,6 +431,14 @@ int main(int argc, char **argv) {
             (int)lz_distributed_is_available());
     return 1;
   }
+  const char *fail = argc > 3 && strcmp(argv[2], "--fail") == 0 ? argv[3] : NULL;
+  if (fail && N > 1 && strcmp(fail, "mismatch") != 0) return peer_leaves(fail);
+  if (fail && N > 1) {
+    RUN(test_mismatch);
+    lz_group_free(world);
+    if (R != 0) fclose(stdout);
+    return lzt_summary();
+  }
   if (N == 1) {
     RUN(test_single_process);
     RUN(test_average_gradients_one_process);
@@ -322,6 +452,7 @@ int main(int argc, char **argv) {
     RUN(test_ring);
     RUN(test_gradients);
     RUN(test_average_gradients);
+    RUN(test_vmap);
   }
   lz_group_free(world);
   if (R != 0) fclose(stdout); /* one summary line per job */

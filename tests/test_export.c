@@ -137,11 +137,70 @@ static lz_array *f_linalg(lz_array *const *in) {
   lz_array *b = lz_matmul(x, lz_transpose(x, NULL, 0)); /* (4, 4) */
   return lz_add(lz_linalg_solve(SPD, b), lz_linalg_cholesky(SPD, false));
 }
+/* Scans, sorts and the reductions f_reduce leaves out. */
+static lz_array *f_scan_sort(lz_array *const *in) {
+  lz_array *x = in[0]; /* (4, 6) */
+  lz_array *c = lz_add(lz_cumprod(x, 1, true, false), lz_cummax(x, 0, false, true));
+  c = lz_add(c, lz_logcumsumexp(x, 1, false, true));
+  lz_array *t = lz_topk_axis(x, 2, 1);                     /* (4, 2) */
+  lz_array *p = lz_partition_axis(x, 1, 1);                /* (4, 6) */
+  lz_array *ap = lz_astype(lz_argpartition_axis(x, 2, 0), LZ_FLOAT32);
+  lz_array *d = lz_diff(x, 1, 1);                          /* (4, 5) */
+  lz_array *s = lz_add(lz_sum(t, false), lz_add(lz_sum(d, false), lz_trace(x, 1, 0, 1)));
+  s = lz_add(s, lz_add(lz_median(x, false), lz_prod_axis(x, 1, false)));  /* (4,) */
+  s = lz_add(s, lz_astype(lz_sum(lz_sort(x), false), LZ_FLOAT32));
+  return lz_add(lz_add(lz_add(c, p), ap), lz_reshape(s, (int[]){4, 1}, 2));
+}
+/* einsum, outer and tensordot record one contraction node each. */
+static lz_array *f_contract(lz_array *const *in) {
+  lz_array *x = in[0]; /* (4, 6) */
+  lz_array *e = lz_einsum("ij,kj->ik", (lz_array *[]){x, x}, 2);          /* (4, 4) */
+  lz_array *o = lz_outer(lz_sum_axis(x, 1, false), lz_sum_axis(x, 1, false)); /* (4, 4) */
+  lz_array *d = lz_einsum("ii->i", (lz_array *[]){e}, 1);                 /* (4,) */
+  return lz_add(lz_add(e, o), lz_add(d, lz_tensordot(e, o, 1)));
+}
+static lz_array *f_fft(lz_array *const *in) {
+  lz_array *x = in[0]; /* (4, 6) */
+  lz_array *r = lz_rfft(x, 6, 1);                           /* (4, 4) complex */
+  lz_array *b = lz_irfft(r, 6, 1);                          /* (4, 6) */
+  lz_array *f = lz_real(lz_fft(lz_astype(x, LZ_COMPLEX64), 8, 0)); /* (8, 6) padded */
+  return lz_add(b, lz_slice(f, (int[]){0, 0}, (int[]){4, 6}, NULL, 2));
+}
+/* Gathers, scatters and views beyond f_index and f_shape. */
+static lz_array *f_gather_scatter(lz_array *const *in) {
+  lz_array *x = in[0]; /* (4, 6) */
+  lz_array *i0 = lz_array_from_data((int32_t[]){3, 1}, (int[]){2}, 1, LZ_INT32);
+  lz_array *g = lz_gather(x, &i0, (int[]){0}, 1, (int[]){1, 6});           /* (2, 1, 6) */
+  lz_array *sc = lz_scatter_add(x, &i0, (int[]){0}, 1, lz_multiply_scalar(g, 2));
+  lz_array *at = lz_at_add(sc, IDX, lz_float(1), 1);
+  lz_array *f = lz_flip(at, NULL, 0);
+  lz_array *st = lz_as_strided(f, (int[]){3, 6}, 2, (int64_t[]){6, 1}, 2);  /* (3, 6) */
+  lz_array *start = lz_array_from_data((int32_t[]){1}, (int[]){1}, 1, LZ_INT32);
+  lz_array *sd = lz_slice_dynamic(f, start, (int[]){0}, 1, (int[]){3, 6});
+  lz_array *su = lz_slice_update_dynamic(f, lz_multiply_scalar(sd, 0.5), start, (int[]){0}, 1);
+  lz_array *tri = lz_tril(lz_reshape(lz_slice(su, (int[]){0, 0}, (int[]){4, 4}, NULL, 2),
+                                     (int[]){4, 4}, 2), 0);
+  lz_array *dg = lz_diagonal(tri, 0, 0, 1);                                 /* (4,) */
+  lz_array *v = lz_add(lz_sum(st, false), lz_sum(dg, false));
+  return lz_add(lz_add(su, lz_broadcast_to(v, (int[]){4, 6}, 2)), lz_roll(x, (int[]){2}, (int[]){1}, 1));
+}
+static lz_array *f_linalg_more(lz_array *const *in) {
+  lz_array *x = in[0]; /* (4, 6) */
+  lz_array *qr[2];
+  if (lz_linalg_qr(x, qr) != 0) return NULL;                     /* (4, 4), (4, 6) */
+  lz_array *inv = lz_linalg_inv(lz_add(SPD, lz_matmul(qr[0], lz_transpose(qr[0], NULL, 0))));
+  lz_array *n = lz_linalg_norm_ord(x, 1, (int[]){1}, 1, true);  /* (4, 1) */
+  lz_array *dq = lz_dequantize(QW[0], QW[1], QW[2], 32, 4);      /* (8, 64) */
+  lz_array *dqs = lz_sum_axis(lz_slice(dq, (int[]){0, 0}, (int[]){4, 64}, NULL, 2), 1, true);
+  return lz_add(lz_add(lz_matmul(inv, qr[1]), n), dqs);
+}
 
 static const fn_case cases[] = {
     {"elementwise", f_elementwise, 2}, {"reduce", f_reduce, 1}, {"shape", f_shape, 1},
     {"index", f_index, 1},             {"matmul", f_matmul, 1}, {"conv", f_conv, 1},
     {"fast", f_fast, 1},               {"random", f_random, 2}, {"linalg", f_linalg, 1},
+    {"scan_sort", f_scan_sort, 1},     {"contract", f_contract, 1}, {"fft", f_fft, 1},
+    {"gather_scatter", f_gather_scatter, 1}, {"linalg_more", f_linalg_more, 1},
 };
 
 static void make_weights(void) {
@@ -418,10 +477,10 @@ static void test_malformed_files_are_io_errors(void) {
   lz_free(x), lz_free(y), lz_closure_free(g);
   for (size_t n = 0; n < f.n; n++) check_refused(f.p, n, n < 8 ? "not an exported" : "'");
   spec s = good();
-  s.version = 2;
+  s.version = 3;
   f = make_file(s);
-  check_refused(f.p, f.n, "format version 2 (by Lazuli 9.9.9); this library (0.1.0) reads "
-                          "format versions up to 1");
+  check_refused(f.p, f.n, "format version 3 (by Lazuli 9.9.9); this library (0.1.0) reads "
+                          "format versions up to 2");
   f = make_file(good());
   f.p[0] = 'X';
   check_refused(f.p, f.n, "bad magic");
@@ -462,6 +521,56 @@ static void test_malformed_files_are_io_errors(void) {
   lz_clear_error();
 }
 
+/* f(x, *, scale, shift) = x * scale + shift, exported with keyword names. */
+static int affine_kw(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx, (void)n;
+  out[0] = lz_add(lz_multiply(in[0], in[1]), in[2]);
+  return out[0] ? 1 : -1;
+}
+
+/* NULL when rc is -1, for CHECK_ERROR on functions returning 0/-1. */
+static void *failed(int rc) { return rc == -1 ? NULL : (void *)1; }
+
+static void test_keyword_arguments_match_by_name(void) {
+  lz_closure *f = lz_closure_new(affine_kw, NULL, NULL);
+  lz_array *x = randn((int[]){3}, 1, LZ_FLOAT32), *s = randn((int[]){3}, 1, LZ_FLOAT32),
+           *b = randn((int[]){3}, 1, LZ_FLOAT32), *b2 = randn((int[]){2}, 1, LZ_FLOAT32);
+  const char *names[2] = {"scale", "shift"}, *swapped[2] = {"shift", "scale"};
+  CHECK(lz_export_function_kw(path, f, &x, 1, names, (lz_array *[]){s, b}, 2, NULL) == 0);
+  save_seed("keywords");
+  lz_closure *g = lz_import_function(path);
+  CHECK(g != NULL);
+  lz_array *want = lz_add(lz_multiply(x, s), b), *got[LZ_MAX_OUTPUTS] = {NULL};
+  /* names in another order pick the same inputs */
+  CHECK(lz_imported_call_kw(g, &x, 1, swapped, (lz_array *[]){b, s}, 2, got) == 1);
+  CHECK(same_bits(want, got[0]));
+  lz_free(got[0]);
+  CHECK(lz_imported_call_kw(g, &x, 1, names, (lz_array *[]){s, b}, 2, got) == 1);
+  CHECK(same_bits(want, got[0]));
+  lz_free(got[0]);
+  /* positionally: keyword inputs last, in their exported order */
+  CHECK(lz_closure_call(g, (lz_array *[]){x, s, b}, 3, got) == 1);
+  CHECK(same_bits(want, got[0]));
+  lz_free(got[0]);
+  /* a wrong name, a missing one, a keyword given positionally, a wrong shape */
+  CHECK_ERROR(failed(lz_imported_call_kw(g, &x, 1, (const char *[]){"scale", "bias"},
+                                  (lz_array *[]){s, b}, 2, got)),
+              "no trace taking float32 (3,), scale: float32 (3,), bias: float32 (3,)");
+  CHECK_ERROR(failed(lz_imported_call_kw(g, &x, 1, names, (lz_array *[]){s}, 1, got)),
+              "no trace taking");
+  CHECK_ERROR(failed(lz_imported_call_kw(g, (lz_array *[]){x, s}, 2, names + 1, &b, 1, got)),
+              "no trace taking");
+  CHECK_ERROR(failed(lz_imported_call_kw(g, &x, 1, names, (lz_array *[]){s, b2}, 2, got)),
+              "shift: float32 (2,)");
+  CHECK_ERROR(failed(lz_imported_call_kw(f, &x, 1, names, (lz_array *[]){s, b}, 2, got)),
+              "not a function lz_import_function read");
+  CHECK_ERROR(failed(lz_export_function_kw(path, f, &x, 1, (const char *[]){"a", "a"},
+                                    (lz_array *[]){s, b}, 2, NULL)),
+              "keyword 'a' is given twice");
+  lz_closure_free(g), lz_closure_free(f);
+  lz_free(want), lz_free(x), lz_free(s), lz_free(b), lz_free(b2);
+}
+
 static int custom_mlp(void *ctx, lz_array *const *in, int n, lz_array **out) {
   (void)ctx, (void)n;
   lz_closure *inner = lz_closure_new(mlp, NULL, NULL);
@@ -493,6 +602,7 @@ int main(void) {
   RUN(test_constants_load_lazily);
   RUN(test_malformed_files_are_io_errors);
   RUN(test_custom_functions_are_traced_through);
+  RUN(test_keyword_arguments_match_by_name);
   unlink(path);
   return lzt_summary();
 }

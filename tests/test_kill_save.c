@@ -3,9 +3,13 @@
  * safetensors, gguf); the parent kills it with SIGKILL at a random moment, then the file on disk
  * must load and equal one of the two contents exactly. The child is this program run again
  * (fork + exec), so it starts with no threads of the parent's. 10 trials per format under
- * LZ_TEST_SMALL, 50 otherwise, LZ_KILL_TRIALS to set it (make stress). */
+ * LZ_TEST_SMALL, 50 otherwise, LZ_KILL_TRIALS to set it (make stress). A killed save leaves its
+ * temporary file (`<path>.tmp.<pid>.<k>`); the next save to the path removes it, and only the
+ * temporaries of dead writers (test_stale_temporaries). */
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,8 +18,7 @@
 
 enum { F_NPY, F_NPZ, F_NPZ_DEFLATE, F_SAFETENSORS, F_GGUF, F_COUNT };
 static const char *const ext[F_COUNT] = {"npy", "npz", "npz", "safetensors", "gguf"};
-static const char *const fmt_name[F_COUNT] = {"npy", "npz", "npz (deflate)", "safetensors",
-                                              "gguf"};
+static const char *const fmt_name[F_COUNT] = {"npy", "npz", "npz (deflate)", "safetensors", "gguf"};
 enum { ROWS = 128, COLS = 256 };
 static const char *const names[3] = {"layers.0.weight", "layers.0.weight.m", "layers.0.weight.v"};
 
@@ -42,10 +45,14 @@ static int save(int f, const char *path, lz_dict *d) {
     lz_free(a);
     return rc;
   }
-  case F_NPZ: return lz_save_npz(path, d, false);
-  case F_NPZ_DEFLATE: return lz_save_npz(path, d, true);
-  case F_SAFETENSORS: return lz_save_safetensors(path, d, NULL);
-  default: return lz_save_gguf(path, d, NULL);
+  case F_NPZ:
+    return lz_save_npz(path, d, false);
+  case F_NPZ_DEFLATE:
+    return lz_save_npz(path, d, true);
+  case F_SAFETENSORS:
+    return lz_save_safetensors(path, d, NULL);
+  default:
+    return lz_save_gguf(path, d, NULL);
   }
 }
 
@@ -96,6 +103,75 @@ static int file_content(int f, const char *path, lz_dict *const *want) {
 static char self[4096], tmpdir[64];
 static int trials = 50;
 
+/* Entries of tmpdir (not . and ..). */
+static int count_files(void) {
+  int n = 0;
+  DIR *d = opendir(tmpdir);
+  for (struct dirent *e; d && (e = readdir(d));) n += e->d_name[0] != '.';
+  if (d) closedir(d);
+  return n;
+}
+
+static bool exists(const char *path) { return access(path, F_OK) == 0; }
+
+static void touch(const char *path) {
+  FILE *fp = fopen(path, "wb");
+  if (fp) fputs("partial", fp), fclose(fp);
+}
+
+/* Which temporaries a save removes: those of dead writers whose lock is free; never a live
+ * process's (by pid or by lock), nor another file's, nor a name that only looks alike. */
+static void test_stale_temporaries(void) {
+  char path[256], p[16][320];
+  snprintf(path, sizeof path, "%s/w.safetensors", tmpdir);
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, NULL, 0);
+  pid_t live = fork();
+  if (live == 0) {
+    pause();
+    _exit(0);
+  }
+  lz_dict *d = content(0);
+  const char *fmt[] = {
+      "%s.tmp.%ld.3",  /* 0: dead writer: removed */
+      "%s.tmp.%ld.17", /* 1: dead writer: removed */
+      "%s.tmp.%ld.4",  /* 2: dead pid, but locked (a writer in another pid namespace): kept */
+      "%s.tmp.%ld.5",  /* 3: a live process's: kept */
+      "%s.tmp.%ld.6",  /* 4: this process's: kept */
+      "%s.tmpx.%ld.1", /* 5: not a temporary of the path: kept */
+      "%s.tmp.%ld.x",  /* 6: kept */
+      "%s.bak.tmp.%ld.1" /* 7: another file's temporary: kept */};
+  long pids[] = {dead, dead, dead, live, (long)getpid(), dead, dead, dead};
+  for (int i = 0; i < 8; i++) snprintf(p[i], sizeof p[i], fmt[i], path, pids[i]), touch(p[i]);
+  int lock = open(p[2], O_RDONLY);
+  CHECK(lock >= 0 && flock(lock, LOCK_EX) == 0);
+  CHECK(lz_save_safetensors(path, d, NULL) == 0);
+  for (int i = 0; i < 8; i++) {
+    if (exists(p[i]) != (i >= 2))
+      fprintf(stderr, "%s: %s\n", p[i], exists(p[i]) ? "kept" : "removed");
+    CHECK(exists(p[i]) == (i >= 2));
+  }
+  /* once the lock is released and the process gone, the next save removes theirs */
+  close(lock);
+  kill(live, SIGKILL);
+  waitpid(live, NULL, 0);
+  CHECK(lz_save_safetensors(path, d, NULL) == 0);
+  CHECK(!exists(p[2]) && !exists(p[3]) && exists(p[4]) && exists(p[5]));
+  /* a failed save removes nothing (and leaves no temporary of its own) */
+  snprintf(p[8], sizeof p[8], "%s.tmp.%ld.8", path, (long)dead);
+  touch(p[8]);
+  lz_array *bf = lz_zeros((int[]){2}, 1, LZ_BFLOAT16);
+  CHECK(lz_save_npy(path, bf) == -1); /* bfloat16 has no .npy form */
+  lz_clear_error();
+  CHECK(exists(p[8]));
+  lz_free(bf);
+  for (int i = 0; i < 9; i++) unlink(p[i]);
+  unlink(path);
+  CHECK(count_files() == 0);
+  lz_dict_free(d);
+}
+
 static void test_kill_during_save(void) {
   lz_dict *want[2] = {content(0), content(1)};
   unsigned seed = (unsigned)time(NULL);
@@ -106,7 +182,7 @@ static void test_kill_during_save(void) {
     char path[256];
     snprintf(path, sizeof path, "%s/state%d.%s", tmpdir, f, ext[f]);
     CHECK(save(f, path, want[1]) == 0);
-    int seen[2] = {0, 0};
+    int seen[2] = {0, 0}, mid_write = 0;
     for (int t = 0; t < trials; t++) {
       int fds[2];
       if (pipe(fds) != 0) break;
@@ -133,18 +209,18 @@ static void test_kill_during_save(void) {
       CHECK(k >= 0);
       if (k >= 0) seen[k]++;
       total++;
+      /* A save killed while writing leaves its temporary file (named after the dead process)
+       * beside the target, never a damaged target: count them (kills that hit a write). The
+       * child's first save removed the one the previous kill left: at most this one is here. */
+      int left = count_files() - 1;
+      CHECK(left == 0 || left == 1);
+      mid_write += left;
     }
+    /* the next save removes the last one too */
+    CHECK(save(f, path, want[0]) == 0);
+    CHECK(count_files() == 1);
+    CHECK(file_content(f, path, want) == 0);
     unlink(path);
-    /* A save killed while writing leaves its temporary file (named after the dead process)
-     * beside the target, never a damaged target: count them (kills that hit a write), then
-     * remove them. */
-    int mid_write = 0;
-    DIR *d = opendir(tmpdir);
-    char p[512];
-    for (struct dirent *e; d && (e = readdir(d));)
-      if (e->d_name[0] != '.')
-        mid_write++, snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name), unlink(p);
-    if (d) closedir(d);
     printf("%s: %d kills (%d while writing), old/new content %d/%d\n", fmt_name[f], trials,
            mid_write, seen[0], seen[1]);
   }
@@ -162,6 +238,7 @@ int main(int argc, char **argv) {
   if (env && atoi(env) > 0) trials = atoi(env);
   snprintf(tmpdir, sizeof tmpdir, "/tmp/lz_kill_XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
+  RUN(test_stale_temporaries);
   RUN(test_kill_during_save);
   rmdir(tmpdir);
   return lzt_summary();

@@ -85,8 +85,10 @@ static void test_crc_flipped_data_bit(void) {
   z[data + 20] ^= 0x01;
   spit(p, z, n);
   lz_dict *d = lz_load_npz(p); /* the header may now fail to parse: then that is the error */
-  if (d) check_corrupt(p, "a", "b");
-  else lz_clear_error();
+  if (d)
+    check_corrupt(p, "a", "b");
+  else
+    lz_clear_error();
   lz_dict_free(d);
 }
 
@@ -105,7 +107,8 @@ static void test_crc_deflated_member(void) {
 static void test_unicode_names(void) {
   lz_dict *d = lz_load_npz(DATA "unicode.npz");
   CHECK(d && lz_dict_size(d) == 3);
-  lz_array *cafe = lz_dict_get(d, "caf\xc3\xa9"), *shuju = lz_dict_get(d, "\xe6\x95\xb0\xe6\x8d\xae");
+  lz_array *cafe = lz_dict_get(d, "caf\xc3\xa9"),
+           *shuju = lz_dict_get(d, "\xe6\x95\xb0\xe6\x8d\xae");
   CHECK_VALUES(cafe, ((double[]){-2, -1, 0, 1, 2, 3}), 6, 0);
   CHECK_VALUES(shuju, ((double[]){-2, -1, 0, 1}), 4, 0);
   CHECK(lz_array_dtype(shuju) == LZ_INT32);
@@ -133,12 +136,39 @@ static void test_unicode_names(void) {
   lz_dict_free(d);
 }
 
+/* Empty arrays in a deflated archive: their member is only the .npy header, which is inflated
+ * and checked against the CRC too (a regression: an empty member read no bytes, so its CRC was
+ * 0 and every load failed as corrupt). */
+static void test_deflated_empty_arrays(void) {
+  const char *p = tmp_path("empty.npz");
+  for (int compressed = 0; compressed < 2; compressed++) {
+    lz_dict *d = lz_dict_new();
+    lz_array *a = lz_zeros((int[]){0}, 1, LZ_FLOAT64), *b = lz_zeros((int[]){2, 0, 3}, 3, LZ_INT8);
+    lz_array *c = lz_arange(0, 5, 1, LZ_INT32);
+    lz_dict_set(d, "a", a), lz_dict_set(d, "b", b), lz_dict_set(d, "c", c);
+    CHECK(lz_save_npz(p, d, compressed) == 0);
+    lz_dict *back = lz_load_npz(p);
+    CHECK(back && lz_dict_size(back) == 3);
+    for (int i = 0; back && i < 3; i++) {
+      lz_array *want = lz_dict_value(d, (size_t)i),
+               *got = lz_dict_get(back, lz_dict_key(d, (size_t)i));
+      lz_array *eq = got ? lz_array_equal(want, got, false) : NULL;
+      CHECK(eq && lz_eval(eq) == 0 && lz_item_bool(eq));
+      CHECK(got && lz_array_dtype(got) == lz_array_dtype(want));
+      lz_free(eq), lz_free(got), lz_free(want);
+    }
+    lz_free(a), lz_free(b), lz_free(c);
+    lz_dict_free(back), lz_dict_free(d);
+  }
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/lz_test_npz_XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
   RUN(test_crc_flipped_data_bit);
   RUN(test_crc_deflated_member);
   RUN(test_unicode_names);
+  RUN(test_deflated_empty_arrays);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
   if (system(cmd) != 0) return 1;

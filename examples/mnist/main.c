@@ -4,7 +4,14 @@
  * the updated parameters together, as in MLX. The learning rate follows a cosine decay.
  *
  *   mnist [--model mlp|cnn] [--epochs N] [--batch N] [--lr X] [--subset N] [--data DIR]
- *         [--plot FILE.png] [--min-accuracy X] [--export FILE.lzfn]
+ *         [--plot FILE.png] [--min-accuracy X] [--export FILE.lzfn] [--steps N] [--distributed]
+ *
+ * --distributed trains data-parallel on the processes of an MPI job (`mpirun -np 2 mnist
+ * --distributed`): every rank draws the same global batches, takes its slice of each (the batch
+ * is the global batch), and the gradients are averaged over the ranks with
+ * lz_nn_average_gradients inside the step's one eval; the loss and the accuracies printed (on
+ * rank 0) are the global ones. The result equals one process's run on the same global batches,
+ * to float rounding. --steps N stops after N steps and prints the loss of the last one.
  *
  * --export writes the trained forward pass (images (B, 784) -> logits (B, 10), the weights
  * inside) with lz_exporter, one trace per batch size the test set needs; examples/export
@@ -26,7 +33,8 @@
 
 typedef struct options {
   model_kind model;
-  int epochs, batch, subset; /* epochs 0: the model's default */
+  int epochs, batch, subset, steps; /* epochs 0: the model's default; steps 0: all */
+  bool distributed;
   double lr, momentum, min_accuracy; /* lr 0: the model's default */
   const char *data, *plot, *export_path;
 } options;
@@ -48,10 +56,12 @@ static void usage(const char *prog) {
   fprintf(stderr,
           "usage: %s [--model mlp|cnn] [--epochs N] [--batch N] [--lr X] [--subset N]\n"
           "          [--data DIR] [--plot FILE.png] [--min-accuracy X] [--export FILE]\n"
+          "          [--steps N] [--distributed]\n"
           "Trains a 784-512-512-10 MLP (or a small CNN) on Fashion-MNIST and prints the test\n"
           "accuracy. With --min-accuracy, exits 1 unless the test accuracy reaches X and the loss\n"
-          "fell. --plot draws the loss and accuracy per epoch as a PNG chart.\n",
-          prog);
+          "fell. --plot draws the loss and accuracy per epoch as a PNG chart. --distributed\n"
+          "trains data-parallel on the ranks of an MPI job (mpirun -np 2 %s --distributed).\n",
+          prog, prog);
 }
 
 static int parse_options(int argc, char **argv, options *o) {
@@ -59,6 +69,10 @@ static int parse_options(int argc, char **argv, options *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return -1;
+    if (strcmp(a, "--distributed") == 0) {
+      o->distributed = true;
+      continue;
+    }
     if (!v) return -1;
     if (strcmp(a, "--model") == 0) {
       if (model_kind_parse(v, &o->model) != 0) return -1;
@@ -72,6 +86,9 @@ static int parse_options(int argc, char **argv, options *o) {
     else if (strcmp(a, "--plot") == 0) o->plot = v;
     else if (strcmp(a, "--min-accuracy") == 0) o->min_accuracy = atof(v);
     else if (strcmp(a, "--export") == 0) o->export_path = v;
+    else if (strcmp(a, "--steps") == 0) {
+      if ((o->steps = atoi(v)) <= 0) return -1;
+    }
     else return -1;
     i++;
   }
@@ -118,11 +135,14 @@ static int export_model(const model *m, const char *path, int ntest) {
   return rc;
 }
 
-/* Fraction of correct predictions over a dataset, in batches of 500; -1 on error. */
-static double accuracy(const model *m, const dataset *d) {
+/* Fraction of correct predictions over a dataset, in batches of 500; -1 on error. With a group
+ * of several processes each rank scores its shard and the counts are summed over the group. */
+static double accuracy(const model *m, const dataset *d, lz_group *g) {
+  int rank = g ? lz_group_rank(g) : 0, size = g ? lz_group_size(g) : 1;
+  int lo = (int)((int64_t)d->n * rank / size), hi = (int)((int64_t)d->n * (rank + 1) / size);
   long correct = 0;
-  for (int i = 0; i < d->n; i += 500) {
-    int k = d->n - i < 500 ? d->n - i : 500;
+  for (int i = lo; i < hi; i += 500) {
+    int k = hi - i < 500 ? hi - i : 500;
     lz_scope_begin();
     lz_array *x =
         lz_array_from_data(d->images + (size_t)i * IMAGE_SIZE, (int[]){k, IMAGE_SIZE}, 2,
@@ -135,7 +155,14 @@ static double accuracy(const model *m, const dataset *d) {
     if (h < 0) return -1;
     correct += h;
   }
-  return (double)correct / d->n;
+  if (size > 1) {
+    lz_scope_begin();
+    double c = (double)correct;
+    lz_array *all = lz_all_sum(lz_array_from_data(&c, NULL, 0, LZ_FLOAT64), g);
+    correct = all && lz_eval(all) == 0 ? (long)lz_item_f64(all) : -1;
+    lz_scope_end();
+  }
+  return correct < 0 ? -1 : (double)correct / d->n;
 }
 
 static void shuffle(int *perm, int n, unsigned *seed) {
@@ -194,6 +221,20 @@ int main(int argc, char **argv) {
     usage(argv[0]);
     return 2;
   }
+  /* One process, or the ranks of an MPI job (a group of 1 without mpirun). */
+  lz_group *group = o.distributed ? lz_distributed_init("any", false) : NULL;
+  if (o.distributed && !group) {
+    fprintf(stderr, "mnist: %s\n", lz_last_error());
+    return 1;
+  }
+  int rank = group ? lz_group_rank(group) : 0, nranks = group ? lz_group_size(group) : 1;
+  if (o.batch % nranks != 0) {
+    fprintf(stderr, "mnist: the batch %d is not a multiple of the %d processes\n", o.batch,
+            nranks);
+    return 2;
+  }
+  if (rank > 0 && !freopen("/dev/null", "w", stdout)) return 1; /* rank 0 reports */
+  const int local = o.batch / nranks; /* this rank's slice of each global batch */
   dataset train = {0}, test = {0};
   if (dataset_load(o.data, "train", o.subset, &train) != 0 ||
       dataset_load(o.data, "t10k", o.subset ? o.subset / 6 + 1 : 0, &test) != 0) {
@@ -209,6 +250,8 @@ int main(int argc, char **argv) {
   printf("Fashion-MNIST: %d training and %d test images; %s, batch %d, "
          "SGD lr %g (cosine decay) momentum %g\n",
          train.n, test.n, m.description, o.batch, o.lr, o.momentum);
+  if (nranks > 1)
+    printf("data-parallel on %d processes, %d examples each per step\n", nranks, local);
   const int np = m.nparams;
   lz_array **params = m.params, *moms[MODEL_MAX_PARAMS];
   for (int i = 0; i < np; i++)
@@ -219,8 +262,8 @@ int main(int argc, char **argv) {
   lz_closure *loss = lz_closure_new(loss_fn, &m, NULL);
   lz_closure *step_fn = lz_value_and_grad(loss, argnums, np, false);
   int *perm = malloc((size_t)train.n * sizeof *perm);
-  float *xb = malloc((size_t)o.batch * IMAGE_SIZE * sizeof *xb);
-  int32_t *yb = malloc((size_t)o.batch * sizeof *yb);
+  float *xb = malloc((size_t)local * IMAGE_SIZE * sizeof *xb);
+  int32_t *yb = malloc((size_t)local * sizeof *yb);
   double *hist = calloc(3 * (size_t)o.epochs, sizeof *hist);
   if (!step_fn || !perm || !xb || !yb || !hist) {
     fprintf(stderr, "mnist: %s\n", lz_last_error()[0] ? lz_last_error() : "out of memory");
@@ -229,17 +272,19 @@ int main(int argc, char **argv) {
   for (int i = 0; i < train.n; i++) perm[i] = i;
   unsigned seed = 1;
   double t0 = now(), test_acc = 0;
-  int steps_per_epoch = train.n / o.batch;
-  for (int epoch = 0; epoch < o.epochs; epoch++) {
+  int steps_per_epoch = train.n / o.batch, step = 0;
+  double last_loss = 0;
+  for (int epoch = 0; epoch < o.epochs && !(o.steps && step == o.steps); epoch++) {
     shuffle(perm, train.n, &seed);
     double te = now(), loss_sum = 0;
+    int s = 0;
     proc_usage u0 = proc_self();
-    for (int s = 0; s < steps_per_epoch; s++) {
+    for (; s < steps_per_epoch && !(o.steps && step == o.steps); s++, step++) {
       /* cosine decay of the learning rate over the whole run */
       double progress = (double)(epoch * steps_per_epoch + s) / (o.epochs * steps_per_epoch);
       double lr = 0.5 * o.lr * (1 + cos(3.141592653589793 * progress));
-      for (int b = 0; b < o.batch; b++) {
-        int idx = perm[s * o.batch + b];
+      for (int b = 0; b < local; b++) {
+        int idx = perm[s * o.batch + rank * local + b];
         memcpy(xb + (size_t)b * IMAGE_SIZE, train.images + (size_t)idx * IMAGE_SIZE,
                IMAGE_SIZE * sizeof(float));
         yb[b] = train.labels[idx];
@@ -247,11 +292,28 @@ int main(int argc, char **argv) {
       lz_scope_begin();
       lz_array *in[MODEL_MAX_PARAMS + 2], *res[1 + MODEL_MAX_PARAMS];
       memcpy(in, params, (size_t)np * sizeof *in);
-      in[np] = lz_array_from_data(xb, (int[]){o.batch, IMAGE_SIZE}, 2, LZ_FLOAT32);
-      in[np + 1] = lz_array_from_data(yb, (int[]){o.batch}, 1, LZ_INT32);
+      in[np] = lz_array_from_data(xb, (int[]){local, IMAGE_SIZE}, 2, LZ_FLOAT32);
+      in[np + 1] = lz_array_from_data(yb, (int[]){local}, 1, LZ_INT32);
       if (lz_closure_call(step_fn, in, np + 2, res) < 0) {
         fprintf(stderr, "mnist: %s\n", lz_last_error());
         return 1;
+      }
+      lz_dict *avg = NULL;
+      if (nranks > 1) { /* the global batch's mean loss and gradients, still lazy */
+        lz_dict *grads = lz_dict_new();
+        char key[16];
+        for (int i = 0; i < np; i++) {
+          snprintf(key, sizeof key, "p%d", i);
+          lz_dict_set(grads, key, res[1 + i]);
+        }
+        avg = lz_nn_average_gradients(grads, group, LZ_NN_ALL_REDUCE_SIZE);
+        lz_dict_free(grads);
+        if (!avg) {
+          fprintf(stderr, "mnist: %s\n", lz_last_error());
+          return 1;
+        }
+        for (int i = 0; i < np; i++) res[1 + i] = lz_dict_value(avg, (size_t)i);
+        res[0] = lz_divide(lz_all_sum(res[0], group), lz_float((float)nranks));
       }
       lz_array *todo[1 + 2 * MODEL_MAX_PARAMS];
       todo[0] = res[0];
@@ -262,22 +324,26 @@ int main(int argc, char **argv) {
         params[i] = lz_keep(p), moms[i] = lz_keep(mo);
         todo[1 + 2 * i] = p, todo[2 + 2 * i] = mo;
       }
-      if (lz_eval_many(todo, 1 + 2 * np) != 0) { /* forward, backward, update: one eval */
+      /* forward, backward, communication, update: one eval */
+      if (lz_eval_many(todo, 1 + 2 * np) != 0) {
         fprintf(stderr, "mnist: %s\n", lz_last_error());
         return 1;
       }
-      loss_sum += lz_item_f64(res[0]);
+      last_loss = lz_item_f64(res[0]);
+      loss_sum += last_loss;
+      lz_dict_free(avg);
       lz_scope_end();
     }
-    double train_acc = accuracy(&m, &train);
-    test_acc = accuracy(&m, &test);
+    if (o.steps && step == o.steps && s < steps_per_epoch) break; /* within the epoch */
+    double train_acc = accuracy(&m, &train, group);
+    test_acc = accuracy(&m, &test, group);
     if (train_acc < 0 || test_acc < 0) {
       fprintf(stderr, "mnist: %s\n", lz_last_error());
       return 1;
     }
     double dt = now() - te, el = now() - t0;
     proc_usage u1 = proc_self();
-    hist[epoch] = loss_sum / steps_per_epoch;
+    hist[epoch] = loss_sum / s;
     hist[o.epochs + epoch] = train_acc;
     hist[2 * o.epochs + epoch] = test_acc;
     printf("epoch %2d/%d  loss %.4f  train acc %.2f%%  test acc %.2f%%  %.0f samples/s  "
@@ -289,6 +355,11 @@ int main(int argc, char **argv) {
            u1.faults - u0.faults);
     fflush(stdout);
   }
+  int rc = 0;
+  if (o.steps) { /* a short run (tests): the loss only */
+    printf("loss after %d steps: %.8f\n", step, last_loss);
+    goto done;
+  }
   printf("test accuracy: %.2f%%\n", 100 * test_acc);
   if (o.export_path) {
     if (export_model(&m, o.export_path, test.n) != 0) {
@@ -299,17 +370,19 @@ int main(int argc, char **argv) {
   }
   if (o.plot) plot(o.plot, hist, hist + o.epochs, hist + 2 * o.epochs, o.epochs);
 
-  int rc = test_acc >= o.min_accuracy ? 0 : 1;
+  rc = test_acc >= o.min_accuracy ? 0 : 1;
   if (rc) fprintf(stderr, "mnist: accuracy below the required %.2f%%\n", 100 * o.min_accuracy);
   if (o.min_accuracy > 0 && o.epochs > 1 && !(hist[o.epochs - 1] < hist[0])) {
     fprintf(stderr, "mnist: the training loss did not fall (%.4f -> %.4f)\n", hist[0],
             hist[o.epochs - 1]);
     rc = 1;
   }
+done:
   for (int i = 0; i < np; i++) lz_free(moms[i]);
   model_free(&m);
   lz_closure_free(step_fn);
   lz_closure_free(loss);
+  lz_group_free(group);
   free(perm), free(xb), free(yb), free(hist);
   dataset_free(&train), dataset_free(&test);
   return rc;

@@ -8,10 +8,23 @@
  * runs unchanged on one process.
  *
  * Every collective must be evaluated by every rank of its group, in the same order (that is
- * MPI's rule); a send must meet a matching recv. Shapes must agree across ranks. Groups are
- * reference counted: the functions that return one return a new reference, released with
- * lz_group_free; a pending op keeps its group alive. A NULL group means the world group
- * (lz_distributed_init("any", false)). */
+ * MPI's rule); a send must meet a matching recv. Shapes must agree across ranks: before the
+ * data moves, the ranks compare the op, dtype and shape with one small all-reduce (a few
+ * microseconds), and a difference is an error on every rank ("[lz_all_sum] shapes differ
+ * across ranks: rank 0 has (10,) float32 ..."), after which the group still works. The
+ * environment variable LZ_DISTRIBUTED_CHECK=0 skips that check. A recv that expects more
+ * elements than were sent is an error ("[lz_recv] rank 0 sent 5 elements ..."), one that
+ * expects fewer is MPI's truncation error; the dtypes of a send and its recv are not compared.
+ *
+ * A process that exits with a nonzero status (or is killed) while MPI is initialised ends the
+ * whole job (MPI_Abort), so its peers never wait for it. One that exits with status 0 while
+ * its peers wait in a collective leaves them waiting: put a timeout on the launcher.
+ *
+ * Groups are reference counted: the functions that return one return a new reference,
+ * released with lz_group_free; a pending op keeps its group alive. A NULL group means the
+ * world group (lz_distributed_init("any", false)).
+ *
+ * Only Open MPI is supported (MPICH's libmpi.so.12 has another ABI and is not loaded). */
 #ifndef LAZULI_DISTRIBUTED_H
 #define LAZULI_DISTRIBUTED_H
 
@@ -50,7 +63,9 @@ LZ_API lz_array *lz_all_sum(lz_array *x, lz_group *group);
 LZ_API lz_array *lz_all_max(lz_array *x, lz_group *group);
 LZ_API lz_array *lz_all_min(lz_array *x, lz_group *group);
 /* Every rank's `x` concatenated along axis 0, in rank order (a 0-d x gives shape (size,)).
- * Its vjp is this rank's slice of the cotangent. */
+ * Its vjp is this rank's slice of the cotangent. Under lz_vmap each example is gathered along
+ * its own axis 0 (the batch axis moves to 1); all_sum, all_max, all_min and send keep the batch
+ * axis, and all run once on the whole batch. */
 LZ_API lz_array *lz_all_gather(lz_array *x, lz_group *group);
 /* The sum over ranks of `x`, scattered: rank r gets block r of axis 0 (x.shape[0] must be a
  * multiple of the group size). */

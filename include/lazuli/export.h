@@ -33,8 +33,8 @@
 extern "C" {
 #endif
 
-/* The file format version this library writes (and the newest it reads). */
-#define LZ_EXPORT_FORMAT_VERSION 1
+/* The file format version this library writes (and the newest it reads; 1 and 2 are read). */
+#define LZ_EXPORT_FORMAT_VERSION 2
 
 /* Options of an export; a NULL options pointer means every field zero. Zero-initialise it
  * (`lz_export_options o = {0};`) so that fields added later keep their defaults. */
@@ -52,6 +52,13 @@ typedef struct lz_export_options {
 LZ_API int lz_export_function(const char *path, lz_closure *f, lz_array *const *inputs, int n,
                               const lz_export_options *options);
 
+/* lz_export_function with keyword arguments (MLX's **kwargs): f is called with args[0..nargs)
+ * then kwargs[0..nkw), and the file records names[0..nkw) (distinct, 1 to 255 bytes each) as
+ * the names of those last inputs, so that lz_imported_call_kw can match them by name. */
+LZ_API int lz_export_function_kw(const char *path, lz_closure *f, lz_array *const *args, int nargs,
+                                 const char *const *names, lz_array *const *kwargs, int nkw,
+                                 const lz_export_options *options);
+
 /* Several traces of one function (different input shapes or dtypes) in one file, MLX's
  * exporter: constants shared by the traces are stored once. */
 typedef struct lz_exporter lz_exporter;
@@ -61,6 +68,9 @@ LZ_API lz_exporter *lz_exporter_new(const char *path, lz_closure *f,
 /* Traces f on inputs[0..n) and adds the trace. Returns 0, or -1 with an error (the exporter
  * stays usable; traces added before are kept). */
 LZ_API int lz_exporter_add(lz_exporter *e, lz_array *const *inputs, int n);
+/* lz_exporter_add with keyword arguments, as lz_export_function_kw. */
+LZ_API int lz_exporter_add_kw(lz_exporter *e, lz_array *const *args, int nargs,
+                              const char *const *names, lz_array *const *kwargs, int nkw);
 /* Writes the file (at least one trace must have been added) and frees the exporter, whether
  * writing succeeded or not; NULL is a no-op returning -1 without an error. Returns 0 or -1. */
 LZ_API int lz_exporter_close(lz_exporter *e);
@@ -73,6 +83,17 @@ LZ_API int lz_exporter_close(lz_exporter *e);
  * lz_grad, lz_vmap, lz_compile like any closure. Release it with lz_closure_free. NULL with
  * an LZ_ERROR_IO error "[lz_import_function] 'path': ..." for a malformed file. */
 LZ_API lz_closure *lz_import_function(const char *path);
+
+/* Calls a closure lz_import_function made with positional and keyword arguments, as MLX's
+ * imported functions: the trace taken has nargs positional inputs and keyword inputs of exactly
+ * the names given (in any order), with matching dtypes and shapes. (lz_closure_call on an
+ * imported closure passes every input positionally: keyword inputs last, in the order they
+ * were exported.) Writes the outputs (new references) to out (LZ_MAX_OUTPUTS entries) and
+ * returns their number, or -1 with an error: LZ_ERROR_SHAPE naming the arguments when no trace
+ * matches, LZ_ERROR_INVALID_ARGUMENT when g is not an imported function. */
+LZ_API int lz_imported_call_kw(lz_closure *g, lz_array *const *args, int nargs,
+                               const char *const *names, lz_array *const *kwargs, int nkw,
+                               lz_array **out);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@
  * file (format in export_impl.h and docs/export.md). */
 #include "compile/export_impl.h"
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -14,6 +15,7 @@ struct lz_exporter {
   bool shapeless;
   cz_tape *tapes;
   bool *shapeless_of; /* per tape */
+  ex_names *kw_of;    /* per tape: the names of its last kw_of[i].n inputs */
   int ntapes, cap;
 };
 
@@ -85,8 +87,9 @@ static int check_tape(const cz_tape *t, bool shapeless) {
   for (int32_t i = 0; i < t->nnodes; i++) {
     int op = t->nodes[i].op;
     if (!ex_op_storable(op))
-      return lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "op '%s' has parameters that cannot be "
-                       "saved (a closure, a file or a compiled kernel)", lz__op(op)->name);
+      return lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "op '%s' cannot be exported: %s",
+                       lz__op(op)->name, cz_check_of(op) ? "its parameters hold a closure, a file "
+                       "or a compiled kernel" : "the importer has no check for it");
     if (shapeless && !cz_op_infers_shape(op))
       return lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "shapeless export: op '%s' cannot infer "
                        "its output shape from new input shapes; export with fixed shapes "
@@ -95,19 +98,72 @@ static int check_tape(const cz_tape *t, bool shapeless) {
   return 0;
 }
 
+static int add_trace(lz_exporter *e, lz_array *const *inputs, int n, ex_names *kw);
+
+/* A copy of the keyword names (checked: non-empty text of at most EX_MAX_NAME bytes, distinct). */
+static int copy_names(ex_names *to, const char *const *names, int n) {
+  to->n = 0, to->name = NULL;
+  if (n == 0) return 0;
+  if (!names) return lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "%d keyword arguments without names", n);
+  for (int i = 0; i < n; i++) {
+    size_t len = names[i] ? strlen(names[i]) : 0;
+    if (len == 0 || len > EX_MAX_NAME)
+      return lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "keyword name %d is %s", i,
+                       len ? "longer than 255 bytes" : "empty or NULL");
+    for (int j = 0; j < i; j++)
+      if (strcmp(names[i], names[j]) == 0)
+        return lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "keyword '%s' is given twice", names[i]);
+  }
+  if (!(to->name = calloc((size_t)n, sizeof *to->name)))
+    return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  for (int i = 0; i < n; i++, to->n++) {
+    size_t len = strlen(names[i]) + 1;
+    if (!(to->name[i] = malloc(len))) {
+      ex_names_free(to);
+      return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+    }
+    memcpy(to->name[i], names[i], len);
+  }
+  return 0;
+}
+
 int lz_exporter_add(lz_exporter *e, lz_array *const *inputs, int n) {
+  return lz_exporter_add_kw(e, inputs, n, NULL, NULL, 0);
+}
+
+int lz_exporter_add_kw(lz_exporter *e, lz_array *const *args, int nargs, const char *const *names,
+                       lz_array *const *kwargs, int nkw) {
   if (!e) return lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "the exporter is NULL");
-  if (n < 0 || (n > 0 && !inputs))
-    return lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "%d inputs at %p", n, (void *)inputs);
-  for (int i = 0; i < n; i++)
-    if (!inputs[i]) return lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "input %d is NULL", i);
+  if (nargs < 0 || (nargs > 0 && !args) || nkw < 0 || (nkw > 0 && !kwargs) ||
+      nargs > INT_MAX / 2 - nkw)
+    return lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "%d inputs and %d keyword inputs", nargs, nkw);
+  int n = nargs + nkw;
+  lz_array **inputs = malloc((size_t)(n ? n : 1) * sizeof *inputs);
+  if (!inputs) return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  for (int i = 0; i < n; i++) inputs[i] = i < nargs ? args[i] : kwargs[i - nargs];
+  int rc = 0;
+  for (int i = 0; i < n && rc == 0; i++)
+    if (!inputs[i])
+      rc = lz__error(LZ_ERROR_INVALID_ARGUMENT, OP, "input %d is NULL", i);
+  ex_names kw = {0, NULL};
+  if (rc == 0) rc = copy_names(&kw, names, nkw);
+  if (rc == 0) rc = add_trace(e, inputs, n, &kw);
+  if (rc != 0) ex_names_free(&kw);
+  free(inputs);
+  return rc;
+}
+
+/* Traces f on inputs[0..n) and keeps the tape with its keyword names (taken on success). */
+static int add_trace(lz_exporter *e, lz_array *const *inputs, int n, ex_names *kw) {
   if (e->ntapes == e->cap) {
     int cap = e->cap ? e->cap * 2 : 4;
     cz_tape *t = realloc(e->tapes, (size_t)cap * sizeof *t);
     if (t) e->tapes = t;
     bool *s = t ? realloc(e->shapeless_of, (size_t)cap * sizeof *s) : NULL;
-    if (!s) return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
-    e->shapeless_of = s, e->cap = cap;
+    if (s) e->shapeless_of = s;
+    ex_names *k = s ? realloc(e->kw_of, (size_t)cap * sizeof *k) : NULL;
+    if (!k) return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+    e->kw_of = k, e->cap = cap;
   }
   cz_tape raw, simple;
   int n_user = -1;
@@ -124,13 +180,14 @@ int lz_exporter_add(lz_exporter *e, lz_array *const *inputs, int n) {
     return -1;
   }
   e->shapeless_of[e->ntapes] = e->shapeless;
+  e->kw_of[e->ntapes] = *kw;
   e->tapes[e->ntapes++] = simple;
   return 0;
 }
 
 static void exporter_free(lz_exporter *e) {
-  for (int i = 0; i < e->ntapes; i++) cz_tape_free(&e->tapes[i]);
-  free(e->tapes), free(e->shapeless_of), free(e->path);
+  for (int i = 0; i < e->ntapes; i++) cz_tape_free(&e->tapes[i]), ex_names_free(&e->kw_of[i]);
+  free(e->tapes), free(e->shapeless_of), free(e->kw_of), free(e->path);
   lz_closure_free(e->f);
   free(e);
 }
@@ -191,6 +248,14 @@ static void build_meta(bytes *b, lz_exporter *e, lz_array **consts, int32_t ncon
     put32(b, e->shapeless_of[i] ? EX_TRACE_SHAPELESS : 0);
     put32(b, (uint32_t)t->nin);
     for (int k = 0; k < t->nin; k++) put_sig(b, t->vals[k].dtype, t->vals[k].shape, t->vals[k].ndim);
+    const ex_names *kw = &e->kw_of[i];
+    put32(b, (uint32_t)kw->n);
+    for (int k = 0; k < kw->n; k++) {
+      size_t len = strlen(kw->name[k]);
+      put32(b, (uint32_t)len);
+      unsigned char *p = put(b, len);
+      if (p) memcpy(p, kw->name[k], len);
+    }
     /* Values are renumbered in file order: inputs, this trace's constants, node outputs. */
     int32_t *ren = malloc((size_t)(t->nvals ? t->nvals : 1) * sizeof *ren);
     if (!ren) {
@@ -302,9 +367,15 @@ int lz_exporter_close(lz_exporter *e) {
 
 int lz_export_function(const char *path, lz_closure *f, lz_array *const *inputs, int n,
                        const lz_export_options *options) {
+  return lz_export_function_kw(path, f, inputs, n, NULL, NULL, 0, options);
+}
+
+int lz_export_function_kw(const char *path, lz_closure *f, lz_array *const *args, int nargs,
+                          const char *const *names, lz_array *const *kwargs, int nkw,
+                          const lz_export_options *options) {
   lz_exporter *e = lz_exporter_new(path, f, options);
   if (!e) return -1;
-  if (lz_exporter_add(e, inputs, n) != 0) {
+  if (lz_exporter_add_kw(e, args, nargs, names, kwargs, nkw) != 0) {
     lz_exporter_close(e); /* also reports "no trace": keep the first error */
     return -1;
   }

@@ -4,17 +4,33 @@
 #define LZ_EXPORT_IMPL_H
 
 #include "compile/compile_impl.h"
+#include "compile/import_check.h"
 #include "cpu/gather.h" /* lz_index_params */
 #include "lazuli.h"
 #include "io/io.h"
 #include "lazuli/export.h"
+
+#include <stdlib.h>
 
 #define EX_MAGIC "LZFUNC\r\n"
 enum {
   EX_HEADER_SIZE = 48, /* magic, version, flags, library version, meta size, data offset */
   EX_ALIGN = 64,       /* constants start at multiples of this (from the data offset) */
   EX_TRACE_SHAPELESS = 1u << 0,
+  EX_MAX_NAME = 255, /* bytes of a keyword name */
 };
+
+/* The keyword names of a trace's last n inputs (format version 2). */
+typedef struct ex_names {
+  int n;
+  char **name;
+} ex_names;
+
+static inline void ex_names_free(ex_names *k) {
+  for (int i = 0; i < k->n; i++) free(k->name[i]);
+  free(k->name);
+  k->n = 0, k->name = NULL;
+}
 
 /* Ops whose parameters hold a pointer to their public name (the indexing family's
  * lz_index_params): the file stores it as zero and the reader points it at a static name. */
@@ -40,10 +56,18 @@ static inline const char *ex_name_field(int op) {
   return lz__op(op)->params_size == sizeof(lz_index_params) ? ex_index_name(op) : NULL;
 }
 
-/* Whether an op's parameters can be stored as bytes (no closures, files or programs). */
+/* Whether an op can be stored and read back: its parameters are plain bytes (no closures,
+ * files, groups or programs) and the importer has a check for it (import_check.h). */
 static inline bool ex_op_storable(int op) {
   return op != LZ_OP_FUSED && op != LZ_OP_PLACEHOLDER && op != LZ_OP_LOAD &&
-         !lz__op(op)->params_free;
+         !lz__op(op)->params_free && cz_check_of(op) != NULL;
 }
+
+/* For the fuzz target: the input signatures of trace i of a closure lz_import_function made
+ * (at most cap inputs) and the most elements any value of the trace holds. Returns the number
+ * of inputs, or -1 when there is no trace i. */
+LZ_HIDDEN int lz__import_trace(const lz_closure *g, int i, lz_dtype *dts,
+                               int (*shapes)[LZ_MAX_NDIM], int *ndims, int cap,
+                               int64_t *max_elems);
 
 #endif /* LZ_EXPORT_IMPL_H */

@@ -4,8 +4,10 @@
  * shape and size, every constant's bytes against the file, and every edge (a node reads only
  * values defined before it, so the graph has no cycle). Constants become lazy LOAD arrays. */
 #include "compile/export_impl.h"
-#include "cpu/reduce.h" /* lz_reduce_params */
+#include "compile/import_check.h"
+#include "transforms/transforms_impl.h" /* lz__closure_ctx */
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -14,6 +16,7 @@
 typedef struct ex_trace {
   cz_tape tape;
   bool shapeless;
+  ex_names kw; /* names of the last kw.n inputs (format version 2) */
 } ex_trace;
 
 typedef struct imported {
@@ -29,6 +32,7 @@ typedef struct cursor {
   size_t n, pos;
   const char *path;
   bool failed;
+  uint32_t version;
 } cursor;
 
 static int bad(cursor *c, const char *fmt, ...) {
@@ -116,43 +120,6 @@ static int get_op(cursor *c) {
   return bad(c, "unknown op '%.*s'", (int)len, (const char *)name);
 }
 
-/* Checks a node whose op infers its output shapes (elementwise ops, reductions, softmax): the
- * parameters' axes are in range and the declared output shapes are the inferred ones. */
-static int check_shapes(cursor *c, const cz_tape *t, const cz_node *n, const char *name) {
-  if (!cz_op_infers_shape(n->op) || n->op == LZ_OP_FUSED) return 0;
-  struct fake {
-    lz_array a;
-  } *fk = malloc((size_t)(n->nin ? n->nin : 1) * sizeof *fk);
-  lz_array **in = malloc((size_t)(n->nin ? n->nin : 1) * sizeof *in);
-  int rc = fk && in ? 0 : lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
-  for (int i = 0; i < n->nin && rc == 0; i++) {
-    cz_value *v = &t->vals[n->in[i]];
-    memset(&fk[i], 0, sizeof fk[i]);
-    fk[i].a.ndim = v->ndim, fk[i].a.shape = v->shape, fk[i].a.dtype = v->dtype;
-    in[i] = &fk[i].a;
-  }
-  if (rc == 0 && !(lz__op(n->op)->flags & LZ_OPF_ELEMENTWISE)) {
-    const lz_reduce_params *p = n->params;
-    int nd = n->nin ? in[0]->ndim : -1;
-    if (n->nin != 1 || p->naxes < 0 || p->naxes > nd) rc = bad(c, "op '%s' has bad axes", name);
-    for (int i = 0; rc == 0 && i < p->naxes; i++)
-      if (p->axes[i] < 0 || p->axes[i] >= nd) rc = bad(c, "op '%s' has axis %d", name, p->axes[i]);
-  }
-  const cz_value *traced[LZ_MAX_OUTPUTS];
-  int shapes[LZ_MAX_OUTPUTS][LZ_MAX_NDIM], nds[LZ_MAX_OUTPUTS];
-  for (int k = 0; k < n->nout; k++) traced[k] = &t->vals[n->out[k]];
-  if (rc == 0 && cz_infer_shapes(n, traced, in, shapes, nds) != 0) {
-    lz_clear_error();
-    rc = bad(c, "op '%s' has inputs of shapes that do not fit together", name);
-  }
-  for (int k = 0; rc == 0 && k < n->nout; k++)
-    if (nds[k] != traced[k]->ndim ||
-        memcmp(shapes[k], traced[k]->shape, (size_t)nds[k] * sizeof(int)) != 0)
-rc = bad(c, "op '%s' declares an output shape its inputs do not give", name);
-  free(fk), free(in);
-  return rc;
-}
-
 static int read_node(cursor *c, cz_tape *t, const int *ops, uint32_t nops) {
   uint32_t oi = get32(c), nin = get32(c), nout = get32(c);
   if (c->failed) return -1;
@@ -196,8 +163,32 @@ static int read_node(cursor *c, cz_tape *t, const int *ops, uint32_t nops) {
     if (idx < 0) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
   }
   free(in), free(params);
-  if (rc == 0) rc = check_shapes(c, t, &t->nodes[idx], name);
+  if (rc == 0 && cz_check_node(OP, c->path, t, idx) != 0) c->failed = true, rc = -1;
   return rc;
+}
+
+/* The keyword names of a trace (version 2): at most nin, each 1 to EX_MAX_NAME bytes of
+ * printable text, distinct. */
+static int read_names(cursor *c, ex_names *kw, int nin) {
+  int64_t n = get_count(c, 5, (uint32_t)nin, "keyword names");
+  if (n < 0) return -1;
+  if (n && !(kw->name = calloc((size_t)n, sizeof *kw->name)))
+    return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+  for (int64_t i = 0; i < n; i++) {
+    uint32_t len = get32(c);
+    if (c->failed) return -1;
+    if (len == 0 || len > EX_MAX_NAME) return bad(c, "a keyword name of %u bytes", len);
+    const unsigned char *p = take(c, len);
+    if (!p) return -1;
+    for (uint32_t j = 0; j < len; j++)
+      if (p[j] < 0x20 || p[j] > 0x7e) return bad(c, "a keyword name that is not text");
+    if (!(kw->name[i] = malloc(len + 1))) return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
+    memcpy(kw->name[i], p, len), kw->name[i][len] = 0;
+    kw->n++;
+    for (int64_t j = 0; j < i; j++)
+      if (strcmp(kw->name[j], kw->name[i]) == 0) return bad(c, "keyword '%s' twice", kw->name[i]);
+  }
+  return 0;
 }
 
 static int read_trace(cursor *c, ex_trace *tr, const int *ops, uint32_t nops, lz_array **consts,
@@ -217,6 +208,7 @@ static int read_trace(cursor *c, ex_trace *tr, const int *ops, uint32_t nops, lz
     if (cz_tape_value(t, CZ_INPUT, (int32_t)i, dt, shape, nd) < 0)
       return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
   }
+  if (c->version >= 2 && read_names(c, &tr->kw, t->nin)) return -1;
   int64_t nc = get_count(c, 4, INT32_MAX, "constants");
   for (int64_t i = 0; i < nc; i++) {
     uint32_t k = get32(c);
@@ -248,7 +240,7 @@ static int read_trace(cursor *c, ex_trace *tr, const int *ops, uint32_t nops, lz
 static void imported_free(void *p) {
   imported *m = p;
   if (!m) return;
-  for (int i = 0; i < m->ntr; i++) cz_tape_free(&m->tr[i].tape);
+  for (int i = 0; i < m->ntr; i++) cz_tape_free(&m->tr[i].tape), ex_names_free(&m->tr[i].kw);
   for (int32_t i = 0; i < m->nconsts; i++) lz__array_decref(m->consts[i]);
   free(m->tr), free(m->consts), free(m->path), free(m);
 }
@@ -284,7 +276,7 @@ static int read_consts(cursor *c, imported *m, lz_file *f, uint64_t data_start) 
 
 static int read_file(imported *m, lz_file *f) {
   unsigned char h[EX_HEADER_SIZE];
-  cursor c = {NULL, 0, 0, f->path, false};
+  cursor c = {NULL, 0, 0, f->path, false, 0};
   if (f->size < 8) return bad(&c, "not an exported function (%llu bytes)", (unsigned long long)f->size);
   if (lz__file_read(f, 0, h, 8, OP)) return -1;
   if (memcmp(h, EX_MAGIC, 8) != 0) return bad(&c, "not an exported function (bad magic)");
@@ -301,6 +293,7 @@ static int read_file(imported *m, lz_file *f) {
                "format versions up to %d", version, lib, LZ_VERSION_MAJOR, LZ_VERSION_MINOR,
                LZ_VERSION_PATCH, LZ_EXPORT_FORMAT_VERSION);
   if (version == 0) return bad(&c, "format version 0 does not exist");
+  c.version = version;
   if (hflags) return bad(&c, "unknown header flags 0x%x", hflags);
   uint64_t meta = lz__rd64(h + 32), data = lz__rd64(h + 40);
   if (meta > f->size - EX_HEADER_SIZE || meta > ((uint64_t)1 << 31) ||
@@ -339,28 +332,23 @@ static bool sig_fits(const cz_value *v, const lz_array *a, bool shapeless) {
   return true;
 }
 
-static int imported_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
-  imported *m = ctx;
-  const ex_trace *tr = NULL;
-  for (int i = 0; i < m->ntr && !tr; i++) {
-    const cz_tape *t = &m->tr[i].tape;
-    bool ok = t->nin == n;
-    for (int k = 0; k < n && ok; k++) ok = sig_fits(&t->vals[k], in[k], m->tr[i].shapeless);
-    if (ok) tr = &m->tr[i];
+/* "float32 (5,6), y: float32 (5,4)" into buf. */
+static void describe_args(char *buf, size_t cap, lz_array *const *in, int n,
+                          const char *const *names, int nkw) {
+  size_t at = 0;
+  buf[0] = 0;
+  for (int k = 0; k < n && at + 64 < cap; k++) {
+    char s[128];
+    const char *name = k >= n - nkw ? names[k - (n - nkw)] : NULL;
+    at += (size_t)snprintf(buf + at, cap - at, "%s%s%s%s %s", k ? ", " : "", name ? name : "",
+                           name ? ": " : "", lz_dtype_name(in[k]->dtype),
+                           lz__fmt_shape(s, sizeof s, in[k]->shape, in[k]->ndim));
   }
-  if (!tr) {
-    char buf[512];
-    size_t at = 0;
-    for (int k = 0; k < n && at < sizeof buf - 64; k++) {
-      char s[128];
-      at += (size_t)snprintf(buf + at, sizeof buf - at, "%s%s %s", k ? ", " : "",
-                             lz_dtype_name(in[k]->dtype),
-                             lz__fmt_shape(s, sizeof s, in[k]->shape, in[k]->ndim));
-    }
-    if (!n) snprintf(buf, sizeof buf, "no inputs");
-    return lz__error(LZ_ERROR_SHAPE, OP, "'%s' has no trace taking %s (%d traces)", m->path, buf,
-                     m->ntr);
-  }
+  if (!n) snprintf(buf, cap, "no inputs");
+}
+
+/* Replays trace tr on in[0..t->nin) (in the trace's order). */
+static int replay(const ex_trace *tr, lz_array *const *in, lz_array **out) {
   const cz_tape *t = &tr->tape;
   lz_array **v = malloc((size_t)(t->nvals ? t->nvals : 1) * sizeof *v);
   if (!v) return lz__error(LZ_ERROR_OUT_OF_MEMORY, OP, "out of memory");
@@ -368,6 +356,88 @@ static int imported_call(void *ctx, lz_array *const *in, int n, lz_array **out) 
   for (int i = 0; i < t->nouts && rc == 0; i++) out[i] = lz_retain(v[t->outs[i]]);
   free(v);
   return rc ? -1 : t->nouts;
+}
+
+/* Every input positionally: the first trace whose signatures fit. */
+static int imported_call(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  imported *m = ctx;
+  for (int i = 0; i < m->ntr; i++) {
+    const cz_tape *t = &m->tr[i].tape;
+    bool ok = t->nin == n;
+    for (int k = 0; k < n && ok; k++) ok = sig_fits(&t->vals[k], in[k], m->tr[i].shapeless);
+    if (ok) return replay(&m->tr[i], in, out);
+  }
+  char buf[512];
+  describe_args(buf, sizeof buf, in, n, NULL, 0);
+  return lz__error(LZ_ERROR_SHAPE, OP, "'%s' has no trace taking %s (%d traces)", m->path, buf,
+                   m->ntr);
+}
+
+int lz_imported_call_kw(lz_closure *g, lz_array *const *args, int nargs, const char *const *names,
+                        lz_array *const *kwargs, int nkw, lz_array **out) {
+  const char *op = "lz_imported_call_kw";
+  imported *m = lz__closure_fn(g) == imported_call ? lz__closure_ctx(g) : NULL;
+  if (!m)
+    return lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "not a function lz_import_function read");
+  if (nargs < 0 || nkw < 0 || (nargs && !args) || (nkw && (!kwargs || !names)) || !out ||
+      nargs > INT_MAX / 2 - nkw)
+    return lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "%d arguments and %d keyword arguments",
+                     nargs, nkw);
+  int n = nargs + nkw;
+  lz_array **all = malloc((size_t)(n ? n : 1) * sizeof *all), **in = NULL;
+  if (all) in = malloc((size_t)(n ? n : 1) * sizeof *in);
+  if (!in) {
+    free(all);
+    return lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+  }
+  for (int k = 0; k < n; k++) all[k] = k < nargs ? args[k] : kwargs[k - nargs];
+  int rc = lz__check_inputs(op, all, n) ? -2 : -1;
+  for (int i = 0; i < nkw && rc == -2; i++)
+    if (!names[i]) rc = lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "keyword name %d is NULL", i);
+  for (int i = 0; i < m->ntr && rc == -2; i++) {
+    const ex_trace *tr = &m->tr[i];
+    const cz_tape *t = &tr->tape;
+    if (t->nin != n || tr->kw.n != nkw) continue;
+    bool ok = true;
+    for (int k = 0; k < nargs; k++) in[k] = args[k];
+    for (int j = 0; j < nkw && ok; j++) { /* the trace's j-th name among the given ones */
+      int at = -1;
+      for (int q = 0; q < nkw && at < 0; q++)
+        if (strcmp(names[q], tr->kw.name[j]) == 0) at = q;
+      ok = at >= 0;
+      if (ok) in[nargs + j] = kwargs[at];
+    }
+    for (int k = 0; k < n && ok; k++) ok = sig_fits(&t->vals[k], in[k], tr->shapeless);
+    if (ok) rc = replay(tr, in, out);
+  }
+  if (rc == -2) {
+    char buf[512];
+    describe_args(buf, sizeof buf, all, n, names, nkw);
+    rc = lz__error(LZ_ERROR_SHAPE, OP, "'%s' has no trace taking %s (%d traces)", m->path, buf,
+                   m->ntr);
+  }
+  free(all), free(in);
+  return rc;
+}
+
+int lz__import_trace(const lz_closure *g, int i, lz_dtype *dts, int (*shapes)[LZ_MAX_NDIM],
+                     int *ndims, int cap, int64_t *max_elems) {
+  const imported *m = lz__closure_fn(g) == imported_call ? lz__closure_ctx(g) : NULL;
+  if (!m || i < 0 || i >= m->ntr) return -1;
+  const cz_tape *t = &m->tr[i].tape;
+  if (t->nin > cap) return -1;
+  for (int k = 0; k < t->nin; k++) {
+    dts[k] = t->vals[k].dtype, ndims[k] = t->vals[k].ndim;
+    memcpy(shapes[k], t->vals[k].shape, sizeof(int) * (size_t)ndims[k]);
+  }
+  int64_t most = 0;
+  for (int32_t v = 0; v < t->nvals; v++) {
+    int64_t n = 1;
+    for (int d = 0; d < t->vals[v].ndim; d++) n *= t->vals[v].shape[d];
+    most = n > most ? n : most;
+  }
+  *max_elems = most;
+  return t->nin;
 }
 
 lz_closure *lz_import_function(const char *path) {

@@ -117,7 +117,8 @@ static void sb_put(sbuf *b, const char *fmt, ...) {
   for (;;) {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    /* the first call measures with no buffer yet (NULL + 0 is undefined) */
+    int n = vsnprintf(b->s ? b->s + b->len : NULL, b->cap - b->len, fmt, ap);
     va_end(ap);
     if (n < 0) return;
     if (b->len + (size_t)n < b->cap) {

@@ -1,9 +1,7 @@
 /* Dtypes: sizes, names, MLX's type promotion lattice, and conversions between dtypes. */
 #include "internal.h"
-
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
+#include "isa.h"
+#include "../cpu/simd16_table.h"
 
 #include <math.h>
 
@@ -315,18 +313,7 @@ __attribute__((target("f16c,avx2"))) static void f32_to_f16_f16c(uint16_t *d, co
   for (; i < n; i++) d[i] = lz__f32_to_f16(s[i]);
 }
 
-static bool have_f16c(void) {
-  static int cached = -1; /* benign race: every thread computes the same value */
-  int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (v < 0) {
-    /* cpuid rather than __builtin_cpu_supports("f16c"), which clang 14 does not know */
-    unsigned a, b, c, d;
-    __builtin_cpu_init();
-    v = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) && __builtin_cpu_supports("avx2");
-    __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
-  }
-  return v;
-}
+static bool have_f16c(void) { return lz_isa_path() >= LZ_ISA_AVX2; /* F16C included */ }
 #endif
 
 static bool use_simd = true;
@@ -338,7 +325,20 @@ void lz__convert(void *dst, lz_dtype dd, const void *src, lz_dtype sd, int64_t n
     memcpy(dst, src, (size_t)n * ds);
     return;
   }
-  /* Fast paths for the conversions models use most. */
+  /* Fast paths for the conversions models use most: AVX-512 (16 lanes), F16C (8 lanes). */
+  const lz_s16_kernels *k16 = use_simd ? lz_s16_current() : NULL;
+  if (k16 && dd == LZ_FLOAT32 && (sd == LZ_FLOAT16 || sd == LZ_BFLOAT16)) {
+    (sd == LZ_FLOAT16 ? k16->f16_to_f32 : k16->bf16_to_f32)(dst, src, n);
+    return;
+  }
+  if (k16 && sd == LZ_FLOAT32 && (dd == LZ_FLOAT16 || dd == LZ_BFLOAT16)) {
+    if (dd == LZ_FLOAT16) k16->f32_to_f16(dst, src, n);
+    else if (k16->f32_to_bf16_hw && (lz_isa_features() & LZ_ISA_F_AVX512BF16 ||
+                                      lz_isa_path() == LZ_ISA_AVX512EMU)) /* its model: tests */
+      k16->f32_to_bf16_hw(dst, src, n);
+    else k16->f32_to_bf16(dst, src, n);
+    return;
+  }
 #ifdef LZ_F16C
   if (use_simd && sd == LZ_FLOAT16 && dd == LZ_FLOAT32 && have_f16c()) {
     f16_to_f32_f16c(dst, src, n);

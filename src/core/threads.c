@@ -141,6 +141,8 @@ int lz__num_threads(void) {
   return atomic_load_explicit(&pool.nthreads, memory_order_relaxed);
 }
 
+bool lz__in_parallel(void) { return in_job; }
+
 int lz_get_num_threads(void) { return lz__num_threads(); }
 
 int lz_set_num_threads(int n) {
@@ -161,6 +163,7 @@ void lz__parallel_for(int64_t n, int64_t grain, void (*fn)(void *ctx, int64_t be
     fn(ctx, 0, n); /* small, nested, or the pool is busy with another caller's job */
     return;
   }
+  lz__dnnl_quiesce(); /* no OpenMP team of ours spins while the pool works */
   /* About 4 chunks per thread for balance, none smaller than the grain. */
   int64_t chunks = (int64_t)nth * 4, max_chunks = n / grain;
   if (chunks > max_chunks) chunks = max_chunks;

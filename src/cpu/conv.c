@@ -160,6 +160,21 @@ static const float *pack_weight(const lz_conv_geom *g, const lz_array *w, bool f
   return wp;
 }
 
+void lz_cpu_conv_pack_weight(const lz_array *w, bool reverse, float *wp) {
+  lz_cpu_pack(wp, LZ_FLOAT32, w);
+  if (!reverse) return;
+  int64_t kv = 1, Cg = w->shape[w->ndim - 1];
+  for (int d = 1; d < w->ndim - 1; d++) kv *= w->shape[d];
+  for (int64_t o = 0; o < w->shape[0]; o++) /* reversing every spatial dim reverses the tap */
+    for (int64_t t = 0; t < kv / 2; t++) {
+      float *a = wp + (o * kv + t) * Cg, *b = wp + (o * kv + kv - 1 - t) * Cg;
+      for (int64_t c = 0; c < Cg; c++) {
+        float v = a[c];
+        a[c] = b[c], b[c] = v;
+      }
+    }
+}
+
 /* ---- the kernel ---- */
 
 int lz_cpu_conv(lz_node *node, lz_array **outs) {
@@ -168,10 +183,17 @@ int lz_cpu_conv(lz_node *node, lz_array **outs) {
   if (!LZ_ASSERT(p && p->groups >= 1 && p->nsp == x->ndim - 2)) return -1;
   if (lz__alloc_output(out, "lz_conv") != 0) return -1;
   if (out->size == 0) return 0;
+  if (lz_cpu_conv_path() != LZ_CONV_PATH_REF && x->size > 0) {
+    int r = lz_cpu_conv_onednn(p, x, w, out);
+    if (r <= 0) return r;
+  }
+  lz_cpu_conv_count_ref();
   lz_conv_geom g;
   geom_init(&g, p, x, w);
 
-  bool pointwise = g.kvol == 1, depthwise = g.Cg == 1 && !pointwise;
+  /* depthwise: one input channel per group; a single input channel (a grayscale first layer)
+   * is one GEMM with K = kvol instead (the direct loop's per-channel gather was 10x slower) */
+  bool pointwise = g.kvol == 1, depthwise = g.Cg == 1 && g.G > 1 && !pointwise;
   for (int d = 0; d < 3; d++)
     pointwise =
         pointwise && g.stride[d] == 1 && g.pad[d] == 0 && g.idil[d] == 1 && g.out[d] == g.in[d];

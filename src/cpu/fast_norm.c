@@ -1,13 +1,14 @@
 /* Fused rms_norm and layer_norm: one task per block of rows; each row is read from memory once
  * (the statistics passes and the output pass then hit the cache), against the 6 to 8 full
- * passes of the composed ops. Sums run in 16 float lanes (vectorised; the AVX2 build is chosen
- * at run time) and are combined in double. float16/bfloat16 rows are widened into per-thread
+ * passes of the composed ops. Sums run in 16 float lanes (vectorised; the AVX2 build or the
+ * AVX-512 kernels of cpu/simd16_kernels.h are chosen at run time) and are combined in double. float16/bfloat16 rows are widened into per-thread
  * scratch first and the result rounded once. */
 #include <math.h>
 
 #include "../core/threads.h"
 #include "fast.h"
 #include "linalg_pack.h"
+#include "simd16_table.h"
 #include "unary.h"
 
 /* The row primitives, built twice: for the baseline target and for AVX2+FMA. */
@@ -55,7 +56,8 @@ typedef struct norm_job {
   lz_array *out;
   const float *w, *b; /* float32 tables or NULL */
   float eps;
-  bool layer, avx2;
+  bool layer;
+  lz_isa path;
   lz_fast_slots slots;
 } norm_job;
 
@@ -74,8 +76,10 @@ static void norm_rows(void *vctx, int64_t begin, int64_t end) {
     double (*sum)(const float *, int64_t, float, bool) = sum_base;
     void (*apply)(float *, const float *, float, float, const float *, const float *, int64_t) =
         apply_base;
+    const lz_s16_kernels *t = lz_s16_for(j->path);
+    if (t) sum = t->norm_sum, apply = t->norm_apply;
 #ifdef HAVE_AVX2_ROWS
-    if (j->avx2) sum = sum_avx2, apply = apply_avx2;
+    else if (j->path >= LZ_ISA_AVX2) sum = sum_avx2, apply = apply_avx2;
 #endif
     float mu = 0, var;
     if (j->layer) {
@@ -103,10 +107,7 @@ static int run_norm(lz_node *node, lz_array **outs, bool layer) {
   if (lz__alloc_output(out, op) != 0) return -1;
   if (out->size == 0) return 0;
   int64_t D = x->shape[x->ndim - 1], rows = x->size / D;
-  norm_job j = {.x = x, .out = out, .eps = p->eps, .layer = layer};
-#ifdef HAVE_AVX2_ROWS
-  j.avx2 = lz_cpu_vec_unary(LZ_VEC_EXP) != NULL; /* AVX2+FMA present and SIMD not turned off */
-#endif
+  norm_job j = {.x = x, .out = out, .eps = p->eps, .layer = layer, .path = lz_isa_path()};
   /* Each slot: the row and the result row; the first slot also keeps the weight/bias tables,
    * allocated once up front so any out-of-memory error is raised here. */
   size_t cap = 0;

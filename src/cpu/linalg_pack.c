@@ -1,8 +1,6 @@
 /* Packing for the matmul and linear algebra kernels: strided copies with dtype conversion,
- * scratch memory and a single GEMM entry point over OpenBLAS. */
+ * and scratch memory (the GEMM entry point lz_cpu_gemm is in gemm.c). */
 #include "linalg_pack.h"
-
-#include <cblas.h>
 
 #include "half.h"
 
@@ -130,52 +128,3 @@ void *lz_cpu_scratch(size_t nbytes, size_t *cap, const char *op) {
 }
 
 void lz_cpu_scratch_free(void *p, size_t cap) { lz__data_free(p, cap); }
-
-void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
-                 const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C,
-                 int64_t ldc) {
-  if (M <= 0 || N <= 0) return;
-  bool f64 = dt == LZ_FLOAT64;
-  if (K <= 0) { /* C = beta * C; BLAS may skip this case */
-    for (int64_t i = 0; i < M; i++) {
-      for (int64_t j = 0; j < N; j++) {
-        if (f64) {
-          double *c = (double *)C + i * ldc + j;
-          *c = beta == 0 ? 0 : beta * *c;
-        } else {
-          float *c = (float *)C + i * ldc + j;
-          *c = beta == 0 ? 0.0f : (float)beta * *c;
-        }
-      }
-    }
-    return;
-  }
-  if (N == 1) { /* matrix-vector: y(M) = op(A) x with x = column 0 of op(B) */
-    enum CBLAS_TRANSPOSE t = ta ? CblasTrans : CblasNoTrans;
-    int rows = (int)(ta ? K : M), cols = (int)(ta ? M : K);
-    int incx = (int)(tb ? 1 : ldb);
-    if (beta == 0) { /* some BLAS versions compute 0 * y, turning stale NaN into NaN */
-      for (int64_t i = 0; i < M; i++) {
-        if (f64)
-          ((double *)C)[i * ldc] = 0;
-        else
-          ((float *)C)[i * ldc] = 0;
-      }
-    }
-    if (f64) {
-      cblas_dgemv(CblasRowMajor, t, rows, cols, alpha, A, (int)lda, B, incx, beta, C, (int)ldc);
-    } else {
-      cblas_sgemv(CblasRowMajor, t, rows, cols, (float)alpha, A, (int)lda, B, incx, (float)beta, C,
-                  (int)ldc);
-    }
-    return;
-  }
-  enum CBLAS_TRANSPOSE tA = ta ? CblasTrans : CblasNoTrans, tB = tb ? CblasTrans : CblasNoTrans;
-  if (f64) {
-    cblas_dgemm(CblasRowMajor, tA, tB, (int)M, (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb,
-                beta, C, (int)ldc);
-  } else {
-    cblas_sgemm(CblasRowMajor, tA, tB, (int)M, (int)N, (int)K, (float)alpha, A, (int)lda, B,
-                (int)ldb, (float)beta, C, (int)ldc);
-  }
-}

@@ -1,13 +1,16 @@
-/* The matmul/addmm kernel: batched GEMM over OpenBLAS with broadcast batch dims.
- * Operands are handed to BLAS in place whenever their last two dims are row-major or
- * transposed (column-major) with a usable leading dimension; otherwise (other strides, or a
- * float16/bfloat16 input that must be widened) they are packed into float32/float64 scratch.
+/* The matmul/addmm kernel: batched GEMM (gemm.c: oneDNN or OpenBLAS) with broadcast batch dims.
+ * Operands are handed to the GEMM in place whenever their last two dims are row-major or
+ * transposed (column-major) with a usable leading dimension; otherwise they are packed into
+ * float32/float64 scratch. float16/bfloat16 products go to lz_cpu_gemm_half in place, whatever
+ * their strides (it converts cache-sized blocks itself); only addmm with a nonzero beta in those
+ * dtypes still widens its operands whole.
  * When b is shared by the whole batch and a's rows are evenly spaced, the batch folds into one
  * large GEMM (a (B,M,K) @ (K,N) is one (B*M,K) @ (K,N)). Small GEMMs split the batch across
  * threads; large ones leave threading to BLAS. */
 #include "matmul.h"
 
 #include "../core/threads.h"
+#include "gemm.h"
 #include "linalg_pack.h"
 
 /* One operand as BLAS sees it. */
@@ -16,6 +19,7 @@ typedef struct mm_side {
   int64_t bstride[LZ_MAX_NDIM]; /* element strides over the output's batch dims (0: broadcast) */
   bool trans;
   int64_t ld;
+  int64_t rs, cs; /* element strides of the matrix's rows and columns, as stored */
   void *scratch;
   size_t cap;
 } mm_side;
@@ -57,6 +61,7 @@ static bool describe(mm_side *s, const lz_array *in, const int64_t *strides, boo
     s->bstride[d] = (di < 0 || in->shape[di] == 1) ? 0 : strides[di];
   }
   (void)bshape;
+  s->rs = rs, s->cs = cs;
   return blas_layout(rows, cols, rs, cs, &s->trans, &s->ld);
 }
 
@@ -64,7 +69,9 @@ static int prepare(mm_side *s, const lz_array *in, bool is_a, lz_dtype ct, int n
                    const int *bshape) {
   s->scratch = NULL;
   s->cap = 0;
-  if (in->dtype == ct && describe(s, in, in->strides, is_a, nb, bshape)) {
+  /* a half-precision product reads its operands in place in any layout */
+  bool ok = describe(s, in, in->strides, is_a, nb, bshape);
+  if ((in->dtype == ct && ok) || ct == LZ_FLOAT16 || ct == LZ_BFLOAT16) {
     s->base = lz__data_ptr(in);
     return 0;
   }
@@ -76,7 +83,7 @@ static int prepare(mm_side *s, const lz_array *in, bool is_a, lz_dtype ct, int n
     cs[d] = st;
     st *= in->shape[d] > 0 ? in->shape[d] : 1;
   }
-  bool ok = describe(s, in, cs, is_a, nb, bshape);
+  ok = describe(s, in, cs, is_a, nb, bshape);
   (void)ok; /* a contiguous matrix always has a BLAS layout */
   s->base = s->scratch;
   return 0;
@@ -90,6 +97,7 @@ typedef struct mm_job {
   double alpha, beta;
   const mm_side *a, *b;
   char *c; /* contiguous (batch, M, N) */
+  atomic_bool failed; /* a half-precision product ran out of scratch memory */
 } mm_job;
 
 static void mm_batches(void *vctx, int64_t begin, int64_t end) {
@@ -103,6 +111,13 @@ static void mm_batches(void *vctx, int64_t begin, int64_t end) {
       oa += i * j->a->bstride[d];
       ob += i * j->b->bstride[d];
     }
+    if (j->ct == LZ_FLOAT16 || j->ct == LZ_BFLOAT16) {
+      const uint16_t *a = (const uint16_t *)j->a->base + oa, *b = (const uint16_t *)j->b->base + ob;
+      if (lz_cpu_gemm_half(j->ct, j->M, j->N, j->K, (float)j->alpha, a, j->a->rs, j->a->cs, b,
+                           j->b->rs, j->b->cs, j->c + t * j->M * j->N * (int64_t)esz, j->N) != 0)
+        atomic_store(&j->failed, true);
+      continue;
+    }
     lz_cpu_gemm(j->ct, j->a->trans, j->b->trans, j->M, j->N, j->K, j->alpha,
                 j->a->base + oa * (int64_t)esz, j->a->ld, j->b->base + ob * (int64_t)esz, j->b->ld,
                 j->beta, j->c + t * j->M * j->N * (int64_t)esz, j->N);
@@ -111,10 +126,11 @@ static void mm_batches(void *vctx, int64_t begin, int64_t end) {
 
 /* True when a's batch dims step through rows evenly, so the batch folds into M. */
 static bool foldable(const mm_job *j) {
-  if (j->a->trans) return false;
+  bool half = j->ct == LZ_FLOAT16 || j->ct == LZ_BFLOAT16;
+  if (!half && j->a->trans) return false;
   for (int d = 0; d < j->nb; d++)
     if (j->b->bstride[d] != 0) return false;
-  int64_t expect = j->M * j->a->ld;
+  int64_t expect = j->M * (half ? j->a->rs : j->a->ld);
   for (int d = j->nb - 1; d >= 0; d--) {
     if (j->bshape[d] == 1) continue;
     if (j->a->bstride[d] != expect) return false;
@@ -132,6 +148,11 @@ int lz_cpu_matmul(lz_node *node, lz_array **outs) {
   mm_job j = {.ct = lz_cpu_compute_dtype(out->dtype),
               .alpha = p ? p->alpha : 1.0,
               .beta = c && p ? p->beta : 0.0};
+  /* float16/bfloat16 in and out: computed by lz_cpu_gemm_half on the operands in place */
+  bool half = (out->dtype == LZ_FLOAT16 || out->dtype == LZ_BFLOAT16) && a->dtype == out->dtype &&
+              b->dtype == out->dtype && !(c && j.beta != 0);
+  if (half) j.ct = out->dtype;
+  atomic_init(&j.failed, false);
   j.M = a->ndim == 1 ? 1 : a->shape[a->ndim - 2];
   j.K = a->shape[a->ndim - 1];
   j.N = b->ndim == 1 ? 1 : b->shape[b->ndim - 1];
@@ -168,6 +189,10 @@ int lz_cpu_matmul(lz_node *node, lz_array **outs) {
     int64_t work = j.M * j.N * (j.K > 0 ? j.K : 1);
     int64_t grain = work >= (int64_t)1 << 18 ? 1 : ((int64_t)1 << 18) / work;
     lz__parallel_for(nbatch, grain, mm_batches, &j);
+  }
+  if (atomic_load(&j.failed)) {
+    lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_matmul", "out of memory allocating GEMM scratch");
+    goto done;
   }
   if (cbuf) lz_cpu_unpack(out, cbuf, j.ct);
   rc = 0;

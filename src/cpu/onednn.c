@@ -1,7 +1,10 @@
 /* oneDNN's engine and streams (see onednn.h). */
 #include "onednn.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
+
+#include "../core/threads.h"
 
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static dnnl_engine_t engine;
@@ -58,4 +61,35 @@ dnnl_stream_t lz__dnnl_stream(const char *op) {
     return NULL;
   }
   return s;
+}
+
+/* omp_set_num_threads from the OpenMP runtime oneDNN loaded (found at run time, so Lazuli itself
+ * is not built with -fopenmp and any OpenMP runtime works). */
+static void (*omp_set_threads)(int);
+static int (*omp_pause_all)(int);
+static pthread_once_t omp_once = PTHREAD_ONCE_INIT;
+static _Thread_local int omp_threads_now; /* 0: not set on this thread yet */
+static _Thread_local bool omp_team_warm;  /* this thread's OpenMP team may be spinning */
+
+static void omp_init(void) {
+  omp_set_threads = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+  omp_pause_all = (int (*)(int))dlsym(RTLD_DEFAULT, "omp_pause_resource_all");
+}
+
+int lz__dnnl_threads(int n) {
+  if (n < 1 || lz__in_parallel()) n = 1;
+  if (n > 1) omp_team_warm = true;
+  if (n == omp_threads_now) return n;
+  pthread_once(&omp_once, omp_init);
+  if (omp_set_threads) omp_set_threads(n);
+  omp_threads_now = n;
+  return n;
+}
+
+void lz__dnnl_quiesce(void) {
+  if (!omp_team_warm) return;
+  omp_team_warm = false;
+  pthread_once(&omp_once, omp_init);
+  if (omp_pause_all) omp_pause_all(1 /* omp_pause_soft */);
+  omp_threads_now = 0; /* libgomp drops the thread's settings with its team */
 }

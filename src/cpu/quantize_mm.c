@@ -9,6 +9,7 @@
  * Many rows are compute bound: tiles of W are dequantized to float32 (in parallel) and handed
  * to BLAS sgemm. The inner loops are written so that gcc vectorises them; on x86-64 they are
  * compiled a second time for AVX2+FMA and chosen at run time. */
+#include "../core/isa.h"
 #include <cblas.h>
 #include <stdlib.h>
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -165,10 +166,7 @@ QMM_AVX2 static void qmm_t4_avx2(void *ctx, int64_t n0, int64_t n1) {
   }
 }
 
-static bool have_avx2(void) {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
+static bool have_avx2(void) { return lz_isa_path() >= LZ_ISA_AVX2; /* core/isa.h */ }
 #define PICK(name) (use_simd && have_avx2() ? name##_avx2 : name##_generic)
 #else
 #define PICK(name) name##_generic

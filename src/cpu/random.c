@@ -2,6 +2,7 @@
  * elementwise samplers built on it (bits, split, uniform, normal, truncated normal, bernoulli,
  * gumbel, laplace). Each sampler maps word i of the stream to output element i the way MLX's
  * composite ops do, so a key gives the same values as in MLX. */
+#include "../core/isa.h"
 #include "random.h"
 
 #include "../core/threads.h"
@@ -289,7 +290,7 @@ static atomic_bool fma_allowed = true;
 void lz_cpu_random_allow_fma(bool allow) { atomic_store(&fma_allowed, allow); }
 
 bool lz_cpu_random_use_fma(void) {
-  return atomic_load(&fma_allowed) && __builtin_cpu_supports("fma");
+  return atomic_load(&fma_allowed) && lz_isa_path() >= LZ_ISA_AVX2; /* FMA included */
 }
 #define PICK(PLAIN, FMA) (lz_cpu_random_use_fma() ? (FMA) : (PLAIN))
 #else

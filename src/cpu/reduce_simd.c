@@ -1,9 +1,10 @@
 /* Float32 reduction kernels over contiguous memory: a portable version and an AVX2 one (exp on
- * 8 lanes from cpu/vmath.h, as the elementwise exp), picked per call by the elementwise SIMD
- * switch. */
+ * 8 lanes from cpu/vmath.h, as the elementwise exp), picked per call by the kernel path
+ * (core/isa.h); the AVX-512 paths take the 16-lane ones of cpu/simd16_kernels.h. */
 #include <math.h>
 
 #include "reduce_simd.h"
+#include "simd16_table.h"
 #include "unary.h"
 #include "vmath.h"
 
@@ -369,8 +370,11 @@ static const lz_red_kernels avx2 = {
 #endif
 
 const lz_red_kernels *lz_cpu_red_kernels(void) {
+  lz_isa path = lz_isa_path();
+  const lz_s16_kernels *t = lz_s16_for(path);
+  if (t) return &t->red;
 #ifdef LZ_HAVE_AVX2_RED
-  if (lz_cpu_vec_unary(LZ_VEC_EXP)) return &avx2; /* SIMD on and supported */
+  if (path >= LZ_ISA_AVX2) return &avx2;
 #endif
   return &portable;
 }

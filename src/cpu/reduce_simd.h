@@ -1,6 +1,6 @@
-/* Float32 kernels of the reductions over contiguous memory, with an AVX2 version (SLEEF exp)
- * chosen at run time and a portable version always built: the same switch as the elementwise
- * SIMD paths (lz_cpu_set_simd, LZ_NO_SIMD=1) selects them, so tests compare the two. */
+/* Float32 kernels of the reductions over contiguous memory, with AVX2 and AVX-512 versions
+ * chosen at run time and a portable version always built: the kernel path (core/isa.h,
+ * LZ_CPU, lz_cpu_set_simd) selects them, so tests compare them. */
 #ifndef LZ_CPU_REDUCE_SIMD_H
 #define LZ_CPU_REDUCE_SIMD_H
 

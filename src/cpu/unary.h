@@ -93,9 +93,8 @@ LZ_HIDDEN lz_cpu_vec_fn lz_cpu_vec_unary(int op);
 LZ_HIDDEN lz_cpu_vec2_fn lz_cpu_vec_binary(int op);
 /* Whether this CPU has the SIMD paths (AVX2 and FMA). */
 LZ_HIDDEN bool lz_cpu_simd_available(void);
-/* Turns the SIMD paths on or off (tests compare them with the scalar paths); returns the
- * previous setting. On is the default when available; the environment variable LZ_NO_SIMD=1
- * starts with them off. */
+/* Turns the SIMD paths on (the path LZ_CPU allows, core/isa.h) or off (scalar) for every
+ * kernel; tests compare them with the scalar paths. Returns whether they were on. */
 LZ_HIDDEN bool lz_cpu_set_simd(bool on);
 
 #endif /* LZ_CPU_UNARY_H */

@@ -3,10 +3,9 @@
  * (cpu/vmath_avx2.c) for exp, expm1, log, log1p, sin, cos, tanh, sigmoid and erf, where they
  * measured faster than SLEEF at below 1 ulp; SLEEF's AVX2 u10 functions (within 1 ulp) for
  * the rest. Tails shorter than a vector go through a padded block, so any length and
- * alignment work and every element sees the same function. */
-#include <stdatomic.h>
-#include <stdlib.h>
-
+ * alignment work and every element sees the same function. On the AVX-512 paths (core/isa.h)
+ * the 16-lane table of cpu/simd16_kernels.h is used instead. */
+#include "simd16_table.h"
 #include "unary.h"
 #include "vmath.h"
 
@@ -85,46 +84,30 @@ static const lz_cpu_vec2_fn avx2_binary[LZ_VEC2_COUNT] = {[LZ_VEC_POW] = v_pow,
                                                           [LZ_VEC_ATAN2] = v_atan2};
 #endif
 
-/* -1: not decided yet; 0: scalar; 1: AVX2. */
-static atomic_int simd_state = -1;
-
-bool lz_cpu_simd_available(void) {
-#ifdef LZ_HAVE_AVX2_PATH
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
-
-static int simd_on(void) {
-  int s = atomic_load_explicit(&simd_state, memory_order_relaxed);
-  if (LZ_UNLIKELY(s < 0)) {
-    const char *env = getenv("LZ_NO_SIMD");
-    s = lz_cpu_simd_available() && !(env && env[0] && env[0] != '0');
-    atomic_store_explicit(&simd_state, s, memory_order_relaxed);
-  }
-  return s;
-}
+bool lz_cpu_simd_available(void) { return lz_isa_supported(LZ_ISA_AVX2); }
 
 bool lz_cpu_set_simd(bool on) {
-  bool prev = simd_on();
-  atomic_store_explicit(&simd_state, on && lz_cpu_simd_available(), memory_order_relaxed);
-  return prev;
+  return lz_isa_set(on ? lz_isa_default() : LZ_ISA_SCALAR) != LZ_ISA_SCALAR;
 }
 
 lz_cpu_vec_fn lz_cpu_vec_unary(int op) {
+  if (op < 0 || op >= LZ_VEC_COUNT) return NULL;
+  lz_isa path = lz_isa_path();
+  const lz_s16_kernels *t = lz_s16_for(path);
+  if (t) return t->unary[op];
 #ifdef LZ_HAVE_AVX2_PATH
-  if (op >= 0 && op < LZ_VEC_COUNT && simd_on()) return avx2_unary[op];
+  if (path >= LZ_ISA_AVX2) return avx2_unary[op];
 #endif
-  (void)op;
   return NULL;
 }
 
 lz_cpu_vec2_fn lz_cpu_vec_binary(int op) {
+  if (op < 0 || op >= LZ_VEC2_COUNT) return NULL;
+  lz_isa path = lz_isa_path();
+  const lz_s16_kernels *t = lz_s16_for(path);
+  if (t) return t->binary[op];
 #ifdef LZ_HAVE_AVX2_PATH
-  if (op >= 0 && op < LZ_VEC2_COUNT && simd_on()) return avx2_binary[op];
+  if (path >= LZ_ISA_AVX2) return avx2_binary[op];
 #endif
-  (void)op;
   return NULL;
 }

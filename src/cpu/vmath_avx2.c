@@ -19,6 +19,8 @@
 #ifdef LZ_HAVE_VMATH
 #include <math.h>
 
+#include "vmath_coeffs.h"
+
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 
@@ -58,11 +60,6 @@ static V scalar_lanes(V y, V x, int mask, float (*f)(float)) {
  * bias, so the low bits of z are already n's biased exponent). r1 = x - n ln2_hi is exact (x
  * and n ln2_hi are multiples of 2^-25, less than 2^24 of those apart); -n ln2_lo joins the
  * small terms, so p = expm1(r) = r1 + t rounds once and p + plo is expm1(r) to ~2^-40. */
-#define EXP_SHIFT 12583039.0f /* 1.5 * 2^23 + 127 */
-#define LN2_HI 0.693147182464599609375f
-#define LN2_LO -1.904654212125934e-09f
-static const float EXPM1_C[6] = {5.000000000e-01f, /* [0] = 1/2 exactly: used as K(0.5f) */ 1.666666567e-01f, 4.166649282e-02f,
-                                 8.333545178e-03f, 1.393232960e-03f, 1.976252388e-04f};
 
 /* 2^n as the bits of z (n in [-126, 127]) and p ~ expm1(x - n ln2), expm1(r) = r + r^2 P(r)
  * (relative error 2^-31). With plo asked for, p + *plo is expm1 of the reduced argument to
@@ -139,11 +136,6 @@ static inline V vexpm1(V x) {
 /* x = 2^e m with m in [2/3, 4/3) (subtracting the bits of 2/3 moves the exponent boundary),
  * f = m - 1 exact, log x = e ln2 + log1p(f), log1p(f) = f - f^2/2 + f^3 P(f). ln2_hi has 16
  * bits so e ln2_hi is exact, and e ln2_hi + f is added exactly (|e ln2| > |f| when e != 0). */
-#define LOG_LN2_HI 0.693145751953125f
-#define LOG_LN2_LO 1.428606765330187e-06f
-static const float LOG1P_C[8] = {3.333321512e-01f,  -2.499980330e-01f, 2.001043707e-01f,
-                                 -1.668030322e-01f, 1.400547773e-01f,  -1.218620986e-01f,
-                                 1.398611516e-01f,  -1.288498491e-01f};
 
 /* The exponent e (as an integer) and m - 1 of a positive normal x. */
 static inline V log_split(V x, VI *e) {
@@ -220,13 +212,6 @@ static inline V vlog1p(V x) {
  * multiples of 2^-24 and the difference is below 2); subtracting n P2 is done exactly
  * (TwoProduct and 2Sum), so r = hi + lo with only tiny rounding in lo. Beyond SC_MAX the
  * lanes go to libm. */
-#define SC_MAX 65536.0f
-#define PIO2_1 1.5707963705062866f
-#define PIO2_2 -4.371138828673793e-08f
-#define PIO2_3 -1.7151245100058819e-15f
-static const float SIN_C[4] = {-1.666666716e-01f, 8.333379403e-03f, -1.985306444e-04f,
-                               2.832510063e-06f};
-static const float COS_C[3] = {4.166664556e-02f, -1.388730947e-03f, 2.443232734e-05f};
 
 /* sin (odd = 0) or cos (odd = 1) of x, |x| <= SC_MAX. */
 static inline V sincos_fast(V x, int odd) {
@@ -272,9 +257,6 @@ static inline V vcos(V x) {
 
 /* |x| < TANH_SMALL: x + x^3 P(x^2). Above: 1 - 2/(e + 1), e = exp(2|x|) as hi + lo, the
  * quotient corrected by its remainder. |x| is clamped at 9.1, where tanh is 1 in float. */
-#define TANH_SMALL 0.5625f
-static const float TANH_C[5] = {-3.333331347e-01f, 1.333243698e-01f, -5.383575708e-02f,
-                                2.100037597e-02f, -6.169613451e-03f};
 
 static inline V vtanh(V x) {
   V a = vabs(x);
@@ -314,27 +296,6 @@ static inline V vsigmoid(V x) {
  * coefficients picked per lane with one permute each. [0, 1/2): x + x Q(x^2). Others:
  * P(|x| - c) with c chosen near the middle so that erf(c) is within 2^-37 of a float (the
  * constant term), so the last addition is the only large rounding. */
-static const float ERF_CTR[8] = {0.0f, 0.7480611801147461f, 1.2521123886108398f,
-                                 1.7505168914794922f, 2.249894142150879f, 2.7494068145751953f,
-                                 3.24835205078125f, 3.7471389770507812f};
-static const float ERF_C[8][8] = { /* [power][interval] */
-    {1.283791661e-01f, 7.099072933e-01f, 9.233984351e-01f, 9.866989255e-01f, 9.985365272e-01f,
-     9.998990297e-01f, 9.999956489e-01f, 9.999998808e-01f},
-    {-3.761262000e-01f, 6.448011398e-01f, 2.352743000e-01f, 5.267959088e-02f, 7.145722397e-03f,
-     5.881929537e-04f, 2.950328235e-05f, 9.005426591e-07f},
-    {1.128318757e-01f, -4.823506773e-01f, -2.945901155e-01f, -9.221648425e-02f,
-     -1.607707329e-02f, -1.617184025e-03f, -9.584087820e-05f, -2.530667871e-06f},
-    {-2.679789066e-02f, 2.561982349e-02f, 1.674821973e-01f, 9.005802870e-02f, 2.173257805e-02f,
-     2.768117934e-03f, 1.977087377e-04f, 8.052551493e-06f},
-    {4.903462715e-03f, 1.511951983e-01f, -6.632366683e-03f, -4.808799550e-02f,
-     -1.909336820e-02f, -3.265981330e-03f, -2.888040908e-04f, -5.011490794e-05f},
-    {-2.959211706e-04f, -5.295972526e-02f, -4.693164676e-02f, 6.643836852e-03f,
-     1.066240855e-02f, 2.762307879e-03f, 3.163088113e-04f, 2.527091783e-05f},
-    {0.0f, -2.688498981e-02f, 2.068552002e-02f, 9.023990482e-03f, -2.783980453e-03f,
-     -1.669659861e-03f, -2.753980516e-04f, 3.642492229e-04f},
-    {0.0f, 1.830870286e-02f, 3.800871084e-03f, -5.909875035e-03f, -7.269032649e-04f,
-     6.350121694e-04f, 1.739167637e-04f, -8.827853890e-05f},
-};
 
 static inline V verf(V x) {
   V a = _mm256_min_ps(K(3.9375f), vabs(x)); /* NaN stays NaN: min returns its 2nd operand */

@@ -32,6 +32,8 @@ static struct {
                               lz_mpi_handle);
   int (*Send)(const void *, int, lz_mpi_handle, int, int, lz_mpi_handle);
   int (*Recv)(void *, int, lz_mpi_handle, int, int, lz_mpi_handle, void *);
+  int (*Get_count)(const void *, lz_mpi_handle, int *);
+  int (*Abort)(lz_mpi_handle, int);
   int (*Op_create)(user_fn *, int, lz_mpi_handle *);
   int (*Error_string)(int, char *, int *);
   lz_mpi_handle world, errors_return;
@@ -60,7 +62,8 @@ static void load(void) {
 #define F(name) *(void **)&M.name = sym("MPI_" #name)
   F(Initialized), F(Finalized), F(Init_thread), F(Finalize), F(Comm_rank), F(Comm_size);
   F(Comm_split), F(Comm_free), F(Comm_set_errhandler), F(Allreduce), F(Allgather);
-  F(Reduce_scatter_block), F(Send), F(Recv), F(Op_create), F(Error_string);
+  F(Reduce_scatter_block), F(Send), F(Recv), F(Get_count), F(Abort), F(Op_create);
+  F(Error_string);
 #undef F
   M.world = sym("ompi_mpi_comm_world");
   M.errors_return = sym("ompi_mpi_errors_return");
@@ -116,12 +119,22 @@ HALF_OP(bf16_sum, lz__bf16_to_f32, lz__f32_to_bf16, x + y)
 HALF_OP(bf16_max, lz__bf16_to_f32, lz__f32_to_bf16, (x > y || x != x) ? x : y)
 HALF_OP(bf16_min, lz__bf16_to_f32, lz__f32_to_bf16, (x < y || x != x) ? x : y)
 
-static void finalize(void) {
-  pthread_mutex_lock(&mu);
+/* At exit. MPI_Finalize waits for every rank (Open MPI's barrier), so a rank that fails and
+ * exits while its peers wait in a collective would hang the whole job: a failing exit (status
+ * not 0) aborts the job instead (MPI_Abort: mpirun ends every rank). A rank that exits with
+ * status 0 while its peers still wait is a program error MPI cannot see; the launcher's
+ * timeout ends that job. The mutex is not taken: a rank exiting from a collective's error path
+ * on another thread must still abort. */
+static void finalize(int status, void *arg) {
+  (void)arg;
   int done = 1;
-  if (inited && M.Finalized(&done) == 0 && !done) M.Finalize();
-  pthread_mutex_unlock(&mu);
+  if (!inited || M.Finalized(&done) != 0 || done) return;
+  if (status != 0) M.Abort(M.world, status);
+  else M.Finalize();
 }
+#ifndef __GLIBC__
+static void finalize_ok(void) { finalize(0, NULL); }
+#endif
 
 int lz_mpi_init(const char *op) {
   const char *why;
@@ -141,7 +154,13 @@ int lz_mpi_init(const char *op) {
     for (int h = 0; h < 2 && rc == 0; h++)
       for (int r = 0; r < LZ_MPI_REDUCE_COUNT && rc == 0; r++)
         rc = M.Op_create(fns[h][r], 1, &M.half_op[h][r]);
-    if (!flag) atexit(finalize);
+    if (!flag) {
+#ifdef __GLIBC__
+      on_exit(finalize, NULL);
+#else
+      atexit(finalize_ok);
+#endif
+    }
     inited = true;
   }
   pthread_mutex_unlock(&mu);
@@ -238,12 +257,37 @@ int lz_mpi_send(const void *buf, int64_t n, lz_dtype dt, int dst, lz_mpi_handle 
 
 int lz_mpi_recv(void *buf, int64_t n, lz_dtype dt, int src, lz_mpi_handle comm, const char *op) {
   size_t es = lz_dtype_size(dt);
-  int rc = 0;
+  int rc = 0, got = 0, c = 0;
+  /* MPI_Status (Open MPI: 24 bytes); a shorter message than expected is an error, a longer
+   * one is MPI's truncation error. */
+  _Alignas(16) unsigned char status[64];
   pthread_mutex_lock(&mu);
-  for (int64_t i = 0; i < n && rc == 0; i += CHUNK) {
-    int c = (int)(n - i < CHUNK ? n - i : CHUNK);
-    rc = M.Recv((char *)buf + i * es, c, M.dtype[dt], src, 0, comm, NULL);
+  for (int64_t i = 0; i < n && rc == 0 && got == c; i += CHUNK) {
+    c = (int)(n - i < CHUNK ? n - i : CHUNK);
+    rc = M.Recv((char *)buf + i * es, c, M.dtype[dt], src, 0, comm, status);
+    if (rc == 0) rc = M.Get_count(status, M.dtype[dt], &got);
   }
   pthread_mutex_unlock(&mu);
-  return rc ? fail(op, "MPI_Recv", rc) : 0;
+  if (rc) return fail(op, "MPI_Recv", rc);
+  if (got != c)
+    return lz__error(LZ_ERROR_SHAPE, op, "rank %d sent %d elements of %s where %lld were expected",
+                     src, got, lz_dtype_name(dt), (long long)n);
+  return 0;
+}
+
+int lz_mpi_agree(const int64_t *sig, int k, int64_t *lo, int64_t *hi, lz_mpi_handle comm,
+                 const char *op) {
+  int64_t v[2 * LZ_MPI_SIG_MAX];
+  if (k > LZ_MPI_SIG_MAX) return lz__error(LZ_ERROR_INTERNAL, op, "signature too long");
+  for (int i = 0; i < k; i++) v[i] = sig[i], v[k + i] = -sig[i];
+  pthread_mutex_lock(&mu);
+  int rc = M.Allreduce(MPI_IN_PLACE_, v, 2 * k, M.dtype[LZ_INT64], M.op[LZ_MPI_MAX], comm);
+  pthread_mutex_unlock(&mu);
+  if (rc) return fail(op, "MPI_Allreduce", rc);
+  int same = 1;
+  for (int i = 0; i < k; i++) {
+    hi[i] = v[i], lo[i] = -v[k + i];
+    same &= lo[i] == hi[i];
+  }
+  return same ? 0 : 1;
 }

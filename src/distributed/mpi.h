@@ -43,4 +43,11 @@ LZ_HIDDEN int lz_mpi_send(const void *buf, int64_t n, lz_dtype dt, int dst, lz_m
 LZ_HIDDEN int lz_mpi_recv(void *buf, int64_t n, lz_dtype dt, int src, lz_mpi_handle comm,
                           const char *op);
 
+/* The agreement check run before a collective: sig (k <= LZ_MPI_SIG_MAX integers) is compared
+ * over the ranks of comm with one small all-reduce; lo and hi get each entry's minimum and
+ * maximum. 0 when every rank passed the same sig, 1 when they differ, -1 with an error. */
+enum { LZ_MPI_SIG_MAX = 8 };
+LZ_HIDDEN int lz_mpi_agree(const int64_t *sig, int k, int64_t *lo, int64_t *hi,
+                           lz_mpi_handle comm, const char *op);
+
 #endif /* LZ_DIST_MPI_H */

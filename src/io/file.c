@@ -84,7 +84,7 @@ static int inflate_into(lz_file *f, const lz_load_params *p, void *dst, size_t n
   uint64_t pos = p->offset, left = p->stored_size, skip = p->skip;
   size_t done = 0;
   int zr = Z_OK;
-  while (rc == 0 && done < n) {
+  while (rc == 0 && (done < n || skip)) { /* an empty array's header is still checked */
     if (zs.avail_in == 0) {
       if (left == 0) {
         rc = lz__error(LZ_ERROR_IO, "lz_load", "'%s': compressed data ends early", f->path);

@@ -81,7 +81,9 @@ LZ_HIDDEN lz_dict *lz__load_gguf_typed(const char *path, lz_dict **metadata);
  * Every saver evaluates its arrays first, then writes a temporary file beside the target and
  * renames it over the target only once it is complete and synced: a failed save leaves the old
  * file as it was (it may be the very file the arrays are lazily loaded from) and no temporary
- * file behind. */
+ * file behind. The temporary, `<path>.tmp.<pid>.<k>`, is locked (flock) while its writer has it
+ * open; a process killed mid-save leaves it behind, and the next successful save to the same
+ * path removes every such temporary whose lock is free and whose pid is not a live process. */
 
 /* Creates the temporary file for a save to `path` (same directory, the target's permissions if
  * it exists); *tmp receives its malloc'd name. NULL with an "[op] cannot create" error. */

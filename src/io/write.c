@@ -3,9 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +41,9 @@ FILE *lz__save_begin(const char *path, char **tmp, const char *op) {
     free(name);
     return NULL;
   }
+  /* Held until the file is closed: a live writer's temporary is never taken for a stale one,
+   * even by a process in another pid namespace (the lock is released when the process dies). */
+  (void)flock(fd, LOCK_EX);
   if (exists) (void)fchmod(fd, st.st_mode & 07777); /* keep the target's permissions */
   FILE *fp = fdopen(fd, "wb");
   if (!fp) {
@@ -63,6 +69,45 @@ static void sync_dir(const char *path) {
   free(copy);
 }
 
+/* If `name` is `base`.tmp.<pid>.<k>, the pid; otherwise 0. */
+static long stale_pid(const char *name, const char *base, size_t nbase) {
+  if (strncmp(name, base, nbase) != 0 || strncmp(name + nbase, ".tmp.", 5) != 0) return 0;
+  const char *p = name + nbase + 5;
+  char *end;
+  if (*p < '0' || *p > '9') return 0;
+  long pid = strtol(p, &end, 10);
+  if (*end != '.' || end[1] < '0' || end[1] > '9') return 0;
+  (void)strtoul(end + 1, &end, 10);
+  return *end == '\0' && pid > 0 ? pid : 0;
+}
+
+/* Removes the temporaries of saves to `path` that were killed before they finished: names
+ * `<path>.tmp.<pid>.<k>` whose pid is no live process and whose lock nobody holds (both: the
+ * pid test alone is wrong across pid namespaces, the lock alone in the moment between a
+ * writer's open and its flock). A pid reused since only delays the removal. Best effort: any
+ * failure leaves the file. The directory is scanned once, with libc's allocations only. */
+static void remove_stale_temporaries(const char *path) {
+  char *dcopy = strdup(path), *bcopy = strdup(path);
+  DIR *dir = dcopy && bcopy ? opendir(dirname(dcopy)) : NULL;
+  const char *base = bcopy ? basename(bcopy) : NULL;
+  size_t nbase = base ? strlen(base) : 0;
+  int dfd = dir ? dirfd(dir) : -1;
+  for (struct dirent *e; dir && (e = readdir(dir));) {
+    long pid = stale_pid(e->d_name, base, nbase);
+    if (pid == 0 || (long)(pid_t)pid != pid || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+        errno != ESRCH)
+      continue;
+    int fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+      (void)unlinkat(dfd, e->d_name, 0);
+    close(fd);
+  }
+  if (dir) closedir(dir);
+  free(dcopy), free(bcopy);
+}
+
 int lz__save_end(FILE *fp, char *tmp, const char *path, int rc, const char *op) {
   if (!fp) {
     free(tmp);
@@ -74,8 +119,10 @@ int lz__save_end(FILE *fp, char *tmp, const char *path, int rc, const char *op) 
     rc = lz__error(LZ_ERROR_IO, op, "cannot write '%s': %s", path, strerror(errno));
   if (rc == 0 && rename(tmp, path) != 0)
     rc = lz__error(LZ_ERROR_IO, op, "cannot replace '%s': %s", path, strerror(errno));
-  if (rc == 0) sync_dir(path);
-  else unlink(tmp);
+  if (rc == 0)
+    sync_dir(path), remove_stale_temporaries(path);
+  else
+    unlink(tmp);
   free(tmp);
   return rc == 0 ? 0 : -1;
 }

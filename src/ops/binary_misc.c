@@ -1,5 +1,6 @@
 /* Binary ops beyond one loop per dtype: divmod (one node, two outputs), isclose, allclose and
- * array_equal (a bool reduction to 0-d), and clip (a composition, as in MLX). */
+ * array_equal (a bool reduction to 0-d; complex NaNs compared part by part), and clip (a
+ * composition, as in MLX). */
 #include "binary_impl.h"
 
 /* ---- divmod ---- */
@@ -53,9 +54,19 @@ lz_array *lz_array_equal(lz_array *a, lz_array *b, bool equal_nan) {
   for (int d = 0; same && d < a->ndim; d++) same = a->shape[d] == b->shape[d];
   if (!same) return lz_scalar(0, LZ_BOOL);
   lz_dtype ct = lz__result_type(a, b);
-  if (equal_nan && lz_dtype_is_float(ct)) {
-    lz_isclose_params p = {0, 0, true}; /* |a - b| <= 0, NaN equal to NaN */
+  lz_isclose_params p = {0, 0, true}; /* |a - b| <= 0, NaN equal to NaN */
+  if (equal_nan && lz_dtype_is_float(ct))
     return all_true(lz__binary("lz_array_equal", LZ_OP_ISCLOSE, LZ_BIN_COMPARE, a, b, &p));
+  if (equal_nan && ct == LZ_COMPLEX64) { /* as MLX: each part equal or NaN in both */
+    lz_scope_begin();
+    lz_array *ac = lz_astype(a, ct), *bc = lz_astype(b, ct);
+    lz_array *re = lz__binary("lz_array_equal", LZ_OP_ISCLOSE, LZ_BIN_COMPARE, lz_real(ac),
+                              lz_real(bc), &p);
+    lz_array *im = lz__binary("lz_array_equal", LZ_OP_ISCLOSE, LZ_BIN_COMPARE, lz_imag(ac),
+                              lz_imag(bc), &p);
+    lz_array *out = lz_keep(all_true(lz_logical_and(re, im)));
+    lz_scope_end();
+    return out;
   }
   return all_true(lz__binary("lz_array_equal", LZ_OP_EQUAL, LZ_BIN_COMPARE, a, b, NULL));
 }

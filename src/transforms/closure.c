@@ -39,6 +39,7 @@ lz_closure *lz_closure_retain(lz_closure *f) {
 }
 
 void *lz__closure_ctx(const lz_closure *f) { return f ? f->ctx : NULL; }
+lz_fn lz__closure_fn(const lz_closure *f) { return f ? f->fn : NULL; }
 
 /* The function runs inside its own scope, so a loss written as one nested expression leaves no
  * intermediate handles behind: only the outputs survive (kept to the caller's scope). */

@@ -13,6 +13,8 @@ LZ_HIDDEN int lz__closure_call_named(const char *who, lz_closure *f, lz_array *c
                                      int n_inputs, lz_array **out);
 /* The ctx a closure was made with. */
 LZ_HIDDEN void *lz__closure_ctx(const lz_closure *f);
+/* The C function a closure was made with (to recognise closures of one kind). */
+LZ_HIDDEN lz_fn lz__closure_fn(const lz_closure *f);
 
 /* ---- rules (rules.c, rules_<family>.c) --------------------------------------------------
  * Rules are written with public ops, so the graphs they build are differentiable in turn

@@ -16,6 +16,7 @@ static const lz_vmap_rule *const families[] = {
     lz__vmap_rules_shape,
     lz__vmap_rules_linalg,
     lz__vmap_rules_fast,
+    lz__vmap_rules_distributed,
 };
 
 static lz_vmap_rule table_rule(int op) {

@@ -34,6 +34,7 @@ LZ_HIDDEN extern const lz_vmap_rule lz__vmap_rules_reduce[LZ_OP_COUNT];
 LZ_HIDDEN extern const lz_vmap_rule lz__vmap_rules_shape[LZ_OP_COUNT];
 LZ_HIDDEN extern const lz_vmap_rule lz__vmap_rules_linalg[LZ_OP_COUNT];
 LZ_HIDDEN extern const lz_vmap_rule lz__vmap_rules_fast[LZ_OP_COUNT]; /* fused, conv, fft, qmm */
+LZ_HIDDEN extern const lz_vmap_rule lz__vmap_rules_distributed[LZ_OP_COUNT]; /* collectives */
 
 /* The rule of `op`: its table entry, else the elementwise rule for ops flagged
  * LZ_OPF_ELEMENTWISE, else lz__vmap_fallback. Never NULL. */

@@ -1,0 +1,168 @@
+/* Convolution figures: a ResNet basic block (x (8,56,56,64) NHWC, two 3x3 convs, relu,
+ * residual), the first layer of an ImageNet CNN (3 channels, 7x7 stride 2) and the backward
+ * pass of one ResNet layer (input and weight gradients). Each runs on the default path (oneDNN)
+ * and on the reference path (LZ_CONV=ref: im2col + GEMM), interleaved run by run, best of
+ * several; beside each, its floor: its FLOPs at this machine's f32 FMA peak, measured here
+ * (independent FMAs on every thread, AVX-512 where the CPU has it, else AVX2). */
+#include <math.h>
+#include <pthread.h>
+
+#include "bench.h"
+
+/* ---- the FMA peak ---- */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+enum { PEAK_ITERS = 1000000, PEAK_ACC = 10 }; /* ~7 ms a run on AVX2 */
+
+__attribute__((target("avx2,fma"))) static float fma_loop_avx2(void) {
+  __m256 a[PEAK_ACC], m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-6f);
+  for (int k = 0; k < PEAK_ACC; k++) a[k] = _mm256_set1_ps((float)k);
+  for (long i = 0; i < PEAK_ITERS; i++)
+#pragma GCC unroll 16
+    for (int k = 0; k < PEAK_ACC; k++) a[k] = _mm256_fmadd_ps(a[k], m, c);
+  float out[8], s = 0;
+  for (int k = 0; k < PEAK_ACC; k++) {
+    _mm256_storeu_ps(out, a[k]);
+    s += out[0];
+  }
+  return s;
+}
+
+__attribute__((target("avx512f"))) static float fma_loop_avx512(void) {
+  __m512 a[PEAK_ACC], m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-6f);
+  for (int k = 0; k < PEAK_ACC; k++) a[k] = _mm512_set1_ps((float)k);
+  for (long i = 0; i < PEAK_ITERS; i++)
+#pragma GCC unroll 16
+    for (int k = 0; k < PEAK_ACC; k++) a[k] = _mm512_fmadd_ps(a[k], m, c);
+  return _mm512_reduce_add_ps(a[0]) + _mm512_reduce_add_ps(a[PEAK_ACC - 1]);
+}
+
+static volatile float peak_sink;
+static void *peak_thread(void *arg) {
+  peak_sink = *(int *)arg ? fma_loop_avx512() : fma_loop_avx2();
+  return NULL;
+}
+
+/* FLOP/s of lz_get_num_threads() threads doing nothing but FMAs, best of 9 short runs (as the
+ * convolutions are: on a shared machine both catch the quiet moments); 0 if unknown. */
+static double fma_peak(void) {
+  __builtin_cpu_init();
+  int wide = __builtin_cpu_supports("avx512f");
+  if (!wide && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return 0;
+  int nt = lz_get_num_threads() < 64 ? lz_get_num_threads() : 64;
+  pthread_t t[64];
+  double best = INFINITY;
+  for (int r = 0; r < 9; r++) {
+    double t0 = bench_now();
+    for (int i = 0; i < nt; i++) pthread_create(&t[i], NULL, peak_thread, &wide);
+    for (int i = 0; i < nt; i++) pthread_join(t[i], NULL);
+    best = fmin(best, bench_now() - t0);
+  }
+  return (double)nt * PEAK_ITERS * PEAK_ACC * (wide ? 32 : 16) / best;
+}
+#else
+static double fma_peak(void) { return 0; }
+#endif
+
+typedef struct conv_ctx {
+  lz_array *x, *w1, *w2, *ct;
+  lz_closure *layer;
+} conv_ctx;
+
+static int run_block(void *ctx) {
+  conv_ctx *c = ctx;
+  lz_scope_begin();
+  lz_array *h = lz_maximum(lz_conv2d(c->x, c->w1, 1, 1, 1, 1, 1, 1, 1), lz_float(0));
+  lz_array *y = lz_maximum(lz_add(lz_conv2d(h, c->w2, 1, 1, 1, 1, 1, 1, 1), c->x), lz_float(0));
+  int rc = lz_eval(y);
+  lz_scope_end();
+  return rc;
+}
+
+static int run_first(void *ctx) {
+  conv_ctx *c = ctx;
+  lz_scope_begin();
+  int rc = lz_eval(lz_conv2d(c->x, c->w1, 2, 2, 3, 3, 1, 1, 1));
+  lz_scope_end();
+  return rc;
+}
+
+static int layer_fn(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx, (void)n;
+  out[0] = lz_conv2d(in[0], in[1], 1, 1, 1, 1, 1, 1, 1);
+  return out[0] ? 1 : -1;
+}
+
+/* Input and weight gradients of one 3x3 layer for a given cotangent. */
+static int run_backward(void *ctx) {
+  conv_ctx *c = ctx;
+  lz_scope_begin();
+  lz_array *prim[2] = {c->x, c->w1}, *out = NULL, *g[2] = {NULL, NULL};
+  int rc = lz_vjp(c->layer, prim, 2, &c->ct, 1, &out, g);
+  if (rc == 0) rc = lz_eval(g[0]) || lz_eval(g[1]);
+  lz_free(out), lz_free(g[0]), lz_free(g[1]);
+  lz_scope_end();
+  return rc;
+}
+
+/* Best of `reps` runs of fn on each path, alternating; -1 on failure. */
+static void best_both(int (*fn)(void *), void *ctx, int reps, double *fast, double *ref) {
+  *fast = *ref = INFINITY;
+  for (int r = 0; r <= reps; r++)
+    for (int path = 0; path < 2; path++) {
+      if (path) setenv("LZ_CONV", "ref", 1);
+      double t0 = bench_now();
+      int rc = fn(ctx);
+      double t = bench_now() - t0;
+      if (path) unsetenv("LZ_CONV");
+      if (rc != 0) {
+        *fast = *ref = -1;
+        return;
+      }
+      double *slot = path ? ref : fast;
+      if (r > 0 && t < *slot) *slot = t; /* run 0 warms up (creates the primitives) */
+    }
+}
+
+/* Prints <name>_ms (default path), <name>_ref_path_ms, <name>_gflops and <name>_floor_ms. */
+static void print_both(const char *name, double fast, double ref, double flops, double peak) {
+  char buf[128];
+  snprintf(buf, sizeof buf, "%s_ms", name);
+  if (fast < 0) {
+    bench_skip(buf, "evaluation failed");
+    return;
+  }
+  bench_print(buf, fast * 1e3, "ms");
+  snprintf(buf, sizeof buf, "%s_ref_path_ms", name);
+  bench_print(buf, ref * 1e3, "ms");
+  snprintf(buf, sizeof buf, "%s_gflops", name);
+  bench_print(buf, flops / fast / 1e9, "GFLOP/s");
+  snprintf(buf, sizeof buf, "%s_floor_ms", name);
+  if (peak > 0) bench_print(buf, flops / peak * 1e3, "ms");
+}
+
+void bench_conv2d(void) {
+  double rate = fma_peak();
+  if (rate > 0) bench_print("conv_floor_fma_peak_gflops", rate / 1e9, "GFLOP/s");
+
+  int xs[4] = {8, 56, 56, 64}, ws[4] = {64, 3, 3, 64};
+  conv_ctx c = {bench_rand(xs, 4, -1, 1, 21), bench_rand(ws, 4, -0.05f, 0.05f, 22),
+                bench_rand(ws, 4, -0.05f, 0.05f, 23), bench_rand(xs, 4, -1, 1, 24),
+                lz_closure_new(layer_fn, NULL, NULL)};
+  double layer_flops = 2.0 * 8 * 56 * 56 * 64 * 64 * 9, fast, ref;
+  best_both(run_block, &c, 5, &fast, &ref);
+  print_both("conv2d_f32_resnet_block", fast, ref, 2 * layer_flops, rate);
+  best_both(run_backward, &c, 2, &fast, &ref);
+  print_both("conv2d_f32_resnet_layer_backward", fast, ref, 2 * layer_flops, rate);
+  lz_free(c.x), lz_free(c.w1), lz_free(c.w2), lz_free(c.ct);
+  lz_closure_free(c.layer);
+
+  int fx[4] = {8, 224, 224, 3}, fw[4] = {64, 7, 7, 3};
+  conv_ctx f = {bench_rand(fx, 4, -1, 1, 25), bench_rand(fw, 4, -0.1f, 0.1f, 26), NULL, NULL, NULL};
+  best_both(run_first, &f, 5, &fast, &ref);
+  print_both("conv2d_f32_first_layer_7x7s2", fast, ref, 2.0 * 8 * 112 * 112 * 64 * 49 * 3,
+             rate);
+  lz_free(f.x), lz_free(f.w1);
+  lz_clear_error();
+}

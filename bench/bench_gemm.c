@@ -1,0 +1,283 @@
+/* GEMM figures: the machine's FMA peak (AVX2, and AVX-512 where the CPU has it) from a
+ * register-blocked FMA loop on every thread, then lz_matmul per backend (LZ_GEMM=openblas and
+ * onednn, each in a child process since the backend is fixed per process), run twice in
+ * alternation so that load drift hits both alike; each figure is the best of its runs.
+ * Printed: f32 n=1024 and 4096 with the fraction of peak, the training shapes 256x784x512 and
+ * batched 64 x (128x64 @ 64x128) (attention), bf16 and f16 at 1024 with their ratio to f32,
+ * the system-time share of a GEMM loop and the CPU time idle threads burn in the 100 ms after a
+ * GEMM (spinning), and the backends' ratio. */
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define BENCH_X86 1
+#endif
+
+/* ---- FMA peak ---- */
+
+enum { PEAK_ITERS = 20000000 };
+
+#ifdef BENCH_X86
+/* 12 independent accumulators cover FMA latency (4-5 cycles) x 2 pipes. */
+__attribute__((target("avx2,fma"))) static float fma_loop_avx2(long iters) {
+  __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+  __m256 a0 = _mm256_set1_ps(1), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0,
+         a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+  for (long i = 0; i < iters; i++) {
+#define F(x) x = _mm256_fmadd_ps(x, m, c)
+    F(a0), F(a1), F(a2), F(a3), F(a4), F(a5), F(a6), F(a7), F(a8), F(a9), F(a10), F(a11);
+#undef F
+  }
+  __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                           _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+  s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+  float out[8];
+  _mm256_storeu_ps(out, s);
+  return out[0];
+}
+
+__attribute__((target("avx512f"))) static float fma_loop_avx512(long iters) {
+  __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+  __m512 a0 = _mm512_set1_ps(1), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0,
+         a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+  for (long i = 0; i < iters; i++) {
+#define F(x) x = _mm512_fmadd_ps(x, m, c)
+    F(a0), F(a1), F(a2), F(a3), F(a4), F(a5), F(a6), F(a7), F(a8), F(a9), F(a10), F(a11);
+#undef F
+  }
+  __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
+                           _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+  s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
+  return _mm512_reduce_add_ps(s);
+}
+#endif
+
+typedef struct peak_job {
+  int wide; /* 1: AVX-512 */
+  volatile float sink;
+} peak_job;
+
+static void *peak_main(void *arg) {
+  peak_job *j = arg;
+#ifdef BENCH_X86
+  j->sink = j->wide ? fma_loop_avx512(PEAK_ITERS) : fma_loop_avx2(PEAK_ITERS);
+#endif
+  return NULL;
+}
+
+/* GFLOP/s of the FMA loop on `threads` threads at once, best of 3. */
+static double fma_peak(int wide, int threads) {
+  double best = 0;
+  for (int r = 0; r < 3; r++) {
+    pthread_t th[256];
+    peak_job jobs[256];
+    int n = threads < 256 ? threads : 256, started = 0;
+    double t0 = bench_now();
+    for (int i = 0; i < n; i++) {
+      jobs[i].wide = wide;
+      if (pthread_create(&th[i], NULL, peak_main, &jobs[i]) == 0) started++;
+      else break;
+    }
+    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    double t = bench_now() - t0;
+    double flops = (double)started * PEAK_ITERS * 12 * (wide ? 16 : 8) * 2;
+    if (flops / t / 1e9 > best) best = flops / t / 1e9;
+  }
+  return best;
+}
+
+/* ---- one backend's figures (in a child process) ---- */
+
+typedef struct mm_ctx {
+  lz_array *a, *b;
+} mm_ctx;
+
+static int run_mm(void *ctx) {
+  mm_ctx *m = ctx;
+  lz_scope_begin();
+  int rc = lz_eval(lz_matmul(m->a, m->b));
+  lz_scope_end();
+  return rc;
+}
+
+/* Best seconds of `reps` runs after one warm-up; -1 on failure. */
+static double best_time(mm_ctx *m, int reps) {
+  if (run_mm(m) != 0) return -1;
+  double best = 1e30;
+  for (int r = 0; r < reps; r++) {
+    double t0 = bench_now();
+    if (run_mm(m) != 0) return -1;
+    double t = bench_now() - t0;
+    if (t < best) best = t;
+  }
+  return best;
+}
+
+static double cpu_seconds(double *sys) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  if (sys) *sys = (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+  return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+         (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+/* Prints "gemm_<backend>_<name> GFLOP/s" for a (batch..., M, K) @ (batch..., K, N) of dtype dt;
+ * returns the rate (0 on failure). */
+static double figure(const char *be, const char *name, const int *sa, const int *sb, int nd,
+                     lz_dtype dt, int reps) {
+  mm_ctx m = {lz_astype(bench_rand(sa, nd, -1, 1, 11), dt), lz_astype(bench_rand(sb, nd, -1, 1, 12), dt)};
+  lz_eval(m.a), lz_eval(m.b);
+  double flops = 2.0 * sb[nd - 1];
+  for (int d = 0; d < nd; d++) flops *= sa[d];
+  double t = best_time(&m, reps);
+  char full[96];
+  snprintf(full, sizeof full, "gemm_%s_%s", be, name);
+  double rate = t > 0 ? flops / t / 1e9 : 0;
+  if (t > 0) bench_print(full, rate, "GFLOP/s");
+  else bench_skip(full, "evaluation failed"), lz_clear_error();
+  lz_free(m.a), lz_free(m.b);
+  return rate;
+}
+
+static void backend_figures(const char *be) {
+  int s1024[2] = {1024, 1024}, s4096[2] = {4096, 4096};
+  figure(be, "f32_1024", s1024, s1024, 2, LZ_FLOAT32, 5);
+  figure(be, "f32_4096", s4096, s4096, 2, LZ_FLOAT32, 1);
+  figure(be, "f32_256x784x512", (int[]){256, 784}, (int[]){784, 512}, 2, LZ_FLOAT32, 10);
+  figure(be, "f32_attn_64x128x64x128", (int[]){64, 128, 64}, (int[]){64, 64, 128}, 3,
+         LZ_FLOAT32, 10);
+  figure(be, "bf16_1024", s1024, s1024, 2, LZ_BFLOAT16, 5);
+  figure(be, "f16_1024", s1024, s1024, 2, LZ_FLOAT16, 5);
+  /* system time over a loop of training-shape GEMMs, and CPU burnt while idle right after */
+  int sa[2] = {256, 784}, sb[2] = {784, 512};
+  mm_ctx m = {bench_rand(sa, 2, -1, 1, 13), bench_rand(sb, 2, -1, 1, 14)};
+  double sys0, sys1, w0 = bench_now();
+  cpu_seconds(&sys0);
+  for (int i = 0; i < 20; i++) run_mm(&m);
+  cpu_seconds(&sys1);
+  char name[96];
+  snprintf(name, sizeof name, "gemm_%s_sys_time_share", be);
+  bench_print(name, (sys1 - sys0) / (bench_now() - w0) / lz_get_num_threads(), "fraction");
+  double c0 = cpu_seconds(NULL);
+  usleep(100000);
+  snprintf(name, sizeof name, "gemm_%s_idle_cpu_ms_per_100ms", be);
+  bench_print(name, (cpu_seconds(NULL) - c0) * 1e3, "ms");
+  /* the same after a GEMM followed by one pool job (an add over 1M floats), as in training */
+  int sx[1] = {1 << 20};
+  lz_array *x = bench_rand(sx, 1, -1, 1, 15);
+  run_mm(&m);
+  lz_scope_begin();
+  lz_eval(lz_add(x, x));
+  lz_scope_end();
+  c0 = cpu_seconds(NULL);
+  usleep(100000);
+  snprintf(name, sizeof name, "gemm_%s_then_add_idle_cpu_ms_per_100ms", be);
+  bench_print(name, (cpu_seconds(NULL) - c0) * 1e3, "ms");
+  lz_free(x), lz_free(m.a), lz_free(m.b);
+}
+
+/* ---- the parent: peaks, children, ratios ---- */
+
+enum { MAX_FIGS = 32 };
+typedef struct fig {
+  char name[64]; /* without the backend */
+  double best[2];
+} fig;
+
+static fig *fig_get(fig *figs, int *n, const char *name) {
+  for (int i = 0; i < *n; i++)
+    if (strcmp(figs[i].name, name) == 0) return &figs[i];
+  if (*n == MAX_FIGS) return NULL;
+  fig *f = &figs[(*n)++];
+  snprintf(f->name, sizeof f->name, "%s", name);
+  f->best[0] = f->best[1] = -1;
+  return f;
+}
+
+void bench_gemm(void) {
+  const char *child = getenv("LZ_BENCH_GEMM_CHILD");
+  if (child) {
+    backend_figures(child);
+    return;
+  }
+  int threads = lz_get_num_threads();
+  bool avx512 = false;
+  double peak2 = 0, peak5 = 0;
+#ifdef BENCH_X86
+  __builtin_cpu_init();
+  avx512 = __builtin_cpu_supports("avx512f");
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    peak2 = fma_peak(0, threads);
+    bench_print("fma_peak_avx2_gflops", peak2, "GFLOP/s");
+  }
+  if (avx512) {
+    peak5 = fma_peak(1, threads);
+    bench_print("fma_peak_avx512_gflops", peak5, "GFLOP/s");
+  }
+#endif
+  double peak = peak5 > 0 ? peak5 : peak2;
+  printf("gemm_default_backend %s\n", avx512 ? "onednn" : "openblas");
+  char self[4096];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len <= 0) {
+    bench_skip("gemm_backends", "cannot find this program to run the backends");
+    return;
+  }
+  self[len] = '\0';
+  static const char *const backends[2] = {"openblas", "onednn"};
+  fig figs[MAX_FIGS];
+  int nfigs = 0;
+  for (int round = 0; round < 2; round++) {
+    for (int b = 0; b < 2; b++) {
+      char cmd[4400];
+      snprintf(cmd, sizeof cmd, "LZ_GEMM=%s LZ_BENCH_GEMM_CHILD=%s '%s' gemm 2>/dev/null",
+               backends[b], backends[b], self);
+      FILE *p = popen(cmd, "r");
+      if (!p) continue;
+      char line[256], name[128], unit[64];
+      double v;
+      size_t plen = strlen(backends[b]) + 6; /* "gemm_<backend>_" */
+      while (fgets(line, sizeof line, p)) {
+        if (sscanf(line, "%127s %lf %63s", name, &v, unit) != 3) continue;
+        if (strncmp(name, "gemm_", 5) != 0 || strlen(name) <= plen) continue;
+        fig *f = fig_get(figs, &nfigs, name + plen);
+        if (!f) continue;
+        bool lower_better = strstr(name, "_ms") || strstr(name, "share");
+        if (f->best[b] < 0 || (lower_better ? v < f->best[b] : v > f->best[b])) f->best[b] = v;
+      }
+      pclose(p);
+    }
+  }
+  for (int b = 0; b < 2; b++) {
+    double f32 = -1;
+    for (int i = 0; i < nfigs; i++) {
+      fig *f = &figs[i];
+      if (f->best[b] < 0) continue;
+      char name[128];
+      bool rate = !strstr(f->name, "_ms") && !strstr(f->name, "share");
+      snprintf(name, sizeof name, "gemm_%s_%.60s", backends[b], f->name);
+      bench_print(name, f->best[b], rate ? "GFLOP/s" : strstr(f->name, "share") ? "fraction" : "ms");
+      if (strcmp(f->name, "f32_1024") == 0) f32 = f->best[b];
+      if (rate && peak > 0 && strncmp(f->name, "f32_", 4) == 0) {
+        snprintf(name, sizeof name, "gemm_%s_%.60s_of_peak", backends[b], f->name);
+        bench_print(name, f->best[b] / peak, "fraction");
+      }
+      if (f32 > 0 && (strcmp(f->name, "bf16_1024") == 0 || strcmp(f->name, "f16_1024") == 0)) {
+        snprintf(name, sizeof name, "gemm_%s_%.60s_vs_f32", backends[b], f->name);
+        bench_print(name, f->best[b] / f32, "ratio");
+      }
+    }
+  }
+  for (int i = 0; i < nfigs; i++) { /* onednn over openblas, rates only */
+    fig *f = &figs[i];
+    if (strstr(f->name, "_ms") || strstr(f->name, "share") || f->best[0] <= 0 || f->best[1] <= 0)
+      continue;
+    char name[128];
+    snprintf(name, sizeof name, "gemm_onednn_vs_openblas_%.60s", f->name);
+    bench_print(name, f->best[1] / f->best[0], "ratio");
+  }
+}

@@ -1,0 +1,350 @@
+/* GEMM dispatch (see gemm.h): the backend choice, the float32/float64 entry point lz_cpu_gemm,
+ * and oneDNN's matmul primitive, cached per shape and layout. */
+#include "gemm.h"
+
+#include <cblas.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/threads.h"
+#include "linalg_pack.h"
+#include "onednn.h"
+
+/* ---- the backend ---- */
+
+static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
+static lz_gemm_backend backend;
+static const char *const backend_names[LZ_GEMM_BACKEND_COUNT] = {"openblas", "onednn",
+                                                                 "onednn_matmul"};
+
+static bool cpu_has_avx512(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx512f")) return false;
+#else
+  return false;
+#endif
+  /* oneDNN's own view (it honours ONEDNN_MAX_CPU_ISA) must agree */
+  dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+  return (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
+}
+
+static void backend_init(void) {
+  const char *s = getenv("LZ_GEMM");
+  for (int b = 0; s && b < LZ_GEMM_BACKEND_COUNT; b++) {
+    if (strcmp(s, backend_names[b]) == 0) {
+      backend = (lz_gemm_backend)b;
+      return;
+    }
+  }
+  backend = cpu_has_avx512() ? LZ_GEMM_ONEDNN : LZ_GEMM_OPENBLAS;
+}
+
+lz_gemm_backend lz_cpu_gemm_backend(void) {
+  pthread_once(&backend_once, backend_init);
+  return backend;
+}
+
+const char *lz_cpu_gemm_backend_name(lz_gemm_backend b) {
+  return b >= 0 && b < LZ_GEMM_BACKEND_COUNT ? backend_names[b] : "unknown";
+}
+
+/* OpenMP threads for a product of M*N*K = work: about 2^20 multiply-adds per thread at least.
+ * Why: oneDNN wakes its whole team for any size, and a team of sleeping (or, on a loaded
+ * machine, descheduled) threads costs more than a small product itself. */
+static int gemm_threads(int64_t work) {
+  int n = lz__num_threads();
+  int64_t useful = work >> 20;
+  return useful < 1 ? 1 : useful < n ? (int)useful : n;
+}
+
+/* ---- oneDNN's matmul primitive, cached per shape, layout, dtypes and thread count ---- */
+
+typedef struct mm_key {
+  int32_t dab, dc, nthr, pad;
+  int64_t M, N, K, ars, acs, brs, bcs, ldc;
+  float alpha, beta;
+} mm_key;
+
+enum { SLOT_EMPTY, SLOT_READY, SLOT_NONE /* oneDNN has no fast kernel for this key */ };
+
+typedef struct mm_entry {
+  mm_key key;
+  int state;
+  int busy; /* executions in flight (guarded by cache_mu): a busy entry is never evicted */
+  uint64_t used;
+  dnnl_primitive_t prim;
+  dnnl_memory_desc_t ma, mb, mc, ms;
+  size_t scratch;
+} mm_entry;
+
+enum { CACHE_SLOTS = 64 };
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static mm_entry cache[CACHE_SLOTS];
+static uint64_t cache_clock;
+static atomic_llong primitive_runs;
+
+static dnnl_data_type_t dnnl_dt(lz_dtype dt) {
+  return dt == LZ_FLOAT16 ? dnnl_f16 : dt == LZ_BFLOAT16 ? dnnl_bf16 : dnnl_f32;
+}
+
+/* A (rows, cols) matrix with element strides (rs, cs); strides of a size-1 dim are free, so
+ * they are made plain for oneDNN's layout checks. */
+static bool matrix_md(dnnl_memory_desc_t *md, dnnl_data_type_t dt, int64_t rows, int64_t cols,
+                      int64_t rs, int64_t cs) {
+  if (rows == 1) rs = cs == 1 ? cols : 1;
+  if (cols == 1) cs = rs == 1 ? rows : 1;
+  if (rows == 1 && cols == 1) rs = cs = 1;
+  dnnl_dims_t dims = {rows, cols}, strides = {rs, cs};
+  return dnnl_memory_desc_init_by_strides(md, 2, dims, dt, strides) == dnnl_success;
+}
+
+/* Makes the entry's primitive; on any failure or a reference (slow) kernel the state is NONE. */
+static void entry_build(mm_entry *e, dnnl_engine_t eng) {
+  const mm_key *k = &e->key;
+  e->state = SLOT_NONE;
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_post_ops_t po = NULL;
+  dnnl_primitive_desc_t pd = NULL;
+  dnnl_matmul_desc_t md;
+  if (!matrix_md(&e->ma, k->dab, k->M, k->K, k->ars, k->acs) ||
+      !matrix_md(&e->mb, k->dab, k->K, k->N, k->brs, k->bcs) ||
+      !matrix_md(&e->mc, k->dc, k->M, k->N, k->ldc, 1))
+    return;
+  if (dnnl_matmul_desc_init(&md, &e->ma, &e->mb, NULL, &e->mc) != dnnl_success) return;
+  if (dnnl_primitive_attr_create(&attr) != dnnl_success) return;
+  bool ok = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) == 0;
+  if (ok && k->alpha != 1.0f)
+    ok = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &k->alpha) == dnnl_success;
+  if (ok && k->beta != 0.0f) {
+    ok = dnnl_post_ops_create(&po) == dnnl_success &&
+         dnnl_post_ops_append_sum(po, k->beta) == dnnl_success &&
+         dnnl_primitive_attr_set_post_ops(attr, po) == dnnl_success;
+  }
+  if (ok) ok = dnnl_primitive_desc_create(&pd, &md, attr, eng, NULL) == dnnl_success;
+  const char *impl = NULL;
+  if (ok) ok = dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == 0 && impl;
+  if (ok && strncmp(impl, "ref", 3) != 0) {
+    const dnnl_memory_desc_t *ms = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    if (ms) e->ms = *ms;
+    e->scratch = ms ? dnnl_memory_desc_get_size(ms) : 0;
+    if (dnnl_primitive_create(&e->prim, pd) == dnnl_success) e->state = SLOT_READY;
+  }
+  if (pd) dnnl_primitive_desc_destroy(pd);
+  if (po) dnnl_post_ops_destroy(po);
+  dnnl_primitive_attr_destroy(attr);
+}
+
+static void entry_clear(mm_entry *e) {
+  if (e->prim) dnnl_primitive_destroy(e->prim);
+  memset(e, 0, sizeof *e);
+}
+
+/* The ready entry for `k` with busy raised, or NULL when oneDNN has no fast kernel for it.
+ * When every slot is busy the entry is a private copy (*owned set): destroy it after use. */
+static mm_entry *entry_get(const mm_key *k, dnnl_engine_t eng, bool *owned) {
+  *owned = false;
+  pthread_mutex_lock(&cache_mu);
+  mm_entry *e = NULL, *victim = NULL;
+  for (int i = 0; i < CACHE_SLOTS; i++) {
+    mm_entry *s = &cache[i];
+    if (s->state != SLOT_EMPTY && memcmp(&s->key, k, sizeof *k) == 0) {
+      e = s;
+      break;
+    }
+    if (s->busy == 0 && (!victim || s->state == SLOT_EMPTY ||
+                         (victim->state != SLOT_EMPTY && s->used < victim->used)))
+      victim = s;
+  }
+  if (!e) {
+    if (victim) {
+      entry_clear(victim);
+      e = victim;
+    } else if ((e = calloc(1, sizeof *e)) != NULL) {
+      *owned = true;
+    }
+    if (e) {
+      e->key = *k;
+      entry_build(e, eng); /* under the lock: concurrent callers of one shape build it once */
+    }
+  }
+  if (e && e->state == SLOT_READY) {
+    e->used = ++cache_clock;
+    e->busy++;
+  } else {
+    if (e && *owned) free(e);
+    e = NULL;
+    *owned = false;
+  }
+  pthread_mutex_unlock(&cache_mu);
+  return e;
+}
+
+static void entry_put(mm_entry *e, bool owned) {
+  if (owned) {
+    entry_clear(e);
+    free(e);
+    return;
+  }
+  pthread_mutex_lock(&cache_mu);
+  e->busy--;
+  pthread_mutex_unlock(&cache_mu);
+}
+
+long long lz_cpu_gemm_primitive_runs(void) { return atomic_load(&primitive_runs); }
+
+int lz_cpu_onednn_matmul(lz_dtype dab, lz_dtype dc, int64_t M, int64_t N, int64_t K, float alpha,
+                         float beta, const void *A, int64_t ars, int64_t acs, const void *B,
+                         int64_t brs, int64_t bcs, void *C, int64_t ldc) {
+  dnnl_engine_t eng = lz__dnnl_engine("lz_matmul");
+  dnnl_stream_t stream = eng ? lz__dnnl_stream("lz_matmul") : NULL;
+  if (!stream) return -1;
+  mm_key k;
+  memset(&k, 0, sizeof k);
+  k.dab = dnnl_dt(dab), k.dc = dnnl_dt(dc);
+  k.nthr = lz__dnnl_threads(gemm_threads(M * N * K));
+  k.M = M, k.N = N, k.K = K, k.ars = ars, k.acs = acs, k.brs = brs, k.bcs = bcs, k.ldc = ldc;
+  k.alpha = alpha, k.beta = beta;
+  bool owned;
+  mm_entry *e = entry_get(&k, eng, &owned);
+  if (!e) return -1;
+  int rc = -1;
+  size_t cap = 0;
+  void *scratch = e->scratch ? lz__data_alloc(e->scratch, &cap) : NULL;
+  dnnl_memory_t mem[4] = {NULL, NULL, NULL, NULL};
+  if (e->scratch && !scratch) goto done;
+  if (dnnl_memory_create(&mem[0], &e->ma, eng, (void *)A) != dnnl_success ||
+      dnnl_memory_create(&mem[1], &e->mb, eng, (void *)B) != dnnl_success ||
+      dnnl_memory_create(&mem[2], &e->mc, eng, C) != dnnl_success ||
+      (scratch && dnnl_memory_create(&mem[3], &e->ms, eng, scratch) != dnnl_success))
+    goto done;
+  dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, mem[0]},
+                             {DNNL_ARG_WEIGHTS, mem[1]},
+                             {DNNL_ARG_DST, mem[2]},
+                             {DNNL_ARG_SCRATCHPAD, mem[3]}};
+  if (dnnl_primitive_execute(e->prim, stream, scratch ? 4 : 3, args) == dnnl_success &&
+      dnnl_stream_wait(stream) == dnnl_success) {
+    atomic_fetch_add(&primitive_runs, 1);
+    rc = 0;
+  }
+done:
+  for (int i = 0; i < 4; i++)
+    if (mem[i]) dnnl_memory_destroy(mem[i]);
+  if (scratch) lz__data_free(scratch, cap);
+  entry_put(e, owned);
+  return rc;
+}
+
+/* ---- native float16/bfloat16 ---- */
+
+static pthread_once_t half_once = PTHREAD_ONCE_INIT;
+static bool half_native[2]; /* [0] float16, [1] bfloat16 */
+
+static void half_probe(void) {
+  if (lz_cpu_gemm_backend() == LZ_GEMM_OPENBLAS) return;
+  dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+  /* bfloat16 only with the instructions: emulated on plain AVX-512 it is slower than float32 */
+  bool bf16_isa = (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
+  dnnl_engine_t eng = lz__dnnl_engine("lz_matmul");
+  if (!eng) {
+    lz_clear_error();
+    return;
+  }
+  for (int h = 0; h < 2; h++) {
+    if (h == 1 && !bf16_isa) continue;
+    mm_entry e;
+    memset(&e, 0, sizeof e);
+    e.key.dab = e.key.dc = h ? dnnl_bf16 : dnnl_f16;
+    e.key.M = e.key.N = e.key.K = 64;
+    e.key.ars = e.key.brs = e.key.ldc = 64, e.key.acs = e.key.bcs = 1;
+    e.key.alpha = 1, e.key.nthr = 1;
+    entry_build(&e, eng);
+    half_native[h] = e.state == SLOT_READY;
+    entry_clear(&e);
+  }
+}
+
+bool lz_cpu_gemm_half_native(lz_dtype dt) {
+  pthread_once(&half_once, half_probe);
+  return dt == LZ_BFLOAT16 ? half_native[1] : dt == LZ_FLOAT16 ? half_native[0] : false;
+}
+
+/* ---- float32 and float64 ---- */
+
+/* float32 on oneDNN; false when it declined (the caller then runs OpenBLAS). */
+static bool onednn_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
+                         const float *A, int64_t lda, const float *B, int64_t ldb, double beta,
+                         float *C, int64_t ldc) {
+  if (backend == LZ_GEMM_ONEDNN_MATMUL &&
+      lz_cpu_onednn_matmul(LZ_FLOAT32, LZ_FLOAT32, M, N, K, (float)alpha, (float)beta, A,
+                           ta ? 1 : lda, ta ? lda : 1, B, tb ? 1 : ldb, tb ? ldb : 1, C,
+                           ldc) == 0)
+    return true;
+  lz__dnnl_threads(gemm_threads(M * N * K));
+  return dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, (float)alpha, A, lda, B, ldb,
+                    (float)beta, C, ldc) == dnnl_success;
+}
+
+void lz_cpu_gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                        float *C, int64_t ldc) {
+  lz__dnnl_threads(1);
+  if (lz_cpu_gemm_backend() != LZ_GEMM_OPENBLAS &&
+      dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) ==
+      dnnl_success)
+    return;
+  lz_cpu_gemm(LZ_FLOAT32, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
+                 const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C,
+                 int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  bool f64 = dt == LZ_FLOAT64;
+  if (K <= 0) { /* C = beta * C; BLAS may skip this case */
+    for (int64_t i = 0; i < M; i++) {
+      for (int64_t j = 0; j < N; j++) {
+        if (f64) {
+          double *c = (double *)C + i * ldc + j;
+          *c = beta == 0 ? 0 : beta * *c;
+        } else {
+          float *c = (float *)C + i * ldc + j;
+          *c = beta == 0 ? 0.0f : (float)beta * *c;
+        }
+      }
+    }
+    return;
+  }
+  if (!f64 && lz_cpu_gemm_backend() != LZ_GEMM_OPENBLAS &&
+      onednn_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+    return;
+  if (N == 1) { /* matrix-vector: y(M) = op(A) x with x = column 0 of op(B) */
+    enum CBLAS_TRANSPOSE t = ta ? CblasTrans : CblasNoTrans;
+    int rows = (int)(ta ? K : M), cols = (int)(ta ? M : K);
+    int incx = (int)(tb ? 1 : ldb);
+    if (beta == 0) { /* some BLAS versions compute 0 * y, turning stale NaN into NaN */
+      for (int64_t i = 0; i < M; i++) {
+        if (f64)
+          ((double *)C)[i * ldc] = 0;
+        else
+          ((float *)C)[i * ldc] = 0;
+      }
+    }
+    if (f64) {
+      cblas_dgemv(CblasRowMajor, t, rows, cols, alpha, A, (int)lda, B, incx, beta, C, (int)ldc);
+    } else {
+      cblas_sgemv(CblasRowMajor, t, rows, cols, (float)alpha, A, (int)lda, B, incx, (float)beta, C,
+                  (int)ldc);
+    }
+    return;
+  }
+  enum CBLAS_TRANSPOSE tA = ta ? CblasTrans : CblasNoTrans, tB = tb ? CblasTrans : CblasNoTrans;
+  if (f64) {
+    cblas_dgemm(CblasRowMajor, tA, tB, (int)M, (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb,
+                beta, C, (int)ldc);
+  } else {
+    cblas_sgemm(CblasRowMajor, tA, tB, (int)M, (int)N, (int)K, (float)alpha, A, (int)lda, B,
+                (int)ldb, (float)beta, C, (int)ldc);
+  }
+}

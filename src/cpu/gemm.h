@@ -1,0 +1,54 @@
+/* GEMM backends. float32 products run on oneDNN (dnnl_sgemm) or OpenBLAS (cblas_sgemm), chosen
+ * once per process; float64 always on OpenBLAS. float16/bfloat16 products run on oneDNN's
+ * matmul primitive where the CPU has native instructions for them, otherwise through the
+ * float32 GEMM on cache-sized blocks converted on the fly (no full-size float32 copies).
+ * lz_cpu_gemm (linalg_pack.h) is the float32/float64 entry point every kernel calls. */
+#ifndef LZ_CPU_GEMM_H
+#define LZ_CPU_GEMM_H
+
+#include "cpu.h"
+
+typedef enum lz_gemm_backend {
+  LZ_GEMM_OPENBLAS,      /* cblas_sgemm / cblas_sgemv */
+  LZ_GEMM_ONEDNN,        /* dnnl_sgemm */
+  LZ_GEMM_ONEDNN_MATMUL, /* oneDNN's matmul primitive for every float32 product (tests) */
+  LZ_GEMM_BACKEND_COUNT
+} lz_gemm_backend;
+
+/* The process's float32 backend: LZ_GEMM=openblas|onednn|onednn_matmul when set, else oneDNN
+ * where the CPU has AVX-512 (there its kernels run at about twice OpenBLAS's AVX2 ones), else
+ * OpenBLAS (on AVX2-only CPUs it is as fast or faster, and its threads are already ours). */
+LZ_HIDDEN lz_gemm_backend lz_cpu_gemm_backend(void);
+LZ_HIDDEN const char *lz_cpu_gemm_backend_name(lz_gemm_backend b);
+
+/* True when `dt` (float16 or bfloat16) products run natively on oneDNN on this CPU (bfloat16
+ * where it has AVX512_BF16 or AMX, float16 where it has AVX512_FP16). */
+LZ_HIDDEN bool lz_cpu_gemm_half_native(lz_dtype dt);
+
+/* C(M,N) = alpha * A @ B for `dt` float16 or bfloat16: A (M,K) with element (i,k) at
+ * A[i*ars + k*acs], B (K,N) with element (k,j) at B[k*brs + j*bcs] (any strides, negative
+ * included), C row-major with leading dimension ldc, all of dtype dt; the sum is kept in float32
+ * and rounded once. Returns 0, or -1 when scratch memory runs out (no error is recorded: the
+ * caller records it, on its own thread). */
+LZ_HIDDEN int lz_cpu_gemm_half(lz_dtype dt, int64_t M, int64_t N, int64_t K, float alpha,
+                               const void *A, int64_t ars, int64_t acs, const void *B,
+                               int64_t brs, int64_t bcs, void *C, int64_t ldc);
+
+/* C(M,N) (dtype dc, leading dimension ldc) = alpha * A @ B + beta * C on oneDNN's matmul
+ * primitive (cached per shape, strides, dtypes and thread count), A and B of dtype dab with
+ * element strides as above. Returns 0, or -1 with C untouched when oneDNN has no fast kernel for
+ * it or fails (nothing is recorded: the caller falls back to another path). */
+LZ_HIDDEN int lz_cpu_onednn_matmul(lz_dtype dab, lz_dtype dc, int64_t M, int64_t N, int64_t K,
+                                   float alpha, float beta, const void *A, int64_t ars,
+                                   int64_t acs, const void *B, int64_t brs, int64_t bcs, void *C,
+                                   int64_t ldc);
+/* float32 C = alpha * op(A) op(B) + beta * C (as lz_cpu_gemm) for kernels that split work over
+ * the pool themselves: on oneDNN with a one-thread team; on OpenBLAS as lz_cpu_gemm (it has no
+ * per-call thread count; its level-3 lock runs concurrent threaded calls one after another). */
+LZ_HIDDEN void lz_cpu_gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+                                  const float *A, int64_t lda, const float *B, int64_t ldb,
+                                  float beta, float *C, int64_t ldc);
+/* How many products ran on the matmul primitive so far (tests check the path was taken). */
+LZ_HIDDEN long long lz_cpu_gemm_primitive_runs(void);
+
+#endif /* LZ_CPU_GEMM_H */

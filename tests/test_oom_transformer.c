@@ -1,0 +1,390 @@
+/* Out of memory through the transformer_lm example's training (its model.c and checkpoint.c,
+ * linked in): the n-th allocation fails over one training step of a small model (value_and_grad
+ * through embedding, RMSNorm, RoPE, causal attention and the MLP, gradient clipping, the AdamW
+ * update, one evaluation, then the fused-op forward pass of generation), uncompiled with the
+ * composed ops, uncompiled with the fused ops, compiled from a cold cache and from a warm one;
+ * and over the example's checkpoint save and load (weights, optimizer state, vocabulary). Each
+ * run ends in an out-of-memory error with a message or in the exact result of a clean run; the
+ * parameters and the optimizer's step are then all old or all new, never a mix; the checkpoint
+ * file always loads with the old or the new state; active memory returns to its baseline and
+ * LSan (ASan build) sees no leak. The same under a range of memory limits.
+ *
+ * Every n runs under LZ_OOM_STRIDE=1 (make stress); `make test` runs every STRIDE-th point
+ * (default 7, with an offset that changes per program so that over the programs every residue
+ * is covered) to stay within seconds under ASan. LZ_OOM_VERBOSE=1 keeps the example's own
+ * error lines (otherwise sent to /dev/null during the failing runs). */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "lm.h"
+#include "lz_test.h"
+
+int64_t lz__alloc_failure_pending(void);
+
+static const lm_config cfg = {.vocab = 7, .dims = 8, .heads = 2, .layers = 1, .mlp = 16, .seq = 5};
+enum { BATCH = 2, NPARAM_MAX = 1024 };
+enum { P_STEP, P_STEP_FUSED, P_STEP_COLD, P_STEP_WARM, P_CHECKPOINT, P_COUNT };
+static const char *const program_name[P_COUNT] = {
+    "step (composed ops)", "step (fused ops)", "compiled step (cold cache)",
+    "compiled step (warm cache)", "checkpoint save and load"};
+
+static char tmpdir[64], ckpt[128];
+static int stride = 7, verbose;
+static size_t nparam;
+static long limit_outcome[2];
+
+/* ---- the model and one training step (as examples/transformer_lm/train.c runs it) -------- */
+
+typedef struct world {
+  lz_module *model;
+  lz_optimizer *opt;
+  lz_nn_grad_fn *loss_and_grad;
+  lz_dict *params, *grads; /* compile state */
+  lz_closure *traced, *compiled;
+  lz_array *x, *y, *xtest;
+} world;
+
+static int traced_grad_step(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  world *w = ctx;
+  lz_dict *real = lz_module_parameters(w->model), *grads = NULL;
+  lz_array *loss = NULL;
+  int rc = real && lz_module_update(w->model, w->params) == 0 &&
+                   lz_nn_grad_fn_call(w->loss_and_grad, in, n, &loss, &grads) == 0
+               ? 0
+               : -1;
+  for (size_t i = 0; rc == 0 && i < lz_dict_size(grads); i++) {
+    lz_array *g = lz_dict_value(grads, i);
+    rc = lz_dict_set(w->grads, lz_dict_key(grads, i), g);
+    lz_free(g);
+  }
+  if (real && lz_module_update(w->model, real) != 0) rc = -1;
+  lz_dict_free(real), lz_dict_free(grads);
+  if (rc != 0) lz_free(loss), loss = NULL;
+  out[0] = loss;
+  return rc == 0 ? 1 : -1;
+}
+
+static void fill(float *v, size_t n, uint32_t seed) {
+  for (size_t i = 0; i < n; i++) {
+    seed = seed * 1664525u + 1013904223u;
+    v[i] = ((float)((seed >> 8) % 2001) / 1000.0f - 1.0f) * 0.5f;
+  }
+}
+
+/* Sets every parameter from a fixed sequence (RMSNorm weights near 1). */
+static int init_params(lz_module *m, uint32_t seed) {
+  lz_dict *p = lz_module_parameters(m);
+  int rc = p ? 0 : -1;
+  for (size_t i = 0; rc == 0 && i < lz_dict_size(p); i++) {
+    lz_array *a = lz_dict_value(p, i);
+    size_t n = lz_array_size(a);
+    float *v = malloc(n * sizeof *v);
+    fill(v, n, seed + (uint32_t)i * 7919u);
+    if (strstr(lz_dict_key(p, i), "norm"))
+      for (size_t k = 0; k < n; k++) v[k] += 1.0f;
+    lz_array *b = lz_array_from_data(v, lz_array_shape(a), lz_array_ndim(a), LZ_FLOAT32);
+    rc = b ? lz_dict_set(p, lz_dict_key(p, i), b) : -1;
+    lz_free(a), lz_free(b), free(v);
+  }
+  if (rc == 0) rc = lz_module_update(m, p);
+  lz_dict_free(p);
+  return rc == 0 ? lz_module_eval(m) : -1;
+}
+
+static lz_module *new_lm(uint32_t seed) {
+  lz_module *m = lm_new(&cfg);
+  if (m && init_params(m, seed) != 0) lz_module_free(m), m = NULL;
+  return m;
+}
+
+static lz_optimizer *new_opt(void) { return lz_optim_adamw(0.05, 0.9, 0.999, 1e-8, 0.01, false); }
+
+static lz_array *tokens(int rows, uint32_t seed) {
+  int32_t v[BATCH * 8];
+  for (int i = 0; i < rows * cfg.seq; i++)
+    seed = seed * 1664525u + 1013904223u, v[i] = (int32_t)((seed >> 16) % 7);
+  return lz_array_from_data(v, (int[]){rows, cfg.seq}, 2, LZ_INT32);
+}
+
+static void world_free(world *w) {
+  lz_closure_free(w->compiled), lz_closure_free(w->traced);
+  lz_nn_grad_fn_free(w->loss_and_grad);
+  lz_optim_free(w->opt), lz_module_free(w->model);
+  lz_dict_free(w->params), lz_dict_free(w->grads);
+  lz_free(w->x), lz_free(w->y), lz_free(w->xtest);
+  memset(w, 0, sizeof *w);
+}
+
+static int world_new(world *w, int program) {
+  memset(w, 0, sizeof *w);
+  w->model = new_lm(1);
+  w->opt = new_opt();
+  w->loss_and_grad = w->model ? lz_nn_value_and_grad(w->model, lm_loss, NULL) : NULL;
+  w->params = lz_dict_new(), w->grads = lz_dict_new();
+  w->x = tokens(BATCH, 11), w->y = tokens(BATCH, 12), w->xtest = tokens(1, 13);
+  if (!w->model || !w->opt || !w->loss_and_grad || !w->params || !w->grads || !w->x || !w->y ||
+      !w->xtest)
+    return -1;
+  if (program == P_STEP_FUSED && lm_use_fast_ops(w->model, NULL) == 0) return -1;
+  if (program == P_STEP_COLD || program == P_STEP_WARM) {
+    w->traced = lz_closure_new(traced_grad_step, w, NULL);
+    w->compiled = w->traced ? lz_compile_with_state(w->traced, 0, w->params, w->grads) : NULL;
+    if (!w->compiled) return -1;
+  }
+  return 0;
+}
+
+static int loss_and_grads(world *w, lz_array **loss, lz_dict **grads) {
+  lz_array *in[2] = {w->x, w->y};
+  *loss = NULL, *grads = NULL;
+  if (!w->compiled) return lz_nn_grad_fn_call(w->loss_and_grad, in, 2, loss, grads);
+  lz_dict *params = lz_module_parameters(w->model);
+  int rc = params ? 0 : -1;
+  for (size_t i = 0; rc == 0 && i < lz_dict_size(params); i++) {
+    lz_array *p = lz_dict_value(params, i);
+    rc = lz_dict_set(w->params, lz_dict_key(params, i), p);
+    lz_free(p);
+  }
+  lz_dict_free(params);
+  lz_array *out[LZ_MAX_OUTPUTS];
+  if (rc != 0 || lz_closure_call(w->compiled, in, 2, out) != 1) return -1;
+  *loss = out[0];
+  return (*grads = lz_dict_copy(w->grads)) ? 0 : -1;
+}
+
+/* The parameters as float32 in the dict's order; their count in *n. Returns 0 or -1. */
+static int snapshot(lz_module *m, float *out, size_t *n) {
+  lz_dict *p = lz_module_parameters(m);
+  size_t at = 0;
+  int rc = p && lz_dict_eval(p) == 0 ? 0 : -1;
+  for (size_t i = 0; rc == 0 && i < lz_dict_size(p); i++) {
+    lz_array *a = lz_dict_value(p, i);
+    size_t k = lz_array_size(a);
+    rc = at + k <= NPARAM_MAX ? lz_array_read(a, LZ_FLOAT32, out + at, k * sizeof(float)) : -1;
+    at += k;
+    lz_free(a);
+  }
+  lz_dict_free(p);
+  *n = at;
+  return rc;
+}
+
+enum { NPRED = 1 * 5 * 7 }; /* logits of xtest: (1, seq, vocab) */
+
+/* Loss and gradients, clipping, the AdamW update, one evaluation; then the logits of xtest with
+ * the fused ops (generation's forward pass). */
+static int run_step(world *w, float *pred) {
+  lz_scope_begin();
+  lz_array *loss = NULL, *logits = NULL;
+  lz_dict *grads = NULL, *clipped = NULL;
+  int rc = loss_and_grads(w, &loss, &grads) == 0 &&
+                   (clipped = lz_optim_clip_grad_norm(grads, 1.0, NULL)) &&
+                   lz_optim_update(w->opt, w->model, clipped) == 0 &&
+                   lz_optim_eval(w->opt, w->model, loss) == 0 &&
+                   (logits = lm_forward(w->model, w->xtest, NULL, false)) && lz_eval(logits) == 0 &&
+                   lz_array_read(logits, LZ_FLOAT32, pred, NPRED * sizeof(float)) == 0
+               ? 0
+               : -1;
+  lz_dict_free(grads), lz_dict_free(clipped);
+  lz_scope_end();
+  return rc;
+}
+
+/* ---- the checkpoint -------------------------------------------------------------------------- */
+
+static vocab the_vocab(void) {
+  vocab v = {0};
+  vocab_set(&v, (const uint8_t *)"\n aehst", 7);
+  return v;
+}
+
+/* checkpoint_save, then checkpoint_load into *m2 and o2; the example's error lines go to
+ * /dev/null unless verbose. */
+static int run_checkpoint(world *w, lz_module **m2, lz_optimizer *o2) {
+  vocab v = the_vocab(), v2 = {0};
+  fflush(stderr);
+  int saved = verbose ? -1 : dup(2), null = verbose ? -1 : open("/dev/null", O_WRONLY);
+  if (null >= 0) dup2(null, 2), close(null);
+  int rc = checkpoint_save(ckpt, w->model, w->opt, &v);
+  if (rc == 0) rc = (*m2 = checkpoint_load(ckpt, o2, &v2)) ? 0 : -1;
+  if (rc == 0 && (v2.size != v.size || memcmp(v2.chars, v.chars, 7) != 0)) rc = -2;
+  fflush(stderr);
+  if (saved >= 0) dup2(saved, 2), close(saved);
+  return rc;
+}
+
+/* Which of two snapshots v equals: 1 (a), 2 (b), 0 (neither: a mix or garbage). */
+static int which(const float *v, const float *a, const float *b) {
+  if (!memcmp(v, a, nparam * sizeof *v)) return 1;
+  if (!memcmp(v, b, nparam * sizeof *v)) return 2;
+  return 0;
+}
+
+/* ---- the sweeps ---------------------------------------------------------------------------- */
+
+typedef struct expected {
+  float old_params[NPARAM_MAX], new_params[NPARAM_MAX], pred[NPRED];
+} expected;
+
+static void report(int program, int64_t n, size_t limit, int rc, int k, int64_t step) {
+  fprintf(stderr, "%s, n = %lld, limit %zu: rc %d, parameters %s, step %lld\n",
+          program_name[program], (long long)n, limit, rc,
+          k == 0   ? "a mix"
+          : k == 1 ? "old"
+                   : "new",
+          (long long)step);
+}
+
+/* One run with the n-th allocation failing (n = 0: none) or under a memory limit. Returns 1
+ * when the program ran past its last allocation (n too large to fire). */
+static int trial(int program, int64_t n, size_t limit, const expected *e) {
+  size_t base = lz_get_active_memory(), np;
+  world w;
+  float got[NPARAM_MAX], pred[NPRED];
+  lz_clear_compile_cache();
+  CHECK(world_new(&w, program) == 0);
+  lz_module *m2 = NULL;
+  lz_optimizer *o2 = NULL;
+  if (program == P_STEP_WARM) { /* trace once, outside the failures */
+    lz_scope_begin();
+    lz_array *loss;
+    lz_dict *grads;
+    CHECK(loss_and_grads(&w, &loss, &grads) == 0);
+    lz_dict_free(grads);
+    lz_scope_end();
+  }
+  vocab v = the_vocab();
+  if (program == P_CHECKPOINT) { /* the file holds the old state, the model the new one */
+    CHECK(checkpoint_save(ckpt, w.model, w.opt, &v) == 0);
+    CHECK(run_step(&w, pred) == 0);
+    CHECK((o2 = new_opt()) != NULL);
+  }
+  if (limit) lz_set_memory_limit(lz_get_active_memory() + limit);
+  lz_set_alloc_failure(n);
+  lz_clear_error();
+  int rc = program == P_CHECKPOINT ? run_checkpoint(&w, &m2, o2) : run_step(&w, pred);
+  int past_end = n > 0 && lz__alloc_failure_pending() > 0;
+  lz_set_alloc_failure(0);
+  lz_set_memory_limit(0);
+  CHECK(rc != -2); /* a checkpoint's vocabulary came back changed */
+  if (n == 0 && limit == 0) CHECK(rc == 0);
+  if (rc != 0) {
+    CHECK(lz_last_error()[0] != '\0');
+    if ((n > 0 || limit) && lz_last_error_code() != LZ_ERROR_OUT_OF_MEMORY)
+      fprintf(stderr, "%s, n = %lld: %s\n", program_name[program], (long long)n, lz_last_error());
+    CHECK(lz_last_error_code() == LZ_ERROR_OUT_OF_MEMORY);
+  } else {
+    CHECK(lz_last_error()[0] == '\0');
+  }
+  lz_clear_error();
+  limit_outcome[rc == 0]++;
+  if (program != P_CHECKPOINT) {
+    CHECK(snapshot(w.model, got, &np) == 0 && np == nparam);
+    int k = which(got, e->old_params, e->new_params);
+    int64_t step = lz_optim_step(w.opt);
+    if (k == 0 || (rc == 0 && k != 2) || step != (k == 2 ? 1 : 0))
+      report(program, n, limit, rc, k, step);
+    CHECK(k != 0);
+    CHECK(rc != 0 || k == 2);
+    CHECK(step == (k == 2 ? 1 : 0));
+    if (rc == 0) CHECK(!memcmp(pred, e->pred, sizeof pred));
+  } else {
+    /* the file loads and holds the old or the new state, weights and step agreeing */
+    lz_optimizer *of = new_opt();
+    vocab vf;
+    lz_module *f = checkpoint_load(ckpt, of, &vf);
+    CHECK(f && snapshot(f, got, &np) == 0 && np == nparam);
+    int kf = f ? which(got, e->old_params, e->new_params) : 0;
+    if (kf == 0 || lz_optim_step(of) != kf - 1)
+      report(program, n, limit, rc, kf, lz_optim_step(of));
+    CHECK(kf != 0 && lz_optim_step(of) == kf - 1);
+    lz_module_free(f), lz_optim_free(of);
+    if (rc == 0) {
+      CHECK(kf == 2 && snapshot(m2, got, &np) == 0 &&
+            which(got, e->old_params, e->new_params) == 2);
+      CHECK(lz_optim_step(o2) == 1);
+    } else {
+      CHECK(m2 == NULL);
+    }
+    lz_clear_error();
+  }
+  lz_module_free(m2), lz_optim_free(o2);
+  world_free(&w);
+  lz_clear_compile_cache();
+  CHECK(lz_get_active_memory() == base);
+  return past_end;
+}
+
+static void reference(int program, expected *e) {
+  world w;
+  size_t n0, n1;
+  CHECK(world_new(&w, program == P_CHECKPOINT ? P_STEP : program) == 0);
+  CHECK(snapshot(w.model, e->old_params, &n0) == 0);
+  CHECK(run_step(&w, e->pred) == 0);
+  CHECK(snapshot(w.model, e->new_params, &n1) == 0);
+  world_free(&w);
+  CHECK(n0 == n1 && n0 > 100);
+  nparam = n0;
+  CHECK(memcmp(e->old_params, e->new_params, nparam * sizeof(float)) != 0);
+}
+
+static void sweep(int program) {
+  static expected e;
+  reference(program, &e);
+  lz_clear_compile_cache();
+  trial(program, 0, 0, &e); /* a clean run agrees with the reference */
+  long survived = 0;
+  int64_t n = 1 + program % stride;
+  for (; n < 1000000; n += stride) {
+    int before = lzt_failures;
+    if (trial(program, n, 0, &e)) break;
+    survived++;
+    if (lzt_failures != before) {
+      fprintf(stderr, "%s: failure injected at allocation %lld\n", program_name[program],
+              (long long)n);
+      break;
+    }
+  }
+  printf("%s: %ld injection points (of about %lld allocations, stride %d)\n", program_name[program],
+         survived, (long long)n - 1, stride);
+  CHECK(survived > 10);
+}
+
+static void test_step_alloc_failures(void) { sweep(P_STEP); }
+static void test_fused_step_alloc_failures(void) { sweep(P_STEP_FUSED); }
+static void test_compiled_step_cold_alloc_failures(void) { sweep(P_STEP_COLD); }
+static void test_compiled_step_warm_alloc_failures(void) { sweep(P_STEP_WARM); }
+static void test_checkpoint_alloc_failures(void) { sweep(P_CHECKPOINT); }
+
+/* Memory limits from far too small to enough: an error or the right result, never a mix. */
+static void test_memory_limits(void) {
+  static expected e;
+  for (int program = 0; program < P_COUNT; program++) {
+    reference(program, &e);
+    limit_outcome[0] = limit_outcome[1] = 0;
+    long runs = 0;
+    for (size_t limit = 256; limit <= (size_t)1 << 19; limit += limit / 4 + 256 * stride, runs++)
+      trial(program, 0, limit, &e);
+    printf("%s: %ld memory limits, %ld errors, %ld results\n", program_name[program], runs,
+           limit_outcome[0], limit_outcome[1]);
+    CHECK((limit_outcome[0] > 0 || program == P_CHECKPOINT) && limit_outcome[1] > 0);
+  }
+}
+
+int main(void) {
+  const char *env = getenv("LZ_OOM_STRIDE"), *v = getenv("LZ_OOM_VERBOSE");
+  if (env && atoi(env) > 0) stride = atoi(env);
+  verbose = v && *v && *v != '0';
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/lz_oomlm_XXXXXX");
+  if (!mkdtemp(tmpdir)) return 1;
+  snprintf(ckpt, sizeof ckpt, "%s/lm.safetensors", tmpdir);
+  RUN(test_step_alloc_failures);
+  RUN(test_fused_step_alloc_failures);
+  RUN(test_compiled_step_cold_alloc_failures);
+  RUN(test_compiled_step_warm_alloc_failures);
+  RUN(test_checkpoint_alloc_failures);
+  RUN(test_memory_limits);
+  unlink(ckpt);
+  rmdir(tmpdir);
+  return lzt_summary();
+}
