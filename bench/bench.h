@@ -50,6 +50,15 @@ static inline double bench_median(double *v, int n) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* The smallest of v[0..n): the run least disturbed by other work on a shared machine. Ratios
+ * between figures timed interleaved (a figure and its limit, compiled and uncompiled) use
+ * it; the figures themselves are medians. */
+static inline double bench_min(const double *v, int n) {
+  double m = v[0];
+  for (int i = 1; i < n; i++) m = v[i] < m ? v[i] : m;
+  return m;
+}
+
 static inline void bench_print(const char *name, double value, const char *unit) {
   printf("%s %.4g %s\n", name, value, unit);
   fflush(stdout);

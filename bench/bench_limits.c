@@ -29,7 +29,9 @@ static struct {
   team_fn fn;
   void *ctx;
   pthread_t th[TEAM_MAX];
-} team = {.mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+} team = {.mu = PTHREAD_MUTEX_INITIALIZER,
+          .go = PTHREAD_COND_INITIALIZER,
+          .done = PTHREAD_COND_INITIALIZER};
 
 static void *team_worker(void *arg) {
   int tid = (int)(intptr_t)arg;
@@ -256,7 +258,8 @@ static bench_limit *limit_new(team_fn fn, map_ctx c) {
 
 bench_limit *bench_chain8_limit_new(lz_array *x) {
   size_t n = lz_array_size(x);
-  return limit_new(chain8_part, (map_ctx){lz_array_data(x), aligned_alloc(64, n * 4), n, 0, 0, NULL});
+  return limit_new(chain8_part,
+                   (map_ctx){lz_array_data(x), aligned_alloc(64, n * 4), n, 0, 0, NULL});
 }
 
 bench_limit *bench_layer_norm_limit_new(lz_array *x, lz_array *w) {
