@@ -18,6 +18,7 @@
 
 #include "lm.h"
 #include "lz_test.h"
+#include "oom_world.h"
 
 int64_t lz__alloc_failure_pending(void);
 
@@ -34,35 +35,6 @@ static size_t nparam;
 static long limit_outcome[2];
 
 /* ---- the model and one training step (as examples/transformer_lm/train.c runs it) -------- */
-
-typedef struct world {
-  lz_module *model;
-  lz_optimizer *opt;
-  lz_nn_grad_fn *loss_and_grad;
-  lz_dict *params, *grads; /* compile state */
-  lz_closure *traced, *compiled;
-  lz_array *x, *y, *xtest;
-} world;
-
-static int traced_grad_step(void *ctx, lz_array *const *in, int n, lz_array **out) {
-  world *w = ctx;
-  lz_dict *real = lz_module_parameters(w->model), *grads = NULL;
-  lz_array *loss = NULL;
-  int rc = real && lz_module_update(w->model, w->params) == 0 &&
-                   lz_nn_grad_fn_call(w->loss_and_grad, in, n, &loss, &grads) == 0
-               ? 0
-               : -1;
-  for (size_t i = 0; rc == 0 && i < lz_dict_size(grads); i++) {
-    lz_array *g = lz_dict_value(grads, i);
-    rc = lz_dict_set(w->grads, lz_dict_key(grads, i), g);
-    lz_free(g);
-  }
-  if (real && lz_module_update(w->model, real) != 0) rc = -1;
-  lz_dict_free(real), lz_dict_free(grads);
-  if (rc != 0) lz_free(loss), loss = NULL;
-  out[0] = loss;
-  return rc == 0 ? 1 : -1;
-}
 
 static void fill(float *v, size_t n, uint32_t seed) {
   for (size_t i = 0; i < n; i++) {
@@ -106,15 +78,6 @@ static lz_array *tokens(int rows, uint32_t seed) {
   return lz_array_from_data(v, (int[]){rows, cfg.seq}, 2, LZ_INT32);
 }
 
-static void world_free(world *w) {
-  lz_closure_free(w->compiled), lz_closure_free(w->traced);
-  lz_nn_grad_fn_free(w->loss_and_grad);
-  lz_optim_free(w->opt), lz_module_free(w->model);
-  lz_dict_free(w->params), lz_dict_free(w->grads);
-  lz_free(w->x), lz_free(w->y), lz_free(w->xtest);
-  memset(w, 0, sizeof *w);
-}
-
 static int world_new(world *w, int program) {
   memset(w, 0, sizeof *w);
   w->model = new_lm(1);
@@ -132,24 +95,6 @@ static int world_new(world *w, int program) {
     if (!w->compiled) return -1;
   }
   return 0;
-}
-
-static int loss_and_grads(world *w, lz_array **loss, lz_dict **grads) {
-  lz_array *in[2] = {w->x, w->y};
-  *loss = NULL, *grads = NULL;
-  if (!w->compiled) return lz_nn_grad_fn_call(w->loss_and_grad, in, 2, loss, grads);
-  lz_dict *params = lz_module_parameters(w->model);
-  int rc = params ? 0 : -1;
-  for (size_t i = 0; rc == 0 && i < lz_dict_size(params); i++) {
-    lz_array *p = lz_dict_value(params, i);
-    rc = lz_dict_set(w->params, lz_dict_key(params, i), p);
-    lz_free(p);
-  }
-  lz_dict_free(params);
-  lz_array *out[LZ_MAX_OUTPUTS];
-  if (rc != 0 || lz_closure_call(w->compiled, in, 2, out) != 1) return -1;
-  *loss = out[0];
-  return (*grads = lz_dict_copy(w->grads)) ? 0 : -1;
 }
 
 /* The parameters as float32 in the dict's order; their count in *n. Returns 0 or -1. */
@@ -213,13 +158,6 @@ static int run_checkpoint(world *w, lz_module **m2, lz_optimizer *o2) {
   return rc;
 }
 
-/* Which of two snapshots v equals: 1 (a), 2 (b), 0 (neither: a mix or garbage). */
-static int which(const float *v, const float *a, const float *b) {
-  if (!memcmp(v, a, nparam * sizeof *v)) return 1;
-  if (!memcmp(v, b, nparam * sizeof *v)) return 2;
-  return 0;
-}
-
 /* ---- the sweeps ---------------------------------------------------------------------------- */
 
 typedef struct expected {
@@ -280,7 +218,7 @@ static int trial(int program, int64_t n, size_t limit, const expected *e) {
   limit_outcome[rc == 0]++;
   if (program != P_CHECKPOINT) {
     CHECK(snapshot(w.model, got, &np) == 0 && np == nparam);
-    int k = which(got, e->old_params, e->new_params);
+    int k = which(got, e->old_params, e->new_params, nparam);
     int64_t step = lz_optim_step(w.opt);
     if (k == 0 || (rc == 0 && k != 2) || step != (k == 2 ? 1 : 0))
       report(program, n, limit, rc, k, step);
@@ -294,14 +232,14 @@ static int trial(int program, int64_t n, size_t limit, const expected *e) {
     vocab vf;
     lz_module *f = checkpoint_load(ckpt, of, &vf);
     CHECK(f && snapshot(f, got, &np) == 0 && np == nparam);
-    int kf = f ? which(got, e->old_params, e->new_params) : 0;
+    int kf = f ? which(got, e->old_params, e->new_params, nparam) : 0;
     if (kf == 0 || lz_optim_step(of) != kf - 1)
       report(program, n, limit, rc, kf, lz_optim_step(of));
     CHECK(kf != 0 && lz_optim_step(of) == kf - 1);
     lz_module_free(f), lz_optim_free(of);
     if (rc == 0) {
       CHECK(kf == 2 && snapshot(m2, got, &np) == 0 &&
-            which(got, e->old_params, e->new_params) == 2);
+            which(got, e->old_params, e->new_params, nparam) == 2);
       CHECK(lz_optim_step(o2) == 1);
     } else {
       CHECK(m2 == NULL);
