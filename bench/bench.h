@@ -114,6 +114,9 @@ void bench_transformer(void);
 void bench_fast(void);
 /* all_sum bandwidth and the data-parallel MNIST step on 2 MPI ranks (bench_distributed.c). */
 void bench_distributed(void);
+/* GFLOP/s of float32 FMAs on `threads` threads at once (wide: AVX-512, else AVX2+FMA); 0 when
+ * the CPU lacks that path (bench_peak.c). */
+double bench_fma_peak_gflops(int wide, int threads);
 /* FMA peaks and matmul per GEMM backend, bf16/f16 included (bench_gemm.c). */
 void bench_gemm(void);
 /* attention forward + backward, fused and composed; elementwise kernels on 1 and 2 threads

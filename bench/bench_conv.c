@@ -3,67 +3,10 @@
  * pass of one ResNet layer (input and weight gradients). Each runs on the default path (oneDNN)
  * and on the reference path (LZ_CONV=ref: im2col + GEMM), interleaved run by run, medians;
  * beside each, its floor: its FLOPs at this machine's f32 FMA peak, measured here
- * (independent FMAs on every thread, AVX-512 where the CPU has it, else AVX2). */
+ * (bench_peak.c: AVX-512 where the CPU has it, else AVX2). */
 #include <math.h>
-#include <pthread.h>
 
 #include "bench.h"
-
-/* ---- the FMA peak ---- */
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-enum { PEAK_ITERS = 1000000, PEAK_ACC = 10 }; /* ~7 ms a run on AVX2 */
-
-__attribute__((target("avx2,fma"))) static float fma_loop_avx2(void) {
-  __m256 a[PEAK_ACC], m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-6f);
-  for (int k = 0; k < PEAK_ACC; k++) a[k] = _mm256_set1_ps((float)k);
-  for (long i = 0; i < PEAK_ITERS; i++)
-#pragma GCC unroll 16
-    for (int k = 0; k < PEAK_ACC; k++) a[k] = _mm256_fmadd_ps(a[k], m, c);
-  float out[8], s = 0;
-  for (int k = 0; k < PEAK_ACC; k++) {
-    _mm256_storeu_ps(out, a[k]);
-    s += out[0];
-  }
-  return s;
-}
-
-__attribute__((target("avx512f"))) static float fma_loop_avx512(void) {
-  __m512 a[PEAK_ACC], m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-6f);
-  for (int k = 0; k < PEAK_ACC; k++) a[k] = _mm512_set1_ps((float)k);
-  for (long i = 0; i < PEAK_ITERS; i++)
-#pragma GCC unroll 16
-    for (int k = 0; k < PEAK_ACC; k++) a[k] = _mm512_fmadd_ps(a[k], m, c);
-  return _mm512_reduce_add_ps(a[0]) + _mm512_reduce_add_ps(a[PEAK_ACC - 1]);
-}
-
-static volatile float peak_sink;
-static void *peak_thread(void *arg) {
-  peak_sink = *(int *)arg ? fma_loop_avx512() : fma_loop_avx2();
-  return NULL;
-}
-
-/* FLOP/s of lz_get_num_threads() threads doing nothing but FMAs, best of 9 short runs (a peak:
- * the most a quiet moment of a shared machine gives); 0 if unknown. */
-static double fma_peak(void) {
-  __builtin_cpu_init();
-  int wide = __builtin_cpu_supports("avx512f");
-  if (!wide && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return 0;
-  int nt = lz_get_num_threads() < 64 ? lz_get_num_threads() : 64;
-  pthread_t t[64];
-  double best = INFINITY;
-  for (int r = 0; r < 9; r++) {
-    double t0 = bench_now();
-    for (int i = 0; i < nt; i++) pthread_create(&t[i], NULL, peak_thread, &wide);
-    for (int i = 0; i < nt; i++) pthread_join(t[i], NULL);
-    best = fmin(best, bench_now() - t0);
-  }
-  return (double)nt * PEAK_ITERS * PEAK_ACC * (wide ? 32 : 16) / best;
-}
-#else
-static double fma_peak(void) { return 0; }
-#endif
 
 typedef struct conv_ctx {
   lz_array *x, *w1, *w2, *ct;
@@ -146,8 +89,11 @@ static void print_both(const char *name, double fast, double ref, double flops, 
 }
 
 void bench_conv2d(void) {
-  double rate = fma_peak();
-  if (rate > 0) bench_print("conv_floor_fma_peak_gflops", rate / 1e9, "GFLOP/s");
+  int nt = lz_get_num_threads();
+  double rate = bench_fma_peak_gflops(1, nt); /* AVX-512 where the CPU has it, else AVX2 */
+  if (rate == 0) rate = bench_fma_peak_gflops(0, nt);
+  if (rate > 0) bench_print("conv_floor_fma_peak_gflops", rate, "GFLOP/s");
+  rate *= 1e9;
 
   int xs[4] = {8, 56, 56, 64}, ws[4] = {64, 3, 3, 64};
   conv_ctx c = {bench_rand(xs, 4, -1, 1, 21), bench_rand(ws, 4, -0.05f, 0.05f, 22),
