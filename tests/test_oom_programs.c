@@ -21,8 +21,6 @@ static const char *const program_name[P_COUNT] = {"step", "compiled step (cold c
 
 static char tmpdir[64];
 static int stride = 1;
-static long points_survived[P_COUNT];
-static long limit_outcome[2]; /* runs that ended in an error, in the result */
 
 /* ---- the model and one training step ---------------------------------------------------- */
 
@@ -34,42 +32,17 @@ static lz_array *mlp_loss(void *ctx, lz_module *model, lz_array *const *in, int 
   return loss;
 }
 
-static void fill(float *v, size_t n, uint32_t seed) {
-  for (size_t i = 0; i < n; i++) {
-    seed = seed * 1664525u + 1013904223u;
-    v[i] = (float)((seed >> 8) % 2001) / 1000.0f - 1.0f;
-  }
-}
-
-/* Sets every parameter of m from a fixed sequence (so every trial starts from the same values). */
-static int init_params(lz_module *m, uint32_t seed) {
-  lz_dict *p = lz_module_parameters(m);
-  int rc = p ? 0 : -1;
-  for (size_t i = 0; rc == 0 && i < lz_dict_size(p); i++) {
-    lz_array *a = lz_dict_value(p, i);
-    size_t n = lz_array_size(a);
-    float *v = malloc(n * sizeof *v);
-    fill(v, n, seed + (uint32_t)i * 7919u);
-    lz_array *b = lz_array_from_data(v, lz_array_shape(a), lz_array_ndim(a), LZ_FLOAT32);
-    rc = b ? lz_dict_set(p, lz_dict_key(p, i), b) : -1;
-    lz_free(a), lz_free(b), free(v);
-  }
-  if (rc == 0) rc = lz_module_update(m, p);
-  lz_dict_free(p);
-  return rc == 0 ? lz_module_eval(m) : -1;
-}
-
 static lz_module *new_mlp(uint32_t seed) {
   lz_module *m = lz_nn_sequential_new(
       3, (lz_module *[]){lz_nn_linear_new(IN, HID, true), lz_nn_relu_new(),
                          lz_nn_linear_new(HID, OUT, true)});
-  if (m && init_params(m, seed) != 0) lz_module_free(m), m = NULL;
+  if (m && oom_init_params(m, seed, 1.0f) != 0) lz_module_free(m), m = NULL;
   return m;
 }
 
 static lz_array *data(int rows, int cols, uint32_t seed) {
   float v[64];
-  fill(v, (size_t)rows * cols, seed);
+  oom_fill(v, (size_t)rows * cols, seed, 1.0f);
   return lz_array_from_data(v, (int[]){rows, cols}, 2, LZ_FLOAT32);
 }
 
@@ -152,7 +125,8 @@ typedef struct expected {
 
 /* One run of `program` with the n-th allocation failing (n = 0: none) or under a memory limit.
  * Returns 1 when the program ran past its last allocation (n too large to fire). */
-static int trial(int program, int64_t n, size_t limit, const expected *e) {
+static int trial(int program, int64_t n, size_t limit, const void *expected_) {
+  const expected *e = expected_;
   size_t base = lz_get_active_memory();
   world w;
   float got[NPARAM], pred[2 * OUT];
@@ -193,7 +167,7 @@ static int trial(int program, int64_t n, size_t limit, const expected *e) {
     CHECK(lz_last_error()[0] == '\0');
   }
   lz_clear_error();
-  limit_outcome[rc == 0]++;
+  oom_outcome[rc == 0]++;
   if (program != P_CHECKPOINT) {
     /* Old or new parameters, and the optimizer's step agrees with them. */
     CHECK(snapshot(w.model, got) == 0);
@@ -248,24 +222,7 @@ static void reference(int program, expected *e) {
 static void sweep(int program) {
   expected e;
   reference(program, &e);
-  lz_clear_compile_cache();
-  trial(program, 0, 0, &e); /* a clean run agrees with the reference */
-  long survived = 0;
-  int64_t n = 1;
-  for (; n < 1000000; n += stride) {
-    int before = lzt_failures;
-    if (trial(program, n, 0, &e)) break;
-    survived++;
-    if (lzt_failures != before) {
-      fprintf(stderr, "%s: failure injected at allocation %lld\n", program_name[program],
-              (long long)n);
-      break;
-    }
-  }
-  points_survived[program] = survived;
-  printf("%s: %ld injection points (of %lld allocations, stride %d)\n", program_name[program],
-         survived, (long long)n - 1, stride);
-  CHECK(survived > 10);
+  oom_sweep(program_name[program], trial, program, &e, 1, stride);
 }
 
 static void test_step_alloc_failures(void) { sweep(P_STEP); }
@@ -278,14 +235,8 @@ static void test_memory_limits(void) {
   for (int program = 0; program < P_COUNT; program++) {
     expected e;
     reference(program, &e);
-    limit_outcome[0] = limit_outcome[1] = 0;
-    long runs = 0;
-    for (size_t limit = 64; limit <= (size_t)1 << 16; limit += limit / 8 + 64 * stride, runs++)
-      trial(program, 0, limit, &e);
-    printf("%s: %ld memory limits, %ld errors, %ld results\n", program_name[program], runs,
-           limit_outcome[0], limit_outcome[1]);
-    /* The range spans both outcomes (a checkpoint maps its file: no data to allocate). */
-    CHECK((limit_outcome[0] > 0 || program == P_CHECKPOINT) && limit_outcome[1] > 0);
+    oom_limits(program_name[program], trial, program, &e, 64, (size_t)1 << 16, 8, 64 * stride,
+               program == P_CHECKPOINT);
   }
 }
 

@@ -32,40 +32,12 @@ static const char *const program_name[P_COUNT] = {
 static char tmpdir[64], ckpt[128];
 static int stride = 7, verbose;
 static size_t nparam;
-static long limit_outcome[2];
 
 /* ---- the model and one training step (as examples/transformer_lm/train.c runs it) -------- */
 
-static void fill(float *v, size_t n, uint32_t seed) {
-  for (size_t i = 0; i < n; i++) {
-    seed = seed * 1664525u + 1013904223u;
-    v[i] = ((float)((seed >> 8) % 2001) / 1000.0f - 1.0f) * 0.5f;
-  }
-}
-
-/* Sets every parameter from a fixed sequence (RMSNorm weights near 1). */
-static int init_params(lz_module *m, uint32_t seed) {
-  lz_dict *p = lz_module_parameters(m);
-  int rc = p ? 0 : -1;
-  for (size_t i = 0; rc == 0 && i < lz_dict_size(p); i++) {
-    lz_array *a = lz_dict_value(p, i);
-    size_t n = lz_array_size(a);
-    float *v = malloc(n * sizeof *v);
-    fill(v, n, seed + (uint32_t)i * 7919u);
-    if (strstr(lz_dict_key(p, i), "norm"))
-      for (size_t k = 0; k < n; k++) v[k] += 1.0f;
-    lz_array *b = lz_array_from_data(v, lz_array_shape(a), lz_array_ndim(a), LZ_FLOAT32);
-    rc = b ? lz_dict_set(p, lz_dict_key(p, i), b) : -1;
-    lz_free(a), lz_free(b), free(v);
-  }
-  if (rc == 0) rc = lz_module_update(m, p);
-  lz_dict_free(p);
-  return rc == 0 ? lz_module_eval(m) : -1;
-}
-
 static lz_module *new_lm(uint32_t seed) {
   lz_module *m = lm_new(&cfg);
-  if (m && init_params(m, seed) != 0) lz_module_free(m), m = NULL;
+  if (m && oom_init_params(m, seed, 0.5f) != 0) lz_module_free(m), m = NULL;
   return m;
 }
 
@@ -175,7 +147,8 @@ static void report(int program, int64_t n, size_t limit, int rc, int k, int64_t 
 
 /* One run with the n-th allocation failing (n = 0: none) or under a memory limit. Returns 1
  * when the program ran past its last allocation (n too large to fire). */
-static int trial(int program, int64_t n, size_t limit, const expected *e) {
+static int trial(int program, int64_t n, size_t limit, const void *expected_) {
+  const expected *e = expected_;
   size_t base = lz_get_active_memory(), np;
   world w;
   float got[NPARAM_MAX], pred[NPRED];
@@ -215,7 +188,7 @@ static int trial(int program, int64_t n, size_t limit, const expected *e) {
     CHECK(lz_last_error()[0] == '\0');
   }
   lz_clear_error();
-  limit_outcome[rc == 0]++;
+  oom_outcome[rc == 0]++;
   if (program != P_CHECKPOINT) {
     CHECK(snapshot(w.model, got, &np) == 0 && np == nparam);
     int k = which(got, e->old_params, e->new_params, nparam);
@@ -269,23 +242,7 @@ static void reference(int program, expected *e) {
 static void sweep(int program) {
   static expected e;
   reference(program, &e);
-  lz_clear_compile_cache();
-  trial(program, 0, 0, &e); /* a clean run agrees with the reference */
-  long survived = 0;
-  int64_t n = 1 + program % stride;
-  for (; n < 1000000; n += stride) {
-    int before = lzt_failures;
-    if (trial(program, n, 0, &e)) break;
-    survived++;
-    if (lzt_failures != before) {
-      fprintf(stderr, "%s: failure injected at allocation %lld\n", program_name[program],
-              (long long)n);
-      break;
-    }
-  }
-  printf("%s: %ld injection points (of about %lld allocations, stride %d)\n", program_name[program],
-         survived, (long long)n - 1, stride);
-  CHECK(survived > 10);
+  oom_sweep(program_name[program], trial, program, &e, 1 + program % stride, stride);
 }
 
 static void test_step_alloc_failures(void) { sweep(P_STEP); }
@@ -299,13 +256,8 @@ static void test_memory_limits(void) {
   static expected e;
   for (int program = 0; program < P_COUNT; program++) {
     reference(program, &e);
-    limit_outcome[0] = limit_outcome[1] = 0;
-    long runs = 0;
-    for (size_t limit = 256; limit <= (size_t)1 << 19; limit += limit / 4 + 256 * stride, runs++)
-      trial(program, 0, limit, &e);
-    printf("%s: %ld memory limits, %ld errors, %ld results\n", program_name[program], runs,
-           limit_outcome[0], limit_outcome[1]);
-    CHECK((limit_outcome[0] > 0 || program == P_CHECKPOINT) && limit_outcome[1] > 0);
+    oom_limits(program_name[program], trial, program, &e, 256, (size_t)1 << 19, 4, 256 * stride,
+               program == P_CHECKPOINT);
   }
 }
 
