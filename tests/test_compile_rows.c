@@ -344,6 +344,35 @@ static void test_special_values(void) {
   lz_free(x), lz_free(y);
 }
 
+/* two arithmetic steps over the row run as one pass (every pair of add, subtract, multiply,
+ * the first's value on either side of the second): same values as the two ops */
+typedef struct pair_ctx {
+  int op1, op2;
+  bool rev;
+} pair_ctx;
+
+static lz_array *arith(int op, lz_array *a, lz_array *b) {
+  return op == 0 ? lz_add(a, b) : op == 1 ? lz_subtract(a, b) : lz_multiply(a, b);
+}
+
+static int pair_fn(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  const pair_ctx *c = ctx;
+  lz_array *a = arith(c->op1, in[0], lz_max_axis(in[0], -1, true));
+  out[0] = c->rev ? arith(c->op2, in[1], a) : arith(c->op2, a, in[1]);
+  return out[0] ? 1 : -1;
+}
+
+static void test_paired_steps(void) {
+  int xs[2] = {3, 203}, ws[1] = {203};
+  lz_array *x = rand_array(xs, 2, -3, 3, LZ_FLOAT32), *w = rand_array(ws, 1, 0.5, 1.5, LZ_FLOAT32);
+  lz_array *in[2] = {x, w};
+  for (int k = 0; k < 18; k++) {
+    pair_ctx c = {k % 3, k / 3 % 3, k >= 9};
+    check_compiled(pair_fn, &c, in, 2, 0, 1, true, 0); /* rounded alike: exactly equal */
+  }
+  lz_free(x), lz_free(w);
+}
+
 /* ---- gradients ---- */
 
 static int ln_loss(void *ctx, lz_array *const *in, int n, lz_array **out) {
@@ -426,6 +455,7 @@ int main(void) {
   RUN(test_strided_and_broadcast_inputs);
   RUN(test_half_inputs);
   RUN(test_special_values);
+  RUN(test_paired_steps);
   RUN(test_grads_through_compiled);
   RUN(test_describe);
   lz_clear_compile_cache();

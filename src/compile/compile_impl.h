@@ -120,7 +120,9 @@ typedef struct fz_loc {
 
 /* FZ_REDUCE (row mode): a sum, mean, max, min, var or std over the row (ctx: its
  * lz_reduce_params) into a per-row scalar. */
-enum { FZ_LOOP, FZ_CAST, FZ_WHERE, FZ_COPY, FZ_REDUCE };
+/* FZ_PAIR (row mode): two float32 add/subtract/multiply steps in one pass, the first's value
+ * feeding only the second: out = (in0 op in1) op2 in2, or in2 op2 (in0 op in1) when pair_rev. */
+enum { FZ_LOOP, FZ_CAST, FZ_WHERE, FZ_COPY, FZ_REDUCE, FZ_PAIR };
 typedef struct fz_step {
   uint8_t kind;
   uint8_t nin;
@@ -133,6 +135,8 @@ typedef struct fz_step {
   uint8_t isz[4];       /* item sizes of out, in[0..2] */
   bool has_mean;        /* var/std (row mode): the row's mean is already at `mean` */
   fz_loc mean;
+  uint16_t op2;         /* FZ_PAIR: the second op */
+  bool pair_rev;
 } fz_step;
 
 /* Reductions a fused kernel can end with (the reduced axes are the trailing ones). */

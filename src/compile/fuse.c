@@ -398,9 +398,83 @@ static fz_prog *build_prog(builder *b, const int32_t *mem, int nm, const bool *i
  * step per member, over whole rows or over per-row values; values leaving the group are
  * outputs; row values between steps live in row-long registers, per-row values in slots.
  * Returns NULL when the group does not fit a program. */
-static fz_prog *build_row_prog(builder *b, const int32_t *mem, int nm, const bool *is_out,
+static bool pairable(const fz_step *st) {
+  if (st->kind != FZ_LOOP || st->scalar || st->nin != 2 || st->dt_out != LZ_FLOAT32 ||
+      st->dt_in != LZ_FLOAT32 || st->isz[2] != 4)
+    return false;
+  return st->op == LZ_OP_ADD || st->op == LZ_OP_SUBTRACT || st->op == LZ_OP_MULTIPLY;
+}
+
+static bool loc_eq(fz_loc a, fz_loc b) { return a.kind == b.kind && a.idx == b.idx; }
+
+/* Two float32 add/subtract/multiply steps over the row, the first's register read only by the
+ * second, become one FZ_PAIR step: one pass instead of two, rounded as the two steps round. */
+static void pair_steps(fz_prog *p) {
+  for (int k = 0; k + 1 < p->nsteps; k++) {
+    fz_step *a = &p->steps[k], *b = &p->steps[k + 1];
+    if (!pairable(a) || !pairable(b) || a->out.kind != FZ_REG) continue;
+    int uses = 0, at = -1;
+    for (int j = 0; j < 2; j++)
+      if (loc_eq(b->in[j], a->out)) uses++, at = j;
+    for (int q = k + 2; q < p->nsteps && uses == 1; q++) { /* read later: not this pair's */
+      const fz_step *u = &p->steps[q];
+      for (int j = 0; j < u->nin; j++)
+        if (loc_eq(u->in[j], a->out)) uses++;
+      if ((u->has_mean && loc_eq(u->mean, a->out)) || loc_eq(u->out, a->out)) break;
+    }
+    if (uses != 1) continue;
+    fz_step m = *a;
+    m.kind = FZ_PAIR, m.nin = 3, m.op2 = b->op, m.pair_rev = at == 1;
+    m.in[2] = b->in[1 - at], m.isz[3] = 4;
+    m.out = b->out;
+    free(b->ctx);
+    *b = m;
+    memmove(a, a + 1, (size_t)(p->nsteps - k - 1) * sizeof *a);
+    p->nsteps--;
+  }
+}
+
+/* The order of a row group's steps: reductions and per-row steps as early as they can run,
+ * steps over the row as late as they can (just before their first reader), so that a step over
+ * the row lands in the segment of the kernel that reads it and its value needs one tile, not a
+ * stored row (layer norm's x - mean, taken before the variance, is used only after it).
+ * Returns the number ordered (nm) into ord. */
+static int row_order(const cz_tape *t, const int32_t *mem, int nm, const group *gr,
+                     int32_t *ord) {
+  bool done[FZ_MAX_STEPS + 1] = {false};
+  int no = 0, stack[FZ_MAX_STEPS + 1];
+  for (int i = 0; i < nm; i++) {
+    const cz_node *n = &t->nodes[mem[i]];
+    if (red_kind(n->op) == FZ_RED_NONE &&
+        form_of(gr->shape, gr->ndim, &t->vals[n->out[0]]) == FORM_FULL)
+      continue; /* deferred */
+    int sp = 0;
+    stack[sp++] = i;
+    while (sp > 0) { /* i after its deferred producers, each after its own */
+      int j = stack[sp - 1], next = -1;
+      const cz_node *nj = &t->nodes[mem[j]];
+      for (int q = 0; q < nj->nin && next < 0; q++)
+        for (int k = 0; k < j && next < 0; k++)
+          if (!done[k] && t->nodes[mem[k]].out[0] == nj->in[q]) next = k;
+      if (next >= 0 && sp <= FZ_MAX_STEPS) {
+        stack[sp++] = next;
+        continue;
+      }
+      sp--;
+      if (!done[j]) done[j] = true, ord[no++] = mem[j];
+    }
+  }
+  for (int i = 0; i < nm; i++)
+    if (!done[i]) ord[no++] = mem[i];
+  return no;
+}
+
+static fz_prog *build_row_prog(builder *b, const int32_t *mem_in, int nm, const bool *is_out,
                                const group *gr) {
   const cz_tape *t = b->t;
+  int32_t mem[FZ_MAX_STEPS + 1];
+  if (nm > FZ_MAX_STEPS || row_order(t, mem_in, nm, gr, mem) != nm) return NULL;
+  int32_t root_v = t->nodes[mem_in[nm - 1]].out[0];
   fz_prog *p = calloc(1, sizeof *p);
   if (!p) return NULL;
   atomic_init(&p->refs, 1);
@@ -414,7 +488,7 @@ static fz_prog *build_row_prog(builder *b, const int32_t *mem, int nm, const boo
     form[i] = form_of(gr->shape, gr->ndim, &t->vals[v]);
     last[i] = -1;
     ok = form[i] != FORM_NONE;
-    if (ok && (is_out[v] || i == nm - 1)) {
+    if (ok && (is_out[v] || v == root_v)) {
       ok = b->nel < FZ_MAX_OPERANDS;
       if (ok)
         p->frame[b->nel] = form[i] == FORM_NOKEEP ? FZ_FRAME_NOKEEP
@@ -509,6 +583,7 @@ static fz_prog *build_row_prog(builder *b, const int32_t *mem, int nm, const boo
       if (last[k] == i && loc[k].kind == FZ_REG) reg_busy[loc[k].idx] = false;
   }
   p->reg_isz = reg_isz;
+  if (ok) pair_steps(p);
   for (int s = 0; ok && s < p->nsteps; s++) { /* inputs come after the outputs */
     fz_step *st = &p->steps[s];
     for (int j = 0; j < st->nin; j++)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "compile/compile_impl.h"
+#include "core/isa.h"
 #include "core/threads.h"
 #include "cpu/reduce.h"
 #include "cpu/reduce_simd.h"
@@ -261,6 +262,94 @@ static inline char *rw_ptr(const rw_run *R, fz_loc l, char *const *rb, char *reg
   }
 }
 
+/* ---- FZ_PAIR: (a op b) op2 c in one pass ---- */
+
+static inline float arith1(uint16_t op, float x, float y) {
+  return op == LZ_OP_ADD ? x + y : op == LZ_OP_SUBTRACT ? x - y : x * y;
+}
+
+static void pair_scalar(const fz_step *st, int64_t n, char *const *pp, const int64_t *ss) {
+  for (int64_t i = 0; i < n; i++) {
+    float a = *(const float *)(pp[1] + i * ss[1]), b = *(const float *)(pp[2] + i * ss[2]);
+    float c = *(const float *)(pp[3] + i * ss[3]), v = arith1(st->op, a, b);
+    *(float *)(pp[0] + i * ss[0]) = st->pair_rev ? arith1(st->op2, c, v) : arith1(st->op2, v, c);
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+/* AVX2 without FMA, so that nothing contracts a multiply and an add: the same rounding as the
+ * two steps. Operands are contiguous or one broadcast value (stride 0). */
+__attribute__((target("avx2"))) static inline __m256 arith8(uint16_t op, __m256 x, __m256 y) {
+  return op == LZ_OP_ADD ? _mm256_add_ps(x, y)
+         : op == LZ_OP_SUBTRACT ? _mm256_sub_ps(x, y) : _mm256_mul_ps(x, y);
+}
+
+/* One loop per combination, the ops and the order constants: operands advance by inc (8 for
+ * a contiguous one, 0 for a broadcast one read from an 8-float copy). */
+#define PAIR_LOOP(OP1, OP2, REV)                                                                  \
+  for (; i + 8 <= n; i += 8) {                                                                  \
+    __m256 v = arith8(OP1, _mm256_loadu_ps(a + i * ia), _mm256_loadu_ps(b + i * ib));             \
+    __m256 c8 = _mm256_loadu_ps(c + i * ic);                                                     \
+    _mm256_storeu_ps(o + i, REV ? arith8(OP2, c8, v) : arith8(OP2, v, c8));                     \
+  }                                                                                             \
+  break;
+#define PAIR_CASES(REV)                                                                          \
+  switch (code) {                                                                               \
+  case 0: PAIR_LOOP(LZ_OP_ADD, LZ_OP_ADD, REV)                                                  \
+  case 1: PAIR_LOOP(LZ_OP_ADD, LZ_OP_SUBTRACT, REV)                                             \
+  case 2: PAIR_LOOP(LZ_OP_ADD, LZ_OP_MULTIPLY, REV)                                             \
+  case 3: PAIR_LOOP(LZ_OP_SUBTRACT, LZ_OP_ADD, REV)                                             \
+  case 4: PAIR_LOOP(LZ_OP_SUBTRACT, LZ_OP_SUBTRACT, REV)                                        \
+  case 5: PAIR_LOOP(LZ_OP_SUBTRACT, LZ_OP_MULTIPLY, REV)                                        \
+  case 6: PAIR_LOOP(LZ_OP_MULTIPLY, LZ_OP_ADD, REV)                                             \
+  case 7: PAIR_LOOP(LZ_OP_MULTIPLY, LZ_OP_SUBTRACT, REV)                                        \
+  default: PAIR_LOOP(LZ_OP_MULTIPLY, LZ_OP_MULTIPLY, REV)                                       \
+  }
+
+static inline int op_code(uint16_t op) {
+  return op == LZ_OP_ADD ? 0 : op == LZ_OP_SUBTRACT ? 1 : 2;
+}
+
+__attribute__((target("avx2"))) static int64_t pair_avx2(const fz_step *st, int64_t n,
+                                                         char *const *pp, const int64_t *ss) {
+  float bc[3][8];
+  const float *q[3];
+  int64_t inc[3];
+  for (int j = 0; j < 3; j++) {
+    inc[j] = ss[j + 1] ? 1 : 0;
+    q[j] = (const float *)pp[j + 1];
+    if (!inc[j]) {
+      for (int l = 0; l < 8; l++) bc[j][l] = *q[j];
+      q[j] = bc[j];
+    }
+  }
+  const float *a = q[0], *b = q[1], *c = q[2];
+  int64_t ia = inc[0], ib = inc[1], ic = inc[2], i = 0;
+  float *o = (float *)pp[0];
+  int code = op_code(st->op) * 3 + op_code(st->op2);
+  if (st->pair_rev) {
+    PAIR_CASES(1)
+  } else {
+    PAIR_CASES(0)
+  }
+  return i;
+}
+#endif
+
+static void pair_step(const fz_step *st, int64_t n, char **pp, const int64_t *ss) {
+  int64_t done = 0;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  bool vec = ss[0] == 4 && lz_isa_path() >= LZ_ISA_AVX2;
+  for (int j = 1; j <= 3 && vec; j++) vec = ss[j] == 4 || ss[j] == 0;
+  if (vec) done = pair_avx2(st, n, pp, ss);
+#endif
+  if (done == n) return;
+  char *rest[4];
+  for (int j = 0; j < 4; j++) rest[j] = pp[j] + done * ss[j];
+  pair_scalar(st, n - done, rest, ss);
+}
+
 /* The operand pointers of step st at element t of the row. */
 static inline char *at_tile(const rw_run *R, fz_loc l, char *p, int64_t t, int64_t stride) {
   return l.kind == FZ_REG && R->local[l.idx] ? p : p + t * stride;
@@ -304,6 +393,7 @@ static void run_segment(const rw_run *R, const rw_seg *g, char *const *rb, char 
       if (st->scalar && st->kind != FZ_REDUCE) continue;
       step_ptrs(R, st, rb, regs, reg, scal, t, pp, ss);
       if (st->kind == FZ_REDUCE) fold_tile(R, st, &acc[k], pp[1], ss[1], n, tmp);
+      else if (st->kind == FZ_PAIR) pair_step(st, n, pp, ss);
       else fz_exec_step(st, n, pp, ss, tmp);
     }
   }
