@@ -79,7 +79,8 @@ double bench_time(int (*fn)(void *ctx), void *ctx, int reps);
  * interleave them with the figures they bound. STREAM copy of 16M floats on a persistent team
  * of nth threads (bench_stream_bytes: bytes read + written per run); chain8 fused into one pass
  * over x with the library's vector math; layer norm of the 2-d x with weight w (bias 0.1,
- * eps 1e-5) in one pass over memory. _new returns NULL on failure; runs return seconds. */
+ * eps 1e-5) in one pass over memory; softmax over the rows of x and rms norm (eps 1e-6,
+ * weight w) likewise. _new returns NULL on failure; runs return seconds. */
 typedef struct bench_stream bench_stream;
 bench_stream *bench_stream_new(void);
 double bench_stream_bytes(const bench_stream *s);
@@ -88,6 +89,8 @@ void bench_stream_free(bench_stream *s);
 typedef struct bench_limit bench_limit;
 bench_limit *bench_chain8_limit_new(lz_array *x);
 bench_limit *bench_layer_norm_limit_new(lz_array *x, lz_array *w);
+bench_limit *bench_softmax_limit_new(lz_array *x);
+bench_limit *bench_rms_norm_limit_new(lz_array *x, lz_array *w);
 double bench_limit_run(bench_limit *l);
 void bench_limit_free(bench_limit *l);
 

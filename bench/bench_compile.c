@@ -1,5 +1,6 @@
-/* The compile figures: fused elementwise chains, softmax and layer norm compiled against the
- * same functions uncompiled (same run, same machine), and the cost of tracing long graphs. */
+/* The compile figures: fused elementwise chains, softmax, layer norm and rms norm compiled
+ * against the same functions uncompiled (same run, same machine) and against hand-written
+ * one-pass limits, and the cost of tracing long graphs. */
 #include "bench.h"
 
 enum { N16M = 1 << 24 };
@@ -32,6 +33,20 @@ static int chain8(void *ctx, lz_array *const *in, int n, lz_array **out) {
 
 static int softmax(void *ctx, lz_array *const *in, int n, lz_array **out) {
   out[0] = lz_softmax_axis(in[0], -1, false);
+  return out[0] ? 1 : -1;
+}
+
+/* softmax and rms norm written with plain ops, as a user writes them: compile runs each as one
+ * row kernel */
+static int softmax_ops(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  lz_array *x = in[0], *e = lz_exp(lz_subtract(x, lz_max_axis(x, -1, true)));
+  out[0] = lz_divide(e, lz_sum_axis(e, -1, true));
+  return out[0] ? 1 : -1;
+}
+
+static int rms_norm(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  lz_array *x = in[0], *ms = lz_mean_axis(lz_square(x), -1, true);
+  out[0] = lz_multiply(lz_multiply(x, lz_rsqrt(lz_add(ms, lz_float(1e-6)))), in[1]);
   return out[0] ? 1 : -1;
 }
 
@@ -144,6 +159,12 @@ void bench_compile(void) {
   pair_bench("softmax_f32_4096x4096", softmax, in, 1, NULL, NULL);
   lim = bench_layer_norm_limit_new(in[0], in[1]); /* one pass over memory */
   pair_bench("layer_norm_f32_4096x4096", layer_norm, in, 2, lim, "limit");
+  bench_limit_free(lim);
+  lim = bench_softmax_limit_new(in[0]);
+  pair_bench("softmax_ops_f32_4096x4096", softmax_ops, in, 1, lim, "limit");
+  bench_limit_free(lim);
+  lim = bench_rms_norm_limit_new(in[0], in[1]);
+  pair_bench("rms_norm_f32_4096x4096", rms_norm, in, 2, lim, "limit");
   bench_limit_free(lim);
   lz_free(in[0]), lz_free(in[1]);
 

@@ -6,7 +6,9 @@
  *     tanh(x)/3 per 8-lane vector with the library's own vector math (src/cpu/vmath_avx2.c is
  *     compiled into lz_bench), each thread on its own slice;
  *   - layer norm's one-pass limit: per row of 4096 (16 KiB, L1-resident), mean, variance and
- *     the normalised, scaled and shifted row, so memory is read once and written once.
+ *     the normalised, scaled and shifted row, so memory is read once and written once;
+ *   - softmax's and rms norm's one-pass limits the same way: softmax's row max, then exp(x - m)
+ *     stored while summed, then scaled; rms norm's sum of squares, then x * rsqrt * w.
  *
  * On a CPU without AVX2+FMA (or a clang build) the limits use the scalar libm functions. */
 #include <math.h>
@@ -240,6 +242,86 @@ static void ln_part(void *arg, int tid, int nth) {
   }
 }
 
+/* ---- softmax and rms norm in one pass over memory ---- */
+
+#ifdef LZ_HAVE_VMATH
+/* one row; cols a multiple of 16 */
+__attribute__((target("avx2,fma"))) static void softmax_row_avx2(const float *x, float *y,
+                                                                int cols) {
+  __m256 m0 = _mm256_loadu_ps(x), m1 = m0;
+  for (int j = 0; j < cols; j += 16)
+    m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + j)), m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + j + 8));
+  float t[8], m;
+  _mm256_storeu_ps(t, _mm256_max_ps(m0, m1));
+  m = t[0];
+  for (int k = 1; k < 8; k++) m = t[k] > m ? t[k] : m;
+  __m256 mv = _mm256_set1_ps(m), s0 = _mm256_setzero_ps(), s1 = s0;
+  for (int j = 0; j < cols; j += 16) {
+    __m256 a = lz__vexpf8(_mm256_sub_ps(_mm256_loadu_ps(x + j), mv));
+    __m256 b = lz__vexpf8(_mm256_sub_ps(_mm256_loadu_ps(x + j + 8), mv));
+    _mm256_storeu_ps(y + j, a), _mm256_storeu_ps(y + j + 8, b);
+    s0 = _mm256_add_ps(s0, a), s1 = _mm256_add_ps(s1, b);
+  }
+  __m256 r = _mm256_set1_ps(1.0f / hsum8(_mm256_add_ps(s0, s1)));
+  for (int j = 0; j < cols; j += 8) _mm256_storeu_ps(y + j, _mm256_mul_ps(_mm256_loadu_ps(y + j), r));
+}
+
+/* one row; cols a multiple of 32 */
+__attribute__((target("avx2,fma"))) static void rms_row_avx2(const float *x, const float *w,
+                                                            float *y, int cols) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  for (int j = 0; j < cols; j += 32) {
+    __m256 a = _mm256_loadu_ps(x + j), b = _mm256_loadu_ps(x + j + 8);
+    __m256 c = _mm256_loadu_ps(x + j + 16), d = _mm256_loadu_ps(x + j + 24);
+    s0 = _mm256_fmadd_ps(a, a, s0), s1 = _mm256_fmadd_ps(b, b, s1);
+    s2 = _mm256_fmadd_ps(c, c, s2), s3 = _mm256_fmadd_ps(d, d, s3);
+  }
+  float ms = hsum8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3))) / (float)cols;
+  __m256 rs = _mm256_set1_ps(1.0f / sqrtf(ms + 1e-6f));
+  for (int j = 0; j < cols; j += 8)
+    _mm256_storeu_ps(y + j, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j), rs),
+                                          _mm256_loadu_ps(w + j)));
+}
+#endif
+
+static void softmax_part(void *arg, int tid, int nth) {
+  map_ctx *c = arg;
+  int per = (c->rows + nth - 1) / nth, lo = tid * per, hi = lo + per < c->rows ? lo + per : c->rows;
+  for (int r = lo; r < hi; r++) {
+    const float *x = c->x + (size_t)r * c->cols;
+    float *y = c->y + (size_t)r * c->cols;
+#ifdef LZ_HAVE_VMATH
+    if (have_avx2() && c->cols % 16 == 0) {
+      softmax_row_avx2(x, y, c->cols);
+      continue;
+    }
+#endif
+    float m = x[0], s = 0;
+    for (int j = 0; j < c->cols; j++) m = x[j] > m ? x[j] : m;
+    for (int j = 0; j < c->cols; j++) s += y[j] = expf(x[j] - m);
+    for (int j = 0; j < c->cols; j++) y[j] /= s;
+  }
+}
+
+static void rms_part(void *arg, int tid, int nth) {
+  map_ctx *c = arg;
+  int per = (c->rows + nth - 1) / nth, lo = tid * per, hi = lo + per < c->rows ? lo + per : c->rows;
+  for (int r = lo; r < hi; r++) {
+    const float *x = c->x + (size_t)r * c->cols;
+    float *y = c->y + (size_t)r * c->cols;
+#ifdef LZ_HAVE_VMATH
+    if (have_avx2() && c->cols % 32 == 0) {
+      rms_row_avx2(x, c->w, y, c->cols);
+      continue;
+    }
+#endif
+    double q = 0;
+    for (int j = 0; j < c->cols; j++) q += (double)x[j] * x[j];
+    float rs = 1.0f / sqrtf((float)(q / c->cols) + 1e-6f);
+    for (int j = 0; j < c->cols; j++) y[j] = x[j] * rs * c->w[j];
+  }
+}
+
 struct bench_limit {
   team_fn fn;
   map_ctx c;
@@ -268,6 +350,21 @@ bench_limit *bench_layer_norm_limit_new(lz_array *x, lz_array *w) {
   if (!wd) return NULL;
   return limit_new(ln_part, (map_ctx){lz_array_data(x), aligned_alloc(64, (size_t)rows * cols * 4),
                                       0, rows, cols, wd});
+}
+
+bench_limit *bench_softmax_limit_new(lz_array *x) {
+  int rows = lz_array_dim(x, 0), cols = lz_array_dim(x, 1);
+  return limit_new(softmax_part, (map_ctx){lz_array_data(x),
+                                           aligned_alloc(64, (size_t)rows * cols * 4), 0, rows,
+                                           cols, NULL});
+}
+
+bench_limit *bench_rms_norm_limit_new(lz_array *x, lz_array *w) {
+  int rows = lz_array_dim(x, 0), cols = lz_array_dim(x, 1);
+  const float *wd = lz_array_data(w);
+  if (!wd) return NULL;
+  return limit_new(rms_part, (map_ctx){lz_array_data(x), aligned_alloc(64, (size_t)rows * cols * 4),
+                                       0, rows, cols, wd});
 }
 
 double bench_limit_run(bench_limit *l) {

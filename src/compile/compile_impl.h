@@ -110,23 +110,33 @@ LZ_HIDDEN bool cz_op_infers_shape(int op);
 
 enum { FZ_MAX_OPERANDS = 32, FZ_MAX_STEPS = 96 };
 
-/* Where a step's operand lives during one tile. */
-enum { FZ_OPND, FZ_REG, FZ_LANE };
+/* Where a step's operand lives during one tile (one row in row mode): an operand of the node,
+ * a register, the stored lane, or (row mode) a per-row scalar slot. */
+enum { FZ_OPND, FZ_REG, FZ_LANE, FZ_SCAL };
 typedef struct fz_loc {
   uint8_t kind;
   int16_t idx;  /* operand index (outputs first, then the node's inputs) or register */
 } fz_loc;
 
-enum { FZ_LOOP, FZ_CAST, FZ_WHERE, FZ_COPY };
+/* FZ_REDUCE (row mode): a sum, mean, max, min, var or std over the row (ctx: its
+ * lz_reduce_params) into a per-row scalar. */
+/* FZ_PAIR (row mode): two float32 add/subtract/multiply steps in one pass, the first's value
+ * feeding only the second: out = (in0 op in1) op2 in2, or in2 op2 (in0 op in1) when pair_rev. */
+enum { FZ_LOOP, FZ_CAST, FZ_WHERE, FZ_COPY, FZ_REDUCE, FZ_PAIR };
 typedef struct fz_step {
   uint8_t kind;
   uint8_t nin;
+  bool scalar;          /* row mode: one value per row (the row's reductions and what follows) */
   uint16_t op;          /* the op it comes from (printing) */
   lz_dtype dt_out, dt_in;
   lz_cpu_inner_fn fn;
   void *ctx;            /* the op's parameters (owned by the program) */
   fz_loc out, in[3];
   uint8_t isz[4];       /* item sizes of out, in[0..2] */
+  bool has_mean;        /* var/std (row mode): the row's mean is already at `mean` */
+  fz_loc mean;
+  uint16_t op2;         /* FZ_PAIR: the second op */
+  bool pair_rev;
 } fz_step;
 
 /* Reductions a fused kernel can end with (the reduced axes are the trailing ones). */
@@ -149,7 +159,20 @@ typedef struct fz_prog {
   bool keepdims;
   int ddof;
   lz_dtype red_dt;      /* compute dtype (float32 or float64) = its output dtype */
+  /* Row mode: the steps run one row (the last axis) at a time over row-long registers kept in
+   * cache, reductions of the row are steps writing per-row scalars that later steps broadcast
+   * back, and every value leaving the node is an elementwise output (red is FZ_RED_NONE). */
+  bool rowwise;
+  int nscal;            /* per-row scalar slots */
+  int reg_isz;          /* bytes per element of a register */
+  bool fixed_shape;     /* holds a broadcast_to or reshape: its shape is `shape`, not inferred */
+  int shape[LZ_MAX_NDIM]; /* the traced iteration shape */
+  /* per operand (outputs, then inputs): FZ_FRAME_NOKEEP when its shape is the rows' shape
+   * without the last axis (a reduction without keepdims), aligned as if it had a trailing 1;
+   * FZ_FRAME_KEEP marks an output of one value per row, with the last axis kept as 1 */
+  uint8_t frame[FZ_MAX_OPERANDS];
 } fz_prog;
+enum { FZ_FRAME_FULL, FZ_FRAME_NOKEEP, FZ_FRAME_KEEP };
 
 typedef struct lz_fused_params {
   fz_prog *prog;
@@ -166,6 +189,12 @@ typedef struct lz_placeholder_params {
   int nexplicit;  /* inputs before the state entries */
   uint64_t trace; /* the trace it belongs to */
 } lz_placeholder_params;
+
+/* Runs one step over n elements: pp/ss are the output's and the inputs' pointers and byte
+ * strides; tmp holds n elements of 8 bytes. */
+LZ_HIDDEN void fz_exec_step(const fz_step *st, int64_t n, char **pp, const int64_t *ss, char *tmp);
+/* The kernel of a row program (fused_rows.c), outputs allocated. 0 or -1. */
+LZ_HIDDEN int fz_rows_run(const fz_prog *p, lz_node *node, lz_array **outs);
 
 /* ---- printing (dot.c) ------------------------------------------------------------------- */
 

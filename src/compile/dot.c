@@ -13,10 +13,16 @@ static const char *red_name(fz_red r) {
 void fz_prog_describe(const fz_prog *p, char *buf, size_t cap) {
   size_t n = 0;
   buf[0] = 0;
+  if (p->rowwise) {
+    int w = snprintf(buf, cap, "rows:");
+    n = w > 0 && (size_t)w < cap ? (size_t)w : 0;
+  }
   for (int s = 0; s < p->nsteps && n + 1 < cap; s++) {
     const fz_step *st = &p->steps[s];
-    const char *name = st->kind == FZ_COPY ? "copy" : lz__op(st->op)->name;
-    int w = snprintf(buf + n, cap - n, "%s%s", s ? " " : "", name);
+    const char *name = st->kind == FZ_COPY && st->op == LZ_OP_FUSED ? "copy" : lz__op(st->op)->name;
+    int w = st->kind == FZ_PAIR
+                ? snprintf(buf + n, cap - n, "%s%s+%s", s ? " " : "", name, lz__op(st->op2)->name)
+                : snprintf(buf + n, cap - n, "%s%s", s ? " " : "", name);
     if (w < 0) break;
     n += (size_t)w;
   }

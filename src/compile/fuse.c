@@ -5,7 +5,16 @@
  * iteration shape. So each group has a single exit (its root: the last node, whose value
  * leaves the group; other members may also be outputs of the function) and cannot form a cycle
  * with the rest of the graph: a path out of the group starts at the root, and every input of a
- * member was computed before the member. One linear sweep assigns groups, one writes the tape. */
+ * member was computed before the member. One linear sweep assigns groups, one writes the tape.
+ *
+ * Row groups: when a group would take in a per-row value of its rows (the keepdims or plain
+ * result of a reduction over the last axis, or an elementwise op of such values), it becomes a
+ * row group, provided its rows are of a length that stays in L1/L2 (ROW_MIN..ROW_MAX elements).
+ * Its members are then elementwise ops over whole rows or over per-row values, reductions over
+ * the last axis (sum, mean, max, min, var, std) and the broadcasts and reshapes between the two
+ * forms; the fused kernel runs them one row at a time (fused_rows.c), so layer_norm, rms_norm,
+ * softmax or logsumexp written with plain ops read their input from memory once. Longer or
+ * shorter rows keep the plain rule: a reduction ends a group. */
 #include "compile/compile_impl.h"
 #include "cpu/reduce.h"
 
@@ -20,7 +29,24 @@ typedef struct group {
   int nseen;          /* distinct inputs and constants counted */
   int32_t seen[FZ_MAX_OPERANDS];
   bool red;
+  bool row;           /* a row group (S = shape, rows along its last axis) */
+  bool pend;          /* per-row values of rows whose length is not known yet (shape[-1] < 0) */
 } group;
+
+/* Rows of fewer elements cost more in per-row dispatch than the passes a row group saves; rows
+ * of more no longer stay in L1/L2 with a few registers beside them. */
+enum { ROW_MIN = 128, ROW_MAX = 16384 };
+
+/* How a value's shape relates to a row group's shape S: S itself, S with the last axis kept
+ * as 1 (a per-row value, keepdims) or removed (a per-row value without keepdims). */
+enum { FORM_NONE, FORM_FULL, FORM_KEEP, FORM_NOKEEP };
+static int form_of(const int *S, int nd, const cz_value *v) {
+  size_t lead = nd > 0 ? (size_t)(nd - 1) * sizeof(int) : 0;
+  if (v->ndim == nd && memcmp(v->shape, S, (size_t)nd * sizeof(int)) == 0) return FORM_FULL;
+  if (nd < 1 || memcmp(v->shape, S, lead) != 0) return FORM_NONE;
+  if (v->ndim == nd && v->shape[nd - 1] == 1) return FORM_KEEP;
+  return v->ndim == nd - 1 ? FORM_NOKEEP : FORM_NONE;
+}
 
 enum { CG_UNSET = -1, CG_MIXED = -2, CG_NONE = -3 };
 
@@ -64,6 +90,120 @@ static bool red_ok(const cz_tape *t, const cz_node *n) {
   return true;
 }
 
+/* A reduction a row group can hold: over the last axis only, of a floating input, with the
+ * input's dtype (the row kernel reduces float16/bfloat16 in float32, as the unfused one). */
+static bool row_red_ok(const cz_tape *t, const cz_node *n) {
+  fz_red rk = red_kind(n->op);
+  if (rk == FZ_RED_NONE || rk == FZ_RED_LSE || rk == FZ_RED_SOFTMAX || n->nin != 1 || n->nout != 1)
+    return false;
+  const cz_value *x = &t->vals[n->in[0]], *o = &t->vals[n->out[0]];
+  lz_dtype d = x->dtype;
+  if ((d != LZ_FLOAT32 && d != LZ_FLOAT64 && d != LZ_FLOAT16 && d != LZ_BFLOAT16) ||
+      o->dtype != d)
+    return false;
+  const lz_reduce_params *p = n->params;
+  return x->ndim >= 1 && p->naxes == 1 && p->axes[0] == x->ndim - 1;
+}
+
+static bool row_len_ok(const group *g) {
+  return g->ndim >= 1 && g->shape[g->ndim - 1] >= ROW_MIN && g->shape[g->ndim - 1] <= ROW_MAX;
+}
+
+/* Makes g a row group if it can be one. */
+static bool to_row(const cz_tape *t, group *g) {
+  if (g->row) return true;
+  if (!row_len_ok(g) || (g->red && !row_red_ok(t, &t->nodes[g->root]))) return false;
+  g->red = false, g->row = true;
+  return true;
+}
+
+/* A group of per-row values whose rows' length is still unknown (it met a reshape between
+ * the two per-row forms, as in log(sum(exp(x - m), -1)) + squeeze(m)): per-row members join,
+ * and the first reduction over the rows tells their length and makes it a row group. */
+static bool joins_pending(const cz_tape *t, group *g, const cz_node *n) {
+  const cz_value *ov = &t->vals[n->out[0]];
+  int nd = g->ndim, fo = form_of(g->shape, nd, ov);
+  if (elem_ok(t, n)) return fo == FORM_KEEP || fo == FORM_NOKEEP;
+  if (n->nin != 1) return false;
+  const cz_value *iv = &t->vals[n->in[0]];
+  if (n->op == LZ_OP_RESHAPE) {
+    int fi = form_of(g->shape, nd, iv);
+    return iv->dtype == ov->dtype && (fi == FORM_KEEP || fi == FORM_NOKEEP) &&
+           (fo == FORM_KEEP || fo == FORM_NOKEEP);
+  }
+  if (!row_red_ok(t, n) || iv->ndim != nd ||
+      memcmp(iv->shape, g->shape, (size_t)(nd - 1) * sizeof(int)) != 0)
+    return false;
+  group ng = *g;
+  ng.shape[nd - 1] = iv->shape[nd - 1];
+  if (!row_len_ok(&ng)) return false;
+  ng.pend = false, ng.row = true;
+  *g = ng;
+  return true;
+}
+
+/* An elementwise group of per-row values without their last axis meets the reshape that
+ * removes it (or of values with it, one that adds it): the group's rows become pending. */
+static bool starts_pending(const cz_tape *t, group *g, const cz_node *n) {
+  const cz_value *iv = &t->vals[n->in[0]], *ov = &t->vals[n->out[0]];
+  int nd = g->ndim;
+  if (g->red || g->row || n->op != LZ_OP_RESHAPE || iv->dtype != ov->dtype || ov->ndim != nd ||
+      memcmp(ov->shape, g->shape, (size_t)nd * sizeof(int)) != 0)
+    return false;
+  if (iv->ndim == nd + 1 && iv->shape[nd] == 1 &&
+      memcmp(iv->shape, g->shape, (size_t)nd * sizeof(int)) == 0) {
+    g->shape[nd] = -1, g->ndim = nd + 1;
+  } else if (nd >= 1 && iv->ndim == nd - 1 && g->shape[nd - 1] == 1 &&
+             memcmp(iv->shape, g->shape, (size_t)(nd - 1) * sizeof(int)) == 0) {
+    g->shape[nd - 1] = -1;
+  } else {
+    return false;
+  }
+  g->pend = true;
+  return true;
+}
+
+/* Whether node n (all of whose consumers are in g) joins g, turning g into a row group or
+ * giving it the shape of the rows its per-row values come from when that is what it takes. */
+static bool joins(const cz_tape *t, group *g, const cz_node *n) {
+  if (n->nout != 1 || g->nmembers + 3 >= FZ_MAX_STEPS) return false;
+  const cz_value *ov = &t->vals[n->out[0]];
+  if (g->pend) return joins_pending(t, g, n);
+  if (elem_ok(t, n)) {
+    if (g->ndim == ov->ndim && memcmp(ov->shape, g->shape, (size_t)g->ndim * sizeof(int)) == 0)
+      return true;
+    int f = form_of(g->shape, g->ndim, ov);
+    return (f == FORM_KEEP || f == FORM_NOKEEP) && to_row(t, g);
+  }
+  if (n->nin != 1) return false;
+  const cz_value *iv = &t->vals[n->in[0]];
+  if (row_red_ok(t, n)) {
+    if (form_of(g->shape, g->ndim, iv) == FORM_FULL) return to_row(t, g);
+    /* an elementwise group of per-row values (logsumexp's tail): its rows are the input's */
+    cz_value gv = {.ndim = g->ndim};
+    memcpy(gv.shape, g->shape, sizeof gv.shape);
+    int f = form_of(iv->shape, iv->ndim, &gv);
+    if (g->red || g->row || (f != FORM_KEEP && f != FORM_NOKEEP)) return false;
+    group ng = *g;
+    ng.ndim = iv->ndim;
+    memcpy(ng.shape, iv->shape, (size_t)iv->ndim * sizeof(int));
+    if (!row_len_ok(&ng)) return false;
+    ng.row = true;
+    *g = ng;
+    return true;
+  }
+  if ((n->op != LZ_OP_BROADCAST_TO && n->op != LZ_OP_RESHAPE) || iv->dtype != ov->dtype ||
+      lz_dtype_size(ov->dtype) > 8)
+    return false;
+  if (starts_pending(t, g, n)) return true;
+  int fi = form_of(g->shape, g->ndim, iv), fo = form_of(g->shape, g->ndim, ov);
+  bool per_row = (fi == FORM_KEEP || fi == FORM_NOKEEP);
+  if (n->op == LZ_OP_BROADCAST_TO ? fi == FORM_KEEP && fo == FORM_FULL
+                                  : per_row && (fo == FORM_KEEP || fo == FORM_NOKEEP))
+    return to_row(t, g);
+  return false;
+}
+
 /* Operands that node n adds to group g if it joins (its own value stops being one): inputs
  * and constants are counted once per group, node values once per use (an upper bound). */
 static int added_operands(const cz_tape *t, const group *g, const cz_node *n) {
@@ -92,10 +232,6 @@ static void note_inputs(const cz_tape *t, group *g, const cz_node *n) {
   }
 }
 
-static bool shape_is(const group *g, const cz_value *v) {
-  return v->ndim == g->ndim && memcmp(v->shape, g->shape, (size_t)g->ndim * sizeof(int)) == 0;
-}
-
 /* ---- building a program ---- */
 
 typedef struct builder {
@@ -104,6 +240,7 @@ typedef struct builder {
   int32_t g;
   fz_prog *p;
   int32_t ext[FZ_MAX_OPERANDS]; /* value ids of the node's inputs */
+  uint8_t ext_frame[FZ_MAX_OPERANDS]; /* row groups: how each is aligned (FZ_FRAME_*) */
   int next;
   int32_t el[FZ_MAX_OPERANDS];  /* value ids of the elementwise outputs */
   int nel;
@@ -114,13 +251,16 @@ static bool member_value(const builder *b, int32_t v) {
   return cv->kind == CZ_NODE && b->grp[cv->ref] == b->g;
 }
 
-static int ext_index(builder *b, int32_t v) {
+static int ext_index_framed(builder *b, int32_t v, uint8_t frame) {
   for (int i = 0; i < b->next; i++)
-    if (b->ext[i] == v) return i;
+    if (b->ext[i] == v && b->ext_frame[i] == frame) return i;
   if (b->nel + b->next >= FZ_MAX_OPERANDS) return -1;
   b->ext[b->next] = v;
+  b->ext_frame[b->next] = frame;
   return b->next++;
 }
+
+static int ext_index(builder *b, int32_t v) { return ext_index_framed(b, v, FZ_FRAME_FULL); }
 
 /* Builds the program of a group whose members are mem[0..nm) (topological order, root last).
  * Returns NULL when the group does not fit a program (the members then stay separate). */
@@ -254,6 +394,211 @@ static fz_prog *build_prog(builder *b, const int32_t *mem, int nm, const bool *i
   return p;
 }
 
+/* Builds the program of a row group (members mem[0..nm) in topological order, root last): a
+ * step per member, over whole rows or over per-row values; values leaving the group are
+ * outputs; row values between steps live in row-long registers, per-row values in slots.
+ * Returns NULL when the group does not fit a program. */
+static bool pairable(const fz_step *st) {
+  if (st->kind != FZ_LOOP || st->scalar || st->nin != 2 || st->dt_out != LZ_FLOAT32 ||
+      st->dt_in != LZ_FLOAT32 || st->isz[2] != 4)
+    return false;
+  return st->op == LZ_OP_ADD || st->op == LZ_OP_SUBTRACT || st->op == LZ_OP_MULTIPLY;
+}
+
+static bool loc_eq(fz_loc a, fz_loc b) { return a.kind == b.kind && a.idx == b.idx; }
+
+/* Two float32 add/subtract/multiply steps over the row, the first's register read only by the
+ * second, become one FZ_PAIR step: one pass instead of two, rounded as the two steps round. */
+static void pair_steps(fz_prog *p) {
+  for (int k = 0; k + 1 < p->nsteps; k++) {
+    fz_step *a = &p->steps[k], *b = &p->steps[k + 1];
+    if (!pairable(a) || !pairable(b) || a->out.kind != FZ_REG) continue;
+    int uses = 0, at = -1;
+    for (int j = 0; j < 2; j++)
+      if (loc_eq(b->in[j], a->out)) uses++, at = j;
+    for (int q = k + 2; q < p->nsteps && uses == 1; q++) { /* read later: not this pair's */
+      const fz_step *u = &p->steps[q];
+      for (int j = 0; j < u->nin; j++)
+        if (loc_eq(u->in[j], a->out)) uses++;
+      if ((u->has_mean && loc_eq(u->mean, a->out)) || loc_eq(u->out, a->out)) break;
+    }
+    if (uses != 1) continue;
+    fz_step m = *a;
+    m.kind = FZ_PAIR, m.nin = 3, m.op2 = b->op, m.pair_rev = at == 1;
+    m.in[2] = b->in[1 - at], m.isz[3] = 4;
+    m.out = b->out;
+    free(b->ctx);
+    *b = m;
+    memmove(a, a + 1, (size_t)(p->nsteps - k - 1) * sizeof *a);
+    p->nsteps--;
+  }
+}
+
+/* The order of a row group's steps: reductions and per-row steps as early as they can run,
+ * steps over the row as late as they can (just before their first reader), so that a step over
+ * the row lands in the segment of the kernel that reads it and its value needs one tile, not a
+ * stored row (layer norm's x - mean, taken before the variance, is used only after it).
+ * Returns the number ordered (nm) into ord. */
+static int row_order(const cz_tape *t, const int32_t *mem, int nm, const group *gr,
+                     int32_t *ord) {
+  bool done[FZ_MAX_STEPS + 1] = {false};
+  int no = 0, stack[FZ_MAX_STEPS + 1];
+  for (int i = 0; i < nm; i++) {
+    const cz_node *n = &t->nodes[mem[i]];
+    if (red_kind(n->op) == FZ_RED_NONE &&
+        form_of(gr->shape, gr->ndim, &t->vals[n->out[0]]) == FORM_FULL)
+      continue; /* deferred */
+    int sp = 0;
+    stack[sp++] = i;
+    while (sp > 0) { /* i after its deferred producers, each after its own */
+      int j = stack[sp - 1], next = -1;
+      const cz_node *nj = &t->nodes[mem[j]];
+      for (int q = 0; q < nj->nin && next < 0; q++)
+        for (int k = 0; k < j && next < 0; k++)
+          if (!done[k] && t->nodes[mem[k]].out[0] == nj->in[q]) next = k;
+      if (next >= 0 && sp <= FZ_MAX_STEPS) {
+        stack[sp++] = next;
+        continue;
+      }
+      sp--;
+      if (!done[j]) done[j] = true, ord[no++] = mem[j];
+    }
+  }
+  for (int i = 0; i < nm; i++)
+    if (!done[i]) ord[no++] = mem[i];
+  return no;
+}
+
+static fz_prog *build_row_prog(builder *b, const int32_t *mem_in, int nm, const bool *is_out,
+                               const group *gr) {
+  const cz_tape *t = b->t;
+  int32_t mem[FZ_MAX_STEPS + 1];
+  if (nm > FZ_MAX_STEPS || row_order(t, mem_in, nm, gr, mem) != nm) return NULL;
+  int32_t root_v = t->nodes[mem_in[nm - 1]].out[0];
+  fz_prog *p = calloc(1, sizeof *p);
+  if (!p) return NULL;
+  atomic_init(&p->refs, 1);
+  p->ndim = gr->ndim, p->rowwise = true;
+  memcpy(p->shape, gr->shape, sizeof p->shape);
+  b->p = p, b->next = 0, b->nel = 0;
+  bool ok = nm + 2 <= FZ_MAX_STEPS;
+  int form[FZ_MAX_STEPS + 1], last[FZ_MAX_STEPS + 1];
+  for (int i = 0; ok && i < nm; i++) {
+    int32_t v = t->nodes[mem[i]].out[0];
+    form[i] = form_of(gr->shape, gr->ndim, &t->vals[v]);
+    last[i] = -1;
+    ok = form[i] != FORM_NONE;
+    if (ok && (is_out[v] || v == root_v)) {
+      ok = b->nel < FZ_MAX_OPERANDS;
+      if (ok)
+        p->frame[b->nel] = form[i] == FORM_NOKEEP ? FZ_FRAME_NOKEEP
+                           : form[i] == FORM_KEEP ? FZ_FRAME_KEEP : FZ_FRAME_FULL;
+      if (ok) b->el[b->nel++] = v;
+    }
+  }
+  p->nel = b->nel;
+  int reg_isz = 1;
+  fz_loc loc[FZ_MAX_STEPS + 1];
+  bool reg_busy[FZ_MAX_STEPS + 1] = {false}, scal_busy[FZ_MAX_STEPS + 1] = {false};
+  for (int i = 0; ok && i < nm; i++) /* last reader of each member value */
+    for (int j = 0; j < t->nodes[mem[i]].nin; j++)
+      for (int k = 0; k < i; k++)
+        if (t->nodes[mem[k]].out[0] == t->nodes[mem[i]].in[j]) last[k] = i;
+  for (int i = 0; ok && i < nm; i++) {
+    const cz_node *n = &t->nodes[mem[i]];
+    fz_step *st = &p->steps[p->nsteps];
+    memset(st, 0, sizeof *st);
+    lz_dtype dts[3];
+    bool reshape = n->op == LZ_OP_RESHAPE;
+    for (int j = 0; ok && j < n->nin; j++) {
+      int32_t v = n->in[j];
+      dts[j] = t->vals[v].dtype;
+      if (member_value(b, v)) {
+        int k = 0;
+        while (t->nodes[mem[k]].out[0] != v) k++;
+        /* a per-row value without its last axis broadcasts against the rows' leading axes,
+         * not along them: only steps of the same form (or a reshape) may read it */
+        ok = form[k] != FORM_NOKEEP || form[i] == FORM_NOKEEP || reshape;
+        st->in[j] = loc[k];
+      } else {
+        int fi = reshape ? form_of(gr->shape, gr->ndim, &t->vals[v]) : form[i];
+        int e = ext_index_framed(b, v, fi == FORM_NOKEEP ? FZ_FRAME_NOKEEP : FZ_FRAME_FULL);
+        ok = e >= 0;
+        st->in[j] = (fz_loc){FZ_OPND, (int16_t)(FZ_MAX_OPERANDS + e)}; /* fixed up below */
+      }
+    }
+    int32_t v = n->out[0];
+    lz_dtype dto = t->vals[v].dtype;
+    if (!ok) break;
+    size_t ps = lz__op(n->op)->params_size;
+    if (red_kind(n->op) != FZ_RED_NONE) {
+      st->kind = FZ_REDUCE;
+      /* var/std of a row whose mean an earlier step took (layer norm's mean and var): the
+       * mean is reused, the same float32/float64 value the var would compute */
+      for (int k = 0; k < i && (n->op == LZ_OP_VAR || n->op == LZ_OP_STD); k++) {
+        const cz_node *q = &t->nodes[mem[k]];
+        if (q->op == LZ_OP_MEAN && q->in[0] == n->in[0] &&
+            (dts[0] == LZ_FLOAT32 || dts[0] == LZ_FLOAT64))
+          st->has_mean = true, st->mean = loc[k];
+      }
+    } else if (n->op == LZ_OP_BROADCAST_TO || reshape) {
+      /* a reshape between the per-row forms copies one value per row whatever the rows; the
+       * length a broadcast gives its rows may come from nowhere else */
+      st->kind = FZ_COPY, ps = 0;
+      if (!reshape) p->fixed_shape = true;
+    } else if (!fz_step_supported(n->op, dts, n->nin, dto, st)) {
+      ok = false;
+      break;
+    }
+    st->op = n->op, st->nin = (uint8_t)n->nin, st->scalar = form[i] != FORM_FULL;
+    st->dt_out = dto, st->dt_in = dts[0];
+    st->isz[0] = (uint8_t)lz_dtype_size(dto);
+    for (int j = 0; j < n->nin; j++) st->isz[j + 1] = (uint8_t)lz_dtype_size(dts[j]);
+    if (ps && !(st->ctx = malloc(ps))) ok = false;
+    if (ps && st->ctx) memcpy(st->ctx, n->params, ps);
+    p->nsteps++;
+    int el = -1;
+    for (int k = 0; k < b->nel; k++)
+      if (b->el[k] == v) el = k;
+    bool *busy = form[i] == FORM_FULL ? reg_busy : scal_busy;
+    if (el >= 0) {
+      loc[i] = (fz_loc){FZ_OPND, (int16_t)el};
+    } else {
+      int r = 0;
+      while (busy[r]) r++;
+      busy[r] = true;
+      if (form[i] == FORM_FULL) {
+        loc[i] = (fz_loc){FZ_REG, (int16_t)r};
+        if (r + 1 > p->nregs) p->nregs = r + 1;
+        if (st->isz[0] > reg_isz) reg_isz = st->isz[0];
+      } else {
+        loc[i] = (fz_loc){FZ_SCAL, (int16_t)r};
+        if (r + 1 > p->nscal) p->nscal = r + 1;
+      }
+    }
+    st->out = loc[i];
+    /* registers whose last reader was this step; slots are never reused, since the kernel
+     * runs the per-row steps of a segment before its steps over the row */
+    for (int k = 0; k < i; k++)
+      if (last[k] == i && loc[k].kind == FZ_REG) reg_busy[loc[k].idx] = false;
+  }
+  p->reg_isz = reg_isz;
+  if (ok) pair_steps(p);
+  for (int s = 0; ok && s < p->nsteps; s++) { /* inputs come after the outputs */
+    fz_step *st = &p->steps[s];
+    for (int j = 0; j < st->nin; j++)
+      if (st->in[j].kind == FZ_OPND && st->in[j].idx >= FZ_MAX_OPERANDS)
+        st->in[j].idx = (int16_t)(st->in[j].idx - FZ_MAX_OPERANDS + b->nel);
+  }
+  if (ok && b->nel + b->next <= FZ_MAX_OPERANDS)
+    for (int e = 0; e < b->next; e++) p->frame[b->nel + e] = b->ext_frame[e];
+  if (!ok || b->nel + b->next > FZ_MAX_OPERANDS) {
+    fz_prog_release(p);
+    return NULL;
+  }
+  return p;
+}
+
 /* ---- the pass ---- */
 
 static int copy_node(const cz_tape *t, const cz_node *n, cz_tape *out, int32_t *map) {
@@ -280,7 +625,7 @@ static int copy_node(const cz_tape *t, const cz_node *n, cz_tape *out, int32_t *
 static int emit_group(const cz_tape *t, cz_tape *out, int32_t *map, const int32_t *grp, int32_t g,
                       const int32_t *mem, int nm, const bool *is_out, const group *gr) {
   builder b = {.t = t, .grp = grp, .g = g};
-  fz_prog *p = build_prog(&b, mem, nm, is_out, gr);
+  fz_prog *p = gr->row ? build_row_prog(&b, mem, nm, is_out, gr) : build_prog(&b, mem, nm, is_out, gr);
   if (!p) { /* does not fit: the members stay separate nodes */
     for (int i = 0; i < nm; i++)
       if (copy_node(t, &t->nodes[mem[i]], out, map)) return -1;
@@ -324,28 +669,28 @@ int cz_fuse(const cz_tape *t, cz_tape *out) {
   for (int32_t i = nn - 1; rc == 0 && i >= 0; i--) {
     const cz_node *n = &t->nodes[i];
     grp[i] = -1;
-    if (elem_ok(t, n)) {
-      int32_t c = cg[n->out[0]];
+    int32_t cgi = n->nout == 1 ? cg[n->out[0]] : CG_NONE;
+    if (cgi >= 0 &&
+        groups[cgi].ext_estimate + added_operands(t, &groups[cgi], n) < FZ_MAX_OPERANDS - 2 &&
+        joins(t, &groups[cgi], n)) {
+      grp[i] = cgi;
+      groups[cgi].nmembers++;
+      groups[cgi].ext_estimate += added_operands(t, &groups[cgi], n);
+      note_inputs(t, &groups[cgi], n);
+    } else if (elem_ok(t, n)) {
       const cz_value *ov = &t->vals[n->out[0]];
-      if (c >= 0 && shape_is(&groups[c], ov) && groups[c].nmembers + 3 < FZ_MAX_STEPS &&
-          groups[c].ext_estimate + added_operands(t, &groups[c], n) < FZ_MAX_OPERANDS - 2) {
-        grp[i] = c;
-        groups[c].nmembers++;
-        groups[c].ext_estimate += added_operands(t, &groups[c], n);
-        note_inputs(t, &groups[c], n);
-      } else {
-        group *g = &groups[ng];
-        g->root = i, g->ndim = ov->ndim, g->nmembers = 1, g->red = false, g->nseen = 0;
-        g->ext_estimate = 2 + added_operands(t, g, n); /* + its output */
-        note_inputs(t, g, n);
-        memcpy(g->shape, ov->shape, (size_t)ov->ndim * sizeof(int));
-        grp[i] = ng++;
-      }
+      group *g = &groups[ng];
+      g->root = i, g->ndim = ov->ndim, g->nmembers = 1, g->red = false, g->row = false;
+      g->pend = false, g->nseen = 0;
+      g->ext_estimate = 2 + added_operands(t, g, n); /* + its output */
+      note_inputs(t, g, n);
+      memcpy(g->shape, ov->shape, (size_t)ov->ndim * sizeof(int));
+      grp[i] = ng++;
     } else if (red_ok(t, n)) {
       const cz_value *iv = &t->vals[n->in[0]];
       group *g = &groups[ng];
-      g->root = i, g->ndim = iv->ndim, g->nmembers = 1, g->red = true, g->ext_estimate = 2;
-      g->nseen = 0;
+      g->root = i, g->ndim = iv->ndim, g->nmembers = 1, g->red = true, g->row = false;
+      g->pend = false, g->ext_estimate = 2, g->nseen = 0;
       note_inputs(t, g, n);
       memcpy(g->shape, iv->shape, (size_t)iv->ndim * sizeof(int));
       grp[i] = ng++;
@@ -356,9 +701,10 @@ int cz_fuse(const cz_tape *t, cz_tape *out) {
       *c = *c == CG_UNSET ? mine : *c == mine ? mine : CG_MIXED;
     }
   }
-  /* singletons stay plain nodes: their own kernels are at least as fast */
+  /* singletons stay plain nodes: their own kernels are at least as fast; so do the members of
+   * a group whose rows stayed unknown */
   for (int32_t i = 0; rc == 0 && i < nn; i++)
-    if (grp[i] >= 0 && groups[grp[i]].nmembers == 1) grp[i] = -1;
+    if (grp[i] >= 0 && (groups[grp[i]].nmembers == 1 || groups[grp[i]].pend)) grp[i] = -1;
   /* members of each group in topological order */
   if (rc == 0) {
     start = calloc((size_t)ng + 2, sizeof *start);

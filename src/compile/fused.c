@@ -114,6 +114,15 @@ static void copy_step(const fz_step *st, int64_t n, char **pp, const int64_t *ss
   for (int64_t i = 0; i < n; i++) memcpy(pp[0] + i * (int64_t)sz, pp[1] + i * ss[1], sz);
 }
 
+void fz_exec_step(const fz_step *st, int64_t n, char **pp, const int64_t *ss, char *tmp) {
+  switch (st->kind) {
+  case FZ_LOOP: st->fn(st->ctx, n, pp, ss); break;
+  case FZ_CAST: cast_step(st, n, pp, ss, tmp); break;
+  case FZ_WHERE: where_step(st, n, pp, ss); break;
+  default: copy_step(st, n, pp, ss); break;
+  }
+}
+
 /* Per-thread state of a worker. */
 typedef struct fz_local {
   char *regs;     /* nregs tiles */
@@ -191,12 +200,7 @@ static void run_range(const fz_run *R, fz_local *L, int64_t row, int64_t e0, int
         pp[0] = loc_ptr(L, st->out, p, s, t, e, st->isz[0], &ss[0]);
         for (int j = 0; j < st->nin; j++)
           pp[j + 1] = loc_ptr(L, st->in[j], p, s, t, e, st->isz[j + 1], &ss[j + 1]);
-        switch (st->kind) {
-        case FZ_LOOP: st->fn(st->ctx, n, pp, ss); break;
-        case FZ_CAST: cast_step(st, n, pp, ss, L->tmp); break;
-        case FZ_WHERE: where_step(st, n, pp, ss); break;
-        default: copy_step(st, n, pp, ss); break;
-        }
+        fz_exec_step(st, n, pp, ss, L->tmp);
       }
       if (P->red != FZ_RED_NONE && P->red < FZ_RED_LSE) {
         int64_t rs;
@@ -419,6 +423,7 @@ static int fused_cpu(lz_node *node, lz_array **outs) {
   const fz_prog *P = ((const lz_fused_params *)node->params)->prog;
   for (int k = 0; k < node->noutputs; k++)
     if (lz__alloc_output(outs[k], "lz_compile") != 0) return -1;
+  if (P->rowwise) return fz_rows_run(P, node, outs);
   fz_run *R = calloc(1, sizeof *R);
   if (!R) return lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_compile", "out of memory");
   R->p = P;

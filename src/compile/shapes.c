@@ -23,8 +23,41 @@ bool cz_op_infers_shape(int op) {
 
 void cz_check_shapeless(cz_tape *t) {
   t->shapeless_ok = true;
-  for (int32_t i = 0; i < t->nnodes && t->shapeless_ok; i++)
-    t->shapeless_ok = cz_op_infers_shape(t->nodes[i].op);
+  for (int32_t i = 0; i < t->nnodes && t->shapeless_ok; i++) {
+    const cz_node *n = &t->nodes[i];
+    t->shapeless_ok = cz_op_infers_shape(n->op) &&
+                      !(n->op == LZ_OP_FUSED && ((lz_fused_params *)n->params)->prog->fixed_shape);
+  }
+}
+
+/* A row program's outputs: the rows' shape is its inputs' broadcast (per-row inputs without
+ * their last axis aligned as if they had a trailing 1); each output is a row, or one value per
+ * row with the last axis kept or removed. */
+static int infer_rows(const fz_prog *p, lz_array *const *in, int nin, int (*shapes)[LZ_MAX_NDIM],
+                      int *ndims) {
+  int nd = p->ndim, S[LZ_MAX_NDIM];
+  for (int d = 0; d < nd; d++) S[d] = 1;
+  for (int i = 0; i < nin; i++) {
+    const lz_array *x = in[i];
+    int xnd = x->ndim + (p->frame[p->nel + i] == FZ_FRAME_NOKEEP);
+    if (xnd > nd) return lz__error(LZ_ERROR_SHAPE, "lz_compile", "input %d has %d dimensions, "
+                                   "more than the traced %d (shapeless replay)", i, x->ndim, nd);
+    for (int d = 0; d < x->ndim; d++) {
+      int *s = &S[nd - xnd + d], v = x->shape[d];
+      if (v != 1 && *s != 1 && *s != v) {
+        char a[128];
+        return lz__error(LZ_ERROR_SHAPE, "lz_compile", "shape %s does not broadcast with the "
+                         "others (shapeless replay)", lz__fmt_shape(a, sizeof a, x->shape, x->ndim));
+      }
+      if (v != 1) *s = v;
+    }
+  }
+  for (int k = 0; k < p->nel; k++) {
+    memcpy(shapes[k], S, sizeof S);
+    ndims[k] = p->frame[k] == FZ_FRAME_NOKEEP ? nd - 1 : nd;
+    if (p->frame[k] == FZ_FRAME_KEEP) shapes[k][nd - 1] = 1;
+  }
+  return 0;
 }
 
 static int broadcast_all(lz_array *const *in, int n, int *shape) {
@@ -77,6 +110,8 @@ int cz_infer_shapes(const cz_node *n, const cz_value *const *traced, lz_array *c
     }
     return 0;
   }
+  if (op == LZ_OP_FUSED && ((const lz_fused_params *)n->params)->prog->rowwise)
+    return infer_rows(((const lz_fused_params *)n->params)->prog, in, n->nin, shapes, ndims);
   int shape[LZ_MAX_NDIM];
   int nd = broadcast_all(in, n->nin, shape);
   if (nd < 0) return -1;
