@@ -67,7 +67,8 @@ static float u2f(uint32_t u) {
 
 float lz__f16_to_f32(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-  if (exp == 0x1f) return u2f(sign | 0x7f800000u | (man << 13)); /* inf or nan */
+  if (exp == 0x1f) /* inf, or a NaN: quieted, as F16C and AVX-512 widen it */
+    return u2f(sign | 0x7f800000u | (man << 13) | (man ? 0x400000u : 0));
   if (exp == 0) {
     if (man == 0) return u2f(sign);
     float v = (float)man * 0x1p-24f; /* subnormal */
