@@ -223,6 +223,8 @@ static void test_casts(void) {
         CHECK(same_bits(h, on_scalar(lz_astype(x, halves[d]))));
         lz_array *hv = make_half(n, halves[d], l);
         CHECK(same_bits(lz_astype(hv, LZ_FLOAT32), on_scalar(lz_astype(hv, LZ_FLOAT32))));
+        lz_dtype other = halves[1 - d]; /* float16 <-> bfloat16 */
+        CHECK(same_bits(lz_astype(hv, other), on_scalar(lz_astype(hv, other))));
       }
       lz_scope_end();
     }

@@ -404,6 +404,17 @@ void lz__convert(void *dst, lz_dtype dd, const void *src, lz_dtype sd, int64_t n
     for (int64_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = lz__f32_to_bf16(((const float *)src)[i]);
     return;
   }
+  if ((sd == LZ_FLOAT16 || sd == LZ_BFLOAT16) && (dd == LZ_FLOAT16 || dd == LZ_BFLOAT16)) {
+    /* float16 <-> bfloat16: both widen exactly to float32, so blocks through float32 round
+     * once, as the float64 path below, on the vector conversions */
+    float t[CHUNK];
+    for (int64_t i = 0; i < n; i += CHUNK) {
+      int64_t m = n - i < CHUNK ? n - i : CHUNK;
+      lz__convert(t, LZ_FLOAT32, (const uint16_t *)src + i, sd, m);
+      lz__convert((uint16_t *)dst + i, dd, t, LZ_FLOAT32, m);
+    }
+    return;
+  }
   bool int_path = !lz_dtype_is_float(sd) && sd != LZ_COMPLEX64 && !lz_dtype_is_float(dd) &&
                   dd != LZ_COMPLEX64;
   const char *s = src;
