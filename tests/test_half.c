@@ -95,14 +95,30 @@ static const struct {
   unary_fn f;
   bool exact; /* the same float32 math on every path */
 } unary_ops[] = {
-    {"exp", lz_exp, false},       {"expm1", lz_expm1, false},   {"log", lz_log, false},
-    {"log1p", lz_log1p, false},   {"log2", lz_log2, false},     {"sin", lz_sin, false},
-    {"tanh", lz_tanh, false},     {"sigmoid", lz_sigmoid, false}, {"erf", lz_erf, false},
-    {"arctan", lz_arctan, false}, {"sqrt", lz_sqrt, true},      {"rsqrt", lz_rsqrt, true},
-    {"reciprocal", lz_reciprocal, true}, {"abs", lz_abs, true}, {"negative", lz_negative, true},
-    {"square", lz_square, true},  {"sign", lz_sign, true},      {"floor", lz_floor, true},
-    {"ceil", lz_ceil, true},      {"trunc", lz_trunc, true},    {"round", round1, true},
-    {"nan_to_num", n2n, true},    {"isnan", lz_isnan, true},    {"isinf", lz_isinf, true},
+    {"exp", lz_exp, false},
+    {"expm1", lz_expm1, false},
+    {"log", lz_log, false},
+    {"log1p", lz_log1p, false},
+    {"log2", lz_log2, false},
+    {"sin", lz_sin, false},
+    {"tanh", lz_tanh, false},
+    {"sigmoid", lz_sigmoid, false},
+    {"erf", lz_erf, false},
+    {"arctan", lz_arctan, false},
+    {"sqrt", lz_sqrt, true},
+    {"rsqrt", lz_rsqrt, true},
+    {"reciprocal", lz_reciprocal, true},
+    {"abs", lz_abs, true},
+    {"negative", lz_negative, true},
+    {"square", lz_square, true},
+    {"sign", lz_sign, true},
+    {"floor", lz_floor, true},
+    {"ceil", lz_ceil, true},
+    {"trunc", lz_trunc, true},
+    {"round", round1, true},
+    {"nan_to_num", n2n, true},
+    {"isnan", lz_isnan, true},
+    {"isinf", lz_isinf, true},
     {"isfinite", lz_isfinite, true},
 };
 static lz_array *isclose1(lz_array *a, lz_array *b) { return lz_isclose(a, b, 1e-2, 1e-3, true); }
@@ -111,15 +127,24 @@ static const struct {
   binary_fn f;
   bool exact;
 } binary_ops[] = {
-    {"add", lz_add, true},           {"subtract", lz_subtract, true},
-    {"multiply", lz_multiply, true}, {"divide", lz_divide, true},
-    {"maximum", lz_maximum, true},   {"minimum", lz_minimum, true},
-    {"equal", lz_equal, true},       {"not_equal", lz_not_equal, true},
-    {"less", lz_less, true},         {"less_equal", lz_less_equal, true},
-    {"greater", lz_greater, true},   {"greater_equal", lz_greater_equal, true},
-    {"floor_divide", lz_floor_divide, true}, {"remainder", lz_remainder, true},
-    {"logaddexp", lz_logaddexp, true}, {"isclose", isclose1, true},
-    {"power", lz_power, false},      {"arctan2", lz_arctan2, false},
+    {"add", lz_add, true},
+    {"subtract", lz_subtract, true},
+    {"multiply", lz_multiply, true},
+    {"divide", lz_divide, true},
+    {"maximum", lz_maximum, true},
+    {"minimum", lz_minimum, true},
+    {"equal", lz_equal, true},
+    {"not_equal", lz_not_equal, true},
+    {"less", lz_less, true},
+    {"less_equal", lz_less_equal, true},
+    {"greater", lz_greater, true},
+    {"greater_equal", lz_greater_equal, true},
+    {"floor_divide", lz_floor_divide, true},
+    {"remainder", lz_remainder, true},
+    {"logaddexp", lz_logaddexp, true},
+    {"isclose", isclose1, true},
+    {"power", lz_power, false},
+    {"arctan2", lz_arctan2, false},
 };
 
 #define NUNARY (int)(sizeof unary_ops / sizeof unary_ops[0])
@@ -209,10 +234,12 @@ static void test_casts(void) {
       uint32_t *bits = calloc((size_t)len, sizeof(uint32_t));
       for (int i = 0; i < len; i++) {
         uint32_t r = rnd();
-        bits[i] = r % 3 == 0 ? (rnd() << 8 | (rnd() & 0xff)) : r % 3 == 1 ? 0x38000000u + (rnd() % 0x0f000000u)
-                                                             : (rnd() & 0xffff0000u) | 0x8000u; /* ties for bf16 */
+        bits[i] = r % 3 == 0   ? (rnd() << 8 | (rnd() & 0xff))
+                  : r % 3 == 1 ? 0x38000000u + (rnd() % 0x0f000000u)
+                               : (rnd() & 0xffff0000u) | 0x8000u; /* ties for bf16 */
         if (r % 11 == 0) bits[i] = (bits[i] & 0x80000000u) | (rnd() % 0x01000000u); /* tiny */
-        if (r % 13 == 0) bits[i] = (lz__f32_to_f16(0.0f) | (rnd() & 0x3ff)) << 13 | 0x1000u; /* f16 ties */
+        if (r % 13 == 0)
+          bits[i] = (lz__f32_to_f16(0.0f) | (rnd() & 0x3ff)) << 13 | 0x1000u; /* f16 ties */
       }
       lz_array *base = lz_array_from_data(bits, &len, 1, LZ_FLOAT32);
       free(bits);
@@ -254,7 +281,8 @@ static lz_array *make_pair(int r, int c, lz_dtype dt, int layout, lz_array **twi
     wide[2 * i] = dt == LZ_FLOAT16 ? lz__f16_to_f32(bits[i]) : lz__bf16_to_f32(bits[i]);
     wide[2 * i + 1] = 1234.5f; /* never read */
   }
-  lz_array *hb = lz_array_from_data(bits, &len, 1, dt), *fb = lz_array_from_data(wide, &flen, 1, LZ_FLOAT32);
+  lz_array *hb = lz_array_from_data(bits, &len, 1, dt),
+           *fb = lz_array_from_data(wide, &flen, 1, LZ_FLOAT32);
   free(bits), free(wide);
   int64_t st[2] = {c, 1}, off = layout == 1 || layout == 2 ? 1 : 0;
   if (layout == 2) st[0] = 2 * c, st[1] = 2;
@@ -283,10 +311,12 @@ static void test_reductions_half(void) {
           CHECK(same_bits(lz_mean_axis(h, axis, false), narrow(lz_mean_axis(f, axis, false), dt)));
           CHECK(same_bits(lz_max_axis(h, axis, false), narrow(lz_max_axis(f, axis, false), dt)));
           CHECK(same_bits(lz_min_axis(h, axis, false), narrow(lz_min_axis(f, axis, false), dt)));
-          CHECK(same_bits(lz_var_axis(h, axis, false, 0), narrow(lz_var_axis(f, axis, false, 0), dt)));
+          CHECK(same_bits(lz_var_axis(h, axis, false, 0),
+                          narrow(lz_var_axis(f, axis, false, 0), dt)));
           CHECK(same_bits(lz_logsumexp_axis(h, axis, false),
                           narrow(lz_logsumexp_axis(f, axis, false), dt)));
-          CHECK(same_bits(lz_softmax_axis(h, axis, false), narrow(lz_softmax_axis(f, axis, false), dt)));
+          CHECK(same_bits(lz_softmax_axis(h, axis, false),
+                          narrow(lz_softmax_axis(f, axis, false), dt)));
         }
         CHECK(same_bits(lz_sum(h, false), narrow(lz_sum(f, false), dt)));
         /* the norms over the last axis, with half weights */

@@ -29,8 +29,8 @@ void lz_cpu_half_store(char *dst, int64_t stride, lz_dtype dt, const float *src,
   }
 }
 
-void lz_cpu_half_run(lz_cpu_inner_fn f32, lz_dtype dt, int nin, bool out_half, void *ctx,
-                     int64_t n, char **p, const int64_t *s) {
+void lz_cpu_half_run(lz_cpu_inner_fn f32, lz_dtype dt, int nin, bool out_half, void *ctx, int64_t n,
+                     char **p, const int64_t *s) {
   _Alignas(64) float in[2][LZ_HALF_BLOCK], out[LZ_HALF_BLOCK];
   float one[2] = {0, 0};
   char *q[3];
