@@ -104,6 +104,8 @@ void bench_conv2d(void);
 void bench_compile(void);
 /* Reductions over each axis of a 4096x4096 matrix (bench_reduce.c). */
 void bench_reduce(void);
+/* float16/bfloat16 add, exp and sum on 16M elements beside STREAM (bench_half.c). */
+void bench_half(void);
 /* ns per element of the vector kernels on each kernel path, LZ_CPU=scalar|avx2|avx512
  * (bench_simd.c). */
 void bench_simd(void);

@@ -67,7 +67,8 @@ static float u2f(uint32_t u) {
 
 float lz__f16_to_f32(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-  if (exp == 0x1f) return u2f(sign | 0x7f800000u | (man << 13)); /* inf or nan */
+  if (exp == 0x1f) /* inf, or a NaN: quieted, as F16C and AVX-512 widen it */
+    return u2f(sign | 0x7f800000u | (man << 13) | (man ? 0x400000u : 0));
   if (exp == 0) {
     if (man == 0) return u2f(sign);
     float v = (float)man * 0x1p-24f; /* subnormal */
@@ -401,6 +402,17 @@ void lz__convert(void *dst, lz_dtype dd, const void *src, lz_dtype sd, int64_t n
   }
   if (sd == LZ_FLOAT32 && dd == LZ_BFLOAT16) {
     for (int64_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = lz__f32_to_bf16(((const float *)src)[i]);
+    return;
+  }
+  if ((sd == LZ_FLOAT16 || sd == LZ_BFLOAT16) && (dd == LZ_FLOAT16 || dd == LZ_BFLOAT16)) {
+    /* float16 <-> bfloat16: both widen exactly to float32, so blocks through float32 round
+     * once, as the float64 path below, on the vector conversions */
+    float t[CHUNK];
+    for (int64_t i = 0; i < n; i += CHUNK) {
+      int64_t m = n - i < CHUNK ? n - i : CHUNK;
+      lz__convert(t, LZ_FLOAT32, (const uint16_t *)src + i, sd, m);
+      lz__convert((uint16_t *)dst + i, dd, t, LZ_FLOAT32, m);
+    }
     return;
   }
   bool int_path = !lz_dtype_is_float(sd) && sd != LZ_COMPLEX64 && !lz_dtype_is_float(dd) &&

@@ -1,7 +1,8 @@
 /* Binary elementwise kernels: arithmetic and comparisons, and the kernel every table-driven
  * binary op runs. One typed inner loop per (op, dtype), each with fast paths for contiguous,
  * scalar-left and scalar-right operands, chosen per run by the strides. Half types compute in
- * float32. Integer arithmetic wraps (computed unsigned: no UB on overflow). */
+ * float32: per element on the scalar path, in blocks through the float32 loops on the SIMD
+ * paths (cpu/half_block.h). Integer arithmetic wraps (computed unsigned: no UB on overflow). */
 #include "binary_impl.h"
 #include "unary.h"
 
@@ -24,8 +25,9 @@
 #define ARITH(OP, EXPR_INT, EXPR_F)                                                              \
   FOR_INTS(ARITH_INT_##OP, OP)                                                                   \
   FOR_FLOATS(ARITH_F_##OP, OP)                                                                   \
-  BIN_LOOP(OP##_f16, uint16_t, uint16_t, lz_h2f, lz_f2h, EXPR_F)                                 \
-  BIN_LOOP(OP##_bf16, uint16_t, uint16_t, lz_b2f, lz_f2b, EXPR_F)
+  BIN_LOOP(OP##_f16_ref, uint16_t, uint16_t, lz_h2f, lz_f2h, EXPR_F)                             \
+  BIN_LOOP(OP##_bf16_ref, uint16_t, uint16_t, lz_b2f, lz_f2b, EXPR_F)                            \
+  LZ_HALF_VIA_F32(OP, OP##_float, 2, true)
 
 #define DEF_TABLE(OP, BOOLFN, CPLXFN)                                                            \
   const lz_cpu_inner_fn lz_cpu_##OP##_loops[LZ_DTYPE_COUNT] = {                                  \
@@ -60,8 +62,9 @@ DEF_TABLE(multiply, multiply_bool, multiply_c64)
 /* divide: the constructor casts integers to float first, so only float loops exist. */
 ARITH_F32(divide_float, LZ_ARITH_DIV, x / y)
 BIN_LOOP(divide_double, double, double, ID, ID, x / y)
-BIN_LOOP(divide_f16, uint16_t, uint16_t, lz_h2f, lz_f2h, x / y)
-BIN_LOOP(divide_bf16, uint16_t, uint16_t, lz_b2f, lz_f2b, x / y)
+BIN_LOOP(divide_f16_ref, uint16_t, uint16_t, lz_h2f, lz_f2h, x / y)
+BIN_LOOP(divide_bf16_ref, uint16_t, uint16_t, lz_b2f, lz_f2b, x / y)
+LZ_HALF_VIA_F32(divide, divide_float, 2, true)
 CPLX_LOOP(divide_c64, lz_complex64, lz_z2c, x / y)
 const lz_cpu_inner_fn lz_cpu_divide_loops[LZ_DTYPE_COUNT] = {ENTRIES_FLOATS(divide),
                                                              [LZ_COMPLEX64] = divide_c64};
@@ -84,8 +87,9 @@ DEF_TABLE(minimum, minimum_bool, NULL)
 #define CMP(OP, OPR, CPLXFN)                                                                     \
   FOR_INTS(CMP_T_##OP, OP)                                                                       \
   FOR_FLOATS(CMP_T_##OP, OP)                                                                     \
-  BIN_LOOP(OP##_f16, uint16_t, uint8_t, lz_h2f, TO_BOOL, x OPR y)                                \
-  BIN_LOOP(OP##_bf16, uint16_t, uint8_t, lz_b2f, TO_BOOL, x OPR y)                               \
+  BIN_LOOP(OP##_f16_ref, uint16_t, uint8_t, lz_h2f, TO_BOOL, x OPR y)                            \
+  BIN_LOOP(OP##_bf16_ref, uint16_t, uint8_t, lz_b2f, TO_BOOL, x OPR y)                           \
+  LZ_HALF_VIA_F32(OP, OP##_float, 2, false)                                                      \
   BIN_LOOP(OP##_bool, uint8_t, uint8_t, ID, TO_BOOL, x OPR y)                                    \
   DEF_TABLE(OP, OP##_bool, CPLXFN)
 #define CMP_T_equal(OP, DT, T) BIN_LOOP(OP##_##T, T, uint8_t, ID, TO_BOOL, x == y)

@@ -66,8 +66,9 @@ FOR_INTS(CLOSE_I, isclose)
 BIN_LOOP(isclose_bool, uint8_t, uint8_t, ID, TO_BOOL, x == y)
 BIN_LOOP(isclose_float, float, uint8_t, ID, TO_BOOL, close_f(x, y, ctx))
 BIN_LOOP(isclose_double, double, uint8_t, ID, TO_BOOL, close_d(x, y, ctx))
-BIN_LOOP(isclose_f16, uint16_t, uint8_t, lz_h2f, TO_BOOL, close_f(x, y, ctx))
-BIN_LOOP(isclose_bf16, uint16_t, uint8_t, lz_b2f, TO_BOOL, close_f(x, y, ctx))
+BIN_LOOP(isclose_f16_ref, uint16_t, uint8_t, lz_h2f, TO_BOOL, close_f(x, y, ctx))
+BIN_LOOP(isclose_bf16_ref, uint16_t, uint8_t, lz_b2f, TO_BOOL, close_f(x, y, ctx))
+LZ_HALF_VIA_F32(isclose, isclose_float, 2, false)
 const lz_cpu_inner_fn lz_cpu_isclose_loops[LZ_DTYPE_COUNT] = {
     [LZ_BOOL] = isclose_bool, ENTRIES_UINTS(isclose), ENTRIES_SINTS(isclose),
     ENTRIES_FLOATS(isclose)};

@@ -46,9 +46,11 @@ static inline float fmod_f(float x, float y) {
 #define SI(OP, DT, T) BIN_LOOP(OP##_##T, T, T, ID, ID, (T)OP##_i(x, y))
 #define UI(OP, DT, T) BIN_LOOP(OP##_##T, T, T, ID, ID, (T)OP##_u(x, y))
 #define FL(OP, DT, T) BIN_LOOP(OP##_##T, T, T, ID, ID, OP##_##T##_(x, y))
+/* Half loops: per element on the scalar path, else blocks through OP##_float. */
 #define HALF(OP, F)                                                                              \
-  BIN_LOOP(OP##_f16, uint16_t, uint16_t, lz_h2f, lz_f2h, F(x, y))                                \
-  BIN_LOOP(OP##_bf16, uint16_t, uint16_t, lz_b2f, lz_f2b, F(x, y))
+  BIN_LOOP(OP##_f16_ref, uint16_t, uint16_t, lz_h2f, lz_f2h, F(x, y))                            \
+  BIN_LOOP(OP##_bf16_ref, uint16_t, uint16_t, lz_b2f, lz_f2b, F(x, y))                           \
+  LZ_HALF_VIA_F32(OP, OP##_float, 2, true)
 #define TABLE_NUM(OP)                                                                            \
   const lz_cpu_inner_fn lz_cpu_##OP##_loops[LZ_DTYPE_COUNT] = {                                  \
       ENTRIES_UINTS(OP), ENTRIES_SINTS(OP), ENTRIES_FLOATS(OP)};
@@ -111,7 +113,6 @@ static inline int64_t ipow_i(int64_t b, int64_t e) {
 FOR_SINTS(PW_SI, power)
 FOR_UINTS(PW_UI, power)
 BIN_LOOP(power_double, double, double, ID, ID, pow(x, y))
-HALF(power, powf)
 
 /* float32 loops with a vector path for runs where all three operands are contiguous. */
 #define VEC2_F32(NAME, VOP, EXPR)                                                                \
@@ -125,6 +126,7 @@ HALF(power, powf)
     NAME##_scalar(ctx, n, p, s);                                                                 \
   }
 VEC2_F32(power_float, LZ_VEC_POW, powf(x, y))
+HALF(power, powf)
 TABLE_NUM(power)
 
 VEC2_F32(arctan2_float, LZ_VEC_ATAN2, atan2f(x, y))

@@ -8,6 +8,7 @@
 
 #include "binary.h"
 #include "half.h"
+#include "half_block.h"
 
 /* The loop body shared by every (op, dtype): o = EXPR(x, y) with LOAD/STORE conversions, with
  * fast paths for contiguous, scalar-left and scalar-right operands. `ctx` is the node's

@@ -2,7 +2,7 @@
 #include "fast.h"
 
 #include "../core/threads.h"
-#include "half.h"
+#include "half_block.h"
 #include "linalg_pack.h"
 
 int64_t lz_fast_row_offset(const lz_array *a, int64_t r) {
@@ -28,11 +28,7 @@ void lz_fast_load(float *dst, const char *src, lz_dtype dt, int64_t stride, int6
     for (int64_t i = 0; i < n; i++) dst[i] = ((const float *)src)[i * stride];
     break;
   case LZ_FLOAT16:
-    for (int64_t i = 0; i < n; i++) dst[i] = lz_h2f(((const uint16_t *)src)[i * stride]);
-    break;
-  case LZ_BFLOAT16:
-    for (int64_t i = 0; i < n; i++) dst[i] = lz_b2f(((const uint16_t *)src)[i * stride]);
-    break;
+  case LZ_BFLOAT16: lz_cpu_half_load(dst, dt, src, stride * 2, n); break;
   default: {
     size_t es = lz_dtype_size(dt);
     for (int64_t i = 0; i < n; i++)

@@ -8,7 +8,7 @@
 static inline float lz_h2f(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, u;
   if (exp == 0x1f) {
-    u = sign | 0x7f800000u | (man << 13);
+    u = sign | 0x7f800000u | (man << 13) | (man ? 0x400000u : 0); /* a NaN quieted, as F16C */
   } else if (exp == 0) {
     float v = (float)man * 0x1p-24f;
     return sign ? -v : v;

@@ -2,6 +2,7 @@
 #include "reduce.h"
 
 #include "half.h"
+#include "half_block.h"
 
 lz_dtype lz_cpu_compute_type(lz_dtype d) {
   switch (d) {
@@ -58,14 +59,40 @@ lz_dtype lz_cpu_compute_type(lz_dtype d) {
 
 #define MK_LOADER(SN, ST, LC, SC, CN, CT) LOADER(SN, ST, LC, CN, CT)
 #define MK_STORER(SN, ST, LC, SC, CN, CT) STORER(SN, ST, SC, CN, CT)
-FOR_DTYPES(MK_LOADER, f32, float)
+FOR_INT_DTYPES(MK_LOADER, f32, float)
+MK_LOADER(f32, float, ID, ID, f32, float)
+MK_LOADER(f64, double, ID, ID, f32, float)
 FOR_DTYPES(MK_LOADER, f64, double)
 FOR_INT_DTYPES(MK_LOADER, i64, int64_t)
 FOR_INT_DTYPES(MK_LOADER, u64, uint64_t)
-FOR_DTYPES(MK_STORER, f32, float)
+FOR_INT_DTYPES(MK_STORER, f32, float)
+MK_STORER(f32, float, ID, ID, f32, float)
+MK_STORER(f64, double, ID, ID, f32, float)
 FOR_DTYPES(MK_STORER, f64, double)
 FOR_DTYPES(MK_STORER, i64, int64_t)
 FOR_DTYPES(MK_STORER, u64, uint64_t)
+
+/* The half types to and from float32 (the compute type of their reductions, softmax and
+ * lane kernels): per element on the scalar path, else the vector conversions in blocks. */
+#define HALF_LS(SN, DT, LC, SC)                                                                  \
+  static void ld_##SN##_f32(void *dst, const char *src, int64_t s, int64_t n) {                  \
+    if (lz_isa_path() != LZ_ISA_SCALAR) {                                                        \
+      lz_cpu_half_load(dst, DT, src, s, n);                                                      \
+      return;                                                                                    \
+    }                                                                                            \
+    float *d = dst;                                                                              \
+    for (int64_t i = 0; i < n; i++) d[i] = LC(*(const uint16_t *)(src + i * s));                 \
+  }                                                                                              \
+  static void st_##SN##_f32(char *dst, int64_t s, const void *src, int64_t n) {                  \
+    if (lz_isa_path() != LZ_ISA_SCALAR) {                                                        \
+      lz_cpu_half_store(dst, s, DT, src, n);                                                     \
+      return;                                                                                    \
+    }                                                                                            \
+    const float *p = src;                                                                        \
+    for (int64_t i = 0; i < n; i++) *(uint16_t *)(dst + i * s) = SC(p[i]);                       \
+  }
+HALF_LS(f16, LZ_FLOAT16, lz_h2f, TO_F16)
+HALF_LS(bf16, LZ_BFLOAT16, lz_b2f, TO_BF16)
 
 #define TABLE(P, CN)                                                                             \
   {                                                                                              \

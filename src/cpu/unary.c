@@ -83,18 +83,21 @@ int lz_cpu_unary(lz_node *node, lz_array **outs) {
       }                                                                                          \
     }                                                                                            \
   }
-/* Loops for the float dtypes of one op: EF computes in float (also for the half types), ED in
- * double; SAME keeps the dtype, PRED gives bool. */
+/* Loops for the float dtypes of one op: EF computes in float (also for the half types: per
+ * element on the scalar path, in blocks through the float32 loop otherwise), ED in double;
+ * SAME keeps the dtype, PRED gives bool. */
 #define UN_SAME_FLOATS(OP, EF, ED)                                                               \
   UN_LOOP(OP##_float, float, float, ID, ID, EF)                                                  \
   UN_LOOP(OP##_double, double, double, ID, ID, ED)                                               \
-  UN_LOOP(OP##_f16, uint16_t, uint16_t, lz_h2f, lz_f2h, EF)                                      \
-  UN_LOOP(OP##_bf16, uint16_t, uint16_t, lz_b2f, lz_f2b, EF)
+  UN_LOOP(OP##_f16_ref, uint16_t, uint16_t, lz_h2f, lz_f2h, EF)                                  \
+  UN_LOOP(OP##_bf16_ref, uint16_t, uint16_t, lz_b2f, lz_f2b, EF)                                 \
+  LZ_HALF_VIA_F32(OP, OP##_float, 1, true)
 #define UN_PRED_FLOATS(OP, EXPR)                                                                 \
   UN_LOOP(OP##_float, float, uint8_t, ID, TO_BOOL, EXPR)                                         \
   UN_LOOP(OP##_double, double, uint8_t, ID, TO_BOOL, EXPR)                                       \
-  UN_LOOP(OP##_f16, uint16_t, uint8_t, lz_h2f, TO_BOOL, EXPR)                                    \
-  UN_LOOP(OP##_bf16, uint16_t, uint8_t, lz_b2f, TO_BOOL, EXPR)
+  UN_LOOP(OP##_f16_ref, uint16_t, uint8_t, lz_h2f, TO_BOOL, EXPR)                                \
+  UN_LOOP(OP##_bf16_ref, uint16_t, uint8_t, lz_b2f, TO_BOOL, EXPR)                               \
+  LZ_HALF_VIA_F32(OP, OP##_float, 1, false)
 #define CPLX_LOOP(NAME, OT, STORE, EXPR) UN_LOOP(NAME, lz_complex64, OT, ID, STORE, EXPR)
 #define NEG_U(T, v) ((T)(0 - (uint64_t)(v))) /* wrapping negation */
 

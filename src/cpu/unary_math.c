@@ -1,14 +1,15 @@
 /* Float math kernels: the constructor casts integer inputs to float32, so every op has loops
  * for float16, bfloat16, float32 and float64. float32 runs go through one contiguous-array
  * function per op (SLEEF's vector version when the CPU has one, else libm); strided float32
- * and the half types are staged through a small float32 block, so they take the same path.
+ * and the half types are staged through a small float32 block (widened and rounded back with
+ * the vector conversions, cpu/half_block.h), so they take the same path.
  * float64 uses libm. */
 #include <math.h>
 
-#include "half.h"
+#include "half_block.h"
 #include "unary.h"
 
-enum { BLOCK = 256 };
+enum { BLOCK = LZ_HALF_BLOCK };
 typedef void (*f32_array_fn)(float *o, const float *x, int64_t n);
 
 /* Runs f over one run of input dtype `dt` (float32, float16 or bfloat16; output alike). */
@@ -17,33 +18,21 @@ static void run_f32(f32_array_fn f, lz_dtype dt, int64_t n, char **p, const int6
     f((float *)p[0], (const float *)p[1], n);
     return;
   }
-  float buf[BLOCK];
+  _Alignas(64) float buf[BLOCK];
   for (int64_t i = 0; i < n; i += BLOCK) {
     int64_t m = n - i < BLOCK ? n - i : BLOCK;
     const char *src = p[1] + i * s[1];
     char *dst = p[0] + i * s[0];
-    switch (dt) {
-    case LZ_FLOAT32:
+    if (dt == LZ_FLOAT32) {
       for (int64_t j = 0; j < m; j++) buf[j] = *(const float *)(src + j * s[1]);
-      break;
-    case LZ_FLOAT16:
-      for (int64_t j = 0; j < m; j++) buf[j] = lz_h2f(*(const uint16_t *)(src + j * s[1]));
-      break;
-    default:
-      for (int64_t j = 0; j < m; j++) buf[j] = lz_b2f(*(const uint16_t *)(src + j * s[1]));
-      break;
+    } else {
+      lz_cpu_half_load(buf, dt, src, s[1], m);
     }
     f(buf, buf, m);
-    switch (dt) {
-    case LZ_FLOAT32:
+    if (dt == LZ_FLOAT32) {
       for (int64_t j = 0; j < m; j++) *(float *)(dst + j * s[0]) = buf[j];
-      break;
-    case LZ_FLOAT16:
-      for (int64_t j = 0; j < m; j++) *(uint16_t *)(dst + j * s[0]) = lz_f2h(buf[j]);
-      break;
-    default:
-      for (int64_t j = 0; j < m; j++) *(uint16_t *)(dst + j * s[0]) = lz_f2b(buf[j]);
-      break;
+    } else {
+      lz_cpu_half_store(dst, s[0], dt, buf, m);
     }
   }
 }
