@@ -217,6 +217,11 @@ static void layer_memory(void) {
     STOREM(dst, m, LOAD(src));
     for (int k = 0; k < 16; k++)
       if (dst[k] != (m >> k & 1 ? src[k] : -1.0f)) report("STOREM", k, dst[k], src[k]);
+    uint32_t wi[17], wo[16];
+    for (int k = 0; k < 17; k++) wi[k] = rnd32();
+    STORE((float *)wo, AS_F(LOADI(wi + (r & 1)))); /* unaligned too */
+    for (int k = 0; k < 16; k++)
+      if (wo[k] != wi[k + (r & 1)]) report("LOADI", k, wo[k], wi[k + (r & 1)]);
     int32_t w[16];
     STORE((float *)w, AS_F(LOADU16(m, h)));
     for (int k = 0; k < 16; k++)

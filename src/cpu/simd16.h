@@ -55,6 +55,10 @@ static inline void STORE(float *p, V v) { _mm256_storeu_ps(p, v.lo), _mm256_stor
 static inline V LOADZ(M m, const float *p) {
   return (V){_mm256_maskload_ps(p, e_m2v(m & 0xff)), _mm256_maskload_ps(p + 8, e_m2v(m >> 8))};
 }
+/* 16 int32 (or uint32) lanes */
+static inline VI LOADI(const void *p) {
+  return (VI){_mm256_loadu_si256((const __m256i *)p), _mm256_loadu_si256((const __m256i *)p + 1)};
+}
 static inline void STOREM(float *p, M m, V v) {
   _mm256_maskstore_ps(p, e_m2v(m & 0xff), v.lo);
   _mm256_maskstore_ps(p + 8, e_m2v(m >> 8), v.hi);
@@ -65,6 +69,7 @@ static inline VI KI(int c) { return _mm512_set1_epi32(c); }
 static inline V LOAD(const float *p) { return _mm512_loadu_ps(p); }
 static inline void STORE(float *p, V v) { _mm512_storeu_ps(p, v); }
 static inline V LOADZ(M m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
+static inline VI LOADI(const void *p) { return _mm512_loadu_si512(p); }
 static inline void STOREM(float *p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
 #endif
 /* the first k lanes, 0 <= k <= 16 */
