@@ -34,6 +34,9 @@ static const pcase cases[] = {
     {2, 1, 16, 16, 1, {8, 8}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, {1, 1}, {1, 1}, false, 2},
     /* a kernel larger than the output: the backward-weights mapping, forward */
     {2, 3, 8, 6, 1, {5, 6}, {5, 4}, {1, 1}, {0, 0}, {0, 1}, {1, 1}, {1, 1}, false, 3},
+    /* the same grouped with batch 1: grouped backward-weights, channels of a group as batch */
+    {2, 1, 8, 6, 2, {6, 5}, {5, 4}, {1, 1}, {0, 0}, {0, 1}, {1, 1}, {1, 1}, false, 1},
+    {1, 1, 5, 10, 5, {19}, {13}, {1}, {1}, {0}, {1}, {1}, false, 1},
     /* first layers: 1 and 3 input channels, 7x7 stride 2 */
     {2, 2, 3, 16, 1, {23, 21}, {7, 7}, {2, 2}, {3, 3}, {3, 3}, {1, 1}, {1, 1}, false, 3},
     {2, 4, 1, 8, 1, {12, 13}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false, 3},
