@@ -171,6 +171,10 @@ static void layer_ops(int rounds) {
       CHECK_I("SRLI", SRLI(I, n), (int32_t)((uint32_t)i >> n));
       CHECK_I("SRAI", SRAI(I, n), i >> n);
     }
+    /* per-lane counts 0..63 (j & 63), 32 and more shift everything out */
+    CHECK_I("SRLV", SRLV(I, ANDI(J, KI(63))), (j & 63) > 31 ? 0 : (int32_t)((uint32_t)i >> (j & 63)));
+    CHECK_I("SLLV", SLLV(I, ANDI(J, KI(63))), (j & 63) > 31 ? 0 : (int32_t)((uint32_t)i << (j & 63)));
+    CHECK_I("PERMI", PERMI(I, J), in.i[in.j[k] & 15]);
     CHECK_I("CVT", CVT(A), x86_cvt(a));
     CHECK_I("CVTT", CVTT(A), x86_cvtt(a));
     CHECK_F("CVTIF", CVTIF(I), (float)in.i[k]);

@@ -77,13 +77,45 @@ static void cv_fma_row(float *acc, const float *x, const float *w, int64_t n) {
 
 /* ---- quantized matmul (lz_qmm_ctx, ranges as cpu/quantize_mm.c's kernels) ---- */
 
+/* lut[code] for a 16-value table (FP4) */
+static inline V q_lut16(const float *lut, VI code) {
+  return BLEND(CMPEQI(ANDI(code, KI(8)), KI(8)), PERM8(lut, code), PERM8(lut + 8, code));
+}
+
+/* Codes j0 .. j0 + 15 of a group of nw words (any bit width): code j is bits [j bits, (j + 1)
+ * bits) of the stream. The words it spans (at most 5) load masked to the group, each lane picks
+ * its word and the next, and shifts them together; lb is lane * bits. */
+static inline VI q_codes16(const uint32_t *w, int nw, int bits, int j0, VI lb) {
+  int w0 = j0 * bits >> 5;
+  VI words = AS_I(LOADZ(TAIL(nw - w0), (const float *)(w + w0)));
+  VI p = ADDI(lb, KI(j0 * bits - 32 * w0)); /* bit offset from word w0 */
+  VI k = SRLI(p, 5), sh = ANDI(p, KI(31));
+  VI lo = SRLV(PERMI(words, k), sh), hi = SLLV(PERMI(words, ADDI(k, KI(1))), SUBI(KI(32), sh));
+  return ANDI(ORI(lo, hi), KI((1 << bits) - 1)); /* sh = 0: hi shifted by 32 is 0 */
+}
+
 /* One group's dequantized weights: d[j] = s * value(code j) + b (gs a multiple of 16). */
 static inline void q_group(const lz_qmm_ctx *c, const uint32_t *w, float s, float b, float *d) {
-  lz_cpu_q_unpack(w, c->bits, c->gs, d);
-  if (c->lut)
-    for (int j = 0; j < c->gs; j++) d[j] = c->lut[(int)d[j]];
+  int bits = c->bits, nw = c->gs * bits / 32;
+  const int32_t lanes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  VI lb = CVTT(MUL(CVTIF(LOADI(lanes)), K((float)bits)));
   V sv = K(s), bv = K(b);
-  for (int j = 0; j < c->gs; j += 16) STORE(d + j, FMA(LOAD(d + j), sv, bv));
+  for (int j = 0; j < c->gs; j += 16) {
+    VI code = q_codes16(w, nw, bits, j, lb);
+    V v;
+    if (!c->lut) {
+      v = CVTIF(code);
+    } else if (bits == 4) {
+      v = q_lut16(c->lut, code);
+    } else { /* FP8's 256 values */
+      int32_t ci[16];
+      float t[16];
+      STORE((float *)ci, AS_F(code));
+      for (int l = 0; l < 16; l++) t[l] = c->lut[ci[l]];
+      v = LOAD(t);
+    }
+    STORE(d + j, FMA(v, sv, bv));
+  }
 }
 
 /* W is (N, K): output columns [n0, n1), every bit width; each dequantized group meets every
@@ -183,8 +215,7 @@ static void q_tw(void *ctx, int64_t n0, int64_t n1) {
       for (int j = 0; j < per; j++) {
         VI code = ANDI(v, cmask);
         v = SRLI(v, bits);
-        V qf = lut ? BLEND(CMPEQI(ANDI(code, KI(8)), KI(8)), PERM8(lut, code), PERM8(lut + 8, code))
-                   : CVTIF(code);
+        V qf = lut ? q_lut16(lut, code) : CVTIF(code);
         V wq = FMA(qf, sv, bv);
         for (int64_t m = 0; m < Mr; m++) acc[m] = FMA(wq, LOAD(xp + m * Kd + 16 * j), acc[m]);
       }
