@@ -1,6 +1,7 @@
 /* Convolution figures: a ResNet basic block (x (8,56,56,64) NHWC, two 3x3 convs, relu,
- * residual), the first layer of an ImageNet CNN (3 channels, 7x7 stride 2) and the backward
- * pass of one ResNet layer (input and weight gradients). Each runs on the default path (oneDNN)
+ * residual), the first layer of an ImageNet CNN (3 channels, 7x7 stride 2) forward and
+ * backward, the backward pass of one ResNet layer (input and weight gradients) and the weight
+ * gradient of a depthwise 3x3 layer. Each runs on the default path (oneDNN)
  * and on the reference path (LZ_CONV=ref: im2col + GEMM), interleaved run by run, medians;
  * beside each, its floor: its FLOPs at this machine's f32 FMA peak, measured here
  * (bench_peak.c: AVX-512 where the CPU has it, else AVX2). */
@@ -35,6 +36,28 @@ static int layer_fn(void *ctx, lz_array *const *in, int n, lz_array **out) {
   (void)ctx, (void)n;
   out[0] = lz_conv2d(in[0], in[1], 1, 1, 1, 1, 1, 1, 1);
   return out[0] ? 1 : -1;
+}
+static int first_fn(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx, (void)n;
+  out[0] = lz_conv2d(in[0], in[1], 2, 2, 3, 3, 1, 1, 1);
+  return out[0] ? 1 : -1;
+}
+static int depthwise_fn(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx, (void)n;
+  out[0] = lz_conv2d(in[0], in[1], 1, 1, 1, 1, 1, 1, lz_array_dim(in[0], 3));
+  return out[0] ? 1 : -1;
+}
+
+/* The weight gradient alone (a depthwise layer's: one grouped convolution). */
+static int run_weight_grad(void *ctx) {
+  conv_ctx *c = ctx;
+  lz_scope_begin();
+  lz_array *prim[2] = {c->x, c->w1}, *g[2] = {NULL, NULL};
+  int rc = lz_vjp(c->layer, prim, 2, &c->ct, 1, NULL, g);
+  if (rc == 0) rc = lz_eval(g[1]);
+  lz_free(g[0]), lz_free(g[1]);
+  lz_scope_end();
+  return rc;
 }
 
 /* Input and weight gradients of one 3x3 layer for a given cotangent. */
@@ -109,9 +132,25 @@ void bench_conv2d(void) {
 
   int fx[4] = {8, 224, 224, 3}, fw[4] = {64, 7, 7, 3};
   conv_ctx f = {bench_rand(fx, 4, -1, 1, 25), bench_rand(fw, 4, -0.1f, 0.1f, 26), NULL, NULL, NULL};
+  double first_flops = 2.0 * 8 * 112 * 112 * 64 * 49 * 3;
   median_both(run_first, &f, 5, &fast, &ref);
-  print_both("conv2d_f32_first_layer_7x7s2", fast, ref, 2.0 * 8 * 112 * 112 * 64 * 49 * 3,
-             rate);
-  lz_free(f.x), lz_free(f.w1);
+  print_both("conv2d_f32_first_layer_7x7s2", fast, ref, first_flops, rate);
+  /* its input and weight gradients (a deconvolution and a backward-weights primitive) */
+  int fy[4] = {8, 112, 112, 64};
+  f.ct = bench_rand(fy, 4, -1, 1, 27);
+  f.layer = lz_closure_new(first_fn, NULL, NULL);
+  median_both(run_backward, &f, 3, &fast, &ref);
+  print_both("conv2d_f32_first_layer_7x7s2_backward", fast, ref, 2 * first_flops, rate);
+  lz_free(f.x), lz_free(f.w1), lz_free(f.ct);
+  lz_closure_free(f.layer);
+
+  /* a depthwise 3x3 layer's weight gradient, (8,56,56,128) */
+  int dx[4] = {8, 56, 56, 128}, dw[4] = {128, 3, 3, 1};
+  conv_ctx d = {bench_rand(dx, 4, -1, 1, 28), bench_rand(dw, 4, -0.3f, 0.3f, 29), NULL,
+                bench_rand(dx, 4, -1, 1, 30), lz_closure_new(depthwise_fn, NULL, NULL)};
+  median_both(run_weight_grad, &d, 5, &fast, &ref);
+  print_both("conv2d_f32_depthwise_weight_grad", fast, ref, 2.0 * 8 * 56 * 56 * 128 * 9, rate);
+  lz_free(d.x), lz_free(d.w1), lz_free(d.ct);
+  lz_closure_free(d.layer);
   lz_clear_error();
 }

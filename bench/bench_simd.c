@@ -1,5 +1,8 @@
 /* Per kernel path (LZ_CPU=scalar, avx2, avx512): ns per element of the main vector kernels on
- * one thread, on 64K float32 (in L2, so the kernel and not memory is timed). Each path runs
+ * one thread, on 64K float32 (in L2, so the kernel and not memory is timed), and µs per call of
+ * the blocked kernels with 16-lane paths (cpu/simd16_blocks.h): quantized matmul decoding one
+ * token (4-bit and 3-bit weights, 2048x1024), attention forward and its fused gradient (one
+ * head of 256 queries and keys, dim 64) and a depthwise 3x3 convolution on the reference path. Each path runs
  * in a child process started with LZ_CPU set, since the library reads the path once. The
  * emulated AVX-512 path is for tests and is not timed; on a CPU without AVX-512 the avx512
  * figures print "skip". */
@@ -50,6 +53,90 @@ static int run_kernel(void *vctx) {
   return rc;
 }
 
+/* ---- the blocked kernels, µs per call ---- */
+
+enum { B_QMM4, B_QMM3, B_SDPA, B_SDPA_GRAD, B_DEPTHWISE, B_COUNT };
+static const char *const block_names[B_COUNT] = {"qmm_4bit_m1_2048x1024", "qmm_3bit_m1_2048x1024",
+                                                 "sdpa_256x64", "sdpa_grad_256x64",
+                                                 "depthwise3x3_32x32x64"};
+
+typedef struct {
+  lz_array *x, *wq[2][3], *q, *k, *v, *cot, *img, *dw;
+  int kind;
+} block_ctx;
+
+static int f_attn(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx, (void)n;
+  out[0] = lz_fast_scaled_dot_product_attention(in[0], in[1], in[2], 0.125, NULL, NULL);
+  return out[0] ? 1 : -1;
+}
+
+static int run_block(void *vctx) {
+  block_ctx *c = vctx;
+  lz_scope_begin();
+  lz_array *y = NULL, *g[3] = {0};
+  int rc = -1;
+  switch (c->kind) {
+  case B_QMM4:
+  case B_QMM3: {
+    lz_array **w = c->wq[c->kind == B_QMM3];
+    y = lz_quantized_matmul(c->x, w[0], w[1], w[2], true, 64, c->kind == B_QMM3 ? 3 : 4);
+    break;
+  }
+  case B_SDPA: y = lz_fast_scaled_dot_product_attention(c->q, c->k, c->v, 0.125, NULL, NULL); break;
+  case B_SDPA_GRAD: {
+    lz_closure *f = lz_closure_new(f_attn, NULL, NULL);
+    lz_array *in[3] = {c->q, c->k, c->v};
+    if (f && lz_vjp(f, in, 3, &c->cot, 1, NULL, g) == 0) rc = lz_eval(g[0]) || lz_eval(g[1]) || lz_eval(g[2]) ? -1 : 0;
+    lz_closure_free(f);
+    lz_scope_end();
+    return rc;
+  }
+  case B_DEPTHWISE: y = lz_conv2d(c->img, c->dw, 1, 1, 1, 1, 1, 1, 64); break;
+  default: break;
+  }
+  rc = y ? lz_eval(y) : -1;
+  lz_scope_end();
+  return rc;
+}
+
+static void bench_blocks_child(const char *path) {
+  int old = lz_set_num_threads(1);
+  block_ctx c = {0};
+  c.x = bench_rand((int[]){1, 1024}, 2, -1, 1, 21);
+  lz_array *w = bench_rand((int[]){2048, 1024}, 2, -1, 1, 22);
+  for (int b = 0; b < 2; b++) lz_quantize(w, 64, b ? 3 : 4, c.wq[b]);
+  c.q = bench_rand((int[]){1, 1, 256, 64}, 4, -1, 1, 23);
+  c.k = bench_rand((int[]){1, 1, 256, 64}, 4, -1, 1, 24);
+  c.v = bench_rand((int[]){1, 1, 256, 64}, 4, -1, 1, 25);
+  c.cot = bench_rand((int[]){1, 1, 256, 64}, 4, -1, 1, 26);
+  c.img = bench_rand((int[]){1, 32, 32, 64}, 4, -1, 1, 27);
+  c.dw = bench_rand((int[]){64, 3, 3, 1}, 4, -1, 1, 28);
+  lz_array *all[] = {c.x, c.q, c.k, c.v, c.cot, c.img, c.dw};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) lz_eval(all[i]);
+  for (int b = 0; b < 2; b++)
+    for (int i = 0; i < 3; i++) lz_eval(c.wq[b][i]);
+  const char *conv = getenv("LZ_CONV");
+  char *saved = conv ? strdup(conv) : NULL;
+  char name[96];
+  for (int k = 0; k < B_COUNT; k++) {
+    c.kind = k;
+    if (k == B_DEPTHWISE) setenv("LZ_CONV", "ref", 1); /* the direct loop, not oneDNN */
+    double t = bench_time(run_block, &c, 21);
+    snprintf(name, sizeof name, "simd_%s_%s_us", block_names[k], path);
+    if (t < 0) bench_skip(name, "evaluation failed");
+    else bench_print(name, t * 1e6, "us");
+  }
+  if (saved) setenv("LZ_CONV", saved, 1);
+  else unsetenv("LZ_CONV");
+  free(saved);
+  lz_free(w);
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) lz_free(all[i]);
+  for (int b = 0; b < 2; b++)
+    for (int i = 0; i < 3; i++) lz_free(c.wq[b][i]);
+  lz_set_num_threads(old);
+}
+
 /* The child: times every kernel on the path LZ_CPU names. */
 static void bench_simd_child(const char *path) {
   int old = lz_set_num_threads(1), shape[1] = {N}, ws[1] = {512};
@@ -67,6 +154,7 @@ static void bench_simd_child(const char *path) {
   }
   lz_free(c.x), lz_free(c.h), lz_free(c.w), lz_free(c.w2);
   lz_set_num_threads(old);
+  bench_blocks_child(path);
 }
 
 void bench_simd(void) {
@@ -87,6 +175,10 @@ void bench_simd(void) {
       char name[96];
       for (int k = 0; k < K_COUNT; k++) {
         snprintf(name, sizeof name, "simd_%s_%s_ns_per_elem", kernel_names[k], paths[p]);
+        bench_skip(name, "CPU without this path");
+      }
+      for (int k = 0; k < B_COUNT; k++) {
+        snprintf(name, sizeof name, "simd_%s_%s_us", block_names[k], paths[p]);
         bench_skip(name, "CPU without this path");
       }
       continue;

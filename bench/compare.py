@@ -223,6 +223,20 @@ def run_torch(nth):
         with torch.no_grad():
             return F.conv2d(xf, wf, stride=2, padding=3)
     emit("conv2d_f32_first_layer_7x7s2_ms", median_time(first_layer, 5) * 1e3, "ms")
+    xfg, wfg = xf.clone().requires_grad_(), wf.clone().requires_grad_()
+    ctf = torch.rand(8, 64, 112, 112) * 2 - 1
+
+    def first_backward():
+        return torch.autograd.grad(F.conv2d(xfg, wfg, stride=2, padding=3), (xfg, wfg), ctf)
+    emit("conv2d_f32_first_layer_7x7s2_backward_ms", median_time(first_backward, 3) * 1e3, "ms")
+    # a depthwise 3x3 layer's weight gradient, (8,128,56,56)
+    xd = torch.rand(8, 128, 56, 56) * 2 - 1
+    wd = ((torch.rand(128, 1, 3, 3) - 0.5) * 0.6).requires_grad_()
+    ctd = torch.rand(8, 128, 56, 56) * 2 - 1
+
+    def depthwise_weight_grad():
+        return torch.autograd.grad(F.conv2d(xd, wd, padding=1, groups=128), (wd,), ctd)
+    emit("conv2d_f32_depthwise_weight_grad_ms", median_time(depthwise_weight_grad, 5) * 1e3, "ms")
     train_steps(torch, emit)
     # one pre-norm transformer block, B=8 T=128 D=256 H=4 FF=1024, loss mean(y^2)
     B, T, D, H, FF = 8, 128, 256, 4, 1024

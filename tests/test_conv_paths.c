@@ -34,6 +34,9 @@ static const pcase cases[] = {
     {2, 1, 16, 16, 1, {8, 8}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, {1, 1}, {1, 1}, false, 2},
     /* a kernel larger than the output: the backward-weights mapping, forward */
     {2, 3, 8, 6, 1, {5, 6}, {5, 4}, {1, 1}, {0, 0}, {0, 1}, {1, 1}, {1, 1}, false, 3},
+    /* the same grouped with batch 1: grouped backward-weights, channels of a group as batch */
+    {2, 1, 8, 6, 2, {6, 5}, {5, 4}, {1, 1}, {0, 0}, {0, 1}, {1, 1}, {1, 1}, false, 1},
+    {1, 1, 5, 10, 5, {19}, {13}, {1}, {1}, {0}, {1}, {1}, false, 1},
     /* first layers: 1 and 3 input channels, 7x7 stride 2 */
     {2, 2, 3, 16, 1, {23, 21}, {7, 7}, {2, 2}, {3, 3}, {3, 3}, {1, 1}, {1, 1}, false, 3},
     {2, 4, 1, 8, 1, {12, 13}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false, 3},
@@ -284,6 +287,45 @@ static void test_paths_views(void) {
   free(got), free(want);
 }
 
+/* The weight gradient of a depthwise convolution (one input channel per group, multiplier 1
+ * and 2, strided, 1-D and 2-D) is one convolution, not one per channel: one oneDNN run (the
+ * grouped backward-weights primitive) on the default path, one run on the reference path, and
+ * both agree with each other (and, in test_grad_conv.c, with finite differences). */
+static void test_paths_depthwise_weight_grad(void) {
+  static const pcase dw[] = {
+      {2, 3, 24, 24, 24, {9, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false, 0},
+      {2, 2, 16, 32, 16, {11, 10}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false, 0},
+      {1, 4, 13, 13, 13, {17}, {5}, {1}, {2}, {2}, {2}, {1}, false, 0},
+  };
+  for (size_t i = 0; i < sizeof dw / sizeof dw[0]; i++) {
+    lz_scope_begin();
+    const pcase *c = &dw[i];
+    int xs[5], ws[5], nd = c->nsp + 2;
+    shapes(c, xs, ws);
+    lz_array *x = rnd(xs, nd, LZ_FLOAT32, 31 + i), *w = rnd(ws, nd, LZ_FLOAT32, 32 + i);
+    lz_array *ct = rnd(lz_array_shape(conv_of(c, x, w)), nd, LZ_FLOAT32, 33 + i);
+    lz_eval(x), lz_eval(w), lz_eval(ct);
+    lz_closure *f = lz_closure_new(conv_fn, (void *)c, NULL);
+    double *r[2] = {NULL, NULL};
+    for (int path = 0; path < 2; path++) {
+      lz_cpu_conv_set_path(path ? LZ_CONV_PATH_REF : LZ_CONV_PATH_ONEDNN);
+      lz_array *prim[2] = {x, w}, *g[2] = {NULL, NULL};
+      CHECK(lz_vjp(f, prim, 2, &ct, 1, NULL, g) == 0);
+      long d0, r0, d1, r1;
+      lz_cpu_conv_counts(&d0, &r0);
+      r[path] = values(g[1]); /* the weight gradient alone */
+      lz_cpu_conv_counts(&d1, &r1);
+      CHECK(path ? d1 - d0 == 0 && r1 - r0 == 1 : d1 - d0 == 1 && r1 - r0 == 0);
+      lz_free(g[0]), lz_free(g[1]);
+    }
+    lz_cpu_conv_set_path(-1);
+    close_to("depthwise weight gradient", (int)i, r[0], r[1], (size_t)lz_array_size(w), 2e-5);
+    free(r[0]), free(r[1]);
+    lz_closure_free(f);
+    lz_scope_end();
+  }
+}
+
 /* More shapes than the primitive cache holds, from two threads at once, and a change of the
  * thread count (primitives are made per thread count): every result equals the reference. */
 typedef struct job {
@@ -342,6 +384,7 @@ int main(void) {
   RUN(test_paths_batch_slices);
   RUN(test_paths_out_of_memory);
   RUN(test_paths_views);
+  RUN(test_paths_depthwise_weight_grad);
   RUN(test_paths_cache_threads);
   lz_cpu_conv_cache_clear();
   return lzt_summary();

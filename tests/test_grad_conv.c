@@ -23,6 +23,14 @@ static void check32(const char *what, gc_body f, const gc_input *in, int n) {
 
 /* ---- convolutions ---- */
 
+/* depthwise (one input channel per group), multiplier 2, strided; and 1-D, flipped, dilated */
+static lz_array *f_conv2d_depthwise(lz_array *const *x) {
+  return out64(lz_conv2d(f32(x[0]), f32(x[1]), 2, 1, 1, 1, 1, 1, 3));
+}
+static lz_array *f_conv_general_depthwise(lz_array *const *x) {
+  return out64(lz_conv_general(f32(x[0]), f32(x[1]), (int[]){1}, (int[]){2}, (int[]){1},
+                               (int[]){2}, (int[]){1}, 4, true));
+}
 static lz_array *f_conv1d(lz_array *const *x) {
   return out64(lz_conv1d(f32(x[0]), f32(x[1]), 2, 1, 1, 1));
 }
@@ -64,6 +72,10 @@ static void test_conv(void) {
   check32("conv_transpose2d groups", f_conv_t2d,
           (gc_input[]){IN(-1, 1, 1, 3, 3, 4), IN(-1, 1, 2, 2, 2, 2)}, 2);
   check32("conv_general", f_conv_general, (gc_input[]){IN(-1, 1, 2, 6, 2), IN(-1, 1, 3, 2, 2)}, 2);
+  check32("conv2d depthwise", f_conv2d_depthwise,
+          (gc_input[]){IN(-1, 1, 2, 5, 4, 3), IN(-1, 1, 6, 3, 2, 1)}, 2);
+  check32("conv_general depthwise flip", f_conv_general_depthwise,
+          (gc_input[]){IN(-1, 1, 2, 7, 4), IN(-1, 1, 4, 3, 1)}, 2);
   check32("conv2d transposed input", f_conv_t_input,
           (gc_input[]){IN(-1, 1, 1, 4, 3, 2), IN(-1, 1, 2, 3, 3, 2)}, 2);
 }

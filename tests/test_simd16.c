@@ -171,6 +171,10 @@ static void layer_ops(int rounds) {
       CHECK_I("SRLI", SRLI(I, n), (int32_t)((uint32_t)i >> n));
       CHECK_I("SRAI", SRAI(I, n), i >> n);
     }
+    /* per-lane counts 0..63 (j & 63), 32 and more shift everything out */
+    CHECK_I("SRLV", SRLV(I, ANDI(J, KI(63))), (j & 63) > 31 ? 0 : (int32_t)((uint32_t)i >> (j & 63)));
+    CHECK_I("SLLV", SLLV(I, ANDI(J, KI(63))), (j & 63) > 31 ? 0 : (int32_t)((uint32_t)i << (j & 63)));
+    CHECK_I("PERMI", PERMI(I, J), in.i[in.j[k] & 15]);
     CHECK_I("CVT", CVT(A), x86_cvt(a));
     CHECK_I("CVTT", CVTT(A), x86_cvtt(a));
     CHECK_F("CVTIF", CVTIF(I), (float)in.i[k]);
@@ -217,6 +221,11 @@ static void layer_memory(void) {
     STOREM(dst, m, LOAD(src));
     for (int k = 0; k < 16; k++)
       if (dst[k] != (m >> k & 1 ? src[k] : -1.0f)) report("STOREM", k, dst[k], src[k]);
+    uint32_t wi[17], wo[16];
+    for (int k = 0; k < 17; k++) wi[k] = rnd32();
+    STORE((float *)wo, AS_F(LOADI(wi + (r & 1)))); /* unaligned too */
+    for (int k = 0; k < 16; k++)
+      if (wo[k] != wi[k + (r & 1)]) report("LOADI", k, wo[k], wi[k + (r & 1)]);
     int32_t w[16];
     STORE((float *)w, AS_F(LOADU16(m, h)));
     for (int k = 0; k < 16; k++)

@@ -5,6 +5,7 @@
 #include "conv.h"
 
 #include "../core/threads.h"
+#include "simd16_table.h"
 #include "unary.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -16,6 +17,7 @@ typedef struct dw_job {
   const float *x, *wt;
   float *y;
   bool avx2;
+  void (*row16)(float *acc, const float *x, const float *w, int64_t n); /* AVX-512 paths */
 } dw_job;
 
 /* acc[c] += xin[c] * wt[c] for c < n. */
@@ -65,6 +67,10 @@ static void dw_lines(void *vctx, int64_t begin, int64_t end) {
             const float *xin = xrow + i2 * C;
             float *acc = yl + o2 * O;
             if (Og == 1) {
+              if (j->row16) {
+                j->row16(acc, xin, wt, O);
+                continue;
+              }
 #ifdef LZ_DW_AVX2
               if (j->avx2) {
                 fma_row_avx2(acc, xin, wt, O);
@@ -87,6 +93,8 @@ void lz_cpu_conv_depthwise(const lz_conv_geom *g, const float *x, const float *w
 #ifdef LZ_DW_AVX2
   j.avx2 = lz_cpu_vec_unary(LZ_VEC_EXP) != NULL; /* AVX2+FMA present and SIMD not turned off */
 #endif
+  const lz_s16_kernels *s16 = lz_s16_current();
+  j.row16 = s16 ? s16->conv_fma_row : NULL;
   int64_t lines = g->N * g->out[0] * g->out[1];
   int64_t work = g->out[2] * g->O * g->kvol + 1;
   lz__parallel_for(lines, 65536 / work + 1, dw_lines, &j);

@@ -10,7 +10,9 @@
  *   vjp as a convolution of the input with the cotangent, batch and channels swapped, whose
  *   "kernel" (the cotangent's spatial extent) is larger than its output (the weight's extent).
  *   That shape is exactly oneDNN's backward-weights problem, which runs it as a reduction over
- *   the batch instead of a convolution with a huge kernel.
+ *   the batch instead of a convolution with a huge kernel. The depthwise weight gradient is
+ *   recorded as a grouped convolution of batch 1 whose channels are group-major (group, image):
+ *   the grouped backward-weights problem with the images as its batch.
  * Activations stay channels-last in place, or go through oneDNN's blocked layout when there are
  * 8 or more channels per group (see entry_create); weights are reordered to the layout oneDNN
  * prefers (small). Operands in another dtype or layout than the primitive wants go through a
@@ -489,7 +491,9 @@ static int plan(const lz_conv_params *p, const lz_array *x, const lz_array *w, c
   }
   /* crop negative padding off the input; the high side only as far as outputs read */
   int64_t lo[3], len[3];
-  bool bww = p->groups == 1 && !p->flip && kvol > ovol;
+  /* grouped: only with batch 1, whose channels of group j are then group j's batch (the
+   * depthwise weight gradient, see transforms/rules_fast.c) */
+  bool bww = (p->groups == 1 || x->shape[0] == 1) && !p->flip && kvol > ovol;
   for (int d = 0; d < nsp; d++) {
     int64_t in = x->shape[1 + d], kd = p->kdil[d], sd = p->stride[d];
     int64_t pl = p->pad_lo[d];
@@ -507,7 +511,12 @@ static int plan(const lz_conv_params *p, const lz_array *x, const lz_array *w, c
   }
   if (bww) {
     k->kind = KIND_BWD_W;
-    *xoff = operand_of(&k->arg[ARG_SRC], x, nsp + 1, 0, nsp, lo, len);
+    operand *src = &k->arg[ARG_SRC];
+    *xoff = operand_of(src, x, nsp + 1, 0, nsp, lo, len);
+    if (p->groups > 1) { /* (G N, 1, S...) as (N, G, S...): channel j at j N */
+      src->dims[0] /= p->groups;
+      src->dims[1] = p->groups, src->strides[1] = src->dims[0] * src->strides[0];
+    }
     operand_of(&k->arg[ARG_WEI], w, nsp + 1, 0, nsp, NULL, NULL); /* diff_dst */
     int64_t ys[6], yst[6];
     for (int d = 0; d < y->ndim; d++) ys[d] = y->shape[d], yst[d] = y->strides[d];
@@ -515,7 +524,7 @@ static int plan(const lz_conv_params *p, const lz_array *x, const lz_array *w, c
     int64_t t = ys[0];
     ys[0] = ys[nsp + 1], ys[nsp + 1] = t;
     t = yst[0], yst[0] = yst[nsp + 1], yst[nsp + 1] = t;
-    weight_operand(&k->arg[ARG_DST], ys, yst, nsp, 1, dnnl_dt(y->dtype));
+    weight_operand(&k->arg[ARG_DST], ys, yst, nsp, p->groups, dnnl_dt(y->dtype));
     return k->kind;
   }
   k->kind = KIND_FWD;
@@ -567,7 +576,7 @@ static int run(prim_key *k, void *const data[NARGS], lz_array *y, double flops) 
     int64_t t = ys[0];
     ys[0] = ys[y->ndim - 1], ys[y->ndim - 1] = t;
     t = yst[0], yst[0] = yst[y->ndim - 1], yst[y->ndim - 1] = t;
-    weight_operand(o, ys, yst, k->nsp, 1, dnnl_f32);
+    weight_operand(o, ys, yst, k->nsp, k->groups, dnnl_f32);
     j.out_bytes = (size_t)n * sizeof(float);
     if (!(parts = lz_cpu_scratch(j.out_bytes * (size_t)j.nslices, &pcap, "lz_conv"))) goto out;
     j.ptr[ARG_DST] = parts;

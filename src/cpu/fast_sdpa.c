@@ -7,7 +7,9 @@
  *
  * Blocks keep each GEMM at M*N*K <= 2^18 (32 query rows at head dim 64; 16, 64 and 128 rows
  * measured slower, forward and backward): the tasks run on our threads, each GEMM on its
- * task's thread. float16/bfloat16 (and strided) operands are widened to
+ * task's thread. The row kernels (max, exp and sum, rescaling, the gradient's row) are
+ * 16-lane ones on the AVX-512 paths (cpu/simd16_blocks.h), AVX2 or scalar ones otherwise.
+ * float16/bfloat16 (and strided) operands are widened to
  * contiguous float32 once, up front; accumulation is float32 throughout.
  *
  * Masked entries follow MLX: a false boolean (and the causal mask) gives the lowest float,
@@ -21,6 +23,7 @@
 #include "fast.h"
 #include "gemm.h"
 #include "linalg_pack.h"
+#include "simd16_table.h"
 #include "unary.h"
 
 /* Key blocks of 128 measured best (64..512 tried, head dim 64, L 1024). The gradient keeps a
@@ -64,6 +67,7 @@ typedef struct sd_job {
   lz_array *out;
   int64_t B, Hq, rep, Lq, Lk, D, Dv, bq, bk, nqb;
   bool avx2; /* the AVX2 row helpers are usable (and SIMD is on) */
+  const lz_s16_kernels *s16; /* the 16-lane row kernels on the AVX-512 paths, else NULL */
   lz_fast_slots slots;
 } sd_job;
 
@@ -163,17 +167,21 @@ static void softmax_step(const sd_job *j, float *S, int64_t nq, int64_t nk, floa
                          float *O) {
   for (int64_t i = 0; i < nq; i++) {
     float *s = S + i * nk;
-    float mx = j->avx2 ? ROW_MAX(s, nk) : row_max_base(s, nk);
+    float mx = j->s16 ? j->s16->sd_row_max(s, nk) : j->avx2 ? ROW_MAX(s, nk) : row_max_base(s, nk);
     float mnew = mx > m[i] ? mx : m[i];
     if (mnew == -INFINITY) { /* everything so far is -inf: contributes nothing yet */
       memset(s, 0, (size_t)nk * sizeof(float));
       continue;
     }
     float corr = m[i] == -INFINITY ? 0.0f : expf(m[i] - mnew);
-    float sum = j->avx2 ? EXP_SUM(s, nk, mnew) : exp_sum_base(s, nk, mnew);
+    float sum = j->s16 ? j->s16->sd_exp_sum(s, nk, mnew)
+                : j->avx2 ? EXP_SUM(s, nk, mnew) : exp_sum_base(s, nk, mnew);
     if (corr != 1.0f) {
       float *o = O + i * j->Dv;
-      for (int64_t d = 0; d < j->Dv; d++) o[d] *= corr;
+      if (j->s16)
+        j->s16->sd_scale(o, j->Dv, corr);
+      else
+        for (int64_t d = 0; d < j->Dv; d++) o[d] *= corr;
     }
     l[i] = l[i] * corr + sum;
     m[i] = mnew;
@@ -213,7 +221,10 @@ static void sd_tasks(void *vctx, int64_t begin, int64_t end) {
     }
     for (int64_t i = 0; i < nq; i++) {
       float *o = O + i * j->Dv, inv = 1.0f / l[i];
-      for (int64_t d = 0; d < j->Dv; d++) o[d] *= inv;
+      if (j->s16)
+        j->s16->sd_scale(o, j->Dv, inv);
+      else
+        for (int64_t d = 0; d < j->Dv; d++) o[d] *= inv;
       char *dst = lz__data_ptr(j->out) + ((bh * j->Lq) + i0 + i) * j->Dv * (int64_t)oes;
       lz_fast_store(dst, j->out->dtype, o, j->Dv);
     }
@@ -254,6 +265,7 @@ int lz_cpu_sdpa(lz_node *node, lz_array **outs) {
   if (j.bq > j.Lq) j.bq = j.Lq;
   j.nqb = (j.Lq + j.bq - 1) / j.bq;
   j.avx2 = lz_cpu_vec_unary(LZ_VEC_EXP) != NULL; /* AVX2+FMA present and SIMD not turned off */
+  j.s16 = lz_s16_current();
   j.q.scratch = j.k.scratch = j.v.scratch = NULL;
   int rc = -1;
   if (side_init(&j.q, q) || side_init(&j.k, k) || side_init(&j.v, v)) goto done;
@@ -352,13 +364,19 @@ static void sb_tasks(void *vctx, int64_t begin, int64_t end) {
         }
         for (int64_t i = 0; i < nq; i++) { /* softmax rows, delta, dS = P * (dP - delta) */
           float *p = P + i * kend, *ds = dS + i * kend;
-          float mx = j->avx2 ? ROW_MAX(p, kend) : row_max_base(p, kend);
+          const lz_s16_kernels *k16 = j->s16;
+          float mx = k16 ? k16->sd_row_max(p, kend) : j->avx2 ? ROW_MAX(p, kend) : row_max_base(p, kend);
           if (sink > mx) mx = sink;
-          float sum = j->avx2 ? EXP_SUM(p, kend, mx) : exp_sum_base(p, kend, mx);
+          float sum = k16 ? k16->sd_exp_sum(p, kend, mx)
+                      : j->avx2 ? EXP_SUM(p, kend, mx) : exp_sum_base(p, kend, mx);
           if (j->sinks) sum += expf(sink - mx);
           float inv = 1.0f / sum, delta = 0;
-          for (int64_t c = 0; c < kend; c++) p[c] *= inv, delta += p[c] * ds[c];
-          for (int64_t c = 0; c < kend; c++) ds[c] = p[c] * (ds[c] - delta);
+          if (k16) {
+            delta = k16->sd_grad_row(p, ds, kend, inv);
+          } else {
+            for (int64_t c = 0; c < kend; c++) p[c] *= inv, delta += p[c] * ds[c];
+            for (int64_t c = 0; c < kend; c++) ds[c] = p[c] * (ds[c] - delta);
+          }
           if (j->sinks) dsink -= (double)(expf(sink - mx) * inv) * delta;
         }
         if (j->p->mask != LZ_SDPA_NONE) zero_masked(j, dS, kend, b, h, i0, nq, kend);
@@ -424,6 +442,7 @@ int lz_cpu_sdpa_vjp(lz_node *node, lz_array **outs) {
   if (j->bq < 1) j->bq = 1;
   if (j->bq > j->Lq) j->bq = j->Lq;
   j->avx2 = lz_cpu_vec_unary(LZ_VEC_EXP) != NULL;
+  j->s16 = lz_s16_current();
   if (side_init(&j->q, q) || side_init(&j->k, k) || side_init(&j->v, v) || side_init(&g.dout, cot))
     goto done;
   size_t slot = (size_t)(j->Lk * (j->D + j->Dv) + 2 * j->bq * j->Lk + j->bq * j->D + j->Lk) *

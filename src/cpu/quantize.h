@@ -42,6 +42,25 @@ LZ_HIDDEN const float *lz_cpu_q_scales(const lz_array *scales, int mode, void **
 /* Testing hook: false makes quantized_matmul use its portable path only (not thread-safe). */
 LZ_HIDDEN void lz_cpu_qmm_use_simd(bool on);
 
+/* One quantized product (cpu/quantize_mm.c), as its kernels see it: x (M, K) times W. The
+ * kernels run on column (or column-group, or tile-row) ranges [begin, end) of it. */
+typedef struct lz_qmm_ctx {
+  const float *x;      /* (M, K) */
+  const float *xsum;   /* (M, K / gs): sums of x over each group (transpose only) */
+  const float *xp;     /* (M, K): x permuted for the whole-word kernels (see quantize_mm.c) */
+  const uint32_t *w;   /* transpose: (N, K * bits / 32); else (K, N * bits / 32) */
+  const float *scales; /* transpose: (N, K / gs); else (K, N / gs) */
+  const float *biases;
+  const float *lut;    /* the value of each code (float modes; biases are then zeros) */
+  float *out;          /* (M, N) */
+  float *tile;         /* dequantized tile for the BLAS path */
+  int64_t M, N, K, n0, tn;
+  int gs, bits;
+} lz_qmm_ctx;
+
+/* Rows of x at most: more go through a dequantized tile and BLAS. */
+enum { LZ_QMM_DIRECT_ROWS = 16, LZ_QMM_MAX_GS = 128 };
+
 /* `a`'s elements in row-major order as float32: a's own data when it already is contiguous
  * float32 (*owned = NULL), else a malloc'd copy that the caller frees (*owned). NULL with an
  * out-of-memory error naming `op`. */

@@ -8,7 +8,9 @@
  * accumulates rows of dequantized weights (an axpy per row of x).
  * Many rows are compute bound: tiles of W are dequantized to float32 (in parallel) and handed
  * to BLAS sgemm. The inner loops are written so that gcc vectorises them; on x86-64 they are
- * compiled a second time for AVX2+FMA and chosen at run time. */
+ * compiled a second time for AVX2+FMA and chosen at run time. On the AVX-512 paths the 16-lane
+ * kernels (cpu/simd16_blocks.h) run instead: they dequantize each group with one FMA (no
+ * sums of x), and read 2-, 4- and 8-bit weights a vector of whole words at a time. */
 #include "../core/isa.h"
 #include <cblas.h>
 #include <stdlib.h>
@@ -18,25 +20,14 @@
 
 #include "../core/threads.h"
 #include "quantize.h"
+#include "simd16_table.h"
 
-enum { QMM_DIRECT_ROWS = 16, QMM_MAX_GS = 128 };
+enum { QMM_DIRECT_ROWS = LZ_QMM_DIRECT_ROWS, QMM_MAX_GS = LZ_QMM_MAX_GS };
 
 static bool use_simd = true;
 void lz_cpu_qmm_use_simd(bool on) { use_simd = on; }
 
-typedef struct qmm_ctx {
-  const float *x;      /* (M, K) */
-  const float *xsum;   /* (M, K / gs): sums of x over each group (transpose only) */
-  const float *xp;     /* (M, K): x permuted for the 4-bit AVX2 kernel */
-  const uint32_t *w;   /* transpose: (N, K * bits / 32); else (K, N * bits / 32) */
-  const float *scales; /* transpose: (N, K / gs); else (K, N / gs) */
-  const float *biases;
-  const float *lut;    /* the value of each code (float modes; biases are then zeros) */
-  float *out;          /* (M, N) */
-  float *tile;         /* dequantized tile for the BLAS path */
-  int64_t M, N, K, n0, tn;
-  int gs, bits;
-} qmm_ctx;
+typedef lz_qmm_ctx qmm_ctx;
 
 static inline __attribute__((always_inline)) float dot(const float *a, const float *b, int n) {
   float p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -172,7 +163,26 @@ static bool have_avx2(void) { return lz_isa_path() >= LZ_ISA_AVX2; /* core/isa.h
 #define PICK(name) name##_generic
 #endif
 
-static int qmm_blas(qmm_ctx *c, bool transpose) {
+/* The 16-lane kernel when the path is an AVX-512 one (cpu/simd16_table.h), else PICK's. */
+#define PICK16(s16, entry, name) ((s16) ? (s16)->entry : PICK(name))
+
+/* x permuted for the whole-word kernels: within each chunk of lanes * per values,
+ * xp[lanes j + i] = x[per i + j] (code j of word i meets it). NULL when out of memory. */
+static float *permute_x(const qmm_ctx *c, int lanes, int per) {
+  float *xp = malloc((size_t)(c->M * c->K) * sizeof(float));
+  if (!xp) return NULL;
+  int64_t chunk = (int64_t)lanes * per;
+  for (int64_t m = 0; m < c->M; m++)
+    for (int64_t ch = 0; ch < c->K / chunk; ch++) {
+      const float *x = c->x + m * c->K + ch * chunk;
+      float *d = xp + m * c->K + ch * chunk;
+      for (int i = 0; i < lanes; i++)
+        for (int j = 0; j < per; j++) d[lanes * j + i] = x[per * i + j];
+    }
+  return xp;
+}
+
+static int qmm_blas(qmm_ctx *c, bool transpose, const lz_s16_kernels *s16) {
   /* Tiles of about 1M floats, a whole number of groups wide. */
   int64_t tn = ((1 << 20) / c->K) / c->gs * c->gs;
   if (tn < c->gs) tn = c->gs;
@@ -184,11 +194,11 @@ static int qmm_blas(qmm_ctx *c, bool transpose) {
     c->n0 = n0;
     c->tn = n0 + tn <= c->N ? tn : c->N - n0;
     if (transpose) {
-      lz__parallel_for(c->tn, 1 + 16384 / c->K, PICK(tile_t), c);
+      lz__parallel_for(c->tn, 1 + 16384 / c->K, PICK16(s16, qmm_tile_t, tile_t), c);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)c->M, (int)c->tn, (int)c->K, 1.0f,
                   c->x, (int)c->K, c->tile, (int)c->K, 0.0f, c->out + n0, (int)c->N);
     } else {
-      lz__parallel_for(c->K, 1 + 16384 / c->tn, PICK(tile_n), c);
+      lz__parallel_for(c->K, 1 + 16384 / c->tn, PICK16(s16, qmm_tile_n, tile_n), c);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)c->M, (int)c->tn, (int)c->K,
                   1.0f, c->x, (int)c->K, c->tile, (int)c->tn, 0.0f, c->out + n0, (int)c->N);
     }
@@ -200,16 +210,27 @@ static int qmm_blas(qmm_ctx *c, bool transpose) {
 /* One product: c's x (M, K), weights and out set. */
 static int qmm_one(qmm_ctx *cp, bool transpose, const char *op) {
   qmm_ctx c = *cp;
-  if (c.M >= QMM_DIRECT_ROWS) return qmm_blas(&c, transpose);
+  const lz_s16_kernels *s16 = use_simd ? lz_s16_current() : NULL;
+  if (c.M >= QMM_DIRECT_ROWS) return qmm_blas(&c, transpose, s16);
+  if (s16 && transpose) {
+    /* whole words: bits 2, 4 or 8, no table or FP4's 16 values (mxfp8's 256 take q_t) */
+    int per = 32 / c.bits;
+    bool words = (c.bits == 2 || c.bits == 4 || c.bits == 8) && c.K % (16 * per) == 0 &&
+                 (!c.lut || c.bits == 4);
+    if (words && !(c.xp = permute_x(&c, 16, per)))
+      return lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+    lz__parallel_for(c.N, 1 + 65536 / (c.K * c.M), words ? s16->qmm_tw : s16->qmm_t, &c);
+    free((void *)c.xp);
+    return 0;
+  }
+  if (s16) {
+    lz__parallel_for(c.N / c.gs, 1 + 65536 / (c.K * c.M * c.gs), s16->qmm_n, &c);
+    return 0;
+  }
 #if defined(__x86_64__) && defined(__GNUC__)
   if (transpose && c.bits == 4 && !c.lut && c.K % 64 == 0 && use_simd && have_avx2()) {
-    float *xp = malloc((size_t)(c.M * c.K) * sizeof(float));
+    float *xp = permute_x(&c, 8, 8);
     if (!xp) return lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
-    for (int64_t m = 0; m < c.M; m++)
-      for (int64_t ch = 0; ch < c.K / 64; ch++)
-        for (int i = 0; i < 8; i++)
-          for (int j = 0; j < 8; j++)
-            xp[m * c.K + ch * 64 + 8 * j + i] = c.x[m * c.K + ch * 64 + 8 * i + j];
     c.xp = xp;
     lz__parallel_for(c.N, 1 + 65536 / (c.K * c.M), qmm_t4_avx2, &c);
     free(xp);

@@ -55,6 +55,10 @@ static inline void STORE(float *p, V v) { _mm256_storeu_ps(p, v.lo), _mm256_stor
 static inline V LOADZ(M m, const float *p) {
   return (V){_mm256_maskload_ps(p, e_m2v(m & 0xff)), _mm256_maskload_ps(p + 8, e_m2v(m >> 8))};
 }
+/* 16 int32 (or uint32) lanes */
+static inline VI LOADI(const void *p) {
+  return (VI){_mm256_loadu_si256((const __m256i *)p), _mm256_loadu_si256((const __m256i *)p + 1)};
+}
 static inline void STOREM(float *p, M m, V v) {
   _mm256_maskstore_ps(p, e_m2v(m & 0xff), v.lo);
   _mm256_maskstore_ps(p + 8, e_m2v(m >> 8), v.hi);
@@ -65,6 +69,7 @@ static inline VI KI(int c) { return _mm512_set1_epi32(c); }
 static inline V LOAD(const float *p) { return _mm512_loadu_ps(p); }
 static inline void STORE(float *p, V v) { _mm512_storeu_ps(p, v); }
 static inline V LOADZ(M m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
+static inline VI LOADI(const void *p) { return _mm512_loadu_si512(p); }
 static inline void STOREM(float *p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
 #endif
 /* the first k lanes, 0 <= k <= 16 */
@@ -123,6 +128,9 @@ static inline VI SRAI(VI a, int n) {
   __m128i c = _mm_cvtsi32_si128(n);
   return (VI){_mm256_sra_epi32(a.lo, c), _mm256_sra_epi32(a.hi, c)};
 }
+/* per-lane shift counts; a count of 32 or more gives 0 */
+static inline VI SRLV(VI a, VI n) { return E2(VI, _mm256_srlv_epi32, a, n); }
+static inline VI SLLV(VI a, VI n) { return E2(VI, _mm256_sllv_epi32, a, n); }
 static inline VI CVT(V a) { return E1(VI, _mm256_cvtps_epi32, a); }   /* current rounding */
 static inline VI CVTT(V a) { return E1(VI, _mm256_cvttps_epi32, a); } /* truncating */
 static inline V CVTIF(VI a) { return E1(V, _mm256_cvtepi32_ps, a); }
@@ -136,6 +144,8 @@ static inline VI ORI(VI a, VI b) { return _mm512_or_si512(a, b); }
 static inline VI SLLI(VI a, int n) { return _mm512_sll_epi32(a, _mm_cvtsi32_si128(n)); }
 static inline VI SRLI(VI a, int n) { return _mm512_srl_epi32(a, _mm_cvtsi32_si128(n)); }
 static inline VI SRAI(VI a, int n) { return _mm512_sra_epi32(a, _mm_cvtsi32_si128(n)); }
+static inline VI SRLV(VI a, VI n) { return _mm512_srlv_epi32(a, n); }
+static inline VI SLLV(VI a, VI n) { return _mm512_sllv_epi32(a, n); }
 static inline VI CVT(V a) { return _mm512_cvtps_epi32(a); }
 static inline VI CVTT(V a) { return _mm512_cvttps_epi32(a); }
 static inline V CVTIF(VI a) { return _mm512_cvtepi32_ps(a); }
@@ -160,11 +170,18 @@ static inline V PERM8(const float *table, VI idx) {
   __m256 t = _mm256_loadu_ps(table);
   return (V){_mm256_permutevar8x32_ps(t, idx.lo), _mm256_permutevar8x32_ps(t, idx.hi)};
 }
+/* t's lane idx & 15 per lane */
+static inline VI PERMI(VI t, VI idx) {
+  VI lo = {_mm256_permutevar8x32_epi32(t.lo, idx.lo), _mm256_permutevar8x32_epi32(t.lo, idx.hi)};
+  VI hi = {_mm256_permutevar8x32_epi32(t.hi, idx.lo), _mm256_permutevar8x32_epi32(t.hi, idx.hi)};
+  return BLENDI(CMPEQI(ANDI(idx, KI(8)), KI(8)), lo, hi);
+}
 #else
 #define CMP(a, b, P) ((M)_mm512_cmp_ps_mask(a, b, P))
 static inline M CMPEQI(VI a, VI b) { return (M)_mm512_cmpeq_epi32_mask(a, b); }
 static inline V BLEND(M m, V a, V b) { return _mm512_mask_blend_ps(m, a, b); }
 static inline VI BLENDI(M m, VI a, VI b) { return _mm512_mask_blend_epi32(m, a, b); }
+static inline VI PERMI(VI t, VI idx) { return _mm512_permutexvar_epi32(idx, t); }
 static inline V PERM8(const float *table, VI idx) {
   /* the table in both halves: lanes idx and idx + 8 agree, so this is table[idx & 7] */
   return _mm512_permutexvar_ps(idx, _mm512_broadcast_f32x8(_mm256_loadu_ps(table)));

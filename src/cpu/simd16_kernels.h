@@ -382,6 +382,8 @@ S16_BF16_ATTR static void c_f32_bf16_hw(uint16_t *d, const float *s, int64_t n) 
 }
 #endif
 
+#include "simd16_blocks.h"
+
 const lz_s16_kernels S16_TABLE = {
     .unary =
         {
@@ -410,4 +412,14 @@ const lz_s16_kernels S16_TABLE = {
 #ifdef S16_CVTBF16
     .f32_to_bf16_hw = c_f32_bf16_hw,
 #endif
+    .sd_row_max = sd_row_max,
+    .sd_exp_sum = sd_exp_sum,
+    .sd_scale = sd_scale,
+    .sd_grad_row = sd_grad_row,
+    .conv_fma_row = cv_fma_row,
+    .qmm_t = q_t,
+    .qmm_n = q_n,
+    .qmm_tile_t = q_tile_t,
+    .qmm_tile_n = q_tile_n,
+    .qmm_tw = q_tw,
 };

@@ -24,6 +24,21 @@ typedef struct lz_s16_kernels {
   void (*f32_to_bf16)(uint16_t *d, const float *s, int64_t n);
   /* the same with the AVX512_BF16 instruction (only where the CPU has it) */
   void (*f32_to_bf16_hw)(uint16_t *d, const float *s, int64_t n);
+  /* attention's rows (cpu/fast_sdpa.c): max; s = exp(s - m) returning the sum; o *= c; the
+   * gradient's p *= inv, delta = sum(p * ds), ds = p * (ds - delta) returning delta */
+  float (*sd_row_max)(const float *s, int64_t n);
+  float (*sd_exp_sum)(float *s, int64_t n, float m);
+  void (*sd_scale)(float *o, int64_t n, float c);
+  float (*sd_grad_row)(float *p, float *ds, int64_t n, float inv);
+  /* the depthwise convolution's acc[i] += x[i] * w[i] (cpu/conv_direct.c) */
+  void (*conv_fma_row)(float *acc, const float *x, const float *w, int64_t n);
+  /* quantized matmul's parallel-for bodies on an lz_qmm_ctx (cpu/quantize_mm.c): W (N, K) any
+   * bits; W (K, N); the BLAS path's tiles of each; W (N, K) whole words (bits 2, 4, 8) */
+  void (*qmm_t)(void *ctx, int64_t begin, int64_t end);
+  void (*qmm_n)(void *ctx, int64_t begin, int64_t end);
+  void (*qmm_tile_t)(void *ctx, int64_t begin, int64_t end);
+  void (*qmm_tile_n)(void *ctx, int64_t begin, int64_t end);
+  void (*qmm_tw)(void *ctx, int64_t begin, int64_t end);
 } lz_s16_kernels;
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)

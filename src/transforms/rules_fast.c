@@ -4,7 +4,12 @@
  * the cotangent dilated by the stride, correlated with the kernel flipped and its channels
  * swapped (per group), padded so that it lands on the input's (dilated) positions; the
  * weight cotangent is a convolution of the input with the cotangent, batch and channels
- * swapped, the stride becoming the kernel dilation.
+ * swapped, the stride becoming the kernel dilation: one per group (a product each, on views),
+ * except with one input channel per group (depthwise), where those would be C tiny products:
+ * there it is one grouped convolution of batch 1 whose group j reads the N images of input
+ * channel j as its channels (x' (1, S..., C N), from a copy of x with channels outermost)
+ * against group j's cotangent channels; cpu/conv_onednn.c runs it as one grouped
+ * backward-weights primitive.
  *
  * The fused ops equal compositions of basic ops; their rules differentiate that composition
  * (a nested vjp/jvp), except rope, which is a rotation: its transpose rotates back, and
@@ -80,6 +85,23 @@ static lz_array *conv_grad_weight(const lz_conv_params *p, lz_array *c, lz_array
     int64_t have = (int64_t)(x->shape[d + 1] - 1) * p->idil[d] + 1 + p->pad_lo[d] + p->pad_hi[d];
     int64_t need = (int64_t)(n_out - 1) * p->stride[d] + (int64_t)(k - 1) * p->kdil[d] + 1;
     hi[d] = (int)(p->pad_hi[d] - (have - need)); /* drop what no output reads */
+  }
+  if (g > 1 && Cg == 1) { /* depthwise: one grouped convolution (see the comment above) */
+    int nx = x->ndim, perm[LZ_MAX_NDIM], shape[LZ_MAX_NDIM];
+    perm[0] = nx - 1; /* x (N, S..., C) -> T (C, N, S...), a copy */
+    for (int d = 1; d < nx; d++) perm[d] = d - 1;
+    lz_array *t = lz_contiguous(lz_transpose(x, perm, nx));
+    shape[0] = g * x->shape[0]; /* (C N, S..., 1) -> x' (1, S..., C N) */
+    for (int d = 1; d < nx - 1; d++) shape[d] = x->shape[d];
+    shape[nx - 1] = 1;
+    lz_array *xs = swap_ends(lz_reshape(t, shape, nx));
+    lz_array *gw = swap_ends(lz_conv_general(xs, swap_ends(c), p->kdil, p->pad_lo, hi, p->stride,
+                                             p->idil, g, false));
+    if (p->flip && gw) {
+      int axes[3] = {1, 2, 3};
+      gw = lz_flip(gw, axes, nsp);
+    }
+    return gw;
   }
   lz_array **parts = lz__malloc((size_t)g * sizeof *parts);
   if (!parts) {
