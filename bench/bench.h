@@ -127,5 +127,7 @@ void bench_gemm(void);
 /* attention forward + backward, fused and composed; elementwise kernels on 1 and 2 threads
  * (bench_attn.c) */
 void bench_attn(void);
+/* Cholesky, QR and SVD of 2048x2048 on OpenBLAS's threads against one thread (bench_linalg.c). */
+void bench_linalg(void);
 
 #endif /* LZ_BENCH_H */

@@ -2,13 +2,16 @@
  * independent graphs built and evaluated on every thread; readers of shared evaluated arrays and
  * views of them; lz_async_eval overlapping graph building on the same and other threads;
  * compile's cache used from several threads (one compiled closure shared, the same function
- * compiled per thread, different functions, the cache cleared meanwhile); and one model with its
- * optimizer per thread, trained. Every thread's results are compared with the same computation done
+ * compiled per thread, different functions, the cache cleared meanwhile); convolutions, FFTs and
+ * oneDNN matmuls while another thread empties the kernels' caches (lz_clear_cache); and one model
+ * with its optimizer per thread, trained. Every thread's results are compared with the same computation done
  * on the main thread alone first. Threads count their own failures (CHECK is not thread safe). */
 #include <limits.h>
 #include <pthread.h>
 
 #include "lz_test.h"
+
+#include "cpu/gemm.h"
 
 enum { NT = 8 };
 static int rounds = 6;
@@ -241,6 +244,50 @@ static void test_compile_cache_threads(void) {
   lz_clear_compile_cache();
 }
 
+/* ---- the kernels' caches cleared under running ops ---------------------------------------- */
+
+enum { K_CONV = 2 * 5 * 5 * 4, K_FFT = 2 * 32, K_MM = 12 * 20 };
+/* A convolution (oneDNN primitive), an FFT (FFTW plan) and a float32 product on oneDNN's matmul
+ * primitive, shaped by `id` % 3 (so the threads share cache entries and make new ones). */
+static int kernel_ops(int id, float *out) {
+  int v = id % 3, bad = 0;
+  lz_scope_begin();
+  lz_array *x = seq(2 * 7 * 7 * 3, 0.01f * (float)(v + 1), 2 * 7 * 7);
+  x = lz_reshape(x, (int[]){2, 7, 7, 3}, 4);
+  lz_array *w = lz_reshape(seq(4 * 3 * 3 * 3, 0.02f, 4), (int[]){4, 3, 3, 3}, 4);
+  bad += read_f32(lz_conv2d(x, w, 1, 1, 0, 0, 1, 1, 1), out, K_CONV) != 0;
+  lz_array *f = lz_fft(lz_reshape(seq(32, 0.05f, 1), (int[]){32}, 1), 32 - 2 * v, 0);
+  bad += !f || lz_array_read(f, LZ_COMPLEX64, out + K_CONV, (size_t)(32 - 2 * v) * 8) != 0;
+  lz_scope_end();
+  float A[12 * 16], B[16 * 20];
+  for (int i = 0; i < 12 * 16; i++) A[i] = (float)((i + v) % 7) - 3;
+  for (int i = 0; i < 16 * 20; i++) B[i] = (float)(i % 5) * 0.5f;
+  bad += lz_cpu_onednn_matmul(LZ_FLOAT32, LZ_FLOAT32, 12, 20, 16 - v, 1.0f, 0.0f, A, 16, 1, B, 20,
+                              1, out + K_CONV + K_FFT, 20) != 0;
+  return bad;
+}
+
+static float kernel_ref[3][K_CONV + K_FFT + K_MM];
+
+static void *kernel_main(void *arg) {
+  targ *a = arg;
+  float got[K_CONV + K_FFT + K_MM];
+  pthread_barrier_wait(&start);
+  for (int r = 0; r < 4 * rounds; r++) {
+    if (a->id == NT - 1) lz_clear_cache(); /* under the others' ops */
+    memset(got, 0, sizeof got);
+    int v = (a->id + r) % 3;
+    a->bad += kernel_ops(v, got) != 0 || !close_to(got, kernel_ref[v], K_CONV + K_FFT + K_MM);
+  }
+  return NULL;
+}
+
+static void test_kernel_caches_cleared(void) {
+  for (int v = 0; v < 3; v++) CHECK(kernel_ops(v, kernel_ref[v]) == 0);
+  CHECK(run_threads(kernel_main) == 0);
+  lz_clear_cache();
+}
+
 /* ---- one model and optimizer per thread ------------------------------------------------------ */
 
 enum { IN = 6, HID = 12, OUT = 3, BATCH = 10, NPARAM = IN * HID + HID + HID * OUT + OUT };
@@ -322,6 +369,7 @@ int main(void) {
   RUN(test_shared_readers);
   RUN(test_async_eval_overlap);
   RUN(test_compile_cache_threads);
+  RUN(test_kernel_caches_cleared);
   RUN(test_models_per_thread);
   return lzt_summary();
 }

@@ -249,11 +249,14 @@ LZ_API size_t lz_get_active_memory(void);
 /* Highest active memory since start or the last lz_reset_peak_memory(). */
 LZ_API size_t lz_get_peak_memory(void);
 LZ_API void lz_reset_peak_memory(void);
-/* Bytes held in the buffer cache for reuse. */
+/* Bytes held in the buffer cache for reuse. The kernels' per-shape caches (oneDNN primitives,
+ * FFTW plans) are not counted: neither library reports what an entry holds. */
 LZ_API size_t lz_get_cache_memory(void);
 /* Sets the most bytes the cache may hold (returns the previous limit). 0 disables caching. */
 LZ_API size_t lz_set_cache_limit(size_t bytes);
-/* Frees every cached buffer. */
+/* Frees every cached buffer and empties the kernels' per-shape caches (oneDNN convolution and
+ * matmul primitives, oneDNN's own primitive cache, FFTW plans); the next op of a shape makes
+ * them again. Safe while other threads run ops: an entry in use is freed once its op is done. */
 LZ_API void lz_clear_cache(void);
 /* Sets a limit on active memory; an allocation above it fails with LZ_ERROR_OUT_OF_MEMORY.
  * 0 means no limit. Returns the previous limit. */

@@ -74,7 +74,8 @@ static PyObject *set_wired_limit(PyObject *m, PyObject *args, PyObject *kwargs) 
       {"get_cache_memory", get_cache_memory, METH_NOARGS,                                          \
        "get_cache_memory() -> int\n\nThe bytes held in the buffer cache for reuse."},              \
       {"clear_cache", clear_cache, METH_NOARGS,                                                    \
-       "clear_cache() -> None\n\nFree every cached buffer."},                                      \
+       "clear_cache() -> None\n\nFree every cached buffer and the kernels' per-shape caches "      \
+       "(oneDNN primitives, FFT plans)."},                                                         \
       {"set_memory_limit", KW(set_memory_limit),                                                   \
        "set_memory_limit(limit: int) -> int\n\nLimit the active memory in bytes (0: no limit); "   \
        "an allocation beyond it raises MemoryError. Returns the previous limit."},                 \

@@ -50,6 +50,42 @@ def test_synchronize():
         mx.synchronize(3)
 
 
+def test_clear_cache_between_ops():
+    """clear_cache also empties the kernels' per-shape caches (oneDNN convolution primitives, FFT
+    plans): the same ops afterwards make them again and compute the same values, also while
+    another thread clears the cache over and over."""
+    import numpy as np
+
+    x = mx.array(np.linspace(-1, 1, 2 * 8 * 8 * 3, dtype=np.float32).reshape(2, 8, 8, 3))
+    w = mx.array(np.linspace(-0.5, 0.5, 4 * 3 * 3 * 3, dtype=np.float32).reshape(4, 3, 3, 3))
+    v = mx.array(np.linspace(0, 1, 64, dtype=np.float32))
+
+    def ops():
+        return np.array(mx.conv2d(x, w)), np.array(mx.fft.fft(v))
+
+    c0, f0 = ops()
+    mx.clear_cache()
+    assert mx.get_cache_memory() == 0
+    c1, f1 = ops()
+    assert np.array_equal(c0, c1) and np.array_equal(f0, f1)
+    np.testing.assert_allclose(f1, np.fft.fft(np.linspace(0, 1, 64)), rtol=1e-4, atol=1e-4)
+    stop = threading.Event()
+
+    def clearer():
+        while not stop.is_set():
+            mx.clear_cache()
+
+    t = threading.Thread(target=clearer)
+    t.start()
+    try:
+        for _ in range(20):
+            c, f = ops()
+            assert np.array_equal(c, c0) and np.array_equal(f, f0)
+    finally:
+        stop.set()
+        t.join()
+
+
 def test_memory_functions():
     mx.clear_cache()
     assert mx.get_cache_memory() == 0

@@ -45,16 +45,90 @@ static int size_class(size_t n, size_t *cap) {
  * nested VMs). A block's tail past its last whole huge page stays in 4 KiB pages: nothing is
  * reserved beyond the block's capacity. The cache keeps blocks for reuse, so a training loop
  * takes no faults once its first step has run (tests/test_perf_paths.c; `make bench` prints
- * faults per step). */
-enum { HUGE_MIN = 2 << 20, HUGE_ALIGN = 2 << 20 };
+ * faults per step).
+ * Blocks from 64 KiB up to 2 MiB (an MLP's weights and activations) are carved from huge-page
+ * chunks: a fresh block takes a new 2 MiB chunk (mmap, 2 MiB aligned, MADV_HUGEPAGE) and the
+ * rest of the chunk is cut into blocks of the size classes that fill it exactly, which go into
+ * the cache (counted in lz_get_cache_memory), so the first step of a training loop takes one
+ * fault per chunk instead of one per 4 KiB. Each carved block is its own page range, so it goes
+ * back to the system alone (munmap). Not under AddressSanitizer: its heap blocks have redzones
+ * that catch overflows, carved blocks would not. */
+enum { HUGE_MIN = 2 << 20, HUGE_ALIGN = 2 << 20, CARVE_MIN = 64 << 10 };
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LZ_ALLOC_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(LZ_ALLOC_ASAN)
+enum { CARVE = 0 };
+#else
+enum { CARVE = 1 };
+#endif
+
+static bool carved(size_t cap) { return CARVE && cap >= CARVE_MIN && cap < HUGE_MIN; }
+
+/* The capacity of size class `cls` (the inverse of size_class). */
+static size_t class_cap(int cls) {
+  int k = cls / 4, q = cls % 4;
+  return ((size_t)1 << k) + (k >= 2 ? (size_t)q << (k - 2) : 0);
+}
+
+static void release_cached(void);
+
+/* A 2 MiB chunk, 2 MiB aligned, asked for huge pages; NULL when the system has none. */
+static char *huge_chunk(void) {
+  size_t len = 2 * (size_t)HUGE_ALIGN;
+  char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return NULL;
+  char *c = (char *)(((uintptr_t)m + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
+  if (c > m) munmap(m, (size_t)(c - m));
+  if (c + HUGE_ALIGN < m + len) munmap(c + HUGE_ALIGN, (size_t)(m + len - (c + HUGE_ALIGN)));
+#ifdef MADV_HUGEPAGE
+  madvise(c, HUGE_ALIGN, MADV_HUGEPAGE);
+#endif
+  return c;
+}
+
+/* A block of `cap` carved from a new chunk; the chunk's rest goes into the cache as blocks of
+ * the largest classes that leave 0 or at least CARVE_MIN (every capacity here is a multiple of
+ * 16 KiB and the classes of 64, 80, 96 and 112 KiB cover any such rest, so nothing is left). */
+static void *carve(size_t cap) {
+  char *c = huge_chunk();
+  if (!c) return NULL;
+  size_t off = cap;
+  pthread_mutex_lock(&mu);
+  while (off < HUGE_ALIGN) {
+    size_t rest = HUGE_ALIGN - off, bcap;
+    int cls = size_class(rest, &bcap);
+    if (bcap > rest) cls--; /* the class below rest */
+    while (cls > 0 && class_cap(cls) != rest && rest - class_cap(cls) < CARVE_MIN) cls--;
+    bcap = class_cap(cls);
+    if (bcap < CARVE_MIN || cache_bytes + bcap > cache_limit) break;
+    free_block *b = (free_block *)(c + off);
+    b->next = cache_lists[cls];
+    cache_lists[cls] = b;
+    cache_bytes += bcap;
+    off += bcap;
+  }
+  pthread_mutex_unlock(&mu);
+  if (off < HUGE_ALIGN) munmap(c + off, HUGE_ALIGN - off); /* over the cache limit */
+  return c;
+}
 
 static void *system_alloc(size_t cap) {
+  if (carved(cap)) return carve(cap);
   void *p = NULL;
   if (posix_memalign(&p, cap >= HUGE_MIN ? HUGE_ALIGN : 64, cap) != 0) return NULL;
 #ifdef MADV_HUGEPAGE
   if (cap >= HUGE_MIN) madvise(p, cap, MADV_HUGEPAGE);
 #endif
   return p;
+}
+
+static void system_free(void *p, size_t cap) {
+  if (carved(cap)) munmap(p, cap);
+  else free(p);
 }
 
 void *lz__data_alloc(size_t nbytes, size_t *capacity) {
@@ -79,7 +153,7 @@ void *lz__data_alloc(size_t nbytes, size_t *capacity) {
   if (!p) {
     p = system_alloc(cap);
     if (!p) { /* give the cache back to the system and try once more */
-      lz_clear_cache();
+      release_cached();
       p = system_alloc(cap);
     }
     if (!p) {
@@ -107,7 +181,7 @@ void lz__data_free(void *p, size_t capacity) {
     p = NULL;
   }
   pthread_mutex_unlock(&mu);
-  free(p);
+  if (p) system_free(p, capacity);
 }
 
 /* The public name of an op for an error message: kernels pass their registry name ("add") and
@@ -438,31 +512,32 @@ static void objs_clear_global(void) {
   }
 }
 
+/* Gives every cached data block back to the system. */
+static void release_cached(void) {
+  free_block *all[NUM_CLASSES];
+  pthread_mutex_lock(&mu);
+  for (int i = 0; i < NUM_CLASSES; i++) all[i] = cache_lists[i], cache_lists[i] = NULL;
+  cache_bytes = 0;
+  pthread_mutex_unlock(&mu);
+  for (int i = 0; i < NUM_CLASSES; i++) {
+    while (all[i]) {
+      free_block *n = all[i]->next;
+      system_free(all[i], class_cap(i));
+      all[i] = n;
+    }
+  }
+}
+
 void lz_clear_cache(void) {
   objs_flush_local();
   objs_clear_global();
-  free_block *all = NULL;
-  pthread_mutex_lock(&mu);
-  for (int i = 0; i < NUM_CLASSES; i++) {
-    while (cache_lists[i]) {
-      free_block *b = cache_lists[i];
-      cache_lists[i] = b->next;
-      b->next = all;
-      all = b;
-    }
-  }
-  cache_bytes = 0;
-  pthread_mutex_unlock(&mu);
-  while (all) {
-    free_block *n = all->next;
-    free(all);
-    all = n;
-  }
+  release_cached();
+  lz__clear_kernel_caches();
 }
 
 size_t lz_set_cache_limit(size_t bytes) {
   size_t old;
   LOCKED(old = cache_limit; cache_limit = bytes);
-  if (lz_get_cache_memory() > bytes) lz_clear_cache();
+  if (lz_get_cache_memory() > bytes) release_cached();
   return old;
 }

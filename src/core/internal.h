@@ -77,6 +77,9 @@ LZ_HIDDEN void lz__buffer_release(lz_buffer *b);
 /* Raw data allocation with statistics, cache, limit and the failure hook. */
 LZ_HIDDEN void *lz__data_alloc(size_t nbytes, size_t *capacity);
 LZ_HIDDEN void lz__data_free(void *p, size_t capacity);
+/* Empties the CPU kernels' per-shape caches (oneDNN primitives, FFTW plans; cpu/caches.c), as
+ * lz_clear_cache does; safe while other threads run ops. */
+LZ_HIDDEN void lz__clear_kernel_caches(void);
 LZ_HIDDEN void lz__count_kernel(void);
 /* malloc for metadata (arrays, nodes), subject to the failure hook. */
 LZ_HIDDEN void *lz__malloc(size_t n);

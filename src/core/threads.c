@@ -215,6 +215,16 @@ void lz__parallel_for(int64_t n, int64_t grain, void (*fn)(void *ctx, int64_t be
   atomic_flag_clear(&pool.busy);
 }
 
+int lz__pool_lend(void) {
+  int n = lz__num_threads();
+  if (n <= 1 || in_job || atomic_flag_test_and_set(&pool.busy)) return 1;
+  return n;
+}
+
+void lz__pool_unlend(int n) {
+  if (n > 1) atomic_flag_clear(&pool.busy);
+}
+
 /* ---- thread-exit hooks ---- */
 
 enum { MAX_EXIT_FNS = 8 };

@@ -24,6 +24,15 @@ LZ_HIDDEN bool lz__in_parallel(void);
  * while the team is warm, the job runs on it: one set of threads works at a time. */
 LZ_HIDDEN bool lz__omp_run(void (*fn)(void *), void *ctx, int nthreads);
 
+/* Lends the pool's cores to another library's threads for one call made on this thread (a big
+ * LAPACK call on OpenBLAS's threads): returns how many threads that call may use, the caller
+ * included: every core when the pool is idle (it is then held busy, so any pool job another
+ * thread starts meanwhile runs inline on that thread: the two sets of threads never run
+ * together), 1 (nothing held) when the pool is busy, inside a job, or has one thread. Give
+ * them back with lz__pool_unlend(the count returned). */
+LZ_HIDDEN int lz__pool_lend(void);
+LZ_HIDDEN void lz__pool_unlend(int n);
+
 /* Calls fn() when the calling thread exits (once per fn and thread, at most 8 fns), so that
  * thread-local buffers do not leak when user threads come and go. */
 LZ_HIDDEN void lz__at_thread_exit(void (*fn)(void));

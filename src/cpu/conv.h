@@ -54,6 +54,8 @@ LZ_HIDDEN void lz_cpu_conv_count_ref(void);
 LZ_HIDDEN long lz_cpu_conv_created(void);
 /* Destroys the cached oneDNN primitives (those in use are destroyed when their run ends). */
 LZ_HIDDEN void lz_cpu_conv_cache_clear(void);
+/* Primitives in the cache now (tests). */
+LZ_HIDDEN int lz_cpu_conv_cache_count(void);
 
 /* Computes the convolution y = conv(x, w) on oneDNN: 0 done, -1 error recorded, 1 no
  * primitive fits (nothing recorded; run the reference path). y is allocated. */

@@ -336,6 +336,13 @@ void lz_cpu_conv_cache_clear(void) {
   for (int i = 0; i < n; i++) entry_destroy(gone[i]);
 }
 
+int lz_cpu_conv_cache_count(void) {
+  pthread_mutex_lock(&cache.mu);
+  int n = cache.n;
+  pthread_mutex_unlock(&cache.mu);
+  return n;
+}
+
 /* ---- execution ---- */
 
 static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }

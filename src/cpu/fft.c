@@ -11,13 +11,15 @@
  *
  * Plans are made with FFTW_ESTIMATE | FFTW_UNALIGNED (so one plan serves any address and the
  * planner never touches the data) under a mutex, since FFTW's planner is not thread-safe, and
- * cached for the life of the process by (kind, n, lanes, strides, distances). */
+ * cached by (kind, n, lanes, strides, distances) until lz_clear_cache: every execution holds a
+ * read lock on the table, so a clear (the write lock) never destroys a plan in use. */
 #include <fftw3.h>
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "../core/threads.h"
 #include "fft.h"
+#include "linalg_pack.h"
 
 enum { LANES = 8, BUCKETS = 256 };
 enum plan_kind { C2C_FORWARD, C2C_BACKWARD, R2C, C2R };
@@ -33,8 +35,10 @@ typedef struct plan_entry {
   struct plan_entry *next;
 } plan_entry;
 
-static pthread_mutex_t plan_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t plan_mu = PTHREAD_MUTEX_INITIALIZER; /* makes plans, links entries */
+static pthread_rwlock_t plan_rw = PTHREAD_RWLOCK_INITIALIZER; /* read: using plans; write: clear */
 static plan_entry *plan_table[BUCKETS];
+static int plan_count; /* guarded by plan_mu */
 
 static unsigned key_hash(const plan_key *k) {
   uint64_t h = 1469598103934665603ull;
@@ -82,6 +86,7 @@ static fftwf_plan get_plan(const plan_key *k, void *in, void *out) {
     if (e) {
       e->key = *k, e->plan = plan, e->next = plan_table[h];
       plan_table[h] = e;
+      plan_count++;
     } else if (plan) {
       fftwf_destroy_plan(plan);
       plan = NULL;
@@ -89,6 +94,29 @@ static fftwf_plan get_plan(const plan_key *k, void *in, void *out) {
   }
   pthread_mutex_unlock(&plan_mu);
   return plan;
+}
+
+void lz_cpu_fft_cache_clear(void) {
+  pthread_rwlock_wrlock(&plan_rw); /* waits for the transforms running now */
+  pthread_mutex_lock(&plan_mu);
+  for (int h = 0; h < BUCKETS; h++) {
+    while (plan_table[h]) {
+      plan_entry *e = plan_table[h];
+      plan_table[h] = e->next;
+      fftwf_destroy_plan(e->plan);
+      free(e);
+    }
+  }
+  plan_count = 0;
+  pthread_mutex_unlock(&plan_mu);
+  pthread_rwlock_unlock(&plan_rw);
+}
+
+int lz_cpu_fft_plan_count(void) {
+  pthread_mutex_lock(&plan_mu);
+  int n = plan_count;
+  pthread_mutex_unlock(&plan_mu);
+  return n;
 }
 
 /* One pass: `kind` along an axis of logical length n, over the lanes of a contiguous
@@ -105,8 +133,10 @@ static void exec(pass_ctx *c, int howmany, char *in, char *out) {
   bool rows = c->inner == 1;
   plan_key k = {c->kind, c->n, howmany, rows ? 1 : (int)c->inner, rows ? (int)c->len_in : 1,
                 rows ? 1 : (int)c->inner, rows ? (int)c->len_out : 1, in == out};
+  pthread_rwlock_rdlock(&plan_rw);
   fftwf_plan p = get_plan(&k, in, out);
   if (!p) {
+    pthread_rwlock_unlock(&plan_rw);
     atomic_store(&c->failed, true);
     return;
   }
@@ -116,6 +146,7 @@ static void exec(pass_ctx *c, int howmany, char *in, char *out) {
   case R2C: fftwf_execute_dft_r2c(p, (float *)in, (fftwf_complex *)out); break;
   default: fftwf_execute_dft_c2r(p, (fftwf_complex *)in, (float *)out); break;
   }
+  pthread_rwlock_unlock(&plan_rw);
 }
 
 /* Lanes [begin, end): lane L is (o, i) = (L / inner, L % inner). */
@@ -181,7 +212,8 @@ int lz_cpu_fft(lz_node *node, lz_array **outs) {
     npoints *= (double)(p->real && !p->inverse ? in : out)->shape[p->axes[i]];
   double scale = lz__fft_scale(p->norm, p->inverse, npoints);
   char *dst = lz__data_ptr(out);
-  void *scratch = NULL;
+  void *scratch = NULL; /* from the allocator's cache (lz_cpu_scratch): no fresh pages per call */
+  size_t scap = 0;
   int rc = 0;
   if (!p->real) {
     lz__copy_to_contiguous(dst, in);
@@ -193,8 +225,7 @@ int lz_cpu_fft(lz_node *node, lz_array **outs) {
   } else if (!p->inverse) { /* rfftn: real pass on the last axis, then complex passes */
     const char *src = lz__data_ptr(in);
     if (!lz__is_contiguous(in)) {
-      if (!(scratch = malloc((size_t)in->size * R)))
-        return lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+      if (!(scratch = lz_cpu_scratch((size_t)in->size * R, &scap, op))) return -1;
       lz__copy_to_contiguous(scratch, in);
       src = scratch;
     }
@@ -204,8 +235,7 @@ int lz_cpu_fft(lz_node *node, lz_array **outs) {
       rc = run_pass(C2C_FORWARD, out->shape[ax], out->shape, nd, ax, out->shape[ax], dst, dst, C, C);
     }
   } else { /* irfftn: complex passes on a scratch copy, then the real pass (which destroys it) */
-    if (!(scratch = malloc((size_t)in->size * C)))
-      return lz__error(LZ_ERROR_OUT_OF_MEMORY, op, "out of memory");
+    if (!(scratch = lz_cpu_scratch((size_t)in->size * C, &scap, op))) return -1;
     lz__copy_to_contiguous(scratch, in);
     for (int i = 0; rc == 0 && i < p->naxes - 1; i++) {
       int ax = p->axes[i];
@@ -214,7 +244,7 @@ int lz_cpu_fft(lz_node *node, lz_array **outs) {
     if (rc == 0)
       rc = run_pass(C2R, out->shape[last], in->shape, nd, last, out->shape[last], scratch, dst, C, R);
   }
-  free(scratch);
+  if (scratch) lz_cpu_scratch_free(scratch, scap);
   if (rc == 0 && scale != 1.0) {
     scale_ctx s = {(float *)dst, (float)scale};
     int64_t nfloats = out->size * (out->dtype == LZ_COMPLEX64 ? 2 : 1);

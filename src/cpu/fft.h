@@ -24,5 +24,9 @@ static inline double lz__fft_scale(int norm, bool inverse, double npoints) {
 }
 
 LZ_HIDDEN int lz_cpu_fft(lz_node *node, lz_array **outs);
+/* Destroys the cached FFTW plans (lz_clear_cache), after the transforms running now finish. */
+LZ_HIDDEN void lz_cpu_fft_cache_clear(void);
+/* FFTW plans in the cache now (tests). */
+LZ_HIDDEN int lz_cpu_fft_plan_count(void);
 
 #endif /* LZ_CPU_FFT_H */

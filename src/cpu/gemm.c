@@ -69,6 +69,7 @@ typedef struct mm_entry {
   mm_key key;
   int state;
   int busy; /* executions in flight (guarded by cache_mu): a busy entry is never evicted */
+  bool stale; /* cleared while busy: no longer found, emptied by its last user */
   uint64_t used;
   dnnl_primitive_t prim;
   dnnl_memory_desc_t ma, mb, mc, ms;
@@ -145,7 +146,7 @@ static mm_entry *entry_get(const mm_key *k, dnnl_engine_t eng, bool *owned) {
   mm_entry *e = NULL, *victim = NULL;
   for (int i = 0; i < CACHE_SLOTS; i++) {
     mm_entry *s = &cache[i];
-    if (s->state != SLOT_EMPTY && memcmp(&s->key, k, sizeof *k) == 0) {
+    if (s->state != SLOT_EMPTY && !s->stale && memcmp(&s->key, k, sizeof *k) == 0) {
       e = s;
       break;
     }
@@ -183,9 +184,40 @@ static void entry_put(mm_entry *e, bool owned) {
     free(e);
     return;
   }
+  dnnl_primitive_t gone = NULL;
   pthread_mutex_lock(&cache_mu);
-  e->busy--;
+  if (--e->busy == 0 && e->stale) { /* cleared while it ran: this was its last user */
+    gone = e->prim;
+    memset(e, 0, sizeof *e);
+  }
   pthread_mutex_unlock(&cache_mu);
+  if (gone) dnnl_primitive_destroy(gone);
+}
+
+void lz_cpu_gemm_cache_clear(void) {
+  dnnl_primitive_t gone[CACHE_SLOTS];
+  int n = 0;
+  pthread_mutex_lock(&cache_mu);
+  for (int i = 0; i < CACHE_SLOTS; i++) {
+    mm_entry *s = &cache[i];
+    if (s->state == SLOT_EMPTY) continue;
+    if (s->busy > 0) { /* running on another thread: its last user empties it */
+      s->stale = true;
+      continue;
+    }
+    if (s->prim) gone[n++] = s->prim;
+    memset(s, 0, sizeof *s);
+  }
+  pthread_mutex_unlock(&cache_mu);
+  for (int i = 0; i < n; i++) dnnl_primitive_destroy(gone[i]); /* outside the lock */
+}
+
+int lz_cpu_gemm_cache_count(void) {
+  int n = 0;
+  pthread_mutex_lock(&cache_mu);
+  for (int i = 0; i < CACHE_SLOTS; i++) n += cache[i].state != SLOT_EMPTY && !cache[i].stale;
+  pthread_mutex_unlock(&cache_mu);
+  return n;
 }
 
 long long lz_cpu_gemm_primitive_runs(void) { return atomic_load(&primitive_runs); }

@@ -62,5 +62,10 @@ LZ_HIDDEN bool lz_cpu_gemm_split(lz_dtype dt, bool ta, bool tb, int64_t M, int64
                                  int64_t ldb, double beta, void *C, int64_t ldc);
 /* How many products ran on the matmul primitive so far (tests check the path was taken). */
 LZ_HIDDEN long long lz_cpu_gemm_primitive_runs(void);
+/* Destroys the cached matmul primitives (lz_clear_cache); one running on another thread is
+ * destroyed by its last user. Safe while other threads run products. */
+LZ_HIDDEN void lz_cpu_gemm_cache_clear(void);
+/* Matmul primitives (and shapes oneDNN declined) in the cache now (tests). */
+LZ_HIDDEN int lz_cpu_gemm_cache_count(void);
 
 #endif /* LZ_CPU_GEMM_H */

@@ -110,6 +110,8 @@ static int square_op(lz_node *node, lz_array **outs, enum sq_kind kind, const ch
     char *m = lz__data_ptr(out) + t * (int64_t)n * n * (int64_t)esz;
     lz_cpu_load_matrix(m, out->dtype, a, 2, bshape, nb, t);
     lapack_int info = 0;
+    double nn = (double)n * n * n; /* flops: inv 2 n^3, tri_inv and cholesky n^3/3, potri 2n^3/3 */
+    int th = lz_cpu_lapack_begin(kind == SQ_INV ? 2 * nn : kind == SQ_CHOLESKY_INV ? nn * 2 / 3 : nn / 3);
     switch (kind) {
     case SQ_INV:
       info = LAPACK(f64, getrf, LAPACK_ROW_MAJOR, n, n, (void *)m, ld, ipiv);
@@ -144,6 +146,7 @@ static int square_op(lz_node *node, lz_array **outs, enum sq_kind kind, const ch
       mirror_triangle(f64, m, n, upper);
       break;
     }
+    lz_cpu_lapack_end(th);
     if (info < 0 && rc == 0)
       rc = lapack_rejected(op, info, t);
   }
@@ -195,7 +198,11 @@ static lapack_int lu_factor_one(lu_work *w, const lz_array *a, lz_dtype dt, cons
   int M = a->shape[a->ndim - 2], N = a->shape[a->ndim - 1];
   lz_cpu_load_matrix(w->m, dt, a, 2, bshape, nb, t);
   if (M == 0 || N == 0) return 0;
-  return LAPACK(dt == LZ_FLOAT64, getrf, LAPACK_ROW_MAJOR, M, N, w->m, N, w->ipiv);
+  double k = M < N ? M : N;
+  int th = lz_cpu_lapack_begin((double)M * N * k - ((double)M + N) * k * k / 2 + k * k * k / 3);
+  lapack_int info = LAPACK(dt == LZ_FLOAT64, getrf, LAPACK_ROW_MAJOR, M, N, w->m, N, w->ipiv);
+  lz_cpu_lapack_end(th);
+  return info;
 }
 
 static double mat_get(const void *m, bool f64, int64_t i) {
@@ -357,12 +364,15 @@ static int solve_common(lz_node *node, lz_array **outs, bool triangular) {
     lz_cpu_load_matrix(m, dt, a, 2, bshape, nb, t);
     lz_cpu_load_matrix(x, dt, b, core, bshape, nb, t);
     lapack_int info;
+    int th = lz_cpu_lapack_begin(triangular ? (double)n * n * k
+                                            : (double)n * n * n * 2 / 3 + 2.0 * n * n * k);
     if (triangular) {
       info = LAPACK(f64, trtrs, LAPACK_ROW_MAJOR, p && (p->flag & 1) ? 'U' : 'L', 'N', 'N', n, k, m,
                     ld, (void *)x, ldb);
     } else {
       info = LAPACK(f64, gesv, LAPACK_ROW_MAJOR, n, k, m, ld, ipiv, (void *)x, ldb);
     }
+    lz_cpu_lapack_end(th);
     if (info > 0)
       rc = lz__error(LZ_ERROR_INVALID_ARGUMENT, op, "matrix %lld of the batch is singular",
                      (long long)t);

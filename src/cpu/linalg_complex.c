@@ -68,9 +68,11 @@ int lz_cpu_svd_c64(lz_node *node, lz_array **outs) {
     float *s = (float *)lz__data_ptr(S) + t * K;
     lz_complex64 *u = uv ? (lz_complex64 *)lz__data_ptr(outs[0]) + t * (int64_t)M * M : NULL;
     lz_complex64 *vt = uv ? (lz_complex64 *)lz__data_ptr(outs[2]) + t * (int64_t)N * N : NULL;
+    int th = lz_cpu_lapack_begin((uv ? 56.0 : 16.0) * M * N * K); /* 4x the real flops */
     lapack_int info = LAPACKE_cgesdd(LAPACK_ROW_MAJOR, uv ? 'A' : 'N', M, N,
                                      (lapack_complex_float *)m, N, s, (lapack_complex_float *)u, M,
                                      (lapack_complex_float *)vt, N);
+    lz_cpu_lapack_end(th);
     if (info != 0) rc = fail(op, t, info, "the SVD did not converge");
   }
   lz_cpu_scratch_free(m, cap);
@@ -101,9 +103,11 @@ int lz_cpu_eigh_c64(lz_node *node, lz_array **outs) {
       rc = fail(op, t, 0, NULL);
       break;
     }
+    int th = lz_cpu_lapack_begin((vecs ? 36.0 : 16.0 / 3) * n * n * n);
     lapack_int info = LAPACKE_cheevd(LAPACK_ROW_MAJOR, vecs ? 'V' : 'N', (char)p->flag, n,
                                      (lapack_complex_float *)m, n,
                                      (float *)lz__data_ptr(outs[0]) + t * n);
+    lz_cpu_lapack_end(th);
     if (info != 0) rc = fail(op, t, info, "the eigensolver did not converge");
   }
   if (scratch) lz_cpu_scratch_free(scratch, cap);
@@ -133,9 +137,11 @@ int lz_cpu_eig_c64(lz_node *node, lz_array **outs) {
     }
     lz_complex64 *w = (lz_complex64 *)lz__data_ptr(outs[0]) + t * n;
     lz_complex64 *vr = vecs ? (lz_complex64 *)lz__data_ptr(outs[1]) + t * (int64_t)n * n : NULL;
+    int th = lz_cpu_lapack_begin((vecs ? 100.0 : 40.0) * n * n * n);
     lapack_int info = LAPACKE_cgeev(LAPACK_ROW_MAJOR, 'N', vecs ? 'V' : 'N', n,
                                     (lapack_complex_float *)m, n, (lapack_complex_float *)w, NULL,
                                     1, (lapack_complex_float *)vr, n);
+    lz_cpu_lapack_end(th);
     if (info != 0) rc = fail(op, t, info, "the eigensolver did not converge");
   }
   lz_cpu_scratch_free(m, cap);

@@ -79,7 +79,10 @@ int lz_cpu_qr(lz_node *node, lz_array **outs) {
   int rc = tau ? 0 : -1;
   for (int64_t t = 0; t < count && rc == 0; t++) {
     lz_cpu_load_matrix(m, dt, a, 2, bshape, nb, t);
+    double qr_flops = 2.0 * M * N * K; /* each of geqrf and orgqr, about */
+    int th = lz_cpu_lapack_begin(qr_flops);
     lapack_int info = LAPACK(f64, geqrf, LAPACK_ROW_MAJOR, M, N, m, N, tau);
+    lz_cpu_lapack_end(th);
     if (info != 0) {
       rc = lapack_failed(op, info, t, "QR failed");
       break;
@@ -91,7 +94,9 @@ int lz_cpu_qr(lz_node *node, lz_array **outs) {
         set(R, f64, (int64_t)i * N + j, j >= i ? get(m, f64, (int64_t)i * N + j) : 0);
     for (int i = 0; i < M; i++)
       for (int j = 0; j < K; j++) set(Q, f64, (int64_t)i * K + j, get(m, f64, (int64_t)i * N + j));
+    th = lz_cpu_lapack_begin(qr_flops);
     info = LAPACK(f64, orgqr, LAPACK_ROW_MAJOR, M, K, K, (void *)Q, K, tau);
+    lz_cpu_lapack_end(th);
     if (info != 0) rc = lapack_failed(op, info, t, "QR failed");
   }
   if (m) lz_cpu_scratch_free(m, mcap);
@@ -135,8 +140,10 @@ int lz_cpu_svd(lz_node *node, lz_array **outs) {
     char *s = lz__data_ptr(S) + t * K * esz;
     char *u = uv ? lz__data_ptr(outs[0]) + t * (int64_t)M * M * esz : NULL;
     char *vt = uv ? lz__data_ptr(outs[2]) + t * (int64_t)N * N * esz : NULL;
+    int th = lz_cpu_lapack_begin((uv ? 14.0 : 4.0) * M * N * K);
     lapack_int info = LAPACK(f64, gesdd, LAPACK_ROW_MAJOR, uv ? 'A' : 'N', M, N, m, N, (void *)s,
                              (void *)u, M, (void *)vt, N);
+    lz_cpu_lapack_end(th);
     if (info != 0) rc = lapack_failed(op, info, t, "the SVD did not converge");
   }
   lz_cpu_scratch_free(m, mcap);
@@ -173,8 +180,10 @@ int lz_cpu_pinv(lz_node *node, lz_array **outs) {
       rc = not_finite(op, t);
       break;
     }
+    int th = lz_cpu_lapack_begin(14.0 * M * N * K);
     lapack_int info = LAPACK(f64, gesdd, LAPACK_ROW_MAJOR, 'S', M, N, (void *)m, N, (void *)s,
                              (void *)u, K, (void *)vt, N);
+    lz_cpu_lapack_end(th);
     if (info != 0) {
       rc = lapack_failed(op, info, t, "the SVD did not converge");
       break;
@@ -220,8 +229,10 @@ int lz_cpu_eigh(lz_node *node, lz_array **outs) {
       rc = not_finite(op, t);
       break;
     }
+    int th = lz_cpu_lapack_begin((vecs ? 9.0 : 4.0 / 3) * n * n * n);
     lapack_int info = LAPACK(f64, syevd, LAPACK_ROW_MAJOR, vecs ? 'V' : 'N', (char)p->flag, n,
                              (void *)m, n, (void *)(lz__data_ptr(outs[0]) + t * n * esz));
+    lz_cpu_lapack_end(th);
     if (info != 0) rc = lapack_failed(op, info, t, "the eigensolver did not converge");
   }
   if (scratch) lz_cpu_scratch_free(scratch, cap);
@@ -253,8 +264,10 @@ int lz_cpu_eig(lz_node *node, lz_array **outs) {
       rc = not_finite(op, t);
       break;
     }
+    int th = lz_cpu_lapack_begin((vecs ? 25.0 : 10.0) * n * n * n);
     lapack_int info = LAPACK(f64, geev, LAPACK_ROW_MAJOR, 'N', vecs ? 'V' : 'N', n, (void *)m, n,
                              (void *)wr, (void *)wi, NULL, 1, (void *)vr, n);
+    lz_cpu_lapack_end(th);
     if (info != 0) {
       rc = lapack_failed(op, info, t, "the eigensolver did not converge");
       break;

@@ -55,7 +55,9 @@ static double matrix_norm(double *x, int R, int C, const lz_linalg_norm_params *
   bool has_nan = false, has_inf = false;
   for (int64_t i = 0; i < (int64_t)R * C; i++) has_nan |= isnan(x[i]), has_inf |= isinf(x[i]);
   if (has_nan || has_inf) return has_nan || p->ord < 0 ? NAN : INFINITY;
+  int th = lz_cpu_lapack_begin(4.0 * R * C * (R < C ? R : C));
   lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', R, C, x, C, sv, NULL, R, NULL, C);
+  lz_cpu_lapack_end(th);
   if (info != 0) {
     *fail = 1;
     return 0;

@@ -2,6 +2,11 @@
  * and scratch memory (the GEMM entry point lz_cpu_gemm is in gemm.c). */
 #include "linalg_pack.h"
 
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../core/threads.h"
 #include "half.h"
 
 typedef struct cast_ctx {
@@ -128,3 +133,90 @@ void *lz_cpu_scratch(size_t nbytes, size_t *cap, const char *op) {
 }
 
 void lz_cpu_scratch_free(void *p, size_t cap) { lz__data_free(p, cap); }
+
+/* ---- OpenBLAS threads for big LAPACK calls ----
+ * OpenBLAS runs single-threaded (core/threads.c: its idle workers spin ~0.1 s after each
+ * threaded call, beside our pool's kernels). A LAPACK call long enough to dwarf that spin gets
+ * the pool's cores instead, lent for the call (lz__pool_lend: the pool is held idle meanwhile,
+ * so its workers and OpenBLAS's never run together), then OpenBLAS goes back to one thread.
+ * OpenBLAS's threads meet at spinning barriers after every BLAS call inside LAPACK, so a
+ * descheduled one stalls the rest: on a machine whose cores other processes already keep busy
+ * (2-core machine at load 17: QR of 2048 2.7x slower on 2 threads than on 1) the call only takes
+ * the cores that are idle now (the kernel's count of running threads, /proc/loadavg). */
+void openblas_set_num_threads(int num_threads); /* from OpenBLAS */
+
+static atomic_long threaded_calls;
+static _Atomic double threaded_flops = LZ_LAPACK_THREADED_FLOPS;
+static atomic_bool load_check = true;
+
+double lz_cpu_lapack_set_threaded_flops(double flops, bool check_load) {
+  atomic_store(&load_check, check_load);
+  return atomic_exchange(&threaded_flops, flops);
+}
+
+int lz_cpu_idle_cores(const char *loadavg, int own_running, int cores) {
+  /* "0.52 0.58 0.59 3/613 12345": the fourth field is running/total scheduling entities */
+  const char *p = loadavg;
+  for (int f = 0; f < 3 && p; f++) p = strchr(p, ' '), p = p ? p + 1 : NULL;
+  long running = p ? strtol(p, NULL, 10) : 0;
+  if (running < 1) return cores; /* unreadable: assume idle */
+  long others = running - (own_running > 1 ? own_running : 1); /* the caller runs */
+  long idle = cores - (others > 0 ? others : 0);
+  return idle < 0 ? 0 : idle > cores ? cores : (int)idle;
+}
+
+/* This process's threads running now (spinning OpenBLAS or OpenMP workers are ours to use). */
+static int own_running(void) {
+  DIR *d = opendir("/proc/self/task");
+  if (!d) return 1;
+  int n = 0;
+  struct dirent *e;
+  char path[64], buf[256];
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    snprintf(path, sizeof path, "/proc/self/task/%.20s/stat", e->d_name);
+    FILE *f = fopen(path, "r");
+    size_t len = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[len] = 0;
+    const char *p = strrchr(buf, ')'); /* the state follows the command name */
+    n += p && p[1] == ' ' && p[2] == 'R';
+  }
+  closedir(d);
+  return n;
+}
+
+static int idle_cores_now(int cores) {
+  char buf[128];
+  FILE *f = fopen("/proc/loadavg", "r");
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+  if (f) fclose(f);
+  buf[n] = 0;
+  return n ? lz_cpu_idle_cores(buf, own_running(), cores) : cores;
+}
+
+int lz_cpu_lapack_begin(double flops) {
+  if (flops < atomic_load_explicit(&threaded_flops, memory_order_relaxed)) return 1;
+  int lent = lz__pool_lend();
+  if (lent <= 1) return 1; /* the pool is in use: so are the cores */
+  int n = lent;
+  if (atomic_load_explicit(&load_check, memory_order_relaxed)) {
+    int free_threads = 1 + idle_cores_now(lent); /* the caller's core and the idle ones */
+    n = free_threads < n ? free_threads : n;
+  }
+  if (n <= 1) {
+    lz__pool_unlend(lent);
+    return 1;
+  }
+  openblas_set_num_threads(n); /* global, but only the pool's lender sets it above 1 */
+  atomic_fetch_add(&threaded_calls, 1);
+  return n;
+}
+
+void lz_cpu_lapack_end(int n) {
+  if (n <= 1) return;
+  openblas_set_num_threads(1);
+  lz__pool_unlend(n);
+}
+
+long lz_cpu_lapack_threaded_calls(void) { return atomic_load(&threaded_calls); }

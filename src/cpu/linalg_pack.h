@@ -32,4 +32,22 @@ LZ_HIDDEN void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, 
                            double alpha, const void *A, int64_t lda, const void *B, int64_t ldb,
                            double beta, void *C, int64_t ldc);
 
+/* A LAPACK call of about `flops` floating-point operations on OpenBLAS's threads: from
+ * LZ_LAPACK_THREADED_FLOPS up, outside pool jobs and while the pool is idle, OpenBLAS gets every
+ * core for the call (the pool is held meanwhile); otherwise it stays single-threaded. Returns
+ * the thread count given; pass it to lz_cpu_lapack_end after the call. */
+#define LZ_LAPACK_THREADED_FLOPS 1e9
+LZ_HIDDEN int lz_cpu_lapack_begin(double flops);
+LZ_HIDDEN void lz_cpu_lapack_end(int n);
+/* LAPACK calls run on several threads so far (tests). */
+LZ_HIDDEN long lz_cpu_lapack_threaded_calls(void);
+/* Sets the threshold (LZ_LAPACK_THREADED_FLOPS by default) and whether busy cores are left out
+ * (true by default; tests lower the threshold and turn the check off); returns the old
+ * threshold. */
+LZ_HIDDEN double lz_cpu_lapack_set_threaded_flops(double flops, bool check_load);
+/* How many of `cores` are idle per a /proc/loadavg line, whose running count includes
+ * `own_running` threads of this process (the caller at least): theirs are not counted as busy;
+ * `cores` when the line cannot be read. */
+LZ_HIDDEN int lz_cpu_idle_cores(const char *loadavg, int own_running, int cores);
+
 #endif /* LZ_CPU_LINALG_PACK_H */
