@@ -1,7 +1,7 @@
 /* lazuli.core: matrix products (matmul, addmm, inner, outer, tensordot, einsum, vecdot,
  * gather_mm, block_masked_mm, segmented_mm), the Hadamard transform and convolutions, with MLX's
- * names and signatures. gather_mm, block_masked_mm and segmented_mm are composed of
- * take/repeat/where/ matmul. */
+ * names and signatures. block_masked_mm and segmented_mm are composed of repeat/where/matmul;
+ * gather_qmm is with the other quantized ops (ops_quantize.c). */
 #include "ops_impl.h"
 
 #include <math.h>
@@ -127,15 +127,6 @@ static PyObject *py_vecdot(PyObject *self, PyObject *args, PyObject *kw) {
   return res;
 }
 
-/* x (..., R, C) with its batch dims gathered by `idx` (flat batch indices): idx.shape + (R, C).
- * NULL idx keeps x, whose batch dims then broadcast as in matmul. Call inside a scope. */
-static lz_array *gather_batch(lz_array *x, lz_array *idx) {
-  if (!idx) return x;
-  int nd = lz_array_ndim(x);
-  int flat[3] = {-1, lz_array_dim(x, nd - 2), lz_array_dim(x, nd - 1)};
-  return lz_take(lz_reshape(x, flat, 3), idx, 0);
-}
-
 static PyObject *py_gather_mm(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "gather_mm";
   static char *kws[] = {"", "", "lhs_indices", "rhs_indices", "sorted_indices", "stream", NULL};
@@ -147,77 +138,11 @@ static PyObject *py_gather_mm(PyObject *self, PyObject *args, PyObject *kw) {
   if (pyops_bool(osorted, &sorted_indices, "sorted_indices") < 0) return NULL;
   lz_array *a = NULL, *b = NULL, *li = NULL, *ri = NULL;
   PyObject *res = NULL;
-  if (!(a = pylz_to_array(oa)) || !(b = pylz_to_array(ob)) || pyops_opt_array(olhs, &li) < 0 ||
-      pyops_opt_array(orhs, &ri) < 0)
-    goto done;
-  if (lz_array_ndim(a) < 2 || lz_array_ndim(b) < 2) {
-    PyErr_Format(PyExc_ValueError, "[gather_mm] a and b must have at least 2 dims, got %d and %d",
-                 lz_array_ndim(a), lz_array_ndim(b));
-    goto done;
-  }
-  lz_scope_begin();
-  lz_array *r = lz_keep(lz_matmul(gather_batch(a, li), gather_batch(b, ri)));
-  lz_scope_end();
-  res = pylz_wrap(r);
-done:
+  if ((a = pylz_to_array(oa)) && (b = pylz_to_array(ob)) && pyops_opt_array(olhs, &li) == 0 &&
+      pyops_opt_array(orhs, &ri) == 0)
+    res = pylz_wrap(lz_gather_mm(a, b, li, ri, sorted_indices));
   lz_free(a);
   lz_free(b);
-  lz_free(li);
-  lz_free(ri);
-  return res;
-}
-
-/* gather_qmm: gather_mm with the quantized `w` (affine mode) dequantized first; the product
- * then accumulates in float32 like lz_quantized_matmul. */
-static PyObject *py_gather_qmm(PyObject *self, PyObject *args, PyObject *kw) {
-  pyops_name = "gather_qmm";
-  static char *kws[] = {
-      "",           "",     "scales", "biases",       "lhs_indices",    "rhs_indices", "transpose",
-      "group_size", "bits", "mode",   "global_scale", "sorted_indices", "stream",      NULL};
-  PyObject *ox, *ow, *os, *ob = Py_None, *olhs = Py_None, *orhs = Py_None, *otr = NULL,
-                          *ogs = Py_None, *obits = Py_None, *omode = NULL, *oglob = Py_None,
-                          *osorted = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOOOOOOO$OO:gather_qmm", kws, &ox, &ow, &os, &ob,
-                                   &olhs, &orhs, &otr, &ogs, &obits, &omode, &oglob, &osorted,
-                                   &stream))
-    return NULL;
-  int gs = 64, bits = 4, set;
-  bool transpose = true, sorted_indices = false;
-  const char *mode = "affine";
-  if (pyops_bool(otr, &transpose, "transpose") < 0 ||
-      pyops_bool(osorted, &sorted_indices, "sorted_indices") < 0 ||
-      pyops_opt_int(ogs, &gs, &set, "group_size") < 0)
-    return NULL;
-  if (!set) gs = 64;
-  if (pyops_opt_int(obits, &bits, &set, "bits") < 0) return NULL;
-  if (!set) bits = 4;
-  if (omode && pyops_str(omode, &mode, "mode") < 0) return NULL;
-  if (strcmp(mode, "affine") || oglob != Py_None || ob == Py_None) {
-    PyErr_SetString(PyExc_ValueError,
-                    "[gather_qmm] only mode 'affine' (with biases, without global_scale) is "
-                    "supported");
-    return NULL;
-  }
-  lz_array *x = NULL, *w = NULL, *sc = NULL, *bi = NULL, *li = NULL, *ri = NULL;
-  PyObject *res = NULL;
-  if (!(x = pylz_to_array(ox)) || !(w = pylz_to_array(ow)) || !(sc = pylz_to_array(os)) ||
-      !(bi = pylz_to_array(ob)) || pyops_opt_array(olhs, &li) < 0 || pyops_opt_array(orhs, &ri) < 0)
-    goto done;
-  if (lz_array_ndim(x) < 2 || lz_array_ndim(w) < 2) {
-    PyErr_SetString(PyExc_ValueError, "[gather_qmm] x and w must have at least 2 dims");
-    goto done;
-  }
-  lz_scope_begin();
-  lz_array *wd = lz_dequantize(w, sc, bi, gs, bits);
-  if (wd && transpose) wd = lz_swapaxes(wd, -1, -2);
-  lz_array *r = lz_keep(wd ? lz_matmul(gather_batch(x, li), gather_batch(wd, ri)) : NULL);
-  lz_scope_end();
-  res = pylz_wrap(r);
-done:
-  lz_free(x);
-  lz_free(w);
-  lz_free(sc);
-  lz_free(bi);
   lz_free(li);
   lz_free(ri);
   return res;
@@ -569,13 +494,6 @@ static PyMethodDef methods[] = {
       "None = None, *, sorted_indices: bool = False, stream: StreamOrDevice = None) -> "
       "array\n\nMatrix products of the matrices of ``a`` and ``b`` picked by flat batch "
       "indices (all of them, broadcast, when ``None``)."),
-    F("gather_qmm", py_gather_qmm,
-      "gather_qmm(x: array, w: array, /, scales: array, biases: array | None = None, "
-      "lhs_indices: array | None = None, rhs_indices: array | None = None, transpose: bool = "
-      "True, group_size: int | None = None, bits: int | None = None, mode: str = 'affine', "
-      "global_scale: array | None = None, *, sorted_indices: bool = False, stream: "
-      "StreamOrDevice = None) -> array\n\n:func:`gather_mm` with the quantized matrices "
-      "``w`` (``x @ w.T`` by default)."),
     F("block_masked_mm", py_block_masked_mm,
       "block_masked_mm(a: array, b: array, /, block_size: int = 64, mask_out: array | None = "
       "None, mask_lhs: array | None = None, mask_rhs: array | None = None, *, stream: "

@@ -54,7 +54,7 @@ SUBMODULES = {
                  solve_triangular cross eigvalsh eigh eig eigvals""".split(),
     "fft": """fft ifft fft2 ifft2 fftn ifftn rfft irfft rfft2 irfft2 rfftn irfftn fftfreq
               rfftfreq fftshift ifftshift""".split(),
-    "fast": """rms_norm layer_norm rope scaled_dot_product_attention""".split(),
+    "fast": """rms_norm fused_rms_silu layer_norm rope scaled_dot_product_attention""".split(),
 }
 
 # ---- EXPECTED LATER: not provided yet (the lead tightens these sets) ----------------------

@@ -158,8 +158,7 @@ def test_quantize_defaults_and_modes():
     wq, s, b = mx.quantize(w)
     assert wq.shape == (2, 8) and s.shape == (2, 1)  # group_size 64, bits 4
     assert mx.dequantize(wq, s, b, dtype=mx.float16).dtype == mx.float16
-    with pytest.raises(ValueError):
-        mx.quantize(w, mode="nvfp4")
+    assert len(mx.quantize(w, mode="nvfp4")) == 2  # codes and scales (test_quantize_modes.py)
     with pytest.raises(ValueError):
         mx.quantize(mx.array(rand(2, 48)), 32)
 
@@ -174,8 +173,15 @@ def test_gather_mm():
     b4 = rand(2, 5, 4, 6)
     close(mx.gather_mm(mx.array(a[0]), mx.array(b4), None, mx.array([7, 0]),
                        sorted_indices=False), a[0] @ b4.reshape(10, 4, 6)[[7, 0]])
+    # a vector operand is a one-row (or one-column) matrix, as in matmul
+    close(mx.gather_mm(mx.array(a[0, 0]), mx.array(b), None, mx.array([3, 1])),
+          a[0, 0] @ b[[3, 1]])
     with pytest.raises(ValueError):
-        mx.gather_mm(mx.array(a[0, 0]), mx.array(b))
+        mx.gather_mm(mx.array(1.0), mx.array(b), None, mx.array([0]))
+    with pytest.raises(ValueError):
+        mx.gather_mm(mx.array(a), mx.array(rand(5, 3, 6)), None, mx.array([0]))
+    with pytest.raises(ValueError):  # float indices
+        mx.gather_mm(mx.array(a), mx.array(b), None, mx.array([0.0]))
 
 
 def _expand(mask, bs, rows, cols):
