@@ -93,6 +93,44 @@ static PyObject *array_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
   return (PyObject *)self;
 }
 
+/* asarray(a, dtype=None, *, copy=None): MLX's Array API constructor. An array comes back as a
+ * new array object holding the same (immutable) data, cast when `dtype` differs; anything else
+ * converts as array(a, dtype). copy=False is refused as MLX does: an in-place update of the
+ * source (x += 1 rebinds x) would never show through the result. */
+static PyObject *py_asarray(PyObject *self, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"a", "dtype", "copy", NULL};
+  PyObject *val, *dtype = Py_None, *copy = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O$O:asarray", kwlist, &val, &dtype, &copy))
+    return NULL;
+  if (copy != Py_None && !PyBool_Check(copy)) {
+    PyErr_Format(PyExc_TypeError, "[asarray] copy must be a bool or None, not %.100s",
+                 Py_TYPE(copy)->tp_name);
+    return NULL;
+  }
+  if (copy == Py_False) {
+    PyErr_SetString(PyExc_ValueError,
+                    "[asarray] copy=False is not supported: arrays are values, an in-place "
+                    "update of the input would not show through the result");
+    return NULL;
+  }
+  if (PyLzArray_Check(val)) {
+    lz_dtype dt = lz_array_dtype(((PyLzArray *)val)->a);
+    if (dtype != Py_None && pylz_dtype_from_py(dtype, &dt) < 0) return NULL;
+    lz_array *a = ((PyLzArray *)val)->a;
+    return pylz_wrap(dt == lz_array_dtype(a) ? lz_retain(a) : lz_astype(a, dt));
+  }
+  return pylz_wrap(pylz_array_from_value(val, dtype));
+}
+
+static PyMethodDef array_functions[] = {
+    {"asarray", (PyCFunction)(void (*)(void))py_asarray, METH_VARARGS | METH_KEYWORDS,
+     "asarray(a: scalar | array | Sequence, dtype: Dtype | None = None, *, copy: bool | None = "
+     "None) -> array\n\nConverts the input to an array (an array input gives a new array "
+     "object with the same values, cast to ``dtype`` when given). ``copy=False`` raises "
+     "ValueError."},
+    {NULL, NULL, 0, NULL},
+};
+
 /* ---- attributes ------------------------------------------------------------------------- */
 
 #define A(o) (((PyLzArray *)(o))->a)
@@ -703,5 +741,5 @@ int pylz_init_array(PyObject *m) {
     Py_DECREF(&PyLzArrayIter_Type);
     return -1;
   }
-  return 0;
+  return PyModule_AddFunctions(m, array_functions);
 }
