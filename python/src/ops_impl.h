@@ -80,5 +80,6 @@ int pyops_init_creation(PyObject *m);
 int pyops_init_index(PyObject *m);
 int pyops_init_matmul(PyObject *m);
 int pyops_init_quantize(PyObject *m);
+int pyops_init_einsum(PyObject *m);
 
 #endif

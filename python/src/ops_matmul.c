@@ -1,7 +1,7 @@
-/* lazuli.core: matrix products (matmul, addmm, inner, outer, tensordot, einsum, vecdot,
+/* lazuli.core: matrix products (matmul, addmm, inner, outer, tensordot, vecdot,
  * gather_mm, block_masked_mm, segmented_mm), the Hadamard transform and convolutions, with MLX's
  * names and signatures. block_masked_mm and segmented_mm are composed of repeat/where/matmul;
- * gather_qmm is with the other quantized ops (ops_quantize.c). */
+ * gather_qmm is with the other quantized ops (ops_quantize.c), einsum in ops_einsum.c. */
 #include "ops_impl.h"
 
 #include <math.h>
@@ -83,27 +83,6 @@ static PyObject *py_tensordot(PyObject *self, PyObject *args, PyObject *kw) {
   lz_free(a);
   lz_free(b);
   return res;
-}
-
-static PyObject *py_einsum(PyObject *self, PyObject *args, PyObject *kw) {
-  pyops_name = "einsum";
-  if (pyops_only_stream_kw(kw, "einsum") < 0) return NULL;
-  if (PyTuple_GET_SIZE(args) < 1) {
-    PyErr_SetString(PyExc_TypeError, "einsum() missing required argument 'subscripts'");
-    return NULL;
-  }
-  const char *subs;
-  if (pyops_str(PyTuple_GET_ITEM(args, 0), &subs, "subscripts") < 0) return NULL;
-  PyObject *rest = PyTuple_GetSlice(args, 1, PyTuple_GET_SIZE(args));
-  if (!rest) return NULL;
-  lz_array **ops;
-  int n;
-  int rc = pyops_array_seq(rest, &ops, &n, "operands");
-  Py_DECREF(rest);
-  if (rc < 0) return NULL;
-  lz_array *r = lz_einsum(subs, ops, n);
-  pyops_free_arrays(ops, n);
-  return pylz_wrap(r);
 }
 
 static PyObject *py_vecdot(PyObject *self, PyObject *args, PyObject *kw) {
@@ -483,9 +462,6 @@ static PyMethodDef methods[] = {
       "tensordot(a: array, b: array, /, axes: int | list[Sequence[int]] = 2, *, stream: "
       "StreamOrDevice = None) -> array\n\nContracts the last ``axes`` axes of ``a`` with the "
       "first of ``b``, or the two given lists of axes."),
-    F("einsum", py_einsum,
-      "einsum(subscripts: str, *operands, stream: StreamOrDevice = None) -> array\n\nEinstein "
-      "summation over the operands, contracted pairwise with :func:`matmul`."),
     F("vecdot", py_vecdot,
       "vecdot(a: array, b: array, /, *, axis: int = -1, stream: StreamOrDevice = None) -> "
       "array\n\nThe dot product of vectors along ``axis`` (``sum(conj(a) * b, axis)``)."),
