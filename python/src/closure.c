@@ -430,7 +430,6 @@ int pylz_copy_wraps(PyObject **dict, PyObject *fun) {
   return PyDict_SetItemString(*dict, "__wrapped__", fun);
 }
 
-
 PyObject *pylz_bind_method(PyObject *self, PyObject *obj, PyObject *type) {
   (void)type;
   if (!obj || obj == Py_None) return Py_NewRef(self);

@@ -239,8 +239,9 @@ static PyObject *can_cast(PyObject *self, PyObject *args) {
 static int of_kind(lz_dtype dt, PyObject *kind) {
   if (PyObject_TypeCheck(kind, &PyLzDtype_Type)) return dt == ((PyLzDtype *)kind)->dt;
   if (!PyUnicode_Check(kind)) {
-    PyErr_Format(PyExc_TypeError, "[isdtype] kind must be a Dtype, a str or a tuple of them, "
-                                  "not %.100s",
+    PyErr_Format(PyExc_TypeError,
+                 "[isdtype] kind must be a Dtype, a str or a tuple of them, "
+                 "not %.100s",
                  Py_TYPE(kind)->tp_name);
     return -1;
   }

@@ -4,10 +4,6 @@
 
 #include <string.h>
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 static PyObject *py_rms_norm(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "rms_norm";
   static char *kws[] = {"x", "weight", "eps", "stream", NULL};
@@ -16,12 +12,10 @@ static PyObject *py_rms_norm(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   double eps;
   if (pyops_double(oeps, &eps, "eps") < 0) return NULL;
-  lz_array *x = NULL, *w = NULL;
-  PyObject *res = NULL;
-  if ((x = pylz_to_array(ox)) && pyops_opt_array(ow, &w) == 0)
-    res = pylz_wrap(lz_fast_rms_norm(x, w, eps));
-  lz_free(x);
-  lz_free(w);
+  lz_array *x, *w;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(ox, &x), PYOPS_OPT_ARRAY(ow, &w)) < 0) return NULL;
+  PyObject *res = pylz_wrap(lz_fast_rms_norm(x, w, eps));
+  PYOPS_FREE(x, w);
   return res;
 }
 
@@ -36,18 +30,14 @@ static PyObject *py_fused_rms_silu(PyObject *self, PyObject *args, PyObject *kw)
     return NULL;
   double eps;
   if (pyops_double(oeps, &eps, "eps") < 0) return NULL;
-  lz_array *x = NULL, *w = NULL;
-  PyObject *res = NULL;
-  if ((x = pylz_to_array(ox)) && pyops_opt_array(ow, &w) == 0) {
-    lz_scope_begin();
-    lz_array *n = lz_fast_rms_norm(x, w, eps);
-    lz_array *r = lz_keep(n ? lz_multiply(n, lz_sigmoid(n)) : NULL);
-    lz_scope_end();
-    res = pylz_wrap(r);
-  }
-  lz_free(x);
-  lz_free(w);
-  return res;
+  lz_array *x, *w;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(ox, &x), PYOPS_OPT_ARRAY(ow, &w)) < 0) return NULL;
+  lz_scope_begin();
+  lz_array *n = lz_fast_rms_norm(x, w, eps);
+  lz_array *r = lz_keep(n ? lz_multiply(n, lz_sigmoid(n)) : NULL);
+  lz_scope_end();
+  PYOPS_FREE(x, w);
+  return pylz_wrap(r);
 }
 
 static PyObject *py_layer_norm(PyObject *self, PyObject *args, PyObject *kw) {
@@ -59,13 +49,11 @@ static PyObject *py_layer_norm(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   double eps;
   if (pyops_double(oeps, &eps, "eps") < 0) return NULL;
-  lz_array *x = NULL, *w = NULL, *b = NULL;
-  PyObject *res = NULL;
-  if ((x = pylz_to_array(ox)) && pyops_opt_array(ow, &w) == 0 && pyops_opt_array(ob, &b) == 0)
-    res = pylz_wrap(lz_fast_layer_norm(x, w, b, eps));
-  lz_free(x);
-  lz_free(w);
-  lz_free(b);
+  lz_array *x, *w, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(ox, &x), PYOPS_OPT_ARRAY(ow, &w), PYOPS_OPT_ARRAY(ob, &b)) < 0)
+    return NULL;
+  PyObject *res = pylz_wrap(lz_fast_layer_norm(x, w, b, eps));
+  PYOPS_FREE(x, w, b);
   return res;
 }
 
@@ -105,15 +93,13 @@ static PyObject *py_rope(PyObject *self, PyObject *args, PyObject *kw) {
    * array-like but a Python int), read when the result is evaluated. */
   int offset = 0, by_array = !PyLong_Check(ooff);
   if (!by_array && pyops_int(ooff, &offset, "offset") < 0) return NULL;
-  lz_array *a = NULL, *off = NULL, *freqs = NULL;
-  PyObject *res = NULL;
-  if ((!by_array || (off = pylz_to_array(ooff))) && (a = pylz_to_array(oa)) &&
-      pyops_opt_array(ofreqs, &freqs) == 0)
-    res = pylz_wrap(by_array ? lz_fast_rope_v2(a, dims, trad, base, scale, off, freqs)
-                             : lz_fast_rope(a, dims, trad, base, scale, offset, freqs));
-  lz_free(a);
-  lz_free(off);
-  lz_free(freqs);
+  lz_array *a, *off, *freqs;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oa, &a), PYOPS_OPT_ARRAY(by_array ? ooff : NULL, &off),
+                    PYOPS_OPT_ARRAY(ofreqs, &freqs)) < 0)
+    return NULL;
+  PyObject *res = pylz_wrap(by_array ? lz_fast_rope_v2(a, dims, trad, base, scale, off, freqs)
+                                     : lz_fast_rope(a, dims, trad, base, scale, offset, freqs));
+  PYOPS_FREE(a, off, freqs);
   return res;
 }
 
@@ -142,44 +128,45 @@ static PyObject *py_sdpa(PyObject *self, PyObject *args, PyObject *kw) {
       return NULL;
     }
   }
-  lz_array *q = NULL, *k = NULL, *v = NULL, *mask = NULL, *sinks = NULL;
-  PyObject *res = NULL;
-  if ((q = pylz_to_array(oq)) && (k = pylz_to_array(ok)) && (v = pylz_to_array(ov)) &&
-      (mode || pyops_opt_array(omask, &mask) == 0) && pyops_opt_array(osinks, &sinks) == 0)
-    res = pylz_wrap(lz_fast_scaled_dot_product_attention_v2(
-        q, k, v, scale, mode ? mode : (mask ? "array" : NULL), mask, sinks));
-  lz_free(sinks);
-  lz_free(q);
-  lz_free(k);
-  lz_free(v);
-  lz_free(mask);
+  lz_array *q, *k, *v, *mask, *sinks;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oq, &q), PYOPS_ARRAY(ok, &k), PYOPS_ARRAY(ov, &v),
+                    PYOPS_OPT_ARRAY(mode ? NULL : omask, &mask),
+                    PYOPS_OPT_ARRAY(osinks, &sinks)) < 0)
+    return NULL;
+  PyObject *res = pylz_wrap(lz_fast_scaled_dot_product_attention_v2(
+      q, k, v, scale, mode ? mode : (mask ? "array" : NULL), mask, sinks));
+  PYOPS_FREE(q, k, v, mask, sinks);
   return res;
 }
 
 static PyMethodDef methods[] = {
-    F("rms_norm", py_rms_norm,
-      "rms_norm(x: array, weight: array | None, eps: float, *, stream: StreamOrDevice = None) -> "
-      "array\n\nRoot-mean-square normalization over the last axis, times ``weight``."),
-    F("fused_rms_silu", py_fused_rms_silu,
-      "fused_rms_silu(x: array, weight: array | None, eps: float, *, stream: StreamOrDevice = "
-      "None) -> array\n\n``silu(rms_norm(x, weight, eps))``: root-mean-square normalization "
-      "over the last axis, times ``weight``, then the SiLU activation."),
-    F("layer_norm", py_layer_norm,
-      "layer_norm(x: array, weight: array | None, bias: array | None, eps: float, *, stream: "
-      "StreamOrDevice = None) -> array\n\nLayer normalization over the last axis, then "
-      "``* weight + bias``."),
-    F("rope", py_rope,
-      "rope(a: array, dims: int, *, traditional: bool, base: float | None, scale: float, offset: "
-      "int | array, freqs: array | None = None, stream: StreamOrDevice = None) -> "
-      "array\n\nRotary positional encoding of the first ``dims`` features of ``a`` (..., L, D); "
-      "exactly one of ``base`` and ``freqs``. ``offset`` is an int, or an integer array: a "
-      "scalar, or one offset per entry of the batch (``a``'s first dim)."),
-    F("scaled_dot_product_attention", py_sdpa,
-      "scaled_dot_product_attention(q: array, k: array, v: array, *, scale: float, mask: None | "
-      "str | array = None, sinks: array | None = None, stream: StreamOrDevice = None) -> "
-      "array\n\n``softmax(scale * q @ k.T + mask) @ v`` with grouped-query heads; ``mask`` is "
-      "None, 'causal', a bool mask or an additive one; ``sinks`` (one logit per query head) "
-      "joins every row's softmax."),
+    PYOPS_F(
+        "rms_norm", py_rms_norm,
+        "rms_norm(x: array, weight: array | None, eps: float, *, stream: StreamOrDevice = None) -> "
+        "array\n\nRoot-mean-square normalization over the last axis, times ``weight``."),
+    PYOPS_F(
+        "fused_rms_silu", py_fused_rms_silu,
+        "fused_rms_silu(x: array, weight: array | None, eps: float, *, stream: StreamOrDevice = "
+        "None) -> array\n\n``silu(rms_norm(x, weight, eps))``: root-mean-square normalization "
+        "over the last axis, times ``weight``, then the SiLU activation."),
+    PYOPS_F("layer_norm", py_layer_norm,
+            "layer_norm(x: array, weight: array | None, bias: array | None, eps: float, *, stream: "
+            "StreamOrDevice = None) -> array\n\nLayer normalization over the last axis, then "
+            "``* weight + bias``."),
+    PYOPS_F(
+        "rope", py_rope,
+        "rope(a: array, dims: int, *, traditional: bool, base: float | None, scale: float, offset: "
+        "int | array, freqs: array | None = None, stream: StreamOrDevice = None) -> "
+        "array\n\nRotary positional encoding of the first ``dims`` features of ``a`` (..., L, D); "
+        "exactly one of ``base`` and ``freqs``. ``offset`` is an int, or an integer array: a "
+        "scalar, or one offset per entry of the batch (``a``'s first dim)."),
+    PYOPS_F(
+        "scaled_dot_product_attention", py_sdpa,
+        "scaled_dot_product_attention(q: array, k: array, v: array, *, scale: float, mask: None | "
+        "str | array = None, sinks: array | None = None, stream: StreamOrDevice = None) -> "
+        "array\n\n``softmax(scale * q @ k.T + mask) @ v`` with grouped-query heads; ``mask`` is "
+        "None, 'causal', a bool mask or an additive one; ``sinks`` (one logit per query head) "
+        "joins every row's softmax."),
     {NULL, NULL, 0, NULL},
 };
 

@@ -9,10 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 enum { FMT_NPY, FMT_NPZ, FMT_SAFETENSORS, FMT_GGUF, FMT_NONE };
 static const char *const fmt_ext[] = {"npy", "npz", "safetensors", "gguf"};
 
@@ -334,7 +330,7 @@ static PyObject *dict_to_py(const lz_dict *d) {
     lz_array *a = lz_dict_value(d, i);
     const char *const *strs;
     int64_t nstrs = a ? -1 : lz_dict_get_strings(d, key, &strs);
-    PyObject *v = a           ? pylz_wrap(a)
+    PyObject *v = a            ? pylz_wrap(a)
                   : nstrs >= 0 ? strings_to_py(strs, nstrs)
                                : PyUnicode_FromString(lz_dict_get_string(d, key));
     if (!v || PyDict_SetItemString(out, key, v) < 0) {
@@ -500,31 +496,35 @@ static PyObject *py_load(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyMethodDef methods[] = {
-    F("save", py_save,
-      "save(file: file | str | pathlib.Path, arr: array) -> None\n\nSaves ``arr`` as a ``.npy`` "
-      "file (the extension is added when missing)."),
-    F("savez", py_savez,
-      "savez(file: file | str | pathlib.Path, *args, **kwargs)\n\nSaves arrays to an "
-      "uncompressed ``.npz`` file: positional ones as ``arr_0``, ``arr_1``, ..., keyword ones "
-      "under their names."),
-    F("savez_compressed", py_savez_compressed,
-      "savez_compressed(file: file | str | pathlib.Path, *args, **kwargs)\n\nLike "
-      ":func:`savez`, deflate-compressed."),
-    F("save_safetensors", py_save_safetensors,
-      "save_safetensors(file: file | str | pathlib.Path, arrays: dict[str, array], metadata: "
-      "dict[str, str] | None = None)\n\nSaves named arrays and string metadata as "
-      "``.safetensors``."),
-    F("save_gguf", py_save_gguf,
-      "save_gguf(file: file | str | pathlib.Path, arrays: dict[str, array], metadata: dict[str, "
-      "array | str | list[str]])\n\nSaves named arrays as ``.gguf`` with typed metadata: a "
-      "str, a list of str, or a scalar or 1-D array (its dtype is the GGUF type)."),
-    F("load", py_load,
-      "load(file: file | str | pathlib.Path, /, format: str | None = None, return_metadata: bool "
-      "= False, *, stream: StreamOrDevice = None) -> array | dict[str, array] | "
-      "tuple[dict[str, array], dict[str, Any]]\n\nLoads ``.npy`` (an array), ``.npz``, "
-      "``.safetensors`` or ``.gguf`` (a dict of arrays, with the metadata too when "
-      "``return_metadata``: str for safetensors; for GGUF str, list of str, or arrays of the "
-      "value's type). Arrays read their data lazily, when evaluated."),
+    PYOPS_F(
+        "save", py_save,
+        "save(file: file | str | pathlib.Path, arr: array) -> None\n\nSaves ``arr`` as a ``.npy`` "
+        "file (the extension is added when missing)."),
+    PYOPS_F(
+        "savez", py_savez,
+        "savez(file: file | str | pathlib.Path, *args, **kwargs)\n\nSaves arrays to an "
+        "uncompressed ``.npz`` file: positional ones as ``arr_0``, ``arr_1``, ..., keyword ones "
+        "under their names."),
+    PYOPS_F("savez_compressed", py_savez_compressed,
+            "savez_compressed(file: file | str | pathlib.Path, *args, **kwargs)\n\nLike "
+            ":func:`savez`, deflate-compressed."),
+    PYOPS_F("save_safetensors", py_save_safetensors,
+            "save_safetensors(file: file | str | pathlib.Path, arrays: dict[str, array], metadata: "
+            "dict[str, str] | None = None)\n\nSaves named arrays and string metadata as "
+            "``.safetensors``."),
+    PYOPS_F(
+        "save_gguf", py_save_gguf,
+        "save_gguf(file: file | str | pathlib.Path, arrays: dict[str, array], metadata: dict[str, "
+        "array | str | list[str]])\n\nSaves named arrays as ``.gguf`` with typed metadata: a "
+        "str, a list of str, or a scalar or 1-D array (its dtype is the GGUF type)."),
+    PYOPS_F(
+        "load", py_load,
+        "load(file: file | str | pathlib.Path, /, format: str | None = None, return_metadata: bool "
+        "= False, *, stream: StreamOrDevice = None) -> array | dict[str, array] | "
+        "tuple[dict[str, array], dict[str, Any]]\n\nLoads ``.npy`` (an array), ``.npz``, "
+        "``.safetensors`` or ``.gguf`` (a dict of arrays, with the metadata too when "
+        "``return_metadata``: str for safetensors; for GGUF str, list of str, or arrays of the "
+        "value's type). Arrays read their data lazily, when evaluated."),
     {NULL, NULL, 0, NULL},
 };
 

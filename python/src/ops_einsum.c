@@ -13,10 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 /* Parses `einsum(subscripts, *operands)`'s positional arguments. */
 static int subscripts_and_operands(PyObject *args, const char *fn, const char **subs,
                                    lz_array ***ops, int *n) {
@@ -144,8 +140,8 @@ static int parse(const char *subscripts, lz_array *const *ops, int n, problem *p
     start = comma + 1;
   }
   if (n != nin)
-    return value_error("Number of operands, %d, does not match number of input subscripts, %d",
-                       n, nin),
+    return value_error("Number of operands, %d, does not match number of input subscripts, %d", n,
+                       nin),
            -1;
   /* letters unused by the whole subscripts string, for the ellipses */
   bool used[256] = {false};
@@ -167,8 +163,8 @@ static int parse(const char *subscripts, lz_array *const *ops, int n, problem *p
         if (i + 2 >= sl || src[i] != '.' || src[i + 1] != '.' || src[i + 2] != '.')
           return value_error("Subscripts must be letters, but got '%c'.", src[i]), -1;
         if (ell)
-          return value_error(
-                     "Only one ellipsis per subscript is allowed but found more in '%s'.", src),
+          return value_error("Only one ellipsis per subscript is allowed but found more in '%s'.",
+                             src),
                  -1;
         ell = 1;
         i += 2;
@@ -269,13 +265,13 @@ typedef struct {
 
 /* MLX's greedy path over the problem's terms. Writes the steps (positions in the shrinking
  * list of terms, the result appended at the end), their number, cost and scaling. */
-static int greedy(const problem *p, double cost_limit, double memory_limit, step *path,
-                  int *npath, double *path_cost, int *path_scaling) {
+static int greedy(const problem *p, double cost_limit, double memory_limit, step *path, int *npath,
+                  double *path_cost, int *path_scaling) {
   term terms[MAX_TERMS];
   int nt = p->nin;
   memcpy(terms, p->in, sizeof(term) * (size_t)nt);
   candidate *cand = PyMem_Malloc(sizeof(candidate) * (size_t)(nt * nt + 1));
-  int (*pairs)[2] = PyMem_Malloc(sizeof(int[2]) * (size_t)(nt * nt + 1));
+  int(*pairs)[2] = PyMem_Malloc(sizeof(int[2]) * (size_t)(nt * nt + 1));
   if (!cand || !pairs) {
     PyMem_Free(cand);
     PyMem_Free(pairs);
@@ -398,11 +394,15 @@ static PyObject *py_einsum_path(PyObject *self, PyObject *args, PyObject *kw) {
     PyObject *t = PyTuple_New(path[s].n);
     for (int k = 0; t && k < path[s].n; k++) {
       PyObject *v = PyLong_FromLong(path[s].pos[k]);
-      if (!v) Py_CLEAR(t);
-      else PyTuple_SET_ITEM(t, k, v);
+      if (!v)
+        Py_CLEAR(t);
+      else
+        PyTuple_SET_ITEM(t, k, v);
     }
-    if (!t) Py_CLEAR(list);
-    else PyList_SET_ITEM(list, s, t);
+    if (!t)
+      Py_CLEAR(list);
+    else
+      PyList_SET_ITEM(list, s, t);
   }
   if (!list) goto done;
   /* MLX's report: the costs as integers (size_t there) */
@@ -422,14 +422,15 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    F("einsum", py_einsum,
-      "einsum(subscripts: str, *operands, stream: StreamOrDevice = None) -> array\n\nEinstein "
-      "summation over the operands, contracted pairwise with :func:`matmul`."),
-    F("einsum_path", py_einsum_path,
-      "einsum_path(subscripts: str, *operands)\n\nThe contraction order MLX chooses for "
-      ":func:`einsum` (NumPy's greedy path): a list of tuples of positions in the list of "
-      "operands (each step's result goes to its end) and a str reporting the naive and "
-      "optimized scaling and FLOP counts."),
+    PYOPS_F(
+        "einsum", py_einsum,
+        "einsum(subscripts: str, *operands, stream: StreamOrDevice = None) -> array\n\nEinstein "
+        "summation over the operands, contracted pairwise with :func:`matmul`."),
+    PYOPS_F("einsum_path", py_einsum_path,
+            "einsum_path(subscripts: str, *operands)\n\nThe contraction order MLX chooses for "
+            ":func:`einsum` (NumPy's greedy path): a list of tuples of positions in the list of "
+            "operands (each step's result goes to its end) and a str reporting the naive and "
+            "optimized scaling and FLOP counts."),
     {NULL, NULL, 0, NULL},
 };
 

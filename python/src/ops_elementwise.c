@@ -312,10 +312,6 @@ static PyObject *py_astype(PyObject *self, PyObject *args, PyObject *kw) {
   return dtype_impl(args, kw, 1);
 }
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 #define ARGS_U                                                                                     \
   "\n\nArgs:\n    a (array): Input array or scalar.\n\nReturns:\n    array: The result, "          \
   "element by element."
@@ -323,49 +319,58 @@ static PyObject *py_astype(PyObject *self, PyObject *args, PyObject *kw) {
   "\n\nArgs:\n    a (array): Input array or scalar.\n    b (array): Input array or scalar; the "   \
   "two broadcast together (a Python scalar takes the other operand's dtype).\n\nReturns:\n    "    \
   "array: The result, element by element."
-#define ROW_UNARY(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG_U(#NAME) TEXT ARGS_U),
-#define ROW_BINARY(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG_B(#NAME) TEXT ARGS_B),
+#define ROW_UNARY(NAME, FN, TEXT) PYOPS_F(#NAME, py_##NAME, SIG_U(#NAME) TEXT ARGS_U),
+#define ROW_BINARY(NAME, FN, TEXT) PYOPS_F(#NAME, py_##NAME, SIG_B(#NAME) TEXT ARGS_B),
 
 static PyMethodDef methods[] = {
-    UNARY_OPS(ROW_UNARY) BINARY_OPS(ROW_BINARY)
-        F("where", py_where,
-          "where(condition: scalar | array, x: scalar | array, y: scalar | array, /, *, stream: "
-          "StreamOrDevice = None) -> array\n\nElements of ``x`` where ``condition`` is true, of "
-          "``y`` "
-          "elsewhere; the three broadcast together."),
-    F("clip", py_clip,
-      "clip(a: array, /, a_min: scalar | array | None, a_max: scalar | array | None, *, stream: "
-      "StreamOrDevice = None) -> array\n\nLimits ``a`` to ``[a_min, a_max]``; a ``None`` bound is "
-      "not applied, but one bound must be given."),
-    F("isclose", py_isclose,
-      "isclose(a: array, b: array, /, rtol: float = 1e-05, atol: float = 1e-08, *, equal_nan: "
-      "bool = False, stream: StreamOrDevice = None) -> array\n\nBool array: where ``abs(a - b) <= "
-      "atol + rtol * abs(b)``; infinities match the same infinity, NaNs match only with "
-      "``equal_nan``."),
-    F("allclose", py_allclose,
-      "allclose(a: array, b: array, /, rtol: float = 1e-05, atol: float = 1e-08, *, equal_nan: "
-      "bool = False, stream: StreamOrDevice = None) -> array\n\nA scalar bool array: whether "
-      ":func:`isclose` holds for every element (inputs broadcast)."),
-    F("array_equal", py_array_equal,
-      "array_equal(a: scalar | array, b: scalar | array, *, equal_nan: bool = False, stream: "
-      "StreamOrDevice = None) -> array\n\nA scalar bool array: ``a`` and ``b`` have the same "
-      "shape and equal values (dtypes may differ)."),
-    F("nan_to_num", py_nan_to_num,
-      "nan_to_num(a: scalar | array, nan: float = 0, posinf: float | None = None, neginf: float "
-      "| None = None, *, stream: StreamOrDevice = None) -> array\n\nReplaces NaN by ``nan`` and "
-      "infinities by ``posinf``/``neginf`` (default: the dtype's largest/lowest finite value)."),
-    F("round", py_round,
-      "round(a: array, /, decimals: int = 0, stream: StreamOrDevice = None) -> array\n\nRounds "
-      "to ``decimals`` decimal places, halves to even."),
-    F("divmod", py_divmod,
-      "divmod(a: scalar | array, b: scalar | array, /, *, stream: StreamOrDevice = None) -> "
-      "tuple[array, array]\n\nThe quotient ``a // b`` and the remainder ``a % b``, from one op."),
-    F("view", py_view,
-      "view(a: scalar | array, dtype: Dtype, stream: StreamOrDevice = None) -> array\n\nThe "
-      "bits of ``a`` read as ``dtype``; the last axis scales by the ratio of the item sizes."),
-    F("astype", py_astype,
-      "astype(a: array, dtype: Dtype, /, *, stream: StreamOrDevice = None) -> array\n\n``a`` "
-      "converted to ``dtype``."),
+    UNARY_OPS(ROW_UNARY) BINARY_OPS(ROW_BINARY) PYOPS_F(
+        "where", py_where,
+        "where(condition: scalar | array, x: scalar | array, y: scalar | array, /, *, stream: "
+        "StreamOrDevice = None) -> array\n\nElements of ``x`` where ``condition`` is true, of "
+        "``y`` "
+        "elsewhere; the three broadcast together."),
+    PYOPS_F(
+        "clip", py_clip,
+        "clip(a: array, /, a_min: scalar | array | None, a_max: scalar | array | None, *, stream: "
+        "StreamOrDevice = None) -> array\n\nLimits ``a`` to ``[a_min, a_max]``; a ``None`` bound "
+        "is "
+        "not applied, but one bound must be given."),
+    PYOPS_F(
+        "isclose", py_isclose,
+        "isclose(a: array, b: array, /, rtol: float = 1e-05, atol: float = 1e-08, *, equal_nan: "
+        "bool = False, stream: StreamOrDevice = None) -> array\n\nBool array: where ``abs(a - b) "
+        "<= "
+        "atol + rtol * abs(b)``; infinities match the same infinity, NaNs match only with "
+        "``equal_nan``."),
+    PYOPS_F(
+        "allclose", py_allclose,
+        "allclose(a: array, b: array, /, rtol: float = 1e-05, atol: float = 1e-08, *, equal_nan: "
+        "bool = False, stream: StreamOrDevice = None) -> array\n\nA scalar bool array: whether "
+        ":func:`isclose` holds for every element (inputs broadcast)."),
+    PYOPS_F("array_equal", py_array_equal,
+            "array_equal(a: scalar | array, b: scalar | array, *, equal_nan: bool = False, stream: "
+            "StreamOrDevice = None) -> array\n\nA scalar bool array: ``a`` and ``b`` have the same "
+            "shape and equal values (dtypes may differ)."),
+    PYOPS_F(
+        "nan_to_num", py_nan_to_num,
+        "nan_to_num(a: scalar | array, nan: float = 0, posinf: float | None = None, neginf: float "
+        "| None = None, *, stream: StreamOrDevice = None) -> array\n\nReplaces NaN by ``nan`` and "
+        "infinities by ``posinf``/``neginf`` (default: the dtype's largest/lowest finite value)."),
+    PYOPS_F(
+        "round", py_round,
+        "round(a: array, /, decimals: int = 0, stream: StreamOrDevice = None) -> array\n\nRounds "
+        "to ``decimals`` decimal places, halves to even."),
+    PYOPS_F(
+        "divmod", py_divmod,
+        "divmod(a: scalar | array, b: scalar | array, /, *, stream: StreamOrDevice = None) -> "
+        "tuple[array, array]\n\nThe quotient ``a // b`` and the remainder ``a % b``, from one op."),
+    PYOPS_F(
+        "view", py_view,
+        "view(a: scalar | array, dtype: Dtype, stream: StreamOrDevice = None) -> array\n\nThe "
+        "bits of ``a`` read as ``dtype``; the last axis scales by the ratio of the item sizes."),
+    PYOPS_F("astype", py_astype,
+            "astype(a: array, dtype: Dtype, /, *, stream: StreamOrDevice = None) -> array\n\n``a`` "
+            "converted to ``dtype``."),
     {NULL, NULL, 0, NULL},
 };
 

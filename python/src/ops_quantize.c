@@ -7,10 +7,6 @@
 #include <math.h>
 #include <string.h>
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 static const char *const mode_names[LZ_QUANT_MODE_COUNT] = {"affine", "mxfp4", "mxfp8", "nvfp4"};
 
 /* group_size and bits (None: 0, the mode's default in the C library), the mode (a str, MLX's
@@ -65,18 +61,6 @@ static PyObject *py_quantize(PyObject *self, PyObject *args, PyObject *kw) {
   return pyops_wrap_many(out, mode == LZ_QUANT_AFFINE ? 3 : 2, 0);
 }
 
-/* w, scales and the optional biases (None: NULL) as new references. */
-static int quant_arrays(PyObject *ow, PyObject *os, PyObject *obias, lz_array **w, lz_array **s,
-                        lz_array **b) {
-  *w = *s = *b = NULL;
-  if ((*w = pylz_to_array(ow)) && (*s = pylz_to_array(os)) && pyops_opt_array(obias, b) == 0)
-    return 0;
-  lz_free(*w);
-  lz_free(*s);
-  *w = *s = NULL;
-  return -1;
-}
-
 static PyObject *py_dequantize(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "dequantize";
   static char *kws[] = {"",     "scales",       "biases", "group_size", "bits",
@@ -93,11 +77,10 @@ static PyObject *py_dequantize(PyObject *self, PyObject *args, PyObject *kw) {
       pyops_dtype(odt, &dt, "dtype") < 0)
     return NULL;
   lz_array *w, *s, *b;
-  if (quant_arrays(ow, os, obias, &w, &s, &b) < 0) return NULL;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(ow, &w), PYOPS_ARRAY(os, &s), PYOPS_OPT_ARRAY(obias, &b)) < 0)
+    return NULL;
   PyObject *res = pylz_wrap(lz_dequantize_v2(w, s, b, gs, bits, mode, dt));
-  lz_free(w);
-  lz_free(s);
-  lz_free(b);
+  PYOPS_FREE(w, s, b);
   return res;
 }
 
@@ -116,16 +99,12 @@ static PyObject *py_quantized_matmul(PyObject *self, PyObject *args, PyObject *k
   if (quant_params(og, ob, omode, NULL, &gs, &bits, &mode) < 0 ||
       pyops_bool(otr, &transpose, "transpose") < 0)
     return NULL;
-  lz_array *x = pylz_to_array(ox), *w, *s, *b;
-  if (!x) return NULL;
-  PyObject *res = NULL;
-  if (quant_arrays(ow, os, obias, &w, &s, &b) == 0) {
-    res = pylz_wrap(lz_quantized_matmul_v2(x, w, s, b, transpose, gs, bits, mode));
-    lz_free(w);
-    lz_free(s);
-    lz_free(b);
-  }
-  lz_free(x);
+  lz_array *x, *w, *s, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(ox, &x), PYOPS_ARRAY(ow, &w), PYOPS_ARRAY(os, &s),
+                    PYOPS_OPT_ARRAY(obias, &b)) < 0)
+    return NULL;
+  PyObject *res = pylz_wrap(lz_quantized_matmul_v2(x, w, s, b, transpose, gs, bits, mode));
+  PYOPS_FREE(x, w, s, b);
   return res;
 }
 
@@ -138,8 +117,8 @@ static PyObject *py_gather_qmm(PyObject *self, PyObject *args, PyObject *kw) {
                           *og = Py_None, *ob = Py_None, *omode = NULL, *oglobal = Py_None,
                           *osorted = NULL, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOOOOOOO$OO:gather_qmm", kws, &ox, &ow, &os,
-                                   &obias, &olhs, &orhs, &otr, &og, &ob, &omode, &oglobal,
-                                   &osorted, &stream))
+                                   &obias, &olhs, &orhs, &otr, &og, &ob, &omode, &oglobal, &osorted,
+                                   &stream))
     return NULL;
   int gs, bits;
   lz_quant_mode mode;
@@ -148,18 +127,14 @@ static PyObject *py_gather_qmm(PyObject *self, PyObject *args, PyObject *kw) {
       pyops_bool(otr, &transpose, "transpose") < 0 ||
       pyops_bool(osorted, &sorted_indices, "sorted_indices") < 0)
     return NULL;
-  lz_array *x = NULL, *w = NULL, *s = NULL, *b = NULL, *li = NULL, *ri = NULL;
-  PyObject *res = NULL;
-  if ((x = pylz_to_array(ox)) && quant_arrays(ow, os, obias, &w, &s, &b) == 0 &&
-      pyops_opt_array(olhs, &li) == 0 && pyops_opt_array(orhs, &ri) == 0)
-    res = pylz_wrap(
-        lz_gather_qmm(x, w, s, b, li, ri, transpose, gs, bits, mode, sorted_indices));
-  lz_free(x);
-  lz_free(w);
-  lz_free(s);
-  lz_free(b);
-  lz_free(li);
-  lz_free(ri);
+  lz_array *x, *w, *s, *b, *li, *ri;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(ox, &x), PYOPS_ARRAY(ow, &w), PYOPS_ARRAY(os, &s),
+                    PYOPS_OPT_ARRAY(obias, &b), PYOPS_OPT_ARRAY(olhs, &li),
+                    PYOPS_OPT_ARRAY(orhs, &ri)) < 0)
+    return NULL;
+  PyObject *res =
+      pylz_wrap(lz_gather_qmm(x, w, s, b, li, ri, transpose, gs, bits, mode, sorted_indices));
+  PYOPS_FREE(x, w, s, b, li, ri);
   return res;
 }
 
@@ -251,38 +226,42 @@ static PyObject *py_to_fp8(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyMethodDef methods[] = {
-    F("quantize", py_quantize,
-      "quantize(w: array, /, group_size: int | None = None, bits: int | None = None, mode: str "
-      "= 'affine', *, global_scale: array | None = None, stream: StreamOrDevice = None) -> "
-      "tuple[array, array, array]\n\nQuantizes each group of ``group_size`` values of the last "
-      "axis to ``bits`` bits. ``mode`` 'affine' (groups 32, 64 (default) or 128; 2, 3, 4 "
-      "(default), 5, 6 or 8 bits) returns the packed uint32 codes, the scales and the biases; "
-      "'mxfp4' (32, 4), 'mxfp8' (32, 8) and 'nvfp4' (16, 4) return the codes and the uint8 "
-      "scales."),
-    F("dequantize", py_dequantize,
-      "dequantize(w: array, /, scales: array, biases: array | None = None, group_size: int | "
-      "None = None, bits: int | None = None, mode: str = 'affine', global_scale: array | None = "
-      "None, dtype: Dtype | None = None, *, stream: StreamOrDevice = None) -> array\n\nThe "
-      "values that :func:`quantize`'s output stands for (``scale * q + bias`` for 'affine'), of "
-      "``dtype`` (default: the scales' type for 'affine', bfloat16 for the float modes)."),
-    F("quantized_matmul", py_quantized_matmul,
-      "quantized_matmul(x: array, w: array, /, scales: array, biases: array | None = None, "
-      "transpose: bool = True, group_size: int | None = None, bits: int | None = None, mode: str "
-      "= 'affine', *, stream: StreamOrDevice = None) -> array\n\n``x @ w.T`` (or ``x @ w``) "
-      "with the quantized matrix ``w`` in any of :func:`quantize`'s modes."),
-    F("gather_qmm", py_gather_qmm,
-      "gather_qmm(x: array, w: array, /, scales: array, biases: array | None = None, "
-      "lhs_indices: array | None = None, rhs_indices: array | None = None, transpose: bool = "
-      "True, group_size: int | None = None, bits: int | None = None, mode: str = 'affine', "
-      "global_scale: array | None = None, *, sorted_indices: bool = False, stream: "
-      "StreamOrDevice = None) -> array\n\n:func:`quantized_matmul` of the matrices of ``x`` and "
-      "of the quantized ``w`` picked by flat batch indices, as :func:`gather_mm`."),
-    F("from_fp8", py_from_fp8,
-      "from_fp8(x: array, dtype: Dtype = bfloat16, *, stream: StreamOrDevice = None) -> "
-      "array\n\nDecodes E4M3 float8 codes (a uint8 array) to the floating ``dtype``."),
-    F("to_fp8", py_to_fp8,
-      "to_fp8(x: array, *, stream: StreamOrDevice = None) -> array\n\nEncodes floats as E4M3 "
-      "float8 codes (uint8), rounding to nearest even and saturating at 448."),
+    PYOPS_F(
+        "quantize", py_quantize,
+        "quantize(w: array, /, group_size: int | None = None, bits: int | None = None, mode: str "
+        "= 'affine', *, global_scale: array | None = None, stream: StreamOrDevice = None) -> "
+        "tuple[array, array, array]\n\nQuantizes each group of ``group_size`` values of the last "
+        "axis to ``bits`` bits. ``mode`` 'affine' (groups 32, 64 (default) or 128; 2, 3, 4 "
+        "(default), 5, 6 or 8 bits) returns the packed uint32 codes, the scales and the biases; "
+        "'mxfp4' (32, 4), 'mxfp8' (32, 8) and 'nvfp4' (16, 4) return the codes and the uint8 "
+        "scales."),
+    PYOPS_F(
+        "dequantize", py_dequantize,
+        "dequantize(w: array, /, scales: array, biases: array | None = None, group_size: int | "
+        "None = None, bits: int | None = None, mode: str = 'affine', global_scale: array | None = "
+        "None, dtype: Dtype | None = None, *, stream: StreamOrDevice = None) -> array\n\nThe "
+        "values that :func:`quantize`'s output stands for (``scale * q + bias`` for 'affine'), of "
+        "``dtype`` (default: the scales' type for 'affine', bfloat16 for the float modes)."),
+    PYOPS_F(
+        "quantized_matmul", py_quantized_matmul,
+        "quantized_matmul(x: array, w: array, /, scales: array, biases: array | None = None, "
+        "transpose: bool = True, group_size: int | None = None, bits: int | None = None, mode: str "
+        "= 'affine', *, stream: StreamOrDevice = None) -> array\n\n``x @ w.T`` (or ``x @ w``) "
+        "with the quantized matrix ``w`` in any of :func:`quantize`'s modes."),
+    PYOPS_F(
+        "gather_qmm", py_gather_qmm,
+        "gather_qmm(x: array, w: array, /, scales: array, biases: array | None = None, "
+        "lhs_indices: array | None = None, rhs_indices: array | None = None, transpose: bool = "
+        "True, group_size: int | None = None, bits: int | None = None, mode: str = 'affine', "
+        "global_scale: array | None = None, *, sorted_indices: bool = False, stream: "
+        "StreamOrDevice = None) -> array\n\n:func:`quantized_matmul` of the matrices of ``x`` and "
+        "of the quantized ``w`` picked by flat batch indices, as :func:`gather_mm`."),
+    PYOPS_F("from_fp8", py_from_fp8,
+            "from_fp8(x: array, dtype: Dtype = bfloat16, *, stream: StreamOrDevice = None) -> "
+            "array\n\nDecodes E4M3 float8 codes (a uint8 array) to the floating ``dtype``."),
+    PYOPS_F("to_fp8", py_to_fp8,
+            "to_fp8(x: array, *, stream: StreamOrDevice = None) -> array\n\nEncodes floats as E4M3 "
+            "float8 codes (uint8), rounding to nearest even and saturating at 448."),
     {NULL, NULL, 0, NULL},
 };
 

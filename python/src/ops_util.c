@@ -213,6 +213,26 @@ int pyops_opt_array(PyObject *o, lz_array **out) {
   return *out ? 0 : -1;
 }
 
+int pyops_convert(const pyops_arg *args, int n) {
+  for (int i = 0; i < n; i++) *args[i].out = NULL;
+  for (int i = 0; i < n; i++) {
+    int rc = args[i].optional ? pyops_opt_array(args[i].obj, args[i].out)
+                              : ((*args[i].out = pylz_to_array(args[i].obj)) ? 0 : -1);
+    if (rc < 0) {
+      for (int j = 0; j < i; j++) {
+        lz_free(*args[j].out);
+        *args[j].out = NULL;
+      }
+      return -1;
+    }
+  }
+  return 0;
+}
+
+void pyops_free_list(lz_array *const *arrays, int n) {
+  for (int i = 0; i < n; i++) lz_free(arrays[i]);
+}
+
 PyObject *pyops_wrap_many(lz_array **arrays, int n, int as_list) {
   PyObject *res = NULL;
   for (int i = 0; i < n; i++) {

@@ -163,6 +163,4 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-int pylz_init_vjp(PyObject *m) {
-  return PyModule_AddFunctions(m, methods);
-}
+int pylz_init_vjp(PyObject *m) { return PyModule_AddFunctions(m, methods); }

@@ -188,22 +188,35 @@ def _expand(mask, bs, rows, cols):
     return np.repeat(np.repeat(mask, bs, -2), bs, -1)[..., :rows, :cols]
 
 
-@pytest.mark.parametrize("bs", [2, 3])
+@pytest.mark.parametrize("bs", [32, 64])
 def test_block_masked_mm(bs):
-    a, b = rand(2, 5, 7), rand(2, 7, 4)
+    # partial edge blocks: M, K, N not multiples of the block size
+    M, K, N = bs + 5, 2 * bs + 3, bs - 7
+    a, b = rand(2, M, K), rand(2, K, N)
     nb = lambda n: (n + bs - 1) // bs
-    ml = RNG.random((2, nb(5), nb(7))) > 0.4
-    mr = RNG.random((2, nb(7), nb(4))) > 0.4
-    mo = RNG.random((2, nb(5), nb(4))) > 0.3
-    e = ((a * _expand(ml, bs, 5, 7)) @ (b * _expand(mr, bs, 7, 4))) * _expand(mo, bs, 5, 4)
+    ml = RNG.random((2, nb(M), nb(K))) > 0.4
+    mr = RNG.random((2, nb(K), nb(N))) > 0.4
+    mo = RNG.random((2, nb(M), nb(N))) > 0.3
+    e = ((a * _expand(ml, bs, M, K)) @ (b * _expand(mr, bs, K, N))) * _expand(mo, bs, M, N)
     close(mx.block_masked_mm(mx.array(a), mx.array(b), bs, mx.array(mo), mx.array(ml),
-                             mx.array(mr)), e)
-    sl = RNG.random((2, nb(5), nb(7))).astype(np.float32)
+                             mx.array(mr)), e, tol=1e-3)
+    sl = RNG.random((2, nb(M), nb(K))).astype(np.float32)
     close(mx.block_masked_mm(mx.array(a), mx.array(b), block_size=bs, mask_lhs=mx.array(sl)),
-          (a * _expand(sl, bs, 5, 7)) @ b)
-    close(mx.block_masked_mm(mx.array(a), mx.array(b), bs), a @ b)
+          (a * _expand(sl, bs, M, K)) @ b, tol=1e-3)
+    close(mx.block_masked_mm(mx.array(a), mx.array(b), bs), a @ b, tol=1e-3)
     with pytest.raises(ValueError):
         mx.block_masked_mm(mx.array(a), mx.array(b), bs, mask_lhs=mx.array(np.ones((2, 9, 9), bool)))
+
+
+def test_block_masked_mm_block_sizes():
+    """MLX supports blocks of 32 and 64 only; 64 is the default."""
+    a, b = rand(70, 40), rand(40, 65)
+    mo = RNG.random((2, 2)) > 0.5
+    close(mx.block_masked_mm(mx.array(a), mx.array(b), mask_out=mx.array(mo)),
+          (a @ b) * _expand(mo, 64, 70, 65), tol=1e-3)
+    for bad in (2, 16, 128, 0, -32):
+        with pytest.raises(ValueError):
+            mx.block_masked_mm(mx.array(a), mx.array(b), bad, mask_out=mx.array(mo))
 
 
 def _fp8_table():
