@@ -99,8 +99,6 @@ def test_rope_array_offsets(traditional):
                     offset=np.int64(4))
     close(out, _rope_ref(x, 8, traditional, 10000.0, 1.0, 4), tol=1e-4)
     with pytest.raises(ValueError):  # neither a scalar nor one per batch entry
-        fast.rope(mx.array(x), 8, traditional=traditional, base=10000.0, scale=1.0,
-                  offset=mx.array([1, 2])).item
         np.array(fast.rope(mx.array(x), 8, traditional=traditional, base=10000.0, scale=1.0,
                            offset=mx.array([1, 2])))
     with pytest.raises(ValueError):  # not integers
