@@ -39,7 +39,6 @@ EXTRA = {
 # Why the excused names of test_api_names.py are missing.
 REASONS = {
     "depends": "no C API for an ordering-only dependency between arrays",
-    "from_dlpack": "the C library cannot wrap a foreign DLPack buffer",
     "qqmm": "no C op: quantized x quantized products (nvfp4/mxfp8 activations)",
     "gather_qqmm": "no C op: quantized x quantized products (nvfp4/mxfp8 activations)",
 }

@@ -111,5 +111,6 @@ int pyops_init_index(PyObject *m);
 int pyops_init_matmul(PyObject *m);
 int pyops_init_quantize(PyObject *m);
 int pyops_init_einsum(PyObject *m);
+int pyops_init_dlpack(PyObject *m); /* dlpack.c: from_dlpack */
 
 #endif

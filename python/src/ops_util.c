@@ -36,7 +36,7 @@ static int add_constants(PyObject *m) {
 
 int pylz_init_ops_more(PyObject *m) {
   if (pyops_init_index(m) < 0 || pyops_init_matmul(m) < 0 || pyops_init_einsum(m) < 0 ||
-      pyops_init_quantize(m) < 0 || add_constants(m) < 0)
+      pyops_init_quantize(m) < 0 || pyops_init_dlpack(m) < 0 || add_constants(m) < 0)
     return -1;
   return 0;
 }

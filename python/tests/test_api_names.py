@@ -60,8 +60,7 @@ SUBMODULES = {
 # ---- EXPECTED LATER: not provided yet (the lead tightens these sets) ----------------------
 # Owned by py-xform: depends has no C API yet.
 EXPECTED_LATER_XFORM = {"depends"}
-# DLPack import: the C library has no way to wrap a foreign device buffer yet.
-EXPECTED_LATER_CORE = {"from_dlpack"}
+EXPECTED_LATER_CORE = set()
 # No C op yet, and nothing to compose them from: the nvfp4/mxfp8 quantized products (qqmm,
 # gather_qqmm).
 EXPECTED_LATER_C_LIBRARY = {"qqmm", "gather_qqmm"}
@@ -125,7 +124,7 @@ def test_submodule_names_exist():
 
 
 def test_functions_are_documented_with_their_signature():
-    dtype_helpers = {"asarray", "from_dlpack", "can_cast", "result_type", "isdtype", "issubdtype"}
+    dtype_helpers = {"issubdtype"}
     for name in OPS:
         f = getattr(mx, name, None)
         if f is None or name in dtype_helpers:
