@@ -24,7 +24,8 @@ EXTRA = {
         "set_printoptions": "printing options: the C library prints with fixed settings",
         "get_printoptions": "printing options: the C library prints with fixed settings",
         "printoptions": "printing options: the C library prints with fixed settings",
-        "get_array_buffer_size": "its contract is not in the documentation we work from",
+        "get_array_buffer_size": "the C API exposes no buffer identity or allocation size to "
+                                 "count each buffer once",
         "StreamContextManager": "CPU streams only; lazuli.core.stream returns StreamContext",
         "config": "the mlx.core.config module (update/get/scoped_update) has no settings to "
                   "hold on the CPU",
