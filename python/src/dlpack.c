@@ -132,6 +132,7 @@ fail:
 
 static PyObject *py_from_dlpack(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "from_dlpack";
+  pylz_release_pending(); /* deleters queued by releases on threads without the GIL */
   static char *kws[] = {"", "copy", NULL};
   PyObject *x, *ocopy = Py_None;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O:from_dlpack", kws, &x, &ocopy)) return NULL;
