@@ -111,19 +111,18 @@ static PyObject *py_quantized_matmul(PyObject *self, PyObject *args, PyObject *k
 static PyObject *py_gather_qmm(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "gather_qmm";
   static char *kws[] = {
-      "",           "",     "scales", "biases",       "lhs_indices",    "rhs_indices", "transpose",
-      "group_size", "bits", "mode",   "global_scale", "sorted_indices", "stream",      NULL};
+      "",           "",     "scales", "biases",         "lhs_indices", "rhs_indices", "transpose",
+      "group_size", "bits", "mode",   "sorted_indices", "stream",      NULL};
   PyObject *ox, *ow, *os, *obias = Py_None, *olhs = Py_None, *orhs = Py_None, *otr = NULL,
-                          *og = Py_None, *ob = Py_None, *omode = NULL, *oglobal = Py_None,
-                          *osorted = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOOOOOOO$OO:gather_qmm", kws, &ox, &ow, &os,
-                                   &obias, &olhs, &orhs, &otr, &og, &ob, &omode, &oglobal, &osorted,
-                                   &stream))
+                          *og = Py_None, *ob = Py_None, *omode = NULL, *osorted = NULL,
+                          *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOOOOOO$OO:gather_qmm", kws, &ox, &ow, &os,
+                                   &obias, &olhs, &orhs, &otr, &og, &ob, &omode, &osorted, &stream))
     return NULL;
   int gs, bits;
   lz_quant_mode mode;
   bool transpose = true, sorted_indices = false;
-  if (quant_params(og, ob, omode, oglobal, &gs, &bits, &mode) < 0 ||
+  if (quant_params(og, ob, omode, NULL, &gs, &bits, &mode) < 0 ||
       pyops_bool(otr, &transpose, "transpose") < 0 ||
       pyops_bool(osorted, &sorted_indices, "sorted_indices") < 0)
     return NULL;
@@ -252,9 +251,9 @@ static PyMethodDef methods[] = {
         "gather_qmm", py_gather_qmm,
         "gather_qmm(x: array, w: array, /, scales: array, biases: array | None = None, "
         "lhs_indices: array | None = None, rhs_indices: array | None = None, transpose: bool = "
-        "True, group_size: int | None = None, bits: int | None = None, mode: str = 'affine', "
-        "global_scale: array | None = None, *, sorted_indices: bool = False, stream: "
-        "StreamOrDevice = None) -> array\n\n:func:`quantized_matmul` of the matrices of ``x`` and "
+        "True, group_size: int | None = None, bits: int | None = None, mode: str = 'affine', *, "
+        "sorted_indices: bool = False, stream: StreamOrDevice = None) -> "
+        "array\n\n:func:`quantized_matmul` of the matrices of ``x`` and "
         "of the quantized ``w`` picked by flat batch indices, as :func:`gather_mm`."),
     PYOPS_F("from_fp8", py_from_fp8,
             "from_fp8(x: array, dtype: Dtype = bfloat16, *, stream: StreamOrDevice = None) -> "

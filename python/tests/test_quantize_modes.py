@@ -159,6 +159,11 @@ def test_mode_errors():
         mx.quantized_matmul(mx.array(rand(1, 64)), wq, s, mx.zeros(s.shape), mode="mxfp4")
     with pytest.raises(ValueError):
         mx.gather_qmm(mx.array(rand(1, 64)), wq, s, mode="affine")
+    # MLX's gather_qmm: no global_scale, and sorted_indices is keyword-only
+    with pytest.raises(TypeError):
+        mx.gather_qmm(mx.array(rand(1, 64)), wq, s, global_scale=None, mode="mxfp4")
+    with pytest.raises(TypeError):
+        mx.gather_qmm(mx.array(rand(1, 64)), wq, s, None, None, None, True, 32, 4, "mxfp4", True)
     with pytest.raises(ValueError):  # no global scale in the C library
         mx.quantize(w, mode="nvfp4", global_scale=mx.array(1.0))
     with pytest.raises(ValueError):
