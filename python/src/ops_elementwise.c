@@ -140,15 +140,10 @@ static PyObject *py_where(PyObject *self, PyObject *args, PyObject *kw) {
   static char *kws[] = {"", "", "", "stream", NULL};
   PyObject *c, *x, *y, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:where", kws, &c, &x, &y, &stream)) return NULL;
-  lz_array *ac = NULL, *ax = NULL, *ay = NULL, *r = NULL;
-  PyObject *res = NULL;
-  if (!(ac = pylz_to_array(c)) || !(ax = pylz_to_array(x)) || !(ay = pylz_to_array(y))) goto done;
-  r = lz_where(ac, ax, ay);
-  res = pylz_wrap(r);
-done:
-  lz_free(ac);
-  lz_free(ax);
-  lz_free(ay);
+  lz_array *ac, *ax, *ay;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(c, &ac), PYOPS_ARRAY(x, &ax), PYOPS_ARRAY(y, &ay)) < 0) return NULL;
+  PyObject *res = pylz_wrap(lz_where(ac, ax, ay));
+  PYOPS_FREE(ac, ax, ay);
   return res;
 }
 
@@ -158,19 +153,15 @@ static PyObject *py_clip(PyObject *self, PyObject *args, PyObject *kw) {
   PyObject *x, *lo, *hi, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:clip", kws, &x, &lo, &hi, &stream))
     return NULL;
-  lz_array *a = NULL, *alo = NULL, *ahi = NULL;
+  lz_array *a, *alo, *ahi;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_OPT_ARRAY(lo, &alo), PYOPS_OPT_ARRAY(hi, &ahi)) < 0)
+    return NULL;
   PyObject *res = NULL;
-  if (!(a = pylz_to_array(x)) || pyops_opt_array(lo, &alo) < 0 || pyops_opt_array(hi, &ahi) < 0)
-    goto done;
-  if (!alo && !ahi) {
+  if (!alo && !ahi)
     PyErr_SetString(PyExc_ValueError, "[clip] at least one of a_min and a_max must be given");
-    goto done;
-  }
-  res = pylz_wrap(lz_clip(a, alo, ahi));
-done:
-  lz_free(a);
-  lz_free(alo);
-  lz_free(ahi);
+  else
+    res = pylz_wrap(lz_clip(a, alo, ahi));
+  PYOPS_FREE(a, alo, ahi);
   return res;
 }
 

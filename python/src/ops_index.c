@@ -46,9 +46,9 @@ static PyObject *py_take_along_axis(PyObject *self, PyObject *args, PyObject *kw
     return NULL;
   int axis = -1, has_axis = 1;
   if (oaxis && pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0) return NULL;
-  lz_array *a = NULL, *idx = NULL;
-  PyObject *res = NULL;
-  if (!(a = pylz_to_array(x)) || !(idx = pylz_to_array(oidx))) goto done;
+  lz_array *a, *idx;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_ARRAY(oidx, &idx)) < 0) return NULL;
+  PyObject *res;
   if (has_axis) {
     res = pylz_wrap(lz_take_along_axis(a, idx, axis));
   } else {
@@ -56,9 +56,7 @@ static PyObject *py_take_along_axis(PyObject *self, PyObject *args, PyObject *kw
     res = pylz_wrap(lz_take_along_axis(f, idx, 0));
     lz_free(f);
   }
-done:
-  lz_free(a);
-  lz_free(idx);
+  PYOPS_FREE(a, idx);
   return res;
 }
 
@@ -71,10 +69,10 @@ static PyObject *py_put_along_axis(PyObject *self, PyObject *args, PyObject *kw)
     return NULL;
   int axis = 0, has_axis;
   if (pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0) return NULL;
-  lz_array *a = NULL, *idx = NULL, *val = NULL;
-  PyObject *res = NULL;
-  if (!(a = pylz_to_array(x)) || !(idx = pylz_to_array(oidx)) || !(val = pylz_to_array(oval)))
-    goto done;
+  lz_array *a, *idx, *val;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_ARRAY(oidx, &idx), PYOPS_ARRAY(oval, &val)) < 0)
+    return NULL;
+  PyObject *res;
   if (has_axis) {
     res = pylz_wrap(lz_put_along_axis(a, idx, val, axis));
   } else {
@@ -84,10 +82,7 @@ static PyObject *py_put_along_axis(PyObject *self, PyObject *args, PyObject *kw)
     lz_scope_end();
     res = pylz_wrap(r);
   }
-done:
-  lz_free(a);
-  lz_free(idx);
-  lz_free(val);
+  PYOPS_FREE(a, idx, val);
   return res;
 }
 
