@@ -24,6 +24,7 @@ EXTRA = {
         "set_printoptions": "printing options: the C library prints with fixed settings",
         "get_printoptions": "printing options: the C library prints with fixed settings",
         "printoptions": "printing options: the C library prints with fixed settings",
+        "PrintOptions": "printing options: the C library prints with fixed settings",
         "get_array_buffer_size": "the C API exposes no buffer identity or allocation size to "
                                  "count each buffer once",
         "StreamContextManager": "CPU streams only; lazuli.core.stream returns StreamContext",
@@ -40,8 +41,10 @@ EXTRA = {
 # Why the excused names of test_api_names.py are missing.
 REASONS = {
     "depends": "no C API for an ordering-only dependency between arrays",
-    "qqmm": "no C op: quantized x quantized products (nvfp4/mxfp8 activations)",
-    "gather_qqmm": "no C op: quantized x quantized products (nvfp4/mxfp8 activations)",
+    "qqmm": "no C op: quantized x quantized products (nvfp4/mxfp8 activations; MLX runs "
+            "them on CUDA)",
+    "gather_qqmm": "no C op: quantized x quantized products (nvfp4/mxfp8 activations; MLX "
+                   "runs them on CUDA)",
 }
 
 
