@@ -286,8 +286,8 @@ static int greedy(const problem *p, double cost_limit, double memory_limit, step
   *path_scaling = 0;
   int num_in = nt;
   for (int it = 0; it < num_in - 1; it++) {
-    for (int pass = 0; pass < 2 && ncand == 0; pass++) {
-      /* first without outer products, then (nothing found) with them */
+    for (int pass = 0; pass < 2 && (pass == 0 || ncand == 0); pass++) {
+      /* the new pairs without outer products, then (no candidate at all) with them */
       for (int q = 0; q < npairs; q++) {
         int p1 = pairs[q][0], p2 = pairs[q][1];
         if (pass == 0 && !(terms[p1].set & terms[p2].set)) continue;

@@ -67,6 +67,44 @@ def test_report(eq, shapes):
         assert fields["Optimized FLOP count"] == fields["Naive FLOP count"]
 
 
+def _has_outer_step(subs, out, path):
+    """Whether following `path` ever contracts terms that share no letter (or more than two)."""
+    terms = [set(t) for t in subs]
+    for step in path:
+        if len(step) != 2 or not terms[step[0]] & terms[step[1]]:
+            return True
+        a, b = terms[step[0]], terms[step[1]]
+        rest = [t for i, t in enumerate(terms) if i not in step]
+        terms = rest + [(a | b) & set().union(set(out), *rest)]
+    return False
+
+
+def test_random_paths_match_numpy_greedy():
+    """Random contractions of 3-6 operands: wherever neither path needs an outer product (the
+    one phase where MLX's greedy differs from NumPy's), the paths are the same; every path
+    gives einsum's values."""
+    rng = np.random.default_rng(11)
+    compared = 0
+    for _ in range(300):
+        n = int(rng.integers(3, 7))
+        subs = ["".join(rng.choice(list("abcdef"), int(rng.integers(1, 4)), replace=False))
+                for _ in range(n)]
+        letters_used = sorted(set("".join(subs)))
+        out = "".join(c for c in letters_used if rng.random() < 0.3)
+        eq = ",".join(subs) + "->" + out
+        dims = {c: int(rng.integers(2, 7)) for c in letters_used}
+        ops = [np.ones([dims[c] for c in t], np.float32) for t in subs]
+        path, _ = mx.einsum_path(eq, *[mx.array(o) for o in ops])
+        np.testing.assert_allclose(np.einsum(eq, *ops, optimize=["einsum_path", *path]),
+                                   np.einsum(eq, *ops), rtol=1e-5)
+        expected = [tuple(p) for p in np.einsum_path(eq, *ops, optimize="greedy")[0][1:]]
+        if _has_outer_step(subs, out, path) or _has_outer_step(subs, out, expected):
+            continue
+        compared += 1
+        assert path == expected, (eq, dims)
+    assert compared > 100
+
+
 def test_outer_products_pair_up():
     """Only outer products left: MLX's greedy pairs them (NumPy's takes all at once)."""
     ops = operands([(2,), (3,), (4,)])
