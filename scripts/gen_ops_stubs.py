@@ -18,7 +18,7 @@ BEGIN = ("# ---- module-level functions and submodules (ops_*.c, io.c, random.c,
          "by hand.\n")
 END = "# ---- end of the generated functions ----\n"
 
-NAME_RE = re.compile(r'\b(?:F\(\s*"([A-Za-z_0-9]+)"|X\(\s*([A-Za-z_0-9]+)\s*,)')
+NAME_RE = re.compile(r'\b(?:PYOPS_F\(\s*"([A-Za-z_0-9]+)"|X\(\s*([A-Za-z_0-9]+)\s*,)')
 ALIAS_RE = re.compile(r'\{"([a-z_0-9]+)", "([a-z_0-9]+)"\}')
 SUBMODULES = {"random": "random.c", "linalg": "linalg.c", "fft": "fft.c", "fast": "fast.c"}
 

@@ -3,6 +3,8 @@
  * Operators are in number.c, the method forms of ops in methods.c, indexing in indexing.c. */
 #include "pylz.h"
 
+#include "dlpack.h"
+
 #include <string.h>
 #include <stdlib.h>
 
@@ -92,6 +94,44 @@ static PyObject *array_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
   self->a = a;
   return (PyObject *)self;
 }
+
+/* asarray(a, dtype=None, *, copy=None): MLX's Array API constructor. An array comes back as a
+ * new array object holding the same (immutable) data, cast when `dtype` differs; anything else
+ * converts as array(a, dtype). copy=False is refused as MLX does: an in-place update of the
+ * source (x += 1 rebinds x) would never show through the result. */
+static PyObject *py_asarray(PyObject *self, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"a", "dtype", "copy", NULL};
+  PyObject *val, *dtype = Py_None, *copy = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O$O:asarray", kwlist, &val, &dtype, &copy))
+    return NULL;
+  if (copy != Py_None && !PyBool_Check(copy)) {
+    PyErr_Format(PyExc_TypeError, "[asarray] copy must be a bool or None, not %.100s",
+                 Py_TYPE(copy)->tp_name);
+    return NULL;
+  }
+  if (copy == Py_False) {
+    PyErr_SetString(PyExc_ValueError,
+                    "[asarray] copy=False is not supported: arrays are values, an in-place "
+                    "update of the input would not show through the result");
+    return NULL;
+  }
+  if (PyLzArray_Check(val)) {
+    lz_dtype dt = lz_array_dtype(((PyLzArray *)val)->a);
+    if (dtype != Py_None && pylz_dtype_from_py(dtype, &dt) < 0) return NULL;
+    lz_array *a = ((PyLzArray *)val)->a;
+    return pylz_wrap(dt == lz_array_dtype(a) ? lz_retain(a) : lz_astype(a, dt));
+  }
+  return pylz_wrap(pylz_array_from_value(val, dtype));
+}
+
+static PyMethodDef array_functions[] = {
+    {"asarray", (PyCFunction)(void (*)(void))py_asarray, METH_VARARGS | METH_KEYWORDS,
+     "asarray(a: scalar | array | Sequence, dtype: Dtype | None = None, *, copy: bool | None = "
+     "None) -> array\n\nConverts the input to an array (an array input gives a new array "
+     "object with the same values, cast to ``dtype`` when given). ``copy=False`` raises "
+     "ValueError."},
+    {NULL, NULL, 0, NULL},
+};
 
 /* ---- attributes ------------------------------------------------------------------------- */
 
@@ -453,28 +493,8 @@ static PyBufferProcs array_as_buffer = {array_getbuffer, array_releasebuffer};
 
 /* ---- DLPack (np.from_dlpack, torch.from_dlpack): the same memory as the buffer protocol -- */
 
-/* The DLPack ABI (dlpack.h, version 0.x), declared here: a capsule "dltensor" holding a
- * DLManagedTensor whose deleter releases our reference to the array. */
-typedef struct {
-  int32_t device_type, device_id;
-} dl_device;
-typedef struct {
-  uint8_t code, bits;
-  uint16_t lanes;
-} dl_dtype;
-typedef struct {
-  void *data;
-  dl_device device;
-  int32_t ndim;
-  dl_dtype dtype;
-  int64_t *shape, *strides;
-  uint64_t byte_offset;
-} dl_tensor;
-typedef struct dl_managed {
-  dl_tensor t;
-  void *manager_ctx;
-  void (*deleter)(struct dl_managed *);
-} dl_managed;
+/* A capsule "dltensor" holding a dl_managed (dlpack.h) whose deleter releases our reference to
+ * the array. The import side, from_dlpack, is in dlpack.c. */
 
 typedef struct {
   dl_managed m;
@@ -497,9 +517,11 @@ static void dl_capsule_destructor(PyObject *cap) {
 
 static PyObject *array_dlpack(PyObject *self, PyObject *args, PyObject *kwargs) {
   static const uint8_t codes[LZ_DTYPE_COUNT] = {
-      [LZ_BOOL] = 6,     [LZ_UINT8] = 1,   [LZ_UINT16] = 1,  [LZ_UINT32] = 1,   [LZ_UINT64] = 1,
-      [LZ_INT8] = 0,     [LZ_INT16] = 0,   [LZ_INT32] = 0,   [LZ_INT64] = 0,    [LZ_FLOAT16] = 2,
-      [LZ_BFLOAT16] = 4, [LZ_FLOAT32] = 2, [LZ_FLOAT64] = 2, [LZ_COMPLEX64] = 5};
+      [LZ_BOOL] = DL_BOOL,     [LZ_UINT8] = DL_UINT,       [LZ_UINT16] = DL_UINT,
+      [LZ_UINT32] = DL_UINT,   [LZ_UINT64] = DL_UINT,      [LZ_INT8] = DL_INT,
+      [LZ_INT16] = DL_INT,     [LZ_INT32] = DL_INT,        [LZ_INT64] = DL_INT,
+      [LZ_FLOAT16] = DL_FLOAT, [LZ_BFLOAT16] = DL_BFLOAT,  [LZ_FLOAT32] = DL_FLOAT,
+      [LZ_FLOAT64] = DL_FLOAT, [LZ_COMPLEX64] = DL_COMPLEX};
   /* stream, max_version, dl_device, copy: accepted; the data is on the CPU either way. */
   (void)args;
   (void)kwargs;
@@ -518,7 +540,7 @@ static PyObject *array_dlpack(PyObject *self, PyObject *args, PyObject *kwargs) 
   h->a = a;
   lz_dtype dt = lz_array_dtype(a);
   h->m.t.data = p ? p : empty;
-  h->m.t.device = (dl_device){1, 0}; /* kDLCPU */
+  h->m.t.device = (dl_device){DL_CPU, 0};
   h->m.t.ndim = lz_array_ndim(a);
   h->m.t.dtype = (dl_dtype){codes[dt], (uint8_t)(lz_dtype_size(dt) * 8), 1};
   for (int i = 0; i < h->m.t.ndim; i++) h->shape[i] = lz_array_shape(a)[i];
@@ -703,5 +725,5 @@ int pylz_init_array(PyObject *m) {
     Py_DECREF(&PyLzArrayIter_Type);
     return -1;
   }
-  return 0;
+  return PyModule_AddFunctions(m, array_functions);
 }

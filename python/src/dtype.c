@@ -1,4 +1,5 @@
-/* Dtypes: the 14 `Dtype` objects, `DtypeCategory`, `issubdtype`, `finfo` and `iinfo`.
+/* Dtypes: the 14 `Dtype` objects, `DtypeCategory`, `issubdtype`, `finfo` and `iinfo`, and MLX's
+ * Array API dtype functions (result_type, can_cast, isdtype).
  *
  * Each Dtype is a singleton (lazuli.core.float32 is lazuli.core.array(1.).dtype), so `is` and
  * `==` both work, and they hash by their code as MLX's do. */
@@ -7,6 +8,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 #include <structmember.h>
 
 typedef struct {
@@ -186,6 +188,102 @@ static PyObject *issubdtype(PyObject *self, PyObject *args) {
   return PyBool_FromLong(category_under(ca, cb));
 }
 
+/* ---- MLX's Array API dtype functions: result_type, can_cast, isdtype ---- */
+
+/* The dtype of a Dtype or an array argument: 0, or -1 with TypeError. */
+static int dtype_of_arg(PyObject *o, lz_dtype *out, const char *fn, const char *what) {
+  if (PyObject_TypeCheck(o, &PyLzDtype_Type)) {
+    *out = ((PyLzDtype *)o)->dt;
+    return 0;
+  }
+  if (PyLzArray_Check(o)) {
+    *out = lz_array_dtype(((PyLzArray *)o)->a);
+    return 0;
+  }
+  PyErr_Format(PyExc_TypeError, "[%s] %s must be an array or a Dtype, not %.100s", fn, what,
+               Py_TYPE(o)->tp_name);
+  return -1;
+}
+
+static PyObject *result_type(PyObject *self, PyObject *args) {
+  Py_ssize_t n = PyTuple_GET_SIZE(args);
+  if (n == 0) {
+    PyErr_SetString(PyExc_ValueError, "[result_type] at least one array or dtype is required");
+    return NULL;
+  }
+  lz_dtype r = LZ_BOOL;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    lz_dtype d;
+    if (dtype_of_arg(PyTuple_GET_ITEM(args, i), &d, "result_type", "each argument") < 0)
+      return NULL;
+    r = i ? lz_promote_types(r, d) : d;
+  }
+  return pylz_dtype_to_py(r);
+}
+
+static PyObject *can_cast(PyObject *self, PyObject *args) {
+  PyObject *from, *to;
+  if (!PyArg_ParseTuple(args, "OO:can_cast", &from, &to)) return NULL;
+  lz_dtype f, t;
+  if (dtype_of_arg(from, &f, "can_cast", "from_") < 0) return NULL;
+  if (!PyObject_TypeCheck(to, &PyLzDtype_Type)) {
+    PyErr_Format(PyExc_TypeError, "[can_cast] to must be a Dtype, not %.100s",
+                 Py_TYPE(to)->tp_name);
+    return NULL;
+  }
+  t = ((PyLzDtype *)to)->dt;
+  return PyBool_FromLong(lz_promote_types(f, t) == t);
+}
+
+/* Whether dtype `dt` is of `kind`: a Dtype (that one) or one of the Array API kind names. */
+static int of_kind(lz_dtype dt, PyObject *kind) {
+  if (PyObject_TypeCheck(kind, &PyLzDtype_Type)) return dt == ((PyLzDtype *)kind)->dt;
+  if (!PyUnicode_Check(kind)) {
+    PyErr_Format(PyExc_TypeError,
+                 "[isdtype] kind must be a Dtype, a str or a tuple of them, "
+                 "not %.100s",
+                 Py_TYPE(kind)->tp_name);
+    return -1;
+  }
+  const char *k = PyUnicode_AsUTF8(kind);
+  if (!k) return -1;
+  bool is_int = lz_dtype_is_integer(dt), is_float = lz_dtype_is_float(dt);
+  if (!strcmp(k, "bool")) return dt == LZ_BOOL;
+  if (!strcmp(k, "signed integer")) return is_int && lz_dtype_is_signed(dt);
+  if (!strcmp(k, "unsigned integer")) return is_int && !lz_dtype_is_signed(dt);
+  if (!strcmp(k, "integral")) return is_int;
+  if (!strcmp(k, "real floating")) return is_float;
+  if (!strcmp(k, "complex floating")) return dt == LZ_COMPLEX64;
+  if (!strcmp(k, "numeric")) return dt != LZ_BOOL;
+  PyErr_Format(PyExc_ValueError,
+               "[isdtype] unknown kind '%s': expected 'bool', 'signed integer', 'unsigned "
+               "integer', 'integral', 'real floating', 'complex floating' or 'numeric'",
+               k);
+  return -1;
+}
+
+static PyObject *isdtype(PyObject *self, PyObject *args) {
+  PyObject *odt, *kind;
+  if (!PyArg_ParseTuple(args, "OO:isdtype", &odt, &kind)) return NULL;
+  if (!PyObject_TypeCheck(odt, &PyLzDtype_Type)) {
+    PyErr_Format(PyExc_TypeError, "[isdtype] dtype must be a Dtype, not %.100s",
+                 Py_TYPE(odt)->tp_name);
+    return NULL;
+  }
+  lz_dtype dt = ((PyLzDtype *)odt)->dt;
+  if (!PyTuple_Check(kind)) {
+    int r = of_kind(dt, kind);
+    return r < 0 ? NULL : PyBool_FromLong(r);
+  }
+  int any = 0;
+  for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kind); i++) {
+    int r = of_kind(dt, PyTuple_GET_ITEM(kind, i));
+    if (r < 0) return NULL;
+    any |= r;
+  }
+  return PyBool_FromLong(any);
+}
+
 /* ---- finfo / iinfo ---------------------------------------------------------------------- */
 
 typedef struct {
@@ -330,6 +428,16 @@ static PyMethodDef dtype_functions[] = {
      "issubdtype(arg1: Dtype | DtypeCategory, arg2: Dtype | DtypeCategory) -> bool\n\n"
      "Check if a :obj:`Dtype` or :obj:`DtypeCategory` is a subtype of another.\n\n"
      ">>> mx.issubdtype(mx.float32, mx.floating)\nTrue"},
+    {"result_type", result_type, METH_VARARGS,
+     "result_type(*arrays_and_dtypes: array | Dtype) -> Dtype\n\nThe type that results from "
+     "applying type promotion to the inputs."},
+    {"can_cast", can_cast, METH_VARARGS,
+     "can_cast(from_: array | Dtype, to: Dtype) -> bool\n\nWhether ``from_`` can be cast to "
+     "``to`` by type promotion: promoting the two gives back ``to``."},
+    {"isdtype", isdtype, METH_VARARGS,
+     "isdtype(dtype: Dtype, kind: Dtype | str | tuple[Dtype | str, ...]) -> bool\n\nWhether "
+     "``dtype`` is of one of the kinds: a Dtype, or 'bool', 'signed integer', 'unsigned "
+     "integer', 'integral', 'real floating', 'complex floating', 'numeric'."},
     {NULL},
 };
 

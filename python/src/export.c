@@ -3,7 +3,7 @@
  * Inputs are given as MLX takes them: positional arrays and keyword arrays, or one tuple (or
  * list) of arrays and/or one dict of arrays (export_function(f, (x,), {"y": y}) is
  * export_function(f, x, y=y)). The Python function becomes a closure through pylz_fn
- * (transforms.c) with the example arguments as its template; the trace's inputs are the
+ * (closure.c) with the example arguments as its template; the trace's inputs are the
  * positional array leaves, then the keyword arrays in the order of their sorted names (MLX's),
  * and the file records those names (format version 2). An imported function matches a call's
  * keyword arguments by name, in any order (lz_imported_call_kw), and returns a tuple of

@@ -1,12 +1,8 @@
-/* lazuli.core.fast: MLX's fused ops (rms_norm, layer_norm, rope, scaled_dot_product_attention)
- * over lz_fast_*. */
+/* lazuli.core.fast: MLX's fused ops (rms_norm, fused_rms_silu, layer_norm, rope,
+ * scaled_dot_product_attention) over lz_fast_*. */
 #include "ops_impl.h"
 
 #include <string.h>
-
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 
 static PyObject *py_rms_norm(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "rms_norm";
@@ -16,13 +12,32 @@ static PyObject *py_rms_norm(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   double eps;
   if (pyops_double(oeps, &eps, "eps") < 0) return NULL;
-  lz_array *x = NULL, *w = NULL;
-  PyObject *res = NULL;
-  if ((x = pylz_to_array(ox)) && pyops_opt_array(ow, &w) == 0)
-    res = pylz_wrap(lz_fast_rms_norm(x, w, eps));
-  lz_free(x);
-  lz_free(w);
+  lz_array *x, *w;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(ox, &x), PYOPS_OPT_ARRAY(ow, &w)) < 0) return NULL;
+  PyObject *res = pylz_wrap(lz_fast_rms_norm(x, w, eps));
+  PYOPS_FREE(x, w);
   return res;
+}
+
+/* MLX's fused_rms_silu: silu(rms_norm(x, weight, eps)), here rms_norm's fused op followed by
+ * x * sigmoid(x). */
+static PyObject *py_fused_rms_silu(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "fused_rms_silu";
+  static char *kws[] = {"x", "weight", "eps", "stream", NULL};
+  PyObject *ox, *ow, *oeps, *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:fused_rms_silu", kws, &ox, &ow, &oeps,
+                                   &stream))
+    return NULL;
+  double eps;
+  if (pyops_double(oeps, &eps, "eps") < 0) return NULL;
+  lz_array *x, *w;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(ox, &x), PYOPS_OPT_ARRAY(ow, &w)) < 0) return NULL;
+  lz_scope_begin();
+  lz_array *n = lz_fast_rms_norm(x, w, eps);
+  lz_array *r = lz_keep(n ? lz_multiply(n, lz_sigmoid(n)) : NULL);
+  lz_scope_end();
+  PYOPS_FREE(x, w);
+  return pylz_wrap(r);
 }
 
 static PyObject *py_layer_norm(PyObject *self, PyObject *args, PyObject *kw) {
@@ -34,13 +49,11 @@ static PyObject *py_layer_norm(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   double eps;
   if (pyops_double(oeps, &eps, "eps") < 0) return NULL;
-  lz_array *x = NULL, *w = NULL, *b = NULL;
-  PyObject *res = NULL;
-  if ((x = pylz_to_array(ox)) && pyops_opt_array(ow, &w) == 0 && pyops_opt_array(ob, &b) == 0)
-    res = pylz_wrap(lz_fast_layer_norm(x, w, b, eps));
-  lz_free(x);
-  lz_free(w);
-  lz_free(b);
+  lz_array *x, *w, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(ox, &x), PYOPS_OPT_ARRAY(ow, &w), PYOPS_OPT_ARRAY(ob, &b)) < 0)
+    return NULL;
+  PyObject *res = pylz_wrap(lz_fast_layer_norm(x, w, b, eps));
+  PYOPS_FREE(x, w, b);
   return res;
 }
 
@@ -61,7 +74,7 @@ static PyObject *py_rope(PyObject *self, PyObject *args, PyObject *kw) {
                            : "offset");
     return NULL;
   }
-  int dims, offset = 0;
+  int dims;
   bool trad = false;
   double base = 10000, scale;
   if (pyops_int(odims, &dims, "dims") < 0 || pyops_bool(otrad, &trad, "traditional") < 0 ||
@@ -76,29 +89,17 @@ static PyObject *py_rope(PyObject *self, PyObject *args, PyObject *kw) {
     PyErr_SetString(PyExc_ValueError, "[rope] Only one of base or freqs can have a value.");
     return NULL;
   }
-  if (PyLzArray_Check(ooff)) {
-    /* An array offset (a scalar) is read now: the C op takes the position as a number. */
-    lz_array *o = ((PyLzArray *)ooff)->a;
-    if (lz_array_size(o) != 1 || !lz_dtype_is_integer(lz_array_dtype(o))) {
-      PyErr_SetString(PyExc_ValueError, "[rope] offset must be an int or an integer scalar array");
-      return NULL;
-    }
-    if (pylz_eval_array(o) < 0) return NULL;
-    int64_t v = lz_item_i64(o);
-    if (v > INT32_MAX || v < INT32_MIN) {
-      PyErr_SetString(PyExc_ValueError, "[rope] offset does not fit in 32 bits");
-      return NULL;
-    }
-    offset = (int)v;
-  } else if (pyops_int(ooff, &offset, "offset") < 0) {
+  /* An int offset, or MLX's array offset (a scalar, or one per entry of the batch: any
+   * array-like but a Python int), read when the result is evaluated. */
+  int offset = 0, by_array = !PyLong_Check(ooff);
+  if (!by_array && pyops_int(ooff, &offset, "offset") < 0) return NULL;
+  lz_array *a, *off, *freqs;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oa, &a), PYOPS_OPT_ARRAY(by_array ? ooff : NULL, &off),
+                    PYOPS_OPT_ARRAY(ofreqs, &freqs)) < 0)
     return NULL;
-  }
-  lz_array *a = NULL, *freqs = NULL;
-  PyObject *res = NULL;
-  if ((a = pylz_to_array(oa)) && pyops_opt_array(ofreqs, &freqs) == 0)
-    res = pylz_wrap(lz_fast_rope(a, dims, trad, base, scale, offset, freqs));
-  lz_free(a);
-  lz_free(freqs);
+  PyObject *res = pylz_wrap(by_array ? lz_fast_rope_v2(a, dims, trad, base, scale, off, freqs)
+                                     : lz_fast_rope(a, dims, trad, base, scale, offset, freqs));
+  PYOPS_FREE(a, off, freqs);
   return res;
 }
 
@@ -116,53 +117,56 @@ static PyObject *py_sdpa(PyObject *self, PyObject *args, PyObject *kw) {
   }
   double scale;
   if (pyops_double(oscale, &scale, "scale") < 0) return NULL;
-  if (osinks != Py_None) {
-    PyErr_SetString(PyExc_ValueError,
-                    "[scaled_dot_product_attention] attention sinks are not supported");
-    return NULL;
-  }
   const char *mode = NULL;
   if (PyUnicode_Check(omask)) {
     if (pyops_str(omask, &mode, "mask") < 0) return NULL;
     if (strcmp(mode, "causal")) {
       PyErr_Format(PyExc_ValueError,
-                   "[scaled_dot_product_attention] invalid mask '%s': expected 'causal', an "
-                   "array or None",
+                   "[scaled_dot_product_attention] invalid mask option '%s'. Must be 'causal', "
+                   "or an array.",
                    mode);
       return NULL;
     }
   }
-  lz_array *q = NULL, *k = NULL, *v = NULL, *mask = NULL;
-  PyObject *res = NULL;
-  if ((q = pylz_to_array(oq)) && (k = pylz_to_array(ok)) && (v = pylz_to_array(ov)) &&
-      (mode || pyops_opt_array(omask, &mask) == 0))
-    res = pylz_wrap(lz_fast_scaled_dot_product_attention(
-        q, k, v, scale, mode ? mode : (mask ? "array" : NULL), mask));
-  lz_free(q);
-  lz_free(k);
-  lz_free(v);
-  lz_free(mask);
+  lz_array *q, *k, *v, *mask, *sinks;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oq, &q), PYOPS_ARRAY(ok, &k), PYOPS_ARRAY(ov, &v),
+                    PYOPS_OPT_ARRAY(mode ? NULL : omask, &mask),
+                    PYOPS_OPT_ARRAY(osinks, &sinks)) < 0)
+    return NULL;
+  PyObject *res = pylz_wrap(lz_fast_scaled_dot_product_attention_v2(
+      q, k, v, scale, mode ? mode : (mask ? "array" : NULL), mask, sinks));
+  PYOPS_FREE(q, k, v, mask, sinks);
   return res;
 }
 
 static PyMethodDef methods[] = {
-    F("rms_norm", py_rms_norm,
-      "rms_norm(x: array, weight: array | None, eps: float, *, stream: StreamOrDevice = None) -> "
-      "array\n\nRoot-mean-square normalization over the last axis, times ``weight``."),
-    F("layer_norm", py_layer_norm,
-      "layer_norm(x: array, weight: array | None, bias: array | None, eps: float, *, stream: "
-      "StreamOrDevice = None) -> array\n\nLayer normalization over the last axis, then "
-      "``* weight + bias``."),
-    F("rope", py_rope,
-      "rope(a: array, dims: int, *, traditional: bool, base: float | None, scale: float, offset: "
-      "int | array, freqs: array | None = None, stream: StreamOrDevice = None) -> "
-      "array\n\nRotary positional encoding of the first ``dims`` features of ``a`` (..., L, D); "
-      "exactly one of ``base`` and ``freqs``."),
-    F("scaled_dot_product_attention", py_sdpa,
-      "scaled_dot_product_attention(q: array, k: array, v: array, *, scale: float, mask: None | "
-      "str | array = None, sinks: array | None = None, stream: StreamOrDevice = None) -> "
-      "array\n\n``softmax(scale * q @ k.T + mask) @ v`` with grouped-query heads; ``mask`` is "
-      "None, 'causal', a bool mask or an additive one."),
+    PYOPS_F(
+        "rms_norm", py_rms_norm,
+        "rms_norm(x: array, weight: array | None, eps: float, *, stream: StreamOrDevice = None) -> "
+        "array\n\nRoot-mean-square normalization over the last axis, times ``weight``."),
+    PYOPS_F(
+        "fused_rms_silu", py_fused_rms_silu,
+        "fused_rms_silu(x: array, weight: array | None, eps: float, *, stream: StreamOrDevice = "
+        "None) -> array\n\n``silu(rms_norm(x, weight, eps))``: root-mean-square normalization "
+        "over the last axis, times ``weight``, then the SiLU activation."),
+    PYOPS_F("layer_norm", py_layer_norm,
+            "layer_norm(x: array, weight: array | None, bias: array | None, eps: float, *, stream: "
+            "StreamOrDevice = None) -> array\n\nLayer normalization over the last axis, then "
+            "``* weight + bias``."),
+    PYOPS_F(
+        "rope", py_rope,
+        "rope(a: array, dims: int, *, traditional: bool, base: float | None, scale: float, offset: "
+        "int | array, freqs: array | None = None, stream: StreamOrDevice = None) -> "
+        "array\n\nRotary positional encoding of the first ``dims`` features of ``a`` (..., L, D); "
+        "exactly one of ``base`` and ``freqs``. ``offset`` is an int, or an integer array: a "
+        "scalar, or one offset per entry of the batch (``a``'s first dim)."),
+    PYOPS_F(
+        "scaled_dot_product_attention", py_sdpa,
+        "scaled_dot_product_attention(q: array, k: array, v: array, *, scale: float, mask: None | "
+        "str | array = None, sinks: array | None = None, stream: StreamOrDevice = None) -> "
+        "array\n\n``softmax(scale * q @ k.T + mask) @ v`` with grouped-query heads; ``mask`` is "
+        "None, 'causal', a bool mask or an additive one; ``sinks`` (one logit per query head) "
+        "joins every row's softmax."),
     {NULL, NULL, 0, NULL},
 };
 

@@ -4,10 +4,6 @@
 
 #include <string.h>
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 typedef lz_array *(*fft1_fn)(lz_array *, int, int, lz_fft_norm);
 typedef lz_array *(*fftn_fn)(lz_array *, const int *, const int *, int, lz_fft_norm);
 
@@ -192,24 +188,25 @@ FFTN(DEFINE_FFTN)
   "\n\nArgs:\n    a (array): Input array.\n    s (list(int), optional): Points along each axis "   \
   "(crop or zero-pad). Default: the input's sizes.\n    axes (list(int), optional): The axes to "  \
   "transform." ARGS_NORM
-#define ROW_FFT1(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG1(#NAME) TEXT ARGS_1),
-#define ROW_FFT2(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG2(#NAME) TEXT ARGS_N),
-#define ROW_FFTN(NAME, FN, TEXT) F(#NAME, py_##NAME, SIGN(#NAME) TEXT ARGS_N),
+#define ROW_FFT1(NAME, FN, TEXT) PYOPS_F(#NAME, py_##NAME, SIG1(#NAME) TEXT ARGS_1),
+#define ROW_FFT2(NAME, FN, TEXT) PYOPS_F(#NAME, py_##NAME, SIG2(#NAME) TEXT ARGS_N),
+#define ROW_FFTN(NAME, FN, TEXT) PYOPS_F(#NAME, py_##NAME, SIGN(#NAME) TEXT ARGS_N),
 
 static PyMethodDef methods[] = {
-    FFT1(ROW_FFT1) FFT2(ROW_FFT2) FFTN(ROW_FFTN)
-        F("fftfreq", py_fftfreq,
-          "fftfreq(n: int, d: float = 1.0, stream: StreamOrDevice = None) -> array\n\nThe sample "
-          "frequencies of an ``n``-point transform with sample spacing ``d``."),
-    F("rfftfreq", py_rfftfreq,
-      "rfftfreq(n: int, d: float = 1.0, stream: StreamOrDevice = None) -> array\n\nThe "
-      "non-negative sample frequencies of :func:`rfft`."),
-    F("fftshift", py_fftshift,
-      "fftshift(a: array, axes: int | Sequence[int] | None = None, stream: StreamOrDevice = "
-      "None) -> array\n\nMoves the zero frequency to the centre of the axes (all by default)."),
-    F("ifftshift", py_ifftshift,
-      "ifftshift(a: array, axes: int | Sequence[int] | None = None, stream: StreamOrDevice = "
-      "None) -> array\n\nThe inverse of :func:`fftshift`."),
+    FFT1(ROW_FFT1) FFT2(ROW_FFT2) FFTN(ROW_FFTN) PYOPS_F(
+        "fftfreq", py_fftfreq,
+        "fftfreq(n: int, d: float = 1.0, stream: StreamOrDevice = None) -> array\n\nThe sample "
+        "frequencies of an ``n``-point transform with sample spacing ``d``."),
+    PYOPS_F("rfftfreq", py_rfftfreq,
+            "rfftfreq(n: int, d: float = 1.0, stream: StreamOrDevice = None) -> array\n\nThe "
+            "non-negative sample frequencies of :func:`rfft`."),
+    PYOPS_F(
+        "fftshift", py_fftshift,
+        "fftshift(a: array, axes: int | Sequence[int] | None = None, stream: StreamOrDevice = "
+        "None) -> array\n\nMoves the zero frequency to the centre of the axes (all by default)."),
+    PYOPS_F("ifftshift", py_ifftshift,
+            "ifftshift(a: array, axes: int | Sequence[int] | None = None, stream: StreamOrDevice = "
+            "None) -> array\n\nThe inverse of :func:`fftshift`."),
     {NULL, NULL, 0, NULL},
 };
 

@@ -9,10 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 enum { FMT_NPY, FMT_NPZ, FMT_SAFETENSORS, FMT_GGUF, FMT_NONE };
 static const char *const fmt_ext[] = {"npy", "npz", "safetensors", "gguf"};
 
@@ -136,7 +132,27 @@ static PyObject *py_save(PyObject *self, PyObject *args, PyObject *kw) {
   return res;
 }
 
-/* A Python dict of name -> array-like (or, when `strings`, name -> str) as a new lz_dict. */
+/* A non-empty list or tuple of str as a string list under `key`: 1 when set, 0 when `v` is not
+ * one, -1 on failure. */
+static int set_string_list(lz_dict *out, const char *key, PyObject *v) {
+  if (!(PyList_Check(v) || PyTuple_Check(v)) || PySequence_Fast_GET_SIZE(v) == 0) return 0;
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+  for (Py_ssize_t i = 0; i < n; i++)
+    if (!PyUnicode_Check(PySequence_Fast_GET_ITEM(v, i))) return 0;
+  const char **strs = PyMem_Calloc((size_t)n, sizeof *strs);
+  if (!strs) return PyErr_NoMemory(), -1;
+  int rc = 0;
+  for (Py_ssize_t i = 0; i < n && rc == 0; i++)
+    if (!(strs[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(v, i)))) rc = -1;
+  if (rc == 0 && lz_dict_set_strings(out, key, strs, (size_t)n) < 0) rc = -1;
+  PyMem_Free(strs);
+  return rc < 0 ? -1 : 1;
+}
+
+enum { DICT_ARRAYS, DICT_STRINGS, DICT_GGUF_METADATA };
+
+/* A Python dict as a new lz_dict: name -> array-like (DICT_ARRAYS), name -> str (DICT_STRINGS,
+ * safetensors metadata), or name -> str, list of str or array-like (DICT_GGUF_METADATA). */
 static lz_dict *dict_from_py(PyObject *d, int strings, const char *what) {
   if (!PyDict_Check(d)) {
     pyops_type_error(what, "a dict", d);
@@ -149,6 +165,7 @@ static lz_dict *dict_from_py(PyObject *d, int strings, const char *what) {
   }
   Py_ssize_t pos = 0;
   PyObject *k, *v;
+  int rc_list;
   while (PyDict_Next(d, &pos, &k, &v)) {
     if (!PyUnicode_Check(k)) {
       pyops_type_error("keys", "str", k);
@@ -156,7 +173,12 @@ static lz_dict *dict_from_py(PyObject *d, int strings, const char *what) {
     }
     const char *key = PyUnicode_AsUTF8(k);
     if (!key) goto fail;
-    if (strings) {
+    if (strings == DICT_GGUF_METADATA && PyUnicode_Check(v)) {
+      const char *str = PyUnicode_AsUTF8(v);
+      if (!str || lz_dict_set_string(out, key, str) < 0) goto fail;
+    } else if (strings == DICT_GGUF_METADATA && (rc_list = set_string_list(out, key, v)) != 0) {
+      if (rc_list < 0) goto fail;
+    } else if (strings == DICT_STRINGS) {
       if (!PyUnicode_Check(v)) {
         PyErr_Format(PyExc_ValueError, "[%s] %s values must be str, not %.100s", pyops_name, what,
                      Py_TYPE(v)->tp_name);
@@ -262,8 +284,10 @@ static PyObject *save_named(PyObject *args, PyObject *kw, int gguf) {
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O", kws, &ofile, &oarrays, &ometa)) return NULL;
   save_ctx ctx = {NULL, NULL, false};
   PyObject *res = NULL;
-  if (!(ctx.arrays = dict_from_py(oarrays, 0, "arrays"))) goto done;
-  if (ometa != Py_None && !(ctx.metadata = dict_from_py(ometa, 1, "metadata"))) goto done;
+  if (!(ctx.arrays = dict_from_py(oarrays, DICT_ARRAYS, "arrays"))) goto done;
+  if (ometa != Py_None &&
+      !(ctx.metadata = dict_from_py(ometa, gguf ? DICT_GGUF_METADATA : DICT_STRINGS, "metadata")))
+    goto done;
   res = gguf ? save_to(ofile, "gguf", write_gguf, &ctx)
              : save_to(ofile, "safetensors", write_safetensors, &ctx);
 done:
@@ -282,7 +306,21 @@ static PyObject *py_save_gguf(PyObject *self, PyObject *args, PyObject *kw) {
   return save_named(args, kw, 1);
 }
 
-/* An lz_dict as a Python dict: arrays wrapped, strings as str. */
+/* A string list of an lz_dict as a Python list of str. */
+static PyObject *strings_to_py(const char *const *strs, int64_t n) {
+  PyObject *list = PyList_New((Py_ssize_t)n);
+  for (int64_t i = 0; list && i < n; i++) {
+    PyObject *s = PyUnicode_FromString(strs[i]);
+    if (!s) {
+      Py_CLEAR(list);
+      break;
+    }
+    PyList_SET_ITEM(list, (Py_ssize_t)i, s);
+  }
+  return list;
+}
+
+/* An lz_dict as a Python dict: arrays wrapped, strings as str, string lists as lists of str. */
 static PyObject *dict_to_py(const lz_dict *d) {
   PyObject *out = PyDict_New();
   if (!out) return NULL;
@@ -290,7 +328,11 @@ static PyObject *dict_to_py(const lz_dict *d) {
   for (size_t i = 0; i < n; i++) {
     const char *key = lz_dict_key(d, i);
     lz_array *a = lz_dict_value(d, i);
-    PyObject *v = a ? pylz_wrap(a) : PyUnicode_FromString(lz_dict_get_string(d, key));
+    const char *const *strs;
+    int64_t nstrs = a ? -1 : lz_dict_get_strings(d, key, &strs);
+    PyObject *v = a            ? pylz_wrap(a)
+                  : nstrs >= 0 ? strings_to_py(strs, nstrs)
+                               : PyUnicode_FromString(lz_dict_get_string(d, key));
     if (!v || PyDict_SetItemString(out, key, v) < 0) {
       Py_XDECREF(v);
       Py_DECREF(out);
@@ -313,10 +355,31 @@ static PyObject *load_path(const char *path, int fmt, bool want_meta, int eager)
     }
     return pylz_wrap(a);
   }
+  char link[4096];
+  link[0] = 0;
+  if (fmt == FMT_GGUF && want_meta && !ends_with(path, ".gguf")) {
+    /* The typed GGUF metadata comes from lz_load_with_metadata, which tells the format by the
+     * extension: read through a link named .gguf, eagerly since the link goes away. */
+    if (temp_path(link, sizeof link, "gguf") < 0) return NULL;
+    char *full = realpath(path, NULL);
+    int ok = full && unlink(link) == 0 && symlink(full, link) == 0;
+    free(full);
+    if (!ok) {
+      PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
+      unlink(link);
+      return NULL;
+    }
+    path = link;
+    eager = 1;
+  }
   d = fmt == FMT_NPZ           ? lz_load_npz(path)
       : fmt == FMT_SAFETENSORS ? lz_load_safetensors(path, want_meta ? &meta : NULL)
-                               : lz_load_gguf(path, want_meta ? &meta : NULL);
-  if (!d) return pylz_raise();
+      : want_meta              ? lz_load_with_metadata(path, &meta)
+                               : lz_load_gguf(path, NULL);
+  if (!d) {
+    if (link[0]) unlink(link);
+    return pylz_raise();
+  }
   if (eager && lz_dict_eval(d) < 0) {
     pylz_raise();
     goto done;
@@ -335,6 +398,7 @@ static PyObject *load_path(const char *path, int fmt, bool want_meta, int eager)
   Py_DECREF(arrays);
   Py_DECREF(m);
 done:
+  if (link[0]) unlink(link);
   lz_dict_free(d);
   lz_dict_free(meta);
   return res;
@@ -432,30 +496,35 @@ static PyObject *py_load(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyMethodDef methods[] = {
-    F("save", py_save,
-      "save(file: file | str | pathlib.Path, arr: array) -> None\n\nSaves ``arr`` as a ``.npy`` "
-      "file (the extension is added when missing)."),
-    F("savez", py_savez,
-      "savez(file: file | str | pathlib.Path, *args, **kwargs)\n\nSaves arrays to an "
-      "uncompressed ``.npz`` file: positional ones as ``arr_0``, ``arr_1``, ..., keyword ones "
-      "under their names."),
-    F("savez_compressed", py_savez_compressed,
-      "savez_compressed(file: file | str | pathlib.Path, *args, **kwargs)\n\nLike "
-      ":func:`savez`, deflate-compressed."),
-    F("save_safetensors", py_save_safetensors,
-      "save_safetensors(file: file | str | pathlib.Path, arrays: dict[str, array], metadata: "
-      "dict[str, str] | None = None)\n\nSaves named arrays and string metadata as "
-      "``.safetensors``."),
-    F("save_gguf", py_save_gguf,
-      "save_gguf(file: file | str | pathlib.Path, arrays: dict[str, array], metadata: dict[str, "
-      "array | str | list[str]])\n\nSaves named arrays as ``.gguf``; metadata values must be str "
-      "here."),
-    F("load", py_load,
-      "load(file: file | str | pathlib.Path, /, format: str | None = None, return_metadata: bool "
-      "= False, *, stream: StreamOrDevice = None) -> array | dict[str, array] | "
-      "tuple[dict[str, array], dict[str, Any]]\n\nLoads ``.npy`` (an array), ``.npz``, "
-      "``.safetensors`` or ``.gguf`` (a dict of arrays, with the metadata too when "
-      "``return_metadata``). Arrays read their data lazily, when evaluated."),
+    PYOPS_F(
+        "save", py_save,
+        "save(file: file | str | pathlib.Path, arr: array) -> None\n\nSaves ``arr`` as a ``.npy`` "
+        "file (the extension is added when missing)."),
+    PYOPS_F(
+        "savez", py_savez,
+        "savez(file: file | str | pathlib.Path, *args, **kwargs)\n\nSaves arrays to an "
+        "uncompressed ``.npz`` file: positional ones as ``arr_0``, ``arr_1``, ..., keyword ones "
+        "under their names."),
+    PYOPS_F("savez_compressed", py_savez_compressed,
+            "savez_compressed(file: file | str | pathlib.Path, *args, **kwargs)\n\nLike "
+            ":func:`savez`, deflate-compressed."),
+    PYOPS_F("save_safetensors", py_save_safetensors,
+            "save_safetensors(file: file | str | pathlib.Path, arrays: dict[str, array], metadata: "
+            "dict[str, str] | None = None)\n\nSaves named arrays and string metadata as "
+            "``.safetensors``."),
+    PYOPS_F(
+        "save_gguf", py_save_gguf,
+        "save_gguf(file: file | str | pathlib.Path, arrays: dict[str, array], metadata: dict[str, "
+        "array | str | list[str]])\n\nSaves named arrays as ``.gguf`` with typed metadata: a "
+        "str, a list of str, or a scalar or 1-D array (its dtype is the GGUF type)."),
+    PYOPS_F(
+        "load", py_load,
+        "load(file: file | str | pathlib.Path, /, format: str | None = None, return_metadata: bool "
+        "= False, *, stream: StreamOrDevice = None) -> array | dict[str, array] | "
+        "tuple[dict[str, array], dict[str, Any]]\n\nLoads ``.npy`` (an array), ``.npz``, "
+        "``.safetensors`` or ``.gguf`` (a dict of arrays, with the metadata too when "
+        "``return_metadata``: str for safetensors; for GGUF str, list of str, or arrays of the "
+        "value's type). Arrays read their data lazily, when evaluated."),
     {NULL, NULL, 0, NULL},
 };
 

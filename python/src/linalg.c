@@ -4,10 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 typedef lz_array *(*mat_fn)(lz_array *);
 typedef lz_array *(*mat_upper_fn)(lz_array *, bool);
 typedef int (*mat_multi_fn)(lz_array *, lz_array **);
@@ -152,11 +148,10 @@ static PyObject *py_solve(PyObject *self, PyObject *args, PyObject *kw) {
   static char *kws[] = {"a", "b", "stream", NULL};
   PyObject *oa, *ob, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:solve", kws, &oa, &ob, &stream)) return NULL;
-  lz_array *a = NULL, *b = NULL;
-  PyObject *res = NULL;
-  if ((a = pylz_to_array(oa)) && (b = pylz_to_array(ob))) res = pylz_wrap(lz_linalg_solve(a, b));
-  lz_free(a);
-  lz_free(b);
+  lz_array *a, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oa, &a), PYOPS_ARRAY(ob, &b)) < 0) return NULL;
+  PyObject *res = pylz_wrap(lz_linalg_solve(a, b));
+  PYOPS_FREE(a, b);
   return res;
 }
 
@@ -169,12 +164,10 @@ static PyObject *py_solve_triangular(PyObject *self, PyObject *args, PyObject *k
     return NULL;
   bool upper = false;
   if (pyops_bool(oup, &upper, "upper") < 0) return NULL;
-  lz_array *a = NULL, *b = NULL;
-  PyObject *res = NULL;
-  if ((a = pylz_to_array(oa)) && (b = pylz_to_array(ob)))
-    res = pylz_wrap(lz_linalg_solve_triangular(a, b, upper));
-  lz_free(a);
-  lz_free(b);
+  lz_array *a, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oa, &a), PYOPS_ARRAY(ob, &b)) < 0) return NULL;
+  PyObject *res = pylz_wrap(lz_linalg_solve_triangular(a, b, upper));
+  PYOPS_FREE(a, b);
   return res;
 }
 
@@ -186,12 +179,10 @@ static PyObject *py_cross(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   int axis = -1;
   if (oaxis && pyops_int(oaxis, &axis, "axis") < 0) return NULL;
-  lz_array *a = NULL, *b = NULL;
-  PyObject *res = NULL;
-  if ((a = pylz_to_array(oa)) && (b = pylz_to_array(ob)))
-    res = pylz_wrap(lz_linalg_cross(a, b, axis));
-  lz_free(a);
-  lz_free(b);
+  lz_array *a, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oa, &a), PYOPS_ARRAY(ob, &b)) < 0) return NULL;
+  PyObject *res = pylz_wrap(lz_linalg_cross(a, b, axis));
+  PYOPS_FREE(a, b);
   return res;
 }
 
@@ -222,46 +213,49 @@ static PyObject *py_cross(PyObject *self, PyObject *args, PyObject *kw) {
   }
 ONE(DEFINE_ONE)
 UPPER(DEFINE_UPPER)
-#define ROW_ONE(NAME, FN, TEXT) F(#NAME, py_##NAME, S1(#NAME, "array") TEXT),
-#define ROW_UPPER(NAME, ARG, FN, TEXT) F(#NAME, py_##NAME, SU(#NAME, #ARG) TEXT),
+#define ROW_ONE(NAME, FN, TEXT) PYOPS_F(#NAME, py_##NAME, S1(#NAME, "array") TEXT),
+#define ROW_UPPER(NAME, ARG, FN, TEXT) PYOPS_F(#NAME, py_##NAME, SU(#NAME, #ARG) TEXT),
 
 static PyMethodDef methods[] = {
-    ONE(ROW_ONE) UPPER(ROW_UPPER)
-        F("norm", py_norm,
-          "norm(a: array, /, ord: None | int | float | str = None, axis: None | int | list[int] = "
-          "None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array\n\nVector or "
-          "matrix norms: the 2-norm/Frobenius norm by default, or the order ``ord`` (numbers, inf, "
-          "'fro', 'nuc') over one or two axes."),
-    F("qr", py_qr, S1("qr", "tuple[array, array]") "The reduced QR factorization ``(Q, R)``."),
-    F("svd", py_svd,
-      "svd(a: array, compute_uv: bool = True, *, stream: StreamOrDevice = None) -> tuple[array, "
-      "array, array] | array\n\nThe singular value decomposition ``(U, S, Vt)``, or ``S`` alone "
-      "without ``compute_uv``."),
-    F("lu", py_lu,
-      S1("lu", "tuple[array, array, array]") "The LU factorization ``(P, L, U)`` with ``A = "
-                                             "L[P] @ U``; P holds uint32 row indices."),
-    F("lu_factor", py_lu_factor,
-      S1("lu_factor", "tuple[array, array]") "LAPACK-style LU: the packed factors and the uint32 "
-                                             "pivots."),
-    F("eig", py_eig,
-      S1("eig", "tuple[array, array]") "Eigenvalues and eigenvectors (complex64) of general "
-                                       "square matrices."),
-    F("eigh", py_eigh,
-      "eigh(a: array, UPLO: str = 'L', *, stream: StreamOrDevice = None) -> tuple[array, "
-      "array]\n\nEigenvalues (ascending) and eigenvectors of symmetric matrices, reading the "
-      "``UPLO`` triangle."),
-    F("eigvalsh", py_eigvalsh,
-      "eigvalsh(a: array, UPLO: str = 'L', *, stream: StreamOrDevice = None) -> array\n\nThe "
-      "eigenvalues (ascending) of symmetric matrices."),
-    F("solve", py_solve,
-      "solve(a: array, b: array, *, stream: StreamOrDevice = None) -> array\n\nThe solution "
-      "``x`` of ``a @ x = b``."),
-    F("solve_triangular", py_solve_triangular,
-      "solve_triangular(a: array, b: array, *, upper: bool = False, stream: StreamOrDevice = "
-      "None) -> array\n\nThe solution of ``a @ x = b`` for triangular ``a``."),
-    F("cross", py_cross,
-      "cross(a: array, b: array, axis: int = -1, *, stream: StreamOrDevice = None) -> "
-      "array\n\nThe cross product of 3-vectors along ``axis``."),
+    ONE(ROW_ONE) UPPER(ROW_UPPER) PYOPS_F(
+        "norm", py_norm,
+        "norm(a: array, /, ord: None | int | float | str = None, axis: None | int | list[int] = "
+        "None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array\n\nVector or "
+        "matrix norms: the 2-norm/Frobenius norm by default, or the order ``ord`` (numbers, inf, "
+        "'fro', 'nuc') over one or two axes."),
+    PYOPS_F("qr", py_qr,
+            S1("qr", "tuple[array, array]") "The reduced QR factorization ``(Q, R)``."),
+    PYOPS_F(
+        "svd", py_svd,
+        "svd(a: array, compute_uv: bool = True, *, stream: StreamOrDevice = None) -> tuple[array, "
+        "array, array] | array\n\nThe singular value decomposition ``(U, S, Vt)``, or ``S`` alone "
+        "without ``compute_uv``."),
+    PYOPS_F("lu", py_lu,
+            S1("lu", "tuple[array, array, array]") "The LU factorization ``(P, L, U)`` with ``A = "
+                                                   "L[P] @ U``; P holds uint32 row indices."),
+    PYOPS_F(
+        "lu_factor", py_lu_factor,
+        S1("lu_factor", "tuple[array, array]") "LAPACK-style LU: the packed factors and the uint32 "
+                                               "pivots."),
+    PYOPS_F("eig", py_eig,
+            S1("eig", "tuple[array, array]") "Eigenvalues and eigenvectors (complex64) of general "
+                                             "square matrices."),
+    PYOPS_F("eigh", py_eigh,
+            "eigh(a: array, UPLO: str = 'L', *, stream: StreamOrDevice = None) -> tuple[array, "
+            "array]\n\nEigenvalues (ascending) and eigenvectors of symmetric matrices, reading the "
+            "``UPLO`` triangle."),
+    PYOPS_F("eigvalsh", py_eigvalsh,
+            "eigvalsh(a: array, UPLO: str = 'L', *, stream: StreamOrDevice = None) -> array\n\nThe "
+            "eigenvalues (ascending) of symmetric matrices."),
+    PYOPS_F("solve", py_solve,
+            "solve(a: array, b: array, *, stream: StreamOrDevice = None) -> array\n\nThe solution "
+            "``x`` of ``a @ x = b``."),
+    PYOPS_F("solve_triangular", py_solve_triangular,
+            "solve_triangular(a: array, b: array, *, upper: bool = False, stream: StreamOrDevice = "
+            "None) -> array\n\nThe solution of ``a @ x = b`` for triangular ``a``."),
+    PYOPS_F("cross", py_cross,
+            "cross(a: array, b: array, axis: int = -1, *, stream: StreamOrDevice = None) -> "
+            "array\n\nThe cross product of 3-vectors along ``axis``."),
     {NULL, NULL, 0, NULL},
 };
 

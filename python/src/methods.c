@@ -93,6 +93,8 @@ static const char *const forwarded[][2] = {
     {"cumprod", "cumprod(self, axis=None, *, reverse=False, inclusive=True, stream=None) -> array"},
     {"cummax", "cummax(self, axis=None, *, reverse=False, inclusive=True, stream=None) -> array"},
     {"cummin", "cummin(self, axis=None, *, reverse=False, inclusive=True, stream=None) -> array"},
+    {"logcumsumexp",
+     "logcumsumexp(self, axis=None, *, reverse=False, inclusive=True, stream=None) -> array"},
     {"split", "split(self, indices_or_sections, axis=0, *, stream=None) -> list[array]"},
     {"flatten", "flatten(self, start_axis=0, end_axis=-1, *, stream=None) -> array"},
     {"squeeze", "squeeze(self, axis=None, *, stream=None) -> array"},

@@ -4,10 +4,6 @@
 
 #include <string.h>
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 /* The dtype MLX gives a Python scalar: bool, int32 (int64 beyond 32 bits) or float32. */
 static int scalar_dtype(PyObject *o, lz_dtype *dt, double *value, const char *what) {
   if (PyBool_Check(o)) {
@@ -376,67 +372,76 @@ static PyObject *py_hanning(PyObject *self, PyObject *args, PyObject *kw) {
 #define SIG_WIN(NAME) NAME "(M: int, *, stream: StreamOrDevice = None) -> array\n\n"
 
 static PyMethodDef methods[] = {
-    F("zeros", py_zeros,
-      "zeros(shape: int | Sequence[int], dtype: Dtype | None = float32, *, stream: "
-      "StreamOrDevice = None) -> array\n\nAn array of zeros."),
-    F("ones", py_ones,
-      "ones(shape: int | Sequence[int], dtype: Dtype | None = float32, *, stream: "
-      "StreamOrDevice = None) -> array\n\nAn array of ones."),
-    F("empty", py_zeros,
-      "empty(shape: int | Sequence[int], dtype: Dtype | None = float32, *, stream: "
-      "StreamOrDevice = None) -> array\n\nSee :func:`zeros`."),
-    F("full", py_full,
-      "full(shape: int | Sequence[int], vals: scalar | array, dtype: Dtype | None = None, *, "
-      "stream: StreamOrDevice = None) -> array\n\nAn array of ``shape`` filled with ``vals`` "
-      "(broadcast); the dtype defaults to that of ``vals``."),
-    F("zeros_like", py_zeros_like,
-      "zeros_like(a: array, /, dtype: Dtype | None = None, *, stream: StreamOrDevice = None) -> "
-      "array\n\nZeros of the shape (and by default the dtype) of ``a``."),
-    F("empty_like", py_zeros_like,
-      "empty_like(a: array, /, dtype: Dtype | None = None, *, stream: StreamOrDevice = None) -> "
-      "array\n\nSee :func:`zeros_like`."),
-    F("ones_like", py_ones_like,
-      "ones_like(a: array, /, dtype: Dtype | None = None, *, stream: StreamOrDevice = None) -> "
-      "array\n\nOnes of the shape (and by default the dtype) of ``a``."),
-    F("full_like", py_full_like,
-      "full_like(a: array, vals: scalar | array, dtype: Dtype | None = None, *, stream: "
-      "StreamOrDevice = None) -> array\n\n``vals`` broadcast to the shape of ``a``, in the dtype "
-      "of ``a`` by default."),
-    F("arange", py_arange,
-      "arange(start: int | float, stop: None | int | float, step: None | int | float, dtype: "
-      "Dtype | None = None, *, stream: StreamOrDevice = None) -> array\n"
-      "arange(stop: int | float, step: None | int | float = None, dtype: Dtype | None = None, *, "
-      "stream: StreamOrDevice = None) -> array\n\nValues from ``start`` (default 0) up to, not "
-      "including, ``stop`` by ``step`` (default 1). The dtype is float32 if any bound is a "
-      "float, else int32 (int64 for values beyond 32 bits)."),
-    F("linspace", py_linspace,
-      "linspace(start: scalar, stop: scalar, num: int | None = 50, endpoint: bool = True, dtype: "
-      "Dtype | None = float32, stream: StreamOrDevice = None) -> array\n\n``num`` evenly spaced "
-      "values from ``start`` to ``stop`` (included unless ``endpoint`` is false)."),
-    F("eye", py_eye,
-      "eye(n: int, m: int | None = None, k: int = 0, dtype: Dtype | None = float32, *, stream: "
-      "StreamOrDevice = None) -> array\n\nAn (n, m) matrix with ones on diagonal ``k``."),
-    F("identity", py_identity,
-      "identity(n: int, dtype: Dtype | None = float32, *, stream: StreamOrDevice = None) -> "
-      "array\n\nThe (n, n) identity matrix."),
-    F("tri", py_tri,
-      "tri(n: int, m: int | None = None, k: int = 0, dtype: Dtype | None = None, *, stream: "
-      "StreamOrDevice = None) -> array\n\nAn (n, m) matrix with ones at and below diagonal "
-      "``k``."),
-    F("tril", py_tril,
-      "tril(x: array, k: int = 0, *, stream: StreamOrDevice = None) -> array\n\n``x`` with the "
-      "elements above diagonal ``k`` set to zero."),
-    F("triu", py_triu,
-      "triu(x: array, k: int = 0, *, stream: StreamOrDevice = None) -> array\n\n``x`` with the "
-      "elements below diagonal ``k`` set to zero."),
-    F("meshgrid", py_meshgrid,
-      "meshgrid(*arrays: array, sparse: bool | None = False, indexing: str | None = 'xy', "
-      "stream: StreamOrDevice = None) -> tuple[array, ...]\n\nCoordinate grids from 1-D "
-      "arrays: Cartesian ('xy') or matrix ('ij') indexing, dense or sparse."),
-    F("bartlett", py_bartlett, SIG_WIN("bartlett") "The Bartlett (triangular) window."),
-    F("blackman", py_blackman, SIG_WIN("blackman") "The Blackman window."),
-    F("hamming", py_hamming, SIG_WIN("hamming") "The Hamming window."),
-    F("hanning", py_hanning, SIG_WIN("hanning") "The Hann window."),
+    PYOPS_F("zeros", py_zeros,
+            "zeros(shape: int | Sequence[int], dtype: Dtype | None = float32, *, stream: "
+            "StreamOrDevice = None) -> array\n\nAn array of zeros."),
+    PYOPS_F("ones", py_ones,
+            "ones(shape: int | Sequence[int], dtype: Dtype | None = float32, *, stream: "
+            "StreamOrDevice = None) -> array\n\nAn array of ones."),
+    PYOPS_F("empty", py_zeros,
+            "empty(shape: int | Sequence[int], dtype: Dtype | None = float32, *, stream: "
+            "StreamOrDevice = None) -> array\n\nSee :func:`zeros`."),
+    PYOPS_F("full", py_full,
+            "full(shape: int | Sequence[int], vals: scalar | array, dtype: Dtype | None = None, *, "
+            "stream: StreamOrDevice = None) -> array\n\nAn array of ``shape`` filled with ``vals`` "
+            "(broadcast); the dtype defaults to that of ``vals``."),
+    PYOPS_F(
+        "zeros_like", py_zeros_like,
+        "zeros_like(a: array, /, dtype: Dtype | None = None, *, stream: StreamOrDevice = None) -> "
+        "array\n\nZeros of the shape (and by default the dtype) of ``a``."),
+    PYOPS_F(
+        "empty_like", py_zeros_like,
+        "empty_like(a: array, /, dtype: Dtype | None = None, *, stream: StreamOrDevice = None) -> "
+        "array\n\nSee :func:`zeros_like`."),
+    PYOPS_F(
+        "ones_like", py_ones_like,
+        "ones_like(a: array, /, dtype: Dtype | None = None, *, stream: StreamOrDevice = None) -> "
+        "array\n\nOnes of the shape (and by default the dtype) of ``a``."),
+    PYOPS_F(
+        "full_like", py_full_like,
+        "full_like(a: array, vals: scalar | array, dtype: Dtype | None = None, *, stream: "
+        "StreamOrDevice = None) -> array\n\n``vals`` broadcast to the shape of ``a``, in the dtype "
+        "of ``a`` by default."),
+    PYOPS_F(
+        "arange", py_arange,
+        "arange(start: int | float, stop: None | int | float, step: None | int | float, dtype: "
+        "Dtype | None = None, *, stream: StreamOrDevice = None) -> array\n"
+        "arange(stop: int | float, step: None | int | float = None, dtype: Dtype | None = None, *, "
+        "stream: StreamOrDevice = None) -> array\n\nValues from ``start`` (default 0) up to, not "
+        "including, ``stop`` by ``step`` (default 1). The dtype is float32 if any bound is a "
+        "float, else int32 (int64 for values beyond 32 bits)."),
+    PYOPS_F(
+        "linspace", py_linspace,
+        "linspace(start: scalar, stop: scalar, num: int | None = 50, endpoint: bool = True, dtype: "
+        "Dtype | None = float32, stream: StreamOrDevice = None) -> array\n\n``num`` evenly spaced "
+        "values from ``start`` to ``stop`` (included unless ``endpoint`` is false)."),
+    PYOPS_F(
+        "eye", py_eye,
+        "eye(n: int, m: int | None = None, k: int = 0, dtype: Dtype | None = float32, *, stream: "
+        "StreamOrDevice = None) -> array\n\nAn (n, m) matrix with ones on diagonal ``k``."),
+    PYOPS_F("identity", py_identity,
+            "identity(n: int, dtype: Dtype | None = float32, *, stream: StreamOrDevice = None) -> "
+            "array\n\nThe (n, n) identity matrix."),
+    PYOPS_F("tri", py_tri,
+            "tri(n: int, m: int | None = None, k: int = 0, dtype: Dtype | None = None, *, stream: "
+            "StreamOrDevice = None) -> array\n\nAn (n, m) matrix with ones at and below diagonal "
+            "``k``."),
+    PYOPS_F(
+        "tril", py_tril,
+        "tril(x: array, k: int = 0, *, stream: StreamOrDevice = None) -> array\n\n``x`` with the "
+        "elements above diagonal ``k`` set to zero."),
+    PYOPS_F(
+        "triu", py_triu,
+        "triu(x: array, k: int = 0, *, stream: StreamOrDevice = None) -> array\n\n``x`` with the "
+        "elements below diagonal ``k`` set to zero."),
+    PYOPS_F("meshgrid", py_meshgrid,
+            "meshgrid(*arrays: array, sparse: bool | None = False, indexing: str | None = 'xy', "
+            "stream: StreamOrDevice = None) -> tuple[array, ...]\n\nCoordinate grids from 1-D "
+            "arrays: Cartesian ('xy') or matrix ('ij') indexing, dense or sparse."),
+    PYOPS_F("bartlett", py_bartlett, SIG_WIN("bartlett") "The Bartlett (triangular) window."),
+    PYOPS_F("blackman", py_blackman, SIG_WIN("blackman") "The Blackman window."),
+    PYOPS_F("hamming", py_hamming, SIG_WIN("hamming") "The Hamming window."),
+    PYOPS_F("hanning", py_hanning, SIG_WIN("hanning") "The Hann window."),
     {NULL, NULL, 0, NULL},
 };
 

@@ -140,15 +140,10 @@ static PyObject *py_where(PyObject *self, PyObject *args, PyObject *kw) {
   static char *kws[] = {"", "", "", "stream", NULL};
   PyObject *c, *x, *y, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:where", kws, &c, &x, &y, &stream)) return NULL;
-  lz_array *ac = NULL, *ax = NULL, *ay = NULL, *r = NULL;
-  PyObject *res = NULL;
-  if (!(ac = pylz_to_array(c)) || !(ax = pylz_to_array(x)) || !(ay = pylz_to_array(y))) goto done;
-  r = lz_where(ac, ax, ay);
-  res = pylz_wrap(r);
-done:
-  lz_free(ac);
-  lz_free(ax);
-  lz_free(ay);
+  lz_array *ac, *ax, *ay;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(c, &ac), PYOPS_ARRAY(x, &ax), PYOPS_ARRAY(y, &ay)) < 0) return NULL;
+  PyObject *res = pylz_wrap(lz_where(ac, ax, ay));
+  PYOPS_FREE(ac, ax, ay);
   return res;
 }
 
@@ -158,19 +153,15 @@ static PyObject *py_clip(PyObject *self, PyObject *args, PyObject *kw) {
   PyObject *x, *lo, *hi, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:clip", kws, &x, &lo, &hi, &stream))
     return NULL;
-  lz_array *a = NULL, *alo = NULL, *ahi = NULL;
+  lz_array *a, *alo, *ahi;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_OPT_ARRAY(lo, &alo), PYOPS_OPT_ARRAY(hi, &ahi)) < 0)
+    return NULL;
   PyObject *res = NULL;
-  if (!(a = pylz_to_array(x)) || pyops_opt_array(lo, &alo) < 0 || pyops_opt_array(hi, &ahi) < 0)
-    goto done;
-  if (!alo && !ahi) {
+  if (!alo && !ahi)
     PyErr_SetString(PyExc_ValueError, "[clip] at least one of a_min and a_max must be given");
-    goto done;
-  }
-  res = pylz_wrap(lz_clip(a, alo, ahi));
-done:
-  lz_free(a);
-  lz_free(alo);
-  lz_free(ahi);
+  else
+    res = pylz_wrap(lz_clip(a, alo, ahi));
+  PYOPS_FREE(a, alo, ahi);
   return res;
 }
 
@@ -312,10 +303,6 @@ static PyObject *py_astype(PyObject *self, PyObject *args, PyObject *kw) {
   return dtype_impl(args, kw, 1);
 }
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 #define ARGS_U                                                                                     \
   "\n\nArgs:\n    a (array): Input array or scalar.\n\nReturns:\n    array: The result, "          \
   "element by element."
@@ -323,49 +310,58 @@ static PyObject *py_astype(PyObject *self, PyObject *args, PyObject *kw) {
   "\n\nArgs:\n    a (array): Input array or scalar.\n    b (array): Input array or scalar; the "   \
   "two broadcast together (a Python scalar takes the other operand's dtype).\n\nReturns:\n    "    \
   "array: The result, element by element."
-#define ROW_UNARY(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG_U(#NAME) TEXT ARGS_U),
-#define ROW_BINARY(NAME, FN, TEXT) F(#NAME, py_##NAME, SIG_B(#NAME) TEXT ARGS_B),
+#define ROW_UNARY(NAME, FN, TEXT) PYOPS_F(#NAME, py_##NAME, SIG_U(#NAME) TEXT ARGS_U),
+#define ROW_BINARY(NAME, FN, TEXT) PYOPS_F(#NAME, py_##NAME, SIG_B(#NAME) TEXT ARGS_B),
 
 static PyMethodDef methods[] = {
-    UNARY_OPS(ROW_UNARY) BINARY_OPS(ROW_BINARY)
-        F("where", py_where,
-          "where(condition: scalar | array, x: scalar | array, y: scalar | array, /, *, stream: "
-          "StreamOrDevice = None) -> array\n\nElements of ``x`` where ``condition`` is true, of "
-          "``y`` "
-          "elsewhere; the three broadcast together."),
-    F("clip", py_clip,
-      "clip(a: array, /, a_min: scalar | array | None, a_max: scalar | array | None, *, stream: "
-      "StreamOrDevice = None) -> array\n\nLimits ``a`` to ``[a_min, a_max]``; a ``None`` bound is "
-      "not applied, but one bound must be given."),
-    F("isclose", py_isclose,
-      "isclose(a: array, b: array, /, rtol: float = 1e-05, atol: float = 1e-08, *, equal_nan: "
-      "bool = False, stream: StreamOrDevice = None) -> array\n\nBool array: where ``abs(a - b) <= "
-      "atol + rtol * abs(b)``; infinities match the same infinity, NaNs match only with "
-      "``equal_nan``."),
-    F("allclose", py_allclose,
-      "allclose(a: array, b: array, /, rtol: float = 1e-05, atol: float = 1e-08, *, equal_nan: "
-      "bool = False, stream: StreamOrDevice = None) -> array\n\nA scalar bool array: whether "
-      ":func:`isclose` holds for every element (inputs broadcast)."),
-    F("array_equal", py_array_equal,
-      "array_equal(a: scalar | array, b: scalar | array, *, equal_nan: bool = False, stream: "
-      "StreamOrDevice = None) -> array\n\nA scalar bool array: ``a`` and ``b`` have the same "
-      "shape and equal values (dtypes may differ)."),
-    F("nan_to_num", py_nan_to_num,
-      "nan_to_num(a: scalar | array, nan: float = 0, posinf: float | None = None, neginf: float "
-      "| None = None, *, stream: StreamOrDevice = None) -> array\n\nReplaces NaN by ``nan`` and "
-      "infinities by ``posinf``/``neginf`` (default: the dtype's largest/lowest finite value)."),
-    F("round", py_round,
-      "round(a: array, /, decimals: int = 0, stream: StreamOrDevice = None) -> array\n\nRounds "
-      "to ``decimals`` decimal places, halves to even."),
-    F("divmod", py_divmod,
-      "divmod(a: scalar | array, b: scalar | array, /, *, stream: StreamOrDevice = None) -> "
-      "tuple[array, array]\n\nThe quotient ``a // b`` and the remainder ``a % b``, from one op."),
-    F("view", py_view,
-      "view(a: scalar | array, dtype: Dtype, stream: StreamOrDevice = None) -> array\n\nThe "
-      "bits of ``a`` read as ``dtype``; the last axis scales by the ratio of the item sizes."),
-    F("astype", py_astype,
-      "astype(a: array, dtype: Dtype, /, *, stream: StreamOrDevice = None) -> array\n\n``a`` "
-      "converted to ``dtype``."),
+    UNARY_OPS(ROW_UNARY) BINARY_OPS(ROW_BINARY) PYOPS_F(
+        "where", py_where,
+        "where(condition: scalar | array, x: scalar | array, y: scalar | array, /, *, stream: "
+        "StreamOrDevice = None) -> array\n\nElements of ``x`` where ``condition`` is true, of "
+        "``y`` "
+        "elsewhere; the three broadcast together."),
+    PYOPS_F(
+        "clip", py_clip,
+        "clip(a: array, /, a_min: scalar | array | None, a_max: scalar | array | None, *, stream: "
+        "StreamOrDevice = None) -> array\n\nLimits ``a`` to ``[a_min, a_max]``; a ``None`` bound "
+        "is "
+        "not applied, but one bound must be given."),
+    PYOPS_F(
+        "isclose", py_isclose,
+        "isclose(a: array, b: array, /, rtol: float = 1e-05, atol: float = 1e-08, *, equal_nan: "
+        "bool = False, stream: StreamOrDevice = None) -> array\n\nBool array: where ``abs(a - b) "
+        "<= "
+        "atol + rtol * abs(b)``; infinities match the same infinity, NaNs match only with "
+        "``equal_nan``."),
+    PYOPS_F(
+        "allclose", py_allclose,
+        "allclose(a: array, b: array, /, rtol: float = 1e-05, atol: float = 1e-08, *, equal_nan: "
+        "bool = False, stream: StreamOrDevice = None) -> array\n\nA scalar bool array: whether "
+        ":func:`isclose` holds for every element (inputs broadcast)."),
+    PYOPS_F("array_equal", py_array_equal,
+            "array_equal(a: scalar | array, b: scalar | array, *, equal_nan: bool = False, stream: "
+            "StreamOrDevice = None) -> array\n\nA scalar bool array: ``a`` and ``b`` have the same "
+            "shape and equal values (dtypes may differ)."),
+    PYOPS_F(
+        "nan_to_num", py_nan_to_num,
+        "nan_to_num(a: scalar | array, nan: float = 0, posinf: float | None = None, neginf: float "
+        "| None = None, *, stream: StreamOrDevice = None) -> array\n\nReplaces NaN by ``nan`` and "
+        "infinities by ``posinf``/``neginf`` (default: the dtype's largest/lowest finite value)."),
+    PYOPS_F(
+        "round", py_round,
+        "round(a: array, /, decimals: int = 0, stream: StreamOrDevice = None) -> array\n\nRounds "
+        "to ``decimals`` decimal places, halves to even."),
+    PYOPS_F(
+        "divmod", py_divmod,
+        "divmod(a: scalar | array, b: scalar | array, /, *, stream: StreamOrDevice = None) -> "
+        "tuple[array, array]\n\nThe quotient ``a // b`` and the remainder ``a % b``, from one op."),
+    PYOPS_F(
+        "view", py_view,
+        "view(a: scalar | array, dtype: Dtype, stream: StreamOrDevice = None) -> array\n\nThe "
+        "bits of ``a`` read as ``dtype``; the last axis scales by the ratio of the item sizes."),
+    PYOPS_F("astype", py_astype,
+            "astype(a: array, dtype: Dtype, /, *, stream: StreamOrDevice = None) -> array\n\n``a`` "
+            "converted to ``dtype``."),
     {NULL, NULL, 0, NULL},
 };
 

@@ -58,6 +58,36 @@ void pyops_free_arrays(lz_array **arrays, int n);
 /* An optional array argument: NULL or None gives *out = NULL. */
 int pyops_opt_array(PyObject *o, lz_array **out);
 
+/* Several array arguments at once, in the order given:
+ *   lz_array *x, *w, *b;
+ *   if (PYOPS_CONVERT(PYOPS_ARRAY(ox, &x), PYOPS_ARRAY(ow, &w), PYOPS_OPT_ARRAY(ob, &b)) < 0)
+ *     return NULL;
+ *   PyObject *res = pylz_wrap(lz_op(x, w, b));
+ *   PYOPS_FREE(x, w, b);
+ * PYOPS_ARRAY converts anything pylz_to_array accepts; PYOPS_OPT_ARRAY gives NULL for None
+ * (or an argument not given). On failure every destination is NULL (the ones converted are
+ * released) and a Python exception is set. */
+typedef struct {
+  PyObject *obj;
+  lz_array **out;
+  bool optional;
+} pyops_arg;
+#define PYOPS_ARRAY(o, out) ((pyops_arg){(o), (out), false})
+#define PYOPS_OPT_ARRAY(o, out) ((pyops_arg){(o), (out), true})
+int pyops_convert(const pyops_arg *args, int n);
+#define PYOPS_CONVERT(...)                                                                         \
+  pyops_convert((const pyops_arg[]){__VA_ARGS__},                                                  \
+                (int)(sizeof((pyops_arg[]){__VA_ARGS__}) / sizeof(pyops_arg)))
+/* lz_free()s each of the arrays given (NULL entries too). */
+void pyops_free_list(lz_array *const *arrays, int n);
+#define PYOPS_FREE(...)                                                                            \
+  pyops_free_list((lz_array *const[]){__VA_ARGS__},                                                \
+                  (int)(sizeof((lz_array *[]){__VA_ARGS__}) / sizeof(lz_array *)))
+
+/* A row of a PyMethodDef table for a function taking (args, kwargs). */
+#define PYOPS_F(NAME, FN, DOC)                                                                     \
+  { NAME, (PyCFunction)(void (*)(void))FN, METH_VARARGS | METH_KEYWORDS, DOC }
+
 /* A Python tuple (or list when `as_list`) wrapping n new lz references (taken over, also on
  * failure). Any NULL entry raises the pending Lazuli error. */
 PyObject *pyops_wrap_many(lz_array **arrays, int n, int as_list);
@@ -80,5 +110,7 @@ int pyops_init_creation(PyObject *m);
 int pyops_init_index(PyObject *m);
 int pyops_init_matmul(PyObject *m);
 int pyops_init_quantize(PyObject *m);
+int pyops_init_einsum(PyObject *m);
+int pyops_init_dlpack(PyObject *m); /* dlpack.c: from_dlpack */
 
 #endif

@@ -4,10 +4,6 @@
 
 #include <string.h>
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 static lz_array *flat(lz_array *a) {
   int m1 = -1;
   return lz_reshape(a, &m1, 1);
@@ -50,9 +46,9 @@ static PyObject *py_take_along_axis(PyObject *self, PyObject *args, PyObject *kw
     return NULL;
   int axis = -1, has_axis = 1;
   if (oaxis && pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0) return NULL;
-  lz_array *a = NULL, *idx = NULL;
-  PyObject *res = NULL;
-  if (!(a = pylz_to_array(x)) || !(idx = pylz_to_array(oidx))) goto done;
+  lz_array *a, *idx;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_ARRAY(oidx, &idx)) < 0) return NULL;
+  PyObject *res;
   if (has_axis) {
     res = pylz_wrap(lz_take_along_axis(a, idx, axis));
   } else {
@@ -60,9 +56,7 @@ static PyObject *py_take_along_axis(PyObject *self, PyObject *args, PyObject *kw
     res = pylz_wrap(lz_take_along_axis(f, idx, 0));
     lz_free(f);
   }
-done:
-  lz_free(a);
-  lz_free(idx);
+  PYOPS_FREE(a, idx);
   return res;
 }
 
@@ -75,10 +69,10 @@ static PyObject *py_put_along_axis(PyObject *self, PyObject *args, PyObject *kw)
     return NULL;
   int axis = 0, has_axis;
   if (pyops_opt_int(oaxis, &axis, &has_axis, "axis") < 0) return NULL;
-  lz_array *a = NULL, *idx = NULL, *val = NULL;
-  PyObject *res = NULL;
-  if (!(a = pylz_to_array(x)) || !(idx = pylz_to_array(oidx)) || !(val = pylz_to_array(oval)))
-    goto done;
+  lz_array *a, *idx, *val;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_ARRAY(oidx, &idx), PYOPS_ARRAY(oval, &val)) < 0)
+    return NULL;
+  PyObject *res;
   if (has_axis) {
     res = pylz_wrap(lz_put_along_axis(a, idx, val, axis));
   } else {
@@ -88,10 +82,7 @@ static PyObject *py_put_along_axis(PyObject *self, PyObject *args, PyObject *kw)
     lz_scope_end();
     res = pylz_wrap(r);
   }
-done:
-  lz_free(a);
-  lz_free(idx);
-  lz_free(val);
+  PYOPS_FREE(a, idx, val);
   return res;
 }
 
@@ -255,40 +246,45 @@ static PyObject *py_topk(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyMethodDef methods[] = {
-    F("sort", py_sort,
-      SIG_SORT("sort") "A sorted copy along ``axis`` (of the flattened array when ``None``); "
-                       "stable, NaN last."),
-    F("argsort", py_argsort,
-      SIG_SORT("argsort") "The uint32 indices that sort along ``axis`` (stable)."),
-    F("partition", py_partition,
-      SIG_KTH("partition", "kth") "A copy where the ``kth`` element is in its sorted place, "
-                                  "smaller ones before, the rest after."),
-    F("argpartition", py_argpartition,
-      SIG_KTH("argpartition", "kth") "The uint32 indices of such a partition."),
-    F("topk", py_topk,
-      SIG_KTH("topk", "k") "The ``k`` largest elements along ``axis`` (in no promised order)."),
-    F("take", py_take,
-      "take(a: array, /, indices: int | array, axis: int | None = None, *, stream: "
-      "StreamOrDevice = None) -> array\n\nElements at ``indices`` along ``axis`` (of the "
-      "flattened array when ``None``)."),
-    F("take_along_axis", py_take_along_axis,
-      "take_along_axis(a: array, /, indices: array, axis: int | None = -1, *, stream: "
-      "StreamOrDevice = None) -> array\n\nValues at ``indices`` along ``axis``; the other axes "
-      "broadcast (flattened first when ``None``)."),
-    F("put_along_axis", py_put_along_axis,
-      "put_along_axis(a: array, /, indices: array, values: array, axis: int | None = None, *, "
-      "stream: StreamOrDevice = None) -> array\n\nA copy of ``a`` with ``values`` written where "
-      ":func:`take_along_axis` reads."),
-    F("searchsorted", py_searchsorted,
-      "searchsorted(sorted_sequence: array, values: array, /, side: str = 'left', *, stream: "
-      "StreamOrDevice = None) -> array\n\nThe uint32 indices where ``values`` would be inserted "
-      "to keep the 1-D ``sorted_sequence`` sorted."),
-    F("unique", py_unique,
-      "unique(a: array, /, size: int, return_index: bool = False, return_inverse: bool = False, "
-      "return_counts: bool = False, fill_value: scalar | array | None = None, *, stream: "
-      "StreamOrDevice = None) -> array | tuple[array, ...]\n\nThe sorted distinct values of the "
-      "flattened ``a``, cut or padded with ``fill_value`` to ``size`` entries; optionally the "
-      "first index of each, the inverse and the counts (0 for padding)."),
+    PYOPS_F("sort", py_sort,
+            SIG_SORT("sort") "A sorted copy along ``axis`` (of the flattened array when ``None``); "
+                             "stable, NaN last."),
+    PYOPS_F("argsort", py_argsort,
+            SIG_SORT("argsort") "The uint32 indices that sort along ``axis`` (stable)."),
+    PYOPS_F("partition", py_partition,
+            SIG_KTH("partition", "kth") "A copy where the ``kth`` element is in its sorted place, "
+                                        "smaller ones before, the rest after."),
+    PYOPS_F("argpartition", py_argpartition,
+            SIG_KTH("argpartition", "kth") "The uint32 indices of such a partition."),
+    PYOPS_F(
+        "topk", py_topk,
+        SIG_KTH("topk", "k") "The ``k`` largest elements along ``axis`` (in no promised order)."),
+    PYOPS_F("take", py_take,
+            "take(a: array, /, indices: int | array, axis: int | None = None, *, stream: "
+            "StreamOrDevice = None) -> array\n\nElements at ``indices`` along ``axis`` (of the "
+            "flattened array when ``None``)."),
+    PYOPS_F(
+        "take_along_axis", py_take_along_axis,
+        "take_along_axis(a: array, /, indices: array, axis: int | None = -1, *, stream: "
+        "StreamOrDevice = None) -> array\n\nValues at ``indices`` along ``axis``; the other axes "
+        "broadcast (flattened first when ``None``)."),
+    PYOPS_F(
+        "put_along_axis", py_put_along_axis,
+        "put_along_axis(a: array, /, indices: array, values: array, axis: int | None = None, *, "
+        "stream: StreamOrDevice = None) -> array\n\nA copy of ``a`` with ``values`` written where "
+        ":func:`take_along_axis` reads."),
+    PYOPS_F(
+        "searchsorted", py_searchsorted,
+        "searchsorted(sorted_sequence: array, values: array, /, side: str = 'left', *, stream: "
+        "StreamOrDevice = None) -> array\n\nThe uint32 indices where ``values`` would be inserted "
+        "to keep the 1-D ``sorted_sequence`` sorted."),
+    PYOPS_F(
+        "unique", py_unique,
+        "unique(a: array, /, size: int, return_index: bool = False, return_inverse: bool = False, "
+        "return_counts: bool = False, fill_value: scalar | array | None = None, *, stream: "
+        "StreamOrDevice = None) -> array | tuple[array, ...]\n\nThe sorted distinct values of the "
+        "flattened ``a``, cut or padded with ``fill_value`` to ``size`` entries; optionally the "
+        "first index of each, the inverse and the counts (0 for padding)."),
     {NULL, NULL, 0, NULL},
 };
 

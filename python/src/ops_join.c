@@ -4,10 +4,6 @@
 
 #include <string.h>
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 static PyObject *py_unstack(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "unstack";
   static char *kws[] = {"", "axis", "stream", NULL};
@@ -351,42 +347,47 @@ static PyObject *py_kron(PyObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyMethodDef methods[] = {
-    F("unstack", py_unstack,
-      "unstack(x: array, /, *, axis: int = 0, stream: StreamOrDevice = None) -> tuple[array, "
-      "...]\n\nThe slices of ``x`` along ``axis``, each without that axis."),
-    F("split", py_split,
-      "split(a: array, /, indices_or_sections: int | Sequence[int], axis: int = 0, *, stream: "
-      "StreamOrDevice = None) -> list[array]\n\nSplits ``a`` along ``axis`` into that many equal "
-      "sections, or before each of the given indices."),
-    F("concatenate", py_concatenate,
-      "concatenate(arrays: list[array], axis: int | None = 0, *, stream: StreamOrDevice = None) "
-      "-> array\n\nJoins the arrays along ``axis`` (flattened first when ``None``)."),
-    F("concat", py_concatenate,
-      "concat(arrays: list[array], axis: int | None = 0, *, stream: StreamOrDevice = None) -> "
-      "array\n\nSee :func:`concatenate`."),
-    F("stack", py_stack,
-      "stack(arrays: list[array], axis: int | None = 0, *, stream: StreamOrDevice = None) -> "
-      "array\n\nJoins arrays of one shape along a new axis."),
-    F("repeat", py_repeat,
-      "repeat(array: array, repeats: int, axis: int | None = None, *, stream: StreamOrDevice = "
-      "None) -> array\n\nRepeats each element ``repeats`` times along ``axis`` (of the "
-      "flattened array when ``None``)."),
-    F("tile", py_tile,
-      "tile(a: array, reps: int | Sequence[int], /, *, stream: StreamOrDevice = None) -> "
-      "array\n\nRepeats the whole of ``a`` ``reps`` times along each axis."),
-    F("pad", py_pad,
-      "pad(a: array, pad_width: int | tuple[int] | tuple[int, int] | list[tuple[int, int]], "
-      "mode: Literal['constant', 'edge', 'reflect', 'symmetric'] = 'constant', constant_values: "
-      "scalar | array = 0, *, stream: StreamOrDevice = None) -> array\n\nPads every axis by "
-      "``(before, after)`` elements: a constant, the edge value, or the reflection of ``a`` "
-      "without (reflect) or with (symmetric) the edge."),
-    F("roll", py_roll,
-      "roll(a: array, shift: int | tuple[int], axis: None | int | tuple[int] = None, /, *, "
-      "stream: StreamOrDevice = None) -> array\n\nShifts elements along the axes, wrapping "
-      "around (the flattened array when ``axis`` is ``None``)."),
-    F("kron", py_kron,
-      "kron(a: array, b: array, *, stream: StreamOrDevice = None) -> array\n\nThe Kronecker "
-      "product of ``a`` and ``b``."),
+    PYOPS_F("unstack", py_unstack,
+            "unstack(x: array, /, *, axis: int = 0, stream: StreamOrDevice = None) -> tuple[array, "
+            "...]\n\nThe slices of ``x`` along ``axis``, each without that axis."),
+    PYOPS_F(
+        "split", py_split,
+        "split(a: array, /, indices_or_sections: int | Sequence[int], axis: int = 0, *, stream: "
+        "StreamOrDevice = None) -> list[array]\n\nSplits ``a`` along ``axis`` into that many equal "
+        "sections, or before each of the given indices."),
+    PYOPS_F(
+        "concatenate", py_concatenate,
+        "concatenate(arrays: list[array], axis: int | None = 0, *, stream: StreamOrDevice = None) "
+        "-> array\n\nJoins the arrays along ``axis`` (flattened first when ``None``)."),
+    PYOPS_F(
+        "concat", py_concatenate,
+        "concat(arrays: list[array], axis: int | None = 0, *, stream: StreamOrDevice = None) -> "
+        "array\n\nSee :func:`concatenate`."),
+    PYOPS_F("stack", py_stack,
+            "stack(arrays: list[array], axis: int | None = 0, *, stream: StreamOrDevice = None) -> "
+            "array\n\nJoins arrays of one shape along a new axis."),
+    PYOPS_F(
+        "repeat", py_repeat,
+        "repeat(array: array, repeats: int, axis: int | None = None, *, stream: StreamOrDevice = "
+        "None) -> array\n\nRepeats each element ``repeats`` times along ``axis`` (of the "
+        "flattened array when ``None``)."),
+    PYOPS_F("tile", py_tile,
+            "tile(a: array, reps: int | Sequence[int], /, *, stream: StreamOrDevice = None) -> "
+            "array\n\nRepeats the whole of ``a`` ``reps`` times along each axis."),
+    PYOPS_F(
+        "pad", py_pad,
+        "pad(a: array, pad_width: int | tuple[int] | tuple[int, int] | list[tuple[int, int]], "
+        "mode: Literal['constant', 'edge', 'reflect', 'symmetric'] = 'constant', constant_values: "
+        "scalar | array = 0, *, stream: StreamOrDevice = None) -> array\n\nPads every axis by "
+        "``(before, after)`` elements: a constant, the edge value, or the reflection of ``a`` "
+        "without (reflect) or with (symmetric) the edge."),
+    PYOPS_F("roll", py_roll,
+            "roll(a: array, shift: int | tuple[int], axis: None | int | tuple[int] = None, /, *, "
+            "stream: StreamOrDevice = None) -> array\n\nShifts elements along the axes, wrapping "
+            "around (the flattened array when ``axis`` is ``None``)."),
+    PYOPS_F("kron", py_kron,
+            "kron(a: array, b: array, *, stream: StreamOrDevice = None) -> array\n\nThe Kronecker "
+            "product of ``a`` and ``b``."),
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,15 +1,12 @@
-/* lazuli.core: matrix products (matmul, addmm, inner, outer, tensordot, einsum, vecdot,
+/* lazuli.core: matrix products (matmul, addmm, inner, outer, tensordot, vecdot,
  * gather_mm, block_masked_mm, segmented_mm), the Hadamard transform and convolutions, with MLX's
- * names and signatures. gather_mm, block_masked_mm and segmented_mm are composed of
- * take/repeat/where/ matmul. */
+ * names and signatures. segmented_mm is composed of where/matmul;
+ * gather_qmm is with the other quantized ops (ops_quantize.c), einsum in ops_einsum.c. */
 #include "ops_impl.h"
 
 #include <math.h>
 #include <string.h>
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
 #define SIG_AB(NAME) NAME "(a: array, b: array, /, *, stream: StreamOrDevice = None) -> array\n\n"
 
 static PyObject *py_matmul(PyObject *self, PyObject *args, PyObject *kw) {
@@ -38,13 +35,10 @@ static PyObject *py_addmm(PyObject *self, PyObject *args, PyObject *kw) {
   if ((oalpha && pyops_double(oalpha, &alpha, "alpha") < 0) ||
       (obeta && pyops_double(obeta, &beta, "beta") < 0))
     return NULL;
-  lz_array *c = NULL, *a = NULL, *b = NULL;
-  PyObject *res = NULL;
-  if ((c = pylz_to_array(oc)) && (a = pylz_to_array(oa)) && (b = pylz_to_array(ob)))
-    res = pylz_wrap(lz_addmm(c, a, b, alpha, beta));
-  lz_free(c);
-  lz_free(a);
-  lz_free(b);
+  lz_array *c, *a, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oc, &c), PYOPS_ARRAY(oa, &a), PYOPS_ARRAY(ob, &b)) < 0) return NULL;
+  PyObject *res = pylz_wrap(lz_addmm(c, a, b, alpha, beta));
+  PYOPS_FREE(c, a, b);
   return res;
 }
 
@@ -75,35 +69,12 @@ static PyObject *py_tensordot(PyObject *self, PyObject *args, PyObject *kw) {
       }
     }
   }
-  lz_array *a = NULL, *b = NULL;
-  PyObject *res = NULL;
-  if ((a = pylz_to_array(oa)) && (b = pylz_to_array(ob)))
-    res = pylz_wrap(by_count ? lz_tensordot(a, b, n)
-                             : lz_tensordot_axes(a, b, ax_a.v, ax_b.v, ax_a.n));
-  lz_free(a);
-  lz_free(b);
+  lz_array *a, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oa, &a), PYOPS_ARRAY(ob, &b)) < 0) return NULL;
+  PyObject *res =
+      pylz_wrap(by_count ? lz_tensordot(a, b, n) : lz_tensordot_axes(a, b, ax_a.v, ax_b.v, ax_a.n));
+  PYOPS_FREE(a, b);
   return res;
-}
-
-static PyObject *py_einsum(PyObject *self, PyObject *args, PyObject *kw) {
-  pyops_name = "einsum";
-  if (pyops_only_stream_kw(kw, "einsum") < 0) return NULL;
-  if (PyTuple_GET_SIZE(args) < 1) {
-    PyErr_SetString(PyExc_TypeError, "einsum() missing required argument 'subscripts'");
-    return NULL;
-  }
-  const char *subs;
-  if (pyops_str(PyTuple_GET_ITEM(args, 0), &subs, "subscripts") < 0) return NULL;
-  PyObject *rest = PyTuple_GetSlice(args, 1, PyTuple_GET_SIZE(args));
-  if (!rest) return NULL;
-  lz_array **ops;
-  int n;
-  int rc = pyops_array_seq(rest, &ops, &n, "operands");
-  Py_DECREF(rest);
-  if (rc < 0) return NULL;
-  lz_array *r = lz_einsum(subs, ops, n);
-  pyops_free_arrays(ops, n);
-  return pylz_wrap(r);
 }
 
 static PyObject *py_vecdot(PyObject *self, PyObject *args, PyObject *kw) {
@@ -114,26 +85,13 @@ static PyObject *py_vecdot(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   int axis = -1;
   if (oaxis && pyops_int(oaxis, &axis, "axis") < 0) return NULL;
-  lz_array *a = NULL, *b = NULL;
-  PyObject *res = NULL;
-  if ((a = pylz_to_array(oa)) && (b = pylz_to_array(ob))) {
-    lz_scope_begin();
-    lz_array *r = lz_keep(lz_sum_axis(lz_multiply(lz_conj(a), b), axis, false));
-    lz_scope_end();
-    res = pylz_wrap(r);
-  }
-  lz_free(a);
-  lz_free(b);
-  return res;
-}
-
-/* x (..., R, C) with its batch dims gathered by `idx` (flat batch indices): idx.shape + (R, C).
- * NULL idx keeps x, whose batch dims then broadcast as in matmul. Call inside a scope. */
-static lz_array *gather_batch(lz_array *x, lz_array *idx) {
-  if (!idx) return x;
-  int nd = lz_array_ndim(x);
-  int flat[3] = {-1, lz_array_dim(x, nd - 2), lz_array_dim(x, nd - 1)};
-  return lz_take(lz_reshape(x, flat, 3), idx, 0);
+  lz_array *a, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oa, &a), PYOPS_ARRAY(ob, &b)) < 0) return NULL;
+  lz_scope_begin();
+  lz_array *r = lz_keep(lz_sum_axis(lz_multiply(lz_conj(a), b), axis, false));
+  lz_scope_end();
+  PYOPS_FREE(a, b);
+  return pylz_wrap(r);
 }
 
 static PyObject *py_gather_mm(PyObject *self, PyObject *args, PyObject *kw) {
@@ -145,105 +103,13 @@ static PyObject *py_gather_mm(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   bool sorted_indices = false;
   if (pyops_bool(osorted, &sorted_indices, "sorted_indices") < 0) return NULL;
-  lz_array *a = NULL, *b = NULL, *li = NULL, *ri = NULL;
-  PyObject *res = NULL;
-  if (!(a = pylz_to_array(oa)) || !(b = pylz_to_array(ob)) || pyops_opt_array(olhs, &li) < 0 ||
-      pyops_opt_array(orhs, &ri) < 0)
-    goto done;
-  if (lz_array_ndim(a) < 2 || lz_array_ndim(b) < 2) {
-    PyErr_Format(PyExc_ValueError, "[gather_mm] a and b must have at least 2 dims, got %d and %d",
-                 lz_array_ndim(a), lz_array_ndim(b));
-    goto done;
-  }
-  lz_scope_begin();
-  lz_array *r = lz_keep(lz_matmul(gather_batch(a, li), gather_batch(b, ri)));
-  lz_scope_end();
-  res = pylz_wrap(r);
-done:
-  lz_free(a);
-  lz_free(b);
-  lz_free(li);
-  lz_free(ri);
+  lz_array *a, *b, *li, *ri;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oa, &a), PYOPS_ARRAY(ob, &b), PYOPS_OPT_ARRAY(olhs, &li),
+                    PYOPS_OPT_ARRAY(orhs, &ri)) < 0)
+    return NULL;
+  PyObject *res = pylz_wrap(lz_gather_mm(a, b, li, ri, sorted_indices));
+  PYOPS_FREE(a, b, li, ri);
   return res;
-}
-
-/* gather_qmm: gather_mm with the quantized `w` (affine mode) dequantized first; the product
- * then accumulates in float32 like lz_quantized_matmul. */
-static PyObject *py_gather_qmm(PyObject *self, PyObject *args, PyObject *kw) {
-  pyops_name = "gather_qmm";
-  static char *kws[] = {
-      "",           "",     "scales", "biases",       "lhs_indices",    "rhs_indices", "transpose",
-      "group_size", "bits", "mode",   "global_scale", "sorted_indices", "stream",      NULL};
-  PyObject *ox, *ow, *os, *ob = Py_None, *olhs = Py_None, *orhs = Py_None, *otr = NULL,
-                          *ogs = Py_None, *obits = Py_None, *omode = NULL, *oglob = Py_None,
-                          *osorted = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOOOOOOO$OO:gather_qmm", kws, &ox, &ow, &os, &ob,
-                                   &olhs, &orhs, &otr, &ogs, &obits, &omode, &oglob, &osorted,
-                                   &stream))
-    return NULL;
-  int gs = 64, bits = 4, set;
-  bool transpose = true, sorted_indices = false;
-  const char *mode = "affine";
-  if (pyops_bool(otr, &transpose, "transpose") < 0 ||
-      pyops_bool(osorted, &sorted_indices, "sorted_indices") < 0 ||
-      pyops_opt_int(ogs, &gs, &set, "group_size") < 0)
-    return NULL;
-  if (!set) gs = 64;
-  if (pyops_opt_int(obits, &bits, &set, "bits") < 0) return NULL;
-  if (!set) bits = 4;
-  if (omode && pyops_str(omode, &mode, "mode") < 0) return NULL;
-  if (strcmp(mode, "affine") || oglob != Py_None || ob == Py_None) {
-    PyErr_SetString(PyExc_ValueError,
-                    "[gather_qmm] only mode 'affine' (with biases, without global_scale) is "
-                    "supported");
-    return NULL;
-  }
-  lz_array *x = NULL, *w = NULL, *sc = NULL, *bi = NULL, *li = NULL, *ri = NULL;
-  PyObject *res = NULL;
-  if (!(x = pylz_to_array(ox)) || !(w = pylz_to_array(ow)) || !(sc = pylz_to_array(os)) ||
-      !(bi = pylz_to_array(ob)) || pyops_opt_array(olhs, &li) < 0 || pyops_opt_array(orhs, &ri) < 0)
-    goto done;
-  if (lz_array_ndim(x) < 2 || lz_array_ndim(w) < 2) {
-    PyErr_SetString(PyExc_ValueError, "[gather_qmm] x and w must have at least 2 dims");
-    goto done;
-  }
-  lz_scope_begin();
-  lz_array *wd = lz_dequantize(w, sc, bi, gs, bits);
-  if (wd && transpose) wd = lz_swapaxes(wd, -1, -2);
-  lz_array *r = lz_keep(wd ? lz_matmul(gather_batch(x, li), gather_batch(wd, ri)) : NULL);
-  lz_scope_end();
-  res = pylz_wrap(r);
-done:
-  lz_free(x);
-  lz_free(w);
-  lz_free(sc);
-  lz_free(bi);
-  lz_free(li);
-  lz_free(ri);
-  return res;
-}
-
-/* `x` (..., R, C) with the block mask (..., ceil(R/bs), ceil(C/bs)) applied: a bool mask zeroes
- * the blocks it excludes, a numeric one scales each block. Call inside a scope. */
-static lz_array *apply_block_mask(lz_array *x, lz_array *mask, int bs) {
-  if (!mask || !x) return x;
-  int nd = lz_array_ndim(x), R = lz_array_dim(x, nd - 2), C = lz_array_dim(x, nd - 1);
-  int mnd = lz_array_ndim(mask);
-  if (mnd < 2 || lz_array_dim(mask, mnd - 2) != (R + bs - 1) / bs ||
-      lz_array_dim(mask, mnd - 1) != (C + bs - 1) / bs) {
-    lz_set_error(LZ_ERROR_SHAPE, "lz_block_masked_mm",
-                 "a mask must have (ceil(%d/%d), ceil(%d/%d)) blocks in its last two dims", R, bs,
-                 C, bs);
-    return NULL;
-  }
-  lz_array *m = lz_repeat(lz_repeat(mask, bs, mnd - 2), bs, mnd - 1);
-  int start[LZ_MAX_NDIM] = {0}, stop[LZ_MAX_NDIM];
-  for (int d = 0; d < mnd; d++) stop[d] = INT32_MAX;
-  stop[mnd - 2] = R;
-  stop[mnd - 1] = C;
-  m = lz_slice(m, start, stop, NULL, mnd);
-  if (lz_array_dtype(mask) == LZ_BOOL) return lz_where(m, x, lz_float(0));
-  return lz_multiply(x, m);
 }
 
 static PyObject *py_block_masked_mm(PyObject *self, PyObject *args, PyObject *kw) {
@@ -259,26 +125,12 @@ static PyObject *py_block_masked_mm(PyObject *self, PyObject *args, PyObject *kw
     PyErr_Format(PyExc_ValueError, "[block_masked_mm] block_size must be positive, got %d", bs);
     return NULL;
   }
-  lz_array *a = NULL, *b = NULL, *mo = NULL, *ml = NULL, *mr = NULL;
-  PyObject *res = NULL;
-  if (!(a = pylz_to_array(oa)) || !(b = pylz_to_array(ob)) || pyops_opt_array(oout, &mo) < 0 ||
-      pyops_opt_array(olhs, &ml) < 0 || pyops_opt_array(orhs, &mr) < 0)
-    goto done;
-  if (lz_array_ndim(a) < 2 || lz_array_ndim(b) < 2) {
-    PyErr_SetString(PyExc_ValueError, "[block_masked_mm] a and b must have at least 2 dims");
-    goto done;
-  }
-  lz_scope_begin();
-  lz_array *prod = lz_matmul(apply_block_mask(a, ml, bs), apply_block_mask(b, mr, bs));
-  lz_array *r = lz_keep(apply_block_mask(prod, mo, bs));
-  lz_scope_end();
-  res = pylz_wrap(r);
-done:
-  lz_free(a);
-  lz_free(b);
-  lz_free(mo);
-  lz_free(ml);
-  lz_free(mr);
+  lz_array *a, *b, *mo, *ml, *mr;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oa, &a), PYOPS_ARRAY(ob, &b), PYOPS_OPT_ARRAY(oout, &mo),
+                    PYOPS_OPT_ARRAY(olhs, &ml), PYOPS_OPT_ARRAY(orhs, &mr)) < 0)
+    return NULL;
+  PyObject *res = pylz_wrap(lz_block_masked_mm(a, b, bs, mo, ml, mr));
+  PYOPS_FREE(a, b, mo, ml, mr);
   return res;
 }
 
@@ -546,79 +398,80 @@ done:
        " = 1, " EXTRA "groups: int = 1, *, stream: StreamOrDevice = None) -> array\n\n"
 
 static PyMethodDef methods[] = {
-    F("matmul", py_matmul,
-      SIG_AB("matmul") "Matrix product with NumPy's rules for 1-D operands and broadcast batch "
-                       "dims; floating dtypes only."),
-    F("inner", py_inner, SIG_AB("inner") "Sum product over the last axes of ``a`` and ``b``."),
-    F("outer", py_outer, SIG_AB("outer") "Outer product of ``a`` and ``b`` (flattened first)."),
-    F("addmm", py_addmm,
-      "addmm(c: array, a: array, b: array, /, alpha: float = 1.0, beta: float = 1.0, *, stream: "
-      "StreamOrDevice = None) -> array\n\n``alpha * (a @ b) + beta * c``."),
-    F("tensordot", py_tensordot,
-      "tensordot(a: array, b: array, /, axes: int | list[Sequence[int]] = 2, *, stream: "
-      "StreamOrDevice = None) -> array\n\nContracts the last ``axes`` axes of ``a`` with the "
-      "first of ``b``, or the two given lists of axes."),
-    F("einsum", py_einsum,
-      "einsum(subscripts: str, *operands, stream: StreamOrDevice = None) -> array\n\nEinstein "
-      "summation over the operands, contracted pairwise with :func:`matmul`."),
-    F("vecdot", py_vecdot,
-      "vecdot(a: array, b: array, /, *, axis: int = -1, stream: StreamOrDevice = None) -> "
-      "array\n\nThe dot product of vectors along ``axis`` (``sum(conj(a) * b, axis)``)."),
-    F("gather_mm", py_gather_mm,
-      "gather_mm(a: array, b: array, /, lhs_indices: array | None = None, rhs_indices: array | "
-      "None = None, *, sorted_indices: bool = False, stream: StreamOrDevice = None) -> "
-      "array\n\nMatrix products of the matrices of ``a`` and ``b`` picked by flat batch "
-      "indices (all of them, broadcast, when ``None``)."),
-    F("gather_qmm", py_gather_qmm,
-      "gather_qmm(x: array, w: array, /, scales: array, biases: array | None = None, "
-      "lhs_indices: array | None = None, rhs_indices: array | None = None, transpose: bool = "
-      "True, group_size: int | None = None, bits: int | None = None, mode: str = 'affine', "
-      "global_scale: array | None = None, *, sorted_indices: bool = False, stream: "
-      "StreamOrDevice = None) -> array\n\n:func:`gather_mm` with the quantized matrices "
-      "``w`` (``x @ w.T`` by default)."),
-    F("block_masked_mm", py_block_masked_mm,
-      "block_masked_mm(a: array, b: array, /, block_size: int = 64, mask_out: array | None = "
-      "None, mask_lhs: array | None = None, mask_rhs: array | None = None, *, stream: "
-      "StreamOrDevice = None) -> array\n\nMatrix product with ``block_size`` blocks of the "
-      "inputs and the output masked out (bool masks) or scaled (numeric masks)."),
-    F("segmented_mm", py_segmented_mm,
-      "segmented_mm(a: array, b: array, /, segments: array, *, stream: StreamOrDevice = None) "
-      "-> array\n\nThe product ``a[:, k0:k1] @ b[k0:k1, :]`` for each segment ``(k0, k1)`` of "
-      "``segments`` (..., 2): shape ``segments.shape[:-1] + (M, N)``."),
-    F("hadamard_transform", py_hadamard_transform,
-      "hadamard_transform(a: array, scale: float | None = None, stream: StreamOrDevice = None) "
-      "-> array\n\nThe Walsh-Hadamard transform of the last axis (a power-of-two size), times "
-      "``scale`` (default ``1/sqrt(n)``)."),
-    F("conv1d", py_conv1d,
-      SIG_CONV("conv1d", "int", "") "1-D convolution: input (N, L, C_in), weight (C_out, K, "
-                                    "C_in / groups)."),
-    F("conv2d", py_conv2d,
-      SIG_CONV("conv2d", "int | tuple[int, int]", "") "2-D convolution: input (N, H, W, C_in), "
-                                                      "weight (C_out, KH, KW, C_in / groups)."),
-    F("conv3d", py_conv3d,
-      SIG_CONV("conv3d", "int | tuple[int, int, int]", "") "3-D convolution: input (N, D, H, W, "
-                                                           "C_in), weight (C_out, KD, KH, KW, "
-                                                           "C_in / groups)."),
-    F("conv_transpose1d", py_conv_transpose1d,
-      SIG_CONV("conv_transpose1d", "int", "output_padding: int = 0, ") "1-D transposed "
-                                                                       "convolution."),
-    F("conv_transpose2d", py_conv_transpose2d,
-      SIG_CONV("conv_transpose2d", "int | tuple[int, int]",
-               "output_padding: int | tuple[int, int] = 0, ") "2-D transposed convolution."),
-    F("conv_transpose3d", py_conv_transpose3d,
-      SIG_CONV("conv_transpose3d", "int | tuple[int, int, int]",
-               "output_padding: int | tuple[int, int, int] = 0, ") "3-D transposed "
-                                                                   "convolution."),
-    F("conv_general", py_conv_general,
-      "conv_general(input: array, weight: array, /, stride: int | Sequence[int] = 1, padding: "
-      "int | Sequence[int] | tuple[Sequence[int], Sequence[int]] = 0, kernel_dilation: int | "
-      "Sequence[int] = 1, input_dilation: int | Sequence[int] = 1, groups: int = 1, flip: bool = "
-      "False, *, stream: StreamOrDevice = None) -> array\n\nThe general convolution over 1 to 3 "
-      "spatial dims, with low/high padding, kernel and input dilation and an optional kernel "
-      "flip."),
-    F("convolve", py_convolve,
-      "convolve(a: array, v: array, /, mode: str = \"full\", *, stream: StreamOrDevice = None) "
-      "-> array\n\nThe discrete convolution of two 1-D arrays ('full', 'valid' or 'same')."),
+    PYOPS_F(
+        "matmul", py_matmul,
+        SIG_AB("matmul") "Matrix product with NumPy's rules for 1-D operands and broadcast batch "
+                         "dims; floating dtypes only."),
+    PYOPS_F("inner", py_inner,
+            SIG_AB("inner") "Sum product over the last axes of ``a`` and ``b``."),
+    PYOPS_F("outer", py_outer,
+            SIG_AB("outer") "Outer product of ``a`` and ``b`` (flattened first)."),
+    PYOPS_F(
+        "addmm", py_addmm,
+        "addmm(c: array, a: array, b: array, /, alpha: float = 1.0, beta: float = 1.0, *, stream: "
+        "StreamOrDevice = None) -> array\n\n``alpha * (a @ b) + beta * c``."),
+    PYOPS_F("tensordot", py_tensordot,
+            "tensordot(a: array, b: array, /, axes: int | list[Sequence[int]] = 2, *, stream: "
+            "StreamOrDevice = None) -> array\n\nContracts the last ``axes`` axes of ``a`` with the "
+            "first of ``b``, or the two given lists of axes."),
+    PYOPS_F("vecdot", py_vecdot,
+            "vecdot(a: array, b: array, /, *, axis: int = -1, stream: StreamOrDevice = None) -> "
+            "array\n\nThe dot product of vectors along ``axis`` (``sum(conj(a) * b, axis)``)."),
+    PYOPS_F(
+        "gather_mm", py_gather_mm,
+        "gather_mm(a: array, b: array, /, lhs_indices: array | None = None, rhs_indices: array | "
+        "None = None, *, sorted_indices: bool = False, stream: StreamOrDevice = None) -> "
+        "array\n\nMatrix products of the matrices of ``a`` and ``b`` picked by flat batch "
+        "indices (all of them, broadcast, when ``None``)."),
+    PYOPS_F("block_masked_mm", py_block_masked_mm,
+            "block_masked_mm(a: array, b: array, /, block_size: int = 64, mask_out: array | None = "
+            "None, mask_lhs: array | None = None, mask_rhs: array | None = None, *, stream: "
+            "StreamOrDevice = None) -> array\n\nMatrix product with ``block_size`` blocks of the "
+            "inputs and the output masked out (bool masks) or scaled (numeric masks)."),
+    PYOPS_F(
+        "segmented_mm", py_segmented_mm,
+        "segmented_mm(a: array, b: array, /, segments: array, *, stream: StreamOrDevice = None) "
+        "-> array\n\nThe product ``a[:, k0:k1] @ b[k0:k1, :]`` for each segment ``(k0, k1)`` of "
+        "``segments`` (..., 2): shape ``segments.shape[:-1] + (M, N)``."),
+    PYOPS_F(
+        "hadamard_transform", py_hadamard_transform,
+        "hadamard_transform(a: array, scale: float | None = None, stream: StreamOrDevice = None) "
+        "-> array\n\nThe Walsh-Hadamard transform of the last axis (a power-of-two size), times "
+        "``scale`` (default ``1/sqrt(n)``)."),
+    PYOPS_F("conv1d", py_conv1d,
+            SIG_CONV("conv1d", "int", "") "1-D convolution: input (N, L, C_in), weight (C_out, K, "
+                                          "C_in / groups)."),
+    PYOPS_F(
+        "conv2d", py_conv2d,
+        SIG_CONV("conv2d", "int | tuple[int, int]", "") "2-D convolution: input (N, H, W, C_in), "
+                                                        "weight (C_out, KH, KW, C_in / groups)."),
+    PYOPS_F(
+        "conv3d", py_conv3d,
+        SIG_CONV("conv3d", "int | tuple[int, int, int]", "") "3-D convolution: input (N, D, H, W, "
+                                                             "C_in), weight (C_out, KD, KH, KW, "
+                                                             "C_in / groups)."),
+    PYOPS_F("conv_transpose1d", py_conv_transpose1d,
+            SIG_CONV("conv_transpose1d", "int", "output_padding: int = 0, ") "1-D transposed "
+                                                                             "convolution."),
+    PYOPS_F("conv_transpose2d", py_conv_transpose2d,
+            SIG_CONV("conv_transpose2d", "int | tuple[int, int]",
+                     "output_padding: int | tuple[int, int] = 0, ") "2-D transposed convolution."),
+    PYOPS_F("conv_transpose3d", py_conv_transpose3d,
+            SIG_CONV("conv_transpose3d", "int | tuple[int, int, int]",
+                     "output_padding: int | tuple[int, int, int] = 0, ") "3-D transposed "
+                                                                         "convolution."),
+    PYOPS_F(
+        "conv_general", py_conv_general,
+        "conv_general(input: array, weight: array, /, stride: int | Sequence[int] = 1, padding: "
+        "int | Sequence[int] | tuple[Sequence[int], Sequence[int]] = 0, kernel_dilation: int | "
+        "Sequence[int] = 1, input_dilation: int | Sequence[int] = 1, groups: int = 1, flip: bool = "
+        "False, *, stream: StreamOrDevice = None) -> array\n\nThe general convolution over 1 to 3 "
+        "spatial dims, with low/high padding, kernel and input dilation and an optional kernel "
+        "flip."),
+    PYOPS_F(
+        "convolve", py_convolve,
+        "convolve(a: array, v: array, /, mode: str = \"full\", *, stream: StreamOrDevice = None) "
+        "-> array\n\nThe discrete convolution of two 1-D arrays ('full', 'valid' or 'same')."),
     {NULL, NULL, 0, NULL},
 };
 

@@ -261,10 +261,6 @@ SCANS(DEFINE_SCAN)
   NAME "(a: array, /, axis: None | int = None, keepdims: bool = False, *, stream: "                \
        "StreamOrDevice = None) -> array\n\n"
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 #define ARGS_AXES                                                                                  \
   "\n\nArgs:\n    a (array): Input array.\n    axis (int or list(int), optional): The axis or "    \
   "axes to reduce; every axis when ``None`` (the default).\n    keepdims (bool, optional): "       \
@@ -274,34 +270,37 @@ SCANS(DEFINE_SCAN)
   "\n\nArgs:\n    a (array): Input array.\n    axis (int, optional): The axis to search; the "     \
   "flattened array when ``None`` (the default).\n    keepdims (bool, optional): Keep the reduced " \
   "axis as size one. Default: ``False``."
-#define ROW_RED(NAME, TEXT) F(#NAME, py_##NAME, SIG_RED(#NAME) TEXT ARGS_AXES),
-#define ROW_MOMENT(NAME, TEXT) F(#NAME, py_##NAME, SIG_MOM(#NAME) TEXT ARGS_AXES ARGS_DDOF),
-#define ROW_ARG(NAME, TEXT) F(#NAME, py_##NAME, SIG_ARG(#NAME) TEXT ARGS_ARG),
+#define ROW_RED(NAME, TEXT) PYOPS_F(#NAME, py_##NAME, SIG_RED(#NAME) TEXT ARGS_AXES),
+#define ROW_MOMENT(NAME, TEXT) PYOPS_F(#NAME, py_##NAME, SIG_MOM(#NAME) TEXT ARGS_AXES ARGS_DDOF),
+#define ROW_ARG(NAME, TEXT) PYOPS_F(#NAME, py_##NAME, SIG_ARG(#NAME) TEXT ARGS_ARG),
 #define ROW_SCAN(NAME, DTYPE, DTSIG, TEXT)                                                         \
-  F(#NAME, py_##NAME,                                                                              \
-    SIG_SCAN(#NAME, DTSIG) TEXT " The flattened array when ``axis`` is ``None``; ``reverse`` "     \
-                                "scans from the end, ``inclusive=False`` shifts by one."),
+  PYOPS_F(#NAME, py_##NAME,                                                                        \
+          SIG_SCAN(#NAME, DTSIG) TEXT                                                              \
+          " The flattened array when ``axis`` is ``None``; ``reverse`` "                           \
+          "scans from the end, ``inclusive=False`` shifts by one."),
 
 static PyMethodDef methods[] = {
-    REDUCTIONS(ROW_RED) MOMENTS(ROW_MOMENT) ARGS(ROW_ARG) SCANS(ROW_SCAN) F(
+    REDUCTIONS(ROW_RED) MOMENTS(ROW_MOMENT) ARGS(ROW_ARG) SCANS(ROW_SCAN) PYOPS_F(
         "count_nonzero", py_count_nonzero,
         "count_nonzero(a: array, /, *, axis: None | int | Sequence[int] = None, keepdims: bool = "
         "False, stream: StreamOrDevice = None) -> array\n\nNumber of nonzero elements (int32) over "
         "the given axes."),
-    F("softmax", py_softmax,
-      "softmax(a: array, /, axis: None | int | Sequence[int] = None, *, precise: bool = False, "
-      "stream: StreamOrDevice = None) -> array\n\n``exp(a) / sum(exp(a))`` over the given axes "
-      "(all by default), computed stably."),
-    F("trace", py_trace,
-      "trace(a: array, /, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Dtype | None "
-      "= None, *, stream: StreamOrDevice = None) -> array\n\nSum of the diagonal ``offset`` of "
-      "the planes spanned by ``axis1`` and ``axis2``."),
-    F("diff", py_diff,
-      "diff(a: array, /, n: int = 1, axis: int = -1, *, stream: StreamOrDevice = None) -> "
-      "array\n\nThe ``n``-th discrete difference along ``axis``."),
-    F("minmax", py_minmax,
-      "minmax(a: array, /, *, stream: StreamOrDevice = None) -> tuple[array, array]\n\nThe "
-      "minimum and the maximum of all elements, as two scalar arrays."),
+    PYOPS_F(
+        "softmax", py_softmax,
+        "softmax(a: array, /, axis: None | int | Sequence[int] = None, *, precise: bool = False, "
+        "stream: StreamOrDevice = None) -> array\n\n``exp(a) / sum(exp(a))`` over the given axes "
+        "(all by default), computed stably."),
+    PYOPS_F(
+        "trace", py_trace,
+        "trace(a: array, /, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Dtype | None "
+        "= None, *, stream: StreamOrDevice = None) -> array\n\nSum of the diagonal ``offset`` of "
+        "the planes spanned by ``axis1`` and ``axis2``."),
+    PYOPS_F("diff", py_diff,
+            "diff(a: array, /, n: int = 1, axis: int = -1, *, stream: StreamOrDevice = None) -> "
+            "array\n\nThe ``n``-th discrete difference along ``axis``."),
+    PYOPS_F("minmax", py_minmax,
+            "minmax(a: array, /, *, stream: StreamOrDevice = None) -> tuple[array, array]\n\nThe "
+            "minimum and the maximum of all elements, as two scalar arrays."),
     {NULL, NULL, 0, NULL},
 };
 

@@ -5,10 +5,6 @@
 
 #include <string.h>
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 static PyObject *py_reshape(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "reshape";
   static char *kws[] = {"", "shape", "stream", NULL};
@@ -407,77 +403,85 @@ done:
        "None) -> array\n\n"
 
 static PyMethodDef methods[] = {
-    F("reshape", py_reshape,
-      "reshape(a: array, /, shape: Sequence[int], *, stream: StreamOrDevice = None) -> "
-      "array\n\n``a`` with a new shape of the same size (one entry may be -1)."),
-    F("flatten", py_flatten,
-      "flatten(a: array, /, start_axis: int = 0, end_axis: int = -1, *, stream: StreamOrDevice "
-      "= None) -> array\n\nMerges the axes ``start_axis`` to ``end_axis`` (inclusive) into one."),
-    F("unflatten", py_unflatten,
-      "unflatten(a: array, /, axis: int, shape: Sequence[int], *, stream: StreamOrDevice = "
-      "None) -> array\n\nSplits ``axis`` into ``shape`` (one entry may be -1)."),
-    F("squeeze", py_squeeze,
-      SIG_AXES_OPT("squeeze") "Removes the given size-one axes (all of them by default)."),
-    F("flip", py_flip, SIG_AXES_OPT("flip") "Reverses the order of elements along the axes."),
-    F("expand_dims", py_expand_dims,
-      "expand_dims(a: array, /, axis: int | Sequence[int], *, stream: StreamOrDevice = None) -> "
-      "array\n\nInserts size-one axes at the given positions."),
-    F("moveaxis", py_moveaxis,
-      "moveaxis(a: array, /, source: int, destination: int, *, stream: StreamOrDevice = None) "
-      "-> array\n\nMoves axis ``source`` to position ``destination``."),
-    F("swapaxes", py_swapaxes,
-      "swapaxes(a: array, /, axis1: int, axis2: int, *, stream: StreamOrDevice = None) -> "
-      "array\n\nSwaps two axes."),
-    F("transpose", py_transpose,
-      "transpose(a: array, /, axes: Sequence[int] | None = None, *, stream: StreamOrDevice = "
-      "None) -> array\n\nPermutes the axes (reverses them by default)."),
-    F("permute_dims", py_transpose,
-      "permute_dims(a: array, /, axes: Sequence[int] | None = None, *, stream: StreamOrDevice = "
-      "None) -> array\n\nSee :func:`transpose`."),
-    F("matrix_transpose", py_matrix_transpose,
-      "matrix_transpose(a: array, /, *, stream: StreamOrDevice = None) -> array\n\nSwaps the "
-      "last two axes."),
-    F("broadcast_to", py_broadcast_to,
-      "broadcast_to(a: scalar | array, /, shape: Sequence[int], *, stream: StreamOrDevice = "
-      "None) -> array\n\n``a`` broadcast to ``shape`` with NumPy's rules."),
-    F("broadcast_arrays", py_broadcast_arrays,
-      "broadcast_arrays(*arrays: array, stream: StreamOrDevice = None) -> tuple[array, "
-      "...]\n\nThe arrays broadcast against one another."),
+    PYOPS_F("reshape", py_reshape,
+            "reshape(a: array, /, shape: Sequence[int], *, stream: StreamOrDevice = None) -> "
+            "array\n\n``a`` with a new shape of the same size (one entry may be -1)."),
+    PYOPS_F(
+        "flatten", py_flatten,
+        "flatten(a: array, /, start_axis: int = 0, end_axis: int = -1, *, stream: StreamOrDevice "
+        "= None) -> array\n\nMerges the axes ``start_axis`` to ``end_axis`` (inclusive) into one."),
+    PYOPS_F("unflatten", py_unflatten,
+            "unflatten(a: array, /, axis: int, shape: Sequence[int], *, stream: StreamOrDevice = "
+            "None) -> array\n\nSplits ``axis`` into ``shape`` (one entry may be -1)."),
+    PYOPS_F("squeeze", py_squeeze,
+            SIG_AXES_OPT("squeeze") "Removes the given size-one axes (all of them by default)."),
+    PYOPS_F("flip", py_flip, SIG_AXES_OPT("flip") "Reverses the order of elements along the axes."),
+    PYOPS_F(
+        "expand_dims", py_expand_dims,
+        "expand_dims(a: array, /, axis: int | Sequence[int], *, stream: StreamOrDevice = None) -> "
+        "array\n\nInserts size-one axes at the given positions."),
+    PYOPS_F(
+        "moveaxis", py_moveaxis,
+        "moveaxis(a: array, /, source: int, destination: int, *, stream: StreamOrDevice = None) "
+        "-> array\n\nMoves axis ``source`` to position ``destination``."),
+    PYOPS_F("swapaxes", py_swapaxes,
+            "swapaxes(a: array, /, axis1: int, axis2: int, *, stream: StreamOrDevice = None) -> "
+            "array\n\nSwaps two axes."),
+    PYOPS_F("transpose", py_transpose,
+            "transpose(a: array, /, axes: Sequence[int] | None = None, *, stream: StreamOrDevice = "
+            "None) -> array\n\nPermutes the axes (reverses them by default)."),
+    PYOPS_F(
+        "permute_dims", py_transpose,
+        "permute_dims(a: array, /, axes: Sequence[int] | None = None, *, stream: StreamOrDevice = "
+        "None) -> array\n\nSee :func:`transpose`."),
+    PYOPS_F("matrix_transpose", py_matrix_transpose,
+            "matrix_transpose(a: array, /, *, stream: StreamOrDevice = None) -> array\n\nSwaps the "
+            "last two axes."),
+    PYOPS_F("broadcast_to", py_broadcast_to,
+            "broadcast_to(a: scalar | array, /, shape: Sequence[int], *, stream: StreamOrDevice = "
+            "None) -> array\n\n``a`` broadcast to ``shape`` with NumPy's rules."),
+    PYOPS_F("broadcast_arrays", py_broadcast_arrays,
+            "broadcast_arrays(*arrays: array, stream: StreamOrDevice = None) -> tuple[array, "
+            "...]\n\nThe arrays broadcast against one another."),
     {"broadcast_shapes", (PyCFunction)py_broadcast_shapes, METH_VARARGS,
      "broadcast_shapes(*shapes: Sequence[int]) -> tuple[int]\n\nThe shape the given shapes "
      "broadcast to; ValueError if they do not."},
-    F("as_strided", py_as_strided,
-      "as_strided(a: array, /, shape: Sequence[int] | None = None, strides: Sequence[int] | "
-      "None = None, offset: int = 0, *, stream: StreamOrDevice = None) -> array\n\nA view of "
-      "the row-major data of ``a`` with the given shape, element strides and offset; every "
-      "element it reaches must lie inside ``a``."),
-    F("diagonal", py_diagonal,
-      "diagonal(a: array, offset: int = 0, axis1: int = 0, axis2: int = 1, stream: "
-      "StreamOrDevice = None) -> array\n\nThe diagonal ``offset`` of the planes (axis1, axis2), "
-      "as the last axis."),
-    F("diag", py_diag,
-      "diag(a: array, /, k: int = 0, *, stream: StreamOrDevice = None) -> array\n\nA 2-D array "
-      "with the 1-D ``a`` on diagonal ``k``, or diagonal ``k`` of a 2-D ``a``."),
-    F("atleast_1d", py_atleast_1d,
-      "atleast_1d(*arys: array, stream: StreamOrDevice = None) -> array | list[array]\n\nThe "
-      "inputs with at least one dimension."),
-    F("atleast_2d", py_atleast_2d,
-      "atleast_2d(*arys: array, stream: StreamOrDevice = None) -> array | list[array]\n\nThe "
-      "inputs with at least two dimensions."),
-    F("atleast_3d", py_atleast_3d,
-      "atleast_3d(*arys: array, stream: StreamOrDevice = None) -> array | list[array]\n\nThe "
-      "inputs with at least three dimensions."),
-    F("contiguous", py_contiguous,
-      "contiguous(a: array, /, allow_col_major: bool = False, *, stream: StreamOrDevice = None) "
-      "-> array\n\n``a`` in row-major contiguous layout (copied only when needed)."),
-    F("slice", py_slice,
-      "slice(a: array, start_indices: array, axes: Sequence[int], slice_size: Sequence[int], *, "
-      "stream: StreamOrDevice = None) -> array\n\nThe block of shape ``slice_size`` starting at "
-      "``start_indices`` on ``axes`` (read at evaluation)."),
-    F("slice_update", py_slice_update,
-      "slice_update(a: array, update: array, start_indices: array, axes: Sequence[int], *, "
-      "stream: StreamOrDevice = None) -> array\n\nA copy of ``a`` with ``update`` written at "
-      "``start_indices`` on ``axes``."),
+    PYOPS_F("as_strided", py_as_strided,
+            "as_strided(a: array, /, shape: Sequence[int] | None = None, strides: Sequence[int] | "
+            "None = None, offset: int = 0, *, stream: StreamOrDevice = None) -> array\n\nA view of "
+            "the row-major data of ``a`` with the given shape, element strides and offset; every "
+            "element it reaches must lie inside ``a``."),
+    PYOPS_F(
+        "diagonal", py_diagonal,
+        "diagonal(a: array, offset: int = 0, axis1: int = 0, axis2: int = 1, stream: "
+        "StreamOrDevice = None) -> array\n\nThe diagonal ``offset`` of the planes (axis1, axis2), "
+        "as the last axis."),
+    PYOPS_F(
+        "diag", py_diag,
+        "diag(a: array, /, k: int = 0, *, stream: StreamOrDevice = None) -> array\n\nA 2-D array "
+        "with the 1-D ``a`` on diagonal ``k``, or diagonal ``k`` of a 2-D ``a``."),
+    PYOPS_F("atleast_1d", py_atleast_1d,
+            "atleast_1d(*arys: array, stream: StreamOrDevice = None) -> array | list[array]\n\nThe "
+            "inputs with at least one dimension."),
+    PYOPS_F("atleast_2d", py_atleast_2d,
+            "atleast_2d(*arys: array, stream: StreamOrDevice = None) -> array | list[array]\n\nThe "
+            "inputs with at least two dimensions."),
+    PYOPS_F("atleast_3d", py_atleast_3d,
+            "atleast_3d(*arys: array, stream: StreamOrDevice = None) -> array | list[array]\n\nThe "
+            "inputs with at least three dimensions."),
+    PYOPS_F(
+        "contiguous", py_contiguous,
+        "contiguous(a: array, /, allow_col_major: bool = False, *, stream: StreamOrDevice = None) "
+        "-> array\n\n``a`` in row-major contiguous layout (copied only when needed)."),
+    PYOPS_F(
+        "slice", py_slice,
+        "slice(a: array, start_indices: array, axes: Sequence[int], slice_size: Sequence[int], *, "
+        "stream: StreamOrDevice = None) -> array\n\nThe block of shape ``slice_size`` starting at "
+        "``start_indices`` on ``axes`` (read at evaluation)."),
+    PYOPS_F("slice_update", py_slice_update,
+            "slice_update(a: array, update: array, start_indices: array, axes: Sequence[int], *, "
+            "stream: StreamOrDevice = None) -> array\n\nA copy of ``a`` with ``update`` written at "
+            "``start_indices`` on ``axes``."),
     {NULL, NULL, 0, NULL},
 };
 

@@ -35,8 +35,8 @@ static int add_constants(PyObject *m) {
 }
 
 int pylz_init_ops_more(PyObject *m) {
-  if (pyops_init_index(m) < 0 || pyops_init_matmul(m) < 0 || pyops_init_quantize(m) < 0 ||
-      add_constants(m) < 0)
+  if (pyops_init_index(m) < 0 || pyops_init_matmul(m) < 0 || pyops_init_einsum(m) < 0 ||
+      pyops_init_quantize(m) < 0 || pyops_init_dlpack(m) < 0 || add_constants(m) < 0)
     return -1;
   return 0;
 }
@@ -211,6 +211,26 @@ int pyops_opt_array(PyObject *o, lz_array **out) {
   if (!o || o == Py_None) return 0;
   *out = pylz_to_array(o);
   return *out ? 0 : -1;
+}
+
+int pyops_convert(const pyops_arg *args, int n) {
+  for (int i = 0; i < n; i++) *args[i].out = NULL;
+  for (int i = 0; i < n; i++) {
+    int rc = args[i].optional ? pyops_opt_array(args[i].obj, args[i].out)
+                              : ((*args[i].out = pylz_to_array(args[i].obj)) ? 0 : -1);
+    if (rc < 0) {
+      for (int j = 0; j < i; j++) {
+        lz_free(*args[j].out);
+        *args[j].out = NULL;
+      }
+      return -1;
+    }
+  }
+  return 0;
+}
+
+void pyops_free_list(lz_array *const *arrays, int n) {
+  for (int i = 0; i < n; i++) lz_free(arrays[i]);
 }
 
 PyObject *pyops_wrap_many(lz_array **arrays, int n, int as_list) {

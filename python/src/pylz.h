@@ -129,7 +129,7 @@ PYLZ_HOOK int pylz_init_linalg(PyObject *m);     /* linalg.c: lazuli.core.linalg
 PYLZ_HOOK int pylz_init_fft(PyObject *m);        /* fft.c: lazuli.core.fft */
 PYLZ_HOOK int pylz_init_fast(PyObject *m);       /* fast.c: lazuli.core.fast */
 PYLZ_HOOK int pylz_init_io(PyObject *m);         /* io.c: save/load */
-PYLZ_HOOK int pylz_init_transforms(PyObject *m); /* transforms.c: eval, grad, vmap, compile ... */
+PYLZ_HOOK int pylz_init_transforms(PyObject *m); /* transforms*.c: eval, grad, vmap, compile ... */
 PYLZ_HOOK int pylz_init_trees(PyObject *m);
 PYLZ_HOOK int pylz_init_distributed(PyObject *m); /* distributed.c: lazuli.core.distributed */
 PYLZ_HOOK int pylz_init_export(PyObject *m);      /* export.c: export_function ... */

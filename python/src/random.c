@@ -8,10 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define F(NAME, FN, DOC)                                                                           \
-  { NAME, (PyCFunction)(void (*)(void))FN, KW, DOC }
-
 static PyObject *state; /* the list `random.state`, owned by the module */
 
 /* The key to sample with: `okey` when given (a new reference), else the next global key. */
@@ -361,51 +357,54 @@ static PyObject *py_bits(PyObject *self, PyObject *args, PyObject *kw) {
 #define SK "key: array | None = None, stream: StreamOrDevice = None) -> array\n\n"
 
 static PyMethodDef methods[] = {
-    F("seed", py_seed,
-      "seed(seed: int) -> None\n\nSeeds the global key sequence: ``state[0] = key(seed)``."),
-    F("key", py_key,
-      "key(seed: int) -> array\n\nThe key (a uint32 array of shape (2,)) of a seed."),
-    F("split", py_split,
-      "split(key: array, num: int = 2, stream: StreamOrDevice = None) -> array\n\n``num`` new "
-      "keys derived from ``key``, as a (num, 2) array."),
-    F("uniform", py_uniform,
-      "uniform(low: scalar | array = 0, high: scalar | array = 1, shape: Sequence[int] = [], "
-      "dtype: Dtype | None = float32, " SK "Uniform samples in ``[low, high)``."),
-    F("normal", py_normal,
-      "normal(shape: Sequence[int] = [], dtype: Dtype | None = float32, loc: scalar | array | "
-      "None = None, scale: scalar | array | None = None, " SK
-      "Normal samples with mean ``loc`` (0) and standard deviation ``scale`` (1)."),
-    F("multivariate_normal", py_multivariate_normal,
-      "multivariate_normal(mean: array, cov: array, shape: Sequence[int] = [], dtype: Dtype | "
-      "None = float32, " SK "Samples of the normal distribution with mean ``mean`` (..., n) and "
-      "positive semi-definite covariance ``cov`` (..., n, n); float32 only."),
-    F("randint", py_randint,
-      "randint(low: scalar | array, high: scalar | array, shape: Sequence[int] = [], dtype: "
-      "Dtype | None = int32, " SK "Random integers in ``[low, high)``."),
-    F("bernoulli", py_bernoulli,
-      "bernoulli(p: scalar | array = 0.5, shape: Sequence[int] | None = None, " SK
-      "Bool samples that are true with probability ``p`` (shape: that of ``p`` by default)."),
-    F("truncated_normal", py_truncated_normal,
-      "truncated_normal(lower: scalar | array, upper: scalar | array, shape: Sequence[int] | "
-      "None = None, dtype: Dtype | None = float32, " SK
-      "Standard normal samples truncated to ``[lower, upper]``."),
-    F("gumbel", py_gumbel,
-      "gumbel(shape: Sequence[int] = [], dtype: Dtype | None = float32, " SK
-      "Samples of the standard Gumbel distribution."),
-    F("categorical", py_categorical,
-      "categorical(logits: array, axis: int = -1, shape: Sequence[int] | None = None, "
-      "num_samples: int | None = None, " SK
-      "Category indices (uint32) drawn from the unnormalised log-probabilities ``logits`` "
-      "along ``axis``; at most one of ``shape`` and ``num_samples``."),
-    F("laplace", py_laplace,
-      "laplace(shape: Sequence[int] = [], dtype: Dtype | None = float32, loc: float = 0.0, "
-      "scale: float = 1.0, " SK "Samples of the Laplace distribution."),
-    F("permutation", py_permutation,
-      "permutation(x: int | array, axis: int = 0, " SK
-      "A random permutation of ``range(x)``, or of ``x`` along ``axis``."),
-    F("bits", py_bits,
-      "bits(shape: Sequence[int] = [], width: int = 4, " SK
-      "Random bits: uint32, uint16 or uint8 for a ``width`` of 4, 2 or 1 bytes."),
+    PYOPS_F("seed", py_seed,
+            "seed(seed: int) -> None\n\nSeeds the global key sequence: ``state[0] = key(seed)``."),
+    PYOPS_F("key", py_key,
+            "key(seed: int) -> array\n\nThe key (a uint32 array of shape (2,)) of a seed."),
+    PYOPS_F(
+        "split", py_split,
+        "split(key: array, num: int = 2, stream: StreamOrDevice = None) -> array\n\n``num`` new "
+        "keys derived from ``key``, as a (num, 2) array."),
+    PYOPS_F("uniform", py_uniform,
+            "uniform(low: scalar | array = 0, high: scalar | array = 1, shape: Sequence[int] = [], "
+            "dtype: Dtype | None = float32, " SK "Uniform samples in ``[low, high)``."),
+    PYOPS_F(
+        "normal", py_normal,
+        "normal(shape: Sequence[int] = [], dtype: Dtype | None = float32, loc: scalar | array | "
+        "None = None, scale: scalar | array | None = None, " SK
+        "Normal samples with mean ``loc`` (0) and standard deviation ``scale`` (1)."),
+    PYOPS_F(
+        "multivariate_normal", py_multivariate_normal,
+        "multivariate_normal(mean: array, cov: array, shape: Sequence[int] = [], dtype: Dtype | "
+        "None = float32, " SK "Samples of the normal distribution with mean ``mean`` (..., n) and "
+        "positive semi-definite covariance ``cov`` (..., n, n); float32 only."),
+    PYOPS_F("randint", py_randint,
+            "randint(low: scalar | array, high: scalar | array, shape: Sequence[int] = [], dtype: "
+            "Dtype | None = int32, " SK "Random integers in ``[low, high)``."),
+    PYOPS_F("bernoulli", py_bernoulli,
+            "bernoulli(p: scalar | array = 0.5, shape: Sequence[int] | None = None, " SK
+            "Bool samples that are true with probability ``p`` (shape: that of ``p`` by default)."),
+    PYOPS_F("truncated_normal", py_truncated_normal,
+            "truncated_normal(lower: scalar | array, upper: scalar | array, shape: Sequence[int] | "
+            "None = None, dtype: Dtype | None = float32, " SK
+            "Standard normal samples truncated to ``[lower, upper]``."),
+    PYOPS_F("gumbel", py_gumbel,
+            "gumbel(shape: Sequence[int] = [], dtype: Dtype | None = float32, " SK
+            "Samples of the standard Gumbel distribution."),
+    PYOPS_F("categorical", py_categorical,
+            "categorical(logits: array, axis: int = -1, shape: Sequence[int] | None = None, "
+            "num_samples: int | None = None, " SK
+            "Category indices (uint32) drawn from the unnormalised log-probabilities ``logits`` "
+            "along ``axis``; at most one of ``shape`` and ``num_samples``."),
+    PYOPS_F("laplace", py_laplace,
+            "laplace(shape: Sequence[int] = [], dtype: Dtype | None = float32, loc: float = 0.0, "
+            "scale: float = 1.0, " SK "Samples of the Laplace distribution."),
+    PYOPS_F("permutation", py_permutation,
+            "permutation(x: int | array, axis: int = 0, " SK
+            "A random permutation of ``range(x)``, or of ``x`` along ``axis``."),
+    PYOPS_F("bits", py_bits,
+            "bits(shape: Sequence[int] = [], width: int = 4, " SK
+            "Random bits: uint32, uint16 or uint8 for a ``width`` of 4, 2 or 1 bytes."),
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,4 +1,5 @@
-/* lazuli.core: what trees.c, transforms.c, custom.c and compile.c share (private to them).
+/* lazuli.core: what trees.c, closure.c, the transforms_*.c, custom.c and compile.c share
+ * (private to them).
  *
  * A Python callable becomes an lz_closure through pylz_fn: its C function rebuilds the call's
  * arguments from a template (array leaves replaced by the closure's inputs), calls Python with
@@ -39,7 +40,7 @@ void pylz_ints_free(pylz_ints *l);
  * Non-array leaves are an error. */
 int pylz_tree_axes(PyObject *tree, PyObject *axes, int output, pylz_ints *out);
 
-/* ---- Python callables as closures (transforms.c) ------------------------------------------ */
+/* ---- Python callables as closures (closure.c) ------------------------------------------ */
 
 enum {
   PYLZ_OUT_ANY = 0,    /* any tree; non-array leaves kept in the structure */
@@ -89,6 +90,11 @@ void pylz_release_pending(void);
 
 /* Wraps a borrowed lz_array taking a new reference (call with scopes suspended or at depth 0). */
 PyObject *pylz_wrap_borrowed(lz_array *a);
+/* A new PyMem array (room for one more) of the arrays of a list of arrays (borrowed), or NULL
+ * with MemoryError; the caller PyMem_Free()s it. */
+lz_array **pylz_c_arrays(PyObject *list);
+/* A list of n arrays, taking over the references (also on failure). */
+PyObject *pylz_wrap_list(lz_array **v, Py_ssize_t n);
 /* The Python type name of o, for messages. */
 const char *pylz_type_name(PyObject *o);
 
@@ -107,7 +113,10 @@ PyObject *pylz_unpack(PyObject *layout, lz_array *const *packed, int npacked, in
 /* A hashable signature of arrays' dtypes and shapes, and of the arrays in `state` (or NULL). */
 PyObject *pylz_signature(lz_array *const *in, int n, lz_dict *state);
 
-/* ---- module parts (custom.c, compile.c) --------------------------------------------------- */
+/* ---- module parts, registered by pylz_init_transforms (transforms.c) ------------------------ */
+int pylz_init_grad(PyObject *m); /* transforms_grad.c */
+int pylz_init_vjp(PyObject *m);  /* transforms_vjp.c */
+int pylz_init_vmap(PyObject *m); /* transforms_vmap.c */
 int pylz_init_custom(PyObject *m);
 int pylz_init_compile(PyObject *m);
 

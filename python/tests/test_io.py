@@ -59,6 +59,41 @@ def test_gguf(tmp_path):
     assert meta["name"] == "tiny"
 
 
+def test_gguf_typed_metadata(tmp_path):
+    """MLX's GGUF metadata: str, list of str, and scalar or 1-D arrays, read back with their
+    types by load(..., return_metadata=True)."""
+    meta = {"general.name": "tiny", "tokens": ["<s>", "a b", "\u00e9"],
+            "n_layers": mx.array(3, dtype=mx.uint32), "eps": mx.array(1e-5),
+            "flag": mx.array(True), "shape": mx.array([4, 5, 6], dtype=mx.int64),
+            "ratio": mx.array(0.25, dtype=mx.float64)}
+    mx.save_gguf(str(tmp_path / "t.gguf"), {"w": mx.array(A)}, meta)
+    d, got = mx.load(str(tmp_path / "t.gguf"), return_metadata=True)
+    assert set(got) == set(meta)
+    assert got["general.name"] == "tiny"
+    assert got["tokens"] == ["<s>", "a b", "\u00e9"] and isinstance(got["tokens"], list)
+    for k in ("n_layers", "eps", "flag", "shape", "ratio"):
+        assert isinstance(got[k], mx.array) and got[k].dtype == meta[k].dtype, k
+        assert_array_equal(got[k], np.array(meta[k]))
+    assert got["n_layers"].ndim == 0 and got["shape"].shape == (3,)
+    assert_array_equal(d["w"], A)
+    # format= on a file without the extension reads the same typed metadata
+    (tmp_path / "t.gguf").rename(tmp_path / "t.bin")
+    d, got = mx.load(str(tmp_path / "t.bin"), format="gguf", return_metadata=True)
+    assert got["tokens"] == ["<s>", "a b", "\u00e9"] and got["shape"].dtype == mx.int64
+    assert_array_equal(d["w"], A)
+    # and from a file object
+    with open(tmp_path / "t.bin", "rb") as f:
+        d, got = mx.load(f, format="gguf", return_metadata=True)
+    assert got["n_layers"].item() == 3 and got["general.name"] == "tiny"
+    # values that are none of str, list of str, or an array of a GGUF type
+    with pytest.raises((ValueError, TypeError)):
+        mx.save_gguf(str(tmp_path / "bad"), {"w": mx.array(A)}, {"m": mx.zeros((2, 2))})
+    with pytest.raises((ValueError, TypeError)):
+        mx.save_gguf(str(tmp_path / "bad"), {"w": mx.array(A)}, {"m": {"nested": 1}})
+    with pytest.raises(ValueError):
+        mx.save_gguf(str(tmp_path / "bad"), {"w": mx.array(A)}, {"m": mx.array([1 + 2j])})
+
+
 def test_format_argument_and_file_objects(tmp_path):
     mx.save(str(tmp_path / "plain.npy"), mx.array(A))
     (tmp_path / "plain.npy").rename(tmp_path / "plain.bin")

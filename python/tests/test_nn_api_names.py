@@ -49,7 +49,7 @@ OPTIMIZER_MEMBERS = "state step learning_rate init update apply_gradients init_s
 # them appears, so that the entry is removed.
 MISSING = {
     "optimizers.cyclic_lr": "its signature and formula are not in the documentation we work from",
-    "nn.QQLinear": "quantizes with the nvfp4/mxfp8 modes; lazuli.core.quantize has affine only",
+    "nn.QQLinear": "multiplies through qqmm (quantized activations), which the C library lacks",
 }
 
 UTILS = "tree_flatten tree_unflatten tree_map tree_map_with_path tree_reduce tree_merge".split()

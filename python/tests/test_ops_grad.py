@@ -63,8 +63,9 @@ def test_gather_block_segmented_grad():
     idx = mx.array(np.array([2, 0, 2], np.uint32))
     check(lambda a: mx.gather_mm(a, b, None, idx), rand(3, 5, 4))
     mask = mx.array(np.array([[True, False], [True, True]]))
+    bm = mx.array(rand(40, 3))
+    check(lambda a: mx.block_masked_mm(a, bm, 32, mask_lhs=mask), rand(40, 40))
     bb = mx.array(rand(4, 4))
-    check(lambda a: mx.block_masked_mm(a, bb, 2, mask_lhs=mask), rand(4, 4))
     segs = mx.array(np.array([[0, 2], [1, 4]], np.int32))
     check(lambda a: mx.segmented_mm(a, bb, segs), rand(3, 4))
 

@@ -158,8 +158,7 @@ def test_quantize_defaults_and_modes():
     wq, s, b = mx.quantize(w)
     assert wq.shape == (2, 8) and s.shape == (2, 1)  # group_size 64, bits 4
     assert mx.dequantize(wq, s, b, dtype=mx.float16).dtype == mx.float16
-    with pytest.raises(ValueError):
-        mx.quantize(w, mode="nvfp4")
+    assert len(mx.quantize(w, mode="nvfp4")) == 2  # codes and scales (test_quantize_modes.py)
     with pytest.raises(ValueError):
         mx.quantize(mx.array(rand(2, 48)), 32)
 
@@ -174,30 +173,50 @@ def test_gather_mm():
     b4 = rand(2, 5, 4, 6)
     close(mx.gather_mm(mx.array(a[0]), mx.array(b4), None, mx.array([7, 0]),
                        sorted_indices=False), a[0] @ b4.reshape(10, 4, 6)[[7, 0]])
+    # a vector operand is a one-row (or one-column) matrix, as in matmul
+    close(mx.gather_mm(mx.array(a[0, 0]), mx.array(b), None, mx.array([3, 1])),
+          a[0, 0] @ b[[3, 1]])
     with pytest.raises(ValueError):
-        mx.gather_mm(mx.array(a[0, 0]), mx.array(b))
+        mx.gather_mm(mx.array(1.0), mx.array(b), None, mx.array([0]))
+    with pytest.raises(ValueError):
+        mx.gather_mm(mx.array(a), mx.array(rand(5, 3, 6)), None, mx.array([0]))
+    with pytest.raises(ValueError):  # float indices
+        mx.gather_mm(mx.array(a), mx.array(b), None, mx.array([0.0]))
 
 
 def _expand(mask, bs, rows, cols):
     return np.repeat(np.repeat(mask, bs, -2), bs, -1)[..., :rows, :cols]
 
 
-@pytest.mark.parametrize("bs", [2, 3])
+@pytest.mark.parametrize("bs", [32, 64])
 def test_block_masked_mm(bs):
-    a, b = rand(2, 5, 7), rand(2, 7, 4)
+    # partial edge blocks: M, K, N not multiples of the block size
+    M, K, N = bs + 5, 2 * bs + 3, bs - 7
+    a, b = rand(2, M, K), rand(2, K, N)
     nb = lambda n: (n + bs - 1) // bs
-    ml = RNG.random((2, nb(5), nb(7))) > 0.4
-    mr = RNG.random((2, nb(7), nb(4))) > 0.4
-    mo = RNG.random((2, nb(5), nb(4))) > 0.3
-    e = ((a * _expand(ml, bs, 5, 7)) @ (b * _expand(mr, bs, 7, 4))) * _expand(mo, bs, 5, 4)
+    ml = RNG.random((2, nb(M), nb(K))) > 0.4
+    mr = RNG.random((2, nb(K), nb(N))) > 0.4
+    mo = RNG.random((2, nb(M), nb(N))) > 0.3
+    e = ((a * _expand(ml, bs, M, K)) @ (b * _expand(mr, bs, K, N))) * _expand(mo, bs, M, N)
     close(mx.block_masked_mm(mx.array(a), mx.array(b), bs, mx.array(mo), mx.array(ml),
-                             mx.array(mr)), e)
-    sl = RNG.random((2, nb(5), nb(7))).astype(np.float32)
+                             mx.array(mr)), e, tol=1e-3)
+    sl = RNG.random((2, nb(M), nb(K))).astype(np.float32)
     close(mx.block_masked_mm(mx.array(a), mx.array(b), block_size=bs, mask_lhs=mx.array(sl)),
-          (a * _expand(sl, bs, 5, 7)) @ b)
-    close(mx.block_masked_mm(mx.array(a), mx.array(b), bs), a @ b)
+          (a * _expand(sl, bs, M, K)) @ b, tol=1e-3)
+    close(mx.block_masked_mm(mx.array(a), mx.array(b), bs), a @ b, tol=1e-3)
     with pytest.raises(ValueError):
         mx.block_masked_mm(mx.array(a), mx.array(b), bs, mask_lhs=mx.array(np.ones((2, 9, 9), bool)))
+
+
+def test_block_masked_mm_block_sizes():
+    """MLX supports blocks of 32 and 64 only; 64 is the default."""
+    a, b = rand(70, 40), rand(40, 65)
+    mo = RNG.random((2, 2)) > 0.5
+    close(mx.block_masked_mm(mx.array(a), mx.array(b), mask_out=mx.array(mo)),
+          (a @ b) * _expand(mo, 64, 70, 65), tol=1e-3)
+    for bad in (2, 16, 128, 0, -32):
+        with pytest.raises(ValueError):
+            mx.block_masked_mm(mx.array(a), mx.array(b), bad, mask_out=mx.array(mo))
 
 
 def _fp8_table():
