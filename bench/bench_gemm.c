@@ -1,11 +1,14 @@
 /* GEMM figures: the machine's FMA peak (AVX2, and AVX-512 where the CPU has it; bench_peak.c),
- * then lz_matmul per backend (LZ_GEMM=openblas and
- * onednn, each in a child process since the backend is fixed per process), run twice in
- * alternation so that load drift hits both alike; each figure is the best of its runs.
- * Printed: f32 n=1024 and 4096 with the fraction of peak, the training shapes 256x784x512 and
- * batched 64 x (128x64 @ 64x128) (attention), bf16 and f16 at 1024 with their ratio to f32,
- * the system-time share of a GEMM loop and the CPU time idle threads burn in the 100 ms after a
- * GEMM (spinning), and the backends' ratio. */
+ * then lz_matmul per backend (LZ_GEMM=openblas, onednn and auto, each in a child process since
+ * the backend is fixed per process), run twice in alternation so that load drift hits all
+ * alike; each figure is the best of its runs.
+ * Printed per shape class, each float32 rate with its fraction of the peak: n=1024 (plain, A
+ * transposed, B transposed) and 4096; the MLP's layers 256x784 @ 784x512 and 256x512 @ 512x512
+ * with the first one's weight gradient (784x256 @ 256x512, A transposed); its head 256x512 @
+ * 512x10 and the head's input gradient (256x10 @ 10x512, B transposed); attention's batched
+ * 64 x (128x64 @ 64x128) and 64 x (128x128 @ 128x64); bf16 and f16 at 1024 with their ratio to
+ * f32; the system-time share of a GEMM loop and the CPU time idle threads burn in the 100 ms
+ * after a GEMM (spinning); and each backend's ratio to OpenBLAS. */
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -52,12 +55,25 @@ static double cpu_seconds(double *sys) {
          (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
-/* Prints "gemm_<backend>_<name> GFLOP/s" for a (batch..., M, K) @ (batch..., K, N) of dtype dt;
- * returns the rate (0 on failure). */
-static double figure(const char *be, const char *name, const int *sa, const int *sb, int nd,
-                     lz_dtype dt, int reps) {
-  mm_ctx m = {lz_astype(bench_rand(sa, nd, -1, 1, 11), dt),
-              lz_astype(bench_rand(sb, nd, -1, 1, 12), dt)};
+/* (rows, cols) random values, or a transposed view of a (cols, rows) array when `t`. */
+static lz_array *operand(const int *shape, int nd, bool t, unsigned seed) {
+  int s[3];
+  for (int d = 0; d < nd; d++) s[d] = shape[d];
+  if (t) s[nd - 2] = shape[nd - 1], s[nd - 1] = shape[nd - 2];
+  lz_array *x = bench_rand(s, nd, -1, 1, seed);
+  if (!t) return x;
+  lz_array *y = lz_swapaxes(x, -1, -2);
+  lz_free(x);
+  return y;
+}
+
+/* Prints "gemm_<backend>_<name> GFLOP/s" for a (batch..., M, K) @ (batch..., K, N) of dtype dt,
+ * A or B stored transposed when ta or tb; returns the rate (0 on failure). */
+static double figure_t(const char *be, const char *name, const int *sa, const int *sb, int nd,
+                       lz_dtype dt, int reps, bool ta, bool tb) {
+  lz_array *a = operand(sa, nd, ta, 11), *b = operand(sb, nd, tb, 12);
+  mm_ctx m = {dt == LZ_FLOAT32 ? a : lz_astype(a, dt), dt == LZ_FLOAT32 ? b : lz_astype(b, dt)};
+  if (dt != LZ_FLOAT32) lz_free(a), lz_free(b);
   lz_eval(m.a), lz_eval(m.b);
   double flops = 2.0 * sb[nd - 1];
   for (int d = 0; d < nd; d++) flops *= sa[d];
@@ -73,13 +89,28 @@ static double figure(const char *be, const char *name, const int *sa, const int 
   return rate;
 }
 
+static double figure(const char *be, const char *name, const int *sa, const int *sb, int nd,
+                     lz_dtype dt, int reps) {
+  return figure_t(be, name, sa, sb, nd, dt, reps, false, false);
+}
+
 static void backend_figures(const char *be) {
   int s1024[2] = {1024, 1024}, s4096[2] = {4096, 4096};
   figure(be, "f32_1024", s1024, s1024, 2, LZ_FLOAT32, 5);
+  figure_t(be, "f32_1024_ta", s1024, s1024, 2, LZ_FLOAT32, 5, true, false);
+  figure_t(be, "f32_1024_tb", s1024, s1024, 2, LZ_FLOAT32, 5, false, true);
   figure(be, "f32_4096", s4096, s4096, 2, LZ_FLOAT32, 1);
   figure(be, "f32_256x784x512", (int[]){256, 784}, (int[]){784, 512}, 2, LZ_FLOAT32, 10);
+  figure_t(be, "f32_784x256x512_ta", (int[]){784, 256}, (int[]){256, 512}, 2, LZ_FLOAT32, 10, true,
+           false);
+  figure(be, "f32_256x512x512", (int[]){256, 512}, (int[]){512, 512}, 2, LZ_FLOAT32, 10);
+  figure(be, "f32_head_256x512x10", (int[]){256, 512}, (int[]){512, 10}, 2, LZ_FLOAT32, 20);
+  figure_t(be, "f32_head_256x10x512_tb", (int[]){256, 10}, (int[]){10, 512}, 2, LZ_FLOAT32, 20,
+           false, true);
   figure(be, "f32_attn_64x128x64x128", (int[]){64, 128, 64}, (int[]){64, 64, 128}, 3, LZ_FLOAT32,
          10);
+  figure(be, "f32_attn_64x128x128x64", (int[]){64, 128, 128}, (int[]){64, 128, 64}, 3,
+         LZ_FLOAT32, 10);
   figure(be, "bf16_1024", s1024, s1024, 2, LZ_BFLOAT16, 5);
   figure(be, "f16_1024", s1024, s1024, 2, LZ_FLOAT16, 5);
   /* system time over a loop of training-shape GEMMs, and CPU burnt while idle right after */
@@ -112,10 +143,10 @@ static void backend_figures(const char *be) {
 
 /* ---- the parent: peaks, children, ratios ---- */
 
-enum { MAX_FIGS = 32 };
+enum { MAX_FIGS = 48, NBE = 3 };
 typedef struct fig {
   char name[64]; /* without the backend */
-  double best[2];
+  double best[NBE];
 } fig;
 
 static fig *fig_get(fig *figs, int *n, const char *name) {
@@ -124,7 +155,7 @@ static fig *fig_get(fig *figs, int *n, const char *name) {
   if (*n == MAX_FIGS) return NULL;
   fig *f = &figs[(*n)++];
   snprintf(f->name, sizeof f->name, "%s", name);
-  f->best[0] = f->best[1] = -1;
+  for (int b = 0; b < NBE; b++) f->best[b] = -1;
   return f;
 }
 
@@ -150,7 +181,7 @@ void bench_gemm(void) {
   }
 #endif
   double peak = peak5 > 0 ? peak5 : peak2;
-  printf("gemm_default_backend %s\n", avx512 ? "onednn" : "openblas");
+  printf("gemm_default_backend %s\n", avx512 ? "onednn" : "auto");
   char self[4096];
   ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
   if (len <= 0) {
@@ -158,11 +189,11 @@ void bench_gemm(void) {
     return;
   }
   self[len] = '\0';
-  static const char *const backends[2] = {"openblas", "onednn"};
+  static const char *const backends[NBE] = {"openblas", "onednn", "auto"};
   fig figs[MAX_FIGS];
   int nfigs = 0;
   for (int round = 0; round < 2; round++) {
-    for (int b = 0; b < 2; b++) {
+    for (int b = 0; b < NBE; b++) {
       char cmd[4400];
       snprintf(cmd, sizeof cmd, "LZ_GEMM=%s LZ_BENCH_GEMM_CHILD=%s '%s' gemm 2>/dev/null",
                backends[b], backends[b], self);
@@ -182,7 +213,7 @@ void bench_gemm(void) {
       pclose(p);
     }
   }
-  for (int b = 0; b < 2; b++) {
+  for (int b = 0; b < NBE; b++) {
     double f32 = -1;
     for (int i = 0; i < nfigs; i++) {
       fig *f = &figs[i];
@@ -205,12 +236,15 @@ void bench_gemm(void) {
       }
     }
   }
-  for (int i = 0; i < nfigs; i++) { /* onednn over openblas, rates only */
-    fig *f = &figs[i];
-    if (strstr(f->name, "_ms") || strstr(f->name, "share") || f->best[0] <= 0 || f->best[1] <= 0)
-      continue;
-    char name[128];
-    snprintf(name, sizeof name, "gemm_onednn_vs_openblas_%.60s", f->name);
-    bench_print(name, f->best[1] / f->best[0], "ratio");
+  for (int b = 1; b < NBE; b++) { /* oneDNN and auto over OpenBLAS, rates only */
+    for (int i = 0; i < nfigs; i++) {
+      fig *f = &figs[i];
+      if (strstr(f->name, "_ms") || strstr(f->name, "share") || f->best[0] <= 0 ||
+          f->best[b] <= 0)
+        continue;
+      char name[128];
+      snprintf(name, sizeof name, "gemm_%s_vs_openblas_%.60s", backends[b], f->name);
+      bench_print(name, f->best[b] / f->best[0], "ratio");
+    }
   }
 }

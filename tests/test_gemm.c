@@ -1,8 +1,8 @@
 /* The GEMM backends (cpu/gemm.c, cpu/gemm_half.c) through lz_matmul: float32, float16 and
  * bfloat16 products of odd sizes, transposed, strided, unaligned, batched and broadcast operands
  * against a float64 reference computed here from the same (rounded) inputs. CTest runs this file
- * under every backend (LZ_GEMM=openblas|onednn|onednn_matmul) and under the CPU's default; the
- * checks compare values, never assume which backend or kernel ran. */
+ * under every backend (LZ_GEMM=openblas|onednn|onednn_matmul|auto) and under the CPU's default;
+ * the checks compare values, and only test_auto_routes asks which library ran. */
 #include <limits.h>
 
 #include "cpu/gemm.h"
@@ -321,6 +321,58 @@ static void test_paths_taken(void) {
           lz_cpu_gemm_half_native(LZ_BFLOAT16));
 }
 
+/* The auto backend (AVX2 CPUs' default) sends each shape class to one library: tiny products,
+ * vectors and big ones to OpenBLAS, small and thin ones (a classifier head, its gradients) to
+ * oneDNN, those big enough to share in blocks on the pool. Each class, in every layout of both
+ * operands, gives the reference's values on every backend, and under auto runs where promised. */
+static void test_auto_routes(void) {
+  static const struct {
+    int M, N, K;
+    bool onednn;
+  } cases[] = {
+      {3, 5, 7, false},      /* tiny */
+      {45, 41, 43, true},    /* small, one call */
+      {127, 127, 129, true}, /* small, in blocks on the pool */
+      {131, 127, 129, false},
+      {257, 10, 515, true}, /* thin: a head and its gradient */
+      {259, 515, 11, true},
+      {1031, 12, 517, false}, /* thin but bigger */
+      {261, 517, 263, false}, /* training-sized, in blocks on the pool */
+      {17, 1, 300, false},    /* vectors */
+      {1, 300, 301, false},
+  };
+  bool is_auto = lz_cpu_gemm_backend() == LZ_GEMM_AUTO;
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    int M = cases[c].M, N = cases[c].N, K = cases[c].K;
+    bool big = (double)M * N * K > 1e8;
+    CHECK(lz_cpu_gemm_auto_onednn(M, N, K) == cases[c].onednn);
+    lz_array *a = rand_array((int[]){M, K}, 2, LZ_FLOAT32, 91 + (unsigned)c);
+    lz_array *b = rand_array((int[]){K, N}, 2, LZ_FLOAT32, 191 + (unsigned)c);
+    for (int la = 0; la < L_COUNT; la++)
+      for (int lb = 0; lb < L_COUNT; lb++) {
+        /* the big class (slow to check) in the layouts that reach BLAS without a copy */
+        if ((big || small_run()) && la != lb && la != L_CONTIG && lb != L_CONTIG) continue;
+        if (big && (la == L_STRIDED || lb == L_STRIDED)) continue;
+        char what[96];
+        snprintf(what, sizeof what, "route %dx%dx%d a %s b %s", M, N, K, layout_names[la],
+                 layout_names[lb]);
+        lz_scope_begin();
+        lz_array *va = layout(a, la), *vb = layout(b, lb);
+        CHECK(lz_eval(va) == 0 && lz_eval(vb) == 0);
+        long long blas = lz_cpu_gemm_runs(LZ_GEMM_OPENBLAS), dnnl = lz_cpu_gemm_runs(LZ_GEMM_ONEDNN);
+        check_product(va, vb, what);
+        if (is_auto) {
+          long long db = lz_cpu_gemm_runs(LZ_GEMM_OPENBLAS) - blas,
+                    dd = lz_cpu_gemm_runs(LZ_GEMM_ONEDNN) - dnnl;
+          CHECK(cases[c].onednn ? dd > 0 && db == 0 : db > 0 && dd == 0);
+          if (cases[c].onednn ? !(dd > 0 && db == 0) : !(db > 0 && dd == 0))
+            fprintf(stderr, "%s: %lld OpenBLAS and %lld oneDNN runs\n", what, db, dd);
+        }
+        lz_scope_end();
+      }
+  }
+}
+
 /* Many threads against one: the batched split and the nested-thread rule give the same values. */
 static void test_threads(void) {
   for (int t = 0; t < 3; t++) {
@@ -374,6 +426,7 @@ int main(void) {
   RUN(test_half_out_of_memory);
   RUN(test_half_rounding);
   RUN(test_paths_taken);
+  RUN(test_auto_routes);
   RUN(test_threads);
   RUN(test_gemm_then_pool);
   return lzt_summary();

@@ -1,4 +1,4 @@
-/* lz_cpu_gemm_split shares big OpenBLAS GEMMs out on the pool (cpu/gemm_split.c) in blocks of
+/* lz_cpu_gemm_split shares big GEMMs out on the pool (cpu/gemm_split.c) in blocks of
  * rows or columns of C: against one single-threaded BLAS call (lz_cpu_gemm_blas) on odd sizes,
  * every transpose, leading dimensions wider than the operands, beta != 0, float32 and float64, and
  * on one thread; and inside a pool job (a batched matmul) against NumPy-free float64 sums. */
@@ -18,7 +18,7 @@ static double next(void) {
 static int splits; /* products lz_cpu_gemm_split took */
 
 /* C = alpha op(A) op(B) + beta C both ways; largest difference relative to 1 + |C|. */
-static double compare(lz_dtype dt, bool ta, bool tb, int M, int N, int K, int pad) {
+static double compare(lz_gemm_backend lib, lz_dtype dt, bool ta, bool tb, int M, int N, int K, int pad) {
   size_t es = dt == LZ_FLOAT64 ? 8 : 4;
   int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
   int64_t ra = ta ? K : M, rb = tb ? N : K;
@@ -41,7 +41,7 @@ static double compare(lz_dtype dt, bool ta, bool tb, int M, int N, int K, int pa
     else
       ((float *)C1)[i] = ((float *)C2)[i] = (float)v;
   }
-  if (lz_cpu_gemm_split(dt, ta, tb, M, N, K, 0.75, A, lda, B, ldb, 0.5, C1, ldc))
+  if (lz_cpu_gemm_split(lib, dt, ta, tb, M, N, K, 0.75, A, lda, B, ldb, 0.5, C1, ldc))
     splits++;
   else
     lz_cpu_gemm_blas(dt, ta, tb, M, N, K, 0.75, A, lda, B, ldb, 0.5, C1, ldc);
@@ -62,15 +62,17 @@ static void test_against_serial(void) {
       {301, 77, 129}, {40, 517, 65}, {1000, 33, 64}, {33, 1000, 41}, {64, 64, 300}};
   for (int t = 0; t < 2; t++) {
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-      for (int tr = 0; tr < 4; tr++) {
-        int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-        double d32 = compare(LZ_FLOAT32, tr & 1, tr & 2, M, N, K, s % 2 ? 3 : 0);
-        double d64 = compare(LZ_FLOAT64, tr & 1, tr & 2, M, N, K, 5);
-        CHECK(d32 <= 1e-5);
-        CHECK(d64 <= 1e-12);
-      }
+      for (int tr = 0; tr < 4; tr++)
+        for (int l = 0; l < 2; l++) { /* blocks on OpenBLAS, then (float32) on oneDNN */
+          lz_gemm_backend lib = l ? LZ_GEMM_ONEDNN : LZ_GEMM_OPENBLAS;
+          int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+          double d32 = compare(lib, LZ_FLOAT32, tr & 1, tr & 2, M, N, K, s % 2 ? 3 : 0);
+          double d64 = compare(lib, LZ_FLOAT64, tr & 1, tr & 2, M, N, K, 5);
+          CHECK(d32 <= 1e-5);
+          CHECK(d64 <= 1e-12);
+        }
     /* every shape here is big enough to share, on more than one thread; none on one */
-    CHECK(splits == (t == 0 && lz_get_num_threads() > 1 ? 40 : 0));
+    CHECK(splits == (t == 0 && lz_get_num_threads() > 1 ? 80 : 0));
     splits = 0;
     lz_set_num_threads(t == 0 ? 1 : 0); /* then on one thread (0: back to one per core) */
   }

@@ -17,7 +17,8 @@
 static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
 static lz_gemm_backend backend;
 static const char *const backend_names[LZ_GEMM_BACKEND_COUNT] = {"openblas", "onednn",
-                                                                 "onednn_matmul"};
+                                                                 "onednn_matmul", "auto"};
+static atomic_llong lib_runs[2]; /* float32 products outside pool jobs: [0] OpenBLAS, [1] oneDNN */
 
 static bool cpu_has_avx512(void) {
   if (lz_isa_path() != LZ_ISA_AVX512) return false; /* core/isa.h: the CPU, capped by LZ_CPU */
@@ -34,7 +35,7 @@ static void backend_init(void) {
       return;
     }
   }
-  backend = cpu_has_avx512() ? LZ_GEMM_ONEDNN : LZ_GEMM_OPENBLAS;
+  backend = cpu_has_avx512() ? LZ_GEMM_ONEDNN : LZ_GEMM_AUTO;
 }
 
 lz_gemm_backend lz_cpu_gemm_backend(void) {
@@ -44,6 +45,40 @@ lz_gemm_backend lz_cpu_gemm_backend(void) {
 
 const char *lz_cpu_gemm_backend_name(lz_gemm_backend b) {
   return b >= 0 && b < LZ_GEMM_BACKEND_COUNT ? backend_names[b] : "unknown";
+}
+
+long long lz_cpu_gemm_runs(lz_gemm_backend lib) {
+  return lib == LZ_GEMM_OPENBLAS ? atomic_load(&lib_runs[0])
+         : lib == LZ_GEMM_ONEDNN ? atomic_load(&lib_runs[1])
+                                 : 0;
+}
+
+/* The auto backend's choice, from products timed against each other in one process on a 2-core
+ * AVX2 EPYC shared with other work (`lz_bench gemm` prints the classes). Wall time there moves
+ * by +-30% from run to run, so the choice rests on CPU seconds per product, one thread each
+ * (GFLOP per CPU-second, OpenBLAS vs oneDNN), which the load moves much less:
+ * - up to 2^16 multiply-adds OpenBLAS: oneDNN's sgemm costs ~0.3 us more per call (wall: 1.8
+ *   vs 0.6 GFLOP/s at 3x5x7, 18 vs 13 at 16^3);
+ * - small products, up to 2^21, oneDNN: 32^3 29 vs 35, 64^3 57 vs 72, 96x80x100 69 vs 87,
+ *   128x128 @ (128x64)^T 72 vs 81;
+ * - thin ones (a dimension <= 16) up to 2^22, oneDNN: a classifier head 256x512 @ 512x10
+ *   38 vs 50, its input gradient 256x10 @ (512x10)^T 38 vs 47 (shared on the pool: 20 vs 37);
+ * - everything bigger OpenBLAS: its one-thread kernels run 1.4-1.9x faster per CPU-second at
+ *   the MLP's 256x784 @ 784x512, 256x512 @ 512x512 and their gradients, and at 1024^3 plain and
+ *   transposed. (oneDNN's OpenMP team beat OpenBLAS on the pool by 1.1-1.3x in wall time at the
+ *   MLP's shapes on a quiet machine, but on a loaded one its spinning barriers made the MLP
+ *   step 5x slower in CPU time: not taken.)
+ * - matrix-vector products stay on OpenBLAS's gemv (memory-bound either way).
+ * Products of oneDNN's classes big enough to share (lz_cpu_gemm_split) run in blocks on the
+ * pool, one-threaded oneDNN calls each. */
+enum { AUTO_MIN_WORK_LOG2 = 16, AUTO_MAX_WORK_LOG2 = 21, AUTO_THIN = 16, AUTO_THIN_LOG2 = 22 };
+
+bool lz_cpu_gemm_auto_onednn(int64_t M, int64_t N, int64_t K) {
+  if (M <= 1 || N <= 1) return false;
+  double work = (double)M * (double)N * (double)K;
+  bool thin = M <= AUTO_THIN || N <= AUTO_THIN || K <= AUTO_THIN;
+  return work > (double)(1 << AUTO_MIN_WORK_LOG2) &&
+         work <= (double)(1 << (thin ? AUTO_THIN_LOG2 : AUTO_MAX_WORK_LOG2));
 }
 
 /* OpenMP threads for a product of M*N*K = work: about 2^20 multiply-adds per thread at least.
@@ -316,6 +351,15 @@ static bool onednn_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, doub
   return ok;
 }
 
+/* float32 on oneDNN with a one-thread team on the calling thread; false when it declined. */
+static bool onednn_sgemm1(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
+                          const float *A, int64_t lda, const float *B, int64_t ldb, double beta,
+                          float *C, int64_t ldc) {
+  lz__dnnl_threads(1);
+  return dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, (float)alpha, A, lda, B, ldb,
+                    (float)beta, C, ldc) == dnnl_success;
+}
+
 void lz_cpu_gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                         const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                         float *C, int64_t ldc) {
@@ -349,11 +393,28 @@ void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
    * backend. Why: OpenBLAS has no per-call thread count, so from our workers it starts its own
    * team on cores already busy (2-3x slower on attention's 64 x 128x64x128, measured), and
    * oneDNN's small-matrix kernels beat OpenBLAS's single-threaded ones there (~1.5x). */
-  if (!f64 && (lz_cpu_gemm_backend() != LZ_GEMM_OPENBLAS || lz__in_parallel()) &&
-      onednn_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
-    return;
+  bool nested = lz__in_parallel();
+  if (!f64) {
+    lz_gemm_backend be = lz_cpu_gemm_backend();
+    bool dnnl = nested || be == LZ_GEMM_ONEDNN || be == LZ_GEMM_ONEDNN_MATMUL;
+    /* auto: oneDNN one-threaded, in blocks on our pool (gemm_split.c says why not its team) */
+    if (!dnnl && be == LZ_GEMM_AUTO && lz_cpu_gemm_auto_onednn(M, N, K) &&
+        (lz_cpu_gemm_split(LZ_GEMM_ONEDNN, dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                           ldc) ||
+         onednn_sgemm1(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))) {
+      atomic_fetch_add_explicit(&lib_runs[1], 1, memory_order_relaxed);
+      return;
+    }
+    if (dnnl && onednn_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) {
+      if (!nested) atomic_fetch_add_explicit(&lib_runs[1], 1, memory_order_relaxed);
+      return;
+    }
+    if (!nested) atomic_fetch_add_explicit(&lib_runs[0], 1, memory_order_relaxed);
+  }
   /* OpenBLAS runs single-threaded (core/threads.c): big products go to the pool in blocks */
-  if (lz_cpu_gemm_split(dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
+  if (lz_cpu_gemm_split(LZ_GEMM_OPENBLAS, dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                        ldc))
+    return;
   lz_cpu_gemm_blas(dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 

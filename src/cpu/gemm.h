@@ -1,5 +1,5 @@
 /* GEMM backends. float32 products run on oneDNN (dnnl_sgemm) or OpenBLAS (cblas_sgemm), chosen
- * once per process; float64 always on OpenBLAS. float16/bfloat16 products run on oneDNN's
+ * once per process or, under the auto backend, per product by its shape; float64 always on OpenBLAS. float16/bfloat16 products run on oneDNN's
  * matmul primitive where the CPU has native instructions for them, otherwise through the
  * float32 GEMM on cache-sized blocks converted on the fly (no full-size float32 copies).
  * lz_cpu_gemm (linalg_pack.h) is the float32/float64 entry point every kernel calls. */
@@ -12,16 +12,24 @@ typedef enum lz_gemm_backend {
   LZ_GEMM_OPENBLAS,      /* cblas_sgemm / cblas_sgemv */
   LZ_GEMM_ONEDNN,        /* dnnl_sgemm */
   LZ_GEMM_ONEDNN_MATMUL, /* oneDNN's matmul primitive for every float32 product (tests) */
+  LZ_GEMM_AUTO,          /* per product, whichever of the two wins at its shape (AVX2 CPUs) */
   LZ_GEMM_BACKEND_COUNT
 } lz_gemm_backend;
 
-/* The process's float32 backend: LZ_GEMM=openblas|onednn|onednn_matmul when set, else oneDNN
- * where the CPU has AVX-512 (there its kernels run at about twice OpenBLAS's AVX2 ones), else
- * OpenBLAS (on AVX2-only CPUs it is as fast or faster; it runs single-threaded, big products
- * shared out on our pool by lz_cpu_gemm_split). Products made inside a pool job run on oneDNN
+/* The process's float32 backend: LZ_GEMM=openblas|onednn|onednn_matmul|auto when set, else
+ * oneDNN where the CPU has AVX-512 (there its kernels run at about twice OpenBLAS's AVX2 ones),
+ * else auto: on AVX2-only CPUs neither library wins everywhere, so each product goes to the one
+ * that wins at its shape (lz_cpu_gemm_auto_onednn). OpenBLAS runs single-threaded, big products
+ * shared out on our pool by lz_cpu_gemm_split. Products made inside a pool job run on oneDNN
  * with one thread under every backend (see lz_cpu_gemm). */
 LZ_HIDDEN lz_gemm_backend lz_cpu_gemm_backend(void);
 LZ_HIDDEN const char *lz_cpu_gemm_backend_name(lz_gemm_backend b);
+/* Under the auto backend, whether a float32 product of this shape made outside a pool job runs
+ * on oneDNN (true) or OpenBLAS (false). */
+LZ_HIDDEN bool lz_cpu_gemm_auto_onednn(int64_t M, int64_t N, int64_t K);
+/* How many float32 products made outside a pool job ran on `lib` (LZ_GEMM_OPENBLAS or
+ * LZ_GEMM_ONEDNN) so far: tests check which way the auto backend sent each shape. */
+LZ_HIDDEN long long lz_cpu_gemm_runs(lz_gemm_backend lib);
 
 /* True when `dt` (float16 or bfloat16) products run natively on oneDNN on this CPU (bfloat16
  * where it has AVX512_BF16 or AMX, float16 where it has AVX512_FP16). */
@@ -54,12 +62,14 @@ LZ_HIDDEN void lz_cpu_gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_
 LZ_HIDDEN void lz_cpu_gemm_blas(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
                                 double alpha, const void *A, int64_t lda, const void *B,
                                 int64_t ldb, double beta, void *C, int64_t ldc);
-/* The same product cut into blocks of rows (or columns) of C, one lz_cpu_gemm_blas call each on
- * the pool's threads (cpu/gemm_split.c); false, having done nothing, when it is too small to
- * share or there is one thread. Inside a pool job the blocks run on the calling thread. */
-LZ_HIDDEN bool lz_cpu_gemm_split(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
-                                 double alpha, const void *A, int64_t lda, const void *B,
-                                 int64_t ldb, double beta, void *C, int64_t ldc);
+/* The same product cut into blocks of rows (or columns) of C, one call each on the pool's
+ * threads (cpu/gemm_split.c): lz_cpu_gemm_blas when lib is LZ_GEMM_OPENBLAS, or for float32
+ * with LZ_GEMM_ONEDNN lz_cpu_gemm_serial (oneDNN with a one-thread team); false, having done
+ * nothing, when it is too small to share or there is one thread. Inside a pool job the blocks
+ * run on the calling thread. */
+LZ_HIDDEN bool lz_cpu_gemm_split(lz_gemm_backend lib, lz_dtype dt, bool ta, bool tb, int64_t M,
+                                 int64_t N, int64_t K, double alpha, const void *A, int64_t lda,
+                                 const void *B, int64_t ldb, double beta, void *C, int64_t ldc);
 /* How many products ran on the matmul primitive so far (tests check the path was taken). */
 LZ_HIDDEN long long lz_cpu_gemm_primitive_runs(void);
 /* Destroys the cached matmul primitives (lz_clear_cache); one running on another thread is
