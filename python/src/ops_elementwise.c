@@ -26,16 +26,10 @@ PyObject *pyops_binary_call(PyObject *args, PyObject *kw, binary_fn fn) {
   static char *kws[] = {"", "", "stream", NULL};
   PyObject *x, *y, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O", kws, &x, &y, &stream)) return NULL;
-  lz_array *a = pylz_to_array(x);
-  if (!a) return NULL;
-  lz_array *b = pylz_to_array(y);
-  if (!b) {
-    lz_free(a);
-    return NULL;
-  }
+  lz_array *a, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_ARRAY(y, &b)) < 0) return NULL;
   lz_array *r = fn(a, b);
-  lz_free(a);
-  lz_free(b);
+  PYOPS_FREE(a, b);
   return pylz_wrap(r);
 }
 
@@ -178,17 +172,11 @@ static PyObject *close_impl(PyObject *args, PyObject *kw, int all) {
       (oatol && pyops_double(oatol, &atol, "atol") < 0) ||
       pyops_bool(onan, &equal_nan, "equal_nan") < 0)
     return NULL;
-  lz_array *a = pylz_to_array(x);
-  if (!a) return NULL;
-  lz_array *b = pylz_to_array(y);
-  if (!b) {
-    lz_free(a);
-    return NULL;
-  }
+  lz_array *a, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_ARRAY(y, &b)) < 0) return NULL;
   lz_array *r =
       all ? lz_allclose(a, b, rtol, atol, equal_nan) : lz_isclose(a, b, rtol, atol, equal_nan);
-  lz_free(a);
-  lz_free(b);
+  PYOPS_FREE(a, b);
   return pylz_wrap(r);
 }
 
@@ -210,16 +198,10 @@ static PyObject *py_array_equal(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   bool equal_nan = false;
   if (pyops_bool(onan, &equal_nan, "equal_nan") < 0) return NULL;
-  lz_array *a = pylz_to_array(x);
-  if (!a) return NULL;
-  lz_array *b = pylz_to_array(y);
-  if (!b) {
-    lz_free(a);
-    return NULL;
-  }
+  lz_array *a, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_ARRAY(y, &b)) < 0) return NULL;
   lz_array *r = lz_array_equal(a, b, equal_nan);
-  lz_free(a);
-  lz_free(b);
+  PYOPS_FREE(a, b);
   return pylz_wrap(r);
 }
 
@@ -261,17 +243,11 @@ static PyObject *py_divmod(PyObject *self, PyObject *args, PyObject *kw) {
   static char *kws[] = {"", "", "stream", NULL};
   PyObject *x, *y, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:divmod", kws, &x, &y, &stream)) return NULL;
-  lz_array *a = pylz_to_array(x);
-  if (!a) return NULL;
-  lz_array *b = pylz_to_array(y);
-  if (!b) {
-    lz_free(a);
-    return NULL;
-  }
+  lz_array *a, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_ARRAY(y, &b)) < 0) return NULL;
   lz_array *out[2] = {NULL, NULL};
   lz_divmod(a, b, out);
-  lz_free(a);
-  lz_free(b);
+  PYOPS_FREE(a, b);
   return pyops_wrap_many(out, 2, 0);
 }
 
