@@ -333,16 +333,10 @@ static PyObject *py_kron(PyObject *self, PyObject *args, PyObject *kw) {
   static char *kws[] = {"a", "b", "stream", NULL};
   PyObject *x, *y, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$O:kron", kws, &x, &y, &stream)) return NULL;
-  lz_array *a = pylz_to_array(x);
-  if (!a) return NULL;
-  lz_array *b = pylz_to_array(y);
-  if (!b) {
-    lz_free(a);
-    return NULL;
-  }
+  lz_array *a, *b;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_ARRAY(y, &b)) < 0) return NULL;
   lz_array *r = lz_kron(a, b);
-  lz_free(a);
-  lz_free(b);
+  PYOPS_FREE(a, b);
   return pylz_wrap(r);
 }
 
