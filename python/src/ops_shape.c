@@ -362,18 +362,15 @@ static PyObject *py_slice(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_ints axes, size;
   if (pyops_int_list(oaxes, &axes, 0, "axes") < 0 || pyops_shape(osize, &size, "slice_size") < 0)
     return NULL;
-  lz_array *a = NULL, *start = NULL;
+  lz_array *a, *start;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_ARRAY(ostart, &start)) < 0) return NULL;
   PyObject *res = NULL;
-  if (!(a = pylz_to_array(x)) || !(start = pylz_to_array(ostart))) goto done;
-  if (size.n != lz_array_ndim(a)) {
+  if (size.n != lz_array_ndim(a))
     PyErr_Format(PyExc_ValueError, "[slice] slice_size has %d dims, the array %d", size.n,
                  lz_array_ndim(a));
-    goto done;
-  }
-  res = pylz_wrap(lz_slice_dynamic(a, start, axes.v, axes.n, size.v));
-done:
-  lz_free(a);
-  lz_free(start);
+  else
+    res = pylz_wrap(lz_slice_dynamic(a, start, axes.v, axes.n, size.v));
+  PYOPS_FREE(a, start);
   return res;
 }
 
@@ -386,15 +383,11 @@ static PyObject *py_slice_update(PyObject *self, PyObject *args, PyObject *kw) {
     return NULL;
   pyops_ints axes;
   if (pyops_int_list(oaxes, &axes, 0, "axes") < 0) return NULL;
-  lz_array *a = NULL, *upd = NULL, *start = NULL;
-  PyObject *res = NULL;
-  if (!(a = pylz_to_array(x)) || !(upd = pylz_to_array(oupd)) || !(start = pylz_to_array(ostart)))
-    goto done;
-  res = pylz_wrap(lz_slice_update_dynamic(a, upd, start, axes.v, axes.n));
-done:
-  lz_free(a);
-  lz_free(upd);
-  lz_free(start);
+  lz_array *a, *upd, *start;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_ARRAY(oupd, &upd), PYOPS_ARRAY(ostart, &start)) < 0)
+    return NULL;
+  PyObject *res = pylz_wrap(lz_slice_update_dynamic(a, upd, start, axes.v, axes.n));
+  PYOPS_FREE(a, upd, start);
   return res;
 }
 
