@@ -32,8 +32,7 @@ static PyObject *py_take(PyObject *self, PyObject *args, PyObject *kw) {
   res = pylz_wrap(has_axis ? lz_take(a, idx, axis) : lz_take_flat(a, idx));
 done:
   if (!idx && !PyErr_Occurred()) pylz_raise();
-  lz_free(a);
-  lz_free(idx);
+  PYOPS_FREE(a, idx);
   return res;
 }
 
@@ -134,16 +133,10 @@ static PyObject *py_searchsorted(PyObject *self, PyObject *args, PyObject *kw) {
     PyErr_Format(PyExc_ValueError, "[searchsorted] side must be 'left' or 'right', not '%s'", side);
     return NULL;
   }
-  lz_array *a = pylz_to_array(x);
-  if (!a) return NULL;
-  lz_array *v = pylz_to_array(y);
-  if (!v) {
-    lz_free(a);
-    return NULL;
-  }
+  lz_array *a, *v;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_ARRAY(y, &v)) < 0) return NULL;
   lz_array *r = lz_searchsorted(a, v, side[0] == 'r');
-  lz_free(a);
-  lz_free(v);
+  PYOPS_FREE(a, v);
   return pylz_wrap(r);
 }
 
@@ -211,8 +204,7 @@ static PyObject *py_unique(PyObject *self, PyObject *args, PyObject *kw) {
     if (want_cnt) out[nout++] = lz_keep(fit_to(cnt, size, lz_scalar(0, LZ_INT32)));
   }
   lz_scope_end(); /* also releases inv and cnt, which the scope owns */
-  lz_free(a);
-  lz_free(fill);
+  PYOPS_FREE(a, fill);
   if (!vals) return pylz_raise();
   if (nout == 1) return pylz_wrap(out[0]);
   return pyops_wrap_many(out, nout, 0);
