@@ -170,9 +170,7 @@ static PyObject *py_segmented_mm(PyObject *self, PyObject *args, PyObject *kw) {
   lz_scope_end();
   res = pylz_wrap(r);
 done:
-  lz_free(a);
-  lz_free(b);
-  lz_free(seg);
+  PYOPS_FREE(a, b, seg);
   return res;
 }
 
@@ -281,8 +279,7 @@ static PyObject *conv_impl(PyObject *args, PyObject *kw, int dims, int transpose
   }
   res = pylz_wrap(r);
 done:
-  lz_free(x);
-  lz_free(w);
+  PYOPS_FREE(x, w);
   return res;
 }
 
@@ -337,8 +334,7 @@ static PyObject *py_conv_general(PyObject *self, PyObject *args, PyObject *kw) {
   }
   res = pylz_wrap(lz_conv_general(x, w, s, lo, hi, kd, id, groups, flip));
 done:
-  lz_free(x);
-  lz_free(w);
+  PYOPS_FREE(x, w);
   return res;
 }
 
@@ -388,8 +384,7 @@ static PyObject *py_convolve(PyObject *self, PyObject *args, PyObject *kw) {
   lz_scope_end();
   res = pylz_wrap(r);
 done:
-  lz_free(a);
-  lz_free(v);
+  PYOPS_FREE(a, v);
   return res;
 }
 
