@@ -122,9 +122,7 @@ static PyObject *py_uniform(PyObject *self, PyObject *args, PyObject *kw) {
     goto done;
   res = pylz_wrap(lz_random_uniform(lo, hi, shape.v, shape.n, dt, k));
 done:
-  lz_free(lo);
-  lz_free(hi);
-  lz_free(k);
+  PYOPS_FREE(lo, hi, k);
   return res;
 }
 
@@ -169,9 +167,7 @@ static PyObject *loc_scale_impl(PyObject *args, PyObject *kw,
     res = pylz_wrap(r);
   }
 done:
-  lz_free(aloc);
-  lz_free(ascale);
-  lz_free(k);
+  PYOPS_FREE(aloc, ascale, k);
   return res;
 }
 
@@ -185,46 +181,41 @@ static PyObject *py_laplace(PyObject *self, PyObject *args, PyObject *kw) {
   return loc_scale_impl(args, kw, lz_random_laplace);
 }
 
-static PyObject *py_multivariate_normal(PyObject *self, PyObject *args, PyObject *kw) {
-  pyops_name = "multivariate_normal";
-  static char *kws[] = {"mean", "cov", "shape", "dtype", "key", "stream", NULL};
-  PyObject *omean, *ocov, *oshape = NULL, *odt = Py_None, *okey = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:multivariate_normal", kws, &omean, &ocov,
-                                   &oshape, &odt, &okey, &stream))
+typedef lz_array *(*pair_fn)(lz_array *, lz_array *, const int *, int, lz_dtype, lz_array *);
+
+/* f(a, b, /, shape, dtype, key): multivariate_normal, randint and truncated_normal, whose
+ * samplers take two arrays, a shape, a dtype (default `dt`) and a key. `none_broadcasts`: the
+ * shape defaults to None, which passes NULL (the broadcast shape of a and b); otherwise a
+ * missing or None shape is (). */
+static PyObject *pair_impl(PyObject *args, PyObject *kw, char **kws, const char *format,
+                           lz_dtype dt, int none_broadcasts, pair_fn fn) {
+  PyObject *oa, *ob, *oshape = none_broadcasts ? Py_None : NULL, *odt = Py_None, *okey = Py_None,
+                     *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, format, kws, &oa, &ob, &oshape, &odt, &okey, &stream))
     return NULL;
   pyops_ints shape;
   int given;
-  lz_dtype dt = LZ_FLOAT32;
   if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
-  lz_array *mean = NULL, *cov = NULL, *k = NULL;
+  lz_array *a, *b, *k;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oa, &a), PYOPS_ARRAY(ob, &b)) < 0) return NULL;
   PyObject *res = NULL;
-  if ((mean = pylz_to_array(omean)) && (cov = pylz_to_array(ocov)) && (k = take_key(okey)))
-    res = pylz_wrap(lz_random_multivariate_normal(mean, cov, shape.v, shape.n, dt, k));
-  lz_free(mean);
-  lz_free(cov);
-  lz_free(k);
+  if ((k = take_key(okey)))
+    res = pylz_wrap(fn(a, b, given || !none_broadcasts ? shape.v : NULL, shape.n, dt, k));
+  PYOPS_FREE(a, b, k);
   return res;
+}
+
+static PyObject *py_multivariate_normal(PyObject *self, PyObject *args, PyObject *kw) {
+  pyops_name = "multivariate_normal";
+  static char *kws[] = {"mean", "cov", "shape", "dtype", "key", "stream", NULL};
+  return pair_impl(args, kw, kws, "OO|OOOO:multivariate_normal", LZ_FLOAT32, 0,
+                   lz_random_multivariate_normal);
 }
 
 static PyObject *py_randint(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "randint";
   static char *kws[] = {"low", "high", "shape", "dtype", "key", "stream", NULL};
-  PyObject *olow, *ohigh, *oshape = NULL, *odt = Py_None, *okey = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:randint", kws, &olow, &ohigh, &oshape, &odt,
-                                   &okey, &stream))
-    return NULL;
-  pyops_ints shape;
-  int given;
-  lz_dtype dt = LZ_INT32;
-  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
-  lz_array *lo = NULL, *hi = NULL, *k = NULL;
-  PyObject *res = NULL;
-  if ((lo = pylz_to_array(olow)) && (hi = pylz_to_array(ohigh)) && (k = take_key(okey)))
-    res = pylz_wrap(lz_random_randint(lo, hi, shape.v, shape.n, dt, k));
-  lz_free(lo);
-  lz_free(hi);
-  lz_free(k);
-  return res;
+  return pair_impl(args, kw, kws, "OO|OOOO:randint", LZ_INT32, 0, lz_random_randint);
 }
 
 static PyObject *py_bernoulli(PyObject *self, PyObject *args, PyObject *kw) {
@@ -240,30 +231,15 @@ static PyObject *py_bernoulli(PyObject *self, PyObject *args, PyObject *kw) {
   PyObject *res = NULL;
   if ((p = op ? pylz_to_array(op) : lz_float(0.5)) && (k = take_key(okey)))
     res = pylz_wrap(lz_random_bernoulli(p, given ? shape.v : NULL, shape.n, k));
-  lz_free(p);
-  lz_free(k);
+  PYOPS_FREE(p, k);
   return res;
 }
 
 static PyObject *py_truncated_normal(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "truncated_normal";
   static char *kws[] = {"lower", "upper", "shape", "dtype", "key", "stream", NULL};
-  PyObject *olo, *ohi, *oshape = Py_None, *odt = Py_None, *okey = Py_None, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:truncated_normal", kws, &olo, &ohi, &oshape,
-                                   &odt, &okey, &stream))
-    return NULL;
-  pyops_ints shape;
-  int given;
-  lz_dtype dt = LZ_FLOAT32;
-  if (parse_shape(oshape, &shape, &given) < 0 || pyops_dtype(odt, &dt, "dtype") < 0) return NULL;
-  lz_array *lo = NULL, *hi = NULL, *k = NULL;
-  PyObject *res = NULL;
-  if ((lo = pylz_to_array(olo)) && (hi = pylz_to_array(ohi)) && (k = take_key(okey)))
-    res = pylz_wrap(lz_random_truncated_normal(lo, hi, given ? shape.v : NULL, shape.n, dt, k));
-  lz_free(lo);
-  lz_free(hi);
-  lz_free(k);
-  return res;
+  return pair_impl(args, kw, kws, "OO|OOOO:truncated_normal", LZ_FLOAT32, 1,
+                   lz_random_truncated_normal);
 }
 
 static PyObject *py_gumbel(PyObject *self, PyObject *args, PyObject *kw) {
@@ -310,8 +286,7 @@ static PyObject *py_categorical(PyObject *self, PyObject *args, PyObject *kw) {
   if ((logits = pylz_to_array(ologits)) && (k = take_key(okey)))
     res = pylz_wrap(given ? lz_random_categorical_shape(logits, axis, shape.v, shape.n, k)
                           : lz_random_categorical(logits, axis, has_num ? num : 0, k));
-  lz_free(logits);
-  lz_free(k);
+  PYOPS_FREE(logits, k);
   return res;
 }
 
@@ -332,8 +307,7 @@ static PyObject *py_permutation(PyObject *self, PyObject *args, PyObject *kw) {
   PyObject *res = NULL;
   if ((is_int || (x = pylz_to_array(ox))) && (k = take_key(okey)))
     res = pylz_wrap(is_int ? lz_random_permutation(n, k) : lz_random_permutation_array(x, axis, k));
-  lz_free(x);
-  lz_free(k);
+  PYOPS_FREE(x, k);
   return res;
 }
 
