@@ -1,5 +1,8 @@
-/* lazuli.core: private helpers shared by the module-level function files (ops_*.c, random.c,
- * linalg.c, fft.c, fast.c, io.c). Not part of pylz.h: only these files use them.
+/* lazuli.core: private argument helpers and the method-table row macro (PYOPS_F), written once
+ * for every file of the extension: the module-level function files (ops_*.c, random.c,
+ * linalg.c, fft.c, fast.c, io.c) use all of them, the others (operators, devices, transforms,
+ * ...) the array conversions and PYOPS_F. Not part of pylz.h, which is the extension's core
+ * contract.
  *
  * Functions that share a Python signature (every unary op, every binary op, the reductions,
  * scans, sorts, transforms) share one parser, `<family>_call(args, kw, lz function...)`; each
