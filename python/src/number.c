@@ -5,7 +5,7 @@
  * lz_add and one object from the free list, with no Python-level dispatch, because a training
  * loop builds thousands of nodes this way. The in-place forms rebind the same Python object to
  * the new array, as MLX's do (`b = a; a += 1` changes what b shows too). */
-#include "pylz.h"
+#include "ops_impl.h"
 
 typedef lz_array *(*binary_fn)(lz_array *, lz_array *);
 
@@ -44,7 +44,17 @@ static lz_array *operand_with(PyObject *o, const char *what, PyObject *other) {
   return NULL;
 }
 
-static lz_array *operand(PyObject *o, const char *what) { return operand_with(o, what, NULL); }
+/* Both operands of a OP b converted (new references), in order: 0, or -1 with both NULL. */
+static int operands(PyObject *a, PyObject *b, const char *what, lz_array **x, lz_array **y) {
+  *y = NULL;
+  if (!(*x = operand_with(a, what, NULL))) return -1;
+  if (!(*y = operand_with(b, what, NULL))) {
+    lz_free(*x);
+    *x = NULL;
+    return -1;
+  }
+  return 0;
+}
 
 static int comparable(PyObject *o) {
   return PyLzArray_Check(o) || PyBool_Check(o) || PyLong_Check(o) || PyFloat_Check(o) ||
@@ -97,16 +107,10 @@ static int check_not_float(lz_array *x, lz_array *y, const char *what) {
 
 static PyObject *bitwise(PyObject *a, PyObject *b, binary_fn fn, const char *what, int in_place) {
   if (in_place && !PyLzArray_Check(a)) Py_RETURN_NOTIMPLEMENTED;
-  lz_array *x = operand(a, what);
-  if (!x) return NULL;
-  lz_array *y = operand(b, what);
-  if (!y) {
-    lz_free(x);
-    return NULL;
-  }
+  lz_array *x, *y;
+  if (operands(a, b, what, &x, &y) < 0) return NULL;
   lz_array *r = check_not_float(x, y, what) < 0 ? NULL : fn(x, y);
-  lz_free(x);
-  lz_free(y);
+  PYOPS_FREE(x, y);
   if (!r) return PyErr_Occurred() ? NULL : pylz_raise();
   if (!in_place) return pylz_wrap(r);
   pylz_array_set((PyLzArray *)a, r);
@@ -159,17 +163,11 @@ static PyObject *nb_inplace_power(PyObject *a, PyObject *b, PyObject *mod) {
 }
 
 static PyObject *nb_divmod(PyObject *a, PyObject *b) {
-  lz_array *x = operand(a, "divmod");
-  if (!x) return NULL;
-  lz_array *y = operand(b, "divmod");
-  if (!y) {
-    lz_free(x);
-    return NULL;
-  }
+  lz_array *x, *y;
+  if (operands(a, b, "divmod", &x, &y) < 0) return NULL;
   lz_array *out[2];
   int rc = lz_divmod(x, y, out);
-  lz_free(x);
-  lz_free(y);
+  PYOPS_FREE(x, y);
   if (rc < 0) return pylz_raise();
   PyObject *q = pylz_wrap(out[0]);
   PyObject *r = q ? pylz_wrap(out[1]) : (lz_free(out[1]), NULL);
@@ -182,16 +180,10 @@ static PyObject *nb_divmod(PyObject *a, PyObject *b) {
 
 /* `@` takes arrays (and array-likes: lists too, as MLX converts them for matmul). */
 static PyObject *nb_matmul(PyObject *a, PyObject *b) {
-  lz_array *x = pylz_to_array(a);
-  if (!x) return NULL;
-  lz_array *y = pylz_to_array(b);
-  if (!y) {
-    lz_free(x);
-    return NULL;
-  }
+  lz_array *x, *y;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(a, &x), PYOPS_ARRAY(b, &y)) < 0) return NULL;
   lz_array *r = lz_matmul(x, y);
-  lz_free(x);
-  lz_free(y);
+  PYOPS_FREE(x, y);
   return pylz_wrap(r);
 }
 
