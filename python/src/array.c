@@ -2,6 +2,7 @@
  * attributes, conversion to Python values, printing, the buffer protocol and pickling.
  * Operators are in number.c, the method forms of ops in methods.c, indexing in indexing.c. */
 #include "pylz.h"
+#include "ops_impl.h"
 
 #include "dlpack.h"
 
@@ -125,11 +126,12 @@ static PyObject *py_asarray(PyObject *self, PyObject *args, PyObject *kwargs) {
 }
 
 static PyMethodDef array_functions[] = {
-    {"asarray", (PyCFunction)(void (*)(void))py_asarray, METH_VARARGS | METH_KEYWORDS,
-     "asarray(a: scalar | array | Sequence, dtype: Dtype | None = None, *, copy: bool | None = "
-     "None) -> array\n\nConverts the input to an array (an array input gives a new array "
-     "object with the same values, cast to ``dtype`` when given). ``copy=False`` raises "
-     "ValueError."},
+    PYOPS_F(
+        "asarray", py_asarray,
+        "asarray(a: scalar | array | Sequence, dtype: Dtype | None = None, *, copy: bool | None = "
+        "None) -> array\n\nConverts the input to an array (an array input gives a new array "
+        "object with the same values, cast to ``dtype`` when given). ``copy=False`` raises "
+        "ValueError."),
     {NULL, NULL, 0, NULL},
 };
 
@@ -672,14 +674,14 @@ static PyMethodDef array_base_methods[] = {
     {"__setstate__", array_setstate, METH_O, NULL},
     {"__reduce__", array_reduce, METH_NOARGS, NULL},
     {"__format__", array_format, METH_O, NULL},
-    {"__dlpack__", (PyCFunction)(void (*)(void))array_dlpack, METH_VARARGS | METH_KEYWORDS,
-     "__dlpack__(self, stream=None) -> PyCapsule\n\nThe array's data as a DLPack capsule "
-     "(no copy for evaluated contiguous arrays)."},
+    PYOPS_F("__dlpack__", array_dlpack,
+            "__dlpack__(self, stream=None) -> PyCapsule\n\nThe array's data as a DLPack capsule "
+            "(no copy for evaluated contiguous arrays)."),
     {"__dlpack_device__", array_dlpack_device, METH_NOARGS,
      "__dlpack_device__(self) -> tuple[int, int]\n\n(1, 0): the CPU."},
-    {"__array__", (PyCFunction)(void (*)(void))array_array, METH_VARARGS | METH_KEYWORDS,
-     "__array__(self, dtype=None, copy=None) -> numpy.ndarray\n\nA NumPy array sharing the "
-     "data (cast when dtype is given)."},
+    PYOPS_F("__array__", array_array,
+            "__array__(self, dtype=None, copy=None) -> numpy.ndarray\n\nA NumPy array sharing the "
+            "data (cast when dtype is given)."),
     {NULL},
 };
 
