@@ -9,6 +9,7 @@
  * the arrays it leaves in `outputs` are written to the other, whose values after the call go
  * back into the `outputs` trees. */
 #include "xform.h"
+#include "ops_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -385,27 +386,28 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"compile", (PyCFunction)(void (*)(void))py_compile, METH_VARARGS | METH_KEYWORDS,
-     "compile(fun: Callable, inputs: Optional[object] = None, outputs: Optional[object] = None, "
-     "shapeless: bool = False) -> Callable\n\n"
-     "Returns a compiled function which produces the same output as ``fun``.\n\n"
-     "The function is traced once per structure of its arguments (and non-array arguments, "
-     "which\nmust be ints, floats or strings) and per input shapes and dtypes; its graph is "
-     "simplified and\nfused, and later calls replay it.\n\n"
-     "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
-     "trees of\n      :class:`array` and returns a variable number of :class:`array` or trees "
-     "of :class:`array`.\n"
-     "    inputs (list or dict, optional): These inputs will be captured during the function\n"
-     "      compilation along with the inputs to ``fun``: arbitrarily nested lists, dicts or "
-     "arrays\n      (e.g. ``[model.state, optimizer.state]``). Leaves that are not arrays are "
-     "ignored.\n"
-     "    outputs (list or dict, optional): These outputs will be captured and updated in a\n"
-     "      compiled function, with the same kind of trees. Default: ``None``\n"
-     "    shapeless (bool, optional): A function compiled with ``shapeless`` enabled is not\n"
-     "      recompiled when the input shapes change (same number of dimensions and dtypes).\n"
-     "      Default: ``False``\n\n"
-     "Returns:\n    Callable: A compiled function which has the same input arguments as ``fun`` "
-     "and returns\n    the same output(s)."},
+    PYOPS_F(
+        "compile", py_compile,
+        "compile(fun: Callable, inputs: Optional[object] = None, outputs: Optional[object] = None, "
+        "shapeless: bool = False) -> Callable\n\n"
+        "Returns a compiled function which produces the same output as ``fun``.\n\n"
+        "The function is traced once per structure of its arguments (and non-array arguments, "
+        "which\nmust be ints, floats or strings) and per input shapes and dtypes; its graph is "
+        "simplified and\nfused, and later calls replay it.\n\n"
+        "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
+        "trees of\n      :class:`array` and returns a variable number of :class:`array` or trees "
+        "of :class:`array`.\n"
+        "    inputs (list or dict, optional): These inputs will be captured during the function\n"
+        "      compilation along with the inputs to ``fun``: arbitrarily nested lists, dicts or "
+        "arrays\n      (e.g. ``[model.state, optimizer.state]``). Leaves that are not arrays are "
+        "ignored.\n"
+        "    outputs (list or dict, optional): These outputs will be captured and updated in a\n"
+        "      compiled function, with the same kind of trees. Default: ``None``\n"
+        "    shapeless (bool, optional): A function compiled with ``shapeless`` enabled is not\n"
+        "      recompiled when the input shapes change (same number of dimensions and dtypes).\n"
+        "      Default: ``False``\n\n"
+        "Returns:\n    Callable: A compiled function which has the same input arguments as ``fun`` "
+        "and returns\n    the same output(s)."),
     {"disable_compile", py_disable_compile, METH_NOARGS,
      "disable_compile() -> None\n\n"
      "Globally disable compilation: compiled functions call the original function. Setting "
@@ -414,13 +416,14 @@ static PyMethodDef methods[] = {
      "enable_compile() -> None\n\n"
      "Globally enable compilation. This overrides the environment variable "
      "``MLX_DISABLE_COMPILE``."},
-    {"export_to_dot", (PyCFunction)(void (*)(void))py_export_to_dot, METH_VARARGS | METH_KEYWORDS,
-     "export_to_dot(file: object, *args, **kwargs) -> None\n\n"
-     "Write the computation graph of the given arrays (trees of arrays) as Graphviz DOT.\n\n"
-     "Nothing is evaluated; evaluated arrays appear as leaves, and fused nodes list the ops "
-     "they run.\n\n"
-     "Args:\n    file (str or file): A path, or an object with a ``write`` method taking a str.\n"
-     "    *args, **kwargs: The arrays or trees of arrays whose graph is written."},
+    PYOPS_F("export_to_dot", py_export_to_dot,
+            "export_to_dot(file: object, *args, **kwargs) -> None\n\n"
+            "Write the computation graph of the given arrays (trees of arrays) as Graphviz DOT.\n\n"
+            "Nothing is evaluated; evaluated arrays appear as leaves, and fused nodes list the ops "
+            "they run.\n\n"
+            "Args:\n    file (str or file): A path, or an object with a ``write`` method taking a "
+            "str.\n"
+            "    *args, **kwargs: The arrays or trees of arrays whose graph is written."),
     {NULL, NULL, 0, NULL},
 };
 
