@@ -7,6 +7,7 @@
  * vmap rule (inputs, axes) and returns (outputs, out_axes). The rules hold the function's
  * closure, whose last result gives the outputs' tree structure. */
 #include "xform.h"
+#include "ops_impl.h"
 
 enum { RULE_VJP, RULE_JVP, RULE_VMAP };
 
@@ -499,15 +500,16 @@ static PyObject *py_checkpoint(PyObject *self, PyObject *args, PyObject *kwargs)
 }
 
 static PyMethodDef methods[] = {
-    {"checkpoint", (PyCFunction)(void (*)(void))py_checkpoint, METH_VARARGS | METH_KEYWORDS,
-     "checkpoint(fun: Callable) -> Callable\n\n"
-     "Returns a gradient checkpointed version of ``fun``: its intermediate values are not kept "
-     "for\nthe backward pass but recomputed from the inputs when the gradient needs them, "
-     "trading\ncompute for memory.\n\n"
-     "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
-     "trees of\n      :class:`array` and returns a variable number of :class:`array` or trees "
-     "of :class:`array`.\n\n"
-     "Returns:\n    Callable: A function computing the same values as ``fun``."},
+    PYOPS_F(
+        "checkpoint", py_checkpoint,
+        "checkpoint(fun: Callable) -> Callable\n\n"
+        "Returns a gradient checkpointed version of ``fun``: its intermediate values are not kept "
+        "for\nthe backward pass but recomputed from the inputs when the gradient needs them, "
+        "trading\ncompute for memory.\n\n"
+        "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
+        "trees of\n      :class:`array` and returns a variable number of :class:`array` or trees "
+        "of :class:`array`.\n\n"
+        "Returns:\n    Callable: A function computing the same values as ``fun``."),
     {NULL, NULL, 0, NULL},
 };
 
