@@ -6,6 +6,7 @@
  * objects exist and compare as MLX's do, every op accepts `stream=` and ignores it, and asking
  * to run on the GPU raises MLX's ValueError. */
 #include "pylz.h"
+#include "ops_impl.h"
 
 #include <structmember.h>
 
@@ -380,31 +381,31 @@ static PyObject *f_is_available(PyObject *m, PyObject *args, PyObject *kwargs) {
   return ty < 0 ? NULL : PyBool_FromLong(ty == DEV_CPU);
 }
 
-#define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
 static PyMethodDef device_functions[] = {
     {"default_device", f_default_device, METH_NOARGS,
      "default_device() -> Device\n\nGet the default device."},
-    {"set_default_device", KW(f_set_default_device),
-     "set_default_device(device: Device) -> None\n\nSet the default device (the GPU raises "
-     "ValueError: Lazuli has no GPU backend)."},
-    {"default_stream", KW(f_default_stream),
-     "default_stream(device: Device) -> Stream\n\nGet the device's default stream."},
-    {"set_default_stream", KW(f_set_default_stream),
-     "set_default_stream(stream: Stream) -> None\n\nSet the default stream."},
-    {"new_stream", KW(f_new_stream),
-     "new_stream(device: Device) -> Stream\n\nMake a new stream on the given device."},
-    {"stream", KW(f_stream),
-     "stream(s: Stream | Device) -> StreamContext\n\nCreate a context manager to set the "
-     "default device and stream:\n\n    with mx.stream(mx.cpu):\n        ..."},
-    {"synchronize", KW(f_synchronize),
-     "synchronize(stream: Stream | None = None) -> None\n\nWait until the work scheduled with "
-     "async_eval on this thread has finished."},
-    {"is_available", KW(f_is_available),
-     "is_available(device: Device) -> bool\n\nWhether the device can run operations (only the "
-     "CPU can)."},
+    PYOPS_F("set_default_device", f_set_default_device,
+            "set_default_device(device: Device) -> None\n\nSet the default device (the GPU raises "
+            "ValueError: Lazuli has no GPU backend)."),
+    PYOPS_F("default_stream", f_default_stream,
+            "default_stream(device: Device) -> Stream\n\nGet the device's default stream."),
+    PYOPS_F("set_default_stream", f_set_default_stream,
+            "set_default_stream(stream: Stream) -> None\n\nSet the default stream."),
+    PYOPS_F("new_stream", f_new_stream,
+            "new_stream(device: Device) -> Stream\n\nMake a new stream on the given device."),
+    PYOPS_F("stream", f_stream,
+            "stream(s: Stream | Device) -> StreamContext\n\nCreate a context manager to set the "
+            "default device and stream:\n\n    with mx.stream(mx.cpu):\n        ..."),
+    PYOPS_F(
+        "synchronize", f_synchronize,
+        "synchronize(stream: Stream | None = None) -> None\n\nWait until the work scheduled with "
+        "async_eval on this thread has finished."),
+    PYOPS_F(
+        "is_available", f_is_available,
+        "is_available(device: Device) -> bool\n\nWhether the device can run operations (only the "
+        "CPU can)."),
     {NULL},
 };
-#undef KW
 
 int pylz_init_devices(PyObject *m) {
   if (PyType_Ready(&PyLzDevice_Type) < 0 || PyType_Ready(&PyLzStream_Type) < 0 ||
