@@ -1,6 +1,7 @@
 /* lazuli.core.distributed: MLX's mlx.core.distributed over Lazuli's MPI groups (Group,
  * is_available, init, and the collectives, each with group= and stream= keywords). */
 #include "pylz.h"
+#include "ops_impl.h"
 
 typedef struct {
   PyObject_HEAD
@@ -48,8 +49,9 @@ static PyObject *group_repr(PyObject *self) {
 static PyMethodDef group_methods[] = {
     {"rank", group_rank, METH_NOARGS, "This process's rank in the group."},
     {"size", group_size, METH_NOARGS, "The number of processes in the group."},
-    {"split", (PyCFunction)(void (*)(void))group_split, METH_VARARGS | METH_KEYWORDS,
-     "split(color, key=-1): the group of the ranks that pass the same color, ordered by key."},
+    PYOPS_F(
+        "split", group_split,
+        "split(color, key=-1): the group of the ranks that pass the same color, ordered by key."),
     {NULL, NULL, 0, NULL},
 };
 
@@ -159,18 +161,29 @@ static PyObject *d_recv_like(PyObject *m, PyObject *args, PyObject *kw) {
   return pylz_wrap(y);
 }
 
-#define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
 static PyMethodDef methods[] = {
-    {"is_available", d_is_available, METH_NOARGS, "Whether a distributed backend (MPI) is available."},
-    {"init", KW(d_init), "init(strict=False, backend='any'): the world group (size 1 without a launcher)."},
-    {"all_sum", KW(d_all_sum), "all_sum(x, *, group=None, stream=None): the sum of x over the group."},
-    {"all_max", KW(d_all_max), "all_max(x, *, group=None, stream=None): the maximum of x over the group."},
-    {"all_min", KW(d_all_min), "all_min(x, *, group=None, stream=None): the minimum of x over the group."},
-    {"all_gather", KW(d_all_gather), "all_gather(x, *, group=None, stream=None): every rank's x concatenated on axis 0."},
-    {"sum_scatter", KW(d_sum_scatter), "sum_scatter(x, *, group=None, stream=None): this rank's block of the sum over the group."},
-    {"send", KW(d_send), "send(x, dst, *, group=None, stream=None): sends x to rank dst; returns x."},
-    {"recv", KW(d_recv), "recv(shape, dtype, src, *, group=None, stream=None): an array received from rank src."},
-    {"recv_like", KW(d_recv_like), "recv_like(x, src, *, group=None, stream=None): recv with x's shape and dtype."},
+    {"is_available", d_is_available, METH_NOARGS,
+     "Whether a distributed backend (MPI) is available."},
+    PYOPS_F("init", d_init,
+            "init(strict=False, backend='any'): the world group (size 1 without a launcher)."),
+    PYOPS_F("all_sum", d_all_sum,
+            "all_sum(x, *, group=None, stream=None): the sum of x over the group."),
+    PYOPS_F("all_max", d_all_max,
+            "all_max(x, *, group=None, stream=None): the maximum of x over the group."),
+    PYOPS_F("all_min", d_all_min,
+            "all_min(x, *, group=None, stream=None): the minimum of x over the group."),
+    PYOPS_F("all_gather", d_all_gather,
+            "all_gather(x, *, group=None, stream=None): every rank's x concatenated on axis 0."),
+    PYOPS_F(
+        "sum_scatter", d_sum_scatter,
+        "sum_scatter(x, *, group=None, stream=None): this rank's block of the sum over the group."),
+    PYOPS_F("send", d_send,
+            "send(x, dst, *, group=None, stream=None): sends x to rank dst; returns x."),
+    PYOPS_F(
+        "recv", d_recv,
+        "recv(shape, dtype, src, *, group=None, stream=None): an array received from rank src."),
+    PYOPS_F("recv_like", d_recv_like,
+            "recv_like(x, src, *, group=None, stream=None): recv with x's shape and dtype."),
     {NULL, NULL, 0, NULL},
 };
 
