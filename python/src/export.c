@@ -9,6 +9,7 @@
  * keyword arguments by name, in any order (lz_imported_call_kw), and returns a tuple of
  * arrays. */
 #include "xform.h"
+#include "ops_impl.h"
 
 #define BAD_INPUTS                                                                               \
   "inputs are positional and keyword arrays, or one tuple of arrays and/or one dict of arrays"
@@ -332,18 +333,18 @@ static PyObject *py_import_function(PyObject *self, PyObject *args, PyObject *kw
 }
 
 static PyMethodDef methods[] = {
-    {"export_function", (PyCFunction)(void (*)(void))py_export_function,
-     METH_VARARGS | METH_KEYWORDS,
-     "export_function(file: str, fun: Callable, *args, shapeless: bool = False, **kwargs) -> None"
-     "\n--\n\nTraces fun on the example arguments and writes the function (ops, parameters, "
-     "captured arrays) to file."},
-    {"import_function", (PyCFunction)(void (*)(void))py_import_function,
-     METH_VARARGS | METH_KEYWORDS,
-     "import_function(file: str) -> Callable\n--\n\nReads a function written by "
-     "export_function; calling it with arrays returns a tuple of arrays."},
-    {"exporter", (PyCFunction)(void (*)(void))py_exporter, METH_VARARGS | METH_KEYWORDS,
-     "exporter(file: str, fun: Callable, *, shapeless: bool = False) -> FunctionExporter\n--\n\n"
-     "An object that adds a trace of fun per call and writes them all to file on close()."},
+    PYOPS_F("export_function", py_export_function,
+            "export_function(file: str, fun: Callable, *args, shapeless: bool = False, **kwargs) "
+            "-> None"
+            "\n--\n\nTraces fun on the example arguments and writes the function (ops, parameters, "
+            "captured arrays) to file."),
+    PYOPS_F("import_function", py_import_function,
+            "import_function(file: str) -> Callable\n--\n\nReads a function written by "
+            "export_function; calling it with arrays returns a tuple of arrays."),
+    PYOPS_F(
+        "exporter", py_exporter,
+        "exporter(file: str, fun: Callable, *, shapeless: bool = False) -> FunctionExporter\n--\n\n"
+        "An object that adds a trace of fun per call and writes them all to file on close()."),
     {NULL, NULL, 0, NULL},
 };
 
