@@ -2,7 +2,7 @@
  * reset_peak_memory, get_cache_memory, set_memory_limit, set_cache_limit, set_wired_limit,
  * clear_cache; and the `metal` submodule MLX keeps for its older, deprecated spellings
  * (mx.metal.get_active_memory ...), with is_available() False as on any machine without Metal. */
-#include "pylz.h"
+#include "ops_impl.h"
 
 static size_t wired_limit; /* no wired memory on the CPU: only remembered */
 
@@ -61,7 +61,6 @@ static PyObject *set_wired_limit(PyObject *m, PyObject *args, PyObject *kwargs) 
   return PyLong_FromSize_t(old);
 }
 
-#define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
 #define MEMORY_FUNCTIONS                                                                           \
   {"get_active_memory", get_active_memory, METH_NOARGS,                                            \
    "get_active_memory() -> int\n\nThe bytes of array data currently allocated (not counting "      \
@@ -76,15 +75,16 @@ static PyObject *set_wired_limit(PyObject *m, PyObject *args, PyObject *kwargs) 
       {"clear_cache", clear_cache, METH_NOARGS,                                                    \
        "clear_cache() -> None\n\nFree every cached buffer and the kernels' per-shape caches "      \
        "(oneDNN primitives, FFT plans)."},                                                         \
-      {"set_memory_limit", KW(set_memory_limit),                                                   \
-       "set_memory_limit(limit: int) -> int\n\nLimit the active memory in bytes (0: no limit); "   \
-       "an allocation beyond it raises MemoryError. Returns the previous limit."},                 \
-      {"set_cache_limit", KW(set_cache_limit),                                                     \
-       "set_cache_limit(limit: int) -> int\n\nLimit the buffer cache in bytes (0 disables "        \
-       "caching). Returns the previous limit."},                                                   \
-      {"set_wired_limit", KW(set_wired_limit),                                                     \
-       "set_wired_limit(limit: int) -> int\n\nAccepted for MLX compatibility (there is no "        \
-       "wired memory on the CPU). Returns the previous value."},
+      PYOPS_F("set_memory_limit", set_memory_limit,                                                \
+              "set_memory_limit(limit: int) -> int\n\nLimit the active memory in bytes "           \
+              "(0: no limit); an allocation beyond it raises MemoryError. Returns the previous "   \
+              "limit."),                                                                           \
+      PYOPS_F("set_cache_limit", set_cache_limit,                                                  \
+              "set_cache_limit(limit: int) -> int\n\nLimit the buffer cache in bytes (0 disables " \
+              "caching). Returns the previous limit."),                                            \
+      PYOPS_F("set_wired_limit", set_wired_limit,                                                  \
+              "set_wired_limit(limit: int) -> int\n\nAccepted for MLX compatibility (there is no " \
+              "wired memory on the CPU). Returns the previous value."),
 
 static PyMethodDef memory_functions[] = {MEMORY_FUNCTIONS{NULL}};
 
@@ -105,7 +105,6 @@ static PyMethodDef metal_functions[] = {
     {"stop_capture", metal_unavailable, METH_VARARGS, "stop_capture() -> None"},
     {NULL},
 };
-#undef KW
 
 int pylz_init_memory(PyObject *m) {
   if (PyModule_AddFunctions(m, memory_functions) < 0) return -1;
