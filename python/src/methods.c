@@ -6,6 +6,7 @@
  * the function. Methods whose signature differs from the function's (reshape and transpose
  * take varargs, astype and view take a dtype) are written here. */
 #include "pylz.h"
+#include "ops_impl.h"
 
 #include <string.h>
 
@@ -193,21 +194,22 @@ static PyObject *m_array_namespace(PyObject *self, PyObject *args, PyObject *kwa
 }
 
 static PyMethodDef own_methods[] = {
-    {"reshape", (PyCFunction)(void (*)(void))m_reshape, METH_VARARGS | METH_KEYWORDS,
-     "reshape(self, *shape, stream=None) -> array\n\nEquivalent to :func:`reshape` but the "
-     "shape can be passed either as a tuple or as separate arguments."},
-    {"transpose", (PyCFunction)(void (*)(void))m_transpose, METH_VARARGS | METH_KEYWORDS,
-     "transpose(self, *axes, stream=None) -> array\n\nEquivalent to :func:`transpose` but the "
-     "axes can be passed either as a tuple or as separate arguments."},
-    {"astype", (PyCFunction)(void (*)(void))m_astype, METH_VARARGS | METH_KEYWORDS,
-     "astype(self, dtype: Dtype, stream=None) -> array\n\nCast the array to a specified type."},
-    {"view", (PyCFunction)(void (*)(void))m_view, METH_VARARGS | METH_KEYWORDS,
-     "view(self, dtype: Dtype, *, stream=None) -> array\n\nThe same bits seen as another "
-     "dtype. See :func:`view`."},
-    {"__array_namespace__", (PyCFunction)(void (*)(void))m_array_namespace,
-     METH_VARARGS | METH_KEYWORDS,
-     "__array_namespace__(self, api_version=None)\n\nThe module holding the array API "
-     "functions (lazuli.core)."},
+    PYOPS_F("reshape", m_reshape,
+            "reshape(self, *shape, stream=None) -> array\n\nEquivalent to :func:`reshape` but the "
+            "shape can be passed either as a tuple or as separate arguments."),
+    PYOPS_F(
+        "transpose", m_transpose,
+        "transpose(self, *axes, stream=None) -> array\n\nEquivalent to :func:`transpose` but the "
+        "axes can be passed either as a tuple or as separate arguments."),
+    PYOPS_F(
+        "astype", m_astype,
+        "astype(self, dtype: Dtype, stream=None) -> array\n\nCast the array to a specified type."),
+    PYOPS_F("view", m_view,
+            "view(self, dtype: Dtype, *, stream=None) -> array\n\nThe same bits seen as another "
+            "dtype. See :func:`view`."),
+    PYOPS_F("__array_namespace__", m_array_namespace,
+            "__array_namespace__(self, api_version=None)\n\nThe module holding the array API "
+            "functions (lazuli.core)."),
     {NULL},
 };
 
