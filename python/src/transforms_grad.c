@@ -3,6 +3,7 @@
  * lz_value_and_grad with respect to the leaves of the chosen arguments (argnums, argnames), and
  * puts the gradients back into trees of the arguments' structure. */
 #include "xform.h"
+#include "ops_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -329,35 +330,38 @@ static PyObject *py_value_and_grad(PyObject *self, PyObject *args, PyObject *kwa
 }
 
 static PyMethodDef methods[] = {
-    {"grad", (PyCFunction)(void (*)(void))py_grad, METH_VARARGS | METH_KEYWORDS,
-     "grad(fun: Callable, argnums: Optional[Union[int, Sequence[int]]] = None, argnames: "
-     "Union[str, Sequence[str]] = []) -> Callable\n\n"
-     "Returns a function which computes the gradient of ``fun``.\n\n"
-     "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
-     "trees\n      of :class:`array` and returns a scalar output :class:`array`.\n"
-     "    argnums (int or list(int), optional): Specify the index (or indices) of the "
-     "positional\n      arguments of ``fun`` to compute the gradient with respect to. If neither "
-     "``argnums``\n      nor ``argnames`` are provided ``argnums`` defaults to ``0``.\n"
-     "    argnames (str or list(str), optional): Specify keyword arguments of ``fun`` to "
-     "compute\n      gradients with respect to. Defaults to [].\n\n"
-     "Returns:\n    Callable: A function which has the same input arguments as ``fun`` and "
-     "returns the\n    gradient(s): one tree per argnum (a tuple for several), and with "
-     "``argnames`` a pair\n    (positional gradients, dict of keyword gradients)."},
-    {"value_and_grad", (PyCFunction)(void (*)(void))py_value_and_grad, METH_VARARGS | METH_KEYWORDS,
-     "value_and_grad(fun: Callable, argnums: Optional[Union[int, Sequence[int]]] = None, "
-     "argnames: Union[str, Sequence[str]] = []) -> Callable\n\n"
-     "Returns a function which computes the value and gradient of ``fun``.\n\n"
-     "The function passed to :func:`value_and_grad` should return either a scalar loss or a "
-     "tuple\nin which the first element is a scalar loss and the remaining elements can be "
-     "anything.\n\n"
-     "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
-     "trees\n      of :class:`array` and returns a scalar output :class:`array` or a tuple the "
-     "first\n      element of which should be a scalar :class:`array`.\n"
-     "    argnums (int or list(int), optional): the positional arguments to differentiate "
-     "(default 0).\n"
-     "    argnames (str or list(str), optional): the keyword arguments to differentiate.\n\n"
-     "Returns:\n    Callable: A function which returns a tuple where the first element is the "
-     "output of\n    ``fun`` and the second element is the gradients w.r.t. the loss."},
+    PYOPS_F(
+        "grad", py_grad,
+        "grad(fun: Callable, argnums: Optional[Union[int, Sequence[int]]] = None, argnames: "
+        "Union[str, Sequence[str]] = []) -> Callable\n\n"
+        "Returns a function which computes the gradient of ``fun``.\n\n"
+        "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
+        "trees\n      of :class:`array` and returns a scalar output :class:`array`.\n"
+        "    argnums (int or list(int), optional): Specify the index (or indices) of the "
+        "positional\n      arguments of ``fun`` to compute the gradient with respect to. If "
+        "neither "
+        "``argnums``\n      nor ``argnames`` are provided ``argnums`` defaults to ``0``.\n"
+        "    argnames (str or list(str), optional): Specify keyword arguments of ``fun`` to "
+        "compute\n      gradients with respect to. Defaults to [].\n\n"
+        "Returns:\n    Callable: A function which has the same input arguments as ``fun`` and "
+        "returns the\n    gradient(s): one tree per argnum (a tuple for several), and with "
+        "``argnames`` a pair\n    (positional gradients, dict of keyword gradients)."),
+    PYOPS_F(
+        "value_and_grad", py_value_and_grad,
+        "value_and_grad(fun: Callable, argnums: Optional[Union[int, Sequence[int]]] = None, "
+        "argnames: Union[str, Sequence[str]] = []) -> Callable\n\n"
+        "Returns a function which computes the value and gradient of ``fun``.\n\n"
+        "The function passed to :func:`value_and_grad` should return either a scalar loss or a "
+        "tuple\nin which the first element is a scalar loss and the remaining elements can be "
+        "anything.\n\n"
+        "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
+        "trees\n      of :class:`array` and returns a scalar output :class:`array` or a tuple the "
+        "first\n      element of which should be a scalar :class:`array`.\n"
+        "    argnums (int or list(int), optional): the positional arguments to differentiate "
+        "(default 0).\n"
+        "    argnames (str or list(str), optional): the keyword arguments to differentiate.\n\n"
+        "Returns:\n    Callable: A function which returns a tuple where the first element is the "
+        "output of\n    ``fun`` and the second element is the gradients w.r.t. the loss."),
     {NULL, NULL, 0, NULL},
 };
 
