@@ -1,5 +1,6 @@
 /* lazuli.core: vjp and jvp of a Python function of arrays, over lz_vjp and lz_jvp. */
 #include "xform.h"
+#include "ops_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -133,33 +134,35 @@ static PyObject *py_jvp(PyObject *self, PyObject *args, PyObject *kwargs) {
 }
 
 static PyMethodDef methods[] = {
-    {"vjp", (PyCFunction)(void (*)(void))py_vjp, METH_VARARGS | METH_KEYWORDS,
-     "vjp(fun: Callable, primals: list[array], cotangents: list[array]) -> tuple[list[array], "
-     "list[array]]\n\n"
-     "Compute the vector-Jacobian product.\n\n"
-     "Computes the product of the ``cotangents`` with the Jacobian of a function ``fun`` "
-     "evaluated\nat ``primals``.\n\n"
-     "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` and "
-     "returns\n      a single :class:`array` or list of :class:`array`.\n"
-     "    primals (list(array)): A list of :class:`array` at which to evaluate the Jacobian.\n"
-     "    cotangents (list(array)): A list of :class:`array` which are the \"vector\" in the\n"
-     "      vector-Jacobian product, the same in number, shape and type as the outputs of "
-     "``fun``.\n\n"
-     "Returns:\n    tuple(list(array), list(array)): The outputs of ``fun`` and the "
-     "vector-Jacobian\n    products, one per primal."},
-    {"jvp", (PyCFunction)(void (*)(void))py_jvp, METH_VARARGS | METH_KEYWORDS,
-     "jvp(fun: Callable, primals: list[array], tangents: list[array]) -> tuple[list[array], "
-     "list[array]]\n\n"
-     "Compute the Jacobian-vector product.\n\n"
-     "This computes the product of the Jacobian of a function ``fun`` evaluated at "
-     "``primals``\nwith the ``tangents``.\n\n"
-     "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` and "
-     "returns\n      a single :class:`array` or list of :class:`array`.\n"
-     "    primals (list(array)): A list of :class:`array` at which to evaluate the Jacobian.\n"
-     "    tangents (list(array)): A list of :class:`array` which are the \"vector\" in the\n"
-     "      Jacobian-vector product, the same in number, shape and type as the primals.\n\n"
-     "Returns:\n    tuple(list(array), list(array)): The outputs of ``fun`` and the "
-     "Jacobian-vector\n    products, one per output."},
+    PYOPS_F(
+        "vjp", py_vjp,
+        "vjp(fun: Callable, primals: list[array], cotangents: list[array]) -> tuple[list[array], "
+        "list[array]]\n\n"
+        "Compute the vector-Jacobian product.\n\n"
+        "Computes the product of the ``cotangents`` with the Jacobian of a function ``fun`` "
+        "evaluated\nat ``primals``.\n\n"
+        "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` and "
+        "returns\n      a single :class:`array` or list of :class:`array`.\n"
+        "    primals (list(array)): A list of :class:`array` at which to evaluate the Jacobian.\n"
+        "    cotangents (list(array)): A list of :class:`array` which are the \"vector\" in the\n"
+        "      vector-Jacobian product, the same in number, shape and type as the outputs of "
+        "``fun``.\n\n"
+        "Returns:\n    tuple(list(array), list(array)): The outputs of ``fun`` and the "
+        "vector-Jacobian\n    products, one per primal."),
+    PYOPS_F(
+        "jvp", py_jvp,
+        "jvp(fun: Callable, primals: list[array], tangents: list[array]) -> tuple[list[array], "
+        "list[array]]\n\n"
+        "Compute the Jacobian-vector product.\n\n"
+        "This computes the product of the Jacobian of a function ``fun`` evaluated at "
+        "``primals``\nwith the ``tangents``.\n\n"
+        "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` and "
+        "returns\n      a single :class:`array` or list of :class:`array`.\n"
+        "    primals (list(array)): A list of :class:`array` at which to evaluate the Jacobian.\n"
+        "    tangents (list(array)): A list of :class:`array` which are the \"vector\" in the\n"
+        "      Jacobian-vector product, the same in number, shape and type as the primals.\n\n"
+        "Returns:\n    tuple(list(array), list(array)): The outputs of ``fun`` and the "
+        "Jacobian-vector\n    products, one per output."),
     {NULL, NULL, 0, NULL},
 };
 
