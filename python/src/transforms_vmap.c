@@ -2,6 +2,7 @@
  * leaf from in_axes (MLX's prefix trees), runs lz_vmap over the Python function (a pylz_fn
  * closure) and puts the outputs, batched along out_axes, back into the function's trees. */
 #include "xform.h"
+#include "ops_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -166,19 +167,20 @@ static PyObject *py_vmap(PyObject *self, PyObject *args, PyObject *kwargs) {
 }
 
 static PyMethodDef methods[] = {
-    {"vmap", (PyCFunction)(void (*)(void))py_vmap, METH_VARARGS | METH_KEYWORDS,
-     "vmap(fun: Callable, in_axes: object = 0, out_axes: object = 0) -> Callable\n\n"
-     "Returns a vectorized version of ``fun``.\n\n"
-     "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
-     "a tree\n      of :class:`array` and returns a variable number of :class:`array` or a tree "
-     "of :class:`array`.\n"
-     "    in_axes (int, optional): An integer or a valid prefix tree of the inputs to ``fun``\n"
-     "      where each node specifies the vmapped axis. If the value is ``None`` then the\n"
-     "      corresponding input(s) are not vmapped. Defaults to ``0``.\n"
-     "    out_axes (int, optional): An integer or a valid prefix tree of the outputs of "
-     "``fun``\n      where each node specifies the vmapped axis. If the value is ``None`` then "
-     "the\n      corresponding outputs(s) are not vmapped. Defaults to ``0``.\n\n"
-     "Returns:\n    Callable: The vectorized function."},
+    PYOPS_F(
+        "vmap", py_vmap,
+        "vmap(fun: Callable, in_axes: object = 0, out_axes: object = 0) -> Callable\n\n"
+        "Returns a vectorized version of ``fun``.\n\n"
+        "Args:\n    fun (Callable): A function which takes a variable number of :class:`array` or "
+        "a tree\n      of :class:`array` and returns a variable number of :class:`array` or a tree "
+        "of :class:`array`.\n"
+        "    in_axes (int, optional): An integer or a valid prefix tree of the inputs to ``fun``\n"
+        "      where each node specifies the vmapped axis. If the value is ``None`` then the\n"
+        "      corresponding input(s) are not vmapped. Defaults to ``0``.\n"
+        "    out_axes (int, optional): An integer or a valid prefix tree of the outputs of "
+        "``fun``\n      where each node specifies the vmapped axis. If the value is ``None`` then "
+        "the\n      corresponding outputs(s) are not vmapped. Defaults to ``0``.\n\n"
+        "Returns:\n    Callable: The vectorized function."),
     {NULL, NULL, 0, NULL},
 };
 
