@@ -9,44 +9,34 @@ typedef lz_array *(*scan_fn)(lz_array *, int, bool, bool);
   NAME "(a: array, /, axis: None | int | Sequence[int] = None, keepdims: bool = False, *, "        \
        "stream: StreamOrDevice = None) -> array\n\n"
 
-/* sum, prod, max, min, all, any, mean, logsumexp, median: all_fn over all axes, axes_fn over a
- * list of axes. */
-static PyObject *reduce_call(PyObject *args, PyObject *kw, red_all_fn all_fn, red_axes_fn axes_fn) {
-  static char *kws[] = {"", "axis", "keepdims", "stream", NULL};
-  PyObject *x, *oaxis = Py_None, *okeep = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO$O", kws, &x, &oaxis, &okeep, &stream))
-    return NULL;
+/* f(a, axis=None, <flag>=False, *, stream=None): all_fn over all axes, axes_fn over a list of
+ * axes. `format` places the flag: positional for the reductions, keyword-only for count_nonzero
+ * (keepdims) and softmax (precise), as in MLX. */
+static PyObject *axes_flag_call(PyObject *args, PyObject *kw, const char *format, char *flag,
+                                red_all_fn all_fn, red_axes_fn axes_fn) {
+  char *kws[] = {"", "axis", flag, "stream", NULL};
+  PyObject *x, *oaxis = Py_None, *oflag = NULL, *stream = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, format, kws, &x, &oaxis, &oflag, &stream)) return NULL;
   pyops_ints axes;
   int all;
-  bool keepdims = false;
-  if (pyops_axes(oaxis, &axes, &all, "axis") < 0 || pyops_bool(okeep, &keepdims, "keepdims") < 0)
-    return NULL;
+  bool on = false;
+  if (pyops_axes(oaxis, &axes, &all, "axis") < 0 || pyops_bool(oflag, &on, flag) < 0) return NULL;
   lz_array *a = pylz_to_array(x);
   if (!a) return NULL;
-  lz_array *r = all ? all_fn(a, keepdims) : axes_fn(a, axes.v, axes.n, keepdims);
+  lz_array *r = all ? all_fn(a, on) : axes_fn(a, axes.v, axes.n, on);
   lz_free(a);
   return pylz_wrap(r);
 }
 
-/* count_nonzero: keepdims is keyword-only in MLX. */
+/* sum, prod, max, min, all, any, mean, logsumexp, median. */
+static PyObject *reduce_call(PyObject *args, PyObject *kw, red_all_fn all_fn, red_axes_fn axes_fn) {
+  return axes_flag_call(args, kw, "O|OO$O", "keepdims", all_fn, axes_fn);
+}
+
 static PyObject *py_count_nonzero(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "count_nonzero";
-  static char *kws[] = {"", "axis", "keepdims", "stream", NULL};
-  PyObject *x, *oaxis = Py_None, *okeep = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$OO:count_nonzero", kws, &x, &oaxis, &okeep,
-                                   &stream))
-    return NULL;
-  pyops_ints axes;
-  int all;
-  bool keepdims = false;
-  if (pyops_axes(oaxis, &axes, &all, "axis") < 0 || pyops_bool(okeep, &keepdims, "keepdims") < 0)
-    return NULL;
-  lz_array *a = pylz_to_array(x);
-  if (!a) return NULL;
-  lz_array *r =
-      all ? lz_count_nonzero(a, keepdims) : lz_count_nonzero_axes(a, axes.v, axes.n, keepdims);
-  lz_free(a);
-  return pylz_wrap(r);
+  return axes_flag_call(args, kw, "O|O$OO:count_nonzero", "keepdims", lz_count_nonzero,
+                        lz_count_nonzero_axes);
 }
 
 /* var and std: all_fn(a, keepdims, ddof), axes_fn(a, axes, n, keepdims, ddof). */
@@ -129,20 +119,7 @@ static PyObject *scan_call(PyObject *args, PyObject *kw, scan_fn fn, int has_dty
 
 static PyObject *py_softmax(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "softmax";
-  static char *kws[] = {"", "axis", "precise", "stream", NULL};
-  PyObject *x, *oaxis = Py_None, *oprec = NULL, *stream = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$OO:softmax", kws, &x, &oaxis, &oprec, &stream))
-    return NULL;
-  pyops_ints axes;
-  int all;
-  bool precise = false;
-  if (pyops_axes(oaxis, &axes, &all, "axis") < 0 || pyops_bool(oprec, &precise, "precise") < 0)
-    return NULL;
-  lz_array *a = pylz_to_array(x);
-  if (!a) return NULL;
-  lz_array *r = all ? lz_softmax(a, precise) : lz_softmax_axes(a, axes.v, axes.n, precise);
-  lz_free(a);
-  return pylz_wrap(r);
+  return axes_flag_call(args, kw, "O|O$OO:softmax", "precise", lz_softmax, lz_softmax_axes);
 }
 
 static PyObject *py_trace(PyObject *self, PyObject *args, PyObject *kw) {
