@@ -188,7 +188,7 @@ LZ_API lz_array *lz_astype(lz_array *a, lz_dtype dtype);
  * as MLX holds them (safetensors F8_E4M3 tensors load as such bytes). lz_from_fp8 converts the
  * bytes `x` (uint8) to the floating-point `dtype` (MLX's default: LZ_BFLOAT16). lz_to_fp8
  * converts any real array (through float32) to E4M3 bytes, rounding to nearest even; as in MLX,
- * |x| >= 480, infinities and NaN saturate to +-448 and values in (464, 480) give NaN bytes. */
+ * |x| >= 448, infinities and NaN saturate to +-448 (no input gives a NaN byte). */
 LZ_API lz_array *lz_from_fp8(lz_array *x, lz_dtype dtype);
 LZ_API lz_array *lz_to_fp8(lz_array *x);
 

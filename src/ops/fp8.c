@@ -45,8 +45,8 @@ lz_array *lz_from_fp8(lz_array *x, lz_dtype dtype) {
 
 static lz_array *u32(uint32_t v) { return lz_scalar((double)v, LZ_UINT32); }
 
-/* Round to nearest even; |x| >= 480 (and NaN, infinities) saturate to +-448, as MLX does. Inputs
- * in (464, 480) round to the NaN byte, as in MLX and PyTorch. */
+/* Round to nearest even; |x| >= 448 (and NaN, infinities) saturate to +-448, as MLX's conversion
+ * does (its threshold is the float32 bits 543 << 21, 448.0): no input encodes to the NaN byte. */
 lz_array *lz_to_fp8(lz_array *x) {
   const char *op = "lz_to_fp8";
   if (!lz__check_inputs(op, &x, 1)) return NULL;
@@ -67,7 +67,7 @@ lz_array *lz_to_fp8(lz_array *x) {
   lz_array *nrm = lz_add(lz_subtract(mag, u32(120u << 23)), lz_add(odd, u32(0x7FFFF)));
   nrm = lz_astype(lz_right_shift(nrm, u32(20)), LZ_UINT32);
   lz_array *r = lz_where(lz_less(mag, u32(121u << 23)), sub, nrm);
-  r = lz_where(lz_greater_equal(mag, u32(0x43F00000u)), u32(0x7E), r);
+  r = lz_where(lz_greater_equal(mag, u32(543u << 21)), u32(0x7E), r);
   r = lz_bitwise_or(r, lz_astype(lz_right_shift(sign, u32(24)), LZ_UINT32));
   r = lz_keep(lz_astype(r, LZ_UINT8));
   lz_scope_end();
