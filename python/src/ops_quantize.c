@@ -1,7 +1,7 @@
 /* lazuli.core: quantization (quantize, dequantize, quantized_matmul, gather_qmm in MLX's four
  * modes: affine, mxfp4, mxfp8, nvfp4) over lz_quantize_v2 and friends, and the E4M3 float8
  * conversions (to_fp8, from_fp8), with MLX's names and signatures. The float8 conversions are
- * composed of integer and float ops on the bits. */
+ * lz_to_fp8 and lz_from_fp8 (E4M3FN: bytes 0x7F and 0xFF decode to NaN, as in MLX). */
 #include "ops_impl.h"
 
 #include <math.h>
@@ -139,16 +139,7 @@ static PyObject *py_gather_qmm(PyObject *self, PyObject *args, PyObject *kw) {
 
 /* ---- fp8 (E4M3) conversions, as MLX's: uint8 codes, no fp8 dtype ---- */
 
-/* The value of E4M3 code c as MLX decodes it: the low 7 bits shifted into a float16 (sign 0,
- * exponent 4+1 bits, mantissa 3 bits at the top) times 256, negated for the sign bit. 0x7F
- * decodes to 480 (E4M3FN's NaN code is not special-cased). Exact in float32. */
-static float fp8_decode(unsigned c) {
-  unsigned h = (c & 127u) << 7, e = h >> 10, m = h & 0x3ffu;
-  double v = e ? ldexp(1.0 + m / 1024.0, (int)e - 15) : ldexp((double)m, -24);
-  v *= 256.0;
-  return (float)((c & 128u) ? -v : v);
-}
-
+/* The arguments are checked here (MLX's messages); lz_from_fp8 and lz_to_fp8 convert. */
 static PyObject *py_from_fp8(PyObject *self, PyObject *args, PyObject *kw) {
   pyops_name = "from_fp8";
   static char *kws[] = {"", "dtype", "stream", NULL};
@@ -164,44 +155,14 @@ static PyObject *py_from_fp8(PyObject *self, PyObject *args, PyObject *kw) {
   }
   lz_array *x = pylz_to_array(ox);
   if (!x) return NULL;
-  if (lz_array_dtype(x) != LZ_UINT8) {
+  PyObject *res = NULL;
+  if (lz_array_dtype(x) != LZ_UINT8)
     PyErr_Format(PyExc_ValueError, "[from_fp8] input must be uint8 E4M3 codes, got %s",
                  lz_dtype_name(lz_array_dtype(x)));
-    lz_free(x);
-    return NULL;
-  }
-  float table[256];
-  for (unsigned c = 0; c < 256; c++) table[c] = fp8_decode(c);
-  int n = 256;
-  lz_scope_begin();
-  lz_array *t = lz_array_from_data(table, &n, 1, LZ_FLOAT32);
-  lz_array *r = lz_keep(lz_astype(lz_take_flat(t, x), dt));
-  lz_scope_end();
+  else
+    res = pylz_wrap(lz_from_fp8(x, dt));
   lz_free(x);
-  return pylz_wrap(r);
-}
-
-static lz_array *u32(uint32_t v) { return lz_scalar((double)v, LZ_UINT32); }
-
-/* MLX's float -> E4M3 conversion on the float32 bits, with round-to-nearest-even: magnitudes
- * from 464 up (infinities and NaN too) saturate to 448 (0x7E); below 2^-6 the float addition of
- * 2^-6 * 2^3 rounds the subnormal; otherwise the mantissa is rounded by integer addition. */
-static lz_array *to_fp8(lz_array *x) {
-  lz_array *bits = lz_view(lz_astype(x, LZ_FLOAT32), LZ_UINT32);
-  lz_array *sign = lz_bitwise_and(bits, u32(0x80000000u));
-  lz_array *f = lz_bitwise_xor(bits, sign);
-  const uint32_t fp8_max = 543u << 21, denorm = 141u << 23, small = 121u << 23;
-  lz_array *sub = lz_subtract(
-      lz_view(lz_add(lz_view(f, LZ_FLOAT32), lz_view(u32(denorm), LZ_FLOAT32)), LZ_UINT32),
-      u32(denorm));
-  lz_array *odd = lz_bitwise_and(lz_right_shift(f, u32(20)), u32(1));
-  /* (7 - 127) << 23 as a uint32: the addition wraps, re-biasing the exponent */
-  lz_array *norm = lz_add(lz_add(f, u32((uint32_t)(7 - 127) << 23)), u32(0x7FFFFu));
-  norm = lz_right_shift(lz_add(norm, odd), u32(20));
-  lz_array *code = lz_where(lz_greater_equal(f, u32(fp8_max)), u32(0x7E),
-                            lz_where(lz_less(f, u32(small)), sub, norm));
-  code = lz_bitwise_or(lz_bitwise_and(code, u32(0xFF)), lz_right_shift(sign, u32(24)));
-  return lz_astype(code, LZ_UINT8);
+  return res;
 }
 
 static PyObject *py_to_fp8(PyObject *self, PyObject *args, PyObject *kw) {
@@ -211,17 +172,14 @@ static PyObject *py_to_fp8(PyObject *self, PyObject *args, PyObject *kw) {
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$O:to_fp8", kws, &ox, &stream)) return NULL;
   lz_array *x = pylz_to_array(ox);
   if (!x) return NULL;
-  if (!lz_dtype_is_float(lz_array_dtype(x))) {
+  PyObject *res = NULL;
+  if (!lz_dtype_is_float(lz_array_dtype(x)))
     PyErr_Format(PyExc_ValueError, "[to_fp8] input must be floating point, got %s",
                  lz_dtype_name(lz_array_dtype(x)));
-    lz_free(x);
-    return NULL;
-  }
-  lz_scope_begin();
-  lz_array *r = lz_keep(to_fp8(x));
-  lz_scope_end();
+  else
+    res = pylz_wrap(lz_to_fp8(x));
   lz_free(x);
-  return pylz_wrap(r);
+  return res;
 }
 
 static PyMethodDef methods[] = {
@@ -255,9 +213,11 @@ static PyMethodDef methods[] = {
         "sorted_indices: bool = False, stream: StreamOrDevice = None) -> "
         "array\n\n:func:`quantized_matmul` of the matrices of ``x`` and "
         "of the quantized ``w`` picked by flat batch indices, as :func:`gather_mm`."),
-    PYOPS_F("from_fp8", py_from_fp8,
-            "from_fp8(x: array, dtype: Dtype = bfloat16, *, stream: StreamOrDevice = None) -> "
-            "array\n\nDecodes E4M3 float8 codes (a uint8 array) to the floating ``dtype``."),
+    PYOPS_F(
+        "from_fp8", py_from_fp8,
+        "from_fp8(x: array, dtype: Dtype = bfloat16, *, stream: StreamOrDevice = None) -> "
+        "array\n\nDecodes E4M3 float8 codes (a uint8 array) to the floating ``dtype`` (0x7F and "
+        "0xFF are NaN)."),
     PYOPS_F("to_fp8", py_to_fp8,
             "to_fp8(x: array, *, stream: StreamOrDevice = None) -> array\n\nEncodes floats as E4M3 "
             "float8 codes (uint8), rounding to nearest even and saturating at 448."),

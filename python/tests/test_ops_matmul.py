@@ -220,15 +220,16 @@ def test_block_masked_mm_block_sizes():
 
 
 def _fp8_table():
-    """MLX's decoding of each E4M3 code: the low 7 bits as a float16 times 256, signed."""
+    """MLX's decoding of each E4M3 code: the low 7 bits as a float16 times 256, signed, and
+    NaN for 0x7F and 0xFF (E4M3FN's NaN bytes; MLX decodes them so since its issue #4135)."""
     codes = np.arange(256, dtype=np.uint16)
     v = (((codes & 127) << 7).astype(np.uint16)).view(np.float16).astype(np.float64) * 256
-    return np.where(codes & 128, -v, v)
+    return np.where(codes & 127 == 127, np.nan, np.where(codes & 128, -v, v))
 
 
 def _to_fp8_ref(x):
-    """Nearest E4M3 code by brute force, ties to the even code; |x| >= 464, inf and NaN
-    saturate to 448 (0x7E) with the sign."""
+    """Nearest E4M3 code by brute force, ties to the even code; |x| >= 464 (MLX saturates from
+    448: the same codes), inf and NaN saturate to 448 (0x7E) with the sign."""
     table = _fp8_table()[:0x7F]  # the non-negative finite codes 0..0x7E, increasing
     out = []
     for v in np.asarray(x, np.float32).astype(np.float64).ravel():
@@ -249,10 +250,14 @@ def test_fp8_conversions():
     got = mx.from_fp8(mx.array(codes), mx.float32)
     np.testing.assert_array_equal(to_np(got), _fp8_table().astype(np.float32))
     assert mx.from_fp8(mx.array(codes)).dtype == mx.bfloat16
+    for dt in (mx.float32, mx.float16, mx.bfloat16):  # the NaN bytes, in every float dtype
+        nan = to_np(mx.from_fp8(mx.array(np.array([0x7F, 0xFF, 0x7E], np.uint8)), dt))
+        assert np.isnan(nan[:2]).all() and nan[2] == 448
     finite = _fp8_table()[[c for c in range(256) if c & 127 != 127]]
     x = np.concatenate([finite, finite * 1.03, finite * 0.97, [0.0, -0.0, 500, -1e9, np.inf,
                                                                  -np.inf, np.nan, 2.0**-10,
-                                                                 3 * 2.0**-10, 460, 463.9]])
+                                                                 3 * 2.0**-10, 460, 463.9,
+                                                                 464.5, 470, -479.9, 480]])
     x = x.astype(np.float32)
     enc = mx.to_fp8(mx.array(x))
     assert enc.dtype == mx.uint8
