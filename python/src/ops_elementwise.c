@@ -357,12 +357,5 @@ static const char *const aliases[][2] = {
 
 int pyops_init_elementwise(PyObject *m) {
   if (pyops_add_functions(m, methods) < 0) return -1;
-  for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
-    PyObject *f = PyObject_GetAttrString(m, aliases[i][1]);
-    if (!f) return -1;
-    int rc = PyModule_AddObjectRef(m, aliases[i][0], f);
-    Py_DECREF(f);
-    if (rc < 0) return -1;
-  }
-  return 0;
+  return pyops_add_aliases(m, aliases, sizeof aliases / sizeof aliases[0]);
 }

@@ -26,6 +26,8 @@ extern const char *pyops_name;
 
 /* Adds plain functions (NULL-terminated, static storage) to `m`. */
 int pyops_add_functions(PyObject *m, PyMethodDef *defs);
+/* Binds each aliases[i][0] in `m` to the function already there as aliases[i][1]. */
+int pyops_add_aliases(PyObject *m, const char *const (*aliases)[2], size_t n);
 
 /* ---- argument conversions ---- */
 

@@ -285,12 +285,5 @@ int pyops_init_reduce(PyObject *m) {
   if (pyops_add_functions(m, methods) < 0) return -1;
   static const char *const aliases[][2] = {{"cumulative_sum", "cumsum"},
                                            {"cumulative_prod", "cumprod"}};
-  for (size_t i = 0; i < 2; i++) {
-    PyObject *f = PyObject_GetAttrString(m, aliases[i][1]);
-    if (!f) return -1;
-    int rc = PyModule_AddObjectRef(m, aliases[i][0], f);
-    Py_DECREF(f);
-    if (rc < 0) return -1;
-  }
-  return 0;
+  return pyops_add_aliases(m, aliases, 2);
 }

@@ -43,6 +43,17 @@ int pylz_init_ops_more(PyObject *m) {
 
 int pyops_add_functions(PyObject *m, PyMethodDef *defs) { return PyModule_AddFunctions(m, defs); }
 
+int pyops_add_aliases(PyObject *m, const char *const (*aliases)[2], size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    PyObject *f = PyObject_GetAttrString(m, aliases[i][1]);
+    if (!f) return -1;
+    int rc = PyModule_AddObjectRef(m, aliases[i][0], f);
+    Py_DECREF(f);
+    if (rc < 0) return -1;
+  }
+  return 0;
+}
+
 int pyops_only_stream_kw(PyObject *kw, const char *fn) {
   if (!kw) return 0;
   Py_ssize_t pos = 0;
