@@ -242,18 +242,7 @@ static PyObject *call_closure(lz_closure *c, pylz_fn *fp, PyObject *flat) {
     l = pylz_unpack(fp->layout, outs, k, 0);
     for (int j = 0; j < k; j++) lz_free(outs[j]);
   } else {
-    l = PyList_New(k);
-    for (int j = 0; j < k; j++) {
-      if (!l) {
-        lz_free(outs[j]);
-        continue;
-      }
-      PyObject *w = pylz_wrap(outs[j]);
-      if (!w)
-        Py_CLEAR(l);
-      else
-        PyList_SET_ITEM(l, j, w);
-    }
+    l = pylz_wrap_list(outs, k);
   }
   if (!l) return NULL;
   Py_ssize_t pos = 0;
