@@ -42,11 +42,6 @@ int pylz_dtype_from_py(PyObject *o, lz_dtype *out) {
   return 0;
 }
 
-int pylz_dtype_converter(PyObject *o, void *out) {
-  if (o == Py_None) return 1;
-  return pylz_dtype_from_py(o, (lz_dtype *)out) < 0 ? 0 : 1;
-}
-
 static PyObject *dtype_repr(PyObject *self) {
   return PyUnicode_FromFormat("lazuli.core.%s", lz_dtype_name(((PyLzDtype *)self)->dt));
 }

@@ -97,14 +97,6 @@ static int parse_int_list(PyObject *o, int *out, int *n, const char *what) {
   return 0;
 }
 
-int pylz_parse_axes(PyObject *axis, int *axes, int *n) {
-  if (axis == NULL || axis == Py_None) {
-    *n = -1;
-    return 0;
-  }
-  return parse_int_list(axis, axes, n, "axis");
-}
-
 int pylz_parse_shape(PyObject *o, int *shape, int *ndim) {
   if (parse_int_list(o, shape, ndim, "shape") < 0) return -1;
   for (int i = 0; i < *ndim; i++)
@@ -113,13 +105,6 @@ int pylz_parse_shape(PyObject *o, int *shape, int *ndim) {
       return -1;
     }
   return 0;
-}
-
-int pylz_array_converter(PyObject *o, void *out) {
-  lz_array *a = pylz_to_array(o);
-  if (!a) return 0;
-  *(lz_array **)out = a;
-  return 1;
 }
 
 /* ---- submodules ------------------------------------------------------------------------- */

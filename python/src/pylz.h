@@ -81,22 +81,14 @@ int pylz_raise_int(void);
 PyObject *pylz_dtype_to_py(lz_dtype dt);
 /* Reads a Dtype object into *out: 0, or -1 with TypeError. */
 int pylz_dtype_from_py(PyObject *o, lz_dtype *out);
-/* For PyArg_ParseTuple's "O&": converts a Dtype (or None -> leaves *out unchanged). */
-int pylz_dtype_converter(PyObject *o, void *out);
 
-/* ---- argument helpers (module.c) ------------------------------------------------------ */
+/* ---- argument helpers (module.c; the function files use ops_impl.h's) ------------------ */
 
-/* Axis arguments: None (all axes: *n = -1), an int, or a sequence of ints.
- * Returns 0, or -1 with TypeError/ValueError. `axes` has room for LZ_MAX_NDIM entries. */
-int pylz_parse_axes(PyObject *axis, int *axes, int *n);
 /* Shapes: an int or a sequence of ints. 0 or -1 with an exception. */
 int pylz_parse_shape(PyObject *o, int *shape, int *ndim);
 /* An int argument that fits a C int (TypeError for non-integers, ValueError when out of range);
  * `what` names it in the message. */
 int pylz_as_int(PyObject *o, int *out, const char *what);
-/* For "O&" in PyArg_ParseTuple: converts any array-like (pylz_to_array) into *(lz_array **)out.
- * The caller lz_free()s the result. */
-int pylz_array_converter(PyObject *o, void *out);
 
 /* ---- pytrees (trees.c) --------------------------------------------------------------- */
 
