@@ -143,10 +143,10 @@ static PyObject *py_segmented_mm(PyObject *self, PyObject *args, PyObject *kw) {
   PyObject *oa, *ob, *oseg, *stream = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$O:segmented_mm", kws, &oa, &ob, &oseg, &stream))
     return NULL;
-  lz_array *a = NULL, *b = NULL, *seg = NULL;
+  lz_array *a, *b, *seg;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oa, &a), PYOPS_ARRAY(ob, &b), PYOPS_ARRAY(oseg, &seg)) < 0)
+    return NULL;
   PyObject *res = NULL;
-  if (!(a = pylz_to_array(oa)) || !(b = pylz_to_array(ob)) || !(seg = pylz_to_array(oseg)))
-    goto done;
   int sn = lz_array_ndim(seg);
   if (lz_array_ndim(a) != 2 || lz_array_ndim(b) != 2 || sn < 1 || lz_array_dim(seg, -1) != 2 ||
       lz_dtype_is_float(lz_array_dtype(seg))) {
@@ -263,9 +263,8 @@ static PyObject *conv_impl(PyObject *args, PyObject *kw, int dims, int transpose
       (transpose && int_or_tuple(oop, dims, o, 0, "output_padding") < 0) ||
       (og && pyops_int(og, &groups, "groups") < 0))
     return NULL;
-  lz_array *x = NULL, *w = NULL, *r = NULL;
-  PyObject *res = NULL;
-  if (!(x = pylz_to_array(ox)) || !(w = pylz_to_array(ow))) goto done;
+  lz_array *x, *w, *r;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(ox, &x), PYOPS_ARRAY(ow, &w)) < 0) return NULL;
   if (!transpose) {
     r = dims == 1   ? lz_conv1d(x, w, s[0], p[0], d[0], groups)
         : dims == 2 ? lz_conv2d(x, w, s[0], s[1], p[0], p[1], d[0], d[1], groups)
@@ -277,10 +276,8 @@ static PyObject *conv_impl(PyObject *args, PyObject *kw, int dims, int transpose
             : lz_conv_transpose3d(x, w, s[0], s[1], s[2], p[0], p[1], p[2], d[0], d[1], d[2], o[0],
                                   o[1], o[2], groups);
   }
-  res = pylz_wrap(r);
-done:
   PYOPS_FREE(x, w);
-  return res;
+  return pylz_wrap(r);
 }
 
 #define CONV(NAME, D, T)                                                                           \
@@ -308,9 +305,9 @@ static PyObject *py_conv_general(PyObject *self, PyObject *args, PyObject *kw) {
   bool flip = false;
   if ((og && pyops_int(og, &groups, "groups") < 0) || pyops_bool(of, &flip, "flip") < 0)
     return NULL;
-  lz_array *x = NULL, *w = NULL;
+  lz_array *x, *w;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(ox, &x), PYOPS_ARRAY(ow, &w)) < 0) return NULL;
   PyObject *res = NULL;
-  if (!(x = pylz_to_array(ox)) || !(w = pylz_to_array(ow))) goto done;
   int S = lz_array_ndim(x) - 2;
   if (S < 1 || S > 3) {
     PyErr_Format(PyExc_ValueError, "[conv_general] input must have 3 to 5 dims, got %d", S + 2);
@@ -352,9 +349,9 @@ static PyObject *py_convolve(PyObject *self, PyObject *args, PyObject *kw) {
     PyErr_SetString(PyExc_ValueError, "[convolve] Invalid mode.");
     return NULL;
   }
-  lz_array *a = NULL, *v = NULL;
+  lz_array *a, *v;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(oa, &a), PYOPS_ARRAY(ov, &v)) < 0) return NULL;
   PyObject *res = NULL;
-  if (!(a = pylz_to_array(oa)) || !(v = pylz_to_array(ov))) goto done;
   if (lz_array_ndim(a) != 1 || lz_array_ndim(v) != 1) {
     PyErr_SetString(PyExc_ValueError, "[convolve] Inputs must be 1D.");
     goto done;
