@@ -170,11 +170,8 @@ static PyObject *py_unique(PyObject *self, PyObject *args, PyObject *kw) {
     PyErr_Format(PyExc_ValueError, "[unique] size must be non-negative, got %d", size);
     return NULL;
   }
-  lz_array *a = pylz_to_array(x), *fill = NULL;
-  if (!a || pyops_opt_array(ofill, &fill) < 0) {
-    lz_free(a);
-    return NULL;
-  }
+  lz_array *a, *fill;
+  if (PYOPS_CONVERT(PYOPS_ARRAY(x, &a), PYOPS_OPT_ARRAY(ofill, &fill)) < 0) return NULL;
   lz_array *out[4] = {NULL, NULL, NULL, NULL};
   int nout = 0;
   lz_scope_begin();
