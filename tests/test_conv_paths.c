@@ -288,22 +288,23 @@ static void test_paths_views(void) {
 }
 
 /* The weight gradient of a depthwise convolution (one input channel per group, multiplier 1
- * and 2, strided, 1-D and 2-D) is one convolution, not one per channel: one oneDNN run (the
- * grouped backward-weights primitive) on the default path, one run on the reference path, and
- * both agree with each other (and, in test_grad_conv.c, with finite differences). */
+ * and 2, strided, 1-D and 2-D; float32 and bfloat16) is one convolution, not one per channel:
+ * one oneDNN run (the grouped backward-weights primitive) on the default path, one run on the
+ * reference path, and both agree with each other (and, in test_grad_conv.c, with finite differences). */
 static void test_paths_depthwise_weight_grad(void) {
   static const pcase dw[] = {
       {2, 3, 24, 24, 24, {9, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false, 0},
       {2, 2, 16, 32, 16, {11, 10}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false, 0},
       {1, 4, 13, 13, 13, {17}, {5}, {1}, {2}, {2}, {2}, {1}, false, 0},
   };
-  for (size_t i = 0; i < sizeof dw / sizeof dw[0]; i++) {
+  for (size_t i = 0; i < 2 * sizeof dw / sizeof dw[0]; i++) {
     lz_scope_begin();
-    const pcase *c = &dw[i];
+    const pcase *c = &dw[i / 2];
+    lz_dtype dt = i % 2 ? LZ_BFLOAT16 : LZ_FLOAT32;
     int xs[5], ws[5], nd = c->nsp + 2;
     shapes(c, xs, ws);
-    lz_array *x = rnd(xs, nd, LZ_FLOAT32, 31 + i), *w = rnd(ws, nd, LZ_FLOAT32, 32 + i);
-    lz_array *ct = rnd(lz_array_shape(conv_of(c, x, w)), nd, LZ_FLOAT32, 33 + i);
+    lz_array *x = rnd(xs, nd, dt, 31 + i), *w = rnd(ws, nd, dt, 32 + i);
+    lz_array *ct = rnd(lz_array_shape(conv_of(c, x, w)), nd, dt, 33 + i);
     lz_eval(x), lz_eval(w), lz_eval(ct);
     lz_closure *f = lz_closure_new(conv_fn, (void *)c, NULL);
     double *r[2] = {NULL, NULL};
@@ -319,8 +320,57 @@ static void test_paths_depthwise_weight_grad(void) {
       lz_free(g[0]), lz_free(g[1]);
     }
     lz_cpu_conv_set_path(-1);
-    close_to("depthwise weight gradient", (int)i, r[0], r[1], (size_t)lz_array_size(w), 2e-5);
+    /* bfloat16: both compute in float32 and round once, at most a rounding step apart */
+    close_to("depthwise weight gradient", (int)i, r[0], r[1], (size_t)lz_array_size(w),
+             dt == LZ_FLOAT32 ? 2e-5 : 1e-2);
     free(r[0]), free(r[1]);
+    lz_closure_free(f);
+    lz_scope_end();
+  }
+}
+
+/* Broadcast operands (zero strides, no oneDNN descriptor) are packed and still run on oneDNN:
+ * an input broadcast along the batch, and the cotangent of a sum taken right after the
+ * convolution (a broadcast scalar), which both gradients read; the results equal the
+ * reference path's. */
+static void test_paths_broadcast_operands(void) {
+  static const pcase cs[] = {
+      {2, 3, 3, 16, 1, {13, 12}, {7, 7}, {2, 2}, {3, 3}, {3, 3}, {1, 1}, {1, 1}, false, 0},
+      {2, 2, 16, 16, 16, {9, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false, 0},
+  };
+  for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+    lz_scope_begin();
+    const pcase *c = &cs[i];
+    int xs[5], ws[5], nd = c->nsp + 2, x1[5];
+    shapes(c, xs, ws);
+    memcpy(x1, xs, sizeof x1);
+    x1[0] = 1;
+    lz_array *x = lz_broadcast_to(rnd(x1, nd, LZ_FLOAT32, 41 + i), xs, nd);
+    lz_array *w = rnd(ws, nd, LZ_FLOAT32, 42 + i);
+    lz_array *y = conv_of(c, x, w);
+    lz_array *ct = lz_broadcast_to(lz_float(0.5), lz_array_shape(y), nd);
+    lz_closure *f = lz_closure_new(conv_fn, (void *)c, NULL);
+    double *r[2][3];
+    for (int path = 0; path < 2; path++) {
+      lz_cpu_conv_set_path(path ? LZ_CONV_PATH_REF : LZ_CONV_PATH_ONEDNN);
+      long d0, d1;
+      lz_cpu_conv_counts(&d0, NULL);
+      lz_array *prim[2] = {x, w}, *g[2] = {NULL, NULL};
+      r[path][0] = values(conv_of(c, x, w));
+      CHECK(lz_vjp(f, prim, 2, &ct, 1, NULL, g) == 0);
+      r[path][1] = values(g[0]), r[path][2] = values(g[1]);
+      lz_cpu_conv_counts(&d1, NULL);
+      if (!path) CHECK(d1 - d0 == 3); /* forward, input and weight gradients */
+      lz_free(g[0]), lz_free(g[1]);
+    }
+    lz_cpu_conv_set_path(-1);
+    size_t n[3] = {lz_array_size(y), lz_array_size(x), lz_array_size(w)};
+    static const char *what[3] = {"broadcast input", "input gradient, broadcast cotangent",
+                                  "weight gradient, broadcast cotangent"};
+    for (int k = 0; k < 3; k++) {
+      close_to(what[k], (int)i, r[0][k], r[1][k], n[k], 2e-5);
+      free(r[0][k]), free(r[1][k]);
+    }
     lz_closure_free(f);
     lz_scope_end();
   }
@@ -385,6 +435,7 @@ int main(void) {
   RUN(test_paths_out_of_memory);
   RUN(test_paths_views);
   RUN(test_paths_depthwise_weight_grad);
+  RUN(test_paths_broadcast_operands);
   RUN(test_paths_cache_threads);
   lz_cpu_conv_cache_clear();
   return lzt_summary();

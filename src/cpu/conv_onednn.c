@@ -628,7 +628,7 @@ out:
   return rc;
 }
 
-int lz_cpu_conv_onednn(const lz_conv_params *p, lz_array *x, lz_array *w, lz_array *y) {
+static int conv_onednn(const lz_conv_params *p, lz_array *x, lz_array *w, lz_array *y) {
   prim_key k;
   int64_t xoff;
   if (y->dtype == LZ_FLOAT64 || w->size == 0 || plan(p, x, w, y, &k, &xoff) < 0) return 1;
@@ -654,7 +654,7 @@ int lz_cpu_conv_onednn(const lz_conv_params *p, lz_array *x, lz_array *w, lz_arr
   }
   void *data[NARGS] = {(char *)lz__data_ptr(x) + xoff * (int64_t)lz_dtype_size(x->dtype),
                        k.kind == KIND_BWD_W ? lz__data_ptr(w) : wdata, lz__data_ptr(y)};
-  int rc = 1; /* zero or negative strides (broadcasts, flips): the reference path packs them */
+  int rc = 1; /* (zero or negative strides were packed by lz_cpu_conv_onednn) */
   if (operand_ok(&k.arg[ARG_SRC]) && operand_ok(&k.arg[ARG_WEI]) && operand_ok(&k.arg[ARG_DST])) {
     double flops = 2.0 * (double)y->size * (double)(w->size / w->shape[0]);
     if (k.kind == KIND_DECONV) /* each input element meets every tap */
@@ -663,5 +663,61 @@ int lz_cpu_conv_onednn(const lz_conv_params *p, lz_array *x, lz_array *w, lz_arr
   }
   if (rc == 0) atomic_fetch_add(&runs_onednn, 1);
   if (wbuf) lz_cpu_scratch_free(wbuf, wcap);
+  return rc;
+}
+
+/* ---- operands without a descriptor ----
+ * A zero (broadcast) or negative stride has no oneDNN descriptor. Such an input (the cotangent
+ * of a sum or mean taken right after a convolution is a broadcast: both its gradients read it)
+ * is packed into contiguous scratch, dtype kept, and described by a temporary header, so the
+ * convolution still runs on its primitive rather than on the reference path. */
+
+typedef struct dense_copy {
+  lz_array *a; /* the header (malloc'd), NULL when the input is used as it is */
+  lz_buffer buf;
+  size_t cap;
+} dense_copy;
+
+static bool has_descriptor(const lz_array *a) {
+  for (int d = 0; d < a->ndim; d++)
+    if (a->shape[d] > 1 && a->strides[d] <= 0) return false;
+  return true;
+}
+
+/* `a` itself, or its packed copy in d; NULL when out of memory (recorded). */
+static lz_array *dense_of(lz_array *a, dense_copy *d) {
+  if (has_descriptor(a)) return a;
+  size_t es = lz_dtype_size(a->dtype);
+  d->a = calloc(1, sizeof(lz_array) + 2 * (size_t)a->ndim * sizeof(int64_t));
+  void *data = d->a ? lz_cpu_scratch((size_t)a->size * es, &d->cap, "lz_conv") : NULL;
+  if (!data) {
+    if (d->a) free(d->a), d->a = NULL;
+    else lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_conv", "out of memory");
+    return NULL;
+  }
+  lz_array *h = d->a;
+  h->dtype = a->dtype, h->ndim = a->ndim, h->size = a->size;
+  h->strides = h->tail, h->shape = (int *)(h->tail + a->ndim);
+  int64_t m = 1;
+  for (int k = a->ndim - 1; k >= 0; m *= a->shape[k], k--) h->shape[k] = a->shape[k], h->strides[k] = m;
+  d->buf.data = data, d->buf.nbytes = (size_t)a->size * es;
+  h->buf = &d->buf;
+  lz__copy_to_contiguous(data, a);
+  return h;
+}
+
+static void dense_free(dense_copy *d) {
+  if (!d->a) return;
+  lz_cpu_scratch_free(d->buf.data, d->cap);
+  free(d->a);
+}
+
+int lz_cpu_conv_onednn(const lz_conv_params *p, lz_array *x, lz_array *w, lz_array *y) {
+  if (has_descriptor(x) && has_descriptor(w)) return conv_onednn(p, x, w, y);
+  if (y->dtype == LZ_FLOAT64 || w->size == 0) return 1;
+  dense_copy dx = {0}, dw = {0};
+  lz_array *xd = dense_of(x, &dx), *wd = xd ? dense_of(w, &dw) : NULL;
+  int rc = wd ? conv_onednn(p, xd, wd, y) : -1;
+  dense_free(&dx), dense_free(&dw);
   return rc;
 }
