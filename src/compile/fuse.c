@@ -165,9 +165,13 @@ static bool starts_pending(const cz_tape *t, group *g, const cz_node *n) {
 
 /* Whether node n (all of whose consumers are in g) joins g, turning g into a row group or
  * giving it the shape of the rows its per-row values come from when that is what it takes. */
-static bool joins(const cz_tape *t, group *g, const cz_node *n) {
+static bool joins(const cz_tape *t, group *g, const cz_node *n, const bool *across) {
   if (n->nout != 1 || g->nmembers + 3 >= FZ_MAX_STEPS) return false;
   const cz_value *ov = &t->vals[n->out[0]];
+  /* a value of lower rank than a reader that is not a reshape (members have the group's rank
+   * otherwise): a per-row value without its last axis broadcast against the rows, as in
+   * x - sum(x, -1) with as many rows as columns, lines up with the columns, not the rows */
+  if (across[n->out[0]]) return false;
   if (g->pend) return joins_pending(t, g, n);
   if (elem_ok(t, n)) {
     if (g->ndim == ov->ndim && memcmp(ov->shape, g->shape, (size_t)g->ndim * sizeof(int)) == 0)
@@ -659,10 +663,16 @@ int cz_fuse(const cz_tape *t, cz_tape *out) {
   int32_t *cg = malloc((size_t)(nv + 1) * sizeof *cg);
   int32_t *map = malloc((size_t)(nv + 1) * sizeof *map);
   bool *is_out = calloc((size_t)nv + 1, sizeof *is_out);
+  bool *across = calloc((size_t)nv + 1, sizeof *across); /* read by a higher-rank non-reshape */
   group *groups = malloc((size_t)(nn + 1) * sizeof *groups);
   int32_t *start = NULL, *members = NULL, *fill = NULL;
   int32_t ng = 0;
-  int rc = grp && cg && map && is_out && groups ? 0 : -1;
+  int rc = grp && cg && map && is_out && across && groups ? 0 : -1;
+  for (int32_t i = 0; rc == 0 && i < nn; i++) {
+    const cz_node *n = &t->nodes[i];
+    for (int j = 0; j < n->nin && n->nout > 0 && n->op != LZ_OP_RESHAPE; j++)
+      if (t->vals[n->out[0]].ndim > t->vals[n->in[j]].ndim) across[n->in[j]] = true;
+  }
   for (int32_t v = 0; rc == 0 && v < nv; v++) cg[v] = CG_UNSET, map[v] = -1;
   for (int i = 0; rc == 0 && i < t->nouts; i++) is_out[t->outs[i]] = true;
   /* reverse sweep: assign groups */
@@ -672,7 +682,7 @@ int cz_fuse(const cz_tape *t, cz_tape *out) {
     int32_t cgi = n->nout == 1 ? cg[n->out[0]] : CG_NONE;
     if (cgi >= 0 &&
         groups[cgi].ext_estimate + added_operands(t, &groups[cgi], n) < FZ_MAX_OPERANDS - 2 &&
-        joins(t, &groups[cgi], n)) {
+        joins(t, &groups[cgi], n, across)) {
       grp[i] = cgi;
       groups[cgi].nmembers++;
       groups[cgi].ext_estimate += added_operands(t, &groups[cgi], n);
@@ -739,7 +749,7 @@ int cz_fuse(const cz_tape *t, cz_tape *out) {
     if ((out->outs[i] = map[t->outs[i]]) < 0) rc = LZ_ASSERT(0) ? -1 : -1;
   out->nouts = t->nouts;
   out->n_user_outs = t->n_user_outs;
-  free(grp), free(cg), free(map), free(is_out), free(groups), free(start), free(members), free(fill);
+  free(grp), free(cg), free(map), free(is_out), free(across), free(groups), free(start), free(members), free(fill);
   if (rc) {
     cz_tape_free(out);
     if (!lz__has_error()) lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_compile", "out of memory fusing");
