@@ -373,6 +373,45 @@ static void test_paired_steps(void) {
   lz_free(x), lz_free(w);
 }
 
+/* no rows, empty rows (a shapeless replay), and allocation failures anywhere in trace, replay
+ * or the row kernel: results or out-of-memory errors, never a crash or a leak */
+static void test_empty_and_out_of_memory(void) {
+  int zs[2] = {0, 200}, ws[1] = {200};
+  lz_array *z = lz_zeros(zs, 2, LZ_FLOAT32), *w = rand_array(ws, 1, 0.5, 1.5, LZ_FLOAT32);
+  lz_array *zin[3] = {z, w, w};
+  check_compiled(layer_norm, NULL, zin, 3, 0, 1, true, 0);
+  lz_closure *f = lz_closure_new(softmax, NULL, NULL), *cf = lz_compile(f, LZ_COMPILE_SHAPELESS);
+  int xs[2] = {3, 150}, es[2] = {3, 0};
+  lz_array *x = rand_array(xs, 2, -1, 1, LZ_FLOAT32), *e = lz_zeros(es, 2, LZ_FLOAT32), *y;
+  CHECK(lz_closure_call(cf, &x, 1, &y) == 1 && lz_eval(y) == 0);
+  lz_free(y);
+  /* the max of an empty row is an error, compiled as uncompiled */
+  int k = lz_closure_call(cf, &e, 1, &y);
+  CHECK(k != 1 || lz_eval(y) != 0);
+  CHECK(strstr(lz_last_error(), "zero-size") != NULL);
+  lz_clear_error();
+  if (k == 1) lz_free(y);
+  lz_closure_free(cf), lz_closure_free(f);
+
+  f = lz_closure_new(layer_norm, NULL, NULL), cf = lz_compile(f, 0);
+  int bs[2] = {4, 300}, bw[1] = {300};
+  lz_array *xb = rand_array(bs, 2, -1, 1, LZ_FLOAT32), *wb = rand_array(bw, 1, 1, 2, LZ_FLOAT32);
+  lz_array *in[3] = {xb, wb, wb};
+  for (int fail = 1; fail < 40; fail++) {
+    lz_clear_compile_cache();
+    lz_scope_begin();
+    lz_set_alloc_failure(fail);
+    k = lz_closure_call(cf, in, 3, &y);
+    int rc = k == 1 ? lz_eval(y) : -1;
+    lz_set_alloc_failure(0);
+    CHECK(rc == 0 || lz_last_error_code() == LZ_ERROR_OUT_OF_MEMORY);
+    lz_clear_error();
+    lz_scope_end();
+  }
+  lz_closure_free(cf), lz_closure_free(f);
+  lz_free(x), lz_free(e), lz_free(z), lz_free(w), lz_free(xb), lz_free(wb);
+}
+
 /* ---- gradients ---- */
 
 static int ln_loss(void *ctx, lz_array *const *in, int n, lz_array **out) {
@@ -456,6 +495,7 @@ int main(void) {
   RUN(test_half_inputs);
   RUN(test_special_values);
   RUN(test_paired_steps);
+  RUN(test_empty_and_out_of_memory);
   RUN(test_grads_through_compiled);
   RUN(test_describe);
   lz_clear_compile_cache();
