@@ -97,7 +97,8 @@ LZ_HIDDEN int cz_replay(const cz_tape *t, bool shapeless, lz_array *const *in, l
 
 /* CSE, removal of no-ops, dead-code elimination: a new, smaller tape in *out. 0 or -1. */
 LZ_HIDDEN int cz_simplify(const cz_tape *in, cz_tape *out);
-/* Groups elementwise chains (and the reduction they feed) into fused nodes. 0 or -1. */
+/* Groups elementwise chains (and the reduction they feed) into fused nodes, and rows whose
+ * reductions over the last axis are broadcast back into row kernels. 0 or -1. */
 LZ_HIDDEN int cz_fuse(const cz_tape *in, cz_tape *out);
 /* Sets t->shapeless_ok. */
 LZ_HIDDEN void cz_check_shapeless(cz_tape *t);

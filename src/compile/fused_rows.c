@@ -47,7 +47,7 @@ static bool foldable(const fz_step *st) {
 static bool same_loc(fz_loc a, fz_loc b) { return a.kind == b.kind && a.idx == b.idx; }
 
 /* Cuts the program into segments: a segment ends before a step that reads what one of its
- * folded reductions makes (directly or through per-row steps), and var/std run alone. */
+ * folded reductions makes (a per-row step so cut starts the next one), and var/std run alone. */
 static void rw_segments(rw_run *R) {
   const fz_prog *P = R->p;
   int k = 0;
