@@ -138,6 +138,7 @@ typedef struct fz_step {
   fz_loc mean;
   uint16_t op2;         /* FZ_PAIR: the second op */
   bool pair_rev;
+  bool squares;         /* FZ_REDUCE sum/mean (row mode): of the squares of its float32 input */
 } fz_step;
 
 /* Reductions a fused kernel can end with (the reduced axes are the trailing ones). */

@@ -438,6 +438,33 @@ static void pair_steps(fz_prog *p) {
   }
 }
 
+/* A float32 square (x * x) read only by the sum or mean that follows becomes that reduction's
+ * sum of squares (the row kernels' sum of (x - 0)^2, summed in the same blocks; the compiler
+ * may fuse a product into its addition), one pass instead of two: rms norm's mean(x * x). */
+static void fold_squares(fz_prog *p) {
+  for (int k = 0; k + 1 < p->nsteps; k++) {
+    fz_step *a = &p->steps[k], *b = &p->steps[k + 1];
+    bool sq = a->kind == FZ_LOOP && !a->scalar && a->dt_out == LZ_FLOAT32 &&
+              a->dt_in == LZ_FLOAT32 && a->out.kind == FZ_REG &&
+              ((a->op == LZ_OP_SQUARE && a->nin == 1) ||
+               (a->op == LZ_OP_MULTIPLY && a->nin == 2 && loc_eq(a->in[0], a->in[1])));
+    if (!sq || b->kind != FZ_REDUCE || (b->op != LZ_OP_SUM && b->op != LZ_OP_MEAN) ||
+        b->dt_in != LZ_FLOAT32 || !loc_eq(b->in[0], a->out))
+      continue;
+    bool later = false; /* the squares read again */
+    for (int q = k + 2; q < p->nsteps && !later; q++) {
+      const fz_step *u = &p->steps[q];
+      for (int j = 0; j < u->nin; j++) later |= loc_eq(u->in[j], a->out);
+      if (loc_eq(u->out, a->out)) break;
+    }
+    if (later) continue;
+    b->in[0] = a->in[0], b->isz[1] = a->isz[1], b->squares = true;
+    free(a->ctx);
+    memmove(a, a + 1, (size_t)(p->nsteps - k - 1) * sizeof *a);
+    p->nsteps--;
+  }
+}
+
 /* The order of a row group's steps: reductions and per-row steps as early as they can run,
  * steps over the row as late as they can (just before their first reader), so that a step over
  * the row lands in the segment of the kernel that reads it and its value needs one tile, not a
@@ -587,7 +614,7 @@ static fz_prog *build_row_prog(builder *b, const int32_t *mem_in, int nm, const 
       if (last[k] == i && loc[k].kind == FZ_REG) reg_busy[loc[k].idx] = false;
   }
   p->reg_isz = reg_isz;
-  if (ok) pair_steps(p);
+  if (ok) fold_squares(p), pair_steps(p);
   for (int s = 0; ok && s < p->nsteps; s++) { /* inputs come after the outputs */
     fz_step *st = &p->steps[s];
     for (int j = 0; j < st->nin; j++)

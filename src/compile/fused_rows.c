@@ -238,6 +238,10 @@ static void fold_tile(const rw_run *R, const fz_step *st, rw_acc *a, const char 
                       int64_t stride, int64_t n, char *tmp) {
   lz_dtype ct = compute_type(st);
   x = as_compute(st, ct, x, stride, n, tmp);
+  if (st->squares) { /* float32 only (fuse.c's fold_squares) */
+    a->v += R->K->row_ssd((const float *)x, n, 0.0f);
+    return;
+  }
   if (st->op == LZ_OP_SUM || st->op == LZ_OP_MEAN) {
     a->v += reduce_row(R, LZ_OP_SUM, 0, ct, x, n);
     return;
