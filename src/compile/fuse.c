@@ -35,7 +35,7 @@ typedef struct group {
 
 /* Rows of fewer elements cost more in per-row dispatch than the passes a row group saves; rows
  * of more no longer stay in L1/L2 with a few registers beside them. */
-enum { ROW_MIN = 128, ROW_MAX = 16384 };
+enum { ROW_MIN = 64, ROW_MAX = 16384 };
 
 /* How a value's shape relates to a row group's shape S: S itself, S with the last axis kept
  * as 1 (a per-row value, keepdims) or removed (a per-row value without keepdims). */
