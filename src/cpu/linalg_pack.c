@@ -192,7 +192,10 @@ static int idle_cores_now(int cores) {
   size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
   if (f) fclose(f);
   buf[n] = 0;
-  return n ? lz_cpu_idle_cores(buf, own_running(), cores) : cores;
+  if (!n) return cores;
+  int idle = lz_cpu_idle_cores(buf, 1, cores);
+  /* only when others seem to run: is it us? (one file per thread of this process) */
+  return idle < cores ? lz_cpu_idle_cores(buf, own_running(), cores) : idle;
 }
 
 int lz_cpu_lapack_begin(double flops) {
