@@ -49,6 +49,14 @@ static void test_idle_cores_from_loadavg(void) {
   CHECK(lz_cpu_idle_cores("1.00 1.00 1.00 2/230 25988\n", 4, 16) == 16); /* a stale count */
   CHECK(lz_cpu_idle_cores("", 1, 4) == 4);
   CHECK(lz_cpu_idle_cores("garbage", 1, 4) == 4);
+  /* the check itself, on this machine as it is now: at most the pool's count, OpenBLAS set to it */
+  int before = lz_set_num_threads(2);
+  int n = lz_cpu_lapack_begin(1e15);
+  CHECK(n >= 1 && n <= 2 && openblas_get_num_threads() == n);
+  lz_cpu_lapack_end(n);
+  CHECK(openblas_get_num_threads() == 1 && lz__pool_lend() == 2);
+  lz__pool_unlend(2);
+  lz_set_num_threads(before);
 }
 
 /* ---- the ops' results, threaded and on one thread ---- */

@@ -97,7 +97,8 @@ LZ_HIDDEN int cz_replay(const cz_tape *t, bool shapeless, lz_array *const *in, l
 
 /* CSE, removal of no-ops, dead-code elimination: a new, smaller tape in *out. 0 or -1. */
 LZ_HIDDEN int cz_simplify(const cz_tape *in, cz_tape *out);
-/* Groups elementwise chains (and the reduction they feed) into fused nodes. 0 or -1. */
+/* Groups elementwise chains (and the reduction they feed) into fused nodes, and rows whose
+ * reductions over the last axis are broadcast back into row kernels. 0 or -1. */
 LZ_HIDDEN int cz_fuse(const cz_tape *in, cz_tape *out);
 /* Sets t->shapeless_ok. */
 LZ_HIDDEN void cz_check_shapeless(cz_tape *t);
@@ -137,6 +138,7 @@ typedef struct fz_step {
   fz_loc mean;
   uint16_t op2;         /* FZ_PAIR: the second op */
   bool pair_rev;
+  bool squares;         /* FZ_REDUCE sum/mean (row mode): of the squares of its float32 input */
 } fz_step;
 
 /* Reductions a fused kernel can end with (the reduced axes are the trailing ones). */

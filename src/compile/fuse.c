@@ -35,7 +35,7 @@ typedef struct group {
 
 /* Rows of fewer elements cost more in per-row dispatch than the passes a row group saves; rows
  * of more no longer stay in L1/L2 with a few registers beside them. */
-enum { ROW_MIN = 128, ROW_MAX = 16384 };
+enum { ROW_MIN = 64, ROW_MAX = 16384 };
 
 /* How a value's shape relates to a row group's shape S: S itself, S with the last axis kept
  * as 1 (a per-row value, keepdims) or removed (a per-row value without keepdims). */
@@ -165,9 +165,13 @@ static bool starts_pending(const cz_tape *t, group *g, const cz_node *n) {
 
 /* Whether node n (all of whose consumers are in g) joins g, turning g into a row group or
  * giving it the shape of the rows its per-row values come from when that is what it takes. */
-static bool joins(const cz_tape *t, group *g, const cz_node *n) {
+static bool joins(const cz_tape *t, group *g, const cz_node *n, const bool *across) {
   if (n->nout != 1 || g->nmembers + 3 >= FZ_MAX_STEPS) return false;
   const cz_value *ov = &t->vals[n->out[0]];
+  /* a value of lower rank than a reader that is not a reshape (members have the group's rank
+   * otherwise): a per-row value without its last axis broadcast against the rows, as in
+   * x - sum(x, -1) with as many rows as columns, lines up with the columns, not the rows */
+  if (across[n->out[0]]) return false;
   if (g->pend) return joins_pending(t, g, n);
   if (elem_ok(t, n)) {
     if (g->ndim == ov->ndim && memcmp(ov->shape, g->shape, (size_t)g->ndim * sizeof(int)) == 0)
@@ -434,6 +438,33 @@ static void pair_steps(fz_prog *p) {
   }
 }
 
+/* A float32 square (x * x) read only by the sum or mean that follows becomes that reduction's
+ * sum of squares (the row kernels' sum of (x - 0)^2, summed in the same blocks; the compiler
+ * may fuse a product into its addition), one pass instead of two: rms norm's mean(x * x). */
+static void fold_squares(fz_prog *p) {
+  for (int k = 0; k + 1 < p->nsteps; k++) {
+    fz_step *a = &p->steps[k], *b = &p->steps[k + 1];
+    bool sq = a->kind == FZ_LOOP && !a->scalar && a->dt_out == LZ_FLOAT32 &&
+              a->dt_in == LZ_FLOAT32 && a->out.kind == FZ_REG &&
+              ((a->op == LZ_OP_SQUARE && a->nin == 1) ||
+               (a->op == LZ_OP_MULTIPLY && a->nin == 2 && loc_eq(a->in[0], a->in[1])));
+    if (!sq || b->kind != FZ_REDUCE || (b->op != LZ_OP_SUM && b->op != LZ_OP_MEAN) ||
+        b->dt_in != LZ_FLOAT32 || !loc_eq(b->in[0], a->out))
+      continue;
+    bool later = false; /* the squares read again */
+    for (int q = k + 2; q < p->nsteps && !later; q++) {
+      const fz_step *u = &p->steps[q];
+      for (int j = 0; j < u->nin; j++) later |= loc_eq(u->in[j], a->out);
+      if (loc_eq(u->out, a->out)) break;
+    }
+    if (later) continue;
+    b->in[0] = a->in[0], b->isz[1] = a->isz[1], b->squares = true;
+    free(a->ctx);
+    memmove(a, a + 1, (size_t)(p->nsteps - k - 1) * sizeof *a);
+    p->nsteps--;
+  }
+}
+
 /* The order of a row group's steps: reductions and per-row steps as early as they can run,
  * steps over the row as late as they can (just before their first reader), so that a step over
  * the row lands in the segment of the kernel that reads it and its value needs one tile, not a
@@ -583,7 +614,7 @@ static fz_prog *build_row_prog(builder *b, const int32_t *mem_in, int nm, const 
       if (last[k] == i && loc[k].kind == FZ_REG) reg_busy[loc[k].idx] = false;
   }
   p->reg_isz = reg_isz;
-  if (ok) pair_steps(p);
+  if (ok) fold_squares(p), pair_steps(p);
   for (int s = 0; ok && s < p->nsteps; s++) { /* inputs come after the outputs */
     fz_step *st = &p->steps[s];
     for (int j = 0; j < st->nin; j++)
@@ -659,10 +690,16 @@ int cz_fuse(const cz_tape *t, cz_tape *out) {
   int32_t *cg = malloc((size_t)(nv + 1) * sizeof *cg);
   int32_t *map = malloc((size_t)(nv + 1) * sizeof *map);
   bool *is_out = calloc((size_t)nv + 1, sizeof *is_out);
+  bool *across = calloc((size_t)nv + 1, sizeof *across); /* read by a higher-rank non-reshape */
   group *groups = malloc((size_t)(nn + 1) * sizeof *groups);
   int32_t *start = NULL, *members = NULL, *fill = NULL;
   int32_t ng = 0;
-  int rc = grp && cg && map && is_out && groups ? 0 : -1;
+  int rc = grp && cg && map && is_out && across && groups ? 0 : -1;
+  for (int32_t i = 0; rc == 0 && i < nn; i++) {
+    const cz_node *n = &t->nodes[i];
+    for (int j = 0; j < n->nin && n->nout > 0 && n->op != LZ_OP_RESHAPE; j++)
+      if (t->vals[n->out[0]].ndim > t->vals[n->in[j]].ndim) across[n->in[j]] = true;
+  }
   for (int32_t v = 0; rc == 0 && v < nv; v++) cg[v] = CG_UNSET, map[v] = -1;
   for (int i = 0; rc == 0 && i < t->nouts; i++) is_out[t->outs[i]] = true;
   /* reverse sweep: assign groups */
@@ -672,7 +709,7 @@ int cz_fuse(const cz_tape *t, cz_tape *out) {
     int32_t cgi = n->nout == 1 ? cg[n->out[0]] : CG_NONE;
     if (cgi >= 0 &&
         groups[cgi].ext_estimate + added_operands(t, &groups[cgi], n) < FZ_MAX_OPERANDS - 2 &&
-        joins(t, &groups[cgi], n)) {
+        joins(t, &groups[cgi], n, across)) {
       grp[i] = cgi;
       groups[cgi].nmembers++;
       groups[cgi].ext_estimate += added_operands(t, &groups[cgi], n);
@@ -739,7 +776,7 @@ int cz_fuse(const cz_tape *t, cz_tape *out) {
     if ((out->outs[i] = map[t->outs[i]]) < 0) rc = LZ_ASSERT(0) ? -1 : -1;
   out->nouts = t->nouts;
   out->n_user_outs = t->n_user_outs;
-  free(grp), free(cg), free(map), free(is_out), free(groups), free(start), free(members), free(fill);
+  free(grp), free(cg), free(map), free(is_out), free(across), free(groups), free(start), free(members), free(fill);
   if (rc) {
     cz_tape_free(out);
     if (!lz__has_error()) lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_compile", "out of memory fusing");

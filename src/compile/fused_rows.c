@@ -47,7 +47,7 @@ static bool foldable(const fz_step *st) {
 static bool same_loc(fz_loc a, fz_loc b) { return a.kind == b.kind && a.idx == b.idx; }
 
 /* Cuts the program into segments: a segment ends before a step that reads what one of its
- * folded reductions makes (directly or through per-row steps), and var/std run alone. */
+ * folded reductions makes (a per-row step so cut starts the next one), and var/std run alone. */
 static void rw_segments(rw_run *R) {
   const fz_prog *P = R->p;
   int k = 0;
@@ -238,6 +238,10 @@ static void fold_tile(const rw_run *R, const fz_step *st, rw_acc *a, const char 
                       int64_t stride, int64_t n, char *tmp) {
   lz_dtype ct = compute_type(st);
   x = as_compute(st, ct, x, stride, n, tmp);
+  if (st->squares) { /* float32 only (fuse.c's fold_squares) */
+    a->v += R->K->row_ssd((const float *)x, n, 0.0f);
+    return;
+  }
   if (st->op == LZ_OP_SUM || st->op == LZ_OP_MEAN) {
     a->v += reduce_row(R, LZ_OP_SUM, 0, ct, x, n);
     return;

@@ -142,7 +142,8 @@ void lz_cpu_scratch_free(void *p, size_t cap) { lz__data_free(p, cap); }
  * OpenBLAS's threads meet at spinning barriers after every BLAS call inside LAPACK, so a
  * descheduled one stalls the rest: on a machine whose cores other processes already keep busy
  * (2-core machine at load 17: QR of 2048 2.7x slower on 2 threads than on 1) the call only takes
- * the cores that are idle now (the kernel's count of running threads, /proc/loadavg). */
+ * the cores that no other process uses now (the kernel's count of running threads,
+ * /proc/loadavg, less this process's own). */
 void openblas_set_num_threads(int num_threads); /* from OpenBLAS */
 
 static atomic_long threaded_calls;
@@ -192,7 +193,10 @@ static int idle_cores_now(int cores) {
   size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
   if (f) fclose(f);
   buf[n] = 0;
-  return n ? lz_cpu_idle_cores(buf, own_running(), cores) : cores;
+  if (!n) return cores;
+  int idle = lz_cpu_idle_cores(buf, 1, cores);
+  /* only when others seem to run: is it us? (one file per thread of this process) */
+  return idle < cores ? lz_cpu_idle_cores(buf, own_running(), cores) : idle;
 }
 
 int lz_cpu_lapack_begin(double flops) {
@@ -201,8 +205,8 @@ int lz_cpu_lapack_begin(double flops) {
   if (lent <= 1) return 1; /* the pool is in use: so are the cores */
   int n = lent;
   if (atomic_load_explicit(&load_check, memory_order_relaxed)) {
-    int free_threads = 1 + idle_cores_now(lent); /* the caller's core and the idle ones */
-    n = free_threads < n ? free_threads : n;
+    int free_cores = idle_cores_now(lent); /* the caller's included */
+    n = free_cores < n ? free_cores : n;
   }
   if (n <= 1) {
     lz__pool_unlend(lent);

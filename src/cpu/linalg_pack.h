@@ -45,8 +45,8 @@ LZ_HIDDEN long lz_cpu_lapack_threaded_calls(void);
  * (true by default; tests lower the threshold and turn the check off); returns the old
  * threshold. */
 LZ_HIDDEN double lz_cpu_lapack_set_threaded_flops(double flops, bool check_load);
-/* How many of `cores` are idle per a /proc/loadavg line, whose running count includes
- * `own_running` threads of this process (the caller at least): theirs are not counted as busy;
+/* How many of `cores` no other process keeps busy per a /proc/loadavg line, whose running count
+ * includes `own_running` threads of this process (the caller at least; theirs do not count);
  * `cores` when the line cannot be read. */
 LZ_HIDDEN int lz_cpu_idle_cores(const char *loadavg, int own_running, int cores);
 

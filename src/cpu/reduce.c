@@ -508,7 +508,8 @@ enum { WBLK = 4096 };
 typedef struct split_ctx {
   const rctx *R;
   int64_t Lk, nb, nchunks, rows_per;
-  double *part; /* [item][WBLK] */
+  int64_t W;    /* a partial's width: min(Lk, WBLK) */
+  double *part; /* [item][W], from the allocator's cache: no fresh pages per call */
   atomic_bool oom;
 } split_ctx;
 
@@ -541,7 +542,7 @@ static void split_worker(void *ctx, int64_t begin, int64_t end) {
       off += idx[d] * R->rst[d];
     }
     const char *p = R->base + off;
-    double *part = S->part + item * WBLK;
+    double *part = S->part + item * S->W;
     float init = ext ? (is_max ? -INFINITY : INFINITY) : 0.0f;
     for (int64_t j = 0; j < m; j++) fa[j] = init, part[j] = init;
     int since = 0;
@@ -592,12 +593,15 @@ static bool col_split(const rctx *R) {
   S.rows_per = (R->nred + S.nchunks - 1) / S.nchunks;
   S.nchunks = (R->nred + S.rows_per - 1) / S.rows_per;
   int64_t items = base * S.nchunks;
+  S.W = S.Lk < WBLK ? S.Lk : WBLK;
   acc_t *st = malloc(WBLK * sizeof *st);
   double *res = malloc(WBLK * sizeof *res);
-  S.part = malloc((size_t)items * WBLK * sizeof(double));
+  size_t pcap = 0;
+  S.part = lz__data_alloc((size_t)items * (size_t)S.W * sizeof(double), &pcap);
   atomic_init(&S.oom, false);
   if (!st || !res || !S.part) {
-    free(st), free(res), free(S.part);
+    free(st), free(res);
+    lz__data_free(S.part, pcap);
     return false;
   }
   int64_t per_item = S.rows_per * (S.Lk < WBLK ? S.Lk : WBLK);
@@ -605,11 +609,11 @@ static bool col_split(const rctx *R) {
   bool ok = !atomic_load(&S.oom);
   for (int64_t t = 0; ok && t < base; t++) { /* combine the chunks of each block, store */
     int64_t q = t / S.nb, j0 = (t % S.nb) * WBLK, m = S.Lk - j0 < WBLK ? S.Lk - j0 : WBLK;
-    const double *p0 = S.part + t * S.nchunks * WBLK;
+    const double *p0 = S.part + t * S.nchunks * S.W;
     for (int64_t j = 0; j < m; j++) {
       double a = p0[j];
       for (int64_t c = 1; c < S.nchunks; c++) {
-        double v = p0[c * WBLK + j];
+        double v = p0[c * S.W + j];
         if (pk == P_SUM) a += v;
         else if (pk == P_MAX ? GT_NAN(v, a) : LT_NAN(v, a)) a = v;
       }
@@ -618,7 +622,8 @@ static bool col_split(const rctx *R) {
     finalize(R, m, st, NULL, res);
     R->st(R->out + (q * S.Lk + j0) * (int64_t)R->osize, (int64_t)R->osize, res, m);
   }
-  free(st), free(res), free(S.part);
+  free(st), free(res);
+  lz__data_free(S.part, pcap);
   return ok;
 }
 
