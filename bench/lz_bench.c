@@ -223,7 +223,7 @@ static void bench_elementwise(void) {
 
 /* `lz_bench [section...]` runs only the named sections (overhead, elementwise, reduce, matmul,
  * conv2d, mlp, transformer, transformer_block, grad, compile, lazy_load, fast, distributed,
- * gemm, simd, attn); no argument runs them all. */
+ * gemm, simd, attn, epilogue); no argument runs them all. */
 int main(int argc, char **argv) {
   static const struct {
     const char *name;
@@ -237,6 +237,7 @@ int main(int argc, char **argv) {
       {"lazy_load", bench_lazy_load},     {"fast", bench_fast},
       {"distributed", bench_distributed}, {"gemm", bench_gemm},
       {"simd", bench_simd},               {"attn", bench_attn},
+      {"epilogue", bench_epilogue},
   };
   double t0 = bench_now();
   if (!getenv("LZ_BENCH_SIMD_CHILD")) /* bench_simd's per-path child prints only its figures */

@@ -97,8 +97,9 @@ LZ_HIDDEN int cz_replay(const cz_tape *t, bool shapeless, lz_array *const *in, l
 
 /* CSE, removal of no-ops, dead-code elimination: a new, smaller tape in *out. 0 or -1. */
 LZ_HIDDEN int cz_simplify(const cz_tape *in, cz_tape *out);
-/* Groups elementwise chains (and the reduction they feed) into fused nodes. 0 or -1. */
-LZ_HIDDEN int cz_fuse(const cz_tape *in, cz_tape *out);
+/* Groups elementwise chains (and the reduction they feed) into fused nodes, with a matmul
+ * feeding one such chain as its prologue when `epilogue`. 0 or -1. */
+LZ_HIDDEN int cz_fuse(const cz_tape *in, cz_tape *out, bool epilogue);
 /* Sets t->shapeless_ok. */
 LZ_HIDDEN void cz_check_shapeless(cz_tape *t);
 /* The shapes of a node's outputs for new input arrays (shapeless replay). 0 or -1. */
@@ -149,6 +150,10 @@ typedef struct fz_prog {
   bool keepdims;
   int ddof;
   lz_dtype red_dt;      /* compute dtype (float32 or float64) = its output dtype */
+  /* A matmul prologue (the GEMM epilogue): the node's last two inputs are A (..., M, K) and
+   * B (K, N), and operand `nel` is their product, computed one block of rows at a time into a
+   * per-thread buffer that the steps read while it is in cache; never stored whole. */
+  bool mm;
 } fz_prog;
 
 typedef struct lz_fused_params {

@@ -13,10 +13,11 @@ static const char *red_name(fz_red r) {
 void fz_prog_describe(const fz_prog *p, char *buf, size_t cap) {
   size_t n = 0;
   buf[0] = 0;
+  if (p->mm && cap > 10) n = (size_t)snprintf(buf, cap, "matmul ->");
   for (int s = 0; s < p->nsteps && n + 1 < cap; s++) {
     const fz_step *st = &p->steps[s];
     const char *name = st->kind == FZ_COPY ? "copy" : lz__op(st->op)->name;
-    int w = snprintf(buf + n, cap - n, "%s%s", s ? " " : "", name);
+    int w = snprintf(buf + n, cap - n, "%s%s", n ? " " : "", name);
     if (w < 0) break;
     n += (size_t)w;
   }

@@ -5,7 +5,12 @@
  * iteration shape. So each group has a single exit (its root: the last node, whose value
  * leaves the group; other members may also be outputs of the function) and cannot form a cycle
  * with the rest of the graph: a path out of the group starts at the root, and every input of a
- * member was computed before the member. One linear sweep assigns groups, one writes the tape. */
+ * member was computed before the member. One linear sweep assigns groups, one writes the tape.
+ *
+ * A matmul whose only consumers are one elementwise group of its output's shape joins that group
+ * as its prologue (the GEMM epilogue: bias, activation, residual, scaling, an optimizer update
+ * applied to each block of the product while it is in cache; fused.c). Its operands must exist
+ * whole, so their producers never join the group. */
 #include "compile/compile_impl.h"
 #include "cpu/reduce.h"
 
@@ -20,6 +25,7 @@ typedef struct group {
   int nseen;          /* distinct inputs and constants counted */
   int32_t seen[FZ_MAX_OPERANDS];
   bool red;
+  int32_t mm; /* the matmul prologue's node, or -1 */
 } group;
 
 enum { CG_UNSET = -1, CG_MIXED = -2, CG_NONE = -3 };
@@ -62,6 +68,16 @@ static bool red_ok(const cz_tape *t, const cz_node *n) {
   for (int j = 0; j < p->naxes; j++)
     if (p->axes[j] != x->ndim - p->naxes + j) return false;
   return true;
+}
+
+/* A matmul the epilogue can run: A (..., M, K) @ B (K, N), one dtype (float32, float16 or
+ * bfloat16) for both operands and the product. Batched B and float64 stay plain matmuls. */
+static bool mm_ok(const cz_tape *t, const cz_node *n) {
+  if (n->op != LZ_OP_MATMUL || n->nin != 2 || n->nout != 1) return false;
+  const cz_value *a = &t->vals[n->in[0]], *b = &t->vals[n->in[1]], *o = &t->vals[n->out[0]];
+  lz_dtype dt = o->dtype;
+  return (dt == LZ_FLOAT32 || dt == LZ_FLOAT16 || dt == LZ_BFLOAT16) && a->dtype == dt &&
+         b->dtype == dt && a->ndim >= 2 && b->ndim == 2 && o->ndim == a->ndim;
 }
 
 /* Operands that node n adds to group g if it joins (its own value stops being one): inputs
@@ -107,11 +123,12 @@ typedef struct builder {
   int next;
   int32_t el[FZ_MAX_OPERANDS];  /* value ids of the elementwise outputs */
   int nel;
+  int32_t mm_val; /* the matmul prologue's product (an operand, not a step), or -1 */
 } builder;
 
 static bool member_value(const builder *b, int32_t v) {
   const cz_value *cv = &b->t->vals[v];
-  return cv->kind == CZ_NODE && b->grp[cv->ref] == b->g;
+  return cv->kind == CZ_NODE && b->grp[cv->ref] == b->g && v != b->mm_val;
 }
 
 static int ext_index(builder *b, int32_t v) {
@@ -139,6 +156,10 @@ static fz_prog *build_prog(builder *b, const int32_t *mem, int nm, const bool *i
     if ((is_out[v] || i == nm - 1) && b->nel < FZ_MAX_OPERANDS) b->el[b->nel++] = v;
   }
   p->nel = b->nel;
+  if (b->mm_val >= 0) { /* the product is operand nel: the first external one */
+    p->mm = true;
+    b->ext[b->next++] = b->mm_val;
+  }
   if (gr->red) {
     const lz_reduce_params *rp = root->params;
     p->red = red_kind(root->op);
@@ -278,36 +299,48 @@ static int copy_node(const cz_tape *t, const cz_node *n, cz_tape *out, int32_t *
 }
 
 static int emit_group(const cz_tape *t, cz_tape *out, int32_t *map, const int32_t *grp, int32_t g,
-                      const int32_t *mem, int nm, const bool *is_out, const group *gr) {
-  builder b = {.t = t, .grp = grp, .g = g};
-  fz_prog *p = build_prog(&b, mem, nm, is_out, gr);
-  if (!p) { /* does not fit: the members stay separate nodes */
-    for (int i = 0; i < nm; i++)
+                      int32_t *mem, int nm, const bool *is_out, const group *gr) {
+  builder b = {.t = t, .grp = grp, .g = g, .mm_val = -1};
+  const cz_node *mm = gr->mm >= 0 ? &t->nodes[gr->mm] : NULL;
+  int nel_nm = nm;
+  if (mm) { /* the steps are the other members: move the matmul to the end of the list */
+    int k = 0;
+    while (mem[k] != gr->mm) k++;
+    memmove(mem + k, mem + k + 1, (size_t)(nm - k - 1) * sizeof *mem);
+    mem[--nel_nm] = gr->mm;
+    b.mm_val = mm->out[0];
+  }
+  fz_prog *p = build_prog(&b, mem, nel_nm, is_out, gr);
+  if (!p) { /* does not fit: the members stay separate nodes, in topological order */
+    if (mm && copy_node(t, mm, out, map)) return -1;
+    for (int i = 0; i < nel_nm; i++)
       if (copy_node(t, &t->nodes[mem[i]], out, map)) return -1;
     return 0;
   }
-  int32_t in[FZ_MAX_OPERANDS];
-  for (int i = 0; i < b.next; i++) in[i] = map[b.ext[i]];
+  int32_t in[FZ_MAX_OPERANDS + 2];
+  int nin = 0;
+  for (int i = mm ? 1 : 0; i < b.next; i++) in[nin++] = map[b.ext[i]];
+  if (mm) in[nin++] = map[mm->in[0]], in[nin++] = map[mm->in[1]];
   int nout = b.nel + (gr->red ? 1 : 0);
   lz_dtype dts[FZ_MAX_OPERANDS + 1];
   const int *shapes[FZ_MAX_OPERANDS + 1];
   int nds[FZ_MAX_OPERANDS + 1];
   int32_t outv[FZ_MAX_OPERANDS + 1];
   for (int k = 0; k < b.nel; k++) outv[k] = b.el[k];
-  if (gr->red) outv[b.nel] = t->nodes[mem[nm - 1]].out[0];
+  if (gr->red) outv[b.nel] = t->nodes[mem[nel_nm - 1]].out[0];
   for (int k = 0; k < nout; k++) {
     const cz_value *cv = &t->vals[outv[k]];
     dts[k] = cv->dtype, shapes[k] = cv->shape, nds[k] = cv->ndim;
   }
   lz_fused_params fp = {p};
-  int32_t idx = cz_tape_node(out, LZ_OP_FUSED, &fp, in, b.next, nout, dts, shapes, nds);
+  int32_t idx = cz_tape_node(out, LZ_OP_FUSED, &fp, in, nin, nout, dts, shapes, nds);
   fz_prog_release(p); /* the tape node holds its own reference */
   if (idx < 0) return -1;
   for (int k = 0; k < nout; k++) map[outv[k]] = out->nodes[idx].out[k];
   return 0;
 }
 
-int cz_fuse(const cz_tape *t, cz_tape *out) {
+int cz_fuse(const cz_tape *t, cz_tape *out, bool epilogue) {
   memset(out, 0, sizeof *out);
   int32_t nn = t->nnodes, nv = t->nvals;
   int32_t *grp = malloc((size_t)(nn + 1) * sizeof *grp);
@@ -336,6 +369,7 @@ int cz_fuse(const cz_tape *t, cz_tape *out) {
       } else {
         group *g = &groups[ng];
         g->root = i, g->ndim = ov->ndim, g->nmembers = 1, g->red = false, g->nseen = 0;
+        g->mm = -1;
         g->ext_estimate = 2 + added_operands(t, g, n); /* + its output */
         note_inputs(t, g, n);
         memcpy(g->shape, ov->shape, (size_t)ov->ndim * sizeof(int));
@@ -345,12 +379,21 @@ int cz_fuse(const cz_tape *t, cz_tape *out) {
       const cz_value *iv = &t->vals[n->in[0]];
       group *g = &groups[ng];
       g->root = i, g->ndim = iv->ndim, g->nmembers = 1, g->red = true, g->ext_estimate = 2;
-      g->nseen = 0;
+      g->nseen = 0, g->mm = -1;
       note_inputs(t, g, n);
       memcpy(g->shape, iv->shape, (size_t)iv->ndim * sizeof(int));
       grp[i] = ng++;
+    } else if (epilogue && mm_ok(t, n)) {
+      int32_t c = cg[n->out[0]];
+      if (c >= 0 && !groups[c].red && groups[c].mm < 0 && !is_out[n->out[0]] &&
+          shape_is(&groups[c], &t->vals[n->out[0]]) && groups[c].nmembers + 3 < FZ_MAX_STEPS) {
+        grp[i] = c;
+        groups[c].mm = i;
+        groups[c].nmembers++;
+      }
     }
-    int32_t mine = grp[i] >= 0 ? grp[i] : CG_NONE;
+    /* a matmul prologue's operands are read whole: their producers stay out of its group */
+    int32_t mine = grp[i] >= 0 && groups[grp[i]].mm != i ? grp[i] : CG_NONE;
     for (int j = 0; j < n->nin; j++) {
       int32_t *c = &cg[n->in[j]];
       *c = *c == CG_UNSET ? mine : *c == mine ? mine : CG_MIXED;

@@ -23,8 +23,12 @@ bool cz_op_infers_shape(int op) {
 
 void cz_check_shapeless(cz_tape *t) {
   t->shapeless_ok = true;
-  for (int32_t i = 0; i < t->nnodes && t->shapeless_ok; i++)
-    t->shapeless_ok = cz_op_infers_shape(t->nodes[i].op);
+  for (int32_t i = 0; i < t->nnodes && t->shapeless_ok; i++) {
+    const cz_node *n = &t->nodes[i];
+    /* a matmul prologue: the product's shape comes from the matmul, as for a plain matmul */
+    t->shapeless_ok = cz_op_infers_shape(n->op) &&
+                      !(n->op == LZ_OP_FUSED && ((const lz_fused_params *)n->params)->prog->mm);
+  }
 }
 
 static int broadcast_all(lz_array *const *in, int n, int *shape) {
