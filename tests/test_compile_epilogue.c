@@ -4,7 +4,7 @@
  * fusion, on odd shapes, broadcast biases, transposed, strided and reversed operands, batches
  * whose rows do not fold, float16/bfloat16, products with K = 0 and N = 1, and gradients
  * through compiled functions; kernel counts show that the product and its consumers ran as one
- * kernel. */
+ * kernel. Also fusion's rule for values read outside their group (fuse.c). */
 #include "lz_test.h"
 
 static lz_array *randu(const int *shape, int nd, unsigned seed) {
@@ -303,6 +303,34 @@ static void test_gradients(void) {
   lz_free(x), lz_free(w), lz_free(b), lz_free(t);
 }
 
+/* A value read outside its group joins it (stored as one more output) only when every outside
+ * reader comes after the group's root. in = (x, w) */
+static int late_reader(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx, (void)n;
+  lz_array *y = lz_multiply(in[0], lz_float(2));
+  lz_array *z = lz_add(lz_exp(y), lz_float(1));       /* group root: y joins, stored */
+  lz_array *m = lz_matmul(z, in[1]);
+  out[0] = lz_add(m, lz_mean(y, false));             /* y read after the root */
+  return 1;
+}
+
+static int early_reader(void *ctx, lz_array *const *in, int n, lz_array **out) {
+  (void)ctx, (void)n;
+  lz_array *y = lz_multiply(in[0], lz_float(2));
+  lz_array *a = lz_sum_axis(y, -1, true);             /* y read before the root: y stays out */
+  out[0] = lz_matmul(lz_add(lz_exp(y), a), in[1]);
+  return 1;
+}
+
+static void test_values_read_outside_the_group(void) {
+  lz_array *x = randu((int[]){40, 24}, 2, 50), *w = randu((int[]){24, 30}, 2, 51);
+  lz_array *in[2] = {x, w};
+  /* y * 2, exp, + 1 with y stored; mean(y); the product + mean as its epilogue */
+  CHECK(check_fused(late_reader, NULL, in, 2, 1, 1e-5) == 3);
+  CHECK(check_fused(early_reader, NULL, in, 2, 1, 1e-5) >= 3);
+  lz_free(x), lz_free(w);
+}
+
 /* Shapeless compile: a tape with a matmul prologue is traced again for new shapes. */
 static void test_shapeless(void) {
   int kind = ACT_RELU;
@@ -326,6 +354,7 @@ int main(void) {
   RUN(test_half_precision);
   RUN(test_shared_product_and_optimizer);
   RUN(test_gradients);
+  RUN(test_values_read_outside_the_group);
   RUN(test_shapeless);
   return lzt_summary();
 }

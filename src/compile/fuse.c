@@ -7,6 +7,12 @@
  * with the rest of the graph: a path out of the group starts at the root, and every input of a
  * member was computed before the member. One linear sweep assigns groups, one writes the tape.
  *
+ * A node whose value is also read outside the group joins it too when every such reader comes
+ * after the group's root (the group then stores that value as one more output): the fused node
+ * runs at its root's place, so those readers still find the value made, and none of them can
+ * feed the group. So GELU's forward keeps the values its gradient reads and still runs as one
+ * pass (with the product before it, as its epilogue).
+ *
  * A matmul whose only consumers are one elementwise group of its output's shape joins that group
  * as its prologue (the GEMM epilogue: bias, activation, residual, scaling, an optimizer update
  * applied to each block of the product while it is in cache; fused.c). Its operands must exist
@@ -346,26 +352,39 @@ int cz_fuse(const cz_tape *t, cz_tape *out, bool epilogue) {
   int32_t *grp = malloc((size_t)(nn + 1) * sizeof *grp);
   int32_t *cg = malloc((size_t)(nv + 1) * sizeof *cg);
   int32_t *map = malloc((size_t)(nv + 1) * sizeof *map);
+  /* per value: the group of its earliest reader seen so far (the sweep goes backwards), that
+   * reader, and the earliest reader outside that group */
+  int32_t *lo_grp = malloc((size_t)(nv + 1) * sizeof *lo_grp);
+  int32_t *lo_idx = malloc((size_t)(nv + 1) * sizeof *lo_idx);
+  int32_t *other_min = malloc((size_t)(nv + 1) * sizeof *other_min);
   bool *is_out = calloc((size_t)nv + 1, sizeof *is_out);
   group *groups = malloc((size_t)(nn + 1) * sizeof *groups);
   int32_t *start = NULL, *members = NULL, *fill = NULL;
   int32_t ng = 0;
-  int rc = grp && cg && map && is_out && groups ? 0 : -1;
-  for (int32_t v = 0; rc == 0 && v < nv; v++) cg[v] = CG_UNSET, map[v] = -1;
+  int rc = grp && cg && map && is_out && groups && lo_grp && lo_idx && other_min ? 0 : -1;
+  for (int32_t v = 0; rc == 0 && v < nv; v++) {
+    cg[v] = CG_UNSET, map[v] = -1;
+    lo_grp[v] = CG_UNSET, lo_idx[v] = -1, other_min[v] = INT32_MAX;
+  }
   for (int i = 0; rc == 0 && i < t->nouts; i++) is_out[t->outs[i]] = true;
   /* reverse sweep: assign groups */
   for (int32_t i = nn - 1; rc == 0 && i >= 0; i--) {
     const cz_node *n = &t->nodes[i];
     grp[i] = -1;
     if (elem_ok(t, n)) {
-      int32_t c = cg[n->out[0]];
-      const cz_value *ov = &t->vals[n->out[0]];
+      int32_t o = n->out[0], c = cg[o];
+      const cz_value *ov = &t->vals[o];
+      /* read outside its consumers' group too, but only after the group's root */
+      bool escapes = c < 0 && lo_grp[o] >= 0 && other_min[o] > groups[lo_grp[o]].root;
+      if (escapes) c = lo_grp[o];
       if (c >= 0 && shape_is(&groups[c], ov) && groups[c].nmembers + 3 < FZ_MAX_STEPS &&
-          groups[c].ext_estimate + added_operands(t, &groups[c], n) < FZ_MAX_OPERANDS - 2) {
+          groups[c].ext_estimate + added_operands(t, &groups[c], n) + escapes <
+              FZ_MAX_OPERANDS - 2) {
         grp[i] = c;
         groups[c].nmembers++;
-        groups[c].ext_estimate += added_operands(t, &groups[c], n);
+        groups[c].ext_estimate += added_operands(t, &groups[c], n) + escapes;
         note_inputs(t, &groups[c], n);
+        if (escapes) is_out[o] = true; /* stored by the fused node */
       } else {
         group *g = &groups[ng];
         g->root = i, g->ndim = ov->ndim, g->nmembers = 1, g->red = false, g->nseen = 0;
@@ -395,8 +414,13 @@ int cz_fuse(const cz_tape *t, cz_tape *out, bool epilogue) {
     /* a matmul prologue's operands are read whole: their producers stay out of its group */
     int32_t mine = grp[i] >= 0 && groups[grp[i]].mm != i ? grp[i] : CG_NONE;
     for (int j = 0; j < n->nin; j++) {
-      int32_t *c = &cg[n->in[j]];
+      int32_t v = n->in[j], *c = &cg[v];
       *c = *c == CG_UNSET ? mine : *c == mine ? mine : CG_MIXED;
+      if (lo_grp[v] != mine || mine < 0) {
+        if (lo_idx[v] >= 0) other_min[v] = lo_idx[v]; /* every reader seen so far is later */
+        lo_grp[v] = mine;
+      }
+      lo_idx[v] = i;
     }
   }
   /* singletons stay plain nodes: their own kernels are at least as fast */
@@ -436,6 +460,7 @@ int cz_fuse(const cz_tape *t, cz_tape *out, bool epilogue) {
     if ((out->outs[i] = map[t->outs[i]]) < 0) rc = LZ_ASSERT(0) ? -1 : -1;
   out->nouts = t->nouts;
   out->n_user_outs = t->n_user_outs;
+  free(lo_grp), free(lo_idx), free(other_min);
   free(grp), free(cg), free(map), free(is_out), free(groups), free(start), free(members), free(fill);
   if (rc) {
     cz_tape_free(out);
