@@ -292,7 +292,7 @@ static void test_gradients(void) {
                                       LZ_FLOAT32),
                             lz_float(h));
   lz_array *er = lz_reshape(e, (int[]){26, 39}, 2);
-  lz_array *wp = lz_add(w, er), *wm = lz_subtract(w, er), *lp, *lm;
+  lz_array *wp = lz_add(w, er), *wm = lz_subtract(w, er), *lp = NULL, *lm = NULL;
   lz_array *inp[4] = {x, wp, b, t}, *inm[4] = {x, wm, b, t};
   CHECK(lz_closure_call(f, inp, 4, &lp) == 1 && lz_closure_call(f, inm, 4, &lm) == 1);
   CHECK_CLOSE(dw00, (lz_item_f32(lp) - lz_item_f32(lm)) / (2 * h), 2e-2);
@@ -339,7 +339,7 @@ static void test_shapeless(void) {
   for (int r = 0; r < 2; r++) {
     lz_array *x = randu((int[]){rows[r], 24}, 2, 40 + r), *w = randu((int[]){24, 18}, 2, 42),
              *b = randu((int[]){18}, 1, 43);
-    lz_array *in[3] = {x, w, b}, *want, *got;
+    lz_array *in[3] = {x, w, b}, *want = NULL, *got = NULL;
     CHECK(lz_closure_call(f, in, 3, &want) == 1 && lz_closure_call(cf, in, 3, &got) == 1);
     CHECK(rel_err(got, want) <= 1e-5);
     lz_free(x), lz_free(w), lz_free(b), lz_free(want), lz_free(got);
