@@ -161,10 +161,23 @@ static fz_prog *build_prog(builder *b, const int32_t *mem, int nm, const bool *i
     int32_t v = t->nodes[mem[i]].out[0];
     if ((is_out[v] || i == nm - 1) && b->nel < FZ_MAX_OPERANDS) b->el[b->nel++] = v;
   }
+  /* a product read after the group too (a bias gradient's sum) is stored: one more output */
+  bool store_mm = b->mm_val >= 0 && is_out[b->mm_val] && b->nel < FZ_MAX_OPERANDS;
+  if (store_mm) b->el[b->nel++] = b->mm_val;
   p->nel = b->nel;
   if (b->mm_val >= 0) { /* the product is operand nel: the first external one */
     p->mm = true;
     b->ext[b->next++] = b->mm_val;
+  }
+  if (store_mm) { /* copied from its block as the first step */
+    fz_step *st = &p->steps[p->nsteps++];
+    memset(st, 0, sizeof *st);
+    lz_dtype dt = t->vals[b->mm_val].dtype;
+    st->kind = FZ_COPY, st->nin = 1, st->op = LZ_OP_FUSED;
+    st->dt_out = st->dt_in = dt;
+    st->isz[0] = st->isz[1] = (uint8_t)lz_dtype_size(dt);
+    st->in[0] = (fz_loc){FZ_OPND, (int16_t)FZ_MAX_OPERANDS}; /* fixed up below */
+    st->out = (fz_loc){FZ_OPND, (int16_t)(b->nel - 1)};
   }
   if (gr->red) {
     const lz_reduce_params *rp = root->params;
@@ -403,12 +416,17 @@ int cz_fuse(const cz_tape *t, cz_tape *out, bool epilogue) {
       memcpy(g->shape, iv->shape, (size_t)iv->ndim * sizeof(int));
       grp[i] = ng++;
     } else if (epilogue && mm_ok(t, n)) {
-      int32_t c = cg[n->out[0]];
-      if (c >= 0 && !groups[c].red && groups[c].mm < 0 && !is_out[n->out[0]] &&
-          shape_is(&groups[c], &t->vals[n->out[0]]) && groups[c].nmembers + 3 < FZ_MAX_STEPS) {
+      int32_t o = n->out[0], c = cg[o];
+      bool escapes = c < 0 && lo_grp[o] >= 0 && other_min[o] > groups[lo_grp[o]].root;
+      if (escapes) c = lo_grp[o];
+      if (c >= 0 && !groups[c].red && groups[c].mm < 0 && shape_is(&groups[c], &t->vals[o]) &&
+          groups[c].nmembers + 4 < FZ_MAX_STEPS &&
+          groups[c].ext_estimate + 1 < FZ_MAX_OPERANDS - 2) {
         grp[i] = c;
         groups[c].mm = i;
         groups[c].nmembers++;
+        groups[c].ext_estimate++;
+        if (escapes) is_out[o] = true; /* stored by the fused node */
       }
     }
     /* a matmul prologue's operands are read whole: their producers stay out of its group */
