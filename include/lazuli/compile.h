@@ -5,7 +5,7 @@
  * data must not be read) and records its graph as a tape; the tape is simplified (common
  * subexpressions merged, scalar constants folded, no-ops such as x * 1 removed) and chains of
  * elementwise ops, with the reduction they feed, become single fused kernels (a matrix product
- * feeding such a chain alone runs it as its epilogue, block by block). Later calls with
+ * feeding such a chain runs it as its epilogue, block by block). Later calls with
  * the same signature replay the tape on the new inputs without calling f: they record the same,
  * smaller graph, lazily, as any op would. Example:
  *

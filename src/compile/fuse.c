@@ -13,10 +13,11 @@
  * feed the group. So GELU's forward keeps the values its gradient reads and still runs as one
  * pass (with the product before it, as its epilogue).
  *
- * A matmul whose only consumers are one elementwise group of its output's shape joins that group
- * as its prologue (the GEMM epilogue: bias, activation, residual, scaling, an optimizer update
- * applied to each block of the product while it is in cache; fused.c). Its operands must exist
- * whole, so their producers never join the group. */
+ * A matmul whose consumers are one elementwise group of its output's shape (readers after the
+ * group aside, as above: the product is then stored too) joins that group as its prologue: the
+ * GEMM epilogue (bias, activation, residual, scaling, an optimizer update) runs on each block of
+ * the product while it is in cache (fused.c). Its operands must exist whole, so their producers
+ * never join the group. */
 #include "compile/compile_impl.h"
 #include "cpu/reduce.h"
 
