@@ -198,6 +198,18 @@ static int run_step(void *ctx) {
   return rc;
 }
 
+/* Kernels one step runs and the step's peak memory (one step, after the timed ones). */
+static void count_step(const char *base, const char *kind, step_ctx *s) {
+  char suffix[64];
+  uint64_t k0 = lz_get_kernel_count();
+  lz_reset_peak_memory();
+  if (run_step(s) != 0) return;
+  snprintf(suffix, sizeof suffix, "%s_kernels_per_step", kind);
+  print_named(base, suffix, (double)(lz_get_kernel_count() - k0), "kernels");
+  snprintf(suffix, sizeof suffix, "%s_peak_mib", kind);
+  print_named(base, suffix, (double)lz_get_peak_memory() / (1 << 20), "MiB");
+}
+
 /* Times the step uncompiled and compiled, interleaved (u, c, u, c, ...) so that the load of a
  * shared machine hits both alike; prints both, the speedup and the faults per step. */
 static void time_steps(model *m, int reps, floor_set *fs) {
@@ -277,6 +289,11 @@ static void time_steps(model *m, int reps, floor_set *fs) {
     skip_named(m->name, "_compiled_ms",
                "lz_compile_with_state missing or the compiled step failed");
     lz_clear_error();
+  }
+  if (eok) {
+    count_step(m->name, "", &su);
+    count_step(m->name, "_compiled", &sc);
+    count_step(m->name, "_compiled_no_epilogue", &se);
   }
   if (floor_s > 0 && want_u) {
     print_named(m->name, "_gflop", fs->flops / 1e9, "GFLOP");
