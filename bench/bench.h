@@ -124,6 +124,9 @@ void bench_distributed(void);
 double bench_fma_peak_gflops(int wide, int threads);
 /* FMA peaks and matmul per GEMM backend, bf16/f16 included (bench_gemm.c). */
 void bench_gemm(void);
+/* matmul + elementwise consumers compiled with and without the GEMM epilogue
+ * (bench_epilogue.c) */
+void bench_epilogue(void);
 /* attention forward + backward, fused and composed; elementwise kernels on 1 and 2 threads
  * (bench_attn.c) */
 void bench_attn(void);

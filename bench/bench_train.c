@@ -6,9 +6,12 @@
  *     LayerNorm and an untied head; vocab 256, seq 128, batch 16; cross-entropy; AdamW.
  *   mlp_train_step_ms: MLP 784-512-512-10 (ReLU), batch 256, cross-entropy, SGD.
  *
- * Each runs uncompiled and compiled (the same step function through lz_compile_with_state),
+ * Each runs uncompiled, compiled (the same step function through lz_compile_with_state) and
+ * compiled with LZ_COMPILE_NO_EPILOGUE (matrix products kept out of fusion: "_no_epilogue", so
+ * "_epilogue_gain" is what running elementwise consumers as GEMM epilogues gives),
  * prints the page faults one steady-state step takes (getrusage's minor faults) and the step's
- * GEMM floor: the time of the step's matrix products alone, each shape timed through lz_matmul
+ * GEMM floor (LZ_BENCH_REPS=n times n steps of each kind instead of the default): the time of
+ * the step's matrix products alone, each shape timed through lz_matmul
  * (operands transposed as the backward pass has them), so "step / floor" is how far the rest of
  * the step (elementwise work, reductions, attention's softmax, the optimizer) keeps it from the
  * GEMM-bound limit. compare.py runs the same steps in PyTorch (bench_train_peers.py). */
@@ -195,6 +198,18 @@ static int run_step(void *ctx) {
   return rc;
 }
 
+/* Kernels one step runs and the step's peak memory (one step, after the timed ones). */
+static void count_step(const char *base, const char *kind, step_ctx *s) {
+  char suffix[64];
+  uint64_t k0 = lz_get_kernel_count();
+  lz_reset_peak_memory();
+  if (run_step(s) != 0) return;
+  snprintf(suffix, sizeof suffix, "%s_kernels_per_step", kind);
+  print_named(base, suffix, (double)(lz_get_kernel_count() - k0), "kernels");
+  snprintf(suffix, sizeof suffix, "%s_peak_mib", kind);
+  print_named(base, suffix, (double)lz_get_peak_memory() / (1 << 20), "MiB");
+}
+
 /* Times the step uncompiled and compiled, interleaved (u, c, u, c, ...) so that the load of a
  * shared machine hits both alike; prints both, the speedup and the faults per step. */
 static void time_steps(model *m, int reps, floor_set *fs) {
@@ -205,8 +220,11 @@ static void time_steps(model *m, int reps, floor_set *fs) {
   lz_closure *step = lz_closure_new(step_fn, m, NULL);
   lz_closure *cstep =
       lz_compile_with_state ? lz_compile_with_state(step, 0, m->state, m->state) : NULL;
-  step_ctx su = {m, step}, sc = {m, cstep};
-  double tu[64], tc[64], cu[64], cc[64], tf[64];
+  lz_closure *estep = lz_compile_with_state
+                          ? lz_compile_with_state(step, LZ_COMPILE_NO_EPILOGUE, m->state, m->state)
+                          : NULL;
+  step_ctx su = {m, step}, sc = {m, cstep}, se = {m, estep};
+  double tu[64], tc[64], cu[64], cc[64], tf[64], te[64], ce[64];
   /* LZ_BENCH_STEPS=uncompiled or compiled runs one kind only (for profiling) */
   const char *only = getenv("LZ_BENCH_STEPS");
   bool want_u = !only || strcmp(only, "compiled") != 0,
@@ -215,6 +233,9 @@ static void time_steps(model *m, int reps, floor_set *fs) {
   double floor_s = 0;
   int ok = m->vg && step && (!want_u || (run_step(&su) == 0 && run_step(&su) == 0));
   int cok = ok && want_c && cstep && run_step(&sc) == 0 && run_step(&sc) == 0;
+  int eok = cok && want_u && estep && run_step(&se) == 0 && run_step(&se) == 0;
+  const char *rs = getenv("LZ_BENCH_REPS"); /* more steps where the machine is noisy */
+  if (rs && atoi(rs) > 0) reps = atoi(rs);
   if (reps > 64) reps = 64;
   if (!ok) {
     char why[160];
@@ -239,6 +260,11 @@ static void time_steps(model *m, int reps, floor_set *fs) {
       tc[r] = bench_now() - t0, cc[r] = cpu_now() - c0;
       fc += minor_faults() - f1;
     }
+    if (eok) {
+      t0 = bench_now(), c0 = cpu_now();
+      run_step(&se);
+      te[r] = bench_now() - t0, ce[r] = cpu_now() - c0;
+    }
     if (fs && (tf[r] = floor_once(fs)) < 0) fs = NULL;
   }
   if (fs) floor_s = bench_median(tf, reps);
@@ -254,10 +280,20 @@ static void time_steps(model *m, int reps, floor_set *fs) {
     print_named(m->name, "_compiled_faults_per_step", (double)fc / reps, "faults");
     if (want_u)
       print_named(m->name, "_compiled_speedup", bench_min(tu, reps) / bench_min(tc, reps), "x");
+    if (eok) {
+      print_named(m->name, "_compiled_no_epilogue_ms", bench_median(te, reps) * 1e3, "ms");
+      print_named(m->name, "_compiled_no_epilogue_cpu_ms", bench_median(ce, reps) * 1e3, "ms");
+      print_named(m->name, "_epilogue_gain", bench_min(te, reps) / bench_min(tc, reps), "x");
+    }
   } else if (want_c) {
     skip_named(m->name, "_compiled_ms",
                "lz_compile_with_state missing or the compiled step failed");
     lz_clear_error();
+  }
+  if (eok) {
+    count_step(m->name, "", &su);
+    count_step(m->name, "_compiled", &sc);
+    count_step(m->name, "_compiled_no_epilogue", &se);
   }
   if (floor_s > 0 && want_u) {
     print_named(m->name, "_gflop", fs->flops / 1e9, "GFLOP");
@@ -269,7 +305,7 @@ static void time_steps(model *m, int reps, floor_set *fs) {
                   "ratio");
   }
 done:
-  lz_closure_free(cstep), lz_closure_free(step), lz_closure_free(m->vg), lz_closure_free(loss);
+  lz_closure_free(estep), lz_closure_free(cstep), lz_closure_free(step), lz_closure_free(m->vg), lz_closure_free(loss);
 }
 
 /* A linear layer x (M,K) @ w (K,N): forward, dX = dY w^T, dW = x^T dY (dX left out when x is

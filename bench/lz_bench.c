@@ -223,7 +223,8 @@ static void bench_elementwise(void) {
 
 /* `lz_bench [section...]` runs only the named sections (overhead, elementwise, reduce, matmul,
  * conv2d, mlp, transformer, transformer_block, grad, compile, lazy_load, fast, distributed,
- * gemm, simd, attn, half, linalg); no argument runs them all. */
+ * gemm, simd, attn, half, linalg,
+ * epilogue); no argument runs them all. */
 int main(int argc, char **argv) {
   static const struct {
     const char *name;
@@ -238,6 +239,7 @@ int main(int argc, char **argv) {
       {"distributed", bench_distributed}, {"gemm", bench_gemm},
       {"simd", bench_simd},               {"attn", bench_attn},
       {"half", bench_half},               {"linalg", bench_linalg},
+      {"epilogue", bench_epilogue},
   };
   double t0 = bench_now();
   if (!getenv("LZ_BENCH_SIMD_CHILD")) /* bench_simd's per-path child prints only its figures */

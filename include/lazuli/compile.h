@@ -4,7 +4,8 @@
  * shapes and dtypes calls f on placeholder inputs (arrays with the right shape and dtype whose
  * data must not be read) and records its graph as a tape; the tape is simplified (common
  * subexpressions merged, scalar constants folded, no-ops such as x * 1 removed) and chains of
- * elementwise ops, with the reduction they feed, become single fused kernels. Later calls with
+ * elementwise ops, with the reduction they feed, become single fused kernels (a matrix product
+ * feeding such a chain runs it as its epilogue, block by block). Later calls with
  * the same signature replay the tape on the new inputs without calling f: they record the same,
  * smaller graph, lazily, as any op would. Example:
  *
@@ -51,6 +52,9 @@ enum {
   LZ_COMPILE_SHAPELESS = 1u << 0,
   /* Simplify but do not fuse (for comparisons and debugging). */
   LZ_COMPILE_NO_FUSE = 1u << 1,
+  /* Fuse elementwise work, but keep every matrix product a plain node instead of running its
+   * elementwise consumers as the product's epilogue (for comparisons and debugging). */
+  LZ_COMPILE_NO_EPILOGUE = 1u << 2,
 };
 
 /* A closure computing f through a compiled tape. The new closure holds its own reference to f;

@@ -304,7 +304,7 @@ static cz_entry *trace_entry(cz_compiled *c, lz_array *const *in, int n, char **
   int rc = cz_simplify(&raw, &simple);
   cz_tape_free(&raw);
   if (rc == 0 && !(c->flags & LZ_COMPILE_NO_FUSE)) {
-    rc = cz_fuse(&simple, &e->tape);
+    rc = cz_fuse(&simple, &e->tape, !(c->flags & LZ_COMPILE_NO_EPILOGUE));
     cz_tape_free(&simple);
   } else if (rc == 0) {
     e->tape = simple;

@@ -97,9 +97,10 @@ LZ_HIDDEN int cz_replay(const cz_tape *t, bool shapeless, lz_array *const *in, l
 
 /* CSE, removal of no-ops, dead-code elimination: a new, smaller tape in *out. 0 or -1. */
 LZ_HIDDEN int cz_simplify(const cz_tape *in, cz_tape *out);
-/* Groups elementwise chains (and the reduction they feed) into fused nodes, and rows whose
- * reductions over the last axis are broadcast back into row kernels. 0 or -1. */
-LZ_HIDDEN int cz_fuse(const cz_tape *in, cz_tape *out);
+/* Groups elementwise chains (and the reduction they feed) into fused nodes, rows whose
+ * reductions over the last axis are broadcast back into row kernels, and, when `epilogue`,
+ * a matmul feeding one plain elementwise group into that group as its prologue. 0 or -1. */
+LZ_HIDDEN int cz_fuse(const cz_tape *in, cz_tape *out, bool epilogue);
 /* Sets t->shapeless_ok. */
 LZ_HIDDEN void cz_check_shapeless(cz_tape *t);
 /* The shapes of a node's outputs for new input arrays (shapeless replay). 0 or -1. */
@@ -173,6 +174,10 @@ typedef struct fz_prog {
    * without the last axis (a reduction without keepdims), aligned as if it had a trailing 1;
    * FZ_FRAME_KEEP marks an output of one value per row, with the last axis kept as 1 */
   uint8_t frame[FZ_MAX_OPERANDS];
+  /* A matmul prologue (the GEMM epilogue): the node's last two inputs are A (..., M, K) and
+   * B (K, N), and operand `nel` is their product, computed one block of rows at a time into a
+   * per-thread buffer that the steps read while it is in cache; never stored whole. */
+  bool mm;
 } fz_prog;
 enum { FZ_FRAME_FULL, FZ_FRAME_NOKEEP, FZ_FRAME_KEEP };
 

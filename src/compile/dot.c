@@ -16,14 +16,16 @@ void fz_prog_describe(const fz_prog *p, char *buf, size_t cap) {
   if (p->rowwise) {
     int w = snprintf(buf, cap, "rows:");
     n = w > 0 && (size_t)w < cap ? (size_t)w : 0;
+  } else if (p->mm && cap > 10) {
+    n = (size_t)snprintf(buf, cap, "matmul ->");
   }
   for (int s = 0; s < p->nsteps && n + 1 < cap; s++) {
     const fz_step *st = &p->steps[s];
     const char *name = st->kind == FZ_COPY && st->op == LZ_OP_FUSED ? "copy" : lz__op(st->op)->name;
     if (st->squares) name = st->op == LZ_OP_SUM ? "sum_of_squares" : "mean_of_squares";
     int w = st->kind == FZ_PAIR
-                ? snprintf(buf + n, cap - n, "%s%s+%s", s ? " " : "", name, lz__op(st->op2)->name)
-                : snprintf(buf + n, cap - n, "%s%s", s ? " " : "", name);
+                ? snprintf(buf + n, cap - n, "%s%s+%s", n ? " " : "", name, lz__op(st->op2)->name)
+                : snprintf(buf + n, cap - n, "%s%s", n ? " " : "", name);
     if (w < 0) break;
     n += (size_t)w;
   }

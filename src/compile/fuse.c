@@ -14,7 +14,19 @@
  * the last axis (sum, mean, max, min, var, std) and the broadcasts and reshapes between the two
  * forms; the fused kernel runs them one row at a time (fused_rows.c), so layer_norm, rms_norm,
  * softmax or logsumexp written with plain ops read their input from memory once. Longer or
- * shorter rows keep the plain rule: a reduction ends a group. */
+ * shorter rows keep the plain rule: a reduction ends a group.
+ *
+ * A node whose value is also read outside the group joins it too when every such reader comes
+ * after the group's root (the group then stores that value as one more output): the fused node
+ * runs at its root's place, so those readers still find the value made, and none of them can
+ * feed the group. So GELU's forward keeps the values its gradient reads and still runs as one
+ * pass (with the product before it, as its epilogue).
+ *
+ * A matmul whose consumers are one elementwise group of its output's shape (readers after the
+ * group aside, as above: the product is then stored too) joins that group as its prologue: the
+ * GEMM epilogue (bias, activation, residual, scaling, an optimizer update) runs on each block of
+ * the product while it is in cache (fused.c). Its operands must exist whole, so their producers
+ * never join the group, and a row group takes no prologue. */
 #include "compile/compile_impl.h"
 #include "cpu/reduce.h"
 
@@ -31,6 +43,7 @@ typedef struct group {
   bool red;
   bool row;           /* a row group (S = shape, rows along its last axis) */
   bool pend;          /* per-row values of rows whose length is not known yet (shape[-1] < 0) */
+  int32_t mm; /* the matmul prologue's node, or -1 */
 } group;
 
 /* Rows of fewer elements cost more in per-row dispatch than the passes a row group saves; rows
@@ -88,6 +101,10 @@ static bool red_ok(const cz_tape *t, const cz_node *n) {
   for (int j = 0; j < p->naxes; j++)
     if (p->axes[j] != x->ndim - p->naxes + j) return false;
   return true;
+}
+
+static bool shape_is(const group *g, const cz_value *v) {
+  return v->ndim == g->ndim && memcmp(v->shape, g->shape, (size_t)g->ndim * sizeof(int)) == 0;
 }
 
 /* A reduction a row group can hold: over the last axis only, of a floating input, with the
@@ -172,6 +189,8 @@ static bool joins(const cz_tape *t, group *g, const cz_node *n, const bool *acro
    * otherwise): a per-row value without its last axis broadcast against the rows, as in
    * x - sum(x, -1) with as many rows as columns, lines up with the columns, not the rows */
   if (across[n->out[0]]) return false;
+  /* a group with a matmul prologue takes plain elementwise ops of its own shape only */
+  if (g->mm >= 0) return elem_ok(t, n) && shape_is(g, ov);
   if (g->pend) return joins_pending(t, g, n);
   if (elem_ok(t, n)) {
     if (g->ndim == ov->ndim && memcmp(ov->shape, g->shape, (size_t)g->ndim * sizeof(int)) == 0)
@@ -206,6 +225,16 @@ static bool joins(const cz_tape *t, group *g, const cz_node *n, const bool *acro
                                   : per_row && (fo == FORM_KEEP || fo == FORM_NOKEEP))
     return to_row(t, g);
   return false;
+}
+
+/* A matmul the epilogue can run: A (..., M, K) @ B (K, N), one dtype (float32, float16 or
+ * bfloat16) for both operands and the product. Batched B and float64 stay plain matmuls. */
+static bool mm_ok(const cz_tape *t, const cz_node *n) {
+  if (n->op != LZ_OP_MATMUL || n->nin != 2 || n->nout != 1) return false;
+  const cz_value *a = &t->vals[n->in[0]], *b = &t->vals[n->in[1]], *o = &t->vals[n->out[0]];
+  lz_dtype dt = o->dtype;
+  return (dt == LZ_FLOAT32 || dt == LZ_FLOAT16 || dt == LZ_BFLOAT16) && a->dtype == dt &&
+         b->dtype == dt && a->ndim >= 2 && b->ndim == 2 && o->ndim == a->ndim;
 }
 
 /* Operands that node n adds to group g if it joins (its own value stops being one): inputs
@@ -248,11 +277,12 @@ typedef struct builder {
   int next;
   int32_t el[FZ_MAX_OPERANDS];  /* value ids of the elementwise outputs */
   int nel;
+  int32_t mm_val; /* the matmul prologue's product (an operand, not a step), or -1 */
 } builder;
 
 static bool member_value(const builder *b, int32_t v) {
   const cz_value *cv = &b->t->vals[v];
-  return cv->kind == CZ_NODE && b->grp[cv->ref] == b->g;
+  return cv->kind == CZ_NODE && b->grp[cv->ref] == b->g && v != b->mm_val;
 }
 
 static int ext_index_framed(builder *b, int32_t v, uint8_t frame) {
@@ -282,7 +312,24 @@ static fz_prog *build_prog(builder *b, const int32_t *mem, int nm, const bool *i
     int32_t v = t->nodes[mem[i]].out[0];
     if ((is_out[v] || i == nm - 1) && b->nel < FZ_MAX_OPERANDS) b->el[b->nel++] = v;
   }
+  /* a product read after the group too (a bias gradient's sum) is stored: one more output */
+  bool store_mm = b->mm_val >= 0 && is_out[b->mm_val] && b->nel < FZ_MAX_OPERANDS;
+  if (store_mm) b->el[b->nel++] = b->mm_val;
   p->nel = b->nel;
+  if (b->mm_val >= 0) { /* the product is operand nel: the first external one */
+    p->mm = true;
+    b->ext[b->next++] = b->mm_val;
+  }
+  if (store_mm) { /* copied from its block as the first step */
+    fz_step *st = &p->steps[p->nsteps++];
+    memset(st, 0, sizeof *st);
+    lz_dtype dt = t->vals[b->mm_val].dtype;
+    st->kind = FZ_COPY, st->nin = 1, st->op = LZ_OP_FUSED;
+    st->dt_out = st->dt_in = dt;
+    st->isz[0] = st->isz[1] = (uint8_t)lz_dtype_size(dt);
+    st->in[0] = (fz_loc){FZ_OPND, (int16_t)FZ_MAX_OPERANDS}; /* fixed up below */
+    st->out = (fz_loc){FZ_OPND, (int16_t)(b->nel - 1)};
+  }
   if (gr->red) {
     const lz_reduce_params *rp = root->params;
     p->red = red_kind(root->op);
@@ -654,71 +701,100 @@ static int copy_node(const cz_tape *t, const cz_node *n, cz_tape *out, int32_t *
 }
 
 static int emit_group(const cz_tape *t, cz_tape *out, int32_t *map, const int32_t *grp, int32_t g,
-                      const int32_t *mem, int nm, const bool *is_out, const group *gr) {
-  builder b = {.t = t, .grp = grp, .g = g};
-  fz_prog *p = gr->row ? build_row_prog(&b, mem, nm, is_out, gr) : build_prog(&b, mem, nm, is_out, gr);
-  if (!p) { /* does not fit: the members stay separate nodes */
-    for (int i = 0; i < nm; i++)
+                      int32_t *mem, int nm, const bool *is_out, const group *gr) {
+  builder b = {.t = t, .grp = grp, .g = g, .mm_val = -1};
+  const cz_node *mm = gr->mm >= 0 ? &t->nodes[gr->mm] : NULL;
+  int nel_nm = nm;
+  if (mm) { /* the steps are the other members: move the matmul to the end of the list */
+    int k = 0;
+    while (mem[k] != gr->mm) k++;
+    memmove(mem + k, mem + k + 1, (size_t)(nm - k - 1) * sizeof *mem);
+    mem[--nel_nm] = gr->mm;
+    b.mm_val = mm->out[0];
+  }
+  fz_prog *p = gr->row ? build_row_prog(&b, mem, nel_nm, is_out, gr)
+                       : build_prog(&b, mem, nel_nm, is_out, gr);
+  if (!p) { /* does not fit: the members stay separate nodes, in topological order */
+    if (mm && copy_node(t, mm, out, map)) return -1;
+    for (int i = 0; i < nel_nm; i++)
       if (copy_node(t, &t->nodes[mem[i]], out, map)) return -1;
     return 0;
   }
-  int32_t in[FZ_MAX_OPERANDS];
-  for (int i = 0; i < b.next; i++) in[i] = map[b.ext[i]];
+  int32_t in[FZ_MAX_OPERANDS + 2];
+  int nin = 0;
+  for (int i = mm ? 1 : 0; i < b.next; i++) in[nin++] = map[b.ext[i]];
+  if (mm) in[nin++] = map[mm->in[0]], in[nin++] = map[mm->in[1]];
   int nout = b.nel + (gr->red ? 1 : 0);
   lz_dtype dts[FZ_MAX_OPERANDS + 1];
   const int *shapes[FZ_MAX_OPERANDS + 1];
   int nds[FZ_MAX_OPERANDS + 1];
   int32_t outv[FZ_MAX_OPERANDS + 1];
   for (int k = 0; k < b.nel; k++) outv[k] = b.el[k];
-  if (gr->red) outv[b.nel] = t->nodes[mem[nm - 1]].out[0];
+  if (gr->red) outv[b.nel] = t->nodes[mem[nel_nm - 1]].out[0];
   for (int k = 0; k < nout; k++) {
     const cz_value *cv = &t->vals[outv[k]];
     dts[k] = cv->dtype, shapes[k] = cv->shape, nds[k] = cv->ndim;
   }
   lz_fused_params fp = {p};
-  int32_t idx = cz_tape_node(out, LZ_OP_FUSED, &fp, in, b.next, nout, dts, shapes, nds);
+  int32_t idx = cz_tape_node(out, LZ_OP_FUSED, &fp, in, nin, nout, dts, shapes, nds);
   fz_prog_release(p); /* the tape node holds its own reference */
   if (idx < 0) return -1;
   for (int k = 0; k < nout; k++) map[outv[k]] = out->nodes[idx].out[k];
   return 0;
 }
 
-int cz_fuse(const cz_tape *t, cz_tape *out) {
+int cz_fuse(const cz_tape *t, cz_tape *out, bool epilogue) {
   memset(out, 0, sizeof *out);
   int32_t nn = t->nnodes, nv = t->nvals;
   int32_t *grp = malloc((size_t)(nn + 1) * sizeof *grp);
   int32_t *cg = malloc((size_t)(nv + 1) * sizeof *cg);
   int32_t *map = malloc((size_t)(nv + 1) * sizeof *map);
+  /* per value: the group of its earliest reader seen so far (the sweep goes backwards), that
+   * reader, and the earliest reader outside that group */
+  int32_t *lo_grp = malloc((size_t)(nv + 1) * sizeof *lo_grp);
+  int32_t *lo_idx = malloc((size_t)(nv + 1) * sizeof *lo_idx);
+  int32_t *other_min = malloc((size_t)(nv + 1) * sizeof *other_min);
   bool *is_out = calloc((size_t)nv + 1, sizeof *is_out);
   bool *across = calloc((size_t)nv + 1, sizeof *across); /* read by a higher-rank non-reshape */
   group *groups = malloc((size_t)(nn + 1) * sizeof *groups);
   int32_t *start = NULL, *members = NULL, *fill = NULL;
   int32_t ng = 0;
-  int rc = grp && cg && map && is_out && across && groups ? 0 : -1;
+  int rc = grp && cg && map && is_out && across && groups && lo_grp && lo_idx && other_min ? 0 : -1;
   for (int32_t i = 0; rc == 0 && i < nn; i++) {
     const cz_node *n = &t->nodes[i];
     for (int j = 0; j < n->nin && n->nout > 0 && n->op != LZ_OP_RESHAPE; j++)
       if (t->vals[n->out[0]].ndim > t->vals[n->in[j]].ndim) across[n->in[j]] = true;
   }
-  for (int32_t v = 0; rc == 0 && v < nv; v++) cg[v] = CG_UNSET, map[v] = -1;
+  for (int32_t v = 0; rc == 0 && v < nv; v++) {
+    cg[v] = CG_UNSET, map[v] = -1;
+    lo_grp[v] = CG_UNSET, lo_idx[v] = -1, other_min[v] = INT32_MAX;
+  }
   for (int i = 0; rc == 0 && i < t->nouts; i++) is_out[t->outs[i]] = true;
   /* reverse sweep: assign groups */
   for (int32_t i = nn - 1; rc == 0 && i >= 0; i--) {
     const cz_node *n = &t->nodes[i];
     grp[i] = -1;
-    int32_t cgi = n->nout == 1 ? cg[n->out[0]] : CG_NONE;
+    int32_t o = n->nout == 1 ? n->out[0] : -1;
+    int32_t cgi = o >= 0 ? cg[o] : CG_NONE;
+    /* an elementwise value read outside its consumers' group too, but only after the
+     * group's root, joins it and is stored by the fused node */
+    bool escapes = o >= 0 && cgi < 0 && elem_ok(t, n) && lo_grp[o] >= 0 &&
+                   other_min[o] > groups[lo_grp[o]].root;
+    if (escapes) cgi = lo_grp[o];
     if (cgi >= 0 &&
-        groups[cgi].ext_estimate + added_operands(t, &groups[cgi], n) < FZ_MAX_OPERANDS - 2 &&
+        groups[cgi].ext_estimate + added_operands(t, &groups[cgi], n) + escapes <
+            FZ_MAX_OPERANDS - 2 &&
         joins(t, &groups[cgi], n, across)) {
       grp[i] = cgi;
       groups[cgi].nmembers++;
-      groups[cgi].ext_estimate += added_operands(t, &groups[cgi], n);
+      groups[cgi].ext_estimate += added_operands(t, &groups[cgi], n) + escapes;
       note_inputs(t, &groups[cgi], n);
+      if (escapes) is_out[o] = true; /* stored by the fused node */
     } else if (elem_ok(t, n)) {
       const cz_value *ov = &t->vals[n->out[0]];
       group *g = &groups[ng];
       g->root = i, g->ndim = ov->ndim, g->nmembers = 1, g->red = false, g->row = false;
-      g->pend = false, g->nseen = 0;
+      g->pend = false, g->nseen = 0, g->mm = -1;
       g->ext_estimate = 2 + added_operands(t, g, n); /* + its output */
       note_inputs(t, g, n);
       memcpy(g->shape, ov->shape, (size_t)ov->ndim * sizeof(int));
@@ -727,15 +803,35 @@ int cz_fuse(const cz_tape *t, cz_tape *out) {
       const cz_value *iv = &t->vals[n->in[0]];
       group *g = &groups[ng];
       g->root = i, g->ndim = iv->ndim, g->nmembers = 1, g->red = true, g->row = false;
-      g->pend = false, g->ext_estimate = 2, g->nseen = 0;
+      g->pend = false, g->ext_estimate = 2, g->nseen = 0, g->mm = -1;
       note_inputs(t, g, n);
       memcpy(g->shape, iv->shape, (size_t)iv->ndim * sizeof(int));
       grp[i] = ng++;
+    } else if (epilogue && mm_ok(t, n)) {
+      int32_t c = cg[o];
+      bool esc = c < 0 && lo_grp[o] >= 0 && other_min[o] > groups[lo_grp[o]].root;
+      if (esc) c = lo_grp[o];
+      if (c >= 0 && !groups[c].red && !groups[c].row && !groups[c].pend && groups[c].mm < 0 &&
+          shape_is(&groups[c], &t->vals[o]) &&
+          groups[c].nmembers + 4 < FZ_MAX_STEPS &&
+          groups[c].ext_estimate + 1 < FZ_MAX_OPERANDS - 2) {
+        grp[i] = c;
+        groups[c].mm = i;
+        groups[c].nmembers++;
+        groups[c].ext_estimate++;
+        if (esc) is_out[o] = true; /* stored by the fused node */
+      }
     }
-    int32_t mine = grp[i] >= 0 ? grp[i] : CG_NONE;
+    /* a matmul prologue's operands are read whole: their producers stay out of its group */
+    int32_t mine = grp[i] >= 0 && groups[grp[i]].mm != i ? grp[i] : CG_NONE;
     for (int j = 0; j < n->nin; j++) {
-      int32_t *c = &cg[n->in[j]];
+      int32_t v = n->in[j], *c = &cg[v];
       *c = *c == CG_UNSET ? mine : *c == mine ? mine : CG_MIXED;
+      if (lo_grp[v] != mine || mine < 0) {
+        if (lo_idx[v] >= 0) other_min[v] = lo_idx[v]; /* every reader seen so far is later */
+        lo_grp[v] = mine;
+      }
+      lo_idx[v] = i;
     }
   }
   /* singletons stay plain nodes: their own kernels are at least as fast; so do the members of
@@ -776,6 +872,7 @@ int cz_fuse(const cz_tape *t, cz_tape *out) {
     if ((out->outs[i] = map[t->outs[i]]) < 0) rc = LZ_ASSERT(0) ? -1 : -1;
   out->nouts = t->nouts;
   out->n_user_outs = t->n_user_outs;
+  free(lo_grp), free(lo_idx), free(other_min);
   free(grp), free(cg), free(map), free(is_out), free(across), free(groups), free(start), free(members), free(fill);
   if (rc) {
     cz_tape_free(out);

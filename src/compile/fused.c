@@ -7,6 +7,11 @@
  * kept in cache (logsumexp, softmax, var, std). Work is split across threads by rows or by
  * chunks of a row with lz__parallel_for.
  *
+ * A program with a matmul prologue (the GEMM epilogue) runs by blocks of rows of the product:
+ * each thread computes one block A[rows] @ B into its own buffer (a one-thread GEMM), then runs
+ * the steps over those rows while the block is still in cache, so the product is never written
+ * to memory whole and read back.
+ *
  * Also here: the placeholder op (the inputs of a trace). */
 #include <math.h>
 #include <stdlib.h>
@@ -14,6 +19,8 @@
 #include "compile/compile_impl.h"
 #include "core/threads.h"
 #include "cpu/binary.h"
+#include "cpu/gemm.h"
+#include "cpu/linalg_pack.h"
 #include "cpu/unary.h"
 
 enum { TILE = 1024, REG_BYTES = TILE * 8, CHUNK = 1 << 16, SERIAL_WORK = 1 << 15 };
@@ -53,6 +60,21 @@ bool fz_step_supported(int op, const lz_dtype *in_dts, int nin, lz_dtype out_dt,
 
 /* ---- one kernel call ---- */
 
+/* The matmul prologue of one call: A's rows are the iteration's rows (its batch dims folded
+ * into them), element (i,k) at A[i*ars + k*acs] and B's (k,j) at B[k*brs + j*bcs]. */
+typedef struct fz_mm {
+  lz_dtype dt;
+  size_t isz;
+  const char *A, *B;
+  int64_t ars, acs, brs, bcs;
+  bool ta, tb;       /* float32: the BLAS layout of A and B, with leading dimensions lda, ldb */
+  int64_t lda, ldb;
+  int64_t K, N, blk; /* blk: rows (or columns, by_cols) per block */
+  bool by_cols;
+  void *pack[2];     /* contiguous copies of A or B that BLAS could not read in place */
+  size_t cap[2];
+} fz_mm;
+
 typedef struct fz_run {
   const fz_prog *p;
   int nops, ndim, nouter, lnd;
@@ -65,6 +87,7 @@ typedef struct fz_run {
   char *red_out;
   size_t csize;
   double *partial;
+  fz_mm *mm;
   atomic_bool oom;
 } fz_run;
 
@@ -128,6 +151,8 @@ typedef struct fz_local {
   char *regs;     /* nregs tiles */
   char *tmp;      /* two tiles */
   char *lane;     /* the stored lane (two-pass reductions) */
+  char *mm_blk;   /* the product's block: rows mm_r0.., columns mm_c0.. (matmul prologue) */
+  int64_t mm_r0, mm_c0, mm_ld; /* mm_ld: the block's row stride in bytes */
   double acc;
   bool nan;
 } fz_local;
@@ -178,6 +203,7 @@ static void run_range(const fz_run *R, fz_local *L, int64_t row, int64_t e0, int
   char *rb[FZ_MAX_OPERANDS], *p[FZ_MAX_OPERANDS];
   int64_t s[FZ_MAX_OPERANDS];
   row_base(R, row, rb);
+  if (R->mm) rb[P->nel] = L->mm_blk + (row - L->mm_r0) * L->mm_ld;
   int lnd = R->lnd;
   int64_t inner = R->lshape[lnd - 1];
   for (int o = 0; o < R->nops; o++) s[o] = R->lstr[o][lnd - 1];
@@ -186,6 +212,7 @@ static void run_range(const fz_run *R, fz_local *L, int64_t row, int64_t e0, int
     int64_t run = e / inner, off = e % inner;
     int64_t m = inner - off < e1 - e ? inner - off : e1 - e;
     for (int o = 0; o < R->nops; o++) p[o] = rb[o] + off * s[o];
+    if (R->mm) p[P->nel] = rb[P->nel] + (off - L->mm_c0) * s[P->nel];
     for (int d = lnd - 2; d >= 0; d--) {
       int64_t i = run % R->lshape[d];
       run /= R->lshape[d];
@@ -419,6 +446,163 @@ static int setup(fz_run *R, lz_node *node, lz_array **outs) {
   return 0;
 }
 
+/* ---- the matmul prologue ---- */
+
+/* Rows of A's leading dims (all but the last) as one stride: false when they do not fold. */
+static bool fold_rows(const lz_array *a, int64_t *rs) {
+  bool have = false;
+  int64_t expect = 0;
+  *rs = a->shape[a->ndim - 1] > 0 ? a->shape[a->ndim - 1] : 1;
+  for (int d = a->ndim - 2; d >= 0; d--) {
+    if (a->shape[d] == 1) continue;
+    if (!have) *rs = a->strides[d], expect = *rs * a->shape[d], have = true;
+    else if (a->strides[d] != expect) return false;
+    else expect *= a->shape[d];
+  }
+  return true;
+}
+
+/* How BLAS reads a (rows, cols) float32 matrix with element strides (rs, cs): row-major with
+ * leading dimension ld, or transposed; false when neither. */
+static bool blas_view(int64_t rows, int64_t cols, int64_t rs, int64_t cs, bool *t, int64_t *ld) {
+  if ((cols == 1 || cs == 1) && (rows == 1 || rs >= cols)) {
+    *t = false, *ld = rows == 1 ? cols : rs;
+    return true;
+  }
+  if ((rows == 1 || rs == 1) && (cols == 1 || cs >= rows)) {
+    *t = true, *ld = cols == 1 ? rows : cs;
+    return true;
+  }
+  return false;
+}
+
+/* A contiguous copy of x (the caller frees M->pack[i]); NULL with an error recorded. */
+static const char *mm_pack(fz_mm *M, int i, const lz_array *x) {
+  M->pack[i] = lz_cpu_scratch((size_t)x->size * M->isz, &M->cap[i], "lz_compile");
+  if (M->pack[i]) lz_cpu_pack(M->pack[i], M->dt, x);
+  return M->pack[i];
+}
+
+/* Operands, shape and layout of a program with a matmul prologue: inputs (x..., A, B), operand
+ * nel the product (its pointer set per row by run_range), the lane the last dim. */
+static int mm_setup(fz_run *R, fz_mm *M, lz_node *node, lz_array **outs) {
+  const fz_prog *P = R->p;
+  int nd = P->ndim, nx = node->ninputs - 2;
+  const lz_array *a = node->inputs[nx], *b = node->inputs[nx + 1];
+  if (nx < 0 || a->ndim != nd || b->ndim != 2 || a->shape[nd - 1] != b->shape[0] ||
+      a->dtype != b->dtype)
+    return lz__error(LZ_ERROR_INTERNAL, "lz_compile", "fused matmul operands");
+  M->dt = a->dtype, M->isz = lz_dtype_size(a->dtype);
+  M->K = b->shape[0], M->N = b->shape[1];
+  R->ndim = nd;
+  for (int d = 0; d < nd - 1; d++) R->shape[d] = a->shape[d];
+  R->shape[nd - 1] = M->N;
+  for (int i = 0; i < nx; i++) {
+    const lz_array *x = node->inputs[i];
+    if (x->ndim > nd) return lz__error(LZ_ERROR_INTERNAL, "lz_compile", "fused input rank");
+    for (int d = 0; d < x->ndim; d++) {
+      int64_t v = x->shape[d];
+      if (v != 1 && v != R->shape[nd - x->ndim + d])
+        return lz__error(LZ_ERROR_SHAPE, "lz_compile", "fused inputs do not broadcast");
+    }
+  }
+  R->nops = P->nel + 1 + nx;
+  for (int o = 0; o < R->nops; o++) {
+    const lz_array *x = o < P->nel ? outs[o] : o == P->nel ? NULL : node->inputs[o - P->nel - 1];
+    int64_t isz = x ? (int64_t)lz_dtype_size(x->dtype) : (int64_t)M->isz;
+    R->base[o] = x ? lz__data_ptr(x) : NULL;
+    for (int d = 0; d < nd; d++) {
+      int di = d - (nd - (x ? x->ndim : nd));
+      R->str[o][d] = !x ? (d == nd - 1 ? isz : 0)
+                        : di < 0 || x->shape[di] == 1 ? 0 : x->strides[di] * isz;
+    }
+    R->lstr[o][0] = R->str[o][nd - 1];
+  }
+  R->nouter = nd - 1, R->lnd = 1, R->lshape[0] = M->N, R->len = M->N, R->rows = 1;
+  for (int d = 0; d < nd - 1; d++) R->rows *= R->shape[d];
+  /* A by rows (its batch folded), B as stored; a copy where BLAS cannot read them in place */
+  int64_t rows = R->rows, K = M->K, N = M->N;
+  M->A = lz__data_ptr(a), M->acs = a->strides[nd - 1];
+  bool f32 = M->dt == LZ_FLOAT32;
+  if (!fold_rows(a, &M->ars) || (f32 && !blas_view(rows, K, M->ars, M->acs, &M->ta, &M->lda))) {
+    if (!(M->A = mm_pack(M, 0, a))) return -1;
+    M->ars = K, M->acs = 1, M->ta = false, M->lda = K > 0 ? K : 1;
+  }
+  M->B = lz__data_ptr(b), M->brs = b->strides[0], M->bcs = b->strides[1];
+  if (f32 && !blas_view(K, N, M->brs, M->bcs, &M->tb, &M->ldb)) {
+    if (!(M->B = mm_pack(M, 1, b))) return -1;
+    M->brs = N, M->bcs = 1, M->tb = false, M->ldb = N;
+  }
+  /* Why big blocks (about two per thread, cut as lz_cpu_gemm_split cuts a plain product): each
+   * block is one GEMM call, and BLAS packs the whole of the operand that is not cut (B for
+   * blocks of rows) in every call: blocks of 64 rows (a product of 256 KB, L2-sized) made the
+   * 2048x256 @ 256x1024 product + epilogue 15% slower than unfused from that repacking alone
+   * (measured, one thread), two blocks per thread cost what the plain product costs. A block
+   * then waits in L3 (32 MB here) for its epilogue, never in memory. Blocks of columns when the
+   * product is wide (weight gradients: 256x2048 @ 2048x768), so the smaller operand repacks. */
+  int64_t nth = lz__num_threads();
+  M->by_cols = N > rows;
+  int64_t big = M->by_cols ? N : rows, blk = (big + 2 * nth - 1) / (2 * nth);
+  blk = blk < 16 ? 16 : (blk + 15) / 16 * 16;
+  M->blk = blk;
+  return 0;
+}
+
+/* The product's rows r0..r0+nr, columns c0..c0+nc into C (nr x nc, row-major). 0, or -1 out
+ * of scratch memory. */
+static int mm_block(const fz_mm *M, int64_t r0, int64_t nr, int64_t c0, int64_t nc, char *C) {
+  if (M->K == 0) {
+    memset(C, 0, (size_t)(nr * nc) * M->isz);
+    return 0;
+  }
+  const char *A = M->A + r0 * M->ars * (int64_t)M->isz;
+  const char *B = M->B + c0 * M->bcs * (int64_t)M->isz;
+  if (M->dt != LZ_FLOAT32)
+    return lz_cpu_gemm_half(M->dt, nr, nc, M->K, 1.0f, A, M->ars, M->acs, B, M->brs, M->bcs, C,
+                            nc);
+  lz_cpu_gemm_block(M->ta, M->tb, nr, nc, M->K, (const float *)A, M->lda, (const float *)B,
+                    M->ldb, (float *)C, nc);
+  return 0;
+}
+
+static void mm_worker(void *ctx, int64_t begin, int64_t end) {
+  fz_run *R = ctx;
+  const fz_mm *M = R->mm;
+  fz_local L;
+  if (!local_init(R, &L, 0)) return;
+  size_t cap = 0;
+  L.mm_blk = lz__data_alloc((size_t)(M->blk * (M->by_cols ? R->rows : M->N)) * M->isz, &cap);
+  bool ok = L.mm_blk != NULL;
+  for (int64_t b = begin; b < end && ok; b++) {
+    int64_t r0 = 0, r1 = R->rows, c0 = 0, c1 = M->N, i0 = b * M->blk;
+    if (M->by_cols) c0 = i0, c1 = i0 + M->blk < c1 ? i0 + M->blk : c1;
+    else r0 = i0, r1 = i0 + M->blk < r1 ? i0 + M->blk : r1;
+    ok = mm_block(M, r0, r1 - r0, c0, c1 - c0, L.mm_blk) == 0;
+    L.mm_r0 = r0, L.mm_c0 = c0, L.mm_ld = (c1 - c0) * (int64_t)M->isz;
+    for (int64_t r = r0; r < r1 && ok; r++) run_range(R, &L, r, c0, c1);
+  }
+  if (!ok) atomic_store(&R->oom, true);
+  if (L.mm_blk) lz__data_free(L.mm_blk, cap);
+  free(L.regs);
+}
+
+static int mm_run(fz_run *R, lz_node *node, lz_array **outs) {
+  fz_mm M;
+  memset(&M, 0, sizeof M);
+  R->mm = &M;
+  int rc = mm_setup(R, &M, node, outs);
+  if (rc == 0 && R->rows > 0 && R->len > 0) {
+    int64_t nblk = ((M.by_cols ? M.N : R->rows) + M.blk - 1) / M.blk;
+    int64_t work = M.blk * (M.by_cols ? R->rows : M.N) * (M.K > 0 ? M.K : 1); /* per block */
+    int64_t grain = work >= (1 << 20) ? 1 : (1 << 20) / work;
+    lz__parallel_for(nblk, grain, mm_worker, R);
+    if (atomic_load(&R->oom)) rc = lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_compile", "out of memory");
+  }
+  for (int i = 0; i < 2; i++)
+    if (M.pack[i]) lz_cpu_scratch_free(M.pack[i], M.cap[i]);
+  return rc;
+}
+
 static int fused_cpu(lz_node *node, lz_array **outs) {
   const fz_prog *P = ((const lz_fused_params *)node->params)->prog;
   for (int k = 0; k < node->noutputs; k++)
@@ -428,6 +612,11 @@ static int fused_cpu(lz_node *node, lz_array **outs) {
   if (!R) return lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_compile", "out of memory");
   R->p = P;
   atomic_init(&R->oom, false);
+  if (P->mm) {
+    int rc = mm_run(R, node, outs);
+    free(R);
+    return rc;
+  }
   int rc = setup(R, node, outs);
   if (rc == 0 && P->red != FZ_RED_NONE) {
     R->red_out = lz__data_ptr(outs[P->nel]);

@@ -25,8 +25,10 @@ void cz_check_shapeless(cz_tape *t) {
   t->shapeless_ok = true;
   for (int32_t i = 0; i < t->nnodes && t->shapeless_ok; i++) {
     const cz_node *n = &t->nodes[i];
-    t->shapeless_ok = cz_op_infers_shape(n->op) &&
-                      !(n->op == LZ_OP_FUSED && ((lz_fused_params *)n->params)->prog->fixed_shape);
+    /* a row program with a fixed shape, or a matmul prologue (the product's shape comes from
+     * the matmul, as for a plain matmul), cannot replay on other shapes */
+    const fz_prog *fp = n->op == LZ_OP_FUSED ? ((const lz_fused_params *)n->params)->prog : NULL;
+    t->shapeless_ok = cz_op_infers_shape(n->op) && !(fp && (fp->fixed_shape || fp->mm));
   }
 }
 

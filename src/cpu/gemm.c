@@ -370,6 +370,14 @@ void lz_cpu_gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float
   lz_cpu_gemm(LZ_FLOAT32, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+void lz_cpu_gemm_block(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A,
+                       int64_t lda, const float *B, int64_t ldb, float *C, int64_t ldc) {
+  if (lz_cpu_gemm_backend() == LZ_GEMM_OPENBLAS)
+    lz_cpu_gemm_blas(LZ_FLOAT32, ta, tb, M, N, K, 1.0, A, lda, B, ldb, 0.0, C, ldc);
+  else
+    lz_cpu_gemm_serial(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+}
+
 void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
                  const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C,
                  int64_t ldc) {

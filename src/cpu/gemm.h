@@ -57,6 +57,12 @@ LZ_HIDDEN int lz_cpu_onednn_matmul(lz_dtype dab, lz_dtype dc, int64_t M, int64_t
 LZ_HIDDEN void lz_cpu_gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                                   const float *A, int64_t lda, const float *B, int64_t ldb,
                                   float beta, float *C, int64_t ldc);
+/* float32 C = op(A) op(B) (K > 0, as lz_cpu_gemm) on the calling thread, as one block of a
+ * product that the caller shares out itself (compile's GEMM epilogue): one OpenBLAS call under
+ * the OpenBLAS backend (as lz_cpu_gemm_split's blocks), else lz_cpu_gemm_serial. */
+LZ_HIDDEN void lz_cpu_gemm_block(bool ta, bool tb, int64_t M, int64_t N, int64_t K,
+                                 const float *A, int64_t lda, const float *B, int64_t ldb,
+                                 float *C, int64_t ldc);
 /* float32/float64 C = alpha * op(A) op(B) + beta * C (K > 0, as lz_cpu_gemm) in one OpenBLAS
  * call on the calling thread (OpenBLAS is single-threaded: core/threads.c). */
 LZ_HIDDEN void lz_cpu_gemm_blas(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
