@@ -372,7 +372,8 @@ void lz_cpu_gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float
 
 void lz_cpu_gemm_block(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A,
                        int64_t lda, const float *B, int64_t ldb, float *C, int64_t ldc) {
-  if (lz_cpu_gemm_backend() == LZ_GEMM_OPENBLAS)
+  lz_gemm_backend be = lz_cpu_gemm_backend();
+  if (be == LZ_GEMM_OPENBLAS || (be == LZ_GEMM_AUTO && !lz_cpu_gemm_auto_onednn(M, N, K)))
     lz_cpu_gemm_blas(LZ_FLOAT32, ta, tb, M, N, K, 1.0, A, lda, B, ldb, 0.0, C, ldc);
   else
     lz_cpu_gemm_serial(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
@@ -397,14 +398,17 @@ void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
     }
     return;
   }
-  /* Inside a pool job every float32 product runs on oneDNN with one thread, whatever the
-   * backend. Why: OpenBLAS has no per-call thread count, so from our workers it starts its own
-   * team on cores already busy (2-3x slower on attention's 64 x 128x64x128, measured), and
-   * oneDNN's small-matrix kernels beat OpenBLAS's single-threaded ones there (~1.5x). */
+  /* Inside a pool job a float32 product runs on oneDNN with one thread (oneDNN's small-matrix
+   * kernels beat OpenBLAS's single-threaded ones there, ~1.5x at attention's 128x64x128), except
+   * under auto for the bigger shapes auto gives OpenBLAS, whose single-threaded kernels are
+   * 1.4-1.9x faster per CPU-second there (a GEMM epilogue's blocks, float16 tiles). OpenBLAS
+   * runs one thread (core/threads.c), so a worker's call starts no team. */
   bool nested = lz__in_parallel();
   if (!f64) {
     lz_gemm_backend be = lz_cpu_gemm_backend();
-    bool dnnl = nested || be == LZ_GEMM_ONEDNN || be == LZ_GEMM_ONEDNN_MATMUL;
+    /* ... except under auto for the shapes it gives OpenBLAS (single-threaded: no team) */
+    bool dnnl = (nested && !(be == LZ_GEMM_AUTO && !lz_cpu_gemm_auto_onednn(M, N, K))) ||
+                be == LZ_GEMM_ONEDNN || be == LZ_GEMM_ONEDNN_MATMUL;
     /* auto: oneDNN one-threaded, in blocks on our pool (gemm_split.c says why not its team) */
     if (!dnnl && be == LZ_GEMM_AUTO && lz_cpu_gemm_auto_onednn(M, N, K) &&
         (lz_cpu_gemm_split(LZ_GEMM_ONEDNN, dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C,
@@ -419,8 +423,9 @@ void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
     }
     if (!nested) atomic_fetch_add_explicit(&lib_runs[0], 1, memory_order_relaxed);
   }
-  /* OpenBLAS runs single-threaded (core/threads.c): big products go to the pool in blocks */
-  if (lz_cpu_gemm_split(LZ_GEMM_OPENBLAS, dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C,
+  /* OpenBLAS runs single-threaded (core/threads.c): big products go to the pool in blocks
+   * (inside a pool job, whole on this thread) */
+  if (!nested && lz_cpu_gemm_split(LZ_GEMM_OPENBLAS, dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C,
                         ldc))
     return;
   lz_cpu_gemm_blas(dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
