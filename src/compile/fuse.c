@@ -267,6 +267,18 @@ static void note_inputs(const cz_tape *t, group *g, const cz_node *n) {
 
 /* ---- building a program ---- */
 
+/* A step's op, dtypes, element sizes and its own copy of the node's params (ps bytes); false
+ * when that copy cannot be allocated. */
+static bool step_fill(fz_step *st, const cz_node *n, lz_dtype dto, const lz_dtype *dts, size_t ps) {
+  st->op = n->op, st->nin = (uint8_t)n->nin;
+  st->dt_out = dto, st->dt_in = dts[0];
+  st->isz[0] = (uint8_t)lz_dtype_size(dto);
+  for (int j = 0; j < n->nin; j++) st->isz[j + 1] = (uint8_t)lz_dtype_size(dts[j]);
+  if (ps && !(st->ctx = malloc(ps))) return false;
+  if (ps) memcpy(st->ctx, n->params, ps);
+  return true;
+}
+
 typedef struct builder {
   const cz_tape *t;
   const int32_t *grp;
@@ -378,13 +390,7 @@ static fz_prog *build_prog(builder *b, const int32_t *mem, int nm, const bool *i
       ok = false;
       break;
     }
-    st->op = n->op, st->nin = (uint8_t)n->nin;
-    st->dt_out = t->vals[v].dtype, st->dt_in = dts[0];
-    st->isz[0] = (uint8_t)lz_dtype_size(st->dt_out);
-    for (int j = 0; j < n->nin; j++) st->isz[j + 1] = (uint8_t)lz_dtype_size(dts[j]);
-    size_t ps = lz__op(n->op)->params_size;
-    if (ps && !(st->ctx = malloc(ps))) ok = false;
-    if (ps && st->ctx) memcpy(st->ctx, n->params, ps);
+    if (!step_fill(st, n, t->vals[v].dtype, dts, lz__op(n->op)->params_size)) ok = false;
     p->nsteps++;
     int el = -1;
     for (int k = 0; k < b->nel; k++)
@@ -628,12 +634,8 @@ static fz_prog *build_row_prog(builder *b, const int32_t *mem_in, int nm, const 
       ok = false;
       break;
     }
-    st->op = n->op, st->nin = (uint8_t)n->nin, st->scalar = form[i] != FORM_FULL;
-    st->dt_out = dto, st->dt_in = dts[0];
-    st->isz[0] = (uint8_t)lz_dtype_size(dto);
-    for (int j = 0; j < n->nin; j++) st->isz[j + 1] = (uint8_t)lz_dtype_size(dts[j]);
-    if (ps && !(st->ctx = malloc(ps))) ok = false;
-    if (ps && st->ctx) memcpy(st->ctx, n->params, ps);
+    st->scalar = form[i] != FORM_FULL;
+    if (!step_fill(st, n, dto, dts, ps)) ok = false;
     p->nsteps++;
     int el = -1;
     for (int k = 0; k < b->nel; k++)
