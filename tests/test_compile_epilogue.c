@@ -77,9 +77,12 @@ static lz_array *act(lz_array *y, int kind) {
   case ACT_GELU: /* x/2 (1 + erf(x / sqrt 2)) */
     return lz_multiply(lz_multiply(y, lz_float(0.5f)),
                        lz_add(lz_float(1), lz_erf(lz_divide(y, lz_float(1.41421356f)))));
-  case ACT_RELU: return lz_maximum(y, lz_float(0));
-  case ACT_SILU: return lz_multiply(y, lz_sigmoid(y));
-  default: return y;
+  case ACT_RELU:
+    return lz_maximum(y, lz_float(0));
+  case ACT_SILU:
+    return lz_multiply(y, lz_sigmoid(y));
+  default:
+    return y;
   }
 }
 
@@ -182,7 +185,8 @@ static void test_transposed_strided_reversed(void) {
   lz_array *w5 = randu((int[]){23, 1}, 2, 18), *b5 = randu((int[]){1}, 1, 19);
   lz_array *in5[3] = {a, w5, b5};
   CHECK(check_fused(linear_relu_t, &mode, in5, 3, 1, 1e-5) == 1);
-  lz_array *a0 = lz_zeros((int[]){9, 0}, 2, LZ_FLOAT32), *w0 = lz_zeros((int[]){0, 41}, 2, LZ_FLOAT32);
+  lz_array *a0 = lz_zeros((int[]){9, 0}, 2, LZ_FLOAT32),
+           *w0 = lz_zeros((int[]){0, 41}, 2, LZ_FLOAT32);
   lz_array *in6[3] = {a0, w0, b};
   CHECK(check_fused(linear_relu_t, &mode, in6, 3, 1, 0) == 1);
   lz_free(b), lz_free(at), lz_free(wt), lz_free(a), lz_free(w), lz_free(big), lz_free(strided);
@@ -298,9 +302,8 @@ static void test_gradients(void) {
   dw00 = lz_item_f32(row);
   lz_free(row);
   const float h = 1e-2f;
-  lz_array *e = lz_multiply(lz_astype(lz_equal(lz_arange(0, 26 * 39, 1, LZ_INT32), lz_int(0)),
-                                      LZ_FLOAT32),
-                            lz_float(h));
+  lz_array *e = lz_multiply(
+      lz_astype(lz_equal(lz_arange(0, 26 * 39, 1, LZ_INT32), lz_int(0)), LZ_FLOAT32), lz_float(h));
   lz_array *er = lz_reshape(e, (int[]){26, 39}, 2);
   lz_array *wp = lz_add(w, er), *wm = lz_subtract(w, er), *lp = NULL, *lm = NULL;
   lz_array *inp[4] = {x, wp, b, t}, *inm[4] = {x, wm, b, t};
@@ -318,16 +321,16 @@ static void test_gradients(void) {
 static int late_reader(void *ctx, lz_array *const *in, int n, lz_array **out) {
   (void)ctx, (void)n;
   lz_array *y = lz_multiply(in[0], lz_float(2));
-  lz_array *z = lz_add(lz_exp(y), lz_float(1));       /* group root: y joins, stored */
+  lz_array *z = lz_add(lz_exp(y), lz_float(1)); /* group root: y joins, stored */
   lz_array *m = lz_matmul(z, in[1]);
-  out[0] = lz_add(m, lz_mean(y, false));             /* y read after the root */
+  out[0] = lz_add(m, lz_mean(y, false)); /* y read after the root */
   return 1;
 }
 
 static int early_reader(void *ctx, lz_array *const *in, int n, lz_array **out) {
   (void)ctx, (void)n;
   lz_array *y = lz_multiply(in[0], lz_float(2));
-  lz_array *a = lz_sum_axis(y, -1, true);             /* y read before the root: y stays out */
+  lz_array *a = lz_sum_axis(y, -1, true); /* y read before the root: y stays out */
   out[0] = lz_matmul(lz_add(lz_exp(y), a), in[1]);
   return 1;
 }
@@ -367,7 +370,8 @@ static void test_products_feeding_row_groups(void) {
 /* Shapeless compile: a tape with a matmul prologue is traced again for new shapes. */
 static void test_shapeless(void) {
   int kind = ACT_RELU;
-  lz_closure *f = lz_closure_new(linear_act, &kind, NULL), *cf = lz_compile(f, LZ_COMPILE_SHAPELESS);
+  lz_closure *f = lz_closure_new(linear_act, &kind, NULL),
+             *cf = lz_compile(f, LZ_COMPILE_SHAPELESS);
   const int rows[2] = {13, 50};
   for (int r = 0; r < 2; r++) {
     lz_array *x = randu((int[]){rows[r], 24}, 2, 40 + r), *w = randu((int[]){24, 18}, 2, 42),

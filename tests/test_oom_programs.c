@@ -33,9 +33,9 @@ static lz_array *mlp_loss(void *ctx, lz_module *model, lz_array *const *in, int 
 }
 
 static lz_module *new_mlp(uint32_t seed) {
-  lz_module *m = lz_nn_sequential_new(
-      3, (lz_module *[]){lz_nn_linear_new(IN, HID, true), lz_nn_relu_new(),
-                         lz_nn_linear_new(HID, OUT, true)});
+  lz_module *m =
+      lz_nn_sequential_new(3, (lz_module *[]){lz_nn_linear_new(IN, HID, true), lz_nn_relu_new(),
+                                              lz_nn_linear_new(HID, OUT, true)});
   if (m && oom_init_params(m, seed, 1.0f) != 0) lz_module_free(m), m = NULL;
   return m;
 }
@@ -175,7 +175,10 @@ static int trial(int program, int64_t n, size_t limit, const void *expected_) {
     if (k == 0 || (rc == 0 && k != 2) || lz_optim_step(w.opt) != (k == 2 ? 1 : 0))
       fprintf(stderr, "%s, n = %lld, limit %zu: rc %d, parameters %s, step %lld\n",
               program_name[program], (long long)n, limit, rc,
-              k == 0 ? "a mix" : k == 1 ? "old" : "new", (long long)lz_optim_step(w.opt));
+              k == 0   ? "a mix"
+              : k == 1 ? "old"
+                       : "new",
+              (long long)lz_optim_step(w.opt));
     CHECK(k != 0);
     CHECK(rc != 0 || k == 2);
     CHECK(lz_optim_step(w.opt) == (k == 2 ? 1 : 0));

@@ -15,34 +15,34 @@ enum { CZ_INPUT, CZ_CONST, CZ_NODE };
 
 /* One value of the tape: its kind, dtype and shape when traced. */
 typedef struct cz_value {
-  uint8_t kind;   /* CZ_INPUT, CZ_CONST, CZ_NODE */
+  uint8_t kind; /* CZ_INPUT, CZ_CONST, CZ_NODE */
   lz_dtype dtype;
   int ndim;
-  int32_t ref;    /* input index, constant index, or producing node index */
+  int32_t ref; /* input index, constant index, or producing node index */
   int shape[LZ_MAX_NDIM];
 } cz_value;
 
 typedef struct cz_node {
   uint16_t op;
   uint16_t nin, nout;
-  int32_t *in;    /* value ids */
-  int32_t *out;   /* value ids */
-  void *params;   /* a copy of the op's parameters (params_size bytes), owned by the tape */
+  int32_t *in;  /* value ids */
+  int32_t *out; /* value ids */
+  void *params; /* a copy of the op's parameters (params_size bytes), owned by the tape */
 } cz_node;
 
 typedef struct cz_tape {
-  int nin;               /* inputs, state entries included */
+  int nin; /* inputs, state entries included */
   cz_value *vals;
   int32_t nvals, cap_vals;
   cz_node *nodes;
   int32_t nnodes, cap_nodes;
-  lz_array **consts;     /* strong references */
+  lz_array **consts; /* strong references */
   int32_t nconsts, cap_consts;
-  int32_t *outs;         /* the function's outputs, then the state outputs */
+  int32_t *outs; /* the function's outputs, then the state outputs */
   int nouts;
-  int n_user_outs;       /* outputs f returned; the rest are state outputs */
-  bool shapeless_ok;     /* every node can infer its shape again */
-  int unsupported_op;    /* after CZ_TRACE_UNSUPPORTED: the op that made it so */
+  int n_user_outs;    /* outputs f returned; the rest are state outputs */
+  bool shapeless_ok;  /* every node can infer its shape again */
+  int unsupported_op; /* after CZ_TRACE_UNSUPPORTED: the op that made it so */
 } cz_tape;
 
 /* ---- the tape (tape.c) ----------------------------------------------------------------- */
@@ -117,7 +117,7 @@ enum { FZ_MAX_OPERANDS = 32, FZ_MAX_STEPS = 96 };
 enum { FZ_OPND, FZ_REG, FZ_LANE, FZ_SCAL };
 typedef struct fz_loc {
   uint8_t kind;
-  int16_t idx;  /* operand index (outputs first, then the node's inputs) or register */
+  int16_t idx; /* operand index (outputs first, then the node's inputs) or register */
 } fz_loc;
 
 /* FZ_REDUCE (row mode): a sum, mean, max, min, var or std over the row (ctx: its
@@ -128,30 +128,37 @@ enum { FZ_LOOP, FZ_CAST, FZ_WHERE, FZ_COPY, FZ_REDUCE, FZ_PAIR };
 typedef struct fz_step {
   uint8_t kind;
   uint8_t nin;
-  bool scalar;          /* row mode: one value per row (the row's reductions and what follows) */
-  uint16_t op;          /* the op it comes from (printing) */
+  bool scalar; /* row mode: one value per row (the row's reductions and what follows) */
+  uint16_t op; /* the op it comes from (printing) */
   lz_dtype dt_out, dt_in;
   lz_cpu_inner_fn fn;
-  void *ctx;            /* the op's parameters (owned by the program) */
+  void *ctx; /* the op's parameters (owned by the program) */
   fz_loc out, in[3];
-  uint8_t isz[4];       /* item sizes of out, in[0..2] */
-  bool has_mean;        /* var/std (row mode): the row's mean is already at `mean` */
+  uint8_t isz[4]; /* item sizes of out, in[0..2] */
+  bool has_mean;  /* var/std (row mode): the row's mean is already at `mean` */
   fz_loc mean;
-  uint16_t op2;         /* FZ_PAIR: the second op */
+  uint16_t op2; /* FZ_PAIR: the second op */
   bool pair_rev;
-  bool squares;         /* FZ_REDUCE sum/mean (row mode): of the squares of its float32 input */
+  bool squares; /* FZ_REDUCE sum/mean (row mode): of the squares of its float32 input */
 } fz_step;
 
 /* Reductions a fused kernel can end with (the reduced axes are the trailing ones). */
 typedef enum fz_red {
-  FZ_RED_NONE, FZ_RED_SUM, FZ_RED_MEAN, FZ_RED_MAX, FZ_RED_MIN, /* one pass */
-  FZ_RED_LSE, FZ_RED_SOFTMAX, FZ_RED_VAR, FZ_RED_STD            /* over a stored lane */
+  FZ_RED_NONE,
+  FZ_RED_SUM,
+  FZ_RED_MEAN,
+  FZ_RED_MAX,
+  FZ_RED_MIN, /* one pass */
+  FZ_RED_LSE,
+  FZ_RED_SOFTMAX,
+  FZ_RED_VAR,
+  FZ_RED_STD /* over a stored lane */
 } fz_red;
 
 typedef struct fz_prog {
   atomic_long refs;
-  int ndim;             /* of the iteration shape */
-  int nel;              /* elementwise outputs (operands 0..nel) */
+  int ndim; /* of the iteration shape */
+  int nel;  /* elementwise outputs (operands 0..nel) */
   int nsteps, nregs;
   fz_step steps[FZ_MAX_STEPS];
   /* the reduction: its input, axes (trailing `naxes`), whether dims are kept, ddof */
@@ -161,14 +168,14 @@ typedef struct fz_prog {
   int naxes;
   bool keepdims;
   int ddof;
-  lz_dtype red_dt;      /* compute dtype (float32 or float64) = its output dtype */
+  lz_dtype red_dt; /* compute dtype (float32 or float64) = its output dtype */
   /* Row mode: the steps run one row (the last axis) at a time over row-long registers kept in
    * cache, reductions of the row are steps writing per-row scalars that later steps broadcast
    * back, and every value leaving the node is an elementwise output (red is FZ_RED_NONE). */
   bool rowwise;
-  int nscal;            /* per-row scalar slots */
-  int reg_isz;          /* bytes per element of a register */
-  bool fixed_shape;     /* holds a broadcast_to or reshape: its shape is `shape`, not inferred */
+  int nscal;              /* per-row scalar slots */
+  int reg_isz;            /* bytes per element of a register */
+  bool fixed_shape;       /* holds a broadcast_to or reshape: its shape is `shape`, not inferred */
   int shape[LZ_MAX_NDIM]; /* the traced iteration shape */
   /* per operand (outputs, then inputs): FZ_FRAME_NOKEEP when its shape is the rows' shape
    * without the last axis (a reduction without keepdims), aligned as if it had a trailing 1;

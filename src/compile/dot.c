@@ -5,8 +5,8 @@
 #include <stdlib.h>
 
 static const char *red_name(fz_red r) {
-  static const char *const names[] = {"", "sum", "mean", "max", "min", "logsumexp", "softmax",
-                                      "var", "std"};
+  static const char *const names[] = {"",          "sum",     "mean", "max", "min",
+                                      "logsumexp", "softmax", "var",  "std"};
   return names[r];
 }
 
@@ -36,7 +36,8 @@ void fz_prog_describe(const fz_prog *p, char *buf, size_t cap) {
 static void print_value(FILE *f, const cz_tape *t, int32_t v) {
   const cz_value *cv = &t->vals[v];
   char s[128];
-  fprintf(f, "%%%d:%s%s", v, lz_dtype_name(cv->dtype), lz__fmt_shape(s, sizeof s, cv->shape, cv->ndim));
+  fprintf(f, "%%%d:%s%s", v, lz_dtype_name(cv->dtype),
+          lz__fmt_shape(s, sizeof s, cv->shape, cv->ndim));
 }
 
 void cz_tape_print(FILE *f, const cz_tape *t) {
@@ -47,8 +48,10 @@ void cz_tape_print(FILE *f, const cz_tape *t) {
     fprintf(f, "  ");
     print_value(f, t, v);
     lz_array *a = t->consts[t->vals[v].ref];
-    if (!a->node && a->size == 1) fprintf(f, " = %g\n", lz__load_f64(lz__data_ptr(a), a->dtype));
-    else fprintf(f, " = constant\n");
+    if (!a->node && a->size == 1)
+      fprintf(f, " = %g\n", lz__load_f64(lz__data_ptr(a), a->dtype));
+    else
+      fprintf(f, " = constant\n");
   }
   char buf[1024];
   for (int32_t i = 0; i < t->nnodes; i++) {
@@ -129,7 +132,8 @@ int lz_export_to_dot(FILE *f, lz_array *const *arrays, size_t n) {
       buf[0] = 0;
       if (def->params_print && nd->params) def->params_print(nd->params, buf, sizeof buf);
       fprintf(f, "  n%llu [label=\"%s%s%s\"%s];\n", (unsigned long long)nd->id, def->name,
-              buf[0] ? "\\n" : "", buf, nd->op == LZ_OP_FUSED ? ",style=filled,fillcolor=lightblue" : "");
+              buf[0] ? "\\n" : "", buf,
+              nd->op == LZ_OP_FUSED ? ",style=filled,fillcolor=lightblue" : "");
       for (int i = 0; i < nd->ninputs && rc == 0; i++) {
         lz_array *in = nd->inputs[i];
         if (!in->node) {

@@ -37,12 +37,12 @@ typedef struct group {
   int ndim;
   int shape[LZ_MAX_NDIM];
   int nmembers;
-  int ext_estimate;   /* operands the program will need, counted from above */
-  int nseen;          /* distinct inputs and constants counted */
+  int ext_estimate; /* operands the program will need, counted from above */
+  int nseen;        /* distinct inputs and constants counted */
   int32_t seen[FZ_MAX_OPERANDS];
   bool red;
-  bool row;           /* a row group (S = shape, rows along its last axis) */
-  bool pend;          /* per-row values of rows whose length is not known yet (shape[-1] < 0) */
+  bool row;   /* a row group (S = shape, rows along its last axis) */
+  bool pend;  /* per-row values of rows whose length is not known yet (shape[-1] < 0) */
   int32_t mm; /* the matmul prologue's node, or -1 */
 } group;
 
@@ -65,15 +65,24 @@ enum { CG_UNSET = -1, CG_MIXED = -2, CG_NONE = -3 };
 
 static fz_red red_kind(int op) {
   switch (op) {
-  case LZ_OP_SUM: return FZ_RED_SUM;
-  case LZ_OP_MEAN: return FZ_RED_MEAN;
-  case LZ_OP_MAX: return FZ_RED_MAX;
-  case LZ_OP_MIN: return FZ_RED_MIN;
-  case LZ_OP_LOGSUMEXP: return FZ_RED_LSE;
-  case LZ_OP_SOFTMAX: return FZ_RED_SOFTMAX;
-  case LZ_OP_VAR: return FZ_RED_VAR;
-  case LZ_OP_STD: return FZ_RED_STD;
-  default: return FZ_RED_NONE;
+  case LZ_OP_SUM:
+    return FZ_RED_SUM;
+  case LZ_OP_MEAN:
+    return FZ_RED_MEAN;
+  case LZ_OP_MAX:
+    return FZ_RED_MAX;
+  case LZ_OP_MIN:
+    return FZ_RED_MIN;
+  case LZ_OP_LOGSUMEXP:
+    return FZ_RED_LSE;
+  case LZ_OP_SOFTMAX:
+    return FZ_RED_SOFTMAX;
+  case LZ_OP_VAR:
+    return FZ_RED_VAR;
+  case LZ_OP_STD:
+    return FZ_RED_STD;
+  default:
+    return FZ_RED_NONE;
   }
 }
 
@@ -115,8 +124,7 @@ static bool row_red_ok(const cz_tape *t, const cz_node *n) {
     return false;
   const cz_value *x = &t->vals[n->in[0]], *o = &t->vals[n->out[0]];
   lz_dtype d = x->dtype;
-  if ((d != LZ_FLOAT32 && d != LZ_FLOAT64 && d != LZ_FLOAT16 && d != LZ_BFLOAT16) ||
-      o->dtype != d)
+  if ((d != LZ_FLOAT32 && d != LZ_FLOAT64 && d != LZ_FLOAT16 && d != LZ_BFLOAT16) || o->dtype != d)
     return false;
   const lz_reduce_params *p = n->params;
   return x->ndim >= 1 && p->naxes == 1 && p->axes[0] == x->ndim - 1;
@@ -284,10 +292,10 @@ typedef struct builder {
   const int32_t *grp;
   int32_t g;
   fz_prog *p;
-  int32_t ext[FZ_MAX_OPERANDS]; /* value ids of the node's inputs */
+  int32_t ext[FZ_MAX_OPERANDS];       /* value ids of the node's inputs */
   uint8_t ext_frame[FZ_MAX_OPERANDS]; /* row groups: how each is aligned (FZ_FRAME_*) */
   int next;
-  int32_t el[FZ_MAX_OPERANDS];  /* value ids of the elementwise outputs */
+  int32_t el[FZ_MAX_OPERANDS]; /* value ids of the elementwise outputs */
   int nel;
   int32_t mm_val; /* the matmul prologue's product (an operand, not a step), or -1 */
 } builder;
@@ -523,8 +531,7 @@ static void fold_squares(fz_prog *p) {
  * the row lands in the segment of the kernel that reads it and its value needs one tile, not a
  * stored row (layer norm's x - mean, taken before the variance, is used only after it).
  * Returns the number ordered (nm) into ord. */
-static int row_order(const cz_tape *t, const int32_t *mem, int nm, const group *gr,
-                     int32_t *ord) {
+static int row_order(const cz_tape *t, const int32_t *mem, int nm, const group *gr, int32_t *ord) {
   bool done[FZ_MAX_STEPS + 1] = {false};
   int no = 0, stack[FZ_MAX_STEPS + 1];
   for (int i = 0; i < nm; i++) {
@@ -576,7 +583,8 @@ static fz_prog *build_row_prog(builder *b, const int32_t *mem_in, int nm, const 
       ok = b->nel < FZ_MAX_OPERANDS;
       if (ok)
         p->frame[b->nel] = form[i] == FORM_NOKEEP ? FZ_FRAME_NOKEEP
-                           : form[i] == FORM_KEEP ? FZ_FRAME_KEEP : FZ_FRAME_FULL;
+                           : form[i] == FORM_KEEP ? FZ_FRAME_KEEP
+                                                  : FZ_FRAME_FULL;
       if (ok) b->el[b->nel++] = v;
     }
   }
@@ -814,8 +822,7 @@ int cz_fuse(const cz_tape *t, cz_tape *out, bool epilogue) {
       bool esc = c < 0 && lo_grp[o] >= 0 && other_min[o] > groups[lo_grp[o]].root;
       if (esc) c = lo_grp[o];
       if (c >= 0 && !groups[c].red && !groups[c].row && !groups[c].pend && groups[c].mm < 0 &&
-          shape_is(&groups[c], &t->vals[o]) &&
-          groups[c].nmembers + 4 < FZ_MAX_STEPS &&
+          shape_is(&groups[c], &t->vals[o]) && groups[c].nmembers + 4 < FZ_MAX_STEPS &&
           groups[c].ext_estimate + 1 < FZ_MAX_OPERANDS - 2) {
         grp[i] = c;
         groups[c].mm = i;
@@ -864,18 +871,21 @@ int cz_fuse(const cz_tape *t, cz_tape *out, bool epilogue) {
       rc = -1;
   for (int32_t i = 0; rc == 0 && i < nn; i++) {
     int32_t g = grp[i];
-    if (g < 0) rc = copy_node(t, &t->nodes[i], out, map);
+    if (g < 0)
+      rc = copy_node(t, &t->nodes[i], out, map);
     else if (groups[g].root == i)
       rc = emit_group(t, out, map, grp, g, members + start[g], start[g + 1] - start[g], is_out,
                       &groups[g]);
   }
-  if (rc == 0 && !(out->outs = malloc((size_t)(t->nouts ? t->nouts : 1) * sizeof(int32_t)))) rc = -1;
+  if (rc == 0 && !(out->outs = malloc((size_t)(t->nouts ? t->nouts : 1) * sizeof(int32_t))))
+    rc = -1;
   for (int i = 0; rc == 0 && i < t->nouts; i++)
     if ((out->outs[i] = map[t->outs[i]]) < 0) rc = LZ_ASSERT(0) ? -1 : -1;
   out->nouts = t->nouts;
   out->n_user_outs = t->n_user_outs;
   free(lo_grp), free(lo_idx), free(other_min);
-  free(grp), free(cg), free(map), free(is_out), free(across), free(groups), free(start), free(members), free(fill);
+  free(grp), free(cg), free(map), free(is_out), free(across), free(groups), free(start),
+      free(members), free(fill);
   if (rc) {
     cz_tape_free(out);
     if (!lz__has_error()) lz__error(LZ_ERROR_OUT_OF_MEMORY, "lz_compile", "out of memory fusing");

@@ -9,10 +9,20 @@
 
 static bool is_reduction(int op) {
   switch (op) {
-  case LZ_OP_SUM: case LZ_OP_PROD: case LZ_OP_MAX: case LZ_OP_MIN: case LZ_OP_ALL:
-  case LZ_OP_ANY: case LZ_OP_COUNT_NONZERO: case LZ_OP_MEAN: case LZ_OP_VAR: case LZ_OP_STD:
-  case LZ_OP_LOGSUMEXP: return true;
-  default: return false;
+  case LZ_OP_SUM:
+  case LZ_OP_PROD:
+  case LZ_OP_MAX:
+  case LZ_OP_MIN:
+  case LZ_OP_ALL:
+  case LZ_OP_ANY:
+  case LZ_OP_COUNT_NONZERO:
+  case LZ_OP_MEAN:
+  case LZ_OP_VAR:
+  case LZ_OP_STD:
+  case LZ_OP_LOGSUMEXP:
+    return true;
+  default:
+    return false;
   }
 }
 
@@ -42,14 +52,19 @@ static int infer_rows(const fz_prog *p, lz_array *const *in, int nin, int (*shap
   for (int i = 0; i < nin; i++) {
     const lz_array *x = in[i];
     int xnd = x->ndim + (p->frame[p->nel + i] == FZ_FRAME_NOKEEP);
-    if (xnd > nd) return lz__error(LZ_ERROR_SHAPE, "lz_compile", "input %d has %d dimensions, "
-                                   "more than the traced %d (shapeless replay)", i, x->ndim, nd);
+    if (xnd > nd)
+      return lz__error(LZ_ERROR_SHAPE, "lz_compile",
+                       "input %d has %d dimensions, "
+                       "more than the traced %d (shapeless replay)",
+                       i, x->ndim, nd);
     for (int d = 0; d < x->ndim; d++) {
       int *s = &S[nd - xnd + d], v = x->shape[d];
       if (v != 1 && *s != 1 && *s != v) {
         char a[128];
-        return lz__error(LZ_ERROR_SHAPE, "lz_compile", "shape %s does not broadcast with the "
-                         "others (shapeless replay)", lz__fmt_shape(a, sizeof a, x->shape, x->ndim));
+        return lz__error(LZ_ERROR_SHAPE, "lz_compile",
+                         "shape %s does not broadcast with the "
+                         "others (shapeless replay)",
+                         lz__fmt_shape(a, sizeof a, x->shape, x->ndim));
       }
       if (v != 1) *s = v;
     }
@@ -72,8 +87,10 @@ static int broadcast_all(lz_array *const *in, int n, int *shape) {
       int *s = &shape[nd - x->ndim + d], v = x->shape[d];
       if (v != 1 && *s != 1 && *s != v) {
         char a[128], b[128];
-        return lz__error(LZ_ERROR_SHAPE, "lz_compile", "shapes %s and %s cannot be broadcast "
-                         "(shapeless replay)", lz__fmt_shape(a, sizeof a, x->shape, x->ndim),
+        return lz__error(LZ_ERROR_SHAPE, "lz_compile",
+                         "shapes %s and %s cannot be broadcast "
+                         "(shapeless replay)",
+                         lz__fmt_shape(a, sizeof a, x->shape, x->ndim),
                          lz__fmt_shape(b, sizeof b, shape, nd));
       }
       if (v != 1) *s = v;
@@ -83,14 +100,15 @@ static int broadcast_all(lz_array *const *in, int n, int *shape) {
 }
 
 /* `shape` (nd dims) with the given axes removed, or set to 1 when keepdims. */
-static int reduce_shape(const int *shape, int nd, const int *axes, int naxes, bool keep,
-                        int *out) {
+static int reduce_shape(const int *shape, int nd, const int *axes, int naxes, bool keep, int *out) {
   bool red[LZ_MAX_NDIM] = {false};
   for (int i = 0; i < naxes; i++) red[axes[i]] = true;
   int k = 0;
   for (int d = 0; d < nd; d++) {
-    if (!red[d]) out[k++] = shape[d];
-    else if (keep) out[k++] = 1;
+    if (!red[d])
+      out[k++] = shape[d];
+    else if (keep)
+      out[k++] = 1;
   }
   return k;
 }
@@ -102,13 +120,14 @@ int cz_infer_shapes(const cz_node *n, const cz_value *const *traced, lz_array *c
     const lz_reduce_params *p = n->params;
     const lz_array *x = in[0];
     for (int i = 0; i < p->naxes; i++)
-      if (p->axes[i] >= x->ndim) return lz__error(LZ_ERROR_SHAPE, "lz_compile", "axis %d", p->axes[i]);
+      if (p->axes[i] >= x->ndim)
+        return lz__error(LZ_ERROR_SHAPE, "lz_compile", "axis %d", p->axes[i]);
     if (op == LZ_OP_SOFTMAX) {
       memcpy(shapes[0], x->shape, (size_t)x->ndim * sizeof(int));
       ndims[0] = x->ndim;
     } else {
-      ndims[0] = reduce_shape(x->shape, x->ndim, p->axes, p->naxes,
-                              traced[0]->ndim == x->ndim, shapes[0]);
+      ndims[0] =
+          reduce_shape(x->shape, x->ndim, p->axes, p->naxes, traced[0]->ndim == x->ndim, shapes[0]);
     }
     return 0;
   }
@@ -123,8 +142,10 @@ int cz_infer_shapes(const cz_node *n, const cz_value *const *traced, lz_array *c
     if (p->red != FZ_RED_NONE) {
       int axes[LZ_MAX_NDIM];
       for (int i = 0; i < p->naxes; i++) axes[i] = nd - p->naxes + i;
-      if (p->red == FZ_RED_SOFTMAX) memcpy(shapes[p->nel], shape, sizeof shape), ndims[p->nel] = nd;
-      else ndims[p->nel] = reduce_shape(shape, nd, axes, p->naxes, p->keepdims, shapes[p->nel]);
+      if (p->red == FZ_RED_SOFTMAX)
+        memcpy(shapes[p->nel], shape, sizeof shape), ndims[p->nel] = nd;
+      else
+        ndims[p->nel] = reduce_shape(shape, nd, axes, p->naxes, p->keepdims, shapes[p->nel]);
     }
     return 0;
   }

@@ -103,7 +103,7 @@ enum { SLOT_EMPTY, SLOT_READY, SLOT_NONE /* oneDNN has no fast kernel for this k
 typedef struct mm_entry {
   mm_key key;
   int state;
-  int busy; /* executions in flight (guarded by cache_mu): a busy entry is never evicted */
+  int busy;   /* executions in flight (guarded by cache_mu): a busy entry is never evicted */
   bool stale; /* cleared while busy: no longer found, emptied by its last user */
   uint64_t used;
   dnnl_primitive_t prim;
@@ -425,15 +425,15 @@ void lz_cpu_gemm(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
   }
   /* OpenBLAS runs single-threaded (core/threads.c): big products go to the pool in blocks
    * (inside a pool job, whole on this thread) */
-  if (!nested && lz_cpu_gemm_split(LZ_GEMM_OPENBLAS, dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C,
-                        ldc))
+  if (!nested &&
+      lz_cpu_gemm_split(LZ_GEMM_OPENBLAS, dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
     return;
   lz_cpu_gemm_blas(dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void lz_cpu_gemm_blas(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
-                      double alpha, const void *A, int64_t lda, const void *B, int64_t ldb,
-                      double beta, void *C, int64_t ldc) {
+void lz_cpu_gemm_blas(lz_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
+                      const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C,
+                      int64_t ldc) {
   bool f64 = dt == LZ_FLOAT64;
   if (N == 1) { /* matrix-vector: y(M) = op(A) x with x = column 0 of op(B) */
     enum CBLAS_TRANSPOSE t = ta ? CblasTrans : CblasNoTrans;
