@@ -221,9 +221,16 @@ __attribute__((target("avx2,fma"))) static void ln_row_avx2(const float *x, cons
 }
 #endif
 
+/* Thread tid's share of rows rows: [lo, hi). */
+static void row_range(int rows, int tid, int nth, int *lo, int *hi) {
+  int per = (rows + nth - 1) / nth;
+  *lo = tid * per, *hi = *lo + per < rows ? *lo + per : rows;
+}
+
 static void ln_part(void *arg, int tid, int nth) {
   map_ctx *c = arg;
-  int per = (c->rows + nth - 1) / nth, lo = tid * per, hi = lo + per < c->rows ? lo + per : c->rows;
+  int lo, hi;
+  row_range(c->rows, tid, nth, &lo, &hi);
   for (int r = lo; r < hi; r++) {
     const float *x = c->x + (size_t)r * c->cols;
     float *y = c->y + (size_t)r * c->cols;
@@ -247,10 +254,11 @@ static void ln_part(void *arg, int tid, int nth) {
 #ifdef LZ_HAVE_VMATH
 /* one row; cols a multiple of 16 */
 __attribute__((target("avx2,fma"))) static void softmax_row_avx2(const float *x, float *y,
-                                                                int cols) {
+                                                                 int cols) {
   __m256 m0 = _mm256_loadu_ps(x), m1 = m0;
   for (int j = 0; j < cols; j += 16)
-    m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + j)), m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + j + 8));
+    m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + j)),
+    m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + j + 8));
   float t[8], m;
   _mm256_storeu_ps(t, _mm256_max_ps(m0, m1));
   m = t[0];
@@ -263,12 +271,13 @@ __attribute__((target("avx2,fma"))) static void softmax_row_avx2(const float *x,
     s0 = _mm256_add_ps(s0, a), s1 = _mm256_add_ps(s1, b);
   }
   __m256 r = _mm256_set1_ps(1.0f / hsum8(_mm256_add_ps(s0, s1)));
-  for (int j = 0; j < cols; j += 8) _mm256_storeu_ps(y + j, _mm256_mul_ps(_mm256_loadu_ps(y + j), r));
+  for (int j = 0; j < cols; j += 8)
+    _mm256_storeu_ps(y + j, _mm256_mul_ps(_mm256_loadu_ps(y + j), r));
 }
 
 /* one row; cols a multiple of 32 */
 __attribute__((target("avx2,fma"))) static void rms_row_avx2(const float *x, const float *w,
-                                                            float *y, int cols) {
+                                                             float *y, int cols) {
   __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
   for (int j = 0; j < cols; j += 32) {
     __m256 a = _mm256_loadu_ps(x + j), b = _mm256_loadu_ps(x + j + 8);
@@ -279,14 +288,15 @@ __attribute__((target("avx2,fma"))) static void rms_row_avx2(const float *x, con
   float ms = hsum8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3))) / (float)cols;
   __m256 rs = _mm256_set1_ps(1.0f / sqrtf(ms + 1e-6f));
   for (int j = 0; j < cols; j += 8)
-    _mm256_storeu_ps(y + j, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j), rs),
-                                          _mm256_loadu_ps(w + j)));
+    _mm256_storeu_ps(
+        y + j, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j), rs), _mm256_loadu_ps(w + j)));
 }
 #endif
 
 static void softmax_part(void *arg, int tid, int nth) {
   map_ctx *c = arg;
-  int per = (c->rows + nth - 1) / nth, lo = tid * per, hi = lo + per < c->rows ? lo + per : c->rows;
+  int lo, hi;
+  row_range(c->rows, tid, nth, &lo, &hi);
   for (int r = lo; r < hi; r++) {
     const float *x = c->x + (size_t)r * c->cols;
     float *y = c->y + (size_t)r * c->cols;
@@ -305,7 +315,8 @@ static void softmax_part(void *arg, int tid, int nth) {
 
 static void rms_part(void *arg, int tid, int nth) {
   map_ctx *c = arg;
-  int per = (c->rows + nth - 1) / nth, lo = tid * per, hi = lo + per < c->rows ? lo + per : c->rows;
+  int lo, hi;
+  row_range(c->rows, tid, nth, &lo, &hi);
   for (int r = lo; r < hi; r++) {
     const float *x = c->x + (size_t)r * c->cols;
     float *y = c->y + (size_t)r * c->cols;
@@ -354,9 +365,9 @@ bench_limit *bench_layer_norm_limit_new(lz_array *x, lz_array *w) {
 
 bench_limit *bench_softmax_limit_new(lz_array *x) {
   int rows = lz_array_dim(x, 0), cols = lz_array_dim(x, 1);
-  return limit_new(softmax_part, (map_ctx){lz_array_data(x),
-                                           aligned_alloc(64, (size_t)rows * cols * 4), 0, rows,
-                                           cols, NULL});
+  return limit_new(
+      softmax_part,
+      (map_ctx){lz_array_data(x), aligned_alloc(64, (size_t)rows * cols * 4), 0, rows, cols, NULL});
 }
 
 bench_limit *bench_rms_norm_limit_new(lz_array *x, lz_array *w) {

@@ -104,6 +104,24 @@ static int oom_init_params(lz_module *m, uint32_t seed, float scale) {
   return rc == 0 ? lz_module_eval(m) : -1;
 }
 
+/* The parameters of m as float32 in the dict's order (at most cap values); their count in *n.
+ * Returns 0 or -1. */
+static int oom_snapshot(lz_module *m, float *out, size_t cap, size_t *n) {
+  lz_dict *p = lz_module_parameters(m);
+  size_t at = 0;
+  int rc = p && lz_dict_eval(p) == 0 ? 0 : -1;
+  for (size_t i = 0; rc == 0 && i < lz_dict_size(p); i++) {
+    lz_array *a = lz_dict_value(p, i);
+    size_t k = lz_array_size(a);
+    rc = at + k <= cap ? lz_array_read(a, LZ_FLOAT32, out + at, k * sizeof(float)) : -1;
+    at += k;
+    lz_free(a);
+  }
+  lz_dict_free(p);
+  *n = at;
+  return rc;
+}
+
 /* ---- the sweeps --------------------------------------------------------------------------- */
 
 /* One run of a test's program with the n-th allocation failing (n = 0: none) under a memory

@@ -5,24 +5,12 @@
 
 #include "lz_test.h"
 
-static lz_array *randn(const int *shape, int nd, unsigned seed) {
-  size_t n = 1;
-  for (int i = 0; i < nd; i++) n *= (size_t)shape[i];
-  float *v = malloc((n ? n : 1) * sizeof *v);
-  for (size_t i = 0; i < n; i++) {
-    seed = seed * 1664525u + 1013904223u;
-    v[i] = (float)(seed >> 8) / 16777216.0f * 2 - 1;
-  }
-  lz_array *a = lz_array_from_data(v, shape, nd, LZ_FLOAT32);
-  free(v);
-  return a;
-}
-
 static bool all_close(lz_array *a, lz_array *b, double tol) {
   size_t n = lz_array_size(a);
   if (n != lz_array_size(b)) return false;
   double *x = malloc((n ? n : 1) * 8), *y = malloc((n ? n : 1) * 8);
-  bool ok = lz_array_read(a, LZ_FLOAT64, x, n * 8) == 0 && lz_array_read(b, LZ_FLOAT64, y, n * 8) == 0;
+  bool ok =
+      lz_array_read(a, LZ_FLOAT64, x, n * 8) == 0 && lz_array_read(b, LZ_FLOAT64, y, n * 8) == 0;
   for (size_t i = 0; ok && i < n; i++) ok = fabs(x[i] - y[i]) <= tol * (1 + fabs(y[i]));
   free(x), free(y);
   return ok;
@@ -37,15 +25,15 @@ typedef struct counter {
 static int chain8(void *ctx, lz_array *const *in, int n, lz_array **out) {
   if (ctx) ((counter *)ctx)->calls++;
   lz_array *x = in[0];
-  out[0] = lz_add(lz_subtract(lz_add(lz_multiply(lz_exp(x), lz_float(2)), lz_sin(x)),
-                              lz_multiply(x, x)),
-                  lz_divide(lz_tanh(x), lz_float(3)));
+  out[0] =
+      lz_add(lz_subtract(lz_add(lz_multiply(lz_exp(x), lz_float(2)), lz_sin(x)), lz_multiply(x, x)),
+             lz_divide(lz_tanh(x), lz_float(3)));
   return out[0] ? 1 : -1;
 }
 
 static void test_chain_traces_once_and_runs_one_kernel(void) {
   int s[2] = {33, 100};
-  lz_array *x = randn(s, 2, 1);
+  lz_array *x = lzt_uniform(s, 2, 1);
   lz_eval(x);
   counter cnt = {0};
   lz_closure *f = lz_closure_new(chain8, &cnt, NULL), *cf = lz_compile(f, 0);
@@ -66,7 +54,7 @@ static void test_chain_traces_once_and_runs_one_kernel(void) {
   CHECK_SHAPE(again, 33, 100);
   /* a different shape traces again */
   int s2[1] = {5000};
-  lz_array *x2 = randn(s2, 1, 2), *w2, *g2;
+  lz_array *x2 = lzt_uniform(s2, 1, 2), *w2, *g2;
   CHECK(lz_closure_call(f, &x2, 1, &w2) == 1 && lz_closure_call(cf, &x2, 1, &g2) == 1);
   CHECK(cnt.calls == 4);
   CHECK(all_close(g2, w2, 1e-6));
@@ -127,7 +115,7 @@ static void test_cache_hits_misses_evictions(void) {
   size_t old = lz_set_compile_cache_size(2);
   lz_closure *f = lz_closure_new(chain8, NULL, NULL), *cf = lz_compile(f, 0);
   int a[1] = {4}, b[1] = {5}, c[1] = {6};
-  lz_array *xa = randn(a, 1, 1), *xb = randn(b, 1, 2), *xc = randn(c, 1, 3), *y;
+  lz_array *xa = lzt_uniform(a, 1, 1), *xb = lzt_uniform(b, 1, 2), *xc = lzt_uniform(c, 1, 3), *y;
   lz_closure_call(cf, &xa, 1, &y);
   lz_closure_call(cf, &xa, 1, &y);
   lz_compile_stats st = lz_get_compile_stats();
@@ -155,7 +143,7 @@ static void test_shapeless_replays_other_shapes(void) {
   counter cnt = {0};
   lz_closure *f = lz_closure_new(chain8, &cnt, NULL), *cf = lz_compile(f, LZ_COMPILE_SHAPELESS);
   int s1[2] = {4, 8}, s2[2] = {7, 3};
-  lz_array *x1 = randn(s1, 2, 1), *x2 = randn(s2, 2, 2), *y1, *y2, *w2;
+  lz_array *x1 = lzt_uniform(s1, 2, 1), *x2 = lzt_uniform(s2, 2, 2), *y1, *y2, *w2;
   CHECK(lz_closure_call(cf, &x1, 1, &y1) == 1);
   CHECK(lz_closure_call(cf, &x2, 1, &y2) == 1);
   CHECK(cnt.calls == 1);
@@ -189,8 +177,7 @@ static void test_state_inputs_and_outputs(void) {
   lz_array *w0 = lz_full((int[]){3}, 1, 2, LZ_FLOAT32);
   lz_dict_set(st, "w", w0);
   state_ctx sc = {st, 0};
-  lz_closure *f = lz_closure_new(with_state, &sc, NULL),
-             *cf = lz_compile_with_state(f, 0, st, st);
+  lz_closure *f = lz_closure_new(with_state, &sc, NULL), *cf = lz_compile_with_state(f, 0, st, st);
   lz_array *x = lz_arange(1, 4, 1, LZ_FLOAT32), *y;
   for (int step = 0; step < 3; step++) {
     CHECK(lz_closure_call(cf, &x, 1, &y) == 1);
@@ -215,7 +202,7 @@ static int loss(void *ctx, lz_array *const *in, int n, lz_array **out) {
 
 static void test_grad_of_compiled_and_compiled_grad(void) {
   int s[1] = {10};
-  lz_array *x = randn(s, 1, 7), *g1, *g2, *g3, *v;
+  lz_array *x = lzt_uniform(s, 1, 7), *g1, *g2, *g3, *v;
   lz_closure *f = lz_closure_new(loss, NULL, NULL), *cf = lz_compile(f, 0);
   lz_closure *gf = lz_grad(f, NULL, 0), *gcf = lz_grad(cf, NULL, 0), *cgf = lz_compile(gf, 0);
   CHECK(lz_closure_call(gf, &x, 1, &g1) == 1);
@@ -275,7 +262,8 @@ static void test_errors_are_clear_and_leave_the_cache_consistent(void) {
 
   f = lz_closure_new(reads_input, NULL, NULL), cf = lz_compile(f, 0);
   CHECK(lz_closure_call(cf, &x, 1, y) == -1);
-  CHECK(strstr(lz_last_error(), "[lz_compile] the traced function read the data of input 0") != NULL);
+  CHECK(strstr(lz_last_error(), "[lz_compile] the traced function read the data of input 0") !=
+        NULL);
   lz_clear_error();
   CHECK(lz_get_compile_stats().entries == 0);
   lz_closure_free(cf), lz_closure_free(f);
@@ -306,7 +294,7 @@ static void test_disable_calls_f(void) {
   counter cnt = {0};
   lz_closure *f = lz_closure_new(chain8, &cnt, NULL), *cf = lz_compile(f, 0);
   int s[1] = {8};
-  lz_array *x = randn(s, 1, 3), *y;
+  lz_array *x = lzt_uniform(s, 1, 3), *y;
   lz_disable_compile();
   lz_closure_call(cf, &x, 1, &y);
   lz_closure_call(cf, &x, 1, &y);
@@ -321,7 +309,7 @@ static void test_disable_calls_f(void) {
 static void test_dot_and_debug_output(void) {
   lz_closure *f = lz_closure_new(chain8, NULL, NULL), *cf = lz_compile(f, 0);
   int s[1] = {8};
-  lz_array *x = randn(s, 1, 3), *y;
+  lz_array *x = lzt_uniform(s, 1, 3), *y;
   FILE *dbg = tmpfile();
   lz_set_compile_debug(dbg);
   CHECK(lz_closure_call(cf, &x, 1, &y) == 1);
@@ -394,7 +382,6 @@ static void test_tracing_is_linear(void) {
   double t1 = trace_seconds(4000), t2 = trace_seconds(40000);
   fprintf(stderr, "  trace 4k: %.1f ms, 40k: %.1f ms\n", t1 * 1e3, t2 * 1e3);
 }
-
 
 /* ---- edge cases: several outputs, pass-through, constants, empty and 0-d arrays, OOM ---- */
 

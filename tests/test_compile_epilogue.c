@@ -7,19 +7,6 @@
  * kernel. Also fusion's rule for values read outside their group (fuse.c). */
 #include "lz_test.h"
 
-static lz_array *randu(const int *shape, int nd, unsigned seed) {
-  size_t n = 1;
-  for (int i = 0; i < nd; i++) n *= (size_t)shape[i];
-  float *v = malloc((n ? n : 1) * sizeof *v);
-  for (size_t i = 0; i < n; i++) {
-    seed = seed * 1664525u + 1013904223u;
-    v[i] = (float)(seed >> 8) / 16777216.0f * 2 - 1;
-  }
-  lz_array *a = lz_array_from_data(v, shape, nd, LZ_FLOAT32);
-  free(v);
-  return a;
-}
-
 /* max |a - b| / (1 + |b|) over the elements, read as float64 (a large value on a mismatch) */
 static double rel_err(lz_array *a, lz_array *b) {
   size_t n = lz_array_size(a);
@@ -94,22 +81,22 @@ static int linear_act(void *ctx, lz_array *const *in, int n, lz_array **out) {
 }
 
 static void test_bias_and_activations(void) {
-  lz_array *x = randu((int[]){3, 37, 29}, 3, 1), *w = randu((int[]){29, 53}, 2, 2),
-           *b = randu((int[]){53}, 1, 3);
+  lz_array *x = lzt_uniform((int[]){3, 37, 29}, 3, 1), *w = lzt_uniform((int[]){29, 53}, 2, 2),
+           *b = lzt_uniform((int[]){53}, 1, 3);
   lz_array *in[3] = {x, w, b};
   for (int kind = ACT_NONE; kind <= ACT_SILU; kind++) {
     int k = check_fused(linear_act, &kind, in, 3, 1, 1e-5);
     CHECK(k == 1); /* product, bias and activation: one kernel */
   }
   /* many blocks over both threads: 1200 rows */
-  lz_array *xl = randu((int[]){4, 300, 64}, 3, 4), *wl = randu((int[]){64, 96}, 2, 5),
-           *bl = randu((int[]){96}, 1, 6);
+  lz_array *xl = lzt_uniform((int[]){4, 300, 64}, 3, 4), *wl = lzt_uniform((int[]){64, 96}, 2, 5),
+           *bl = lzt_uniform((int[]){96}, 1, 6);
   lz_array *inl[3] = {xl, wl, bl};
   int kind = ACT_GELU;
   CHECK(check_fused(linear_act, &kind, inl, 3, 1, 1e-5) == 1);
   /* a wide product (more columns than rows) runs by blocks of columns; B transposed too */
-  lz_array *xw = randu((int[]){6, 7}, 2, 60), *ww = randu((int[]){7, 301}, 2, 61),
-           *bw = randu((int[]){301}, 1, 62), *wwt = randu((int[]){301, 7}, 2, 63);
+  lz_array *xw = lzt_uniform((int[]){6, 7}, 2, 60), *ww = lzt_uniform((int[]){7, 301}, 2, 61),
+           *bw = lzt_uniform((int[]){301}, 1, 62), *wwt = lzt_uniform((int[]){301, 7}, 2, 63);
   lz_array *inw[3] = {xw, ww, bw}, *wtv = lz_swapaxes(wwt, 0, 1), *inwt[3] = {xw, wtv, bw};
   for (kind = ACT_NONE; kind <= ACT_SILU; kind++) {
     CHECK(check_fused(linear_act, &kind, inw, 3, 1, 1e-5) == 1);
@@ -134,12 +121,12 @@ static int residual(void *ctx, lz_array *const *in, int n, lz_array **out) {
 }
 
 static void test_residual_and_scaling(void) {
-  lz_array *x = randu((int[]){2, 45, 31}, 3, 7), *w = randu((int[]){31, 17}, 2, 8),
-           *r = randu((int[]){2, 45, 17}, 3, 9);
+  lz_array *x = lzt_uniform((int[]){2, 45, 31}, 3, 7), *w = lzt_uniform((int[]){31, 17}, 2, 8),
+           *r = lzt_uniform((int[]){2, 45, 17}, 3, 9);
   lz_array *in[3] = {x, w, r};
   CHECK(check_fused(residual, NULL, in, 3, 2, 1e-5) == 1);
   /* a residual broadcast over the batch: (45, 17) */
-  lz_array *r2 = randu((int[]){45, 17}, 2, 10);
+  lz_array *r2 = lzt_uniform((int[]){45, 17}, 2, 10);
   in[2] = r2;
   CHECK(check_fused(residual, NULL, in, 3, 2, 1e-5) == 1);
   lz_free(x), lz_free(w), lz_free(r), lz_free(r2);
@@ -158,9 +145,9 @@ static int linear_relu_t(void *ctx, lz_array *const *in, int n, lz_array **out) 
 
 static void test_transposed_strided_reversed(void) {
   int mode = 0;
-  lz_array *b = randu((int[]){41}, 1, 11);
+  lz_array *b = lzt_uniform((int[]){41}, 1, 11);
   /* transposed views from outside: a (70, 23)^T, w (41, 23)^T */
-  lz_array *at = randu((int[]){23, 70}, 2, 12), *wt = randu((int[]){41, 23}, 2, 13);
+  lz_array *at = lzt_uniform((int[]){23, 70}, 2, 12), *wt = lzt_uniform((int[]){41, 23}, 2, 13);
   lz_array *a = lz_swapaxes(at, 0, 1), *w = lz_swapaxes(wt, 0, 1);
   lz_array *in[3] = {a, w, b};
   CHECK(check_fused(linear_relu_t, &mode, in, 3, 1, 1e-5) == 1);
@@ -169,20 +156,20 @@ static void test_transposed_strided_reversed(void) {
   CHECK(check_fused(linear_relu_t, &mode, in1, 3, 1, 1e-5) == 3);
   mode = 0;
   /* every other row and column (strides 2 and 2: copied for BLAS), reversed rows */
-  lz_array *big = randu((int[]){140, 46}, 2, 14);
+  lz_array *big = lzt_uniform((int[]){140, 46}, 2, 14);
   lz_array *strided = lz_slice(big, (int[]){0, 0}, (int[]){140, 46}, (int[]){2, 2}, 2);
   lz_array *flipped = lz_flip(big, (int[]){0}, 1);
-  lz_array *w2 = randu((int[]){23, 41}, 2, 15), *w3 = randu((int[]){46, 41}, 2, 16);
+  lz_array *w2 = lzt_uniform((int[]){23, 41}, 2, 15), *w3 = lzt_uniform((int[]){46, 41}, 2, 16);
   lz_array *in2[3] = {strided, w2, b}, *in3[3] = {flipped, w3, b};
   CHECK(check_fused(linear_relu_t, &mode, in2, 3, 1, 1e-5) == 1);
   CHECK(check_fused(linear_relu_t, &mode, in3, 3, 1, 1e-5) == 1);
   /* a batch whose rows do not fold: (5, 3, 23) seen as (3, 5, 23) */
-  lz_array *base = randu((int[]){5, 3, 23}, 3, 17);
+  lz_array *base = lzt_uniform((int[]){5, 3, 23}, 3, 17);
   lz_array *nofold = lz_swapaxes(base, 0, 1);
   lz_array *in4[3] = {nofold, w2, b};
   CHECK(check_fused(linear_relu_t, &mode, in4, 3, 1, 1e-5) == 1);
   /* N = 1 (a matrix-vector product) and K = 0 (the product is zeros) */
-  lz_array *w5 = randu((int[]){23, 1}, 2, 18), *b5 = randu((int[]){1}, 1, 19);
+  lz_array *w5 = lzt_uniform((int[]){23, 1}, 2, 18), *b5 = lzt_uniform((int[]){1}, 1, 19);
   lz_array *in5[3] = {a, w5, b5};
   CHECK(check_fused(linear_relu_t, &mode, in5, 3, 1, 1e-5) == 1);
   lz_array *a0 = lz_zeros((int[]){9, 0}, 2, LZ_FLOAT32),
@@ -197,8 +184,8 @@ static void test_transposed_strided_reversed(void) {
 static void test_half_precision(void) {
   const lz_dtype dts[2] = {LZ_FLOAT16, LZ_BFLOAT16};
   for (int i = 0; i < 2; i++) {
-    lz_array *x = randu((int[]){2, 67, 40}, 3, 20), *w = randu((int[]){40, 33}, 2, 21),
-             *b = randu((int[]){33}, 1, 22);
+    lz_array *x = lzt_uniform((int[]){2, 67, 40}, 3, 20), *w = lzt_uniform((int[]){40, 33}, 2, 21),
+             *b = lzt_uniform((int[]){33}, 1, 22);
     lz_array *in[3] = {lz_astype(x, dts[i]), lz_astype(w, dts[i]), lz_astype(b, dts[i])};
     for (int kind = ACT_NONE; kind <= ACT_SILU; kind++) {
       /* a product rounded to 8 bits of mantissa may differ by an ulp: 1 part in 128 */
@@ -206,7 +193,7 @@ static void test_half_precision(void) {
       CHECK(k == 1);
     }
     /* transposed half operands */
-    lz_array *wt = lz_swapaxes(lz_astype(randu((int[]){33, 40}, 2, 23), dts[i]), 0, 1);
+    lz_array *wt = lz_swapaxes(lz_astype(lzt_uniform((int[]){33, 40}, 2, 23), dts[i]), 0, 1);
     lz_array *in2[3] = {in[0], wt, in[2]};
     int kind = ACT_RELU;
     CHECK(check_fused(linear_act, &kind, in2, 3, 1, dts[i] == LZ_BFLOAT16 ? 2e-2 : 2e-3) == 1);
@@ -244,13 +231,13 @@ static int sgd_momentum(void *ctx, lz_array *const *in, int n, lz_array **out) {
 }
 
 static void test_shared_product_and_optimizer(void) {
-  lz_array *x = randu((int[]){19, 27}, 2, 24), *w = randu((int[]){27, 35}, 2, 25),
-           *b = randu((int[]){35}, 1, 26);
+  lz_array *x = lzt_uniform((int[]){19, 27}, 2, 24), *w = lzt_uniform((int[]){27, 35}, 2, 25),
+           *b = lzt_uniform((int[]){35}, 1, 26);
   lz_array *in[3] = {x, w, b};
   CHECK(check_fused(shared_product, NULL, in, 3, 2, 1e-5) == 2); /* the group + the sum */
   CHECK(check_fused(product_as_output, NULL, in, 3, 2, 1e-5) == 1);
-  lz_array *xs = randu((int[]){300, 48}, 2, 27), *dy = randu((int[]){300, 72}, 2, 28),
-           *p = randu((int[]){48, 72}, 2, 29), *m = randu((int[]){48, 72}, 2, 30);
+  lz_array *xs = lzt_uniform((int[]){300, 48}, 2, 27), *dy = lzt_uniform((int[]){300, 72}, 2, 28),
+           *p = lzt_uniform((int[]){48, 72}, 2, 29), *m = lzt_uniform((int[]){48, 72}, 2, 30);
   lz_array *in2[4] = {xs, dy, p, m};
   CHECK(check_fused(sgd_momentum, NULL, in2, 4, 2, 1e-5) == 2); /* the transpose + the group */
   lz_free(x), lz_free(w), lz_free(b), lz_free(xs), lz_free(dy), lz_free(p), lz_free(m);
@@ -272,8 +259,8 @@ static int grads_of(void *ctx, lz_array *const *in, int n, lz_array **out) {
 }
 
 static void test_gradients(void) {
-  lz_array *x = randu((int[]){3, 21, 26}, 3, 31), *w = randu((int[]){26, 39}, 2, 32),
-           *b = randu((int[]){39}, 1, 33), *t = randu((int[]){3, 21, 26}, 3, 34);
+  lz_array *x = lzt_uniform((int[]){3, 21, 26}, 3, 31), *w = lzt_uniform((int[]){26, 39}, 2, 32),
+           *b = lzt_uniform((int[]){39}, 1, 33), *t = lzt_uniform((int[]){3, 21, 26}, 3, 34);
   lz_array *in[4] = {x, w, b, t};
   lz_closure *f = lz_closure_new(gelu_loss, NULL, NULL);
   int argnums[3] = {0, 1, 2};
@@ -336,7 +323,7 @@ static int early_reader(void *ctx, lz_array *const *in, int n, lz_array **out) {
 }
 
 static void test_values_read_outside_the_group(void) {
-  lz_array *x = randu((int[]){40, 24}, 2, 50), *w = randu((int[]){24, 30}, 2, 51);
+  lz_array *x = lzt_uniform((int[]){40, 24}, 2, 50), *w = lzt_uniform((int[]){24, 30}, 2, 51);
   lz_array *in[2] = {x, w};
   /* y * 2, exp, + 1 with y stored; mean(y); the product + mean as its epilogue */
   CHECK(check_fused(late_reader, NULL, in, 2, 1, 1e-5) == 3);
@@ -360,7 +347,7 @@ static int linear_rows(void *ctx, lz_array *const *in, int n, lz_array **out) {
 }
 
 static void test_products_feeding_row_groups(void) {
-  lz_array *x = randu((int[]){2, 33, 40}, 3, 60), *w = randu((int[]){40, 96}, 2, 61);
+  lz_array *x = lzt_uniform((int[]){2, 33, 40}, 3, 60), *w = lzt_uniform((int[]){40, 96}, 2, 61);
   lz_array *in[2] = {x, w};
   int k = check_fused(linear_rows, NULL, in, 2, 2, 1e-5);
   CHECK(k >= 3 && k <= 6);
@@ -374,8 +361,8 @@ static void test_shapeless(void) {
              *cf = lz_compile(f, LZ_COMPILE_SHAPELESS);
   const int rows[2] = {13, 50};
   for (int r = 0; r < 2; r++) {
-    lz_array *x = randu((int[]){rows[r], 24}, 2, 40 + r), *w = randu((int[]){24, 18}, 2, 42),
-             *b = randu((int[]){18}, 1, 43);
+    lz_array *x = lzt_uniform((int[]){rows[r], 24}, 2, 40 + r),
+             *w = lzt_uniform((int[]){24, 18}, 2, 42), *b = lzt_uniform((int[]){18}, 1, 43);
     lz_array *in[3] = {x, w, b}, *want = NULL, *got = NULL;
     CHECK(lz_closure_call(f, in, 3, &want) == 1 && lz_closure_call(cf, in, 3, &got) == 1);
     CHECK(rel_err(got, want) <= 1e-5);

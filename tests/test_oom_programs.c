@@ -66,18 +66,8 @@ static int world_new(world *w, int program) {
 
 /* The parameters of m, read as float32 in the dict's order. Returns 0 or -1. */
 static int snapshot(lz_module *m, float *out) {
-  lz_dict *p = lz_module_parameters(m);
-  size_t at = 0;
-  int rc = p && lz_dict_eval(p) == 0 ? 0 : -1;
-  for (size_t i = 0; rc == 0 && i < lz_dict_size(p); i++) {
-    lz_array *a = lz_dict_value(p, i);
-    size_t n = lz_array_size(a);
-    rc = at + n <= NPARAM ? lz_array_read(a, LZ_FLOAT32, out + at, n * sizeof(float)) : -1;
-    at += n;
-    lz_free(a);
-  }
-  lz_dict_free(p);
-  return rc == 0 && at == NPARAM ? 0 : -1;
+  size_t n;
+  return oom_snapshot(m, out, NPARAM, &n) == 0 && n == NPARAM ? 0 : -1;
 }
 
 /* The program whose every allocation fails in turn. out: the evaluation's output (2 x OUT). */

@@ -71,19 +71,7 @@ static int world_new(world *w, int program) {
 
 /* The parameters as float32 in the dict's order; their count in *n. Returns 0 or -1. */
 static int snapshot(lz_module *m, float *out, size_t *n) {
-  lz_dict *p = lz_module_parameters(m);
-  size_t at = 0;
-  int rc = p && lz_dict_eval(p) == 0 ? 0 : -1;
-  for (size_t i = 0; rc == 0 && i < lz_dict_size(p); i++) {
-    lz_array *a = lz_dict_value(p, i);
-    size_t k = lz_array_size(a);
-    rc = at + k <= NPARAM_MAX ? lz_array_read(a, LZ_FLOAT32, out + at, k * sizeof(float)) : -1;
-    at += k;
-    lz_free(a);
-  }
-  lz_dict_free(p);
-  *n = at;
-  return rc;
+  return oom_snapshot(m, out, NPARAM_MAX, n);
 }
 
 enum { NPRED = 1 * 5 * 7 }; /* logits of xtest: (1, seq, vocab) */
